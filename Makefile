@@ -1,0 +1,40 @@
+# The two commands: `make run` (bring the stack up on the local engine) and `make test`.
+SHELL := /bin/bash
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
+GOARCH ?= $(shell go env GOARCH)
+GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags="-s -w"
+GOLANGCI_LINT_VERSION := v2.6.2
+
+.PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint clean $(addprefix build-,$(FUNCTIONS))
+
+run: ## start the engine, build, deploy, print the API URL, stay in the foreground
+	@scripts/run.sh
+
+test: ## unit tests and integration tests through the deployed API (-race)
+	@scripts/test.sh
+
+unit-test:
+	go test -race -count=1 ./...
+
+build: $(addprefix build-,$(FUNCTIONS)) ## one bootstrap per function under build/<function>/
+
+$(addprefix build-,$(FUNCTIONS)): build-%:
+	@$(GO_BUILD) -o build/$*/bootstrap ./functions/$*
+
+deploy-local: ## rebuild and redeploy into the running engine (no restart)
+	@scripts/deploy-local.sh
+
+api-url: ## print the base URL of the running API
+	@scripts/api-url.sh
+
+engine-start:
+	@scripts/engine.sh start
+
+engine-stop:
+	@scripts/engine.sh stop
+
+lint: ## gofmt, go vet, golangci-lint, cfn-lint, sam validate --lint
+	@scripts/lint.sh
+
+clean:
+	rm -rf build .local

@@ -1,0 +1,96 @@
+// Command deploy packages template.yaml's artifacts and deploys the stack through
+// CloudFormation on whatever endpoint the AWS SDK is pointed at (AWS_ENDPOINT_URL):
+// the local engine or LocalStack. On AWS use `sam build && sam deploy`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/serverless-wallet/wallet/internal/deploy"
+)
+
+type paramFlags map[string]string
+
+func (p paramFlags) String() string { return fmt.Sprint(map[string]string(p)) }
+
+func (p paramFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want Key=Value, got %q", v)
+	}
+	p[k] = val
+	return nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "deploy:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	params := paramFlags{}
+	templatePath := flag.String("template", "template.yaml", "SAM template")
+	stack := flag.String("stack", "wallet", "stack name")
+	buildDir := flag.String("build-dir", "build", "directory with one <function>/bootstrap per function")
+	bucket := flag.String("bucket", "wallet-artifacts", "artifact bucket (created when missing)")
+	outputsFile := flag.String("outputs", "", "write the stack outputs as JSON to this file")
+	flag.Var(params, "param", "template parameter Key=Value (repeatable)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	endpoint := os.Getenv("AWS_ENDPOINT_URL")
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("aws config: %w", err)
+	}
+	body, err := os.ReadFile(*templatePath)
+	if err != nil {
+		return err
+	}
+	d := &deploy.Deployer{
+		CFN: cloudformation.NewFromConfig(cfg),
+		// An emulator endpoint has no per-bucket host names, so address buckets by path.
+		S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = endpoint != "" }),
+		Bucket:    *bucket,
+		Region:    cfg.Region,
+		BuildDir:  *buildDir,
+		BaseDir:   filepath.Dir(*templatePath),
+		Log:       os.Stdout,
+		StackName: *stack,
+	}
+	outputs, err := d.Deploy(ctx, body, params)
+	if err != nil {
+		return err
+	}
+	if endpoint != "" && outputs["ApiId"] != "" {
+		outputs["LocalApiUrl"] = deploy.LocalAPIURL(endpoint, outputs["ApiId"])
+	}
+	for _, k := range []string{"LocalApiUrl", "ApiUrl"} {
+		if v := outputs[k]; v != "" {
+			fmt.Printf("deploy: %s = %s\n", k, v)
+		}
+	}
+	if *outputsFile == "" {
+		return nil
+	}
+	js, err := json.MarshalIndent(outputs, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*outputsFile, append(js, '\n'), 0o600)
+}

@@ -1,0 +1,196 @@
+// Package apigw adapts API Gateway HTTP API (payload 2.0) events to the domain: it
+// decodes requests, identifies the caller, encodes responses and maps errors to HTTP
+// statuses in one table. Handlers built with Handle never return a Lambda error, so a
+// client always gets the API's JSON error shape.
+package apigw
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+// RequestBodyBytesMax is the largest request body the API accepts.
+const RequestBodyBytesMax = 64 * 1024
+
+// statusOf is the one table from error kind to HTTP status.
+var statusOf = map[problem.Kind]int{
+	problem.KindInvalid:         http.StatusBadRequest,
+	problem.KindUnauthenticated: http.StatusUnauthorized,
+	problem.KindForbidden:       http.StatusForbidden,
+	problem.KindNotFound:        http.StatusNotFound,
+	problem.KindConflict:        http.StatusConflict,
+	problem.KindUnprocessable:   http.StatusUnprocessableEntity,
+	problem.KindRateLimited:     http.StatusTooManyRequests,
+	problem.KindUnavailable:     http.StatusServiceUnavailable,
+}
+
+// Request is an incoming HTTP API request.
+type Request struct {
+	events.APIGatewayV2HTTPRequest
+}
+
+// Response is what a handler answers: a status and a JSON body.
+type Response struct {
+	Status  int
+	Body    any
+	Headers map[string]string
+}
+
+// HandlerFunc serves one route.
+type HandlerFunc func(ctx context.Context, r *Request) (Response, error)
+
+// LambdaHandler is the signature lambda.Start receives.
+type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// ErrorBody is the API's error shape.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of ErrorBody.
+type ErrorDetail struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Handle wraps fn: it logs one line per request with its correlation ids and maps
+// any error to the API's error response, hiding internal errors from the client.
+func Handle(log *slog.Logger, fn HandlerFunc) LambdaHandler {
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		start := time.Now()
+		req := &Request{ev}
+		lg := log.With(
+			slog.String("api_request_id", ev.RequestContext.RequestID),
+			slog.String("route", ev.RouteKey),
+			slog.String("user_id", req.callerID()),
+		)
+		resp, err := fn(ctx, req)
+		if err != nil {
+			resp = errorResponse(ctx, lg, err)
+		}
+		out := encode(resp)
+		lg.InfoContext(ctx, "request", slog.Int("status", out.StatusCode),
+			slog.Int64("duration_ms", time.Since(start).Milliseconds()))
+		return out, nil
+	}
+}
+
+func errorResponse(ctx context.Context, lg *slog.Logger, err error) Response {
+	p, ok := problem.As(err)
+	status, known := 0, false
+	if ok {
+		status, known = statusOf[p.Kind]
+	}
+	if !known {
+		lg.ErrorContext(ctx, "internal error", slog.String("error", err.Error()))
+		return Response{Status: http.StatusInternalServerError, Body: ErrorBody{ErrorDetail{
+			Code: "internal_error", Message: "something went wrong; it has been logged"}}}
+	}
+	if status >= http.StatusInternalServerError {
+		lg.WarnContext(ctx, "unavailable", slog.String("error", err.Error()))
+	}
+	resp := Response{Status: status, Body: ErrorBody{ErrorDetail{Code: p.Code, Message: p.Message, Details: p.Details}}}
+	if p.RetryAfterSeconds > 0 {
+		resp.Headers = map[string]string{"Retry-After": strconv.Itoa(p.RetryAfterSeconds)}
+	}
+	return resp
+}
+
+func encode(r Response) events.APIGatewayV2HTTPResponse {
+	headers := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
+	for k, v := range r.Headers {
+		headers[k] = v
+	}
+	body := []byte("{}")
+	if r.Body != nil {
+		b, err := json.Marshal(r.Body)
+		if err != nil {
+			r.Status = http.StatusInternalServerError
+			b = []byte(`{"error":{"code":"internal_error","message":"response encoding failed"}}`)
+		}
+		body = b
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: r.Status, Headers: headers, Body: string(body)}
+}
+
+// JSON is a shorthand for a Response with a body.
+func JSON(status int, body any) (Response, error) { return Response{Status: status, Body: body}, nil }
+
+// Header returns a request header by case-insensitive name.
+func (r *Request) Header(name string) string {
+	if v, ok := r.Headers[name]; ok {
+		return v
+	}
+	for k, v := range r.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// Body returns the raw request body, decoded from base64 when API Gateway encoded it.
+func (r *Request) Body() ([]byte, error) {
+	if !r.IsBase64Encoded {
+		return []byte(r.APIGatewayV2HTTPRequest.Body), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(r.APIGatewayV2HTTPRequest.Body)
+	if err != nil {
+		return nil, problem.Invalid("invalid_body", "the request body is not valid base64")
+	}
+	return b, nil
+}
+
+// DecodeJSON decodes the body into v strictly: one JSON object, no unknown fields,
+// at most RequestBodyBytesMax bytes.
+func (r *Request) DecodeJSON(v any) error {
+	body, err := r.Body()
+	if err != nil {
+		return err
+	}
+	if len(body) > RequestBodyBytesMax {
+		return problem.Invalid("body_too_large", fmt.Sprintf("the request body exceeds %d bytes", RequestBodyBytesMax))
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return problem.Invalid("invalid_json", "a JSON object body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return problem.Invalid("invalid_json", "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func decodeProblem(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return problem.Invalid("invalid_type", fmt.Sprintf("field %q has the wrong type", typeErr.Field))
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return problem.Invalid("invalid_json", "the body is not valid JSON")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return problem.Invalid("unknown_field", "unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return problem.Invalid("invalid_json", "the body is not a valid JSON object")
+	}
+}

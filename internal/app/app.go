@@ -1,0 +1,101 @@
+// Package app is the composition root shared by the functions' mains: it reads the
+// environment once, builds AWS clients once per cold start, and starts the handler.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/dynamo"
+	"github.com/serverless-wallet/wallet/internal/secrets"
+	"github.com/serverless-wallet/wallet/internal/user"
+)
+
+// Deps is what a cold start has built.
+type Deps struct {
+	Log     *slog.Logger
+	AWS     aws.Config
+	missing []string
+}
+
+// Env returns a required environment variable, remembering it when it is missing.
+func (d *Deps) Env(name string) string {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		d.missing = append(d.missing, name)
+	}
+	return v
+}
+
+// OptionalEnv returns an environment variable that may be empty.
+func (d *Deps) OptionalEnv(name string) string { return strings.TrimSpace(os.Getenv(name)) }
+
+func (d *Deps) envErr() error {
+	if len(d.missing) > 0 {
+		return fmt.Errorf("missing environment: %s", strings.Join(d.missing, ", "))
+	}
+	return nil
+}
+
+// Start builds the handler once and hands it to the Lambda runtime. A cold start that
+// cannot build its handler logs why and exits, so Lambda reports an init error.
+func Start(build func(ctx context.Context, d *Deps) (any, error)) {
+	ctx := context.Background()
+	d := &Deps{Log: lambdacontext.NewLogger()}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err == nil {
+		d.AWS = cfg
+		var h any
+		h, err = build(ctx, d)
+		if err == nil {
+			err = d.envErr()
+		}
+		if err == nil {
+			lambda.Start(h)
+			return
+		}
+	}
+	d.Log.Error("cold start failed", slog.String("error", err.Error()))
+	os.Exit(1)
+}
+
+// DynamoDB returns a DynamoDB client.
+func (d *Deps) DynamoDB() *dynamodb.Client { return dynamodb.NewFromConfig(d.AWS) }
+
+// UserService builds the user service; withTokens also loads the signing key.
+func (d *Deps) UserService(ctx context.Context, withTokens bool) (*user.Service, error) {
+	store := &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}
+	var tokens user.TokenIssuer
+	if withTokens {
+		t, err := d.Tokens(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tokens = t
+	}
+	return user.NewService(store, tokens, d.OptionalEnv("ADMIN_EMAILS"), nil)
+}
+
+// Tokens loads the signing key from Secrets Manager and builds the token issuer/verifier.
+func (d *Deps) Tokens(ctx context.Context) (*auth.Tokens, error) {
+	secretID, issuer, audience := d.Env("SIGNING_KEY_SECRET_ARN"), d.Env("TOKEN_ISSUER"), d.Env("TOKEN_AUDIENCE")
+	if err := d.envErr(); err != nil {
+		return nil, err
+	}
+	key, err := secrets.Read(ctx, secretsmanager.NewFromConfig(d.AWS), secretID)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewTokens(key, issuer, audience, nil)
+}

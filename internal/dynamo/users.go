@@ -1,0 +1,135 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/user"
+)
+
+// Users stores accounts in one table keyed by pk:
+//
+//	USER#<id>      the user record (id, email, name, role, created_at, password_hash)
+//	EMAIL#<email>  the uniqueness claim on an email, pointing at the user id
+//
+// Both items are written in one transaction, each conditional on not existing.
+type Users struct {
+	DB    API
+	Table string
+}
+
+var _ user.Store = (*Users)(nil)
+
+type userItem struct {
+	PK string `dynamodbav:"pk"`
+	user.User
+}
+
+type emailItem struct {
+	PK     string `dynamodbav:"pk"`
+	UserID string `dynamodbav:"user_id"`
+}
+
+func userKey(id string) string     { return "USER#" + id }
+func emailKey(email string) string { return "EMAIL#" + email }
+
+// Create writes the user and claims its email; a taken email gives user.ErrEmailTaken.
+func (s *Users) Create(ctx context.Context, u user.User) error {
+	userAV, err := attributevalue.MarshalMap(userItem{PK: userKey(u.ID), User: u})
+	if err != nil {
+		return fmt.Errorf("marshal user: %w", err)
+	}
+	emailAV, err := attributevalue.MarshalMap(emailItem{PK: emailKey(u.Email), UserID: u.ID})
+	if err != nil {
+		return fmt.Errorf("marshal email claim: %w", err)
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []ddbtypes.TransactWriteItem{
+			{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: emailAV,
+				ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+			{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: userAV,
+				ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+		},
+	})
+	if reasons, ok := cancellationReasons(err); ok {
+		if len(reasons) > 0 && reasons[0] == reasonConditionalCheckFailed {
+			return user.ErrEmailTaken
+		}
+		return fmt.Errorf("create user: cancelled: %v", reasons)
+	}
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+// ByEmail finds a user through the email claim.
+func (s *Users) ByEmail(ctx context.Context, email string) (user.User, error) {
+	var claim emailItem
+	if err := s.get(ctx, emailKey(email), &claim); err != nil {
+		return user.User{}, err
+	}
+	return s.ByID(ctx, claim.UserID)
+}
+
+// ByID reads a user record.
+func (s *Users) ByID(ctx context.Context, id string) (user.User, error) {
+	var it userItem
+	if err := s.get(ctx, userKey(id), &it); err != nil {
+		return user.User{}, err
+	}
+	return it.User, nil
+}
+
+func (s *Users) get(ctx context.Context, pk string, out any) error {
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.Table),
+		Key:            map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", pk, err)
+	}
+	if len(res.Item) == 0 {
+		return problem.ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("unmarshal %s: %w", pk, err)
+	}
+	return nil
+}
+
+// Cancellation reason codes of TransactWriteItems.
+const (
+	reasonNone                   = "None"
+	reasonConditionalCheckFailed = "ConditionalCheckFailed"
+)
+
+// cancellationReasons returns the per-item reason codes of a cancelled transaction
+// ("None" for items that did not fail), in the order the items were sent.
+func cancellationReasons(err error) ([]string, bool) {
+	var tce *ddbtypes.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil, false
+	}
+	out := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		out[i] = aws.ToString(r.Code)
+		if out[i] == "" {
+			out[i] = reasonNone
+		}
+	}
+	return out, true
+}

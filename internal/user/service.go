@@ -1,0 +1,140 @@
+package user
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+// TokenIssuer signs access tokens.
+type TokenIssuer interface {
+	Issue(userID, role string) (token string, expiresInSeconds int, err error)
+}
+
+// Service implements sign-up, login and profile reads.
+type Service struct {
+	store       Store
+	tokens      TokenIssuer
+	adminEmails map[string]bool
+	now         func() time.Time
+	// decoyHash is verified when the email is unknown, so unknown and known emails
+	// cost the same argon2id work and cannot be told apart by timing.
+	decoyHash string
+}
+
+// NewService builds a Service; adminEmails is the deployment's comma-separated list.
+func NewService(store Store, tokens TokenIssuer, adminEmails string, now func() time.Time) (*Service, error) {
+	if now == nil {
+		now = time.Now
+	}
+	decoy, err := auth.HashPassword(uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	admins := map[string]bool{}
+	for _, e := range strings.Split(adminEmails, ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			admins[e] = true
+		}
+	}
+	return &Service{store: store, tokens: tokens, adminEmails: admins, now: now, decoyHash: decoy}, nil
+}
+
+// SignupInput is what a client may send to sign up; anything else is refused.
+type SignupInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+// Signup creates a user; the role is admin only for the deployment's admin emails.
+func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return User{}, err
+	}
+	name, err := NormalizeName(in.Name)
+	if err != nil {
+		return User{}, err
+	}
+	if err := ValidatePassword(in.Password); err != nil {
+		return User{}, err
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	role := auth.RoleUser
+	if s.adminEmails[email] {
+		role = auth.RoleAdmin
+	}
+	u := User{
+		ID:           uuid.NewString(),
+		Email:        email,
+		Name:         name,
+		Role:         role,
+		CreatedAt:    s.now().UTC().Truncate(time.Millisecond),
+		PasswordHash: hash,
+	}
+	if err := s.store.Create(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// LoginInput is what a client sends to log in.
+type LoginInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Session is the login answer.
+type Session struct {
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresInSeconds int    `json:"expires_in"`
+}
+
+// Login checks the credentials and issues an access token. A malformed email, an
+// unknown email and a wrong password all give ErrInvalidCredentials after the same work.
+func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
+	if in.Email == "" || in.Password == "" {
+		return Session{}, problem.Invalid("missing_field", "email and password are required")
+	}
+	hash := s.decoyHash
+	email, emailErr := NormalizeEmail(in.Email)
+	var u User
+	if emailErr == nil {
+		found, err := s.store.ByEmail(ctx, email)
+		switch {
+		case err == nil:
+			u, hash = found, found.PasswordHash
+		case !errors.Is(err, problem.ErrNotFound):
+			return Session{}, err
+		}
+	}
+	ok, err := auth.VerifyPassword(in.Password, hash)
+	if err != nil {
+		return Session{}, fmt.Errorf("verify password of %s: %w", u.ID, err)
+	}
+	if !ok || u.ID == "" {
+		return Session{}, ErrInvalidCredentials
+	}
+	token, ttl, err := s.tokens.Issue(u.ID, u.Role)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{AccessToken: token, TokenType: "Bearer", ExpiresInSeconds: ttl}, nil
+}
+
+// Get returns a user by id.
+func (s *Service) Get(ctx context.Context, id string) (User, error) {
+	return s.store.ByID(ctx, id)
+}

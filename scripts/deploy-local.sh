@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds every function for the host architecture and deploys template.yaml into the
+# running engine (or any LocalStack-compatible endpoint given as ENGINE_URL's port).
+source "$(dirname "$0")/lib.sh"
+
+engine_up || { echo "no engine at $ENGINE_URL: run 'make run' (or scripts/engine.sh start)" >&2; exit 1; }
+say "building functions for linux/$(go env GOARCH)"
+make -C "$ROOT" --no-print-directory -s build GOARCH="$(go env GOARCH)"
+say "deploying stack '$STACK_NAME' to $ENGINE_URL"
+engine_env
+cd "$ROOT"
+go run ./cmd/deploy \
+  --stack "$STACK_NAME" \
+  --build-dir build \
+  --outputs "$OUTPUTS_FILE" \
+  --param Architecture="$(host_arch)" \
+  --param AdminEmails="${ADMIN_EMAILS:-admin@wallet.local}" \
+  --param LogLevel="${LOG_LEVEL:-INFO}"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# engine.sh start|stop|status: the local AWS engine (MiniStack) on 127.0.0.1.
+# start is a no-op when an engine already answers; stop stops only an engine this
+# project started (its pid file), with every Lambda process it spawned.
+source "$(dirname "$0")/lib.sh"
+
+start() {
+  if engine_up; then
+    say "engine already running at $ENGINE_URL"
+    return 0
+  fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$ENGINE_PORT") 2>/dev/null; then
+    echo "port $ENGINE_PORT is taken by something that is not the engine; set ENGINE_PORT" >&2
+    exit 1
+  fi
+  "$ROOT/scripts/tools.sh"
+  say "starting the local AWS engine (MiniStack) at $ENGINE_URL"
+  # AWS_ENDPOINT_URL in the engine's environment is handed to the Lambda processes it
+  # spawns, so the functions' SDK calls come back to the engine.
+  (
+    cd "$LOCAL_DIR"
+    AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
+      MINISTACK_REGION=us-east-1 LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
+      setsid "$ENGINE_VENV/bin/ministack" >"$ENGINE_LOG" 2>&1 &
+    echo $! >"$ENGINE_PID_FILE"
+  )
+  for _ in $(seq 1 $((ENGINE_READY_SECONDS_MAX * 4))); do
+    if engine_up; then
+      say "engine ready (log: .local/engine.log)"
+      return 0
+    fi
+    if ! kill -0 "$(cat "$ENGINE_PID_FILE")" 2>/dev/null; then
+      echo "the engine exited; last lines of .local/engine.log:" >&2
+      tail -20 "$ENGINE_LOG" >&2
+      exit 1
+    fi
+    sleep 0.25
+  done
+  echo "the engine did not answer within ${ENGINE_READY_SECONDS_MAX}s" >&2
+  exit 1
+}
+
+stop() {
+  [[ -f "$ENGINE_PID_FILE" ]] || return 0
+  local pid
+  pid="$(cat "$ENGINE_PID_FILE")"
+  if kill -0 "$pid" 2>/dev/null; then
+    say "stopping the local AWS engine (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.25
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$ENGINE_PID_FILE" "$OUTPUTS_FILE"
+}
+
+status() {
+  if engine_up; then echo "engine: running at $ENGINE_URL"; else echo "engine: not running"; return 1; fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: engine.sh start|stop|status" >&2; exit 2 ;;
+esac

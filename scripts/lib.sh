@@ -1,0 +1,36 @@
+# Shared settings of the local scripts; sourced, not run.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL_DIR="$ROOT/.local"          # engine pid, logs, stack outputs (git-ignored)
+TOOLS_DIR="$ROOT/.tools"          # pinned Python tools (git-ignored)
+ENGINE_VENV="$TOOLS_DIR/engine"
+ENGINE_PORT="${ENGINE_PORT:-4566}"
+ENGINE_URL="http://127.0.0.1:$ENGINE_PORT"
+ENGINE_PID_FILE="$LOCAL_DIR/engine.pid"
+ENGINE_LOG="$LOCAL_DIR/engine.log"
+OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
+STACK_NAME="${STACK_NAME:-wallet}"
+ENGINE_READY_SECONDS_MAX=60
+
+mkdir -p "$LOCAL_DIR"
+
+say() { printf '==> %s\n' "$*"; }
+
+# The SDK and the deploy tool reach the engine through these; credentials are dummies.
+engine_env() {
+  export AWS_ENDPOINT_URL="$ENGINE_URL"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+}
+
+engine_up() { curl -fsS -m 2 "$ENGINE_URL/_ministack/health" >/dev/null 2>&1; }
+
+host_arch() {
+  case "$(go env GOARCH)" in
+    arm64) echo arm64 ;;
+    *) echo x86_64 ;;
+  esac
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# make test: unit tests, then integration tests through the API deployed on the local
+# engine. Starts the engine when none is running and stops what it started.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+say "unit tests"
+go test -race -count=1 ./...
+
+started_engine=0
+cleanup() { if [[ $started_engine == 1 ]]; then "$ROOT/scripts/engine.sh" stop; fi; }
+trap cleanup EXIT
+if ! engine_up; then
+  "$ROOT/scripts/engine.sh" start
+  started_engine=1
+fi
+"$ROOT/scripts/deploy-local.sh"
+
+say "integration tests against $("$ROOT/scripts/api-url.sh")"
+engine_env
+WALLET_API_URL="$("$ROOT/scripts/api-url.sh")" WALLET_OUTPUTS_FILE="$OUTPUTS_FILE" \
+  go test -race -count=1 -tags integration -timeout 30m ${TEST_RUN:+-run "$TEST_RUN"} ./test/integration/...

@@ -1,0 +1,223 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	r := do(t, call{method: "GET", path: "/v1/health"})
+	require.Equal(t, http.StatusOK, r.Status)
+	assert.Equal(t, map[string]any{"status": "ok"}, r.JSON(t))
+}
+
+func TestSignup(t *testing.T) {
+	t.Parallel()
+	email := newEmail("Signup")
+	r := do(t, call{method: "POST", path: "/v1/auth/signup",
+		body: map[string]string{"email": "  " + strings.ToUpper(email) + " ", "password": testPassword, "name": " Ada "}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	u := r.JSON(t)
+	assert.Equal(t, strings.ToLower(email), u["email"], "email is trimmed and lower-cased")
+	assert.Equal(t, "Ada", u["name"])
+	assert.Equal(t, "user", u["role"])
+	assert.NotEmpty(t, u["id"])
+	assert.NotEmpty(t, u["created_at"])
+	assert.NotContains(t, string(r.Body), "password", "no hash or password in the answer")
+
+	t.Run("the same email in another case is taken", func(t *testing.T) {
+		r := do(t, call{method: "POST", path: "/v1/auth/signup",
+			body: map[string]string{"email": strings.ToUpper(email), "password": testPassword, "name": "Other"}})
+		assert.Equal(t, http.StatusConflict, r.Status)
+		assert.Equal(t, "email_taken", r.ErrorCode())
+	})
+}
+
+func TestSignupAdminRoleComesFromTheDeployment(t *testing.T) {
+	t.Parallel()
+	// admin@wallet.local is in the local deployment's AdminEmails parameter.
+	const email, password = "admin@wallet.local", "local admin password"
+	r := do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": email, "password": password, "name": "Admin"}})
+	if r.Status != http.StatusConflict { // a previous run on this engine may have created it
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		assert.Equal(t, "admin", r.JSON(t)["role"])
+	}
+	me := do(t, call{method: "GET", path: "/v1/me", token: login(t, email, password)})
+	require.Equal(t, http.StatusOK, me.Status)
+	assert.Equal(t, "admin", me.JSON(t)["role"])
+}
+
+func TestSignupRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	valid := func() map[string]any {
+		return map[string]any{"email": newEmail("bad"), "password": testPassword, "name": "N"}
+	}
+	with := func(k string, v any) map[string]any { m := valid(); m[k] = v; return m }
+	without := func(k string) map[string]any { m := valid(); delete(m, k); return m }
+	tests := []struct {
+		name string
+		body any
+		code string
+	}{
+		{"malformed json", `{"email": "a@b.co",`, "invalid_json"},
+		{"not an object", `[1,2]`, "invalid_type"},
+		{"empty body", ``, "invalid_json"},
+		{"two objects", `{"email":"a@b.co"} {}`, "invalid_json"},
+		{"email wrong type", with("email", 42), "invalid_type"},
+		{"password wrong type", with("password", true), "invalid_type"},
+		{"missing email", without("email"), "invalid_email"},
+		{"missing password", without("password"), "invalid_password"},
+		{"missing name", without("name"), "invalid_name"},
+		{"bad email", with("email", "not-an-email"), "invalid_email"},
+		{"password 11 characters", with("password", "elevenchars"), "invalid_password"},
+		{"password 129 characters", with("password", strings.Repeat("p", 129)), "invalid_password"},
+		{"client sets its role", with("role", "admin"), "unknown_field"},
+		{"client sets its id", with("id", "u-1"), "unknown_field"},
+		{"body over 64 KiB", with("name", strings.Repeat("x", 70*1024)), "body_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, call{method: "POST", path: "/v1/auth/signup", body: tt.body})
+			assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+			assert.Equal(t, tt.code, r.ErrorCode())
+		})
+	}
+
+	t.Run("a refused signup creates nothing", func(t *testing.T) {
+		email := newEmail("refused")
+		r := do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]any{"email": email, "password": "short", "name": "N"}})
+		require.Equal(t, http.StatusBadRequest, r.Status)
+		r = do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]any{"email": email, "password": testPassword, "name": "N"}})
+		assert.Equal(t, http.StatusCreated, r.Status, "the email is still free")
+	})
+
+	t.Run("password length counts characters, 12 is enough", func(t *testing.T) {
+		r := do(t, call{method: "POST", path: "/v1/auth/signup", body: with("password", "twelve chars")})
+		assert.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	})
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	a := signupAndLogin(t, "login")
+
+	r := do(t, call{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": strings.ToUpper(a.Email), "password": testPassword}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	s := r.JSON(t)
+	assert.Equal(t, "Bearer", s["token_type"])
+	assert.EqualValues(t, 900, s["expires_in"])
+	assert.NotEmpty(t, s["access_token"])
+
+	tests := []struct {
+		name string
+		body any
+		want int
+		code string
+	}{
+		{"wrong password", map[string]string{"email": a.Email, "password": "wrong password!!"}, http.StatusUnauthorized, "invalid_credentials"},
+		{"unknown email", map[string]string{"email": newEmail("nobody"), "password": testPassword}, http.StatusUnauthorized, "invalid_credentials"},
+		{"malformed email", map[string]string{"email": "nobody", "password": testPassword}, http.StatusUnauthorized, "invalid_credentials"},
+		{"missing password", map[string]string{"email": a.Email}, http.StatusBadRequest, "missing_field"},
+		{"extra field", map[string]string{"email": a.Email, "password": testPassword, "role": "admin"}, http.StatusBadRequest, "unknown_field"},
+		{"malformed json", `{"email":`, http.StatusBadRequest, "invalid_json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, call{method: "POST", path: "/v1/auth/login", body: tt.body})
+			assert.Equal(t, tt.want, r.Status, "%s", r.Body)
+			assert.Equal(t, tt.code, r.ErrorCode())
+		})
+	}
+}
+
+func TestMe(t *testing.T) {
+	t.Parallel()
+	a := signupAndLogin(t, "me")
+	r := do(t, call{method: "GET", path: "/v1/me", token: a.Token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	me := r.JSON(t)
+	assert.Equal(t, a.ID, me["id"])
+	assert.Equal(t, a.Email, me["email"])
+	assert.Equal(t, "user", me["role"])
+}
+
+// TestTokensRefused sends tokens that must all be refused with 401 and the API's error body.
+func TestTokensRefused(t *testing.T) {
+	t.Parallel()
+	a := signupAndLogin(t, "tokens")
+	out := stackOutputs(t)
+	sm := secretsmanager.NewFromConfig(awsConfig(t))
+	sec, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecretArn"])})
+	require.NoError(t, err)
+	key := []byte(aws.ToString(sec.SecretString))
+
+	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
+		now := time.Now()
+		c := jwt.MapClaims{"iss": "wallet-api", "aud": []string{"wallet-clients"}, "sub": a.ID, "role": "user",
+			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+		if mut != nil {
+			mut(c)
+		}
+		return c
+	}
+	sign := func(c jwt.MapClaims, k []byte) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(k)
+		require.NoError(t, err)
+		return s
+	}
+	// The control: a token we sign ourselves with the deployment's key is accepted, so
+	// the refusals below are about the one thing each case changes.
+	good := sign(claims(nil), key)
+	require.Equal(t, http.StatusOK, do(t, call{method: "GET", path: "/v1/me", token: good}).Status)
+
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	require.NoError(t, err)
+	parts := strings.Split(a.Token, ".")
+	tamperedPayload := sign(claims(func(c jwt.MapClaims) { c["role"] = "admin" }), key)
+	tampered := parts[0] + "." + strings.Split(tamperedPayload, ".")[1] + "." + parts[2]
+
+	tests := []struct {
+		name   string
+		header string
+		code   string
+	}{
+		{"missing", "", "unauthenticated"},
+		{"not bearer", "Basic " + a.Token, "unauthenticated"},
+		{"malformed", "Bearer not.a.jwt", "unauthenticated"},
+		{"expired", "Bearer " + sign(claims(func(c jwt.MapClaims) {
+			c["iat"] = time.Now().Add(-time.Hour).Unix()
+			c["nbf"] = time.Now().Add(-time.Hour).Unix()
+			c["exp"] = time.Now().Add(-10 * time.Minute).Unix()
+		}), key), "token_expired"},
+		{"tampered payload", "Bearer " + tampered, "unauthenticated"},
+		{"wrong key", "Bearer " + sign(claims(nil), []byte("another key that is long enough for HS256!!")), "unauthenticated"},
+		{"wrong audience", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["aud"] = []string{"someone-else"} }), key), "unauthenticated"},
+		{"wrong issuer", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["iss"] = "evil" }), key), "unauthenticated"},
+		{"alg none", "Bearer " + none, "unauthenticated"},
+		{"no expiry", "Bearer " + sign(claims(func(c jwt.MapClaims) { delete(c, "exp") }), key), "unauthenticated"},
+		{"unknown role", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["role"] = "root" }), key), "unauthenticated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := call{method: "GET", path: "/v1/me"}
+			if tt.header != "" {
+				c.headers = map[string]string{"Authorization": tt.header}
+			}
+			r := do(t, c)
+			assert.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Body)
+			assert.Equal(t, tt.code, r.ErrorCode(), "%s", r.Body)
+		})
+	}
+}
