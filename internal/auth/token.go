@@ -89,7 +89,7 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, ErrTokenExpired
 	case err != nil:
-		return nil, fmt.Errorf("%w: %v", ErrTokenInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	case claims.Subject == "" || (claims.Role != RoleUser && claims.Role != RoleAdmin):
 		return nil, fmt.Errorf("%w: missing subject or unknown role", ErrTokenInvalid)
 	}

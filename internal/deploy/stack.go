@@ -295,6 +295,6 @@ func sleep(ctx context.Context) error {
 
 func (d *Deployer) logf(format string, args ...any) {
 	if d.Log != nil {
-		fmt.Fprintf(d.Log, "deploy: "+format+"\n", args...)
+		_, _ = fmt.Fprintf(d.Log, "deploy: "+format+"\n", args...)
 	}
 }

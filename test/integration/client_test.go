@@ -41,9 +41,9 @@ func TestMain(m *testing.M) {
 
 // reply is one HTTP answer.
 type reply struct {
-	Status  int
-	Header  http.Header
-	Body    []byte
+	Status int
+	Header http.Header
+	Body   []byte
 }
 
 func (r reply) JSON(t *testing.T) map[string]any {
@@ -99,7 +99,7 @@ func do(t *testing.T, c call) reply {
 	}
 	resp, err := httpClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return reply{Status: resp.StatusCode, Header: resp.Header, Body: body}

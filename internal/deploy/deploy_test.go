@@ -1,0 +1,85 @@
+package deploy
+
+import (
+	"archive/zip"
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sample = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+  HealthFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/health/
+      Environment:
+        Variables:
+          TABLE: !Ref Table
+  Remote:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: s3://bucket/key.zip
+  Saga:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      DefinitionUri: statemachines/transfer.asl.json
+      DefinitionSubstitutions:
+        Fn: !GetAtt HealthFunction.Arn
+`
+
+func TestTemplateArtifactsAndRewrite(t *testing.T) {
+	tpl, err := ParseTemplate([]byte(sample))
+	require.NoError(t, err)
+	assert.Equal(t, []Artifact{
+		{LogicalID: "HealthFunction", Property: "CodeUri", LocalPath: "functions/health"},
+		{LogicalID: "Saga", Property: "DefinitionUri", LocalPath: "statemachines/transfer.asl.json"},
+	}, tpl.Artifacts(), "remote URIs and other resources are left alone")
+
+	tpl.SetArtifactURIs(map[string]string{"HealthFunction": "s3://b/h.zip", "Saga": "s3://b/s.json"})
+	out, err := tpl.Bytes()
+	require.NoError(t, err)
+	s := string(out)
+	assert.Contains(t, s, "CodeUri: s3://b/h.zip")
+	assert.Contains(t, s, "DefinitionUri: s3://b/s.json")
+	assert.Contains(t, s, "CodeUri: s3://bucket/key.zip")
+	assert.Contains(t, s, "TABLE: !Ref Table", "CloudFormation tags survive")
+	assert.Contains(t, s, "Fn: !GetAtt HealthFunction.Arn")
+}
+
+func TestParseTemplateRefusesNonMappings(t *testing.T) {
+	for _, body := range []string{"", "- a\n- b\n", "key: [unclosed"} {
+		_, err := ParseTemplate([]byte(body))
+		assert.Error(t, err, "%q", body)
+	}
+}
+
+func TestZipDirIsDeterministicAndExecutable(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("binary"), 0o600))
+	a, err := ZipDir(dir)
+	require.NoError(t, err)
+	b, err := ZipDir(dir)
+	require.NoError(t, err)
+	assert.Equal(t, a, b, "same inputs, same bytes, same key")
+	assert.Equal(t, NewBundle("functions", "Fn", ".zip", a).Key, NewBundle("functions", "Fn", ".zip", b).Key)
+
+	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+	require.NoError(t, err)
+	require.Len(t, zr.File, 1)
+	assert.Equal(t, "bootstrap", zr.File[0].Name)
+	assert.Equal(t, os.FileMode(0o755), zr.File[0].Mode().Perm())
+
+	_, err = ZipDir(t.TempDir())
+	assert.Error(t, err, "an empty build directory is an error, not an empty function")
+}
+
+func TestLocalAPIURL(t *testing.T) {
+	assert.Equal(t, "http://127.0.0.1:4566/_aws/execute-api/abc", LocalAPIURL("http://127.0.0.1:4566/", "abc"))
+}

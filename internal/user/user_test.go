@@ -1,0 +1,192 @@
+package user
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"  Ada@Example.COM ", "ada@example.com", true},
+		{"a.b+tag@sub.example.org", "a.b+tag@sub.example.org", true},
+		{"", "", false},
+		{"no-at-sign", "", false},
+		{"Ada <ada@example.com>", "", false},
+		{"ada@localhost", "", false},
+		{strings.Repeat("a", 250) + "@example.com", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeEmail(tt.in)
+			if !tt.ok {
+				p, isProblem := problem.As(err)
+				require.True(t, isProblem, "err = %v", err)
+				assert.Equal(t, "invalid_email", p.Code)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestValidatePassword(t *testing.T) {
+	tests := map[string]struct {
+		pw string
+		ok bool
+	}{
+		"11 characters":            {strings.Repeat("a", 11), false},
+		"12 characters":            {strings.Repeat("a", 12), true},
+		"128 characters":           {strings.Repeat("a", 128), true},
+		"129 characters":           {strings.Repeat("a", 129), false},
+		"12 multi-byte characters": {strings.Repeat("é", 12), true},
+		"invalid utf-8":            {strings.Repeat("\xff", 12), false},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := ValidatePassword(tt.pw)
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+func TestNormalizeName(t *testing.T) {
+	got, err := NormalizeName("  Ada Lovelace ")
+	require.NoError(t, err)
+	assert.Equal(t, "Ada Lovelace", got)
+	for _, bad := range []string{"", "   ", strings.Repeat("n", 101), "bell\a"} {
+		_, err := NormalizeName(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+// memStore is a small in-memory Store.
+type memStore struct {
+	mu      sync.Mutex
+	byID    map[string]User
+	byEmail map[string]string
+}
+
+func newMemStore() *memStore {
+	return &memStore{byID: map[string]User{}, byEmail: map[string]string{}}
+}
+
+func (m *memStore) Create(_ context.Context, u User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, taken := m.byEmail[u.Email]; taken {
+		return ErrEmailTaken
+	}
+	m.byEmail[u.Email] = u.ID
+	m.byID[u.ID] = u
+	return nil
+}
+
+func (m *memStore) ByEmail(ctx context.Context, email string) (User, error) {
+	m.mu.Lock()
+	id, ok := m.byEmail[email]
+	m.mu.Unlock()
+	if !ok {
+		return User{}, problem.ErrNotFound
+	}
+	return m.ByID(ctx, id)
+}
+
+func (m *memStore) ByID(_ context.Context, id string) (User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.byID[id]
+	if !ok {
+		return User{}, problem.ErrNotFound
+	}
+	return u, nil
+}
+
+type fakeTokens struct{}
+
+func (fakeTokens) Issue(userID, role string) (string, int, error) { return "tok:" + userID + ":" + role, 900, nil }
+
+func newTestService(t *testing.T) (*Service, *memStore, *int) {
+	t.Helper()
+	store := newMemStore()
+	s, err := NewService(store, fakeTokens{}, " Boss@Example.com ,other@example.com", func() time.Time {
+		return time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	})
+	require.NoError(t, err)
+	verifications := 0
+	real := s.verify
+	s.verify = func(pw, hash string) (bool, error) { verifications++; return real(pw, hash) }
+	return s, store, &verifications
+}
+
+func TestSignup(t *testing.T) {
+	s, store, _ := newTestService(t)
+	ctx := context.Background()
+
+	u, err := s.Signup(ctx, SignupInput{Email: " Ada@Example.com", Password: "correct horse battery", Name: " Ada "})
+	require.NoError(t, err)
+	assert.Equal(t, "ada@example.com", u.Email)
+	assert.Equal(t, "Ada", u.Name)
+	assert.Equal(t, auth.RoleUser, u.Role)
+	assert.Equal(t, "2026-05-06T07:08:09.123Z", u.CreatedAt.Format("2006-01-02T15:04:05.000Z07:00"))
+	ok, err := auth.VerifyPassword("correct horse battery", store.byID[u.ID].PasswordHash)
+	require.NoError(t, err)
+	assert.True(t, ok, "the stored hash verifies the password")
+
+	admin, err := s.Signup(ctx, SignupInput{Email: "boss@example.com", Password: "correct horse battery", Name: "Boss"})
+	require.NoError(t, err)
+	assert.Equal(t, auth.RoleAdmin, admin.Role)
+
+	_, err = s.Signup(ctx, SignupInput{Email: "ADA@example.com", Password: "correct horse battery", Name: "Again"})
+	assert.ErrorIs(t, err, ErrEmailTaken)
+
+	_, err = s.Signup(ctx, SignupInput{Email: "new@example.com", Password: "short", Name: "New"})
+	assert.Error(t, err)
+	assert.Len(t, store.byID, 2, "refused signups store nothing")
+}
+
+func TestLogin(t *testing.T) {
+	s, _, verifications := newTestService(t)
+	ctx := context.Background()
+	u, err := s.Signup(ctx, SignupInput{Email: "ada@example.com", Password: "correct horse battery", Name: "Ada"})
+	require.NoError(t, err)
+
+	sess, err := s.Login(ctx, LoginInput{Email: "ADA@example.com ", Password: "correct horse battery"})
+	require.NoError(t, err)
+	assert.Equal(t, Session{AccessToken: "tok:" + u.ID + ":user", TokenType: "Bearer", ExpiresInSeconds: 900}, sess)
+
+	tests := map[string]LoginInput{
+		"wrong password":  {Email: "ada@example.com", Password: "wrong password!!"},
+		"unknown email":   {Email: "nobody@example.com", Password: "correct horse battery"},
+		"malformed email": {Email: "nobody", Password: "correct horse battery"},
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			before := *verifications
+			_, err := s.Login(ctx, in)
+			assert.ErrorIs(t, err, ErrInvalidCredentials)
+			assert.Equal(t, before+1, *verifications, "one argon2id verification, whether or not the email exists")
+		})
+	}
+
+	_, err = s.Login(ctx, LoginInput{Email: "ada@example.com"})
+	p, ok := problem.As(err)
+	require.True(t, ok)
+	assert.Equal(t, problem.KindInvalid, p.Kind)
+}

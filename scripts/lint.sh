@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make lint: gofmt, go vet, golangci-lint, cfn-lint and sam validate --lint, with the
+# tools pinned (tools/lint-requirements.txt, GOLANGCI_LINT_VERSION below) and installed
+# into .tools/ on first use.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+GOLANGCI_LINT_VERSION=v2.15.0
+LINT_VENV="$TOOLS_DIR/lint"
+req="$ROOT/tools/lint-requirements.txt"
+stamp="$LINT_VENV/.installed-$(sha256sum "$req" | cut -c1-16)"
+if [[ ! -f "$stamp" ]]; then
+  say "installing cfn-lint and the SAM CLI into .tools/lint (pinned in tools/lint-requirements.txt)"
+  rm -rf "$LINT_VENV"
+  python3 -m venv "$LINT_VENV"
+  "$LINT_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req"
+  touch "$stamp"
+fi
+golangci="$TOOLS_DIR/bin/golangci-lint"
+if [[ ! -x "$golangci" ]] || ! "$golangci" version 2>/dev/null | grep -q "${GOLANGCI_LINT_VERSION#v}"; then
+  say "installing golangci-lint $GOLANGCI_LINT_VERSION into .tools/bin"
+  GOBIN="$TOOLS_DIR/bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+fi
+
+say "gofmt"
+unformatted="$(gofmt -l $(find . -name '*.go' -not -path './.tools/*'))"
+[[ -z "$unformatted" ]] || { echo "not gofmt-ed:"; echo "$unformatted"; exit 1; }
+say "go vet"
+go vet ./...
+go vet -tags integration ./test/...
+say "golangci-lint"
+"$golangci" run ./...
+say "cfn-lint"
+"$LINT_VENV/bin/cfn-lint" template.yaml
+say "sam validate --lint"
+SAM_CLI_TELEMETRY=0 "$LINT_VENV/bin/sam" validate --lint --template template.yaml
+say "lint clean"
