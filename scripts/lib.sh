@@ -26,7 +26,9 @@ engine_env() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
 
-engine_up() { curl -fsS -m 2 "$ENGINE_URL/_ministack/health" >/dev/null 2>&1; }
+# LocalStack answers on /_localstack/health instead.
+ENGINE_HEALTH_PATH="${ENGINE_HEALTH_PATH:-/_ministack/health}"
+engine_up() { curl -fsS -m 2 "$ENGINE_URL$ENGINE_HEALTH_PATH" >/dev/null 2>&1; }
 
 host_arch() {
   case "$(go env GOARCH)" in

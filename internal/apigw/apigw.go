@@ -47,6 +47,7 @@ type Request struct {
 type Response struct {
 	Status  int
 	Body    any
+	Raw     []byte // an already-encoded JSON body (a replayed response); wins over Body
 	Headers map[string]string
 }
 
@@ -117,7 +118,9 @@ func encode(r Response) events.APIGatewayV2HTTPResponse {
 		headers[k] = v
 	}
 	body := []byte("{}")
-	if r.Body != nil {
+	if r.Raw != nil {
+		body = r.Raw
+	} else if r.Body != nil {
 		b, err := json.Marshal(r.Body)
 		if err != nil {
 			r.Status = http.StatusInternalServerError
@@ -183,6 +186,9 @@ func (r *Request) DecodeJSON(v any) error {
 func decodeProblem(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	if p, ok := problem.As(err); ok { // a field's own UnmarshalJSON refused it
+		return p
+	}
 	switch {
 	case errors.As(err, &typeErr):
 		return problem.Invalid("invalid_type", fmt.Sprintf("field %q has the wrong type", typeErr.Field))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,10 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
+	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/secrets"
 	"github.com/serverless-wallet/wallet/internal/user"
+	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Deps is what a cold start has built.
@@ -98,4 +102,54 @@ func (d *Deps) Tokens(ctx context.Context) (*auth.Tokens, error) {
 		return nil, err
 	}
 	return auth.NewTokens(key, issuer, audience, nil)
+}
+
+// WalletService builds the wallet service over the ledger and idempotency tables.
+func (d *Deps) WalletService() (*wallet.Service, error) {
+	db := d.DynamoDB()
+	idem := &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}
+	store := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: idem}
+	limits := ledger.CreditLimits{PerCreditMaxMinor: ledger.DefaultCreditMaxMinor, DailyMaxMinor: ledger.DefaultCreditDailyMaxMinor}
+	var err error
+	if limits.PerCreditMaxMinor, err = d.int64Env("CREDIT_MAX_MINOR", limits.PerCreditMaxMinor); err != nil {
+		return nil, err
+	}
+	if limits.DailyMaxMinor, err = d.int64Env("CREDIT_DAILY_MAX_MINOR", limits.DailyMaxMinor); err != nil {
+		return nil, err
+	}
+	return wallet.NewService(store, idem, limits, nil), nil
+}
+
+func (d *Deps) int64Env(name string, fallback int64) (int64, error) {
+	v := d.OptionalEnv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
+	}
+	return n, nil
+}
+
+// ServeWallets starts a wallet route's function.
+func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		ws, err := d.WalletService()
+		if err != nil {
+			return nil, err
+		}
+		return apigw.Handle(d.Log, route(ws)), nil
+	})
+}
+
+// ServeUsers starts a user route's function; withTokens loads the signing key.
+func ServeUsers(withTokens bool, route func(apigw.Users) apigw.HandlerFunc) {
+	Start(func(ctx context.Context, d *Deps) (any, error) {
+		users, err := d.UserService(ctx, withTokens)
+		if err != nil {
+			return nil, err
+		}
+		return apigw.Handle(d.Log, route(users)), nil
+	})
 }

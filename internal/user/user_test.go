@@ -120,7 +120,9 @@ func (m *memStore) ByID(_ context.Context, id string) (User, error) {
 
 type fakeTokens struct{}
 
-func (fakeTokens) Issue(userID, role string) (string, int, error) { return "tok:" + userID + ":" + role, 900, nil }
+func (fakeTokens) Issue(userID, role string) (string, int, error) {
+	return "tok:" + userID + ":" + role, 900, nil
+}
 
 func newTestService(t *testing.T) (*Service, *memStore, *int) {
 	t.Helper()

@@ -53,6 +53,11 @@ func (r reply) JSON(t *testing.T) map[string]any {
 	return m
 }
 
+func decode(t *testing.T, r reply, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
+}
+
 // ErrorCode returns error.code of an error body, or "" when the body has no such field.
 func (r reply) ErrorCode() string {
 	var b struct {

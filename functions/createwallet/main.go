@@ -1,0 +1,9 @@
+// Command createwallet serves POST /v1/wallets.
+package main
+
+import (
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { app.ServeWallets(apigw.CreateWallet) }

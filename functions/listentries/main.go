@@ -1,0 +1,9 @@
+// Command listentries serves GET /v1/wallets/{id}/entries.
+package main
+
+import (
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { app.ServeWallets(apigw.ListEntries) }

@@ -1,0 +1,9 @@
+// Command patchwallet serves PATCH /v1/wallets/{id}.
+package main
+
+import (
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { app.ServeWallets(apigw.PatchWallet) }

@@ -1,0 +1,167 @@
+package apigw
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Wallets is what the wallet routes need from the wallet service.
+type Wallets interface {
+	Create(ctx context.Context, c wallet.Caller, in wallet.CreateInput) (wallet.View, error)
+	List(ctx context.Context, c wallet.Caller) ([]wallet.View, error)
+	Get(ctx context.Context, c wallet.Caller, id string) (wallet.View, error)
+	ChangeStatus(ctx context.Context, c wallet.Caller, id string, in wallet.PatchInput) (wallet.View, error)
+	Credit(ctx context.Context, c wallet.Caller, walletID, key string, in wallet.CreditInput) (wallet.Result, error)
+	Entries(ctx context.Context, c wallet.Caller, walletID string, limit int, cursor string) (wallet.Page, error)
+	CheckLedger(ctx context.Context, c wallet.Caller) (ledger.Report, error)
+}
+
+var _ Wallets = (*wallet.Service)(nil)
+
+// IdempotencyKeyHeader carries the client's idempotency key.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+func (r *Request) walletCaller() (wallet.Caller, error) {
+	c, err := r.Caller()
+	if err != nil {
+		return wallet.Caller{}, err
+	}
+	return wallet.Caller{UserID: c.UserID, IsAdmin: c.IsAdmin()}, nil
+}
+
+// CreateWallet answers POST /v1/wallets.
+func CreateWallet(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		var in wallet.CreateInput
+		if err := r.DecodeJSON(&in); err != nil {
+			return Response{}, err
+		}
+		v, err := ws.Create(ctx, c, in)
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusCreated, v)
+	}
+}
+
+// ListWallets answers GET /v1/wallets.
+func ListWallets(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		items, err := ws.List(ctx, c)
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusOK, map[string]any{"items": items})
+	}
+}
+
+// GetWallet answers GET /v1/wallets/{id}.
+func GetWallet(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		v, err := ws.Get(ctx, c, r.PathParameters["id"])
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusOK, v)
+	}
+}
+
+// PatchWallet answers PATCH /v1/wallets/{id}.
+func PatchWallet(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		var in wallet.PatchInput
+		if err := r.DecodeJSON(&in); err != nil {
+			return Response{}, err
+		}
+		v, err := ws.ChangeStatus(ctx, c, r.PathParameters["id"], in)
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusOK, v)
+	}
+}
+
+// CreateCredit answers POST /v1/wallets/{id}/credits.
+func CreateCredit(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		var in wallet.CreditInput
+		if err := r.DecodeJSON(&in); err != nil {
+			return Response{}, err
+		}
+		res, err := ws.Credit(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in)
+		if err != nil {
+			return Response{}, err
+		}
+		return replayable(res), nil
+	}
+}
+
+func replayable(res wallet.Result) Response {
+	out := Response{Status: res.StatusCode, Raw: res.Body}
+	if res.Replayed {
+		out.Headers = map[string]string{"Idempotent-Replayed": "true"}
+	}
+	return out
+}
+
+// ListEntries answers GET /v1/wallets/{id}/entries.
+func ListEntries(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		limit := wallet.EntriesPageSizeDefault
+		if s, ok := r.QueryStringParameters["limit"]; ok {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return Response{}, wallet.ErrInvalidLimit
+			}
+			limit = n
+		}
+		page, err := ws.Entries(ctx, c, r.PathParameters["id"], limit, r.QueryStringParameters["cursor"])
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusOK, page)
+	}
+}
+
+// CheckLedger answers GET /v1/admin/ledger/check.
+func CheckLedger(ws Wallets) HandlerFunc {
+	return func(ctx context.Context, r *Request) (Response, error) {
+		c, err := r.walletCaller()
+		if err != nil {
+			return Response{}, err
+		}
+		rep, err := ws.CheckLedger(ctx, c)
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusOK, rep)
+	}
+}

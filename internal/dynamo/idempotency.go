@@ -1,0 +1,143 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+)
+
+// Idempotency keeps idempotency records in their own table, keyed by pk =
+// <user id>#<key>, with expires_at as the table's TTL attribute.
+type Idempotency struct {
+	DB    API
+	Table string
+}
+
+var _ idempotency.Store = (*Idempotency)(nil)
+
+type idemItem struct {
+	PK              string `dynamodbav:"pk"`
+	UserID          string `dynamodbav:"user_id"`
+	RequestHash     string `dynamodbav:"request_hash"`
+	Status          string `dynamodbav:"status"`
+	Token           string `dynamodbav:"token,omitempty"`
+	InProgressUntil int64  `dynamodbav:"in_progress_until"`
+	ExpiresAt       int64  `dynamodbav:"expires_at"`
+	ResponseStatus  int    `dynamodbav:"response_status,omitempty"`
+	ResponseBody    string `dynamodbav:"response_body,omitempty"`
+}
+
+func idemKey(c idempotency.Claim) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: c.UserID + "#" + c.Key}}
+}
+
+// Begin puts an in-progress record unless a live one exists: the put succeeds when
+// the key is new, when its record has expired (TTL deletion is lazy), or when it is an
+// abandoned in-progress record of the same request.
+func (s *Idempotency) Begin(ctx context.Context, c idempotency.Claim, now time.Time) (*idempotency.Response, error) {
+	item, err := attributevalue.MarshalMap(idemItem{
+		PK: c.UserID + "#" + c.Key, UserID: c.UserID, RequestHash: c.Hash, Status: idempotency.StatusInProgress, Token: c.Token,
+		InProgressUntil: now.Unix() + idempotency.InProgressTTLSeconds, ExpiresAt: now.Unix() + idempotency.RecordTTLSeconds,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marshal idempotency record: %w", err)
+	}
+	nowV := expression.Value(now.Unix())
+	cond := expression.Or(
+		expression.AttributeNotExists(expression.Name("pk")),
+		expression.Name("expires_at").LessThan(nowV),
+		expression.And(
+			expression.Name("status").Equal(expression.Value(idempotency.StatusInProgress)),
+			expression.Name("in_progress_until").LessThan(nowV),
+			expression.Name("request_hash").Equal(expression.Value(c.Hash)),
+		),
+	)
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build idempotency condition: %w", err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		if err != nil {
+			return nil, fmt.Errorf("begin idempotency record: %w", err)
+		}
+		return nil, nil
+	}
+	existing := ccf.Item
+	if len(existing) == 0 { // an engine that does not return the old item: read it
+		out, gerr := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: idemKey(c), ConsistentRead: aws.Bool(true)})
+		if gerr != nil {
+			return nil, fmt.Errorf("read idempotency record: %w", gerr)
+		}
+		existing = out.Item
+	}
+	var old idemItem
+	if err := attributevalue.UnmarshalMap(existing, &old); err != nil {
+		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	}
+	switch {
+	case old.RequestHash != c.Hash:
+		return nil, idempotency.ErrKeyReused
+	case old.Status == idempotency.StatusCompleted:
+		return &idempotency.Response{StatusCode: old.ResponseStatus, Body: []byte(old.ResponseBody)}, nil
+	default:
+		return nil, idempotency.ErrInProgress
+	}
+}
+
+// Release deletes the claim's record if the claim still holds it.
+func (s *Idempotency) Release(ctx context.Context, c idempotency.Claim) error {
+	expr, err := expression.NewBuilder().WithCondition(expression.And(
+		expression.Name("token").Equal(expression.Value(c.Token)),
+		expression.Name("status").Equal(expression.Value(idempotency.StatusInProgress)),
+	)).Build()
+	if err != nil {
+		return fmt.Errorf("build release condition: %w", err)
+	}
+	_, err = s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.Table), Key: idemKey(c),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("release idempotency record: %w", err)
+	}
+	return nil
+}
+
+// completionItem is the transaction item that completes a claim: it only applies
+// while the claim's token still holds the in-progress record.
+func (s *Idempotency) completionItem(c idempotency.Completion, now time.Time) (ddbtypes.TransactWriteItem, error) {
+	update := expression.Set(expression.Name("status"), expression.Value(idempotency.StatusCompleted)).
+		Set(expression.Name("response_status"), expression.Value(c.Response.StatusCode)).
+		Set(expression.Name("response_body"), expression.Value(string(c.Response.Body))).
+		Set(expression.Name("expires_at"), expression.Value(now.Unix()+idempotency.RecordTTLSeconds)).
+		Remove(expression.Name("token"))
+	cond := expression.And(
+		expression.Name("token").Equal(expression.Value(c.Claim.Token)),
+		expression.Name("status").Equal(expression.Value(idempotency.StatusInProgress)),
+	)
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build completion: %w", err)
+	}
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{
+		TableName: aws.String(s.Table), Key: idemKey(c.Claim),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}

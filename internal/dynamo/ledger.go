@@ -1,0 +1,480 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Ledger keeps wallets, entries and external accounts in one table (pk, sk):
+//
+//	pk WALLET#<id>             sk WALLET              the wallet: balance, held, status, version, entry_seq
+//	pk WALLET#<id>             sk ENTRY#<seq, 19 digits>  its entries, numbered 1, 2, … (newest = entry_seq)
+//	pk ACCOUNT#<acct>#<shard>  sk ACCOUNT             one shard of an external account's balance
+//	pk ACCOUNT#<acct>#<shard>  sk ENTRY#<posting id>  that shard's entries
+//	pk OWNER#<user>            sk CUR#<code>          the owner's one wallet in that currency
+//	pk OWNER#<user>            sk COUNT               how many wallets the owner has
+//
+// External accounts (the funding account every credit draws on) are hot: each one is
+// split into ExternalShards items, updated with ADD and no condition, so concurrent
+// postings rarely touch the same item (a DynamoDB transaction conflict).
+type Ledger struct {
+	DB          API
+	Table       string
+	Idempotency *Idempotency // writes the completion item of a guarded change
+	Now         func() time.Time
+}
+
+var _ wallet.Store = (*Ledger)(nil)
+
+// Table layout constants.
+const (
+	ExternalShards      = 8
+	typeWallet          = "wallet"
+	typeEntry           = "entry"
+	typeExternal        = "external"
+	scanPagesMax        = 10_000
+	walletsPerOwnerMax  = wallet.WalletsPerOwnerMax
+	reasonTxConflict    = "TransactionConflict"
+	entrySortKeyPrefix  = "ENTRY#"
+	walletSortKey       = "WALLET"
+	externalSortKey     = "ACCOUNT"
+	cursorPrefix        = "e1:"
+	batchGetKeysMax     = 100
+	transactionItemsMax = 100
+)
+
+type walletItem struct {
+	PK                  string    `dynamodbav:"pk"`
+	SK                  string    `dynamodbav:"sk"`
+	Type                string    `dynamodbav:"type"`
+	ID                  string    `dynamodbav:"id"`
+	OwnerID             string    `dynamodbav:"owner_id"`
+	Currency            string    `dynamodbav:"currency"`
+	BalanceMinor        int64     `dynamodbav:"balance"`
+	HeldMinor           int64     `dynamodbav:"held"`
+	Status              string    `dynamodbav:"status"`
+	Version             int64     `dynamodbav:"version"`
+	EntrySeq            int64     `dynamodbav:"entry_seq"`
+	CreditDay           string    `dynamodbav:"credit_day"`
+	CreditDayTotalMinor int64     `dynamodbav:"credit_day_total"`
+	CreatedAt           time.Time `dynamodbav:"created_at"`
+	UpdatedAt           time.Time `dynamodbav:"updated_at"`
+}
+
+type entryItem struct {
+	PK                string    `dynamodbav:"pk"`
+	SK                string    `dynamodbav:"sk"`
+	Type              string    `dynamodbav:"type"`
+	ID                string    `dynamodbav:"id"`
+	PostingID         string    `dynamodbav:"posting_id"`
+	Account           string    `dynamodbav:"account"`
+	Currency          string    `dynamodbav:"currency"`
+	AmountMinor       int64     `dynamodbav:"amount"`
+	BalanceAfterMinor int64     `dynamodbav:"balance_after"`
+	Seq               int64     `dynamodbav:"seq"`
+	Kind              string    `dynamodbav:"kind"`
+	Description       string    `dynamodbav:"description,omitempty"`
+	CreatedAt         time.Time `dynamodbav:"created_at"`
+}
+
+type externalItem struct {
+	PK           string `dynamodbav:"pk"`
+	SK           string `dynamodbav:"sk"`
+	Type         string `dynamodbav:"type"`
+	Account      string `dynamodbav:"account"`
+	BalanceMinor int64  `dynamodbav:"balance"`
+}
+
+func walletPK(id string) string { return "WALLET#" + id }
+func ownerPK(id string) string  { return "OWNER#" + id }
+func entrySK(seq int64) string  { return fmt.Sprintf("%s%019d", entrySortKeyPrefix, seq) }
+
+func externalPK(account, postingID string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(postingID))
+	return fmt.Sprintf("ACCOUNT#%s#%d", account, h.Sum32()%ExternalShards)
+}
+
+func key(pk, sk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{
+		"pk": &ddbtypes.AttributeValueMemberS{Value: pk},
+		"sk": &ddbtypes.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func toItem(w ledger.Wallet) walletItem {
+	return walletItem{PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
+		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, Status: string(w.Status), Version: w.Version, EntrySeq: w.EntrySeq,
+		CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+}
+
+func (it walletItem) wallet() ledger.Wallet {
+	return ledger.Wallet{ID: it.ID, OwnerID: it.OwnerID, Currency: it.Currency, BalanceMinor: it.BalanceMinor, HeldMinor: it.HeldMinor,
+		Status: ledger.Status(it.Status), Version: it.Version, EntrySeq: it.EntrySeq, CreditDay: it.CreditDay,
+		CreditDayTotalMinor: it.CreditDayTotalMinor, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+}
+
+func (it entryItem) entry() ledger.Entry {
+	return ledger.Entry{ID: it.ID, PostingID: it.PostingID, Account: it.Account, Currency: it.Currency, AmountMinor: it.AmountMinor,
+		BalanceAfterMinor: it.BalanceAfterMinor, Seq: it.Seq, Kind: it.Kind, Description: it.Description, CreatedAt: it.CreatedAt}
+}
+
+// CreateWallet writes a new wallet with its currency claim and the owner's wallet
+// count in one transaction.
+func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
+	wav, err := attributevalue.MarshalMap(toItem(w))
+	if err != nil {
+		return fmt.Errorf("marshal wallet: %w", err)
+	}
+	claim, err := attributevalue.MarshalMap(map[string]string{"pk": ownerPK(w.OwnerID), "sk": "CUR#" + w.Currency, "wallet_id": w.ID})
+	if err != nil {
+		return fmt.Errorf("marshal claim: %w", err)
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	count, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("wallets"), expression.Plus(expression.IfNotExists(expression.Name("wallets"), expression.Value(0)), expression.Value(1)))).
+		WithCondition(expression.Or(
+			expression.AttributeNotExists(expression.Name("wallets")),
+			expression.Name("wallets").LessThan(expression.Value(walletsPerOwnerMax)),
+		)).Build()
+	if err != nil {
+		return fmt.Errorf("build count update: %w", err)
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: claim, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+		{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(ownerPK(w.OwnerID), "COUNT"),
+			UpdateExpression: count.Update(), ConditionExpression: count.Condition(),
+			ExpressionAttributeNames: count.Names(), ExpressionAttributeValues: count.Values()}},
+		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: wav, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+	}})
+	if reasons, ok := cancellationReasons(err); ok {
+		switch {
+		case reasonAt(reasons, 0) == reasonConditionalCheckFailed:
+			return wallet.ErrWalletExists
+		case reasonAt(reasons, 1) == reasonConditionalCheckFailed:
+			return wallet.ErrWalletLimit
+		case hasReason(reasons, reasonTxConflict):
+			return wallet.ErrConflict
+		}
+		return fmt.Errorf("create wallet: cancelled: %v", reasons)
+	}
+	if err != nil {
+		return fmt.Errorf("create wallet: %w", err)
+	}
+	return nil
+}
+
+// Wallet reads one wallet with a strongly consistent read.
+func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(walletPK(id), walletSortKey), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return ledger.Wallet{}, fmt.Errorf("get wallet: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	var it walletItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return ledger.Wallet{}, fmt.Errorf("unmarshal wallet: %w", err)
+	}
+	return it.wallet(), nil
+}
+
+// WalletsOf lists an owner's wallets through their currency claims (strongly
+// consistent, at most WalletsPerOwnerMax reads).
+func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet, error) {
+	kc := expression.Key("pk").Equal(expression.Value(ownerPK(ownerID))).And(expression.Key("sk").BeginsWith("CUR#"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true),
+		Limit: aws.Int32(walletsPerOwnerMax)})
+	if err != nil {
+		return nil, fmt.Errorf("query wallets of %s: %w", ownerID, err)
+	}
+	wallets := make([]ledger.Wallet, 0, len(out.Items))
+	for _, item := range out.Items {
+		var c struct {
+			WalletID string `dynamodbav:"wallet_id"`
+		}
+		if err := attributevalue.UnmarshalMap(item, &c); err != nil {
+			return nil, fmt.Errorf("unmarshal claim: %w", err)
+		}
+		w, err := s.Wallet(ctx, c.WalletID)
+		if err != nil {
+			return nil, err
+		}
+		wallets = append(wallets, w)
+	}
+	return wallets, nil
+}
+
+// Commit writes a change in one transaction: each wallet conditional on the version it
+// was read at, the posting's entries (each conditional on not existing), the external
+// account shards, and the idempotency completion when there is one.
+func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
+	now := s.now()
+	var items []ddbtypes.TransactWriteItem
+	walletIDs := map[string]bool{}
+	for _, wc := range c.Wallets {
+		it, err := s.walletUpdate(wc)
+		if err != nil {
+			return err
+		}
+		items = append(items, it)
+		walletIDs[wc.After.ID] = true
+	}
+	completionAt := -1
+	if c.Posting != nil {
+		entries, err := s.postingItems(*c.Posting, walletIDs)
+		if err != nil {
+			return err
+		}
+		items = append(items, entries...)
+	}
+	if c.Completion != nil {
+		it, err := s.Idempotency.completionItem(*c.Completion, now)
+		if err != nil {
+			return err
+		}
+		completionAt = len(items)
+		items = append(items, it)
+	}
+	if len(items) > transactionItemsMax {
+		return fmt.Errorf("commit: %d items exceed the transaction limit", len(items))
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := cancellationReasons(err); ok {
+		for i := range c.Wallets {
+			if reasonAt(reasons, i) == reasonConditionalCheckFailed {
+				return wallet.ErrConflict
+			}
+		}
+		if completionAt >= 0 && reasonAt(reasons, completionAt) == reasonConditionalCheckFailed {
+			return idempotency.ErrInProgress // our claim was taken over; nothing was written
+		}
+		if hasReason(reasons, reasonTxConflict) {
+			return wallet.ErrConflict
+		}
+		return fmt.Errorf("commit: cancelled: %v", reasons)
+	}
+	var conflict *ddbtypes.TransactionConflictException
+	if errors.As(err, &conflict) {
+		return wallet.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Ledger) walletUpdate(wc wallet.WalletChange) (ddbtypes.TransactWriteItem, error) {
+	a := wc.After
+	update := expression.Set(expression.Name("balance"), expression.Value(a.BalanceMinor)).
+		Set(expression.Name("held"), expression.Value(a.HeldMinor)).
+		Set(expression.Name("status"), expression.Value(string(a.Status))).
+		Set(expression.Name("version"), expression.Value(a.Version)).
+		Set(expression.Name("entry_seq"), expression.Value(a.EntrySeq)).
+		Set(expression.Name("credit_day"), expression.Value(a.CreditDay)).
+		Set(expression.Name("credit_day_total"), expression.Value(a.CreditDayTotalMinor)).
+		Set(expression.Name("updated_at"), expression.Value(a.UpdatedAt))
+	cond := expression.Name("version").Equal(expression.Value(wc.Before.Version))
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build wallet update: %w", err)
+	}
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(a.ID), walletSortKey),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
+
+func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]ddbtypes.TransactWriteItem, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	var items []ddbtypes.TransactWriteItem
+	externalDelta := map[string]int64{}
+	var externalOrder []string
+	for _, e := range p.Entries {
+		it := entryItem{Type: typeEntry, ID: e.ID, PostingID: e.PostingID, Account: e.Account, Currency: e.Currency, AmountMinor: e.AmountMinor,
+			BalanceAfterMinor: e.BalanceAfterMinor, Seq: e.Seq, Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt}
+		if walletIDs[e.Account] {
+			it.PK, it.SK = walletPK(e.Account), entrySK(e.Seq)
+		} else {
+			it.PK, it.SK = externalPK(e.Account, p.ID), entrySortKeyPrefix+e.ID
+			if _, seen := externalDelta[e.Account]; !seen {
+				externalOrder = append(externalOrder, e.Account)
+			}
+			externalDelta[e.Account] += e.AmountMinor
+		}
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return nil, fmt.Errorf("marshal entry: %w", err)
+		}
+		items = append(items, ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: av,
+			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}})
+	}
+	for _, acct := range externalOrder {
+		upd, err := expression.NewBuilder().WithUpdate(
+			expression.Add(expression.Name("balance"), expression.Value(externalDelta[acct])).
+				Set(expression.Name("type"), expression.Value(typeExternal)).
+				Set(expression.Name("account"), expression.Value(acct))).Build()
+		if err != nil {
+			return nil, fmt.Errorf("build external update: %w", err)
+		}
+		items = append(items, ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table),
+			Key: key(externalPK(acct, p.ID), externalSortKey), UpdateExpression: upd.Update(),
+			ExpressionAttributeNames: upd.Names(), ExpressionAttributeValues: upd.Values()}})
+	}
+	return items, nil
+}
+
+// Entries returns a page of a wallet's entries, newest first. The cursor is the seq of
+// the last entry returned; entries only ever get higher seqs, so paging while new
+// entries arrive neither skips nor repeats one, and a page costs one query.
+func (s *Ledger) Entries(ctx context.Context, walletID string, limit int, cursor string) ([]ledger.Entry, string, error) {
+	kc := expression.Key("pk").Equal(expression.Value(walletPK(walletID)))
+	if cursor != "" {
+		before, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		kc = kc.And(expression.Key("sk").Between(expression.Value(entrySK(0)), expression.Value(entrySK(before-1))))
+	} else {
+		kc = kc.And(expression.Key("sk").BeginsWith(entrySortKeyPrefix))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)}) // #nosec G115 -- limit ≤ 200
+	if err != nil {
+		return nil, "", fmt.Errorf("query entries: %w", err)
+	}
+	entries := make([]ledger.Entry, 0, len(out.Items))
+	for _, item := range out.Items {
+		var it entryItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, "", fmt.Errorf("unmarshal entry: %w", err)
+		}
+		entries = append(entries, it.entry())
+	}
+	next := ""
+	if n := len(entries); n == limit && entries[n-1].Seq > 1 {
+		next = encodeCursor(entries[n-1].Seq)
+	}
+	return entries, next, nil
+}
+
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.HasPrefix(string(b), cursorPrefix) {
+		return 0, wallet.ErrInvalidCursor
+	}
+	seq, err := strconv.ParseInt(strings.TrimPrefix(string(b), cursorPrefix), 10, 64)
+	if err != nil || seq < 2 {
+		return 0, wallet.ErrInvalidCursor
+	}
+	return seq, nil
+}
+
+// Snapshot reads the whole ledger for the invariant check. It is a scan: run it when
+// no money moves (tests, an admin's audit), not on a request path.
+func (s *Ledger) Snapshot(ctx context.Context) (ledger.Snapshot, error) {
+	snap := ledger.Snapshot{ExternalBalances: map[string]int64{}}
+	var start map[string]ddbtypes.AttributeValue
+	for page := 0; page < scanPagesMax; page++ {
+		out, err := s.DB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(s.Table), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return snap, fmt.Errorf("scan ledger: %w", err)
+		}
+		for _, item := range out.Items {
+			var t struct {
+				Type string `dynamodbav:"type"`
+			}
+			if err := attributevalue.UnmarshalMap(item, &t); err != nil {
+				return snap, fmt.Errorf("unmarshal item: %w", err)
+			}
+			switch t.Type {
+			case typeWallet:
+				var it walletItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal wallet: %w", err)
+				}
+				snap.Wallets = append(snap.Wallets, it.wallet())
+			case typeEntry:
+				var it entryItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal entry: %w", err)
+				}
+				snap.Entries = append(snap.Entries, it.entry())
+			case typeExternal:
+				var it externalItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal external account: %w", err)
+				}
+				snap.ExternalBalances[it.Account] += it.BalanceMinor
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return snap, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+	return snap, fmt.Errorf("scan ledger: more than %d pages", scanPagesMax)
+}
+
+func (s *Ledger) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func reasonAt(reasons []string, i int) string {
+	if i < len(reasons) {
+		return reasons[i]
+	}
+	return ""
+}
+
+func hasReason(reasons []string, code string) bool {
+	for _, r := range reasons {
+		if r == code {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,197 @@
+package ledger
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// book applies the ledger functions to in-memory state the way the store does: the
+// returned next state and posting replace the old state only when there is no error.
+type book struct {
+	wallets  map[string]Wallet
+	external map[string]int64
+	entries  []Entry
+}
+
+func (b *book) snapshot() Snapshot {
+	s := Snapshot{ExternalBalances: map[string]int64{}}
+	for _, w := range b.wallets {
+		s.Wallets = append(s.Wallets, w)
+	}
+	for a, v := range b.external {
+		s.ExternalBalances[a] = v
+	}
+	s.Entries = append(s.Entries, b.entries...)
+	return s
+}
+
+func (b *book) clone() *book {
+	c := &book{wallets: map[string]Wallet{}, external: map[string]int64{}}
+	for k, v := range b.wallets {
+		c.wallets[k] = v
+	}
+	for k, v := range b.external {
+		c.external[k] = v
+	}
+	c.entries = append(c.entries, b.entries...)
+	return c
+}
+
+func (b *book) post(p Posting) {
+	for _, e := range p.Entries {
+		if _, isWallet := b.wallets[e.Account]; !isWallet {
+			b.external[e.Account] += e.AmountMinor
+		}
+		b.entries = append(b.entries, e)
+	}
+}
+
+// step applies one random operation and returns its name and error.
+func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.Time, n int) (string, error) {
+	pick := func() Wallet { return b.wallets[ids[rng.IntN(len(ids))]] }
+	amount := func() int64 {
+		switch rng.IntN(10) {
+		case 0:
+			return -rng.Int64N(100)
+		case 1:
+			return 0
+		case 2:
+			return limits.PerCreditMaxMinor + rng.Int64N(10)
+		case 3:
+			return math.MaxInt64
+		default:
+			return 1 + rng.Int64N(50_000)
+		}
+	}
+	pid := fmt.Sprintf("p%d", n)
+	switch op := rng.IntN(7); op {
+	case 0, 1:
+		w := pick()
+		next, p, err := Credit(w, CreditInput{PostingID: pid, AmountMinor: amount(), Now: now}, limits)
+		if err == nil {
+			b.wallets[w.ID] = next
+			b.post(p)
+		}
+		return "credit", err
+	case 2, 3:
+		src, dst := pick(), pick()
+		ns, nd, p, err := Transfer(src, dst, TransferInput{PostingID: pid, AmountMinor: amount(), Currency: src.Currency, Now: now})
+		if err == nil {
+			b.wallets[src.ID], b.wallets[dst.ID] = ns, nd
+			b.post(p)
+		}
+		return "transfer", err
+	case 4:
+		w := pick()
+		next, err := Hold(w, amount(), now)
+		if err == nil {
+			b.wallets[w.ID] = next
+		}
+		return "hold", err
+	case 5:
+		w := pick()
+		next, err := Release(w, 1+rng.Int64N(w.HeldMinor+1), now)
+		if err == nil {
+			b.wallets[w.ID] = next
+		}
+		return "release", err
+	default:
+		w := pick()
+		to := []Status{StatusActive, StatusFrozen, StatusClosed, "BOGUS"}[rng.IntN(4)]
+		next, err := ChangeStatus(w, to, rng.IntN(2) == 0, rng.IntN(2) == 0, now)
+		if err == nil {
+			b.wallets[w.ID] = next
+		}
+		return "status", err
+	}
+}
+
+// TestLedgerProperties applies seeded random operation sequences. After every
+// operation: the invariant check passes (money conserved per currency, balances equal
+// their entries, no negative available), and a refused operation changed nothing.
+func TestLedgerProperties(t *testing.T) {
+	const (
+		seeds         = 40
+		stepsPerSeed  = 400
+		walletsPerRun = 5
+	)
+	limits := CreditLimits{PerCreditMaxMinor: 100_000, DailyMaxMinor: 1_000_000}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, seed*7919))
+			b := &book{wallets: map[string]Wallet{}, external: map[string]int64{}}
+			var ids []string
+			for i := 0; i < walletsPerRun; i++ {
+				id := fmt.Sprintf("w%d", i)
+				cur := "USD"
+				if i == walletsPerRun-1 {
+					cur = "JPY" // one wallet in another currency: transfers to it are refused
+				}
+				b.wallets[id] = Wallet{ID: id, Currency: cur, Status: StatusActive}
+				ids = append(ids, id)
+			}
+			day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+			refused, applied := 0, 0
+			for n := 0; n < stepsPerSeed; n++ {
+				now := day.Add(time.Duration(n) * 5 * time.Minute) // crosses UTC days: daily limits reset
+				before := b.clone()
+				name, err := b.step(rng, ids, limits, now, n)
+				if err != nil {
+					refused++
+					require.True(t, reflect.DeepEqual(before, b), "step %d: refused %s changed the book: %v", n, name, err)
+				} else {
+					applied++
+				}
+				rep := Check(b.snapshot())
+				require.True(t, rep.OK, "step %d (%s): %v", n, name, rep.Violations)
+			}
+			assert.Positive(t, applied, "the sequence must move money")
+			assert.Positive(t, refused, "the sequence must exercise refusals")
+		})
+	}
+}
+
+// TestCheckFindsViolations makes sure the checker can fail: each case breaks one rule.
+func TestCheckFindsViolations(t *testing.T) {
+	good := func() Snapshot {
+		return Snapshot{
+			Wallets: []Wallet{{ID: "w", Currency: "USD", BalanceMinor: 70, HeldMinor: 20, EntrySeq: 2, Status: StatusActive}},
+			Entries: []Entry{
+				{ID: "a:0", PostingID: "a", Account: "w", Currency: "USD", AmountMinor: 100, BalanceAfterMinor: 100, Seq: 1},
+				{ID: "a:1", PostingID: "a", Account: "external:funding:USD", Currency: "USD", AmountMinor: -100},
+				{ID: "b:0", PostingID: "b", Account: "w", Currency: "USD", AmountMinor: -30, BalanceAfterMinor: 70, Seq: 2},
+				{ID: "b:1", PostingID: "b", Account: "external:funding:USD", Currency: "USD", AmountMinor: 30},
+			},
+			ExternalBalances: map[string]int64{"external:funding:USD": -70},
+		}
+	}
+	require.True(t, Check(good()).OK, "%v", Check(good()).Violations)
+
+	tests := map[string]func(s *Snapshot){
+		"balance differs from entries": func(s *Snapshot) { s.Wallets[0].BalanceMinor = 71 },
+		"available negative":           func(s *Snapshot) { s.Wallets[0].HeldMinor = 80 },
+		"missing entry":                func(s *Snapshot) { s.Entries = s.Entries[1:] },
+		"posting unbalanced":           func(s *Snapshot) { s.Entries[3].AmountMinor = 31 },
+		"external balance off":         func(s *Snapshot) { s.ExternalBalances["external:funding:USD"] = -69 },
+		"broken balance_after chain":   func(s *Snapshot) { s.Entries[2].BalanceAfterMinor = 69 },
+		"orphan entry": func(s *Snapshot) {
+			s.Entries = append(s.Entries, Entry{ID: "x", PostingID: "x", Account: "ghost", AmountMinor: 1})
+		},
+	}
+	for name, breakIt := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := good()
+			breakIt(&s)
+			rep := Check(s)
+			assert.False(t, rep.OK)
+			assert.NotEmpty(t, rep.Violations)
+		})
+	}
+}

@@ -1,0 +1,381 @@
+// Package wallet is the wallet use cases: open wallets, read them, change their status,
+// top them up and read their statements. It authorizes the caller, applies the ledger
+// rules, guards writes with idempotency and commits through a Store.
+package wallet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+// Limits of this package.
+const (
+	WalletsPerOwnerMax     = 10
+	EntriesPageSizeMax     = 200
+	EntriesPageSizeDefault = 50
+	DescriptionRunesMax    = 140
+	commitAttemptsMax      = 200 // optimistic-concurrency retries of one write under contention
+	commitBackoffMaxMs     = 20
+)
+
+// Errors of this package.
+var (
+	ErrWalletExists  = problem.New(problem.KindConflict, "wallet_exists", "you already have a wallet in this currency")
+	ErrWalletLimit   = problem.Unprocessable("wallet_limit_reached", fmt.Sprintf("a user can have at most %d wallets", WalletsPerOwnerMax))
+	ErrInvalidCursor = problem.Invalid("invalid_cursor", "the cursor is not one this API returned")
+	ErrInvalidLimit  = problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", EntriesPageSizeMax))
+	// ErrConflict means the wallet changed between read and write; the write is retried.
+	ErrConflict = errors.New("wallet: concurrent change, retry")
+)
+
+// Caller is who acts.
+type Caller struct {
+	UserID  string
+	IsAdmin bool
+}
+
+// WalletChange is one wallet's transition inside a Change.
+type WalletChange struct {
+	Before ledger.Wallet
+	After  ledger.Wallet
+}
+
+// Change is written atomically: wallet transitions, at most one posting, and the
+// completion of the idempotency claim that guards it.
+type Change struct {
+	Wallets    []WalletChange
+	Posting    *ledger.Posting
+	Completion *idempotency.Completion
+}
+
+// Store persists wallets and postings.
+type Store interface {
+	CreateWallet(ctx context.Context, w ledger.Wallet) error
+	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
+	WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet, error)
+	Commit(ctx context.Context, c Change) error // ErrConflict when a wallet moved on
+	Entries(ctx context.Context, walletID string, limit int, cursor string) ([]ledger.Entry, string, error)
+	Snapshot(ctx context.Context) (ledger.Snapshot, error)
+}
+
+// Service implements the wallet use cases.
+type Service struct {
+	store  Store
+	idem   idempotency.Store
+	limits ledger.CreditLimits
+	now    func() time.Time
+}
+
+// NewService builds a Service.
+func NewService(store Store, idem idempotency.Store, limits ledger.CreditLimits, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, idem: idem, limits: limits, now: now}
+}
+
+// View is a wallet as the API shows it.
+type View struct {
+	ID        string    `json:"id"`
+	OwnerID   string    `json:"owner_id"`
+	Currency  string    `json:"currency"`
+	Balance   int64     `json:"balance"`
+	Held      int64     `json:"held"`
+	Available int64     `json:"available"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ViewOf renders a wallet.
+func ViewOf(w ledger.Wallet) View {
+	return View{ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency, Balance: w.BalanceMinor, Held: w.HeldMinor,
+		Available: w.AvailableMinor(), Status: string(w.Status), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+}
+
+// CreateInput is the body of POST /v1/wallets.
+type CreateInput struct {
+	Currency string `json:"currency"`
+}
+
+// Create opens a wallet for the caller.
+func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (View, error) {
+	cur, err := money.ParseCurrency(in.Currency)
+	if err != nil {
+		return View{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	w := ledger.Wallet{ID: uuid.NewString(), OwnerID: c.UserID, Currency: cur.Code, Status: ledger.StatusActive,
+		Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateWallet(ctx, w); err != nil {
+		return View{}, err
+	}
+	return ViewOf(w), nil
+}
+
+// List returns the caller's wallets.
+func (s *Service) List(ctx context.Context, c Caller) ([]View, error) {
+	ws, err := s.store.WalletsOf(ctx, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]View, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, ViewOf(w))
+	}
+	return out, nil
+}
+
+// uuidPattern is the shape of every id this service hands out; anything else is
+// answered like an unknown id, before any read.
+var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// visible reads a wallet the caller may see: its own, or any for an admin. Another
+// user's wallet is reported as not found, so ids leak nothing.
+func (s *Service) visible(ctx context.Context, c Caller, id string) (ledger.Wallet, error) {
+	if !uuidPattern.MatchString(id) {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	w, err := s.store.Wallet(ctx, id)
+	if err != nil {
+		return ledger.Wallet{}, err
+	}
+	if w.OwnerID != c.UserID && !c.IsAdmin {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	return w, nil
+}
+
+// Get returns one wallet.
+func (s *Service) Get(ctx context.Context, c Caller, id string) (View, error) {
+	w, err := s.visible(ctx, c, id)
+	if err != nil {
+		return View{}, err
+	}
+	return ViewOf(w), nil
+}
+
+// PatchInput is the body of PATCH /v1/wallets/{id}.
+type PatchInput struct {
+	Status string `json:"status"`
+}
+
+// ChangeStatus freezes, unfreezes or closes a wallet.
+func (s *Service) ChangeStatus(ctx context.Context, c Caller, id string, in PatchInput) (View, error) {
+	var out ledger.Wallet
+	err := s.retry(ctx, func(attempt int) error {
+		w, err := s.visible(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		next, err := ledger.ChangeStatus(w, ledger.Status(in.Status), c.IsAdmin, w.OwnerID == c.UserID, s.now().UTC().Truncate(time.Millisecond))
+		if err != nil || next.Version == w.Version {
+			out = next
+			return err
+		}
+		if err := s.store.Commit(ctx, Change{Wallets: []WalletChange{{Before: w, After: next}}}); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return ViewOf(out), nil
+}
+
+// CreditInput is the body of POST /v1/wallets/{id}/credits.
+type CreditInput struct {
+	Amount      money.Minor `json:"amount"`
+	Description string      `json:"description,omitempty"`
+}
+
+// CreditView is the answer to a credit.
+type CreditView struct {
+	ID           string    `json:"id"`
+	WalletID     string    `json:"wallet_id"`
+	Amount       int64     `json:"amount"`
+	Currency     string    `json:"currency"`
+	BalanceAfter int64     `json:"balance_after"`
+	Description  string    `json:"description,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Result is a guarded write's answer: the status and JSON body, and whether it is a
+// replay of an earlier answer.
+type Result struct {
+	StatusCode int
+	Body       []byte
+	Replayed   bool
+}
+
+// Credit tops a wallet up from the funding account, once per idempotency key.
+func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in CreditInput) (Result, error) {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return Result{}, err
+	}
+	if err := money.Positive(int64(in.Amount)); err != nil {
+		return Result{}, err
+	}
+	if err := validateDescription(in.Description); err != nil {
+		return Result{}, err
+	}
+	if _, err := s.visible(ctx, c, walletID); err != nil {
+		return Result{}, err
+	}
+	hash, err := idempotency.Hash("credit", walletID, in)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.guarded(ctx, idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (Result, error) {
+		postingID := uuid.NewString()
+		var res Result
+		err := s.retry(ctx, func(int) error {
+			w, err := s.visible(ctx, c, walletID)
+			if err != nil {
+				return err
+			}
+			now := s.now().UTC().Truncate(time.Millisecond)
+			next, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: int64(in.Amount), Description: in.Description, Now: now}, s.limits)
+			if err != nil {
+				return err
+			}
+			body, err := json.Marshal(CreditView{ID: postingID, WalletID: w.ID, Amount: int64(in.Amount), Currency: w.Currency,
+				BalanceAfter: next.BalanceMinor, Description: in.Description, CreatedAt: now})
+			if err != nil {
+				return err
+			}
+			res = Result{StatusCode: http.StatusCreated, Body: body}
+			return s.store.Commit(ctx, Change{
+				Wallets:    []WalletChange{{Before: w, After: next}},
+				Posting:    &p,
+				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: res.StatusCode, Body: body}},
+			})
+		})
+		return res, err
+	})
+}
+
+// guarded runs fn under an idempotency claim: a replay answers with the stored
+// response; a failure releases the claim so the same key may be retried.
+func (s *Service) guarded(ctx context.Context, claim idempotency.Claim, fn func(idempotency.Claim) (Result, error)) (Result, error) {
+	replay, err := s.idem.Begin(ctx, claim, s.now())
+	if err != nil {
+		return Result{}, err
+	}
+	if replay != nil {
+		return Result{StatusCode: replay.StatusCode, Body: replay.Body, Replayed: true}, nil
+	}
+	res, err := fn(claim)
+	if err != nil {
+		if !errors.Is(err, idempotency.ErrInProgress) { // a lost claim belongs to someone else now
+			if rerr := s.idem.Release(context.WithoutCancel(ctx), claim); rerr != nil {
+				return Result{}, errors.Join(err, rerr)
+			}
+		}
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// retry runs fn until it succeeds, fails with something other than ErrConflict, or
+// runs out of attempts; between attempts it sleeps a short random time.
+func (s *Service) retry(ctx context.Context, fn func(attempt int) error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn(attempt)
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+		if attempt == commitAttemptsMax {
+			return &problem.Error{Kind: problem.KindConflict, Code: "contention", RetryAfterSeconds: 1,
+				Message: "the wallet is changing too fast; retry with the same Idempotency-Key"}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(rand.IntN(commitBackoffMaxMs*1000)) * time.Microsecond): // #nosec G404 -- jitter, not security
+		}
+	}
+}
+
+func validateDescription(d string) error {
+	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > DescriptionRunesMax {
+		return problem.Invalid("invalid_description", fmt.Sprintf("description must be at most %d characters", DescriptionRunesMax))
+	}
+	for _, r := range d {
+		if r < 0x20 || r == 0x7f {
+			return problem.Invalid("invalid_description", "description must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// EntryView is a statement line.
+type EntryView struct {
+	ID           string    `json:"id"`
+	PostingID    string    `json:"posting_id"`
+	WalletID     string    `json:"wallet_id"`
+	Amount       int64     `json:"amount"`
+	BalanceAfter int64     `json:"balance_after"`
+	Currency     string    `json:"currency"`
+	Kind         string    `json:"kind"`
+	Description  string    `json:"description,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Page is a page of entries.
+type Page struct {
+	Items      []EntryView `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+// Entries returns a statement page, newest first.
+func (s *Service) Entries(ctx context.Context, c Caller, walletID string, limit int, cursor string) (Page, error) {
+	if limit < 1 || limit > EntriesPageSizeMax {
+		return Page{}, ErrInvalidLimit
+	}
+	w, err := s.visible(ctx, c, walletID)
+	if err != nil {
+		return Page{}, err
+	}
+	entries, next, err := s.store.Entries(ctx, w.ID, limit, cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Items: make([]EntryView, 0, len(entries))}
+	for _, e := range entries {
+		p.Items = append(p.Items, EntryView{ID: e.ID, PostingID: e.PostingID, WalletID: e.Account, Amount: e.AmountMinor,
+			BalanceAfter: e.BalanceAfterMinor, Currency: e.Currency, Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt})
+	}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p, nil
+}
+
+// CheckLedger runs the invariant check over the whole ledger; admins only.
+func (s *Service) CheckLedger(ctx context.Context, c Caller) (ledger.Report, error) {
+	if !c.IsAdmin {
+		return ledger.Report{}, problem.ErrForbidden
+	}
+	snap, err := s.store.Snapshot(ctx)
+	if err != nil {
+		return ledger.Report{}, err
+	}
+	return ledger.Check(snap), nil
+}

@@ -1,0 +1,127 @@
+//go:build integration
+
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	adminEmail    = "admin@wallet.local" // in the local deployment's AdminEmails parameter
+	adminPassword = "local admin password"
+)
+
+var (
+	adminOnce sync.Once
+	adminTok  string
+	adminErr  error
+)
+
+// adminToken signs the deployment's admin up (once per engine) and logs in.
+func adminToken(t *testing.T) string {
+	t.Helper()
+	adminOnce.Do(func() {
+		r := do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"}})
+		if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+			adminErr = fmt.Errorf("admin signup: %d %s", r.Status, r.Body)
+			return
+		}
+		lr := do(t, call{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": adminEmail, "password": adminPassword}})
+		if lr.Status != http.StatusOK {
+			adminErr = fmt.Errorf("admin login: %d %s", lr.Status, lr.Body)
+			return
+		}
+		adminTok, _ = lr.JSON(t)["access_token"].(string)
+	})
+	require.NoError(t, adminErr)
+	return adminTok
+}
+
+// requireLedgerConsistent runs the ledger invariant check through the admin endpoint.
+func requireLedgerConsistent(t *testing.T) {
+	t.Helper()
+	r := do(t, call{method: "GET", path: "/v1/admin/ledger/check", token: adminToken(t)})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	rep := r.JSON(t)
+	require.Equal(t, true, rep["ok"], "ledger invariants violated: %v", rep["violations"])
+	assert.Positive(t, rep["wallets_checked"])
+}
+
+type walletView struct {
+	ID        string `json:"id"`
+	OwnerID   string `json:"owner_id"`
+	Currency  string `json:"currency"`
+	Balance   int64  `json:"balance"`
+	Held      int64  `json:"held"`
+	Available int64  `json:"available"`
+	Status    string `json:"status"`
+}
+
+func createWallet(t *testing.T, token, currency string) walletView {
+	t.Helper()
+	r := do(t, call{method: "POST", path: "/v1/wallets", token: token, body: map[string]string{"currency": currency}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var w walletView
+	decode(t, r, &w)
+	return w
+}
+
+func getWallet(t *testing.T, token, id string) walletView {
+	t.Helper()
+	r := do(t, call{method: "GET", path: "/v1/wallets/" + id, token: token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var w walletView
+	decode(t, r, &w)
+	return w
+}
+
+func credit(t *testing.T, token, walletID, key string, amount int64) reply {
+	t.Helper()
+	return do(t, call{method: "POST", path: "/v1/wallets/" + walletID + "/credits", token: token,
+		headers: map[string]string{"Idempotency-Key": key}, body: map[string]any{"amount": amount}})
+}
+
+type entryView struct {
+	ID           string `json:"id"`
+	PostingID    string `json:"posting_id"`
+	Amount       int64  `json:"amount"`
+	BalanceAfter int64  `json:"balance_after"`
+	Kind         string `json:"kind"`
+}
+
+type entriesPage struct {
+	Items      []entryView `json:"items"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+func listEntries(t *testing.T, token, walletID, query string) entriesPage {
+	t.Helper()
+	r := do(t, call{method: "GET", path: "/v1/wallets/" + walletID + "/entries" + query, token: token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var p entriesPage
+	decode(t, r, &p)
+	return p
+}
+
+// allEntries pages through a whole statement.
+func allEntries(t *testing.T, token, walletID string) []entryView {
+	t.Helper()
+	var out []entryView
+	q := "?limit=200"
+	for page := 0; page < 1000; page++ {
+		p := listEntries(t, token, walletID, q)
+		out = append(out, p.Items...)
+		if p.NextCursor == nil {
+			return out
+		}
+		q = "?limit=200&cursor=" + *p.NextCursor
+	}
+	t.Fatal("statement did not end")
+	return nil
+}
