@@ -15,4 +15,6 @@ go run ./cmd/deploy \
   --outputs "$OUTPUTS_FILE" \
   --param Architecture="$(host_arch)" \
   --param AdminEmails="${ADMIN_EMAILS:-admin@wallet.local}" \
-  --param LogLevel="${LOG_LEVEL:-INFO}"
+  --param LogLevel="${LOG_LEVEL:-INFO}" \
+  --param FaultInjection="${FAULT_INJECTION:-true}" \
+  --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}"

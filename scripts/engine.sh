@@ -16,11 +16,12 @@ start() {
   "$ROOT/scripts/tools.sh"
   say "starting the local AWS engine (MiniStack) at $ENGINE_URL"
   # AWS_ENDPOINT_URL in the engine's environment is handed to the Lambda processes it
-  # spawns, so the functions' SDK calls come back to the engine.
+  # spawns, so the functions' SDK calls come back to the engine. SFN_WAIT_SCALE shortens
+  # Step Functions retry back-offs tenfold, so fault-injection tests take seconds.
   (
     cd "$LOCAL_DIR"
     AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
-      MINISTACK_REGION=us-east-1 LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
+      MINISTACK_REGION=us-east-1 SFN_WAIT_SCALE="${SFN_WAIT_SCALE:-0.1}" LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
       setsid "$ENGINE_VENV/bin/ministack" >"$ENGINE_LOG" 2>&1 &
     echo $! >"$ENGINE_PID_FILE"
   )

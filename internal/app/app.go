@@ -16,12 +16,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/saga"
 	"github.com/serverless-wallet/wallet/internal/secrets"
+	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/user"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -151,5 +156,103 @@ func ServeUsers(withTokens bool, route func(apigw.Users) apigw.HandlerFunc) {
 			return nil, err
 		}
 		return apigw.Handle(d.Log, route(users)), nil
+	})
+}
+
+// transferParts builds the transfer steps' and service's shared parts.
+func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
+	db := d.DynamoDB()
+	idem := &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}
+	store := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: idem}
+	cfg := transfer.BreakerConfig{FailuresMax: transfer.DefaultBreakerFailuresMax, WindowSeconds: transfer.DefaultBreakerWindowSeconds,
+		CooldownSeconds: transfer.DefaultBreakerCooldownSeconds}
+	for name, v := range map[string]*int{"BREAKER_FAILURES_MAX": &cfg.FailuresMax, "BREAKER_WINDOW_SECONDS": &cfg.WindowSeconds,
+		"BREAKER_COOLDOWN_SECONDS": &cfg.CooldownSeconds} {
+		n, err := d.int64Env(name, int64(*v))
+		if err != nil {
+			return nil, nil, err
+		}
+		*v = int(n)
+	}
+	return store, &transfer.Breaker{Store: store, Config: cfg}, nil
+}
+
+// TransferSteps builds the saga's steps; fault injection is wired in only when the
+// deployment's FaultInjection parameter turned it on.
+func (d *Deps) TransferSteps() (*transfer.Steps, error) {
+	store, breaker, err := d.transferParts()
+	if err != nil {
+		return nil, err
+	}
+	steps := &transfer.Steps{Store: store, Breaker: breaker}
+	if d.OptionalEnv("FAULT_INJECTION") == "true" {
+		steps.Faults = store
+	}
+	return steps, nil
+}
+
+// TransferService builds the transfer API service.
+func (d *Deps) TransferService() (*transfer.Service, error) {
+	store, breaker, err := d.transferParts()
+	if err != nil {
+		return nil, err
+	}
+	wait, err := d.int64Env("SAGA_WAIT_SECONDS", transfer.DefaultSagaWaitSeconds)
+	if err != nil {
+		return nil, err
+	}
+	sfnClient := sfn.NewFromConfig(d.AWS, func(o *sfn.Options) {
+		if os.Getenv("AWS_ENDPOINT_URL") != "" {
+			// StartSyncExecution is served on the sync-<endpoint> host on AWS; an emulator
+			// behind a custom endpoint (127.0.0.1) has no such host name.
+			o.APIOptions = append(o.APIOptions, withoutHostPrefix)
+		}
+	})
+	return &transfer.Service{Store: store, Idem: store.Idempotency, Breaker: breaker, Log: d.Log, SagaWaitSeconds: int(wait),
+		Saga: &saga.Runner{SFN: sfnClient, StateMachineArn: d.Env("TRANSFER_STATE_MACHINE_ARN")}}, nil
+}
+
+func withoutHostPrefix(st *middleware.Stack) error {
+	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("WithoutHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
+}
+
+// ServeTransfers starts a transfer route's function.
+func ServeTransfers(route func(apigw.Transfers) apigw.HandlerFunc) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		ts, err := d.TransferService()
+		if err != nil {
+			return nil, err
+		}
+		return apigw.Handle(d.Log, route(ts)), nil
+	})
+}
+
+// ServeStep starts one saga step's function.
+// step is a method expression such as (*transfer.Steps).Reserve.
+func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		steps, err := d.TransferSteps()
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, in In) (Out, error) { return step(steps, ctx, in) }, nil
+	})
+}
+
+// ServeHoldExpiry starts the scheduled function that releases expired holds.
+func ServeHoldExpiry() {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		ts, err := d.TransferService()
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error {
+			n, err := ts.ExpireHolds(ctx)
+			d.Log.InfoContext(ctx, "expired holds released", slog.Int("count", n))
+			return err
+		}, nil
 	})
 }

@@ -235,44 +235,81 @@ func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet
 // was read at, the posting's entries (each conditional on not existing), the external
 // account shards, and the idempotency completion when there is one.
 func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
-	now := s.now()
-	var items []ddbtypes.TransactWriteItem
-	walletIDs := map[string]bool{}
-	for _, wc := range c.Wallets {
+	var tx txn
+	if err := tx.addWallets(s, c.Wallets); err != nil {
+		return err
+	}
+	if err := tx.addPosting(s, c.Posting, c.Wallets); err != nil {
+		return err
+	}
+	if err := tx.addCompletion(s, c.Completion); err != nil {
+		return err
+	}
+	return s.commit(ctx, &tx)
+}
+
+// txn collects the items of one TransactWriteItems and remembers which positions
+// carry the conditions that mean "someone else moved first".
+type txn struct {
+	items        []ddbtypes.TransactWriteItem
+	conflictAt   []int // a failed condition here: re-read and retry (wallet.ErrConflict)
+	completionAt int   // a failed condition here: the idempotency claim was lost
+	hasComplete  bool
+}
+
+func (tx *txn) addWallets(s *Ledger, ws []wallet.WalletChange) error {
+	for _, wc := range ws {
 		it, err := s.walletUpdate(wc)
 		if err != nil {
 			return err
 		}
-		items = append(items, it)
+		tx.conflictAt = append(tx.conflictAt, len(tx.items))
+		tx.items = append(tx.items, it)
+	}
+	return nil
+}
+
+func (tx *txn) addPosting(s *Ledger, p *ledger.Posting, ws []wallet.WalletChange) error {
+	if p == nil {
+		return nil
+	}
+	walletIDs := map[string]bool{}
+	for _, wc := range ws {
 		walletIDs[wc.After.ID] = true
 	}
-	completionAt := -1
-	if c.Posting != nil {
-		entries, err := s.postingItems(*c.Posting, walletIDs)
-		if err != nil {
-			return err
-		}
-		items = append(items, entries...)
+	items, err := s.postingItems(*p, walletIDs)
+	if err != nil {
+		return err
 	}
-	if c.Completion != nil {
-		it, err := s.Idempotency.completionItem(*c.Completion, now)
-		if err != nil {
-			return err
-		}
-		completionAt = len(items)
-		items = append(items, it)
+	tx.items = append(tx.items, items...)
+	return nil
+}
+
+func (tx *txn) addCompletion(s *Ledger, c *idempotency.Completion) error {
+	if c == nil {
+		return nil
 	}
-	if len(items) > transactionItemsMax {
-		return fmt.Errorf("commit: %d items exceed the transaction limit", len(items))
+	it, err := s.Idempotency.completionItem(*c, s.now())
+	if err != nil {
+		return err
 	}
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	tx.completionAt, tx.hasComplete = len(tx.items), true
+	tx.items = append(tx.items, it)
+	return nil
+}
+
+func (s *Ledger) commit(ctx context.Context, tx *txn) error {
+	if len(tx.items) > transactionItemsMax {
+		return fmt.Errorf("commit: %d items exceed the transaction limit", len(tx.items))
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
 	if reasons, ok := cancellationReasons(err); ok {
-		for i := range c.Wallets {
+		for _, i := range tx.conflictAt {
 			if reasonAt(reasons, i) == reasonConditionalCheckFailed {
 				return wallet.ErrConflict
 			}
 		}
-		if completionAt >= 0 && reasonAt(reasons, completionAt) == reasonConditionalCheckFailed {
+		if tx.hasComplete && reasonAt(reasons, tx.completionAt) == reasonConditionalCheckFailed {
 			return idempotency.ErrInProgress // our claim was taken over; nothing was written
 		}
 		if hasReason(reasons, reasonTxConflict) {

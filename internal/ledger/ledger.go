@@ -159,23 +159,13 @@ func Credit(w Wallet, in CreditInput, limits CreditLimits) (Wallet, Posting, err
 	if dayTotal > limits.DailyMaxMinor {
 		return w, Posting{}, limitError("credits to one wallet are at most %d minor units per UTC day", limits.DailyMaxMinor)
 	}
-	balance, ok := money.AddChecked(w.BalanceMinor, in.AmountMinor)
-	if !ok {
-		return w, Posting{}, limitError("the wallet balance would overflow", 0)
+	next, p, err := move(w, MoveInput{PostingID: in.PostingID, AmountMinor: in.AmountMinor, Counter: ExternalAccount(PurposeFunding, w.Currency),
+		Kind: KindCredit, Description: in.Description, Now: in.Now})
+	if err != nil {
+		return w, Posting{}, err
 	}
-	next := w
-	next.BalanceMinor = balance
 	next.CreditDay, next.CreditDayTotalMinor = day, dayTotal
-	next.Version++
-	next.EntrySeq++
-	next.UpdatedAt = in.Now
-	p := Posting{ID: in.PostingID, Currency: w.Currency, Kind: KindCredit, CreatedAt: in.Now, Entries: []Entry{
-		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: w.ID, Currency: w.Currency, AmountMinor: in.AmountMinor,
-			BalanceAfterMinor: balance, Seq: next.EntrySeq, Kind: KindCredit, Description: in.Description, CreatedAt: in.Now},
-		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: ExternalAccount(PurposeFunding, w.Currency), Currency: w.Currency,
-			AmountMinor: -in.AmountMinor, Kind: KindCredit, Description: in.Description, CreatedAt: in.Now},
-	}}
-	return next, p, p.Validate()
+	return next, p, nil
 }
 
 func limitError(format string, limit int64) error {
@@ -295,4 +285,76 @@ func Release(w Wallet, amountMinor int64, now time.Time) (Wallet, error) {
 	next.Version++
 	next.UpdatedAt = now
 	return next, nil
+}
+
+// PurposeTransit is the internal account that holds money between a saga's steps:
+// a transfer credits the destination from transit, then captures the source's hold
+// into transit, so each step is one balanced posting and transit nets to zero.
+const PurposeTransit = "transit"
+
+// MoveInput describes a posting between one wallet and a non-wallet account.
+type MoveInput struct {
+	PostingID   string
+	AmountMinor int64 // positive: into the wallet; negative: out of it
+	Counter     string
+	Kind        string
+	Description string
+	Now         time.Time
+}
+
+// Receive credits a wallet from an internal or external account; the wallet must be active.
+func Receive(w Wallet, in MoveInput) (Wallet, Posting, error) {
+	if err := money.Positive(in.AmountMinor); err != nil {
+		return w, Posting{}, err
+	}
+	if w.Status != StatusActive {
+		return w, Posting{}, ErrWalletNotActive
+	}
+	return move(w, in)
+}
+
+// Reverse takes back money a saga step put into a wallet. It ignores the wallet's
+// status (a compensation must run on a frozen wallet) but never spends held or
+// missing funds: then it refuses, and the transfer goes to manual review.
+func Reverse(w Wallet, in MoveInput) (Wallet, Posting, error) {
+	if err := money.Positive(in.AmountMinor); err != nil {
+		return w, Posting{}, err
+	}
+	if w.AvailableMinor() < in.AmountMinor {
+		return w, Posting{}, ErrInsufficientFunds
+	}
+	in.AmountMinor = -in.AmountMinor
+	return move(w, in)
+}
+
+// CaptureHold settles a hold: the captured part leaves the wallet's balance, and the
+// whole hold leaves held (the uncaptured rest becomes available again). A hold is
+// capturable whatever the wallet's status: the money was reserved for this.
+func CaptureHold(w Wallet, captureMinor, holdMinor int64, in MoveInput) (Wallet, Posting, error) {
+	if captureMinor <= 0 || captureMinor > holdMinor || holdMinor > w.HeldMinor {
+		return w, Posting{}, fmt.Errorf("capture %d of hold %d on wallet %s holding %d", captureMinor, holdMinor, w.ID, w.HeldMinor)
+	}
+	next := w
+	next.HeldMinor -= holdMinor
+	in.AmountMinor = -captureMinor
+	return move(next, in)
+}
+
+func move(w Wallet, in MoveInput) (Wallet, Posting, error) {
+	balance, ok := money.AddChecked(w.BalanceMinor, in.AmountMinor)
+	if !ok {
+		return w, Posting{}, limitError("the wallet balance would overflow", 0)
+	}
+	next := w
+	next.BalanceMinor = balance
+	next.Version++
+	next.EntrySeq++
+	next.UpdatedAt = in.Now
+	p := Posting{ID: in.PostingID, Currency: w.Currency, Kind: in.Kind, CreatedAt: in.Now, Entries: []Entry{
+		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: w.ID, Currency: w.Currency, AmountMinor: in.AmountMinor,
+			BalanceAfterMinor: balance, Seq: next.EntrySeq, Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
+		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: in.Counter, Currency: w.Currency, AmountMinor: -in.AmountMinor,
+			Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
+	}}
+	return next, p, p.Validate()
 }

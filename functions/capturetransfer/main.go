@@ -1,0 +1,9 @@
+// Command capturetransfer serves POST /v1/transfers/{id}/capture.
+package main
+
+import (
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { app.ServeTransfers(apigw.CaptureTransfer) }

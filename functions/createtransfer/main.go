@@ -1,0 +1,9 @@
+// Command createtransfer serves POST /v1/transfers.
+package main
+
+import (
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { app.ServeTransfers(apigw.CreateTransfer) }

@@ -1,0 +1,9 @@
+// Command voidtransfer serves POST /v1/transfers/{id}/void.
+package main
+
+import (
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { app.ServeTransfers(apigw.VoidTransfer) }

@@ -1,0 +1,305 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Transfers live in the ledger table too:
+//
+//	pk TRANSFER#<id>   sk TRANSFER                      the transfer and its saga flags and steps
+//	pk USERTX#<user>   sk <created_at>#<id>             one index item per party (payer, payee)
+//	pk HOLDS           sk <expires_at, unix s, 12 digits>#<id>  open holds by expiry, for the sweeper
+//	pk CONTROL         sk BREAKER | FAULTS              the circuit breaker; injected faults (tests)
+var (
+	_ transfer.Store        = (*Ledger)(nil)
+	_ transfer.BreakerStore = (*Ledger)(nil)
+	_ transfer.Faults       = (*Ledger)(nil)
+)
+
+const (
+	holdsPK    = "HOLDS"
+	controlPK  = "CONTROL"
+	breakerSK  = "BREAKER"
+	faultsSK   = "FAULTS"
+	transferSK = "TRANSFER"
+)
+
+type transferItem struct {
+	PK                  string          `dynamodbav:"pk"`
+	SK                  string          `dynamodbav:"sk"`
+	Type                string          `dynamodbav:"type"`
+	ID                  string          `dynamodbav:"id"`
+	SourceWalletID      string          `dynamodbav:"source_wallet_id"`
+	DestinationWalletID string          `dynamodbav:"destination_wallet_id"`
+	SourceOwnerID       string          `dynamodbav:"source_owner_id"`
+	DestinationOwnerID  string          `dynamodbav:"destination_owner_id"`
+	AmountMinor         int64           `dynamodbav:"amount"`
+	CaptureMinor        int64           `dynamodbav:"capture_amount"`
+	Currency            string          `dynamodbav:"currency"`
+	Description         string          `dynamodbav:"description,omitempty"`
+	Mode                string          `dynamodbav:"mode"`
+	Status              string          `dynamodbav:"status"`
+	FailureReason       string          `dynamodbav:"failure_reason,omitempty"`
+	CreatedAt           time.Time       `dynamodbav:"created_at"`
+	UpdatedAt           time.Time       `dynamodbav:"updated_at"`
+	ExpiresAt           time.Time       `dynamodbav:"expires_at,omitempty"`
+	Version             int64           `dynamodbav:"version"`
+	Reserved            bool            `dynamodbav:"reserved"`
+	Credited            bool            `dynamodbav:"credited"`
+	Captured            bool            `dynamodbav:"captured"`
+	Released            bool            `dynamodbav:"released"`
+	Reversed            bool            `dynamodbav:"reversed"`
+	Steps               []transfer.Step `dynamodbav:"steps"`
+}
+
+func transferPK(id string) string { return "TRANSFER#" + id }
+
+func toTransferItem(t transfer.Transfer) transferItem {
+	return transferItem{PK: transferPK(t.ID), SK: transferSK, Type: "transfer", ID: t.ID, SourceWalletID: t.SourceWalletID,
+		DestinationWalletID: t.DestinationWalletID, SourceOwnerID: t.SourceOwnerID, DestinationOwnerID: t.DestinationOwnerID,
+		AmountMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor, Currency: t.Currency, Description: t.Description, Mode: t.Mode,
+		Status: string(t.Status), FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
+		Version: t.Version, Reserved: t.Reserved, Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
+		Steps: t.Steps}
+}
+
+func (it transferItem) transfer() transfer.Transfer {
+	return transfer.Transfer{ID: it.ID, SourceWalletID: it.SourceWalletID, DestinationWalletID: it.DestinationWalletID,
+		SourceOwnerID: it.SourceOwnerID, DestinationOwnerID: it.DestinationOwnerID, AmountMinor: it.AmountMinor,
+		CaptureMinor: it.CaptureMinor, Currency: it.Currency, Description: it.Description, Mode: it.Mode,
+		Status: transfer.Status(it.Status), FailureReason: it.FailureReason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
+		Released: it.Released, Reversed: it.Reversed, Steps: it.Steps}
+}
+
+// Transfer reads one transfer with a strongly consistent read.
+func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, error) {
+	var it transferItem
+	if err := s.getItem(ctx, transferPK(id), transferSK, &it); err != nil {
+		return transfer.Transfer{}, err
+	}
+	return it.transfer(), nil
+}
+
+func (s *Ledger) getItem(ctx context.Context, pk, sk string, out any) error {
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("get %s/%s: %w", pk, sk, err)
+	}
+	if len(res.Item) == 0 {
+		return problem.ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("unmarshal %s/%s: %w", pk, sk, err)
+	}
+	return nil
+}
+
+// CommitTransfer writes a transfer change in one transaction: wallets, posting, the
+// transfer (created, or conditional on its version), its index items, the completion.
+func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
+	var tx txn
+	if err := tx.addWallets(s, c.Wallets); err != nil {
+		return err
+	}
+	if err := tx.addPosting(s, c.Posting, c.Wallets); err != nil {
+		return err
+	}
+	item, err := attributevalue.MarshalMap(toTransferItem(c.After))
+	if err != nil {
+		return fmt.Errorf("marshal transfer: %w", err)
+	}
+	cond := expression.AttributeNotExists(expression.Name("pk"))
+	if c.Before != nil {
+		cond = expression.Name("version").Equal(expression.Value(c.Before.Version))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build transfer condition: %w", err)
+	}
+	tx.conflictAt = append(tx.conflictAt, len(tx.items))
+	tx.items = append(tx.items, ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
+	if c.Before == nil {
+		for _, owner := range uniq(c.After.SourceOwnerID, c.After.DestinationOwnerID) {
+			tx.items = append(tx.items, s.put(map[string]string{"pk": "USERTX#" + owner,
+				"sk": c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}))
+		}
+	}
+	wasHeld := c.Before != nil && c.Before.Status == transfer.StatusHeld
+	isHeld := c.After.Status == transfer.StatusHeld
+	switch {
+	case isHeld && !wasHeld:
+		tx.items = append(tx.items, s.put(map[string]string{"pk": holdsPK, "sk": holdSK(c.After), "transfer_id": c.After.ID}))
+	case wasHeld && !isHeld:
+		tx.items = append(tx.items, ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdsPK, holdSK(*c.Before))}})
+	}
+	if err := tx.addCompletion(s, c.Completion); err != nil {
+		return err
+	}
+	return s.commit(ctx, &tx)
+}
+
+func holdSK(t transfer.Transfer) string { return fmt.Sprintf("%012d#%s", t.ExpiresAt.Unix(), t.ID) }
+
+func (s *Ledger) put(m map[string]string) ddbtypes.TransactWriteItem {
+	item := make(map[string]ddbtypes.AttributeValue, len(m))
+	for k, v := range m {
+		item[k] = &ddbtypes.AttributeValueMemberS{Value: v}
+	}
+	return ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item}}
+}
+
+func uniq(a, b string) []string {
+	if a == b {
+		return []string{a}
+	}
+	return []string{a, b}
+}
+
+// TransfersOf returns a page of the transfers a user takes part in, newest first.
+func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]transfer.Transfer, string, error) {
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))} // #nosec G115 -- limit ≤ 100
+	kc := expression.Key("pk").Equal(expression.Value("USERTX#" + userID))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query: %w", err)
+	}
+	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.KeyCondition(), expr.Names(), expr.Values()
+	if cursor != "" {
+		sk, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.Contains(string(sk), "#") {
+			return nil, "", wallet.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = key("USERTX#"+userID, string(sk))
+	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("query transfers of %s: %w", userID, err)
+	}
+	ts := make([]transfer.Transfer, 0, len(out.Items))
+	var lastSK string
+	for _, item := range out.Items {
+		var idx struct {
+			SK         string `dynamodbav:"sk"`
+			TransferID string `dynamodbav:"transfer_id"`
+		}
+		if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
+			return nil, "", fmt.Errorf("unmarshal index: %w", err)
+		}
+		t, err := s.Transfer(ctx, idx.TransferID)
+		if err != nil {
+			return nil, "", err
+		}
+		ts = append(ts, t)
+		lastSK = idx.SK
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 && lastSK != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(lastSK))
+	}
+	return ts, next, nil
+}
+
+// ExpiredHolds lists transfers whose hold expired by now, oldest first.
+func (s *Ledger) ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	kc := expression.Key("pk").Equal(expression.Value(holdsPK)).
+		And(expression.Key("sk").LessThan(expression.Value(fmt.Sprintf("%012d$", now.Unix()))))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)}) // #nosec G115 -- small constant
+	if err != nil {
+		return nil, fmt.Errorf("query expired holds: %w", err)
+	}
+	ids := make([]string, 0, len(out.Items))
+	for _, item := range out.Items {
+		var idx struct {
+			TransferID string `dynamodbav:"transfer_id"`
+		}
+		if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
+			return nil, fmt.Errorf("unmarshal hold: %w", err)
+		}
+		ids = append(ids, idx.TransferID)
+	}
+	return ids, nil
+}
+
+type breakerItem struct {
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
+	transfer.BreakerState
+}
+
+// LoadBreaker reads the breaker; a missing item is a closed breaker at version 0.
+func (s *Ledger) LoadBreaker(ctx context.Context) (transfer.BreakerState, error) {
+	var it breakerItem
+	err := s.getItem(ctx, controlPK, breakerSK, &it)
+	if errors.Is(err, problem.ErrNotFound) {
+		return transfer.BreakerState{State: transfer.BreakerClosed}, nil
+	}
+	return it.BreakerState, err
+}
+
+// SaveBreaker writes next conditional on the version it was loaded at.
+func (s *Ledger) SaveBreaker(ctx context.Context, next transfer.BreakerState) error {
+	loaded := next.Version
+	next.Version++
+	item, err := attributevalue.MarshalMap(breakerItem{PK: controlPK, SK: breakerSK, BreakerState: next})
+	if err != nil {
+		return fmt.Errorf("marshal breaker: %w", err)
+	}
+	cond := expression.AttributeNotExists(expression.Name("pk"))
+	if loaded > 0 {
+		cond = expression.Name("version").Equal(expression.Value(loaded))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build breaker condition: %w", err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return wallet.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("save breaker: %w", err)
+	}
+	return nil
+}
+
+// Fault reads the injected fault for a step from the CONTROL/FAULTS item, which only
+// tests write (with the SDK); the functions read it only in deployments that enable
+// fault injection.
+func (s *Ledger) Fault(ctx context.Context, step string) (transfer.Fault, bool, error) {
+	var it struct {
+		Faults map[string]transfer.Fault `dynamodbav:"faults"`
+	}
+	err := s.getItem(ctx, controlPK, faultsSK, &it)
+	if errors.Is(err, problem.ErrNotFound) {
+		return transfer.Fault{}, false, nil
+	}
+	if err != nil {
+		return transfer.Fault{}, false, err
+	}
+	f, ok := it.Faults[step]
+	return f, ok, nil
+}

@@ -1,0 +1,476 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Phases of the saga.
+const (
+	PhaseStart  = "start"  // reserve, then credit and capture (immediate) or stop at HELD (hold)
+	PhaseSettle = "settle" // credit and capture a HELD transfer
+)
+
+// SagaInput starts one saga execution.
+type SagaInput struct {
+	TransferID string `json:"transfer_id"`
+	Phase      string `json:"phase"`
+	Mode       string `json:"mode"`
+	Attempt    int    `json:"attempt"`
+}
+
+// Runner runs the saga and returns when it ended or ctx expired.
+type Runner interface {
+	Run(ctx context.Context, in SagaInput) error
+}
+
+// Service implements the transfer API.
+type Service struct {
+	Store   Store
+	Idem    idempotency.Store
+	Saga    Runner
+	Breaker *Breaker
+	Log     *slog.Logger
+	// SagaWaitSeconds is how long a request waits for the saga before answering 202.
+	SagaWaitSeconds int
+	Now             func() time.Time
+}
+
+// Limits of the service.
+const (
+	DefaultSagaWaitSeconds  = 6
+	sagaRestartAfterSeconds = 30 // a PENDING transfer this old, replayed, gets its saga started again
+	expiredHoldsPerSweepMax = 200
+	descriptionRunesMax     = 140
+)
+
+var idPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+// CreateInput is the body of POST /v1/transfers.
+type CreateInput struct {
+	SourceWalletID       string      `json:"source_wallet_id"`
+	DestinationWalletID  string      `json:"destination_wallet_id"`
+	Amount               money.Minor `json:"amount"`
+	Currency             string      `json:"currency"`
+	Description          string      `json:"description,omitempty"`
+	Mode                 string      `json:"mode,omitempty"`
+	HoldExpiresInSeconds *int        `json:"hold_expires_in_seconds,omitempty"`
+}
+
+// Result is an answer: status and JSON body, and whether it replays a key.
+type Result = wallet.Result
+
+func (in *CreateInput) validate() error {
+	if err := money.Positive(int64(in.Amount)); err != nil {
+		return err
+	}
+	if _, err := money.ParseCurrency(in.Currency); err != nil {
+		return err
+	}
+	if in.Mode == "" {
+		in.Mode = ModeImmediate
+	}
+	if in.Mode != ModeImmediate && in.Mode != ModeHold {
+		return problem.Invalid("invalid_mode", `mode must be "immediate" or "hold"`)
+	}
+	if in.HoldExpiresInSeconds != nil {
+		if in.Mode != ModeHold {
+			return problem.Invalid("invalid_hold_expiry", "hold_expires_in_seconds applies to mode hold only")
+		}
+		if n := *in.HoldExpiresInSeconds; n < HoldExpirySecondsMin || n > HoldExpirySecondsMax {
+			return problem.Invalid("invalid_hold_expiry", fmt.Sprintf("hold_expires_in_seconds must be %d to %d", HoldExpirySecondsMin, HoldExpirySecondsMax))
+		}
+	}
+	if !utf8.ValidString(in.Description) || utf8.RuneCountInString(in.Description) > descriptionRunesMax {
+		return problem.Invalid("invalid_description", fmt.Sprintf("description must be at most %d characters", descriptionRunesMax))
+	}
+	if in.SourceWalletID == "" || in.DestinationWalletID == "" {
+		return problem.Invalid("missing_field", "source_wallet_id and destination_wallet_id are required")
+	}
+	if in.SourceWalletID == in.DestinationWalletID {
+		return ledger.ErrSameWallet
+	}
+	return nil
+}
+
+func (s *Service) wallet(ctx context.Context, id string) (ledger.Wallet, error) {
+	if !idPattern.MatchString(id) {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	return s.Store.Wallet(ctx, id)
+}
+
+// Create starts a transfer and answers with its outcome when the saga ends within
+// SagaWaitSeconds, else 202 PENDING.
+func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in CreateInput) (Result, error) {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return Result{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Result{}, err
+	}
+	src, err := s.wallet(ctx, in.SourceWalletID)
+	if err != nil || src.OwnerID != c.UserID {
+		return Result{}, orNotFound(err)
+	}
+	dst, err := s.wallet(ctx, in.DestinationWalletID)
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case src.Currency != in.Currency || dst.Currency != in.Currency:
+		return Result{}, ledger.ErrCurrencyMismatch
+	case src.Status != ledger.StatusActive || dst.Status != ledger.StatusActive:
+		return Result{}, ledger.ErrWalletNotActive
+	}
+	hash, err := idempotency.Hash("transfer", "", in)
+	if err != nil {
+		return Result{}, err
+	}
+	claim := idempotency.NewClaim(c.UserID, key, hash)
+	replay, err := s.Idem.Begin(ctx, claim, s.now())
+	if err != nil {
+		return Result{}, err
+	}
+	if replay != nil {
+		return s.replay(ctx, replay, PhaseStart)
+	}
+	probe, err := s.Breaker.Allow(ctx)
+	if err != nil {
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+	}
+	now := s.now()
+	t := Transfer{ID: uuid.NewString(), SourceWalletID: src.ID, DestinationWalletID: dst.ID, SourceOwnerID: src.OwnerID,
+		DestinationOwnerID: dst.OwnerID, AmountMinor: int64(in.Amount), CaptureMinor: int64(in.Amount), Currency: in.Currency,
+		Description: in.Description, Mode: in.Mode, Status: StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if in.Mode == ModeHold {
+		secs := HoldExpirySecondsDefault
+		if in.HoldExpiresInSeconds != nil {
+			secs = *in.HoldExpiresInSeconds
+		}
+		t.ExpiresAt = now.Add(time.Duration(secs) * time.Second)
+	}
+	if err := s.Store.CommitTransfer(ctx, Change{After: t, Completion: marker(claim, t.ID)}); err != nil {
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+	}
+	return s.runAndAnswer(ctx, t.ID, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
+}
+
+// marker is the idempotency record's content for a transfer: its id. A replay renders
+// the transfer's current state, so once final it is always the final answer.
+func marker(claim idempotency.Claim, id string) *idempotency.Completion {
+	body, _ := json.Marshal(map[string]string{"transfer_id": id})
+	return &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: http.StatusAccepted, Body: body}}
+}
+
+func (s *Service) replay(ctx context.Context, r *idempotency.Response, phase string) (Result, error) {
+	var m struct {
+		TransferID string `json:"transfer_id"`
+	}
+	if err := json.Unmarshal(r.Body, &m); err != nil || m.TransferID == "" {
+		return Result{}, fmt.Errorf("transfer idempotency record without a transfer id: %q", r.Body)
+	}
+	t, err := s.Store.Transfer(ctx, m.TransferID)
+	if err != nil {
+		return Result{}, err
+	}
+	stale := s.now().Sub(t.UpdatedAt) > sagaRestartAfterSeconds*time.Second
+	if (t.Status == StatusPending || t.Status == StatusCapturing) && stale {
+		p := PhaseStart
+		if t.Status == StatusCapturing {
+			p = PhaseSettle
+		}
+		res, err := s.runAndAnswer(ctx, t.ID, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, http.StatusCreated)
+		res.Replayed = true
+		return res, err
+	}
+	okStatus := http.StatusCreated
+	if phase != PhaseStart {
+		okStatus = http.StatusOK
+	}
+	res, err := answer(t, okStatus)
+	res.Replayed = true
+	return res, err
+}
+
+func (s *Service) runAndAnswer(ctx context.Context, id string, in SagaInput, probe bool, okStatus int) (Result, error) {
+	wait, cancel := context.WithTimeout(ctx, time.Duration(s.SagaWaitSeconds)*time.Second)
+	defer cancel()
+	runErr := s.Saga.Run(wait, in)
+	t, err := s.Store.Transfer(context.WithoutCancel(ctx), id)
+	if err != nil {
+		return Result{}, err
+	}
+	if runErr != nil {
+		s.Log.WarnContext(ctx, "saga did not finish in time", slog.String("transfer_id", id), slog.String("error", runErr.Error()))
+	}
+	// Failures are counted by the saga itself (Steps.Finalize); the request only reports
+	// how its half-open probe ended, when it ended.
+	if probe && (t.Status.Final() || t.Status == StatusHeld) {
+		healthy := t.FailureReason != ReasonStepFailed && t.Status != StatusNeedsReview
+		if err := s.Breaker.Record(context.WithoutCancel(ctx), healthy, true); err != nil {
+			s.Log.WarnContext(ctx, "breaker record failed", slog.String("transfer_id", id), slog.String("error", err.Error()))
+		}
+	}
+	return answer(t, okStatus)
+}
+
+// answer renders a transfer as the API's answer to the request that started (or
+// settled) it.
+func answer(t Transfer, okStatus int) (Result, error) {
+	v := ViewOf(t, false)
+	switch t.Status {
+	case StatusFailed:
+		code := t.FailureReason
+		if code == "" || code == ReasonStepFailed {
+			code = "transfer_failed"
+		}
+		body, err := json.Marshal(map[string]any{"error": map[string]any{"code": code,
+			"message": "the transfer failed and moved no money", "details": map[string]any{"transfer_id": t.ID, "transfer": v}}})
+		return Result{StatusCode: http.StatusUnprocessableEntity, Body: body}, err
+	case StatusCompleted, StatusHeld, StatusReleased:
+		body, err := json.Marshal(v)
+		return Result{StatusCode: okStatus, Body: body}, err
+	default:
+		body, err := json.Marshal(v)
+		return Result{StatusCode: http.StatusAccepted, Body: body}, err
+	}
+}
+
+func orNotFound(err error) error {
+	if err == nil {
+		return problem.ErrNotFound
+	}
+	return err
+}
+
+// visible reads a transfer the caller may see: the owner of either wallet, or an admin.
+func (s *Service) visible(ctx context.Context, c wallet.Caller, id string) (Transfer, error) {
+	if !idPattern.MatchString(id) {
+		return Transfer{}, problem.ErrNotFound
+	}
+	t, err := s.Store.Transfer(ctx, id)
+	if err != nil {
+		return Transfer{}, err
+	}
+	if t.SourceOwnerID != c.UserID && t.DestinationOwnerID != c.UserID && !c.IsAdmin {
+		return Transfer{}, problem.ErrNotFound
+	}
+	return t, nil
+}
+
+// Get returns a transfer with its saga steps.
+func (s *Service) Get(ctx context.Context, c wallet.Caller, id string) (View, error) {
+	t, err := s.visible(ctx, c, id)
+	if err != nil {
+		return View{}, err
+	}
+	return ViewOf(t, true), nil
+}
+
+// Page is a page of transfers.
+type Page struct {
+	Items      []View  `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// List returns the transfers the caller takes part in, newest first, optionally only
+// those of one of its wallets.
+func (s *Service) List(ctx context.Context, c wallet.Caller, walletID string, limit int, cursor string) (Page, error) {
+	if limit < 1 || limit > ListPageSizeMax {
+		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", ListPageSizeMax))
+	}
+	if walletID != "" {
+		w, err := s.wallet(ctx, walletID)
+		if err != nil || (w.OwnerID != c.UserID && !c.IsAdmin) {
+			return Page{}, orNotFound(err)
+		}
+	}
+	p := Page{Items: []View{}}
+	for round := 0; round < ListPageSizeMax && len(p.Items) < limit; round++ {
+		ts, next, err := s.Store.TransfersOf(ctx, c.UserID, limit, cursor)
+		if err != nil {
+			return Page{}, err
+		}
+		for _, t := range ts {
+			if walletID == "" || t.SourceWalletID == walletID || t.DestinationWalletID == walletID {
+				if len(p.Items) < limit {
+					p.Items = append(p.Items, ViewOf(t, false))
+				}
+			}
+		}
+		cursor = next
+		if next == "" {
+			break
+		}
+	}
+	if cursor != "" {
+		p.NextCursor = &cursor
+	}
+	return p, nil
+}
+
+// CaptureInput is the body of POST /v1/transfers/{id}/capture.
+type CaptureInput struct {
+	Amount *money.Minor `json:"amount,omitempty"`
+}
+
+// Capture settles a HELD transfer, fully or partly (the rest is released). Capture,
+// void and expiry race through one conditional write from HELD: one wins, the others
+// get ErrNotHeld.
+func (s *Service) Capture(ctx context.Context, c wallet.Caller, id, key string, in CaptureInput) (Result, error) {
+	return s.settle(ctx, c, id, key, "capture", in, func(t Transfer) (*Change, error) {
+		amount := t.AmountMinor
+		if in.Amount != nil {
+			amount = int64(*in.Amount)
+		}
+		if amount <= 0 || amount > t.AmountMinor {
+			return nil, ErrCaptureAmount
+		}
+		after := t
+		after.Status, after.CaptureMinor = StatusCapturing, amount
+		return &Change{After: after}, nil
+	})
+}
+
+// Void releases a HELD transfer's hold.
+func (s *Service) Void(ctx context.Context, c wallet.Caller, id, key string) (Result, error) {
+	return s.settle(ctx, c, id, key, "void", struct{}{}, func(t Transfer) (*Change, error) {
+		return s.releaseChange(ctx, t)
+	})
+}
+
+func (s *Service) releaseChange(ctx context.Context, t Transfer) (*Change, error) {
+	src, err := s.Store.Wallet(ctx, t.SourceWalletID)
+	if err != nil {
+		return nil, err
+	}
+	next, err := ledger.Release(src, t.AmountMinor, s.now())
+	if err != nil {
+		return nil, err
+	}
+	after := t
+	after.Status, after.Released = StatusReleased, true
+	return &Change{Wallets: walletChange(src, next), After: after}, nil
+}
+
+func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return Result{}, err
+	}
+	t, err := s.visible(ctx, c, id)
+	if err != nil {
+		return Result{}, err
+	}
+	if t.SourceOwnerID != c.UserID {
+		return Result{}, problem.ErrNotFound // the receiver may see it, only the payer settles it
+	}
+	hash, err := idempotency.Hash(op, id, body)
+	if err != nil {
+		return Result{}, err
+	}
+	claim := idempotency.NewClaim(c.UserID, key, hash)
+	replay, err := s.Idem.Begin(ctx, claim, s.now())
+	if err != nil {
+		return Result{}, err
+	}
+	if replay != nil {
+		return s.replay(ctx, replay, PhaseSettle)
+	}
+	var won Transfer
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if t, err = s.Store.Transfer(ctx, id); err != nil {
+				break
+			}
+		}
+		if t.Status != StatusHeld {
+			err = ErrNotHeld
+			break
+		}
+		var ch *Change
+		if ch, err = decide(t); err != nil {
+			break
+		}
+		before := t
+		ch.Before, ch.Completion = &before, marker(claim, t.ID)
+		ch.After.Version, ch.After.UpdatedAt = t.Version+1, s.now()
+		ch.After.record(op, "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
+		err = s.Store.CommitTransfer(ctx, *ch)
+		if errors.Is(err, wallet.ErrConflict) && attempt < stepAttemptsMax {
+			continue
+		}
+		won = ch.After
+		break
+	}
+	if err != nil {
+		if !errors.Is(err, idempotency.ErrInProgress) {
+			err = errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+		}
+		return Result{}, err
+	}
+	if won.Status == StatusCapturing {
+		return s.runAndAnswer(ctx, won.ID, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, http.StatusOK)
+	}
+	return answer(won, http.StatusOK)
+}
+
+// ExpireHolds releases holds past their expiry; it returns how many it released.
+func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
+	ids, err := s.Store.ExpiredHolds(ctx, s.now(), expiredHoldsPerSweepMax)
+	if err != nil {
+		return 0, err
+	}
+	released := 0
+	for _, id := range ids {
+		for attempt := 0; attempt < stepAttemptsMax; attempt++ {
+			t, err := s.Store.Transfer(ctx, id)
+			if err != nil {
+				return released, err
+			}
+			if t.Status != StatusHeld {
+				break // captured or voided first: the race is lost, nothing to do
+			}
+			ch, err := s.releaseChange(ctx, t)
+			if err != nil {
+				return released, err
+			}
+			before := t
+			ch.Before = &before
+			ch.After.Version, ch.After.UpdatedAt, ch.After.FailureReason = t.Version+1, s.now(), "expired"
+			ch.After.record("expire", "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
+			err = s.Store.CommitTransfer(ctx, *ch)
+			if errors.Is(err, wallet.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				return released, err
+			}
+			released++
+			break
+		}
+	}
+	return released, nil
+}

@@ -1,0 +1,337 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// BusinessRefusal is a step's refusal by a business rule (insufficient funds, a
+// frozen wallet, …). Lambda reports its type name, which the state machine catches by
+// name; the message is the API error code.
+type BusinessRefusal struct{ Code string }
+
+func (e *BusinessRefusal) Error() string { return e.Code }
+
+// Transient is a step failure worth retrying (a throttled or failed AWS call, a
+// write that kept losing races, an injected fault). The state machine retries it with
+// backoff and jitter, then compensates.
+type Transient struct{ Cause string }
+
+func (e *Transient) Error() string { return "transient: " + e.Cause }
+
+// StepInput is what every step receives from the state machine.
+type StepInput struct {
+	TransferID string `json:"transfer_id"`
+}
+
+// StepOutput is what a step returns into the state machine's state.
+type StepOutput struct {
+	TransferID string `json:"transfer_id"`
+	Mode       string `json:"mode"`
+	Status     Status `json:"status"`
+}
+
+// FinalizeInput ends a saga with a status; Error is the caught error, if any.
+type FinalizeInput struct {
+	TransferID string       `json:"transfer_id"`
+	Status     Status       `json:"status"`
+	Error      *CaughtError `json:"error,omitempty"`
+}
+
+// CaughtError is Step Functions' error object after a Catch.
+type CaughtError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Reason turns a caught error into a failure reason: the API code of a business
+// refusal, or step_failed for anything technical.
+func (c *CaughtError) Reason() string {
+	if c == nil {
+		return ""
+	}
+	if c.Error == "BusinessRefusal" {
+		var cause struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if json.Unmarshal([]byte(c.Cause), &cause) == nil && cause.ErrorMessage != "" {
+			return cause.ErrorMessage
+		}
+	}
+	return ReasonStepFailed
+}
+
+// ReasonStepFailed is the failure reason of a technical failure.
+const ReasonStepFailed = "step_failed"
+
+// Step names, as recorded on the transfer and used by fault injection.
+const (
+	StepReserve  = "reserve"
+	StepCredit   = "credit"
+	StepCapture  = "capture"
+	StepRelease  = "release"
+	StepReverse  = "reverse"
+	StepFinalize = "finalize"
+)
+
+// Fault is an injected failure for tests.
+type Fault struct {
+	Mode    string `dynamodbav:"mode"` // "fail" or "delay"
+	DelayMs int    `dynamodbav:"delay_ms"`
+}
+
+// Faults tells a step which fault to act out; nil in production deployments.
+type Faults interface {
+	Fault(ctx context.Context, step string) (Fault, bool, error)
+}
+
+// stepAttemptsMax bounds a step's optimistic-concurrency retries within one invocation.
+const stepAttemptsMax = 100
+
+// Steps implements the saga's Lambda tasks.
+type Steps struct {
+	Store   Store
+	Faults  Faults   // nil unless the deployment enables fault injection
+	Breaker *Breaker // told about every saga that failed for technical reasons
+	Now     func() time.Time
+}
+
+func (s *Steps) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+// act is one step's decision on a transfer: the change to write, or nil when the
+// step has nothing (more) to do.
+type act func(t Transfer, now time.Time) (*Change, error)
+
+func (s *Steps) run(ctx context.Context, step string, id string, decide act) (StepOutput, error) {
+	if err := s.injectFault(ctx, step); err != nil {
+		return StepOutput{}, err
+	}
+	for attempt := 0; attempt < stepAttemptsMax; attempt++ {
+		t, err := s.Store.Transfer(ctx, id)
+		if err != nil {
+			return StepOutput{}, asStepError(err)
+		}
+		started := s.now()
+		c, err := decide(t, started)
+		if err != nil {
+			return StepOutput{}, asStepError(err)
+		}
+		if c == nil {
+			return StepOutput{TransferID: t.ID, Mode: t.Mode, Status: t.Status}, nil
+		}
+		before := t
+		c.Before = &before
+		c.After.Version = t.Version + 1
+		c.After.UpdatedAt = started
+		c.After.record(step, "succeeded", "", started, s.now())
+		err = s.Store.CommitTransfer(ctx, *c)
+		if errors.Is(err, wallet.ErrConflict) {
+			continue // the transfer or a wallet moved on: decide again on fresh state
+		}
+		if err != nil {
+			return StepOutput{}, asStepError(err)
+		}
+		return StepOutput{TransferID: t.ID, Mode: t.Mode, Status: c.After.Status}, nil
+	}
+	return StepOutput{}, &Transient{Cause: step + ": too much contention"}
+}
+
+func (s *Steps) injectFault(ctx context.Context, step string) error {
+	if s.Faults == nil {
+		return nil
+	}
+	f, ok, err := s.Faults.Fault(ctx, step)
+	if err != nil || !ok {
+		return err
+	}
+	if f.DelayMs > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(f.DelayMs) * time.Millisecond):
+		}
+	}
+	if f.Mode == "fail" {
+		return &Transient{Cause: "injected fault in " + step}
+	}
+	return nil
+}
+
+// asStepError maps domain refusals to BusinessRefusal and everything else to Transient.
+func asStepError(err error) error {
+	if p, ok := problem.As(err); ok && (p.Kind == problem.KindUnprocessable || p.Kind == problem.KindNotFound) {
+		return &BusinessRefusal{Code: p.Code}
+	}
+	return &Transient{Cause: err.Error()}
+}
+
+func walletChange(before, after ledger.Wallet) []wallet.WalletChange {
+	return []wallet.WalletChange{{Before: before, After: after}}
+}
+
+// Reserve places the hold on the source wallet.
+func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
+	return s.run(ctx, StepReserve, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if t.Reserved || t.Status != StatusPending {
+			return nil, nil
+		}
+		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
+		if err != nil {
+			return nil, err
+		}
+		if src.Currency != t.Currency {
+			return nil, ledger.ErrCurrencyMismatch
+		}
+		next, err := ledger.Hold(src, t.AmountMinor, now)
+		if err != nil {
+			return nil, err
+		}
+		after := t
+		after.Reserved = true
+		return &Change{Wallets: walletChange(src, next), After: after}, nil
+	})
+}
+
+// Credit credits the destination from transit.
+func (s *Steps) Credit(ctx context.Context, in StepInput) (StepOutput, error) {
+	return s.run(ctx, StepCredit, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if t.Credited || !t.Reserved || t.Released {
+			return nil, nil
+		}
+		dst, err := s.Store.Wallet(ctx, t.DestinationWalletID)
+		if err != nil {
+			return nil, err
+		}
+		if dst.Currency != t.Currency {
+			return nil, ledger.ErrCurrencyMismatch
+		}
+		next, p, err := ledger.Receive(dst, ledger.MoveInput{PostingID: t.ID + "-credit", AmountMinor: t.CaptureMinor,
+			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: t.Description, Now: now})
+		if err != nil {
+			return nil, err
+		}
+		after := t
+		after.Credited = true
+		return &Change{Wallets: walletChange(dst, next), Posting: &p, After: after}, nil
+	})
+}
+
+// Capture captures the source's hold into transit; the uncaptured rest is released.
+func (s *Steps) Capture(ctx context.Context, in StepInput) (StepOutput, error) {
+	return s.run(ctx, StepCapture, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if t.Captured || !t.Credited || t.Reversed {
+			return nil, nil
+		}
+		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
+		if err != nil {
+			return nil, err
+		}
+		next, p, err := ledger.CaptureHold(src, t.CaptureMinor, t.AmountMinor, ledger.MoveInput{PostingID: t.ID + "-capture",
+			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: t.Description, Now: now})
+		if err != nil {
+			return nil, err
+		}
+		after := t
+		after.Captured = true
+		return &Change{Wallets: walletChange(src, next), Posting: &p, After: after}, nil
+	})
+}
+
+// Release gives the source's hold back (compensation, void, expiry).
+func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {
+	return s.run(ctx, StepRelease, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if !t.Reserved || t.Released || t.Captured {
+			return nil, nil
+		}
+		if t.Credited && !t.Reversed {
+			return nil, fmt.Errorf("release of transfer %s before its credit was reversed", t.ID)
+		}
+		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
+		if err != nil {
+			return nil, err
+		}
+		next, err := ledger.Release(src, t.AmountMinor, now)
+		if err != nil {
+			return nil, err
+		}
+		after := t
+		after.Released = true
+		return &Change{Wallets: walletChange(src, next), After: after}, nil
+	})
+}
+
+// Reverse takes the destination's credit back into transit (compensation when the
+// capture failed after the credit).
+func (s *Steps) Reverse(ctx context.Context, in StepInput) (StepOutput, error) {
+	return s.run(ctx, StepReverse, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if !t.Credited || t.Reversed || t.Captured {
+			return nil, nil
+		}
+		dst, err := s.Store.Wallet(ctx, t.DestinationWalletID)
+		if err != nil {
+			return nil, err
+		}
+		next, p, err := ledger.Reverse(dst, ledger.MoveInput{PostingID: t.ID + "-reverse", AmountMinor: t.CaptureMinor,
+			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: "reversal", Now: now})
+		if err != nil {
+			return nil, err
+		}
+		after := t
+		after.Reversed = true
+		return &Change{Wallets: walletChange(dst, next), Posting: &p, After: after}, nil
+	})
+}
+
+// Finalize sets the saga's outcome on the transfer, once. A technical failure counts
+// against the circuit breaker here, where it is known, however long the saga took.
+func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, error) {
+	out, err := s.finalize(ctx, in)
+	if err == nil && in.Status == StatusFailed && in.Error.Reason() == ReasonStepFailed && s.Breaker != nil {
+		if berr := s.Breaker.Record(ctx, false, false); berr != nil {
+			return out, asStepError(berr)
+		}
+	}
+	return out, err
+}
+
+func (s *Steps) finalize(ctx context.Context, in FinalizeInput) (StepOutput, error) {
+	return s.run(ctx, StepFinalize, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if t.Status.Final() || t.Status == in.Status {
+			return nil, nil
+		}
+		switch in.Status {
+		case StatusCompleted:
+			if !t.Captured {
+				return nil, fmt.Errorf("complete transfer %s before its capture", t.ID)
+			}
+		case StatusHeld:
+			if !t.Reserved || t.Status != StatusPending {
+				return nil, fmt.Errorf("hold transfer %s in status %s", t.ID, t.Status)
+			}
+		case StatusFailed:
+			if t.Reserved && !t.Released && !t.Captured {
+				return nil, fmt.Errorf("fail transfer %s while its hold is open", t.ID)
+			}
+		default:
+			return nil, fmt.Errorf("finalize transfer %s to %s", t.ID, in.Status)
+		}
+		after := t
+		after.Status = in.Status
+		if reason := in.Error.Reason(); reason != "" {
+			after.FailureReason = reason
+		}
+		return &Change{After: after}, nil
+	})
+}

@@ -1,0 +1,163 @@
+// Package transfer moves money between wallets through a saga: reserve on the
+// source (a hold), credit the destination from transit, capture the hold into
+// transit, complete; a failure after the reserve releases the hold. The saga runs in
+// Step Functions (statemachines/transfer.asl.json); this package holds its steps, the
+// API use cases around it, and the circuit breaker that protects it.
+package transfer
+
+import (
+	"context"
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Status is a transfer's state.
+type Status string
+
+// Transfer statuses: PENDING → HELD → COMPLETED, or FAILED, RELEASED (voided or
+// expired), or NEEDS_REVIEW when a compensation kept failing.
+const (
+	StatusPending     Status = "PENDING"
+	StatusHeld        Status = "HELD"
+	StatusCapturing   Status = "CAPTURING" // internal: a capture won the race and its saga runs
+	StatusCompleted   Status = "COMPLETED"
+	StatusFailed      Status = "FAILED"
+	StatusReleased    Status = "RELEASED"
+	StatusNeedsReview Status = "NEEDS_REVIEW"
+)
+
+// Final reports whether no further change will happen without a person.
+func (s Status) Final() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusReleased || s == StatusNeedsReview
+}
+
+// Modes.
+const (
+	ModeImmediate = "immediate"
+	ModeHold      = "hold"
+)
+
+// Limits, in the units their names carry.
+const (
+	HoldExpirySecondsMin     = 60
+	HoldExpirySecondsMax     = 604_800
+	HoldExpirySecondsDefault = 3_600
+	ListPageSizeMax          = 100
+	ListPageSizeDefault      = 25
+	stepsMax                 = 16
+)
+
+// Step is one saga step as recorded on the transfer.
+type Step struct {
+	Name      string    `json:"name" dynamodbav:"name"`
+	Status    string    `json:"status" dynamodbav:"status"`
+	StartedAt time.Time `json:"started_at" dynamodbav:"started_at"`
+	EndedAt   time.Time `json:"ended_at" dynamodbav:"ended_at"`
+	Detail    string    `json:"detail,omitempty" dynamodbav:"detail,omitempty"`
+}
+
+// Transfer is the saga's record. The step flags make every step idempotent: a step
+// that finds its flag set has already posted and does nothing.
+type Transfer struct {
+	ID                  string
+	SourceWalletID      string
+	DestinationWalletID string
+	SourceOwnerID       string
+	DestinationOwnerID  string
+	AmountMinor         int64
+	CaptureMinor        int64 // what the settle phase moves: the amount, or a partial capture
+	Currency            string
+	Description         string
+	Mode                string
+	Status              Status
+	FailureReason       string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	ExpiresAt           time.Time // holds only
+	Version             int64
+	Reserved            bool
+	Credited            bool
+	Captured            bool
+	Released            bool
+	Reversed            bool
+	Steps               []Step
+}
+
+// View is a transfer as the API shows it.
+type View struct {
+	ID                  string     `json:"id"`
+	SourceWalletID      string     `json:"source_wallet_id"`
+	DestinationWalletID string     `json:"destination_wallet_id"`
+	Amount              int64      `json:"amount"`
+	CapturedAmount      *int64     `json:"captured_amount,omitempty"`
+	Currency            string     `json:"currency"`
+	Description         string     `json:"description,omitempty"`
+	Mode                string     `json:"mode"`
+	Status              Status     `json:"status"`
+	FailureReason       string     `json:"failure_reason,omitempty"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+	ExpiresAt           *time.Time `json:"expires_at,omitempty"`
+	Steps               []Step     `json:"steps,omitempty"`
+}
+
+// ViewOf renders a transfer; withSteps adds the saga steps.
+func ViewOf(t Transfer, withSteps bool) View {
+	v := View{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID, Amount: t.AmountMinor,
+		Currency: t.Currency, Description: t.Description, Mode: t.Mode, Status: t.Status, FailureReason: t.FailureReason,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	if v.Status == StatusCapturing {
+		v.Status = StatusHeld // still held until the settle saga ends
+	}
+	if t.Status == StatusCompleted && t.Mode == ModeHold {
+		c := t.CaptureMinor
+		v.CapturedAmount = &c
+	}
+	if !t.ExpiresAt.IsZero() {
+		e := t.ExpiresAt
+		v.ExpiresAt = &e
+	}
+	if withSteps {
+		v.Steps = append([]Step{}, t.Steps...)
+	}
+	return v
+}
+
+func (t *Transfer) record(name, status, detail string, started, now time.Time) {
+	if len(t.Steps) >= stepsMax {
+		return
+	}
+	t.Steps = append(t.Steps, Step{Name: name, Status: status, StartedAt: started, EndedAt: now, Detail: detail})
+}
+
+// Errors of this package.
+var (
+	ErrNotHeld       = problem.Unprocessable("transfer_not_held", "the transfer is not held: it was captured, voided, expired or never held")
+	ErrCaptureAmount = problem.Unprocessable("invalid_capture_amount", "the capture amount must be positive and at most the held amount")
+	ErrUnavailable   = &problem.Error{Kind: problem.KindUnavailable, Code: "service_unavailable",
+		Message: "transfers are paused after repeated failures; retry later"}
+)
+
+// Change is written atomically by the store: wallet transitions, at most one posting,
+// the transfer (conditional on its version; created when Before is nil), the
+// expiring-hold index, and an idempotency completion.
+type Change struct {
+	Wallets    []wallet.WalletChange
+	Posting    *ledger.Posting
+	Before     *Transfer
+	After      Transfer
+	Completion *idempotency.Completion
+}
+
+// Store persists transfers.
+type Store interface {
+	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
+	Transfer(ctx context.Context, id string) (Transfer, error)
+	CommitTransfer(ctx context.Context, c Change) error // wallet.ErrConflict when something moved on
+	TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]Transfer, string, error)
+	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]string, error)
+}
