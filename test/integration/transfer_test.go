@@ -1,0 +1,492 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestImmediateTransfer(t *testing.T) {
+	a, wa := funded(t, "payer", 1000)
+	b, wb := funded(t, "payee", 0)
+	stranger := signupAndLogin(t, "nosy")
+
+	r := postTransfer(t, a.Token, "pay-1", transferBody(wa.ID, wb.ID, 300, "description", "rent"))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var v transferView
+	decode(t, r, &v)
+	assert.Equal(t, "COMPLETED", v.Status)
+	assert.Equal(t, "immediate", v.Mode)
+	assert.EqualValues(t, 300, v.Amount)
+
+	assert.EqualValues(t, 700, getWallet(t, a.Token, wa.ID).Balance)
+	assert.EqualValues(t, 0, getWallet(t, a.Token, wa.ID).Held)
+	assert.EqualValues(t, 300, getWallet(t, b.Token, wb.ID).Balance)
+
+	t.Run("status tracking shows the saga steps", func(t *testing.T) {
+		got := getTransfer(t, a.Token, v.ID)
+		var names []string
+		for _, s := range got.Steps {
+			names = append(names, s.Name)
+			assert.Equal(t, "succeeded", s.Status)
+		}
+		assert.Equal(t, []string{"reserve", "credit", "capture", "finalize"}, names)
+		assert.Equal(t, "COMPLETED", getTransfer(t, b.Token, v.ID).Status, "the payee sees it too")
+		r := do(t, call{method: "GET", path: "/v1/transfers/" + v.ID, token: stranger.Token})
+		assert.Equal(t, http.StatusNotFound, r.Status)
+	})
+	t.Run("replay answers the same", func(t *testing.T) {
+		again := postTransfer(t, a.Token, "pay-1", transferBody(wa.ID, wb.ID, 300, "description", "rent"))
+		assert.Equal(t, http.StatusCreated, again.Status)
+		assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+		assert.Equal(t, v.ID, transferIDOf(t, again))
+		other := postTransfer(t, a.Token, "pay-1", transferBody(wa.ID, wb.ID, 301))
+		assert.Equal(t, "idempotency_key_reused", other.ErrorCode())
+	})
+	t.Run("statements", func(t *testing.T) {
+		ea := allEntries(t, a.Token, wa.ID)
+		require.Len(t, ea, 2)
+		assert.EqualValues(t, -300, ea[0].Amount)
+		assert.EqualValues(t, 700, ea[0].BalanceAfter)
+		eb := allEntries(t, b.Token, wb.ID)
+		require.Len(t, eb, 1)
+		assert.EqualValues(t, 300, eb[0].Amount)
+	})
+	t.Run("lists", func(t *testing.T) {
+		for _, tok := range []string{a.Token, b.Token} {
+			r := do(t, call{method: "GET", path: "/v1/transfers", token: tok})
+			require.Equal(t, http.StatusOK, r.Status)
+			assert.Contains(t, string(r.Body), v.ID)
+		}
+		r := do(t, call{method: "GET", path: "/v1/transfers?wallet_id=" + wb.ID, token: b.Token})
+		assert.Contains(t, string(r.Body), v.ID)
+		r = do(t, call{method: "GET", path: "/v1/transfers", token: stranger.Token})
+		assert.JSONEq(t, `{"items":[],"next_cursor":null}`, string(r.Body))
+		r = do(t, call{method: "GET", path: "/v1/transfers?wallet_id=" + wa.ID, token: stranger.Token})
+		assert.Equal(t, http.StatusNotFound, r.Status)
+	})
+	requireLedgerConsistent(t)
+}
+
+func TestTransferRefusals(t *testing.T) {
+	a, wa := funded(t, "refusals", 100)
+	b, wb := funded(t, "refusals-b", 0)
+	eur := createWallet(t, b.Token, "EUR")
+	frozen := createWallet(t, signupAndLogin(t, "frozen").Token, "USD")
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + frozen.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN"}})
+	require.Equal(t, http.StatusOK, r.Status)
+
+	t.Run("insufficient funds changes no balance or hold", func(t *testing.T) {
+		r := postTransfer(t, a.Token, "too-much", transferBody(wa.ID, wb.ID, 101))
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Equal(t, "insufficient_funds", r.ErrorCode())
+		v := getTransfer(t, a.Token, transferIDOf(t, r))
+		assert.Equal(t, "FAILED", v.Status)
+		assert.Equal(t, "insufficient_funds", v.FailureReason)
+		w := getWallet(t, a.Token, wa.ID)
+		assert.EqualValues(t, 100, w.Balance)
+		assert.Zero(t, w.Held)
+		assert.Zero(t, getWallet(t, b.Token, wb.ID).Balance)
+		again := postTransfer(t, a.Token, "too-much", transferBody(wa.ID, wb.ID, 101))
+		assert.Equal(t, string(r.Body), string(again.Body), "the replay is the first answer")
+	})
+
+	tests := []struct {
+		name   string
+		key    string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"missing key", "", transferBody(wa.ID, wb.ID, 1), 400, "idempotency_key_required"},
+		{"same wallet", "k", transferBody(wa.ID, wa.ID, 1), 400, "same_wallet"},
+		{"zero amount", "k", transferBody(wa.ID, wb.ID, 0), 400, "invalid_amount"},
+		{"bad currency", "k", transferBody(wa.ID, wb.ID, 1, "currency", "XXX"), 400, "invalid_currency"},
+		{"bad mode", "k", transferBody(wa.ID, wb.ID, 1, "mode", "later"), 400, "invalid_mode"},
+		{"hold expiry too short", "k", transferBody(wa.ID, wb.ID, 1, "mode", "hold", "hold_expires_in_seconds", 59), 400, "invalid_hold_expiry"},
+		{"hold expiry too long", "k", transferBody(wa.ID, wb.ID, 1, "mode", "hold", "hold_expires_in_seconds", 604801), 400, "invalid_hold_expiry"},
+		{"unknown field", "k", transferBody(wa.ID, wb.ID, 1, "fee", 1), 400, "unknown_field"},
+		{"currency mismatch", "k", transferBody(wa.ID, eur.ID, 1), 422, "currency_mismatch"},
+		{"frozen destination", "k", transferBody(wa.ID, frozen.ID, 1), 422, "wallet_not_active"},
+		{"unknown destination", "k", transferBody(wa.ID, "00000000-0000-4000-8000-000000000000", 1), 404, "not_found"},
+		{"someone else's source", "k", transferBody(wb.ID, wa.ID, 1), 404, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := postTransfer(t, a.Token, tt.key, tt.body)
+			assert.Equal(t, tt.status, r.Status, "%s", r.Body)
+			assert.Equal(t, tt.code, r.ErrorCode())
+		})
+	}
+	assert.EqualValues(t, 100, getWallet(t, a.Token, wa.ID).Available)
+	requireLedgerConsistent(t)
+}
+
+func TestHoldCaptureAndVoid(t *testing.T) {
+	a, wa := funded(t, "holder", 1000)
+	b, wb := funded(t, "merchant", 0)
+
+	r := postTransfer(t, a.Token, "hold-1", transferBody(wa.ID, wb.ID, 500, "mode", "hold", "hold_expires_in_seconds", 600))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var hold transferView
+	decode(t, r, &hold)
+	assert.Equal(t, "HELD", hold.Status)
+	require.NotNil(t, hold.ExpiresAt)
+	assert.WithinDuration(t, time.Now().Add(600*time.Second), *hold.ExpiresAt, 30*time.Second)
+	w := getWallet(t, a.Token, wa.ID)
+	assert.EqualValues(t, 1000, w.Balance)
+	assert.EqualValues(t, 500, w.Held)
+	assert.EqualValues(t, 500, w.Available)
+
+	capture := func(key, id string, body any) reply {
+		return do(t, call{method: "POST", path: "/v1/transfers/" + id + "/capture", token: a.Token,
+			headers: map[string]string{"Idempotency-Key": key}, body: body})
+	}
+	t.Run("the payee cannot settle it", func(t *testing.T) {
+		r := do(t, call{method: "POST", path: "/v1/transfers/" + hold.ID + "/capture", token: b.Token, headers: map[string]string{"Idempotency-Key": "x"}})
+		assert.Equal(t, http.StatusNotFound, r.Status)
+	})
+	t.Run("more than held", func(t *testing.T) {
+		r := capture("cap-too-much", hold.ID, map[string]any{"amount": 501})
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
+		assert.Equal(t, "invalid_capture_amount", r.ErrorCode())
+	})
+	t.Run("partial capture releases the rest", func(t *testing.T) {
+		r := capture("cap-1", hold.ID, map[string]any{"amount": 200})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var v transferView
+		decode(t, r, &v)
+		assert.Equal(t, "COMPLETED", v.Status)
+		require.NotNil(t, v.CapturedAmount)
+		assert.EqualValues(t, 200, *v.CapturedAmount)
+		w := getWallet(t, a.Token, wa.ID)
+		assert.EqualValues(t, 800, w.Balance)
+		assert.Zero(t, w.Held)
+		assert.EqualValues(t, 200, getWallet(t, b.Token, wb.ID).Balance)
+		again := capture("cap-1", hold.ID, map[string]any{"amount": 200})
+		assert.Equal(t, http.StatusOK, again.Status)
+		assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+		late := capture("cap-2", hold.ID, nil)
+		assert.Equal(t, "transfer_not_held", late.ErrorCode())
+	})
+	t.Run("void", func(t *testing.T) {
+		r := postTransfer(t, a.Token, "hold-2", transferBody(wa.ID, wb.ID, 300, "mode", "hold"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := transferIDOf(t, r)
+		assert.EqualValues(t, 300, getWallet(t, a.Token, wa.ID).Held)
+		v := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/void", token: a.Token, headers: map[string]string{"Idempotency-Key": "void-1"}})
+		require.Equal(t, http.StatusOK, v.Status, "%s", v.Body)
+		assert.Equal(t, "RELEASED", getTransfer(t, a.Token, id).Status)
+		assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
+		assert.Equal(t, "transfer_not_held", capture("cap-3", id, nil).ErrorCode())
+	})
+	t.Run("capture, void and capture racing settle once", func(t *testing.T) {
+		r := postTransfer(t, a.Token, "hold-3", transferBody(wa.ID, wb.ID, 100, "mode", "hold"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := transferIDOf(t, r)
+		var wg sync.WaitGroup
+		replies := make([]reply, 6)
+		for i := range replies {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				op := []string{"capture", "void"}[i%2]
+				replies[i] = do(t, call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: a.Token,
+					headers: map[string]string{"Idempotency-Key": fmt.Sprintf("race-%d", i)}})
+			}(i)
+		}
+		wg.Wait()
+		winners := 0
+		for i, r := range replies {
+			switch {
+			case r.Status == http.StatusOK:
+				winners++
+			case r.ErrorCode() == "transfer_not_held":
+			default:
+				t.Errorf("racer %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		assert.Equal(t, 1, winners)
+		final := waitFinal(t, a.Token, id)
+		assert.Contains(t, []string{"COMPLETED", "RELEASED"}, final.Status)
+		assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
+	})
+	requireLedgerConsistent(t)
+	requireNoStaleHolds(t)
+}
+
+func TestConcurrentTransfersFromOneWallet(t *testing.T) {
+	const transfers, funds = 100, 60
+	a, wa := funded(t, "spender", funds)
+	b, wb := funded(t, "sink", 0)
+	var wg sync.WaitGroup
+	ids := make([]string, transfers)
+	for i := 0; i < transfers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := postTransfer(t, a.Token, fmt.Sprintf("spend-%d", i), transferBody(wa.ID, wb.ID, 1))
+			if assert.Contains(t, []int{201, 202, 422}, r.Status, "%s", r.Body) {
+				ids[i] = transferIDOf(t, r)
+			}
+		}(i)
+	}
+	wg.Wait()
+	completed, refused := 0, 0
+	for _, id := range ids {
+		v := waitFinal(t, a.Token, id)
+		switch {
+		case v.Status == "COMPLETED":
+			completed++
+		case v.Status == "FAILED" && v.FailureReason == "insufficient_funds":
+			refused++
+		default:
+			t.Errorf("transfer %s: %s %s", id, v.Status, v.FailureReason)
+		}
+	}
+	assert.Equal(t, funds, completed)
+	assert.Equal(t, transfers-funds, refused)
+	w := getWallet(t, a.Token, wa.ID)
+	assert.Zero(t, w.Balance)
+	assert.Zero(t, w.Held)
+	assert.EqualValues(t, funds, getWallet(t, b.Token, wb.ID).Balance)
+	requireLedgerConsistent(t)
+}
+
+func TestCrossTransfersLoseNoUpdate(t *testing.T) {
+	const each = 15
+	a, wa := funded(t, "cross-a", 1000)
+	b, wb := funded(t, "cross-b", 1000)
+	var wg sync.WaitGroup
+	for i := 0; i < each; i++ {
+		wg.Add(2)
+		go func(i int) {
+			defer wg.Done()
+			r := postTransfer(t, a.Token, fmt.Sprintf("ab-%d", i), transferBody(wa.ID, wb.ID, 10))
+			waitFinal(t, a.Token, transferIDOf(t, r))
+		}(i)
+		go func(i int) {
+			defer wg.Done()
+			r := postTransfer(t, b.Token, fmt.Sprintf("ba-%d", i), transferBody(wb.ID, wa.ID, 3))
+			waitFinal(t, b.Token, transferIDOf(t, r))
+		}(i)
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1000-each*10+each*3, getWallet(t, a.Token, wa.ID).Balance)
+	assert.EqualValues(t, 1000+each*10-each*3, getWallet(t, b.Token, wb.ID).Balance)
+	requireLedgerConsistent(t)
+}
+
+func TestOneKeySentTenTimes(t *testing.T) {
+	a, wa := funded(t, "tenfold", 100)
+	_, wb := funded(t, "tenfold-b", 0)
+	var wg sync.WaitGroup
+	replies := make([]reply, 10)
+	for i := range replies {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			replies[i] = postTransfer(t, a.Token, "once", transferBody(wa.ID, wb.ID, 40))
+		}(i)
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for _, r := range replies {
+		if r.Status == http.StatusConflict {
+			assert.Equal(t, "request_in_progress", r.ErrorCode())
+			continue
+		}
+		require.Contains(t, []int{201, 202}, r.Status, "%s", r.Body)
+		ids[transferIDOf(t, r)] = true
+	}
+	assert.Len(t, ids, 1, "one transfer")
+	assert.EqualValues(t, 60, getWallet(t, a.Token, wa.ID).Balance)
+	assert.Len(t, allEntries(t, a.Token, wa.ID), 2, "the funding credit and one transfer posting")
+	requireLedgerConsistent(t)
+}
+
+func TestDestinationFrozenAfterReserve(t *testing.T) {
+	resetBreaker(t)
+	a, wa := funded(t, "late-freeze", 500)
+	_, wb := funded(t, "late-freeze-b", 0)
+	setFaults(t, map[string]map[string]any{"credit": {"mode": "delay", "delay_ms": 2500}})
+	defer setFaults(t, nil)
+
+	done := make(chan reply, 1)
+	go func() { done <- postTransfer(t, a.Token, "freeze-race", transferBody(wa.ID, wb.ID, 200)) }()
+	time.Sleep(1000 * time.Millisecond) // the reserve has run; the credit step is waiting
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN"}})
+	require.Equal(t, http.StatusOK, r.Status)
+	res := <-done
+	v := waitFinal(t, a.Token, transferIDOf(t, res))
+	assert.Equal(t, "FAILED", v.Status)
+	assert.Equal(t, "wallet_not_active", v.FailureReason)
+	w := getWallet(t, a.Token, wa.ID)
+	assert.EqualValues(t, 500, w.Balance, "the hold was released")
+	assert.Zero(t, w.Held)
+	requireLedgerConsistent(t)
+}
+
+func TestCompensation(t *testing.T) {
+	resetBreaker(t)
+	defer resetBreaker(t)
+	a, wa := funded(t, "compensate", 500)
+	_, wb := funded(t, "compensate-b", 0)
+
+	t.Run("a failing credit step releases the hold", func(t *testing.T) {
+		setFaults(t, map[string]map[string]any{"credit": {"mode": "fail"}})
+		defer setFaults(t, nil)
+		r := postTransfer(t, a.Token, "comp-1", transferBody(wa.ID, wb.ID, 100))
+		v := waitFinal(t, a.Token, transferIDOf(t, r))
+		assert.Equal(t, "FAILED", v.Status)
+		assert.Equal(t, "step_failed", v.FailureReason)
+		var names []string
+		for _, s := range v.Steps {
+			names = append(names, s.Name)
+		}
+		assert.Equal(t, []string{"reserve", "release", "finalize"}, names)
+		w := getWallet(t, a.Token, wa.ID)
+		assert.EqualValues(t, 500, w.Balance)
+		assert.Zero(t, w.Held)
+	})
+	t.Run("a failing capture reverses the credit, then releases", func(t *testing.T) {
+		setFaults(t, map[string]map[string]any{"capture": {"mode": "fail"}})
+		defer setFaults(t, nil)
+		r := postTransfer(t, a.Token, "comp-2", transferBody(wa.ID, wb.ID, 100))
+		v := waitFinal(t, a.Token, transferIDOf(t, r))
+		assert.Equal(t, "FAILED", v.Status)
+		assert.EqualValues(t, 500, getWallet(t, a.Token, wa.ID).Available)
+	})
+	t.Run("a failing compensation goes to manual review", func(t *testing.T) {
+		setFaults(t, map[string]map[string]any{"credit": {"mode": "fail"}, "release": {"mode": "fail"}})
+		defer setFaults(t, nil)
+		r := postTransfer(t, a.Token, "comp-3", transferBody(wa.ID, wb.ID, 100))
+		id := transferIDOf(t, r)
+		v := waitFinal(t, a.Token, id)
+		assert.Equal(t, "NEEDS_REVIEW", v.Status)
+		assert.EqualValues(t, 100, getWallet(t, a.Token, wa.ID).Held, "the hold stays until a person settles it")
+
+		q := sqs.NewFromConfig(awsConfig(t))
+		url := stackOutputs(t)["ManualReviewQueueUrl"]
+		found := false
+		for i := 0; i < 10 && !found; i++ {
+			out, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			require.NoError(t, err)
+			for _, m := range out.Messages {
+				if strings.Contains(aws.ToString(m.Body), id) {
+					found = true
+					_, _ = q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
+				}
+			}
+		}
+		assert.True(t, found, "the transfer is in the manual-review queue")
+	})
+	requireLedgerConsistent(t)
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	resetBreaker(t)
+	defer resetBreaker(t)
+	a, wa := funded(t, "breaker", 1000)
+	_, wb := funded(t, "breaker-b", 0)
+	setFaults(t, map[string]map[string]any{"credit": {"mode": "fail"}})
+	for i := 0; i < 5; i++ { // BreakerFailuresMax
+		r := postTransfer(t, a.Token, fmt.Sprintf("trip-%d", i), transferBody(wa.ID, wb.ID, 1))
+		assert.Equal(t, "FAILED", waitFinal(t, a.Token, transferIDOf(t, r)).Status)
+	}
+	setFaults(t, nil)
+	assert.Equal(t, "OPEN", breakerState(t))
+
+	start := time.Now()
+	r := postTransfer(t, a.Token, "refused-fast", transferBody(wa.ID, wb.ID, 1))
+	assert.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Body)
+	assert.Equal(t, "service_unavailable", r.ErrorCode())
+	assert.NotEmpty(t, r.Header.Get("Retry-After"))
+	t.Logf("refused in %s", time.Since(start))
+
+	time.Sleep(3500 * time.Millisecond) // BreakerCooldownSeconds of the local deployment
+	setFaults(t, map[string]map[string]any{"reserve": {"mode": "delay", "delay_ms": 1500}})
+	var wg sync.WaitGroup
+	statuses := make([]int, 3)
+	for i := range statuses {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			statuses[i] = postTransfer(t, a.Token, fmt.Sprintf("probe-%d", i), transferBody(wa.ID, wb.ID, 1)).Status
+		}(i)
+		time.Sleep(200 * time.Millisecond)
+	}
+	wg.Wait()
+	setFaults(t, nil)
+	passed := 0
+	for _, s := range statuses {
+		if s != http.StatusServiceUnavailable {
+			assert.Equal(t, http.StatusCreated, s)
+			passed++
+		}
+	}
+	assert.Equal(t, 1, passed, "half-open lets exactly one probe through: %v", statuses)
+	assert.Equal(t, "CLOSED", breakerState(t), "the probe's success closed the breaker")
+	assert.Equal(t, http.StatusCreated, postTransfer(t, a.Token, "after", transferBody(wa.ID, wb.ID, 1)).Status)
+	requireLedgerConsistent(t)
+}
+
+func TestTransferAccess(t *testing.T) {
+	a, wa := funded(t, "acc-a", 100)
+	b, wb := funded(t, "acc-b", 100)
+	c := signupAndLogin(t, "acc-c")
+	r := postTransfer(t, a.Token, "h", transferBody(wa.ID, wb.ID, 10, "mode", "hold"))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	id := transferIDOf(t, r)
+	for _, op := range []string{"capture", "void"} {
+		for _, tok := range []string{b.Token, c.Token} {
+			r := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: tok, headers: map[string]string{"Idempotency-Key": "x"}})
+			assert.Equal(t, http.StatusNotFound, r.Status, "%s by a non-payer", op)
+		}
+	}
+	assert.Equal(t, http.StatusNotFound, do(t, call{method: "GET", path: "/v1/transfers/" + id, token: c.Token}).Status)
+	r = postTransfer(t, b.Token, "steal", transferBody(wa.ID, wb.ID, 10))
+	assert.Equal(t, http.StatusNotFound, r.Status, "B cannot move money out of A's wallet")
+	assert.EqualValues(t, 90, getWallet(t, a.Token, wa.ID).Available)
+	v := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/void", token: a.Token, headers: map[string]string{"Idempotency-Key": "v"}})
+	assert.Equal(t, http.StatusOK, v.Status)
+	requireLedgerConsistent(t)
+}
+
+// TestHoldExpiry waits for the every-minute sweeper; it runs in parallel with the
+// read-only tests at the end of the suite.
+func TestHoldExpiry(t *testing.T) {
+	t.Parallel()
+	a, wa := funded(t, "expiry", 100)
+	_, wb := funded(t, "expiry-b", 0)
+	r := postTransfer(t, a.Token, "short", transferBody(wa.ID, wb.ID, 70, "mode", "hold", "hold_expires_in_seconds", 60))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var v transferView
+	decode(t, r, &v)
+	require.NotNil(t, v.ExpiresAt)
+	deadline := v.ExpiresAt.Add(70 * time.Second) // within a minute of expires_at, plus slack
+	for {
+		got := getTransfer(t, a.Token, v.ID)
+		if got.Status == "RELEASED" {
+			assert.Equal(t, "expired", got.FailureReason)
+			t.Logf("released %s after expiry", time.Since(*v.ExpiresAt).Round(time.Second))
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "hold not released by %s (status %s)", deadline, got.Status)
+		time.Sleep(2 * time.Second)
+	}
+	assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
+	assert.Equal(t, "transfer_not_held", do(t, call{method: "POST", path: "/v1/transfers/" + v.ID + "/capture", token: a.Token,
+		headers: map[string]string{"Idempotency-Key": "late"}}).ErrorCode())
+}
