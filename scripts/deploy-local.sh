@@ -17,4 +17,5 @@ go run ./cmd/deploy \
   --param AdminEmails="${ADMIN_EMAILS:-admin@wallet.local}" \
   --param LogLevel="${LOG_LEVEL:-INFO}" \
   --param FaultInjection="${FAULT_INJECTION:-true}" \
-  --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}"
+  --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
+  --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}"

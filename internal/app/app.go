@@ -17,15 +17,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
+	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/saga"
 	"github.com/serverless-wallet/wallet/internal/secrets"
+	"github.com/serverless-wallet/wallet/internal/snsbus"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/user"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -254,5 +259,74 @@ func ServeHoldExpiry() {
 			d.Log.InfoContext(ctx, "expired holds released", slog.Int("count", n))
 			return err
 		}, nil
+	})
+}
+
+func (d *Deps) ledgerStore() *dynamo.Ledger {
+	db := d.DynamoDB()
+	return &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
+}
+
+// NotificationService builds the notification service; only the consumer pushes.
+func (d *Deps) NotificationService(withPush bool) *notification.Service {
+	s := &notification.Service{Store: &dynamo.Notifications{DB: d.DynamoDB(), Table: d.Env("NOTIFICATIONS_TABLE")}}
+	if withPush {
+		s.Push = &snsbus.Bus{SNS: sns.NewFromConfig(d.AWS), TopicArn: d.Env("USER_NOTIFICATIONS_TOPIC_ARN")}
+	}
+	return s
+}
+
+// RewardService builds the reward service.
+func (d *Deps) RewardService() (*reward.Service, error) {
+	ledgerStore := d.ledgerStore()
+	capPoints, err := d.int64Env("REWARD_POINTS_PER_TRANSFER_MAX", reward.DefaultPointsPerTransferMax)
+	if err != nil {
+		return nil, err
+	}
+	return &reward.Service{Store: &dynamo.Rewards{DB: ledgerStore.DB, Table: d.Env("REWARDS_TABLE"), Ledger: ledgerStore},
+		Idem: ledgerStore.Idempotency, PointsPerTransferMax: capPoints}, nil
+}
+
+// ServeNotifications starts a notification route's function.
+func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		return apigw.Handle(d.Log, route(d.NotificationService(false))), nil
+	})
+}
+
+// ServeRewards starts a reward route's function.
+func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		rs, err := d.RewardService()
+		if err != nil {
+			return nil, err
+		}
+		return apigw.Handle(d.Log, route(rs)), nil
+	})
+}
+
+// ServeEventPublisher starts the ledger-stream function that publishes wallet events.
+func ServeEventPublisher() {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		bus := &snsbus.Bus{SNS: sns.NewFromConfig(d.AWS), TopicArn: d.Env("WALLET_EVENTS_TOPIC_ARN")}
+		return event.PublishFromStream(d.Log, dynamo.EventsOf, bus), nil
+	})
+}
+
+// ServeNotificationConsumer starts the notifications queue's consumer.
+func ServeNotificationConsumer() {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		return event.ConsumeSQS(d.Log, d.NotificationService(true).Handle), nil
+	})
+}
+
+// ServeRewardConsumer starts the rewards queue's consumer.
+func ServeRewardConsumer() {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		rs, err := d.RewardService()
+		if err != nil {
+			return nil, err
+		}
+		return event.ConsumeSQS(d.Log, rs.Handle), nil
 	})
 }

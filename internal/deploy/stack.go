@@ -174,7 +174,8 @@ func (d *Deployer) applyChangeSet(ctx context.Context, body []byte, params map[s
 		if err := d.upload(ctx, b); err != nil {
 			return err
 		}
-		in.TemplateURL = aws.String(fmt.Sprintf("https://%s.s3.amazonaws.com/%s", d.Bucket, b.Key))
+		// Path-style: MiniStack reads the bucket from the path only (localstack/KNOWN_GAPS.md).
+		in.TemplateURL = aws.String(fmt.Sprintf("https://s3.%s.amazonaws.com/%s/%s", d.Region, d.Bucket, b.Key))
 	}
 	d.logf("creating change set %s (%s)", name, kind)
 	if _, err := d.CFN.CreateChangeSet(ctx, in); err != nil {

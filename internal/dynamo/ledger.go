@@ -85,6 +85,7 @@ type entryItem struct {
 	ID                string    `dynamodbav:"id"`
 	PostingID         string    `dynamodbav:"posting_id"`
 	Account           string    `dynamodbav:"account"`
+	OwnerID           string    `dynamodbav:"owner_id,omitempty"`
 	Currency          string    `dynamodbav:"currency"`
 	AmountMinor       int64     `dynamodbav:"amount"`
 	BalanceAfterMinor int64     `dynamodbav:"balance_after"`
@@ -132,7 +133,7 @@ func (it walletItem) wallet() ledger.Wallet {
 }
 
 func (it entryItem) entry() ledger.Entry {
-	return ledger.Entry{ID: it.ID, PostingID: it.PostingID, Account: it.Account, Currency: it.Currency, AmountMinor: it.AmountMinor,
+	return ledger.Entry{ID: it.ID, PostingID: it.PostingID, Account: it.Account, Owner: it.OwnerID, Currency: it.Currency, AmountMinor: it.AmountMinor,
 		BalanceAfterMinor: it.BalanceAfterMinor, Seq: it.Seq, Kind: it.Kind, Description: it.Description, CreatedAt: it.CreatedAt}
 }
 
@@ -255,6 +256,16 @@ type txn struct {
 	conflictAt   []int // a failed condition here: re-read and retry (wallet.ErrConflict)
 	completionAt int   // a failed condition here: the idempotency claim was lost
 	hasComplete  bool
+	failAt       map[int]error // a failed condition here: this error
+}
+
+// addFailing adds an item whose failed condition means err.
+func (tx *txn) addFailing(it ddbtypes.TransactWriteItem, err error) {
+	if tx.failAt == nil {
+		tx.failAt = map[int]error{}
+	}
+	tx.failAt[len(tx.items)] = err
+	tx.items = append(tx.items, it)
 }
 
 func (tx *txn) addWallets(s *Ledger, ws []wallet.WalletChange) error {
@@ -309,6 +320,11 @@ func (s *Ledger) commit(ctx context.Context, tx *txn) error {
 				return wallet.ErrConflict
 			}
 		}
+		for i, ferr := range tx.failAt {
+			if reasonAt(reasons, i) == reasonConditionalCheckFailed {
+				return ferr
+			}
+		}
 		if tx.hasComplete && reasonAt(reasons, tx.completionAt) == reasonConditionalCheckFailed {
 			return idempotency.ErrInProgress // our claim was taken over; nothing was written
 		}
@@ -359,7 +375,7 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 	externalDelta := map[string]int64{}
 	var externalOrder []string
 	for _, e := range p.Entries {
-		it := entryItem{Type: typeEntry, ID: e.ID, PostingID: e.PostingID, Account: e.Account, Currency: e.Currency, AmountMinor: e.AmountMinor,
+		it := entryItem{Type: typeEntry, ID: e.ID, PostingID: e.PostingID, Account: e.Account, OwnerID: e.Owner, Currency: e.Currency, AmountMinor: e.AmountMinor,
 			BalanceAfterMinor: e.BalanceAfterMinor, Seq: e.Seq, Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt}
 		if walletIDs[e.Account] {
 			it.PK, it.SK = walletPK(e.Account), entrySK(e.Seq)

@@ -97,17 +97,7 @@ func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, er
 }
 
 func (s *Ledger) getItem(ctx context.Context, pk, sk string, out any) error {
-	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return fmt.Errorf("get %s/%s: %w", pk, sk, err)
-	}
-	if len(res.Item) == 0 {
-		return problem.ErrNotFound
-	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return fmt.Errorf("unmarshal %s/%s: %w", pk, sk, err)
-	}
-	return nil
+	return getInto(ctx, s.DB, s.Table, pk, sk, out)
 }
 
 // CommitTransfer writes a transfer change in one transaction: wallets, posting, the
@@ -173,47 +163,45 @@ func uniq(a, b string) []string {
 }
 
 // TransfersOf returns a page of the transfers a user takes part in, newest first.
-func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]transfer.Transfer, string, error) {
+func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]transfer.Listed, error) {
 	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))} // #nosec G115 -- limit ≤ 100
 	kc := expression.Key("pk").Equal(expression.Value("USERTX#" + userID))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return nil, "", fmt.Errorf("build query: %w", err)
+		return nil, fmt.Errorf("build query: %w", err)
 	}
 	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.KeyCondition(), expr.Names(), expr.Values()
 	if cursor != "" {
 		sk, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !strings.Contains(string(sk), "#") {
-			return nil, "", wallet.ErrInvalidCursor
+			return nil, wallet.ErrInvalidCursor
 		}
 		in.ExclusiveStartKey = key("USERTX#"+userID, string(sk))
 	}
 	out, err := s.DB.Query(ctx, in)
 	if err != nil {
-		return nil, "", fmt.Errorf("query transfers of %s: %w", userID, err)
+		return nil, fmt.Errorf("query transfers of %s: %w", userID, err)
 	}
-	ts := make([]transfer.Transfer, 0, len(out.Items))
-	var lastSK string
-	for _, item := range out.Items {
+	ts := make([]transfer.Listed, 0, len(out.Items))
+	for i, item := range out.Items {
 		var idx struct {
 			SK         string `dynamodbav:"sk"`
 			TransferID string `dynamodbav:"transfer_id"`
 		}
 		if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
-			return nil, "", fmt.Errorf("unmarshal index: %w", err)
+			return nil, fmt.Errorf("unmarshal index: %w", err)
 		}
 		t, err := s.Transfer(ctx, idx.TransferID)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		ts = append(ts, t)
-		lastSK = idx.SK
+		next := base64.RawURLEncoding.EncodeToString([]byte(idx.SK))
+		if i == len(out.Items)-1 && len(out.LastEvaluatedKey) == 0 {
+			next = ""
+		}
+		ts = append(ts, transfer.Listed{Transfer: t, Cursor: next})
 	}
-	next := ""
-	if len(out.LastEvaluatedKey) > 0 && lastSK != "" {
-		next = base64.RawURLEncoding.EncodeToString([]byte(lastSK))
-	}
-	return ts, next, nil
+	return ts, nil
 }
 
 // ExpiredHolds lists transfers whose hold expired by now, oldest first.

@@ -28,6 +28,7 @@ const (
 	KindCredit   = "credit"
 	KindTransfer = "transfer"
 	KindCapture  = "capture"
+	KindReward   = "reward"
 )
 
 // Wallet is a wallet's state. Balance is posted money; Held is reserved by open holds;
@@ -55,6 +56,7 @@ type Entry struct {
 	ID                string
 	PostingID         string
 	Account           string // a wallet id, or an external account id (see ExternalAccount)
+	Owner             string // the wallet's owner; empty on external accounts
 	Currency          string
 	AmountMinor       int64 // signed: positive adds to the account
 	BalanceAfterMinor int64 // for wallets; external accounts do not track it per entry
@@ -248,9 +250,9 @@ func Transfer(src, dst Wallet, in TransferInput) (Wallet, Wallet, Posting, error
 		w.UpdatedAt = in.Now
 	}
 	p := Posting{ID: in.PostingID, Currency: in.Currency, Kind: KindTransfer, CreatedAt: in.Now, Entries: []Entry{
-		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: src.ID, Currency: in.Currency, AmountMinor: -in.AmountMinor,
+		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: src.ID, Owner: src.OwnerID, Currency: in.Currency, AmountMinor: -in.AmountMinor,
 			BalanceAfterMinor: ns.BalanceMinor, Seq: ns.EntrySeq, Kind: KindTransfer, Description: in.Description, CreatedAt: in.Now},
-		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: dst.ID, Currency: in.Currency, AmountMinor: in.AmountMinor,
+		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: dst.ID, Owner: dst.OwnerID, Currency: in.Currency, AmountMinor: in.AmountMinor,
 			BalanceAfterMinor: nd.BalanceMinor, Seq: nd.EntrySeq, Kind: KindTransfer, Description: in.Description, CreatedAt: in.Now},
 	}}
 	return ns, nd, p, p.Validate()
@@ -351,7 +353,7 @@ func move(w Wallet, in MoveInput) (Wallet, Posting, error) {
 	next.EntrySeq++
 	next.UpdatedAt = in.Now
 	p := Posting{ID: in.PostingID, Currency: w.Currency, Kind: in.Kind, CreatedAt: in.Now, Entries: []Entry{
-		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: w.ID, Currency: w.Currency, AmountMinor: in.AmountMinor,
+		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: w.ID, Owner: w.OwnerID, Currency: w.Currency, AmountMinor: in.AmountMinor,
 			BalanceAfterMinor: balance, Seq: next.EntrySeq, Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
 		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: in.Counter, Currency: w.Currency, AmountMinor: -in.AmountMinor,
 			Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},

@@ -5,6 +5,7 @@ package money
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -76,4 +77,18 @@ func AddChecked(a, b int64) (int64, bool) {
 		return 0, false
 	}
 	return a + b, true
+}
+
+// Format renders an amount for people: 1234 USD → "12.34 USD", 500 JPY → "500 JPY".
+func Format(amountMinor int64, code string) string {
+	exp, ok := currencies[code]
+	if !ok || exp == 0 {
+		return strconv.FormatInt(amountMinor, 10) + " " + code
+	}
+	sign, abs := "", uint64(amountMinor) // #nosec G115 -- reinterpreted, then negated below when negative
+	if amountMinor < 0 {
+		sign, abs = "-", -abs // two's complement: correct even for math.MinInt64
+	}
+	unit := uint64(math.Pow10(exp))
+	return fmt.Sprintf("%s%d.%0*d %s", sign, abs/unit, exp, abs%unit, code)
 }

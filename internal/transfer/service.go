@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -103,8 +102,8 @@ func (in *CreateInput) validate() error {
 			return problem.Invalid("invalid_hold_expiry", fmt.Sprintf("hold_expires_in_seconds must be %d to %d", HoldExpirySecondsMin, HoldExpirySecondsMax))
 		}
 	}
-	if !utf8.ValidString(in.Description) || utf8.RuneCountInString(in.Description) > descriptionRunesMax {
-		return problem.Invalid("invalid_description", fmt.Sprintf("description must be at most %d characters", descriptionRunesMax))
+	if err := wallet.ValidateDescription(in.Description); err != nil {
+		return err
 	}
 	if in.SourceWalletID == "" || in.DestinationWalletID == "" {
 		return problem.Invalid("missing_field", "source_wallet_id and destination_wallet_id are required")
@@ -310,19 +309,21 @@ func (s *Service) List(ctx context.Context, c wallet.Caller, walletID string, li
 	}
 	p := Page{Items: []View{}}
 	for round := 0; round < ListPageSizeMax && len(p.Items) < limit; round++ {
-		ts, next, err := s.Store.TransfersOf(ctx, c.UserID, limit, cursor)
+		batch, err := s.Store.TransfersOf(ctx, c.UserID, limit, cursor)
 		if err != nil {
 			return Page{}, err
 		}
-		for _, t := range ts {
+		for _, l := range batch {
+			cursor = l.Cursor // consumed: the next page resumes after it
+			t := l.Transfer
 			if walletID == "" || t.SourceWalletID == walletID || t.DestinationWalletID == walletID {
-				if len(p.Items) < limit {
-					p.Items = append(p.Items, ViewOf(t, false))
+				p.Items = append(p.Items, ViewOf(t, false))
+				if len(p.Items) == limit {
+					break
 				}
 			}
 		}
-		cursor = next
-		if next == "" {
+		if len(batch) == 0 || cursor == "" {
 			break
 		}
 	}
@@ -419,8 +420,12 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		ch.After.Version, ch.After.UpdatedAt = t.Version+1, s.now()
 		ch.After.record(op, "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
 		err = s.Store.CommitTransfer(ctx, *ch)
-		if errors.Is(err, wallet.ErrConflict) && attempt < stepAttemptsMax {
-			continue
+		if errors.Is(err, wallet.ErrConflict) {
+			if attempt < stepAttemptsMax {
+				continue
+			}
+			err = &problem.Error{Kind: problem.KindConflict, Code: "contention", RetryAfterSeconds: 1,
+				Message: "the transfer is changing too fast; retry with the same Idempotency-Key"}
 		}
 		won = ch.After
 		break

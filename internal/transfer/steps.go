@@ -153,13 +153,16 @@ func (s *Steps) injectFault(ctx context.Context, step string) error {
 		return nil
 	}
 	f, ok, err := s.Faults.Fault(ctx, step)
-	if err != nil || !ok {
-		return err
+	if err != nil {
+		return &Transient{Cause: "read injected faults: " + err.Error()}
+	}
+	if !ok {
+		return nil
 	}
 	if f.DelayMs > 0 {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return &Transient{Cause: "injected delay cut short: " + ctx.Err().Error()}
 		case <-time.After(time.Duration(f.DelayMs) * time.Millisecond):
 		}
 	}
@@ -297,8 +300,9 @@ func (s *Steps) Reverse(ctx context.Context, in StepInput) (StepOutput, error) {
 // Finalize sets the saga's outcome on the transfer, once. A technical failure counts
 // against the circuit breaker here, where it is known, however long the saga took.
 func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, error) {
-	out, err := s.finalize(ctx, in)
-	if err == nil && in.Status == StatusFailed && in.Error.Reason() == ReasonStepFailed && s.Breaker != nil {
+	changed := false
+	out, err := s.finalize(ctx, in, &changed)
+	if err == nil && changed && in.Status == StatusFailed && in.Error.Reason() == ReasonStepFailed && s.Breaker != nil {
 		if berr := s.Breaker.Record(ctx, false, false); berr != nil {
 			return out, asStepError(berr)
 		}
@@ -306,7 +310,7 @@ func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, err
 	return out, err
 }
 
-func (s *Steps) finalize(ctx context.Context, in FinalizeInput) (StepOutput, error) {
+func (s *Steps) finalize(ctx context.Context, in FinalizeInput, changed *bool) (StepOutput, error) {
 	return s.run(ctx, StepFinalize, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
 		if t.Status.Final() || t.Status == in.Status {
 			return nil, nil
@@ -321,7 +325,10 @@ func (s *Steps) finalize(ctx context.Context, in FinalizeInput) (StepOutput, err
 				return nil, fmt.Errorf("hold transfer %s in status %s", t.ID, t.Status)
 			}
 		case StatusFailed:
-			if t.Reserved && !t.Released && !t.Captured {
+			if t.Captured || (t.Credited && !t.Reversed) {
+				return nil, fmt.Errorf("fail transfer %s after money moved: it needs review", t.ID)
+			}
+			if t.Reserved && !t.Released {
 				return nil, fmt.Errorf("fail transfer %s while its hold is open", t.ID)
 			}
 		default:
@@ -332,6 +339,7 @@ func (s *Steps) finalize(ctx context.Context, in FinalizeInput) (StepOutput, err
 		if reason := in.Error.Reason(); reason != "" {
 			after.FailureReason = reason
 		}
+		*changed = true // the last decision is the one committed: run returns right after it
 		return &Change{After: after}, nil
 	})
 }

@@ -153,11 +153,19 @@ type Change struct {
 	Completion *idempotency.Completion
 }
 
+// Listed is a transfer in a list, with the cursor that resumes after it.
+type Listed struct {
+	Transfer Transfer
+	Cursor   string // empty on the last transfer there is
+}
+
 // Store persists transfers.
 type Store interface {
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	Transfer(ctx context.Context, id string) (Transfer, error)
 	CommitTransfer(ctx context.Context, c Change) error // wallet.ErrConflict when something moved on
-	TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]Transfer, string, error)
+	// TransfersOf returns a page of the user's transfers, newest first, each with the
+	// cursor that resumes right after it.
+	TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]Listed, error)
 	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]string, error)
 }

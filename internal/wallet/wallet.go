@@ -177,7 +177,7 @@ type PatchInput struct {
 // ChangeStatus freezes, unfreezes or closes a wallet.
 func (s *Service) ChangeStatus(ctx context.Context, c Caller, id string, in PatchInput) (View, error) {
 	var out ledger.Wallet
-	err := s.retry(ctx, func(attempt int) error {
+	err := Retry(ctx, func(attempt int) error {
 		w, err := s.visible(ctx, c, id)
 		if err != nil {
 			return err
@@ -232,7 +232,7 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 	if err := money.Positive(int64(in.Amount)); err != nil {
 		return Result{}, err
 	}
-	if err := validateDescription(in.Description); err != nil {
+	if err := ValidateDescription(in.Description); err != nil {
 		return Result{}, err
 	}
 	if _, err := s.visible(ctx, c, walletID); err != nil {
@@ -242,10 +242,10 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 	if err != nil {
 		return Result{}, err
 	}
-	return s.guarded(ctx, idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (Result, error) {
+	return Guarded(ctx, s.idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (Result, error) {
 		postingID := uuid.NewString()
 		var res Result
-		err := s.retry(ctx, func(int) error {
+		err := Retry(ctx, func(int) error {
 			w, err := s.visible(ctx, c, walletID)
 			if err != nil {
 				return err
@@ -271,10 +271,10 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 	})
 }
 
-// guarded runs fn under an idempotency claim: a replay answers with the stored
+// Guarded runs fn under an idempotency claim: a replay answers with the stored
 // response; a failure releases the claim so the same key may be retried.
-func (s *Service) guarded(ctx context.Context, claim idempotency.Claim, fn func(idempotency.Claim) (Result, error)) (Result, error) {
-	replay, err := s.idem.Begin(ctx, claim, s.now())
+func Guarded(ctx context.Context, idem idempotency.Store, now time.Time, claim idempotency.Claim, fn func(idempotency.Claim) (Result, error)) (Result, error) {
+	replay, err := idem.Begin(ctx, claim, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -284,7 +284,7 @@ func (s *Service) guarded(ctx context.Context, claim idempotency.Claim, fn func(
 	res, err := fn(claim)
 	if err != nil {
 		if !errors.Is(err, idempotency.ErrInProgress) { // a lost claim belongs to someone else now
-			if rerr := s.idem.Release(context.WithoutCancel(ctx), claim); rerr != nil {
+			if rerr := idem.Release(context.WithoutCancel(ctx), claim); rerr != nil {
 				return Result{}, errors.Join(err, rerr)
 			}
 		}
@@ -293,9 +293,9 @@ func (s *Service) guarded(ctx context.Context, claim idempotency.Claim, fn func(
 	return res, nil
 }
 
-// retry runs fn until it succeeds, fails with something other than ErrConflict, or
+// Retry runs fn until it succeeds, fails with something other than ErrConflict, or
 // runs out of attempts; between attempts it sleeps a short random time.
-func (s *Service) retry(ctx context.Context, fn func(attempt int) error) error {
+func Retry(ctx context.Context, fn func(attempt int) error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn(attempt)
 		if !errors.Is(err, ErrConflict) {
@@ -313,7 +313,8 @@ func (s *Service) retry(ctx context.Context, fn func(attempt int) error) error {
 	}
 }
 
-func validateDescription(d string) error {
+// ValidateDescription checks a movement's description.
+func ValidateDescription(d string) error {
 	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > DescriptionRunesMax {
 		return problem.Invalid("invalid_description", fmt.Sprintf("description must be at most %d characters", DescriptionRunesMax))
 	}

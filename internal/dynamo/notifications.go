@@ -1,0 +1,258 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Notifications keeps notifications in their own table:
+//
+//	pk USER#<user>  sk N#<notification id>  one notification (ids are time-ordered)
+//	pk USER#<user>  sk STATE                unread count and the read-all watermark
+//	pk EVENT#<event id>#<user>  sk DEDUPE   the claim that this event notified this user
+//
+// The claim is written in the notification's transaction, so an event delivered twice
+// notifies once.
+type Notifications struct {
+	DB    API
+	Table string
+}
+
+var _ notification.Store = (*Notifications)(nil)
+
+type notificationItem struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	ID         string    `dynamodbav:"id"`
+	Type       string    `dynamodbav:"type"`
+	Message    string    `dynamodbav:"message"`
+	TransferID string    `dynamodbav:"transfer_id,omitempty"`
+	Read       bool      `dynamodbav:"read"`
+	Pushed     bool      `dynamodbav:"pushed"`
+	CreatedAt  time.Time `dynamodbav:"created_at"`
+}
+
+type notificationState struct {
+	Unread        int64     `dynamodbav:"unread"`
+	ReadAllBefore time.Time `dynamodbav:"read_all_before"`
+}
+
+func userPK(id string) string { return "USER#" + id }
+
+func dedupePK(n notification.Notification) string { return "EVENT#" + n.EventID + "#" + n.UserID }
+
+func (s *Notifications) state(ctx context.Context, userID string) (notificationState, error) {
+	var st notificationState
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(userPK(userID), "STATE"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return st, fmt.Errorf("get notification state: %w", err)
+	}
+	if len(res.Item) > 0 {
+		if err := attributevalue.UnmarshalMap(res.Item, &st); err != nil {
+			return st, fmt.Errorf("unmarshal notification state: %w", err)
+		}
+	}
+	return st, nil
+}
+
+func (s *Notifications) unreadDelta(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
+	b := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("unread"), expression.Value(delta)))
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build unread update: %w", err)
+	}
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "STATE"),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
+
+// Add stores a notification once; a notification older than the user's read-all
+// watermark is stored as read and not counted.
+func (s *Notifications) Add(ctx context.Context, n notification.Notification) (bool, error) {
+	st, err := s.state(ctx, n.UserID)
+	if err != nil {
+		return false, err
+	}
+	n.Read = !n.CreatedAt.After(st.ReadAllBefore)
+	item, err := attributevalue.MarshalMap(notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID, ID: n.ID, Type: n.Type, Message: n.Message,
+		TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
+	if err != nil {
+		return false, fmt.Errorf("marshal notification: %w", err)
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return false, fmt.Errorf("build condition: %w", err)
+	}
+	claim, err := attributevalue.MarshalMap(map[string]string{"pk": dedupePK(n), "sk": "DEDUPE", "notification_id": n.ID})
+	if err != nil {
+		return false, fmt.Errorf("marshal claim: %w", err)
+	}
+	items := []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: claim, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+	}
+	if !n.Read {
+		it, err := s.unreadDelta(n.UserID, 1, nil)
+		if err != nil {
+			return false, err
+		}
+		items = append(items, it)
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons, ok := cancellationReasons(err); ok && reasonAt(reasons, 0) == reasonConditionalCheckFailed {
+		var c struct {
+			NotificationID string `dynamodbav:"notification_id"`
+		}
+		if err := getInto(ctx, s.DB, s.Table, dedupePK(n), "DEDUPE", &c); err != nil {
+			return false, err
+		}
+		var existing notificationItem // a redelivery: stored before, maybe not pushed yet
+		if err := getInto(ctx, s.DB, s.Table, userPK(n.UserID), "N#"+c.NotificationID, &existing); err != nil {
+			return false, err
+		}
+		return !existing.Pushed, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("add notification: %w", err)
+	}
+	return true, nil
+}
+
+// MarkPushed records that the notification went to the user's channels.
+func (s *Notifications) MarkPushed(ctx context.Context, n notification.Notification) error {
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("pushed"), expression.Value(true))).Build()
+	if err != nil {
+		return fmt.Errorf("build update: %w", err)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(userPK(n.UserID), "N#"+n.ID),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	if err != nil {
+		return fmt.Errorf("mark pushed: %w", err)
+	}
+	return nil
+}
+
+// List returns a page of a user's notifications, newest first, and the unread count.
+func (s *Notifications) List(ctx context.Context, userID string, limit int, cursor string) ([]notification.Notification, string, int64, error) {
+	st, err := s.state(ctx, userID)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	kc := expression.Key("pk").Equal(expression.Value(userPK(userID))).And(expression.Key("sk").BeginsWith("N#"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false),
+		Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- limit ≤ 100
+	if cursor != "" {
+		sk, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.HasPrefix(string(sk), "N#") {
+			return nil, "", 0, wallet.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = key(userPK(userID), string(sk))
+	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("query notifications: %w", err)
+	}
+	items := make([]notification.Notification, 0, len(out.Items))
+	var lastSK string
+	for _, raw := range out.Items {
+		var it notificationItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", 0, fmt.Errorf("unmarshal notification: %w", err)
+		}
+		items = append(items, notification.Notification{ID: it.ID, UserID: userID, Type: it.Type, Message: it.Message,
+			TransferID: it.TransferID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt})
+		lastSK = it.SK
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 && lastSK != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(lastSK))
+	}
+	return items, next, max(st.Unread, 0), nil
+}
+
+// MarkRead marks one notification read and lowers the unread count, once.
+func (s *Notifications) MarkRead(ctx context.Context, userID, id string) error {
+	st, err := s.state(ctx, userID)
+	if err != nil {
+		return err
+	}
+	var it notificationItem
+	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "N#"+id, &it); err != nil {
+		return err
+	}
+	if it.Read || !it.CreatedAt.After(st.ReadAllBefore) {
+		return nil
+	}
+	mark, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("read"), expression.Value(true))).
+		WithCondition(expression.Name("read").Equal(expression.Value(false))).Build()
+	if err != nil {
+		return fmt.Errorf("build update: %w", err)
+	}
+	positive := expression.Name("unread").GreaterThan(expression.Value(0))
+	dec, err := s.unreadDelta(userID, -1, &positive)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "N#"+id), UpdateExpression: mark.Update(),
+			ConditionExpression: mark.Condition(), ExpressionAttributeNames: mark.Names(), ExpressionAttributeValues: mark.Values()}},
+		dec,
+	}})
+	if _, cancelled := cancellationReasons(err); cancelled {
+		return nil // read meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("mark read: %w", err)
+	}
+	return nil
+}
+
+// MarkAllRead moves the watermark to now and zeroes the unread count.
+func (s *Notifications) MarkAllRead(ctx context.Context, userID string, now time.Time) error {
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("unread"), expression.Value(0)).
+		Set(expression.Name("read_all_before"), expression.Value(now))).Build()
+	if err != nil {
+		return fmt.Errorf("build update: %w", err)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(userPK(userID), "STATE"),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	if err != nil {
+		return fmt.Errorf("mark all read: %w", err)
+	}
+	return nil
+}
+
+func getInto(ctx context.Context, db API, table, pk, sk string, out any) error {
+	res, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("get %s/%s: %w", pk, sk, err)
+	}
+	if len(res.Item) == 0 {
+		return problem.ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("unmarshal %s/%s: %w", pk, sk, err)
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/reward"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Rewards keeps points in their own table:
+//
+//	pk USER#<user>  sk BALANCE                        the points balance
+//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history
+//	pk EARN#<transfer id>  sk EARN                      the claim that a transfer has earned
+//
+// A redemption spans this table and the ledger table in one transaction.
+type Rewards struct {
+	DB     API
+	Table  string
+	Ledger *Ledger
+}
+
+var _ reward.Store = (*Rewards)(nil)
+
+type rewardItem struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	ID         string    `dynamodbav:"id"`
+	Points     int64     `dynamodbav:"points"`
+	Kind       string    `dynamodbav:"kind"`
+	TransferID string    `dynamodbav:"transfer_id,omitempty"`
+	WalletID   string    `dynamodbav:"wallet_id,omitempty"`
+	CreatedAt  time.Time `dynamodbav:"created_at"`
+}
+
+func historySK(e reward.Entry) string {
+	return fmt.Sprintf("H#%013d#%s", e.CreatedAt.UnixMilli(), e.ID)
+}
+
+func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWriteItem, error) {
+	item, err := attributevalue.MarshalMap(rewardItem{PK: userPK(userID), SK: historySK(e), ID: e.ID, Points: e.Points, Kind: e.Kind,
+		TransferID: e.TransferID, WalletID: e.WalletID, CreatedAt: e.CreatedAt})
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("marshal reward entry: %w", err)
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
+	}
+	return ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}}, nil
+}
+
+func (s *Rewards) balanceAdd(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
+	b := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("points"), expression.Value(delta)))
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build points update: %w", err)
+	}
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "BALANCE"),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
+
+// Earn adds an earn entry and its points in one transaction, once per entry id.
+func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry) error {
+	put, err := s.historyPut(userID, e)
+	if err != nil {
+		return err
+	}
+	add, err := s.balanceAdd(userID, e.Points, nil)
+	if err != nil {
+		return err
+	}
+	claim, err := s.historyPut(userID, e) // reuse the marshalling, then re-key it as the claim
+	if err != nil {
+		return err
+	}
+	claim.Put.Item = map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "EARN#" + e.TransferID},
+		"sk": &ddbtypes.AttributeValueMemberS{Value: "EARN"}, "user_id": &ddbtypes.AttributeValueMemberS{Value: userID}}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{claim, put, add}})
+	if reasons, ok := cancellationReasons(err); ok && reasonAt(reasons, 0) == reasonConditionalCheckFailed {
+		return nil // earned before: a redelivered event
+	}
+	if err != nil {
+		return fmt.Errorf("earn points: %w", err)
+	}
+	return nil
+}
+
+// History returns the points balance and a page of history, newest first.
+func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor string) ([]reward.Entry, string, int64, error) {
+	var bal struct {
+		Points int64 `dynamodbav:"points"`
+	}
+	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "BALANCE", &bal); err != nil && !errors.Is(err, problem.ErrNotFound) {
+		return nil, "", 0, err
+	}
+	kc := expression.Key("pk").Equal(expression.Value(userPK(userID))).And(expression.Key("sk").BeginsWith("H#"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false),
+		Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- limit ≤ 100
+	if cursor != "" {
+		sk, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.HasPrefix(string(sk), "H#") {
+			return nil, "", 0, wallet.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = key(userPK(userID), string(sk))
+	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("query rewards: %w", err)
+	}
+	items := make([]reward.Entry, 0, len(out.Items))
+	var lastSK string
+	for _, raw := range out.Items {
+		var it rewardItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", 0, fmt.Errorf("unmarshal reward entry: %w", err)
+		}
+		items = append(items, reward.Entry{ID: it.ID, Points: it.Points, Kind: it.Kind, TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt})
+		lastSK = it.SK
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 && lastSK != "" {
+		next = base64.RawURLEncoding.EncodeToString([]byte(lastSK))
+	}
+	return items, next, bal.Points, nil
+}
+
+// Wallet reads a wallet from the ledger.
+func (s *Rewards) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
+	if !isUUID(id) {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	return s.Ledger.Wallet(ctx, id)
+}
+
+// Redeem debits the points (only if enough) and credits the wallet from the rewards
+// account, in one transaction with the idempotency completion.
+func (s *Rewards) Redeem(ctx context.Context, r reward.Redemption) error {
+	var tx txn
+	if err := tx.addWallets(s.Ledger, []wallet.WalletChange{r.Wallet}); err != nil {
+		return err
+	}
+	if err := tx.addPosting(s.Ledger, &r.Posting, []wallet.WalletChange{r.Wallet}); err != nil {
+		return err
+	}
+	enough := expression.Name("points").GreaterThanEqual(expression.Value(-r.Entry.Points))
+	debit, err := s.balanceAdd(r.UserID, r.Entry.Points, &enough)
+	if err != nil {
+		return err
+	}
+	tx.addFailing(debit, reward.ErrInsufficientPoints)
+	put, err := s.historyPut(r.UserID, r.Entry)
+	if err != nil {
+		return err
+	}
+	tx.items = append(tx.items, put)
+	if err := tx.addCompletion(s.Ledger, r.Completion); err != nil {
+		return err
+	}
+	return s.Ledger.commit(ctx, &tx)
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case (c < '0' || c > '9') && (c < 'a' || c > 'f'):
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,149 @@
+// Package notification turns wallet events into notifications for the people they
+// concern, lists them, and marks them read. Handling is idempotent by event id: a
+// notification's id is derived from the event and its recipient.
+package notification
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/event"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+// Limits.
+const (
+	PageSizeMax     = 100
+	PageSizeDefault = 25
+)
+
+// Notification is one message to one user.
+type Notification struct {
+	ID         string    `json:"id"`
+	EventID    string    `json:"-"`
+	UserID     string    `json:"-"`
+	Type       string    `json:"type"`
+	Message    string    `json:"message"`
+	TransferID string    `json:"transfer_id,omitempty"`
+	Read       bool      `json:"read"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Store keeps notifications.
+type Store interface {
+	// Add stores n unless it exists; it reports whether the push is still owed.
+	Add(ctx context.Context, n Notification) (pushOwed bool, err error)
+	MarkPushed(ctx context.Context, n Notification) error
+	List(ctx context.Context, userID string, limit int, cursor string) ([]Notification, string, int64, error)
+	MarkRead(ctx context.Context, userID, id string) error // problem.ErrNotFound when absent
+	MarkAllRead(ctx context.Context, userID string, now time.Time) error
+}
+
+// Pusher sends a notification to the user's subscribed channels (email, SMS, …).
+type Pusher interface {
+	PublishText(ctx context.Context, message string, attrs map[string]string) error
+}
+
+// Service handles events and serves the API.
+type Service struct {
+	Store Store
+	Push  Pusher
+}
+
+// IDFor derives a notification's id, ordered by the event's time. Deduplication does
+// not rely on it: the store claims (event id, recipient) separately.
+func IDFor(e event.Event, userID string) string {
+	sum := sha256.Sum256([]byte(e.ID + "|" + userID))
+	return fmt.Sprintf("%013d-%s", e.Time.UnixMilli(), hex.EncodeToString(sum[:8]))
+}
+
+// For returns the notifications an event implies: a completed transfer tells both
+// parties, a failed or released one tells the payer, a credit tells the owner.
+func For(e event.Event) []Notification {
+	p := e.Payload
+	amount := money.Format(p.AmountMinor, p.Currency)
+	one := func(user, msg string) Notification {
+		return Notification{ID: IDFor(e, user), EventID: e.ID, UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID, CreatedAt: e.Time}
+	}
+	switch e.Type {
+	case event.TransferCompleted:
+		out := []Notification{one(p.SourceOwnerID, "You sent "+amount+".")}
+		if p.DestinationOwnerID != p.SourceOwnerID {
+			out = append(out, one(p.DestinationOwnerID, "You received "+amount+"."))
+		}
+		return out
+	case event.TransferFailed:
+		return []Notification{one(p.SourceOwnerID, fmt.Sprintf("Your transfer of %s failed (%s); no money moved.", amount, p.FailureReason))}
+	case event.TransferReleased:
+		return []Notification{one(p.SourceOwnerID, "Your hold of "+amount+" was released.")}
+	case event.CreditCompleted:
+		return []Notification{one(p.OwnerID, "Your wallet was credited "+amount+".")}
+	}
+	return nil
+}
+
+// Handle stores an event's notifications and pushes each one once.
+func (s *Service) Handle(ctx context.Context, e event.Event) error {
+	for _, n := range For(e) {
+		if n.UserID == "" {
+			return fmt.Errorf("event %s: notification without a recipient", e.ID)
+		}
+		owed, err := s.Store.Add(ctx, n)
+		if err != nil {
+			return err
+		}
+		if !owed {
+			continue
+		}
+		if err := s.Push.PublishText(ctx, n.Message, map[string]string{"user_id": n.UserID, "type": n.Type}); err != nil {
+			return err
+		}
+		if err := s.Store.MarkPushed(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Page is the API's list answer.
+type Page struct {
+	Items       []Notification `json:"items"`
+	NextCursor  *string        `json:"next_cursor"`
+	UnreadCount int64          `json:"unread_count"`
+}
+
+// List returns the caller's notifications, newest first.
+func (s *Service) List(ctx context.Context, userID string, limit int, cursor string) (Page, error) {
+	if limit < 1 || limit > PageSizeMax {
+		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", PageSizeMax))
+	}
+	items, next, unread, err := s.Store.List(ctx, userID, limit, cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Items: items, UnreadCount: unread}
+	if p.Items == nil {
+		p.Items = []Notification{}
+	}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p, nil
+}
+
+// MarkRead marks one of the caller's notifications read.
+func (s *Service) MarkRead(ctx context.Context, userID, id string) error {
+	if len(id) > 64 {
+		return problem.ErrNotFound
+	}
+	return s.Store.MarkRead(ctx, userID, id)
+}
+
+// MarkAllRead marks every notification so far read.
+func (s *Service) MarkAllRead(ctx context.Context, userID string) error {
+	return s.Store.MarkAllRead(ctx, userID, time.Now().UTC())
+}

@@ -1,0 +1,364 @@
+package transfer_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// clock is a controllable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock {
+	return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// breakerStore keeps the breaker in memory. SaveBreaker is conditional on the
+// version, like the DynamoDB store: a stale version is wallet.ErrConflict.
+type breakerStore struct {
+	mu       sync.Mutex
+	st       transfer.BreakerState
+	saveN    int // SaveBreaker calls, won or lost
+	writeN   int // SaveBreaker calls that wrote
+	loadErr  error
+	beforeNx []func(*transfer.BreakerState) // run one per save, before its version check: another instance writing first
+}
+
+func newBreakerStore() *breakerStore {
+	return &breakerStore{st: transfer.BreakerState{State: transfer.BreakerClosed}}
+}
+
+func (s *breakerStore) LoadBreaker(context.Context) (transfer.BreakerState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st, s.loadErr
+}
+
+func (s *breakerStore) SaveBreaker(_ context.Context, next transfer.BreakerState) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.saveN++
+	if len(s.beforeNx) > 0 {
+		s.beforeNx[0](&s.st)
+		s.beforeNx = s.beforeNx[1:]
+	}
+	if next.Version != s.st.Version {
+		return wallet.ErrConflict
+	}
+	next.Version++
+	s.st = next
+	s.writeN++
+	return nil
+}
+
+func (s *breakerStore) state() transfer.BreakerState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func (s *breakerStore) counts() (saves, writes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveN, s.writeN
+}
+
+// memStore is an in-memory transfer.Store. CommitTransfer checks the transfer's and
+// every wallet's Before version against what is stored, like the DynamoDB
+// transaction, and keeps every posting so tests can check conservation.
+type memStore struct {
+	mu          sync.Mutex
+	wallets     map[string]ledger.Wallet
+	transfers   map[string]transfer.Transfer
+	postings    []ledger.Posting
+	completions []idempotency.Completion
+	commitN     int // successful commits
+	readN       int // Transfer and Wallet reads
+	conflictsN  int // the next conflictsN commits lose a race
+	expired     []string
+	expiredAt   time.Time
+	expiredMax  int
+}
+
+func newMemStore(ws ...ledger.Wallet) *memStore {
+	s := &memStore{wallets: map[string]ledger.Wallet{}, transfers: map[string]transfer.Transfer{}}
+	for _, w := range ws {
+		s.wallets[w.ID] = w
+	}
+	return s
+}
+
+var _ transfer.Store = (*memStore)(nil)
+
+func (s *memStore) Wallet(_ context.Context, id string) (ledger.Wallet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readN++
+	w, ok := s.wallets[id]
+	if !ok {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	return w, nil
+}
+
+func (s *memStore) Transfer(_ context.Context, id string) (transfer.Transfer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readN++
+	t, ok := s.transfers[id]
+	if !ok {
+		return transfer.Transfer{}, problem.ErrNotFound
+	}
+	return cloneTransfer(t), nil
+}
+
+func cloneTransfer(t transfer.Transfer) transfer.Transfer {
+	t.Steps = append([]transfer.Step(nil), t.Steps...)
+	return t
+}
+
+func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conflictsN > 0 {
+		s.conflictsN--
+		return wallet.ErrConflict
+	}
+	cur, exists := s.transfers[c.After.ID]
+	switch {
+	case c.Before == nil && exists:
+		return wallet.ErrConflict
+	case c.Before != nil && (!exists || cur.Version != c.Before.Version):
+		return wallet.ErrConflict
+	case c.Before != nil && c.After.Version != c.Before.Version+1:
+		return fmt.Errorf("memStore: transfer version %d after %d", c.After.Version, c.Before.Version)
+	}
+	for _, wc := range c.Wallets {
+		stored, ok := s.wallets[wc.Before.ID]
+		if !ok || stored.Version != wc.Before.Version {
+			return wallet.ErrConflict
+		}
+		if wc.After.ID != wc.Before.ID || wc.After.Version <= wc.Before.Version {
+			return fmt.Errorf("memStore: bad wallet change %+v", wc)
+		}
+	}
+	if c.Posting != nil {
+		if err := c.Posting.Validate(); err != nil {
+			return fmt.Errorf("memStore: %w", err)
+		}
+		for _, p := range s.postings {
+			if p.ID == c.Posting.ID {
+				return fmt.Errorf("memStore: posting %s written twice", p.ID)
+			}
+		}
+		s.postings = append(s.postings, *c.Posting)
+	}
+	for _, wc := range c.Wallets {
+		s.wallets[wc.After.ID] = wc.After
+	}
+	s.transfers[c.After.ID] = cloneTransfer(c.After)
+	if c.Completion != nil {
+		s.completions = append(s.completions, *c.Completion)
+	}
+	s.commitN++
+	return nil
+}
+
+func (s *memStore) TransfersOf(context.Context, string, int, string) ([]transfer.Listed, error) {
+	return nil, errors.New("memStore: TransfersOf not used")
+}
+
+// ExpiredHolds answers with the ids the test put in the index; like the real index,
+// it may name a transfer that has moved on since.
+func (s *memStore) ExpiredHolds(_ context.Context, now time.Time, limit int) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expiredAt, s.expiredMax = now, limit
+	return append([]string(nil), s.expired...), nil
+}
+
+func (s *memStore) wallet(id string) ledger.Wallet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wallets[id]
+}
+
+func (s *memStore) transfer(id string) transfer.Transfer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return cloneTransfer(s.transfers[id])
+}
+
+func (s *memStore) put(t transfer.Transfer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.transfers[t.ID] = cloneTransfer(t)
+}
+
+func (s *memStore) setWallet(w ledger.Wallet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wallets[w.ID] = w
+}
+
+// accountSums totals every posted entry per account, and over all accounts.
+func (s *memStore) accountSums() (perAccount map[string]int64, total int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	perAccount = map[string]int64{}
+	for _, p := range s.postings {
+		for _, e := range p.Entries {
+			perAccount[e.Account] += e.AmountMinor
+			total += e.AmountMinor
+		}
+	}
+	return perAccount, total
+}
+
+func (s *memStore) counts() (commits, postings int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commitN, len(s.postings)
+}
+
+// faults injects a fault per step name.
+type faults map[string]transfer.Fault
+
+func (f faults) Fault(_ context.Context, step string) (transfer.Fault, bool, error) {
+	ft, ok := f[step]
+	return ft, ok, nil
+}
+
+// idemStore is an idempotency.Store that records claims; Begin answers replay/err.
+type idemStore struct {
+	mu       sync.Mutex
+	replay   *idempotency.Response
+	beginErr error
+	begun    []idempotency.Claim
+	released []idempotency.Claim
+}
+
+func (s *idemStore) Begin(_ context.Context, c idempotency.Claim, _ time.Time) (*idempotency.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.begun = append(s.begun, c)
+	return s.replay, s.beginErr
+}
+
+func (s *idemStore) Release(_ context.Context, c idempotency.Claim) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.released = append(s.released, c)
+	return nil
+}
+
+func (s *idemStore) counts() (begun, released int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.begun), len(s.released)
+}
+
+// runner is a fake saga Runner. It records every input; with steps set it runs the
+// state machine's path in-process, with block set it waits for ctx.
+type runner struct {
+	mu     sync.Mutex
+	inputs []transfer.SagaInput
+	steps  *transfer.Steps
+	block  bool
+}
+
+func (r *runner) Run(ctx context.Context, in transfer.SagaInput) error {
+	r.mu.Lock()
+	r.inputs = append(r.inputs, in)
+	r.mu.Unlock()
+	if r.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if r.steps == nil {
+		return nil
+	}
+	return simulate(ctx, r.steps, in)
+}
+
+func (r *runner) calls() []transfer.SagaInput {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]transfer.SagaInput(nil), r.inputs...)
+}
+
+// simulate follows statemachines/transfer.asl.json without retries.
+func simulate(ctx context.Context, s *transfer.Steps, in transfer.SagaInput) error {
+	id := transfer.StepInput{TransferID: in.TransferID}
+	fail := func(err error) error {
+		_, ferr := s.Finalize(ctx, transfer.FinalizeInput{TransferID: in.TransferID, Status: transfer.StatusFailed, Error: caught(err)})
+		return ferr
+	}
+	releaseAndFail := func(err error) error {
+		if _, rerr := s.Release(ctx, id); rerr != nil {
+			return rerr
+		}
+		return fail(err)
+	}
+	if in.Phase != transfer.PhaseSettle {
+		if _, err := s.Reserve(ctx, id); err != nil {
+			var refusal *transfer.BusinessRefusal
+			if errors.As(err, &refusal) {
+				return fail(err)
+			}
+			return releaseAndFail(err)
+		}
+		if in.Mode == transfer.ModeHold {
+			if _, err := s.Finalize(ctx, transfer.FinalizeInput{TransferID: in.TransferID, Status: transfer.StatusHeld}); err != nil {
+				return releaseAndFail(err)
+			}
+			return nil
+		}
+	}
+	if _, err := s.Credit(ctx, id); err != nil {
+		return releaseAndFail(err)
+	}
+	if _, err := s.Capture(ctx, id); err != nil {
+		if _, rerr := s.Reverse(ctx, id); rerr != nil {
+			return rerr
+		}
+		return releaseAndFail(err)
+	}
+	_, err := s.Finalize(ctx, transfer.FinalizeInput{TransferID: in.TransferID, Status: transfer.StatusCompleted})
+	return err
+}
+
+// caught renders a step error the way Step Functions passes it to a Catch.
+func caught(err error) *transfer.CaughtError {
+	typ := "Transient"
+	var refusal *transfer.BusinessRefusal
+	if errors.As(err, &refusal) {
+		typ = "BusinessRefusal"
+	}
+	cause, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": typ})
+	return &transfer.CaughtError{Error: typ, Cause: string(cause)}
+}

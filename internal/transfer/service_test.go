@@ -1,0 +1,445 @@
+package transfer_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+const (
+	frozenID  = "0d000000-0000-4000-8000-000000000004" // ownerB, FROZEN
+	eurID     = "0e000000-0000-4000-8000-000000000005" // ownerA, EUR
+	othersID  = "0f000000-0000-4000-8000-000000000006" // ownerB, USD
+	missingID = "1a000000-0000-4000-8000-000000000007"
+	idemKey   = "key-1"
+)
+
+var callerA = wallet.Caller{UserID: ownerA}
+
+type serviceEnv struct {
+	svc    *transfer.Service
+	steps  *transfer.Steps // for a runner that plays the saga in-process
+	store  *memStore
+	idem   *idemStore
+	runner *runner
+	clock  *clock
+}
+
+func newServiceEnv(t *testing.T) *serviceEnv {
+	t.Helper()
+	frozen := usdWallet(frozenID, ownerB, 0)
+	frozen.Status = ledger.StatusFrozen
+	eur := usdWallet(eurID, ownerA, startMinor)
+	eur.Currency = "EUR"
+	store := newMemStore(usdWallet(srcID, ownerA, startMinor), usdWallet(dstID, ownerB, 0), frozen, eur, usdWallet(othersID, ownerB, startMinor))
+	clk := newClock()
+	breaker := &transfer.Breaker{Store: newBreakerStore(), Now: clk.Now,
+		Config: transfer.BreakerConfig{FailuresMax: 5, WindowSeconds: 60, CooldownSeconds: 30}}
+	e := &serviceEnv{store: store, idem: &idemStore{}, runner: &runner{}, clock: clk,
+		steps: &transfer.Steps{Store: store, Now: clk.Now, Breaker: breaker}}
+	e.svc = &transfer.Service{Store: store, Idem: e.idem, Saga: e.runner, Breaker: breaker, Now: clk.Now,
+		SagaWaitSeconds: 1, Log: slog.New(slog.DiscardHandler)}
+	return e
+}
+
+func seconds(n int) *int { return &n }
+
+func validCreate() transfer.CreateInput {
+	return transfer.CreateInput{SourceWalletID: srcID, DestinationWalletID: dstID, Amount: 1_000, Currency: "USD"}
+}
+
+func decodeView(t *testing.T, body []byte) transfer.View {
+	t.Helper()
+	var v transfer.View
+	require.NoError(t, json.Unmarshal(body, &v))
+	return v
+}
+
+func TestCreateValidation(t *testing.T) {
+	tests := map[string]struct {
+		edit     func(in *transfer.CreateInput)
+		key      string
+		wantKind problem.Kind
+		wantCode string // empty: accepted
+	}{
+		"same wallet": {edit: func(in *transfer.CreateInput) { in.DestinationWalletID = srcID },
+			wantKind: problem.KindInvalid, wantCode: "same_wallet"},
+		"bad mode": {edit: func(in *transfer.CreateInput) { in.Mode = "later" },
+			wantKind: problem.KindInvalid, wantCode: "invalid_mode"},
+		"hold expiry 59": {edit: func(in *transfer.CreateInput) { in.Mode, in.HoldExpiresInSeconds = transfer.ModeHold, seconds(59) },
+			wantKind: problem.KindInvalid, wantCode: "invalid_hold_expiry"},
+		"hold expiry 60": {edit: func(in *transfer.CreateInput) { in.Mode, in.HoldExpiresInSeconds = transfer.ModeHold, seconds(60) }},
+		"hold expiry 604800": {edit: func(in *transfer.CreateInput) {
+			in.Mode, in.HoldExpiresInSeconds = transfer.ModeHold, seconds(604_800)
+		}},
+		"hold expiry 604801": {edit: func(in *transfer.CreateInput) {
+			in.Mode, in.HoldExpiresInSeconds = transfer.ModeHold, seconds(604_801)
+		}, wantKind: problem.KindInvalid, wantCode: "invalid_hold_expiry"},
+		"hold expiry with immediate mode": {edit: func(in *transfer.CreateInput) {
+			in.Mode, in.HoldExpiresInSeconds = transfer.ModeImmediate, seconds(600)
+		}, wantKind: problem.KindInvalid, wantCode: "invalid_hold_expiry"},
+		"hold expiry without a mode": {edit: func(in *transfer.CreateInput) { in.HoldExpiresInSeconds = seconds(600) },
+			wantKind: problem.KindInvalid, wantCode: "invalid_hold_expiry"},
+		"zero amount": {edit: func(in *transfer.CreateInput) { in.Amount = 0 },
+			wantKind: problem.KindInvalid, wantCode: "invalid_amount"},
+		"negative amount": {edit: func(in *transfer.CreateInput) { in.Amount = -1 },
+			wantKind: problem.KindInvalid, wantCode: "invalid_amount"},
+		"unknown currency": {edit: func(in *transfer.CreateInput) { in.Currency = "usd" },
+			wantKind: problem.KindInvalid, wantCode: "invalid_currency"},
+		"currency mismatch": {edit: func(in *transfer.CreateInput) { in.Currency = "EUR" },
+			wantKind: problem.KindUnprocessable, wantCode: "currency_mismatch"},
+		"source in another currency": {edit: func(in *transfer.CreateInput) { in.SourceWalletID = eurID },
+			wantKind: problem.KindUnprocessable, wantCode: "currency_mismatch"},
+		"source not owned": {edit: func(in *transfer.CreateInput) { in.SourceWalletID = othersID },
+			wantKind: problem.KindNotFound, wantCode: "not_found"},
+		"source missing": {edit: func(in *transfer.CreateInput) { in.SourceWalletID = missingID },
+			wantKind: problem.KindNotFound, wantCode: "not_found"},
+		"source malformed": {edit: func(in *transfer.CreateInput) { in.SourceWalletID = "../" + srcID },
+			wantKind: problem.KindNotFound, wantCode: "not_found"},
+		"destination missing": {edit: func(in *transfer.CreateInput) { in.DestinationWalletID = missingID },
+			wantKind: problem.KindNotFound, wantCode: "not_found"},
+		"destination frozen": {edit: func(in *transfer.CreateInput) { in.DestinationWalletID = frozenID },
+			wantKind: problem.KindUnprocessable, wantCode: "wallet_not_active"},
+		"destination missing field": {edit: func(in *transfer.CreateInput) { in.DestinationWalletID = "" },
+			wantKind: problem.KindInvalid, wantCode: "missing_field"},
+		"description too long": {edit: func(in *transfer.CreateInput) { in.Description = string(make([]rune, 141)) },
+			wantKind: problem.KindInvalid, wantCode: "invalid_description"},
+		"no idempotency key":       {key: "-", wantKind: problem.KindInvalid, wantCode: "idempotency_key_required"},
+		"to another user's wallet": {edit: func(in *transfer.CreateInput) { in.DestinationWalletID = othersID }},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newServiceEnv(t)
+			in := validCreate()
+			if tt.edit != nil {
+				tt.edit(&in)
+			}
+			key := idemKey
+			if tt.key == "-" {
+				key = ""
+			}
+
+			res, err := e.svc.Create(context.Background(), callerA, key, in)
+			begun, _ := e.idem.counts()
+			if tt.wantCode != "" {
+				p, ok := problem.As(err)
+				require.True(t, ok, "err = %v", err)
+				assert.Equal(t, tt.wantCode, p.Code)
+				assert.Equal(t, tt.wantKind, p.Kind)
+				assert.Zero(t, begun, "refused input claims no key")
+				assert.Empty(t, e.runner.calls(), "refused input starts no saga")
+				commits, _ := e.store.counts()
+				assert.Zero(t, commits)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 1, begun)
+			require.Len(t, e.runner.calls(), 1)
+			assert.Equal(t, http.StatusAccepted, res.StatusCode, "the fake saga did nothing, so it is still pending")
+			v := decodeView(t, res.Body)
+			stored := e.store.transfer(v.ID)
+			assert.Equal(t, transfer.StatusPending, stored.Status)
+			assert.Equal(t, int64(in.Amount), stored.AmountMinor)
+			if in.HoldExpiresInSeconds != nil {
+				assert.Equal(t, e.clock.Now().Add(time.Duration(*in.HoldExpiresInSeconds)*time.Second), stored.ExpiresAt)
+			} else {
+				assert.True(t, stored.ExpiresAt.IsZero(), "an immediate transfer does not expire")
+			}
+		})
+	}
+}
+
+func TestCreateRunsTheSaga(t *testing.T) {
+	tests := map[string]struct {
+		amount       money.Minor
+		mode         string
+		wantStatus   int
+		wantTransfer transfer.Status
+		wantSrc      int64 // balance
+		wantSrcHeld  int64
+		wantDst      int64
+		wantCode     string // error code in a 422 body
+	}{
+		"immediate completes": {amount: 1_000, wantStatus: http.StatusCreated, wantTransfer: transfer.StatusCompleted,
+			wantSrc: startMinor - 1_000, wantDst: 1_000},
+		"hold stops at HELD": {amount: 1_000, mode: transfer.ModeHold, wantStatus: http.StatusCreated, wantTransfer: transfer.StatusHeld,
+			wantSrc: startMinor, wantSrcHeld: 1_000},
+		"insufficient funds fails": {amount: startMinor + 1, wantStatus: http.StatusUnprocessableEntity, wantTransfer: transfer.StatusFailed,
+			wantSrc: startMinor, wantCode: "insufficient_funds"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newServiceEnv(t)
+			e.runner.steps = e.steps
+			in := validCreate()
+			in.Amount, in.Mode = tt.amount, tt.mode
+
+			res, err := e.svc.Create(context.Background(), callerA, idemKey, in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, res.StatusCode)
+			calls := e.runner.calls()
+			require.Len(t, calls, 1)
+			assert.Equal(t, transfer.PhaseStart, calls[0].Phase)
+
+			var id string
+			if tt.wantCode != "" {
+				var body struct {
+					Error struct {
+						Code    string         `json:"code"`
+						Details map[string]any `json:"details"`
+					} `json:"error"`
+				}
+				require.NoError(t, json.Unmarshal(res.Body, &body))
+				assert.Equal(t, tt.wantCode, body.Error.Code)
+				id, _ = body.Error.Details["transfer_id"].(string)
+			} else {
+				v := decodeView(t, res.Body)
+				assert.Equal(t, tt.wantTransfer, v.Status)
+				id = v.ID
+			}
+			assert.Equal(t, calls[0].TransferID, id)
+			assert.Equal(t, tt.wantTransfer, e.store.transfer(id).Status)
+			src, dst := e.store.wallet(srcID), e.store.wallet(dstID)
+			assert.Equal(t, tt.wantSrc, src.BalanceMinor)
+			assert.Equal(t, tt.wantSrcHeld, src.HeldMinor)
+			assert.Equal(t, tt.wantDst, dst.BalanceMinor)
+			_, released := e.idem.counts()
+			assert.Zero(t, released, "a created transfer keeps its key, whatever the saga's outcome")
+		})
+	}
+}
+
+func TestCreateAnswers202WhenTheSagaIsSlow(t *testing.T) {
+	e := newServiceEnv(t)
+	e.runner.block = true
+
+	start := time.Now()
+	res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second, "the wait is bounded by SagaWaitSeconds")
+	assert.Equal(t, http.StatusAccepted, res.StatusCode)
+	assert.Equal(t, transfer.StatusPending, decodeView(t, res.Body).Status)
+	assert.Len(t, e.runner.calls(), 1)
+}
+
+func TestCreateReplay(t *testing.T) {
+	e := newServiceEnv(t)
+	tr := pendingTransfer(1_000, transfer.ModeImmediate)
+	tr.Status, tr.Reserved, tr.Credited, tr.Captured = transfer.StatusCompleted, true, true, true
+	e.store.put(tr)
+	body, err := json.Marshal(map[string]string{"transfer_id": transferID})
+	require.NoError(t, err)
+	e.idem.replay = &idempotency.Response{StatusCode: http.StatusAccepted, Body: body}
+
+	res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+	assert.Equal(t, http.StatusCreated, res.StatusCode, "a replay renders the transfer's current state")
+	assert.Equal(t, transfer.StatusCompleted, decodeView(t, res.Body).Status)
+	assert.Empty(t, e.runner.calls(), "a finished transfer's saga is not started again")
+	commits, _ := e.store.counts()
+	assert.Zero(t, commits)
+}
+
+// heldTransfer stores a HELD transfer of amount with its hold on the source.
+func heldTransfer(e *serviceEnv, id string, amount int64, expiresAt time.Time) {
+	tr := pendingTransfer(amount, transfer.ModeHold)
+	tr.ID, tr.Status, tr.Reserved, tr.ExpiresAt = id, transfer.StatusHeld, true, expiresAt
+	e.store.put(tr)
+	w := e.store.wallet(srcID)
+	w.HeldMinor += amount
+	w.Version++
+	e.store.setWallet(w)
+}
+
+func TestVoidReleasesTheHold(t *testing.T) {
+	e := newServiceEnv(t)
+	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
+
+	res, err := e.svc.Void(context.Background(), callerA, transferID, idemKey)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, transfer.StatusReleased, decodeView(t, res.Body).Status)
+
+	src := e.store.wallet(srcID)
+	assert.Zero(t, src.HeldMinor)
+	assert.Equal(t, int64(startMinor), src.BalanceMinor)
+	tr := e.store.transfer(transferID)
+	assert.Equal(t, transfer.StatusReleased, tr.Status)
+	assert.True(t, tr.Released)
+	assert.Equal(t, int64(2), tr.Version)
+	begun, released := e.idem.counts()
+	assert.Equal(t, 1, begun)
+	assert.Zero(t, released)
+	require.Len(t, e.store.completions, 1, "the key is completed in the same commit")
+	assert.Equal(t, e.idem.begun[0].Token, e.store.completions[0].Claim.Token)
+	assert.Empty(t, e.runner.calls())
+	_, postings := e.store.counts()
+	assert.Zero(t, postings, "a void moves no money")
+}
+
+func TestVoidByTheReceiverIsNotFound(t *testing.T) {
+	e := newServiceEnv(t)
+	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
+
+	_, err := e.svc.Void(context.Background(), wallet.Caller{UserID: ownerB}, transferID, idemKey)
+	assert.ErrorIs(t, err, problem.ErrNotFound)
+	assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
+	begun, _ := e.idem.counts()
+	assert.Zero(t, begun)
+}
+
+func TestSettleRefusals(t *testing.T) {
+	over := money.Minor(801)
+	zero := money.Minor(0)
+	tests := map[string]struct {
+		status   transfer.Status
+		settle   func(e *serviceEnv) error
+		wantCode string
+	}{
+		"capture a completed transfer": {status: transfer.StatusCompleted, wantCode: "transfer_not_held",
+			settle: func(e *serviceEnv) error {
+				_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{})
+				return err
+			}},
+		"capture a released transfer": {status: transfer.StatusReleased, wantCode: "transfer_not_held",
+			settle: func(e *serviceEnv) error {
+				_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{})
+				return err
+			}},
+		"capture a transfer already capturing": {status: transfer.StatusCapturing, wantCode: "transfer_not_held",
+			settle: func(e *serviceEnv) error {
+				_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{})
+				return err
+			}},
+		"void a pending transfer": {status: transfer.StatusPending, wantCode: "transfer_not_held",
+			settle: func(e *serviceEnv) error {
+				_, err := e.svc.Void(context.Background(), callerA, transferID, idemKey)
+				return err
+			}},
+		"capture more than held": {status: transfer.StatusHeld, wantCode: "invalid_capture_amount",
+			settle: func(e *serviceEnv) error {
+				_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{Amount: &over})
+				return err
+			}},
+		"capture zero": {status: transfer.StatusHeld, wantCode: "invalid_capture_amount",
+			settle: func(e *serviceEnv) error {
+				_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{Amount: &zero})
+				return err
+			}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newServiceEnv(t)
+			heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
+			tr := e.store.transfer(transferID)
+			tr.Status = tt.status
+			e.store.put(tr)
+
+			err := tt.settle(e)
+			p, ok := problem.As(err)
+			require.True(t, ok, "err = %v", err)
+			assert.Equal(t, tt.wantCode, p.Code)
+			assert.Equal(t, problem.KindUnprocessable, p.Kind)
+
+			begun, released := e.idem.counts()
+			require.Equal(t, 1, begun)
+			require.Equal(t, 1, released, "a refused settle frees its key")
+			assert.Equal(t, e.idem.begun[0], e.idem.released[0])
+			commits, _ := e.store.counts()
+			assert.Zero(t, commits)
+			assert.Equal(t, tr, e.store.transfer(transferID))
+			assert.Empty(t, e.runner.calls())
+		})
+	}
+}
+
+func TestCapturePartial(t *testing.T) {
+	e := newServiceEnv(t)
+	e.runner.steps = e.steps
+	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
+	amount := money.Minor(300)
+
+	res, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{Amount: &amount})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	v := decodeView(t, res.Body)
+	assert.Equal(t, transfer.StatusCompleted, v.Status)
+	require.NotNil(t, v.CapturedAmount)
+	assert.Equal(t, int64(300), *v.CapturedAmount)
+	assert.Equal(t, int64(800), v.Amount)
+
+	calls := e.runner.calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, transfer.SagaInput{TransferID: transferID, Phase: transfer.PhaseSettle, Mode: transfer.ModeHold}, calls[0])
+	src, dst := e.store.wallet(srcID), e.store.wallet(dstID)
+	assert.Equal(t, int64(startMinor-300), src.BalanceMinor)
+	assert.Zero(t, src.HeldMinor)
+	assert.Equal(t, int64(300), dst.BalanceMinor)
+	assertConserved(t, e.store)
+}
+
+func TestExpireHolds(t *testing.T) {
+	const (
+		expiredID   = "2a000000-0000-4000-8000-000000000001"
+		capturedID  = "2b000000-0000-4000-8000-000000000002"
+		notYetID    = "2c000000-0000-4000-8000-000000000003"
+		expiredID2  = "2d000000-0000-4000-8000-000000000004"
+		amount      = 500
+		otherAmount = 200
+	)
+	e := newServiceEnv(t)
+	now := e.clock.Now()
+	heldTransfer(e, expiredID, amount, now.Add(-time.Minute))
+	heldTransfer(e, expiredID2, otherAmount, now.Add(-time.Second))
+	heldTransfer(e, notYetID, amount, now.Add(time.Hour))
+	heldTransfer(e, capturedID, amount, now.Add(-time.Minute))
+	captured := e.store.transfer(capturedID)
+	captured.Status = transfer.StatusCapturing // captured after the index was read
+	e.store.put(captured)
+	// The index names the expired holds, including one that has moved on since.
+	e.store.expired = []string{expiredID, capturedID, expiredID2}
+
+	released, err := e.svc.ExpireHolds(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, released)
+	assert.Equal(t, now, e.store.expiredAt)
+	assert.Positive(t, e.store.expiredMax)
+
+	for _, id := range []string{expiredID, expiredID2} {
+		tr := e.store.transfer(id)
+		assert.Equal(t, transfer.StatusReleased, tr.Status, id)
+		assert.Equal(t, "expired", tr.FailureReason, id)
+		assert.True(t, tr.Released, id)
+	}
+	assert.Equal(t, transfer.StatusCapturing, e.store.transfer(capturedID).Status)
+	assert.Equal(t, transfer.StatusHeld, e.store.transfer(notYetID).Status)
+	src := e.store.wallet(srcID)
+	assert.Equal(t, int64(2*amount), src.HeldMinor, "the holds not expired or already capturing stay")
+	assert.Equal(t, int64(startMinor), src.BalanceMinor)
+}
+
+func TestExpireHoldsRetriesConflicts(t *testing.T) {
+	e := newServiceEnv(t)
+	heldTransfer(e, transferID, 500, e.clock.Now().Add(-time.Minute))
+	e.store.expired = []string{transferID}
+	e.store.conflictsN = 2
+
+	released, err := e.svc.ExpireHolds(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, released)
+	assert.Zero(t, e.store.wallet(srcID).HeldMinor)
+}

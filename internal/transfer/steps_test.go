@@ -1,0 +1,431 @@
+package transfer_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+)
+
+const (
+	srcID      = "0a000000-0000-4000-8000-000000000001"
+	dstID      = "0b000000-0000-4000-8000-000000000002"
+	transferID = "0c000000-0000-4000-8000-000000000003"
+	ownerA     = "user-a"
+	ownerB     = "user-b"
+	startMinor = 10_000
+	transit    = "external:transit:USD"
+)
+
+func usdWallet(id, owner string, balance int64) ledger.Wallet {
+	return ledger.Wallet{ID: id, OwnerID: owner, Currency: "USD", BalanceMinor: balance, Status: ledger.StatusActive, Version: 3}
+}
+
+func pendingTransfer(amount int64, mode string) transfer.Transfer {
+	return transfer.Transfer{ID: transferID, SourceWalletID: srcID, DestinationWalletID: dstID, SourceOwnerID: ownerA,
+		DestinationOwnerID: ownerB, AmountMinor: amount, CaptureMinor: amount, Currency: "USD", Mode: mode,
+		Status: transfer.StatusPending, Version: 1}
+}
+
+// newSteps sets up a source with startMinor, an empty destination and a PENDING
+// transfer of amount.
+func newSteps(t *testing.T, amount int64, mode string) (*transfer.Steps, *memStore, *breakerStore) {
+	t.Helper()
+	store := newMemStore(usdWallet(srcID, ownerA, startMinor), usdWallet(dstID, ownerB, 0))
+	store.put(pendingTransfer(amount, mode))
+	bs, clk := newBreakerStore(), newClock()
+	return &transfer.Steps{Store: store, Now: clk.Now, Breaker: &transfer.Breaker{Store: bs, Now: clk.Now,
+		Config: transfer.BreakerConfig{FailuresMax: 5, WindowSeconds: 60, CooldownSeconds: 30}}}, store, bs
+}
+
+var stepIn = transfer.StepInput{TransferID: transferID}
+
+// stepFn adapts every step to one signature.
+type stepFn func(*transfer.Steps) (transfer.StepOutput, error)
+
+var (
+	reserve  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Reserve(context.Background(), stepIn) }
+	credit   stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Credit(context.Background(), stepIn) }
+	capture  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Capture(context.Background(), stepIn) }
+	release  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Release(context.Background(), stepIn) }
+	reverse  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Reverse(context.Background(), stepIn) }
+	complete stepFn = finalizeTo(transfer.StatusCompleted, nil)
+)
+
+func finalizeTo(status transfer.Status, e *transfer.CaughtError) stepFn {
+	return func(s *transfer.Steps) (transfer.StepOutput, error) {
+		return s.Finalize(context.Background(), transfer.FinalizeInput{TransferID: transferID, Status: status, Error: e})
+	}
+}
+
+func runSteps(t *testing.T, s *transfer.Steps, fns ...stepFn) {
+	t.Helper()
+	for i, fn := range fns {
+		_, err := fn(s)
+		require.NoError(t, err, "step %d", i)
+	}
+}
+
+// assertConserved checks every posting sums to zero and transit nets to zero.
+func assertConserved(t *testing.T, store *memStore) {
+	t.Helper()
+	perAccount, total := store.accountSums()
+	assert.Zero(t, total, "all postings sum to zero")
+	assert.Zero(t, perAccount[transit], "transit nets to zero")
+}
+
+func TestStepsImmediateHappyPath(t *testing.T) {
+	const amount = 2_500
+	s, store, bs := newSteps(t, amount, transfer.ModeImmediate)
+
+	out, err := s.Reserve(context.Background(), stepIn)
+	require.NoError(t, err)
+	assert.Equal(t, transfer.StatusPending, out.Status)
+	src := store.wallet(srcID)
+	assert.Equal(t, int64(startMinor), src.BalanceMinor, "a hold leaves the balance")
+	assert.Equal(t, int64(amount), src.HeldMinor)
+
+	runSteps(t, s, credit)
+	assert.Equal(t, int64(amount), store.wallet(dstID).BalanceMinor)
+	assert.Equal(t, int64(amount), store.wallet(srcID).HeldMinor, "the hold stays until the capture")
+
+	runSteps(t, s, capture)
+	out, err = s.Finalize(context.Background(), transfer.FinalizeInput{TransferID: transferID, Status: transfer.StatusCompleted})
+	require.NoError(t, err)
+	assert.Equal(t, transfer.StatusCompleted, out.Status)
+
+	src, dst := store.wallet(srcID), store.wallet(dstID)
+	assert.Equal(t, int64(startMinor-amount), src.BalanceMinor)
+	assert.Zero(t, src.HeldMinor)
+	assert.Equal(t, int64(amount), dst.BalanceMinor)
+
+	tr := store.transfer(transferID)
+	assert.Equal(t, transfer.StatusCompleted, tr.Status)
+	assert.Empty(t, tr.FailureReason)
+	assert.True(t, tr.Reserved && tr.Credited && tr.Captured)
+	assert.False(t, tr.Released || tr.Reversed)
+	assert.Equal(t, int64(5), tr.Version, "one version per committed step")
+	var names []string
+	for _, st := range tr.Steps {
+		names = append(names, st.Name)
+		assert.Equal(t, "succeeded", st.Status)
+	}
+	assert.Equal(t, []string{"reserve", "credit", "capture", "finalize"}, names)
+
+	perAccount, _ := store.accountSums()
+	assert.Equal(t, int64(-amount), perAccount[srcID])
+	assert.Equal(t, int64(amount), perAccount[dstID])
+	assertConserved(t, store)
+	_, postings := store.counts()
+	assert.Equal(t, 2, postings, "credit and capture post; reserve and finalize do not")
+	saves, _ := bs.counts()
+	assert.Zero(t, saves, "a success does not touch the breaker")
+}
+
+func TestStepsAreIdempotent(t *testing.T) {
+	const amount = 700
+	s, store, _ := newSteps(t, amount, transfer.ModeImmediate)
+	for _, fn := range []stepFn{reserve, reserve, credit, credit, capture, capture, complete, complete} {
+		_, err := fn(s)
+		require.NoError(t, err)
+	}
+	// A late compensation after completion changes nothing either.
+	runSteps(t, s, reverse, release)
+
+	commits, postings := store.counts()
+	assert.Equal(t, 4, commits)
+	assert.Equal(t, 2, postings)
+	assert.Equal(t, int64(startMinor-amount), store.wallet(srcID).BalanceMinor)
+	assert.Zero(t, store.wallet(srcID).HeldMinor)
+	assert.Equal(t, int64(amount), store.wallet(dstID).BalanceMinor)
+	assertConserved(t, store)
+}
+
+func TestStepsRetryOnConflict(t *testing.T) {
+	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
+	store.conflictsN = 3
+
+	_, err := s.Reserve(context.Background(), stepIn)
+	require.NoError(t, err)
+	assert.Equal(t, int64(100), store.wallet(srcID).HeldMinor, "held once, not once per attempt")
+}
+
+func TestStepsBusinessRefusals(t *testing.T) {
+	tests := map[string]struct {
+		setup    func(store *memStore)
+		amount   int64
+		before   []stepFn
+		step     stepFn
+		wantCode string
+	}{
+		"reserve beyond the balance": {amount: startMinor + 1, step: reserve, wantCode: "insufficient_funds"},
+		"reserve beyond what is available": {amount: 600, step: reserve, wantCode: "insufficient_funds",
+			setup: func(store *memStore) {
+				w := store.wallet(srcID)
+				w.HeldMinor = startMinor - 500
+				store.setWallet(w)
+			}},
+		"reserve on a frozen source": {amount: 100, step: reserve, wantCode: "wallet_not_active",
+			setup: func(store *memStore) {
+				w := store.wallet(srcID)
+				w.Status = ledger.StatusFrozen
+				store.setWallet(w)
+			}},
+		"credit to a frozen destination": {amount: 100, before: []stepFn{reserve}, step: credit, wantCode: "wallet_not_active",
+			setup: func(store *memStore) {
+				w := store.wallet(dstID)
+				w.Status = ledger.StatusFrozen
+				store.setWallet(w)
+			}},
+		"credit to a closed destination": {amount: 100, before: []stepFn{reserve}, step: credit, wantCode: "wallet_not_active",
+			setup: func(store *memStore) {
+				w := store.wallet(dstID)
+				w.Status = ledger.StatusClosed
+				store.setWallet(w)
+			}},
+		"credit to a wallet in another currency": {amount: 100, before: []stepFn{reserve}, step: credit, wantCode: "currency_mismatch",
+			setup: func(store *memStore) {
+				w := store.wallet(dstID)
+				w.Currency = "EUR"
+				store.setWallet(w)
+			}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, store, _ := newSteps(t, tt.amount, transfer.ModeImmediate)
+			if tt.setup != nil {
+				tt.setup(store)
+			}
+			runSteps(t, s, tt.before...)
+			commitsBefore, postingsBefore := store.counts()
+			srcBefore, dstBefore, trBefore := store.wallet(srcID), store.wallet(dstID), store.transfer(transferID)
+
+			_, err := tt.step(s)
+			var refusal *transfer.BusinessRefusal
+			require.ErrorAs(t, err, &refusal)
+			assert.Equal(t, tt.wantCode, refusal.Code)
+			assert.Equal(t, tt.wantCode, err.Error(), "Lambda reports the code as the error message")
+
+			commits, postings := store.counts()
+			assert.Equal(t, commitsBefore, commits)
+			assert.Equal(t, postingsBefore, postings)
+			assert.Equal(t, srcBefore, store.wallet(srcID))
+			assert.Equal(t, dstBefore, store.wallet(dstID))
+			assert.Equal(t, trBefore, store.transfer(transferID))
+		})
+	}
+}
+
+func TestStepsCompensation(t *testing.T) {
+	refused := &transfer.CaughtError{Error: "BusinessRefusal", Cause: `{"errorMessage":"wallet_not_active","errorType":"BusinessRefusal"}`}
+	technical := &transfer.CaughtError{Error: "Transient", Cause: `{"errorMessage":"transient: throttled","errorType":"Transient"}`}
+	tests := map[string]struct {
+		path       []stepFn
+		wantReason string
+		wantSteps  []string
+		wantFails  int // breaker failures recorded
+	}{
+		"credit refused: release, fail": {
+			path:       []stepFn{reserve, release, finalizeTo(transfer.StatusFailed, refused)},
+			wantReason: "wallet_not_active",
+			wantSteps:  []string{"reserve", "release", "finalize"},
+		},
+		"capture failed: reverse, release, fail": {
+			path:       []stepFn{reserve, credit, reverse, release, finalizeTo(transfer.StatusFailed, technical)},
+			wantReason: transfer.ReasonStepFailed,
+			wantSteps:  []string{"reserve", "credit", "reverse", "release", "finalize"},
+			wantFails:  1,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, store, bs := newSteps(t, 1_200, transfer.ModeImmediate)
+			runSteps(t, s, tt.path...)
+
+			tr := store.transfer(transferID)
+			assert.Equal(t, transfer.StatusFailed, tr.Status)
+			assert.Equal(t, tt.wantReason, tr.FailureReason)
+			assert.True(t, tr.Released)
+			assert.False(t, tr.Captured)
+			var names []string
+			for _, st := range tr.Steps {
+				names = append(names, st.Name)
+			}
+			assert.Equal(t, tt.wantSteps, names)
+
+			src, dst := store.wallet(srcID), store.wallet(dstID)
+			assert.Equal(t, int64(startMinor), src.BalanceMinor)
+			assert.Zero(t, src.HeldMinor)
+			assert.Zero(t, dst.BalanceMinor)
+			perAccount, _ := store.accountSums()
+			assert.Zero(t, perAccount[dstID], "a reversed credit nets to zero")
+			assertConserved(t, store)
+			assert.Equal(t, tt.wantFails, bs.state().Failures)
+		})
+	}
+}
+
+func TestStepsRefuseOutOfOrder(t *testing.T) {
+	tests := map[string]struct {
+		before []stepFn
+		step   stepFn
+	}{
+		"complete before anything":      {nil, complete},
+		"complete before the capture":   {[]stepFn{reserve, credit}, complete},
+		"fail while the hold is open":   {[]stepFn{reserve}, finalizeTo(transfer.StatusFailed, nil)},
+		"fail while credited and held":  {[]stepFn{reserve, credit}, finalizeTo(transfer.StatusFailed, nil)},
+		"release before the reversal":   {[]stepFn{reserve, credit}, release},
+		"hold before the reserve":       {nil, finalizeTo(transfer.StatusHeld, nil)},
+		"finalize to an unknown status": {[]stepFn{reserve}, finalizeTo("DONE", nil)},
+		"finalize to pending":           {[]stepFn{reserve}, finalizeTo(transfer.StatusCapturing, nil)},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, store, _ := newSteps(t, 300, transfer.ModeImmediate)
+			runSteps(t, s, tt.before...)
+			commitsBefore, _ := store.counts()
+			trBefore := store.transfer(transferID)
+
+			_, err := tt.step(s)
+			require.Error(t, err)
+			var transient *transfer.Transient
+			assert.ErrorAs(t, err, &transient, "a broken saga order is technical, so it is retried then reviewed")
+			var refusal *transfer.BusinessRefusal
+			assert.False(t, errors.As(err, &refusal))
+			commits, _ := store.counts()
+			assert.Equal(t, commitsBefore, commits)
+			assert.Equal(t, trBefore, store.transfer(transferID))
+		})
+	}
+}
+
+// A capture that committed but whose Lambda answer was lost (States.Timeout) ends in
+// the Catch path: ReverseCredit and ReleaseHold are no-ops on a captured transfer, and
+// MarkFailed must not then mark FAILED ("moved no money") a transfer whose money moved.
+// Refusing sends it to manual review instead.
+func TestFinalizeRefusesFailedAfterCapture(t *testing.T) {
+	technical := &transfer.CaughtError{Error: "States.Timeout"}
+	s, store, _ := newSteps(t, 300, transfer.ModeImmediate)
+	runSteps(t, s, reserve, credit, capture, reverse, release)
+	trBefore := store.transfer(transferID)
+	require.True(t, trBefore.Captured)
+
+	_, err := s.Finalize(context.Background(), transfer.FinalizeInput{TransferID: transferID, Status: transfer.StatusFailed, Error: technical})
+	var transient *transfer.Transient
+	assert.ErrorAs(t, err, &transient)
+	assert.NotEqual(t, transfer.StatusFailed, store.transfer(transferID).Status,
+		"source was debited %d and destination credited %d", startMinor-store.wallet(srcID).BalanceMinor, store.wallet(dstID).BalanceMinor)
+}
+
+func TestStepsPartialCapture(t *testing.T) {
+	const held, captured = 1_000, 600
+	s, store, _ := newSteps(t, held, transfer.ModeHold)
+	runSteps(t, s, reserve, finalizeTo(transfer.StatusHeld, nil))
+	require.Equal(t, transfer.StatusHeld, store.transfer(transferID).Status)
+
+	// The capture request (Service.Capture) moves HELD to CAPTURING with the amount.
+	tr := store.transfer(transferID)
+	tr.Status, tr.CaptureMinor, tr.Version = transfer.StatusCapturing, captured, tr.Version+1
+	store.put(tr)
+	runSteps(t, s, credit, capture, complete)
+
+	src, dst := store.wallet(srcID), store.wallet(dstID)
+	assert.Equal(t, int64(startMinor-captured), src.BalanceMinor)
+	assert.Zero(t, src.HeldMinor, "the uncaptured rest is released with the capture")
+	assert.Equal(t, int64(startMinor-captured), src.AvailableMinor())
+	assert.Equal(t, int64(captured), dst.BalanceMinor)
+	assert.Equal(t, transfer.StatusCompleted, store.transfer(transferID).Status)
+	assertConserved(t, store)
+}
+
+func TestCaughtErrorReason(t *testing.T) {
+	tests := map[string]struct {
+		in   *transfer.CaughtError
+		want string
+	}{
+		"nil": {nil, ""},
+		"business refusal": {&transfer.CaughtError{Error: "BusinessRefusal",
+			Cause: `{"errorMessage":"insufficient_funds","errorType":"BusinessRefusal"}`}, "insufficient_funds"},
+		"business refusal, other code": {&transfer.CaughtError{Error: "BusinessRefusal",
+			Cause: `{"errorMessage":"wallet_not_active","errorType":"BusinessRefusal"}`}, "wallet_not_active"},
+		"business refusal without a message": {&transfer.CaughtError{Error: "BusinessRefusal", Cause: `{"errorType":"BusinessRefusal"}`}, transfer.ReasonStepFailed},
+		"business refusal, cause not JSON":   {&transfer.CaughtError{Error: "BusinessRefusal", Cause: "insufficient_funds"}, transfer.ReasonStepFailed},
+		"transient": {&transfer.CaughtError{Error: "Transient",
+			Cause: `{"errorMessage":"insufficient_funds","errorType":"Transient"}`}, transfer.ReasonStepFailed},
+		"timeout": {&transfer.CaughtError{Error: "States.Timeout", Cause: ""}, transfer.ReasonStepFailed},
+		"empty":   {&transfer.CaughtError{}, transfer.ReasonStepFailed},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.in.Reason())
+		})
+	}
+}
+
+func TestStepsFaultInjection(t *testing.T) {
+	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
+	s.Faults = faults{transfer.StepCredit: {Mode: "fail"}}
+
+	_, err := s.Reserve(context.Background(), stepIn)
+	require.NoError(t, err, "a fault on another step does not apply")
+	commitsBefore, _ := store.counts()
+	readsBefore := store.readN
+
+	_, err = s.Credit(context.Background(), stepIn)
+	var transient *transfer.Transient
+	require.ErrorAs(t, err, &transient)
+	assert.Contains(t, transient.Cause, transfer.StepCredit)
+	commits, _ := store.counts()
+	assert.Equal(t, commitsBefore, commits)
+	assert.Equal(t, readsBefore, store.readN, "an injected failure does not touch the store")
+	assert.False(t, store.transfer(transferID).Credited)
+}
+
+func TestStepsFaultDelay(t *testing.T) {
+	t.Run("delay then proceed", func(t *testing.T) {
+		s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
+		s.Faults = faults{transfer.StepReserve: {Mode: "delay", DelayMs: 20}}
+		start := time.Now()
+		_, err := s.Reserve(context.Background(), stepIn)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
+		assert.True(t, store.transfer(transferID).Reserved)
+	})
+	t.Run("delay cut short by the context", func(t *testing.T) {
+		s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
+		s.Faults = faults{transfer.StepReserve: {Mode: "delay", DelayMs: 60_000}}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err := s.Reserve(ctx, stepIn)
+		assert.Error(t, err)
+		assert.False(t, store.transfer(transferID).Reserved)
+	})
+}
+
+func TestFinalizeCountsTechnicalFailuresOnly(t *testing.T) {
+	technical := &transfer.CaughtError{Error: "States.Timeout"}
+	refused := &transfer.CaughtError{Error: "BusinessRefusal", Cause: `{"errorMessage":"insufficient_funds","errorType":"BusinessRefusal"}`}
+	tests := map[string]struct {
+		path      []stepFn
+		wantFails int
+	}{
+		"technical failure counts":     {[]stepFn{finalizeTo(transfer.StatusFailed, technical)}, 1},
+		"business refusal does not":    {[]stepFn{finalizeTo(transfer.StatusFailed, refused)}, 0},
+		"completion does not":          {[]stepFn{reserve, credit, capture, complete}, 0},
+		"failure without error object": {[]stepFn{finalizeTo(transfer.StatusFailed, nil)}, 0},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, store, bs := newSteps(t, 100, transfer.ModeImmediate)
+			runSteps(t, s, tt.path...)
+			assert.True(t, store.transfer(transferID).Status.Final())
+			assert.Equal(t, tt.wantFails, bs.state().Failures)
+		})
+	}
+}

@@ -1,0 +1,280 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const eventWaitSecondsMax = 30
+
+type notificationView struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	TransferID string `json:"transfer_id"`
+	Read       bool   `json:"read"`
+}
+
+type notificationsPage struct {
+	Items       []notificationView `json:"items"`
+	UnreadCount int64              `json:"unread_count"`
+}
+
+type rewardsPage struct {
+	PointsBalance int64 `json:"points_balance"`
+	Items         []struct {
+		ID         string `json:"id"`
+		Points     int64  `json:"points"`
+		Kind       string `json:"kind"`
+		TransferID string `json:"transfer_id"`
+	} `json:"items"`
+}
+
+func notifications(t *testing.T, token string) notificationsPage {
+	t.Helper()
+	r := do(t, call{method: "GET", path: "/v1/notifications?limit=100", token: token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var p notificationsPage
+	decode(t, r, &p)
+	return p
+}
+
+func rewards(t *testing.T, token string) rewardsPage {
+	t.Helper()
+	r := do(t, call{method: "GET", path: "/v1/rewards?limit=100", token: token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var p rewardsPage
+	decode(t, r, &p)
+	return p
+}
+
+// eventually polls cond for up to eventWaitSecondsMax.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(eventWaitSecondsMax * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "not within %d s: %s", eventWaitSecondsMax, what)
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func countOf(p notificationsPage, typ, transferID string) int {
+	n := 0
+	for _, it := range p.Items {
+		if it.Type == typ && it.TransferID == transferID {
+			n++
+		}
+	}
+	return n
+}
+
+// publishEvent publishes a raw message to the wallet events topic with the SDK, as the
+// publisher does (or as a redelivery would).
+func publishEvent(t *testing.T, typ, body string) {
+	t.Helper()
+	_, err := sns.NewFromConfig(awsConfig(t)).Publish(context.Background(), &sns.PublishInput{
+		TopicArn: aws.String(stackOutputs(t)["WalletEventsTopicArn"]), Message: aws.String(body),
+		MessageAttributes: map[string]snstypes.MessageAttributeValue{"type": {DataType: aws.String("String"), StringValue: aws.String(typ)}},
+	})
+	require.NoError(t, err)
+}
+
+func completedEvent(id, transferID, payer, payee string, amount int64) string {
+	b, _ := json.Marshal(map[string]any{"id": id, "type": "transfer.completed", "time": time.Now().UTC(), "payload": map[string]any{
+		"transfer_id": transferID, "mode": "immediate", "status": "COMPLETED", "amount": amount, "currency": "USD",
+		"source_owner_id": payer, "destination_owner_id": payee}})
+	return string(b)
+}
+
+func TestTransferEvents(t *testing.T) {
+	a, wa := funded(t, "evt-a", 50_000)
+	b, wb := funded(t, "evt-b", 0)
+	r := postTransfer(t, a.Token, "evt-1", transferBody(wa.ID, wb.ID, 12_345))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	id := transferIDOf(t, r)
+
+	eventually(t, "both parties are notified", func() bool {
+		return countOf(notifications(t, a.Token), "transfer.completed", id) == 1 && countOf(notifications(t, b.Token), "transfer.completed", id) == 1
+	})
+	eventually(t, "the payer earns points", func() bool { return rewards(t, a.Token).PointsBalance == 123 })
+	assert.Zero(t, rewards(t, b.Token).PointsBalance, "the payee earns nothing")
+	na := notifications(t, a.Token)
+	assert.Equal(t, 1, countOf(na, "credit.completed", ""), "the funding credit was notified too")
+	for _, n := range na.Items {
+		if n.TransferID == id {
+			assert.Equal(t, "You sent 123.45 USD.", n.Message)
+		}
+	}
+
+	t.Run("a failed transfer tells the payer", func(t *testing.T) {
+		r := postTransfer(t, a.Token, "evt-fail", transferBody(wa.ID, wb.ID, 1_000_000))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+		fid := transferIDOf(t, r)
+		eventually(t, "failure notified", func() bool { return countOf(notifications(t, a.Token), "transfer.failed", fid) == 1 })
+		assert.Zero(t, countOf(notifications(t, b.Token), "transfer.failed", fid))
+	})
+
+	t.Run("a redelivered event changes nothing", func(t *testing.T) {
+		before := rewards(t, a.Token).PointsBalance
+		publishEvent(t, "transfer.completed", completedEvent("transfer:"+id+":completed", id, a.ID, b.ID, 12_345))
+		// A marker published after the duplicate: once it is handled, so (almost
+		// certainly) is the duplicate; the assertions below hold either way.
+		marker := "marker-" + runID
+		publishEvent(t, "transfer.completed", completedEvent("transfer:"+marker+":completed", marker, a.ID, b.ID, 100))
+		eventually(t, "the marker is handled", func() bool {
+			return countOf(notifications(t, a.Token), "transfer.completed", marker) == 1 && rewards(t, a.Token).PointsBalance == before+1
+		})
+		time.Sleep(2 * time.Second)
+		assert.Equal(t, 1, countOf(notifications(t, a.Token), "transfer.completed", id), "one notification")
+		assert.Equal(t, 1, countOf(notifications(t, b.Token), "transfer.completed", id))
+		assert.Equal(t, before+1, rewards(t, a.Token).PointsBalance, "one reward")
+	})
+	requireLedgerConsistent(t)
+}
+
+func TestPoisonMessageGoesToDeadLetterQueue(t *testing.T) {
+	a := signupAndLogin(t, "poison")
+	poison := "{not json " + runID
+	publishEvent(t, "transfer.completed", poison)
+	good := "good-" + runID
+	publishEvent(t, "transfer.completed", completedEvent("transfer:"+good+":completed", good, a.ID, a.ID, 500))
+	eventually(t, "the good message is handled", func() bool {
+		return countOf(notifications(t, a.Token), "transfer.completed", good) == 1
+	})
+
+	q := sqs.NewFromConfig(awsConfig(t))
+	out := stackOutputs(t)
+	for _, dlq := range []string{"NotificationsDLQUrl", "RewardsDLQUrl"} {
+		url := out[dlq]
+		found := false
+		deadline := time.Now().Add(60 * time.Second) // 3 receives × the local 5 s visibility timeout, plus polling
+		for !found && time.Now().Before(deadline) {
+			res, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			require.NoError(t, err)
+			for _, m := range res.Messages {
+				if strings.Contains(aws.ToString(m.Body), runID) && strings.HasPrefix(aws.ToString(m.Body), "{not json") {
+					found = true
+					_, _ = q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
+				}
+			}
+		}
+		assert.True(t, found, "the poison message is in %s", dlq)
+	}
+}
+
+func TestConcurrentRedemptions(t *testing.T) {
+	const redemptions, affordable, pointsEach = 30, 20, 100
+	a, wa := funded(t, "redeem", 200_000)
+	_, wb := funded(t, "redeem-b", 0)
+	for i := 0; i < 2; i++ { // 2 × 1000 points (the per-transfer cap)
+		r := postTransfer(t, a.Token, fmt.Sprintf("earn-%d", i), transferBody(wa.ID, wb.ID, 100_000))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	}
+	eventually(t, "2000 points", func() bool { return rewards(t, a.Token).PointsBalance == affordable*pointsEach })
+	before := getWallet(t, a.Token, wa.ID).Balance
+
+	var wg sync.WaitGroup
+	statuses := make([]int, redemptions)
+	codes := make([]string, redemptions)
+	for i := 0; i < redemptions; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := do(t, call{method: "POST", path: "/v1/rewards/redeem", token: a.Token, headers: map[string]string{"Idempotency-Key": fmt.Sprintf("r-%d", i)},
+				body: map[string]any{"points": pointsEach, "wallet_id": wa.ID}})
+			statuses[i], codes[i] = r.Status, r.ErrorCode()
+		}(i)
+	}
+	wg.Wait()
+	ok, refused := 0, 0
+	for i := range statuses {
+		switch {
+		case statuses[i] == http.StatusCreated:
+			ok++
+		case statuses[i] == http.StatusUnprocessableEntity && codes[i] == "insufficient_points":
+			refused++
+		default:
+			t.Errorf("redemption %d: %d %s", i, statuses[i], codes[i])
+		}
+	}
+	assert.Equal(t, affordable, ok)
+	assert.Equal(t, redemptions-affordable, refused)
+	assert.Zero(t, rewards(t, a.Token).PointsBalance)
+	assert.Equal(t, before+affordable*pointsEach, getWallet(t, a.Token, wa.ID).Balance, "points and money moved together")
+
+	t.Run("refusals", func(t *testing.T) {
+		other := createWallet(t, signupAndLogin(t, "redeem-c").Token, "USD")
+		for _, tt := range []struct {
+			key    string
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{"", map[string]any{"points": 1, "wallet_id": wa.ID}, 400, "idempotency_key_required"},
+			{"z", map[string]any{"points": 0, "wallet_id": wa.ID}, 400, "invalid_points"},
+			{"n", map[string]any{"points": 1, "wallet_id": wa.ID}, 422, "insufficient_points"},
+			{"o", map[string]any{"points": 1, "wallet_id": other.ID}, 404, "not_found"},
+		} {
+			c := call{method: "POST", path: "/v1/rewards/redeem", token: a.Token, body: tt.body}
+			if tt.key != "" {
+				c.headers = map[string]string{"Idempotency-Key": tt.key}
+			}
+			r := do(t, c)
+			assert.Equal(t, tt.status, r.Status, "%v: %s", tt.body, r.Body)
+			assert.Equal(t, tt.code, r.ErrorCode())
+		}
+	})
+	eventually(t, "redemption events", func() bool {
+		r := do(t, call{method: "GET", path: "/v1/wallets/" + wa.ID + "/entries?limit=200", token: a.Token})
+		return strings.Count(string(r.Body), `"kind":"reward"`) == affordable
+	})
+	requireLedgerConsistent(t)
+}
+
+func TestNotificationsAreOwnAndMarkable(t *testing.T) {
+	a, wa := funded(t, "own-a", 1000)
+	b, _ := funded(t, "own-b", 1000)
+	eventually(t, "credit notifications", func() bool {
+		return len(notifications(t, a.Token).Items) == 1 && len(notifications(t, b.Token).Items) == 1
+	})
+	na, nb := notifications(t, a.Token), notifications(t, b.Token)
+	assert.NotEqual(t, na.Items[0].ID, nb.Items[0].ID)
+	assert.EqualValues(t, 1, na.UnreadCount)
+
+	r := do(t, call{method: "POST", path: "/v1/notifications/" + nb.Items[0].ID + "/read", token: a.Token})
+	assert.Equal(t, http.StatusNotFound, r.Status, "another user's notification")
+	r = do(t, call{method: "POST", path: "/v1/notifications/" + na.Items[0].ID + "/read", token: a.Token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	na = notifications(t, a.Token)
+	assert.True(t, na.Items[0].Read)
+	assert.Zero(t, na.UnreadCount)
+	assert.EqualValues(t, 1, notifications(t, b.Token).UnreadCount, "b's are untouched")
+
+	credit(t, a.Token, wa.ID, "second", 5)
+	eventually(t, "second notification", func() bool { return notifications(t, a.Token).UnreadCount == 1 })
+	r = do(t, call{method: "POST", path: "/v1/notifications/read-all", token: a.Token})
+	require.Equal(t, http.StatusOK, r.Status)
+	na = notifications(t, a.Token)
+	assert.Zero(t, na.UnreadCount)
+	for _, n := range na.Items {
+		assert.True(t, n.Read)
+	}
+	assert.Zero(t, rewards(t, b.Token).PointsBalance)
+	r = do(t, call{method: "GET", path: "/v1/notifications?limit=0", token: a.Token})
+	assert.Equal(t, http.StatusBadRequest, r.Status)
+}
