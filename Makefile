@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags="-s -w"
 GOLANGCI_LINT_VERSION := v2.6.2
 
-.PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint cost clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -35,6 +35,9 @@ engine-stop:
 
 lint: ## gofmt, go vet, golangci-lint, cfn-lint, sam validate --lint
 	@scripts/lint.sh
+
+cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200
+	@scripts/cost.sh
 
 clean:
 	rm -rf build .local

@@ -18,4 +18,5 @@ go run ./cmd/deploy \
   --param LogLevel="${LOG_LEVEL:-INFO}" \
   --param FaultInjection="${FAULT_INJECTION:-true}" \
   --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
-  --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}"
+  --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}" \
+  --param MeterDynamoDB="${METER_DYNAMODB:-true}"

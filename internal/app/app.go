@@ -84,8 +84,14 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) {
 	os.Exit(1)
 }
 
-// DynamoDB returns a DynamoDB client.
-func (d *Deps) DynamoDB() *dynamodb.Client { return dynamodb.NewFromConfig(d.AWS) }
+// DynamoDB returns a DynamoDB client, metered when the deployment measures cost.
+func (d *Deps) DynamoDB() dynamo.API {
+	c := dynamodb.NewFromConfig(d.AWS)
+	if d.OptionalEnv("METER_DYNAMODB") == "true" {
+		return &dynamo.Metered{API: c, Log: d.Log}
+	}
+	return c
+}
 
 // UserService builds the user service; withTokens also loads the signing key.
 func (d *Deps) UserService(ctx context.Context, withTokens bool) (*user.Service, error) {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,10 +23,11 @@ import (
 //
 //	pk USER#<user>  sk N#<notification id>  one notification (ids are time-ordered)
 //	pk USER#<user>  sk STATE                unread count and the read-all watermark
-//	pk EVENT#<event id>#<user>  sk DEDUPE   the claim that this event notified this user
 //
-// The claim is written in the notification's transaction, so an event delivered twice
-// notifies once.
+// A notification's id comes from its event and recipient, so the conditional put is the
+// deduplication. The unread count is raised after the put, outside a transaction: it is
+// a hint, and a crash in between leaves it one low at worst (1 write unit each instead
+// of 2 in a transaction).
 type Notifications struct {
 	DB    API
 	Table string
@@ -41,7 +43,6 @@ type notificationItem struct {
 	Message    string    `dynamodbav:"message"`
 	TransferID string    `dynamodbav:"transfer_id,omitempty"`
 	Read       bool      `dynamodbav:"read"`
-	Pushed     bool      `dynamodbav:"pushed"`
 	CreatedAt  time.Time `dynamodbav:"created_at"`
 }
 
@@ -51,8 +52,6 @@ type notificationState struct {
 }
 
 func userPK(id string) string { return "USER#" + id }
-
-func dedupePK(n notification.Notification) string { return "EVENT#" + n.EventID + "#" + n.UserID }
 
 func (s *Notifications) state(ctx context.Context, userID string) (notificationState, error) {
 	var st notificationState
@@ -82,68 +81,54 @@ func (s *Notifications) unreadDelta(userID string, delta int64, cond *expression
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
 }
 
-// Add stores a notification once; a notification older than the user's read-all
-// watermark is stored as read and not counted.
-func (s *Notifications) Add(ctx context.Context, n notification.Notification) (bool, error) {
+// Exists reports whether the notification is stored.
+func (s *Notifications) Exists(ctx context.Context, n notification.Notification) (bool, error) {
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(userPK(n.UserID), "N#"+n.ID),
+		ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk")})
+	if err != nil {
+		return false, fmt.Errorf("get notification: %w", err)
+	}
+	return len(res.Item) > 0, nil
+}
+
+// Add stores a notification once; one older than the user's read-all watermark is
+// stored as read and not counted.
+func (s *Notifications) Add(ctx context.Context, n notification.Notification) error {
 	st, err := s.state(ctx, n.UserID)
 	if err != nil {
-		return false, err
+		return err
 	}
 	n.Read = !n.CreatedAt.After(st.ReadAllBefore)
 	item, err := attributevalue.MarshalMap(notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID, ID: n.ID, Type: n.Type, Message: n.Message,
 		TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
 	if err != nil {
-		return false, fmt.Errorf("marshal notification: %w", err)
+		return fmt.Errorf("marshal notification: %w", err)
 	}
 	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
 	if err != nil {
-		return false, fmt.Errorf("build condition: %w", err)
+		return fmt.Errorf("build condition: %w", err)
 	}
-	claim, err := attributevalue.MarshalMap(map[string]string{"pk": dedupePK(n), "sk": "DEDUPE", "notification_id": n.ID})
-	if err != nil {
-		return false, fmt.Errorf("marshal claim: %w", err)
-	}
-	items := []ddbtypes.TransactWriteItem{
-		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: claim, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
-		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
-	}
-	if !n.Read {
-		it, err := s.unreadDelta(n.UserID, 1, nil)
-		if err != nil {
-			return false, err
-		}
-		items = append(items, it)
-	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons, ok := cancellationReasons(err); ok && reasonAt(reasons, 0) == reasonConditionalCheckFailed {
-		var c struct {
-			NotificationID string `dynamodbav:"notification_id"`
-		}
-		if err := getInto(ctx, s.DB, s.Table, dedupePK(n), "DEDUPE", &c); err != nil {
-			return false, err
-		}
-		var existing notificationItem // a redelivery: stored before, maybe not pushed yet
-		if err := getInto(ctx, s.DB, s.Table, userPK(n.UserID), "N#"+c.NotificationID, &existing); err != nil {
-			return false, err
-		}
-		return !existing.Pushed, nil
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // stored before: a redelivery
 	}
 	if err != nil {
-		return false, fmt.Errorf("add notification: %w", err)
+		return fmt.Errorf("add notification: %w", err)
 	}
-	return true, nil
-}
-
-// MarkPushed records that the notification went to the user's channels.
-func (s *Notifications) MarkPushed(ctx context.Context, n notification.Notification) error {
-	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("pushed"), expression.Value(true))).Build()
-	if err != nil {
-		return fmt.Errorf("build update: %w", err)
+	if n.Read {
+		return nil
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(userPK(n.UserID), "N#"+n.ID),
-		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	upd, err := s.unreadDelta(n.UserID, 1, nil)
 	if err != nil {
-		return fmt.Errorf("mark pushed: %w", err)
+		return err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: upd.Update.TableName, Key: upd.Update.Key,
+		UpdateExpression: upd.Update.UpdateExpression, ExpressionAttributeNames: upd.Update.ExpressionAttributeNames,
+		ExpressionAttributeValues: upd.Update.ExpressionAttributeValues})
+	if err != nil {
+		return fmt.Errorf("count unread: %w", err)
 	}
 	return nil
 }

@@ -23,8 +23,10 @@ import (
 // Rewards keeps points in their own table:
 //
 //	pk USER#<user>  sk BALANCE                        the points balance
-//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history
-//	pk EARN#<transfer id>  sk EARN                      the claim that a transfer has earned
+//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history; an earn entry is
+//	                                                    keyed by its event's time and
+//	                                                    earn-<transfer id>, so a redelivered
+//	                                                    event cannot earn twice
 //
 // A redemption spans this table and the ledger table in one transaction.
 type Rewards struct {
@@ -88,13 +90,7 @@ func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry) error
 	if err != nil {
 		return err
 	}
-	claim, err := s.historyPut(userID, e) // reuse the marshalling, then re-key it as the claim
-	if err != nil {
-		return err
-	}
-	claim.Put.Item = map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "EARN#" + e.TransferID},
-		"sk": &ddbtypes.AttributeValueMemberS{Value: "EARN"}, "user_id": &ddbtypes.AttributeValueMemberS{Value: userID}}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{claim, put, add}})
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{put, add}})
 	if reasons, ok := cancellationReasons(err); ok && reasonAt(reasons, 0) == reasonConditionalCheckFailed {
 		return nil // earned before: a redelivered event
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,34 +41,60 @@ const (
 )
 
 type transferItem struct {
-	PK                  string          `dynamodbav:"pk"`
-	SK                  string          `dynamodbav:"sk"`
-	Type                string          `dynamodbav:"type"`
-	ID                  string          `dynamodbav:"id"`
-	SourceWalletID      string          `dynamodbav:"source_wallet_id"`
-	DestinationWalletID string          `dynamodbav:"destination_wallet_id"`
-	SourceOwnerID       string          `dynamodbav:"source_owner_id"`
-	DestinationOwnerID  string          `dynamodbav:"destination_owner_id"`
-	AmountMinor         int64           `dynamodbav:"amount"`
-	CaptureMinor        int64           `dynamodbav:"capture_amount"`
-	Currency            string          `dynamodbav:"currency"`
-	Description         string          `dynamodbav:"description,omitempty"`
-	Mode                string          `dynamodbav:"mode"`
-	Status              string          `dynamodbav:"status"`
-	FailureReason       string          `dynamodbav:"failure_reason,omitempty"`
-	CreatedAt           time.Time       `dynamodbav:"created_at"`
-	UpdatedAt           time.Time       `dynamodbav:"updated_at"`
-	ExpiresAt           time.Time       `dynamodbav:"expires_at,omitempty"`
-	Version             int64           `dynamodbav:"version"`
-	Reserved            bool            `dynamodbav:"reserved"`
-	Credited            bool            `dynamodbav:"credited"`
-	Captured            bool            `dynamodbav:"captured"`
-	Released            bool            `dynamodbav:"released"`
-	Reversed            bool            `dynamodbav:"reversed"`
-	Steps               []transfer.Step `dynamodbav:"steps"`
+	PK                  string    `dynamodbav:"pk"`
+	SK                  string    `dynamodbav:"sk"`
+	Type                string    `dynamodbav:"type"`
+	ID                  string    `dynamodbav:"id"`
+	SourceWalletID      string    `dynamodbav:"source_wallet_id"`
+	DestinationWalletID string    `dynamodbav:"destination_wallet_id"`
+	SourceOwnerID       string    `dynamodbav:"source_owner_id"`
+	DestinationOwnerID  string    `dynamodbav:"destination_owner_id"`
+	AmountMinor         int64     `dynamodbav:"amount"`
+	CaptureMinor        int64     `dynamodbav:"capture_amount"`
+	Currency            string    `dynamodbav:"currency"`
+	Description         string    `dynamodbav:"description,omitempty"`
+	Mode                string    `dynamodbav:"mode"`
+	Status              string    `dynamodbav:"status"`
+	FailureReason       string    `dynamodbav:"failure_reason,omitempty"`
+	CreatedAt           time.Time `dynamodbav:"created_at"`
+	UpdatedAt           time.Time `dynamodbav:"updated_at"`
+	ExpiresAt           time.Time `dynamodbav:"expires_at,omitempty"`
+	Version             int64     `dynamodbav:"version"`
+	Reserved            bool      `dynamodbav:"reserved"`
+	Credited            bool      `dynamodbav:"credited"`
+	Captured            bool      `dynamodbav:"captured"`
+	Released            bool      `dynamodbav:"released"`
+	Reversed            bool      `dynamodbav:"reversed"`
+	Steps               []string  `dynamodbav:"steps"` // compact: see encodeSteps
+
 }
 
 func transferPK(id string) string { return "TRANSFER#" + id }
+
+// encodeSteps writes each step as "name|status|started ms|ended ms|detail": the
+// transfer item is rewritten by every step, and DynamoDB bills writes per started KB,
+// so the step log is kept small enough for the whole item to stay under 1 KB.
+func encodeSteps(steps []transfer.Step) []string {
+	out := make([]string, 0, len(steps))
+	for _, s := range steps {
+		out = append(out, fmt.Sprintf("%s|%s|%d|%d|%s", s.Name, s.Status, s.StartedAt.UnixMilli(), s.EndedAt.UnixMilli(), s.Detail))
+	}
+	return out
+}
+
+func decodeSteps(raw []string) []transfer.Step {
+	out := make([]transfer.Step, 0, len(raw))
+	for _, r := range raw {
+		f := strings.SplitN(r, "|", 5)
+		if len(f) != 5 {
+			continue
+		}
+		started, _ := strconv.ParseInt(f[2], 10, 64)
+		ended, _ := strconv.ParseInt(f[3], 10, 64)
+		out = append(out, transfer.Step{Name: f[0], Status: f[1], StartedAt: time.UnixMilli(started).UTC(), EndedAt: time.UnixMilli(ended).UTC(), Detail: f[4]})
+	}
+	return out
+}
 
 func toTransferItem(t transfer.Transfer) transferItem {
 	return transferItem{PK: transferPK(t.ID), SK: transferSK, Type: "transfer", ID: t.ID, SourceWalletID: t.SourceWalletID,
@@ -75,7 +102,7 @@ func toTransferItem(t transfer.Transfer) transferItem {
 		AmountMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor, Currency: t.Currency, Description: t.Description, Mode: t.Mode,
 		Status: string(t.Status), FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 		Version: t.Version, Reserved: t.Reserved, Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
-		Steps: t.Steps}
+		Steps: encodeSteps(t.Steps)}
 }
 
 func (it transferItem) transfer() transfer.Transfer {
@@ -84,7 +111,7 @@ func (it transferItem) transfer() transfer.Transfer {
 		CaptureMinor: it.CaptureMinor, Currency: it.Currency, Description: it.Description, Mode: it.Mode,
 		Status: transfer.Status(it.Status), FailureReason: it.FailureReason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
-		Released: it.Released, Reversed: it.Reversed, Steps: it.Steps}
+		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps)}
 }
 
 // Transfer reads one transfer with a strongly consistent read.

@@ -24,7 +24,6 @@ const (
 // Notification is one message to one user.
 type Notification struct {
 	ID         string    `json:"id"`
-	EventID    string    `json:"-"`
 	UserID     string    `json:"-"`
 	Type       string    `json:"type"`
 	Message    string    `json:"message"`
@@ -35,9 +34,9 @@ type Notification struct {
 
 // Store keeps notifications.
 type Store interface {
-	// Add stores n unless it exists; it reports whether the push is still owed.
-	Add(ctx context.Context, n Notification) (pushOwed bool, err error)
-	MarkPushed(ctx context.Context, n Notification) error
+	Exists(ctx context.Context, n Notification) (bool, error)
+	// Add stores n unless a notification with its id exists (then it does nothing).
+	Add(ctx context.Context, n Notification) error
 	List(ctx context.Context, userID string, limit int, cursor string) ([]Notification, string, int64, error)
 	MarkRead(ctx context.Context, userID, id string) error // problem.ErrNotFound when absent
 	MarkAllRead(ctx context.Context, userID string, now time.Time) error
@@ -54,8 +53,8 @@ type Service struct {
 	Push  Pusher
 }
 
-// IDFor derives a notification's id, ordered by the event's time. Deduplication does
-// not rely on it: the store claims (event id, recipient) separately.
+// IDFor derives a notification's id from its event and recipient, ordered by the
+// event's time: a redelivered event (same id, same time) lands on the same item.
 func IDFor(e event.Event, userID string) string {
 	sum := sha256.Sum256([]byte(e.ID + "|" + userID))
 	return fmt.Sprintf("%013d-%s", e.Time.UnixMilli(), hex.EncodeToString(sum[:8]))
@@ -67,7 +66,7 @@ func For(e event.Event) []Notification {
 	p := e.Payload
 	amount := money.Format(p.AmountMinor, p.Currency)
 	one := func(user, msg string) Notification {
-		return Notification{ID: IDFor(e, user), EventID: e.ID, UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID, CreatedAt: e.Time}
+		return Notification{ID: IDFor(e, user), UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID, CreatedAt: e.Time}
 	}
 	switch e.Type {
 	case event.TransferCompleted:
@@ -86,23 +85,25 @@ func For(e event.Event) []Notification {
 	return nil
 }
 
-// Handle stores an event's notifications and pushes each one once.
+// Handle pushes and stores an event's notifications. A notification already stored is
+// skipped; one pushed but not stored (a crash in between) is pushed again on
+// redelivery: the user's channels get it at least once, the API exactly once.
 func (s *Service) Handle(ctx context.Context, e event.Event) error {
 	for _, n := range For(e) {
 		if n.UserID == "" {
 			return fmt.Errorf("event %s: notification without a recipient", e.ID)
 		}
-		owed, err := s.Store.Add(ctx, n)
+		done, err := s.Store.Exists(ctx, n)
 		if err != nil {
 			return err
 		}
-		if !owed {
+		if done {
 			continue
 		}
 		if err := s.Push.PublishText(ctx, n.Message, map[string]string{"user_id": n.UserID, "type": n.Type}); err != nil {
 			return err
 		}
-		if err := s.Store.MarkPushed(ctx, n); err != nil {
+		if err := s.Store.Add(ctx, n); err != nil {
 			return err
 		}
 	}

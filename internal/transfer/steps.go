@@ -231,7 +231,9 @@ func (s *Steps) Credit(ctx context.Context, in StepInput) (StepOutput, error) {
 	})
 }
 
-// Capture captures the source's hold into transit; the uncaptured rest is released.
+// Capture captures the source's hold into transit (the uncaptured rest is released)
+// and completes the transfer in the same transaction: once the hold is captured there
+// is nothing left that can fail.
 func (s *Steps) Capture(ctx context.Context, in StepInput) (StepOutput, error) {
 	return s.run(ctx, StepCapture, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
 		if t.Captured || !t.Credited || t.Reversed {
@@ -247,7 +249,7 @@ func (s *Steps) Capture(ctx context.Context, in StepInput) (StepOutput, error) {
 			return nil, err
 		}
 		after := t
-		after.Captured = true
+		after.Captured, after.Status = true, StatusCompleted
 		return &Change{Wallets: walletChange(src, next), Posting: &p, After: after}, nil
 	})
 }

@@ -94,8 +94,8 @@ func publishEvent(t *testing.T, typ, body string) {
 	require.NoError(t, err)
 }
 
-func completedEvent(id, transferID, payer, payee string, amount int64) string {
-	b, _ := json.Marshal(map[string]any{"id": id, "type": "transfer.completed", "time": time.Now().UTC(), "payload": map[string]any{
+func completedEvent(id, transferID, payer, payee string, amount int64, at time.Time) string {
+	b, _ := json.Marshal(map[string]any{"id": id, "type": "transfer.completed", "time": at.UTC(), "payload": map[string]any{
 		"transfer_id": transferID, "mode": "immediate", "status": "COMPLETED", "amount": amount, "currency": "USD",
 		"source_owner_id": payer, "destination_owner_id": payee}})
 	return string(b)
@@ -131,11 +131,16 @@ func TestTransferEvents(t *testing.T) {
 
 	t.Run("a redelivered event changes nothing", func(t *testing.T) {
 		before := rewards(t, a.Token).PointsBalance
-		publishEvent(t, "transfer.completed", completedEvent("transfer:"+id+":completed", id, a.ID, b.ID, 12_345))
+		// The same event again: id, type, time (the transfer's last update) and payload.
+		var tv struct {
+			UpdatedAt time.Time `json:"updated_at"`
+		}
+		decode(t, do(t, call{method: "GET", path: "/v1/transfers/" + id, token: a.Token}), &tv)
+		publishEvent(t, "transfer.completed", completedEvent("transfer:"+id+":completed", id, a.ID, b.ID, 12_345, tv.UpdatedAt))
 		// A marker published after the duplicate: once it is handled, so (almost
 		// certainly) is the duplicate; the assertions below hold either way.
 		marker := "marker-" + runID
-		publishEvent(t, "transfer.completed", completedEvent("transfer:"+marker+":completed", marker, a.ID, b.ID, 100))
+		publishEvent(t, "transfer.completed", completedEvent("transfer:"+marker+":completed", marker, a.ID, b.ID, 100, time.Now()))
 		eventually(t, "the marker is handled", func() bool {
 			return countOf(notifications(t, a.Token), "transfer.completed", marker) == 1 && rewards(t, a.Token).PointsBalance == before+1
 		})
@@ -152,7 +157,7 @@ func TestPoisonMessageGoesToDeadLetterQueue(t *testing.T) {
 	poison := "{not json " + runID
 	publishEvent(t, "transfer.completed", poison)
 	good := "good-" + runID
-	publishEvent(t, "transfer.completed", completedEvent("transfer:"+good+":completed", good, a.ID, a.ID, 500))
+	publishEvent(t, "transfer.completed", completedEvent("transfer:"+good+":completed", good, a.ID, a.ID, 500, time.Now()))
 	eventually(t, "the good message is handled", func() bool {
 		return countOf(notifications(t, a.Token), "transfer.completed", good) == 1
 	})

@@ -41,7 +41,7 @@ func TestImmediateTransfer(t *testing.T) {
 			names = append(names, s.Name)
 			assert.Equal(t, "succeeded", s.Status)
 		}
-		assert.Equal(t, []string{"reserve", "credit", "capture", "finalize"}, names)
+		assert.Equal(t, []string{"reserve", "credit", "capture"}, names, "the capture completes the transfer")
 		assert.Equal(t, "COMPLETED", getTransfer(t, b.Token, v.ID).Status, "the payee sees it too")
 		r := do(t, call{method: "GET", path: "/v1/transfers/" + v.ID, token: stranger.Token})
 		assert.Equal(t, http.StatusNotFound, r.Status)

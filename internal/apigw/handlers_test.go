@@ -1,0 +1,414 @@
+package apigw_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/reward"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func request(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	var ev events.APIGatewayV2HTTPRequest
+	require.NoError(t, json.Unmarshal(b, &ev))
+	return ev
+}
+
+func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp, err := apigw.Handle(discard, fn)(context.Background(), ev)
+	require.NoError(t, err, "handlers answer errors in the response, never as a Lambda error")
+	return resp
+}
+
+func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse) string {
+	t.Helper()
+	var body apigw.ErrorBody
+	require.NoError(t, json.Unmarshal([]byte(resp.Body), &body), "body: %s", resp.Body)
+	return body.Error.Code
+}
+
+func unauthenticated(ev events.APIGatewayV2HTTPRequest, verdict map[string]any) events.APIGatewayV2HTTPRequest {
+	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: verdict}
+	delete(ev.Headers, "authorization")
+	return ev
+}
+
+// fakeNotifications records List calls.
+type fakeNotifications struct {
+	calls []listCall
+	page  notification.Page
+}
+
+type listCall struct {
+	user   string
+	limit  int
+	cursor string
+}
+
+func (f *fakeNotifications) List(_ context.Context, userID string, limit int, cursor string) (notification.Page, error) {
+	f.calls = append(f.calls, listCall{userID, limit, cursor})
+	return f.page, nil
+}
+
+func (f *fakeNotifications) MarkRead(context.Context, string, string) error { return nil }
+func (f *fakeNotifications) MarkAllRead(context.Context, string) error      { return nil }
+
+func TestListNotificationsLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		query    map[string]string
+		want     *listCall
+		wantCode string
+	}{
+		{name: "limit and cursor", query: map[string]string{"limit": "10", "cursor": "abc"}, want: &listCall{"u-1", 10, "abc"}},
+		{name: "default limit", query: nil, want: &listCall{"u-1", notification.PageSizeDefault, ""}},
+		{name: "zero reaches the service, which refuses it", query: map[string]string{"limit": "0"}, want: &listCall{"u-1", 0, ""}},
+		{name: "not a number", query: map[string]string{"limit": "ten"}, wantCode: "invalid_limit"},
+		{name: "fraction", query: map[string]string{"limit": "1.5"}, wantCode: "invalid_limit"},
+		{name: "empty", query: map[string]string{"limit": ""}, wantCode: "invalid_limit"},
+		{name: "overflow", query: map[string]string{"limit": "99999999999999999999"}, wantCode: "invalid_limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "notifications-request.json")
+			ev.QueryStringParameters = tt.query
+			ns := &fakeNotifications{page: notification.Page{Items: []notification.Notification{}, UnreadCount: 2}}
+			resp := serve(t, apigw.ListNotifications(ns), ev)
+			if tt.wantCode != "" {
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+				assert.Empty(t, ns.calls)
+				return
+			}
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, []listCall{*tt.want}, ns.calls)
+			assert.JSONEq(t, `{"items":[],"next_cursor":null,"unread_count":2}`, resp.Body)
+		})
+	}
+}
+
+// noteStore is the least notification.Store the real service needs to serve List.
+type noteStore struct{ limits []int }
+
+func (s *noteStore) Exists(context.Context, notification.Notification) (bool, error) {
+	return false, nil
+}
+func (s *noteStore) Add(context.Context, notification.Notification) error { return nil }
+func (s *noteStore) List(_ context.Context, _ string, limit int, _ string) ([]notification.Notification, string, int64, error) {
+	s.limits = append(s.limits, limit)
+	return nil, "", 0, nil
+}
+func (s *noteStore) MarkRead(context.Context, string, string) error       { return nil }
+func (s *noteStore) MarkAllRead(context.Context, string, time.Time) error { return nil }
+
+func TestListNotificationsBoundsThroughTheService(t *testing.T) {
+	tests := []struct {
+		limit      string
+		wantStatus int
+	}{
+		{"0", http.StatusBadRequest},
+		{"-1", http.StatusBadRequest},
+		{"101", http.StatusBadRequest},
+		{"1", http.StatusOK},
+		{"100", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.limit, func(t *testing.T) {
+			ev := request(t, "notifications-request.json")
+			ev.QueryStringParameters = map[string]string{"limit": tt.limit}
+			store := &noteStore{}
+			resp := serve(t, apigw.ListNotifications(&notification.Service{Store: store}), ev)
+			assert.Equal(t, tt.wantStatus, resp.StatusCode, resp.Body)
+			if tt.wantStatus != http.StatusOK {
+				assert.Equal(t, "invalid_limit", errorCode(t, resp))
+				assert.Empty(t, store.limits)
+			}
+		})
+	}
+}
+
+func TestListNotificationsUnauthenticated(t *testing.T) {
+	ns := &fakeNotifications{}
+	resp := serve(t, apigw.ListNotifications(ns), unauthenticated(request(t, "notifications-request.json"), map[string]any{"auth_error": "token_missing"}))
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Empty(t, ns.calls)
+}
+
+// fakeRewards records Redeem calls and answers with res/err.
+type fakeRewards struct {
+	res    wallet.Result
+	err    error
+	keys   []string
+	inputs []reward.RedeemInput
+	caller []wallet.Caller
+}
+
+func (f *fakeRewards) Get(context.Context, string, int, string) (reward.Page, error) {
+	return reward.Page{}, nil
+}
+
+func (f *fakeRewards) Redeem(_ context.Context, c wallet.Caller, key string, in reward.RedeemInput) (wallet.Result, error) {
+	f.caller = append(f.caller, c)
+	f.keys = append(f.keys, key)
+	f.inputs = append(f.inputs, in)
+	return f.res, f.err
+}
+
+func TestRedeemRewards(t *testing.T) {
+	stored := `{"id":"redeem-abc","points":150,"wallet_id":"w-1","amount":150,"currency":"USD","balance_after":1150,"created_at":"2026-01-01T00:00:00Z"}`
+	tests := []struct {
+		name         string
+		headers      map[string]string
+		body         string
+		res          wallet.Result
+		err          error
+		wantStatus   int
+		wantReplayed bool
+		wantKey      string
+		wantCode     string
+	}{
+		{
+			name:       "first request",
+			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored)},
+			wantStatus: http.StatusCreated, wantKey: "redeem-0001",
+		},
+		{
+			name:       "replayed request",
+			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored), Replayed: true},
+			wantStatus: http.StatusCreated, wantReplayed: true, wantKey: "redeem-0001",
+		},
+		{
+			name:       "header name in canonical case",
+			headers:    map[string]string{"authorization": "Bearer abc", "Idempotency-Key": "redeem-XYZ"},
+			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored)},
+			wantStatus: http.StatusCreated, wantKey: "redeem-XYZ",
+		},
+		{
+			name:       "no key: the service decides",
+			headers:    map[string]string{"authorization": "Bearer abc"},
+			err:        problem.Invalid("idempotency_key_required", "the Idempotency-Key header is required"),
+			wantStatus: http.StatusBadRequest, wantKey: "", wantCode: "idempotency_key_required",
+		},
+		{
+			name:       "insufficient points",
+			err:        reward.ErrInsufficientPoints,
+			wantStatus: http.StatusUnprocessableEntity, wantKey: "redeem-0001", wantCode: "insufficient_points",
+		},
+		{
+			name:       "internal error is hidden",
+			err:        errors.New("dynamodb: table ledger-prod not found"),
+			wantStatus: http.StatusInternalServerError, wantKey: "redeem-0001", wantCode: "internal_error",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "redeem-request.json")
+			if tt.headers != nil {
+				ev.Headers = tt.headers
+			}
+			if tt.body != "" {
+				ev.Body = tt.body
+			}
+			rs := &fakeRewards{res: tt.res, err: tt.err}
+			resp := serve(t, apigw.RedeemRewards(rs), ev)
+
+			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+			require.Len(t, rs.keys, 1)
+			assert.Equal(t, tt.wantKey, rs.keys[0])
+			assert.Equal(t, []reward.RedeemInput{{Points: 150, WalletID: "w-1"}}, rs.inputs)
+			assert.Equal(t, []wallet.Caller{{UserID: "u-1"}}, rs.caller)
+			if tt.wantReplayed {
+				assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
+			} else {
+				assert.NotContains(t, resp.Headers, "Idempotent-Replayed")
+			}
+			if tt.wantCode != "" {
+				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+				assert.NotContains(t, resp.Body, "ledger-prod")
+				return
+			}
+			assert.Equal(t, stored, resp.Body, "the stored body is answered byte for byte")
+			assert.Equal(t, "application/json", resp.Headers["Content-Type"])
+		})
+	}
+}
+
+func TestRedeemRewardsRefusedBeforeTheService(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		verdict    map[string]any
+		wantStatus int
+		wantCode   string
+	}{
+		{name: "unknown field", body: `{"points":150,"wallet_id":"w-1","bonus":true}`, wantStatus: http.StatusBadRequest, wantCode: "unknown_field"},
+		{name: "points as string", body: `{"points":"150","wallet_id":"w-1"}`, wantStatus: http.StatusBadRequest, wantCode: "invalid_type"},
+		{name: "no body", body: " ", wantStatus: http.StatusBadRequest, wantCode: "invalid_json"},
+		{name: "unauthenticated", verdict: map[string]any{"auth_error": "token_invalid"}, wantStatus: http.StatusUnauthorized, wantCode: "unauthenticated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "redeem-request.json")
+			if tt.body != "" {
+				ev.Body = tt.body
+			}
+			if tt.verdict != nil {
+				ev = unauthenticated(ev, tt.verdict)
+			}
+			rs := &fakeRewards{}
+			resp := serve(t, apigw.RedeemRewards(rs), ev)
+			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+			assert.Equal(t, tt.wantCode, errorCode(t, resp))
+			assert.Empty(t, rs.keys, "the service must not be called")
+		})
+	}
+}
+
+// fakeTransfers records Create and Capture calls.
+type fakeTransfers struct {
+	creates  []transfer.CreateInput
+	captures []captureCall
+	res      wallet.Result
+}
+
+type captureCall struct {
+	caller wallet.Caller
+	id     string
+	key    string
+	in     transfer.CaptureInput
+}
+
+func (f *fakeTransfers) Create(_ context.Context, _ wallet.Caller, _ string, in transfer.CreateInput) (wallet.Result, error) {
+	f.creates = append(f.creates, in)
+	return f.res, nil
+}
+
+func (f *fakeTransfers) Get(context.Context, wallet.Caller, string) (transfer.View, error) {
+	return transfer.View{}, nil
+}
+
+func (f *fakeTransfers) List(context.Context, wallet.Caller, string, int, string) (transfer.Page, error) {
+	return transfer.Page{}, nil
+}
+
+func (f *fakeTransfers) Capture(_ context.Context, c wallet.Caller, id, key string, in transfer.CaptureInput) (wallet.Result, error) {
+	f.captures = append(f.captures, captureCall{c, id, key, in})
+	return f.res, nil
+}
+
+func (f *fakeTransfers) Void(context.Context, wallet.Caller, string, string) (wallet.Result, error) {
+	return wallet.Result{}, nil
+}
+
+func minor(n int64) *money.Minor {
+	m := money.Minor(n)
+	return &m
+}
+
+func TestCaptureTransfer(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		base64   bool
+		role     string
+		want     transfer.CaptureInput
+		wantCode string
+	}{
+		{name: "no body captures the whole hold", body: "", want: transfer.CaptureInput{}},
+		{name: "partial capture", body: `{"amount":500}`, want: transfer.CaptureInput{Amount: minor(500)}},
+		{name: "empty object", body: `{}`, want: transfer.CaptureInput{}},
+		{name: "base64 body", body: base64.StdEncoding.EncodeToString([]byte(`{"amount":7}`)), base64: true, want: transfer.CaptureInput{Amount: minor(7)}},
+		{name: "admin caller", body: "", role: "admin", want: transfer.CaptureInput{}},
+		{name: "broken JSON", body: `{"amount":`, wantCode: "invalid_json"},
+		{name: "amount as string", body: `{"amount":"500"}`, wantCode: "invalid_amount"},
+		{name: "fractional amount", body: `{"amount":5.5}`, wantCode: "invalid_amount"},
+		{name: "unknown field", body: `{"amount":500,"currency":"USD"}`, wantCode: "unknown_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "capture-request.json")
+			ev.Body, ev.IsBase64Encoded = tt.body, tt.base64
+			role := "user"
+			if tt.role != "" {
+				role = tt.role
+				ev.RequestContext.Authorizer.Lambda["role"] = role
+			}
+			ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusAccepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
+			resp := serve(t, apigw.CaptureTransfer(ts), ev)
+			if tt.wantCode != "" {
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+				assert.Empty(t, ts.captures)
+				return
+			}
+			assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+			assert.Equal(t, `{"id":"t-1","status":"HELD"}`, resp.Body)
+			require.Len(t, ts.captures, 1)
+			got := ts.captures[0]
+			assert.Equal(t, wallet.Caller{UserID: "u-1", IsAdmin: role == "admin"}, got.caller)
+			assert.Equal(t, "t-1", got.id)
+			assert.Equal(t, "capture-0001", got.key)
+			assert.Equal(t, tt.want, got.in)
+		})
+	}
+}
+
+func TestCreateTransferAuthentication(t *testing.T) {
+	tests := []struct {
+		name     string
+		verdict  map[string]any
+		wantCode string
+	}{
+		{name: "no token", verdict: map[string]any{"auth_error": "token_missing"}, wantCode: "unauthenticated"},
+		{name: "bad token", verdict: map[string]any{"auth_error": "token_invalid"}, wantCode: "unauthenticated"},
+		{name: "expired token", verdict: map[string]any{"auth_error": "token_expired"}, wantCode: "token_expired"},
+		{name: "no authorizer context", verdict: nil, wantCode: "unauthenticated"},
+		{name: "user without a known role", verdict: map[string]any{"user_id": "u-1", "role": "superuser"}, wantCode: "unauthenticated"},
+		{name: "role without a user", verdict: map[string]any{"role": "user"}, wantCode: "unauthenticated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "create-transfer-unauthenticated.json")
+			ev.RequestContext.Authorizer.Lambda = tt.verdict
+			ts := &fakeTransfers{}
+			resp := serve(t, apigw.CreateTransfer(ts), ev)
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			assert.Equal(t, tt.wantCode, errorCode(t, resp))
+			assert.Empty(t, ts.creates, "an unauthenticated request must not reach the service")
+		})
+	}
+}
+
+func TestCreateTransferAuthenticated(t *testing.T) {
+	ev := request(t, "create-transfer-unauthenticated.json")
+	ev.RequestContext.Authorizer.Lambda = map[string]any{"user_id": "u-1", "role": "user"}
+	ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusCreated, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
+	resp := serve(t, apigw.CreateTransfer(ts), ev)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
+	assert.Equal(t, []transfer.CreateInput{{SourceWalletID: "w-1", DestinationWalletID: "w-2", Amount: 100, Currency: "USD"}}, ts.creates)
+}

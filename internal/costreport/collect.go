@@ -1,0 +1,129 @@
+package costreport
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+)
+
+// Limits of the collector.
+const (
+	logPagesMax       = 10_000
+	executionPagesMax = 1_000
+)
+
+// LogsAPI is the part of CloudWatch Logs the collector reads.
+type LogsAPI interface {
+	DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error)
+	FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
+}
+
+// SFNAPI is the part of Step Functions the collector reads.
+type SFNAPI interface {
+	ListExecutions(context.Context, *sfn.ListExecutionsInput, ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
+	GetExecutionHistory(context.Context, *sfn.GetExecutionHistoryInput, ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
+}
+
+var (
+	reportLine = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
+	usageLine  = regexp.MustCompile(`ddb_usage.*rru=([0-9.]+) wru=([0-9.]+)`)
+)
+
+// CollectFunctions reads every Lambda log group's events in [from, to).
+func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to time.Time) ([]FunctionUsage, map[string]int, error) {
+	groups, err := logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/aws/lambda/" + stack + "-")})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list log groups: %w", err)
+	}
+	marks := map[string]int{} // counts of chosen message texts, across functions
+	var out []FunctionUsage
+	for _, g := range groups.LogGroups {
+		name := strings.TrimPrefix(aws.ToString(g.LogGroupName), "/aws/lambda/"+stack+"-")
+		if i := strings.LastIndex(name, "Function-"); i > 0 {
+			name = name[:i]
+		}
+		u := FunctionUsage{Name: name}
+		var token *string
+		for page := 0; page < logPagesMax; page++ {
+			res, err := logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: g.LogGroupName,
+				StartTime: aws.Int64(from.UnixMilli()), EndTime: aws.Int64(to.UnixMilli()), NextToken: token})
+			if err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w", aws.ToString(g.LogGroupName), err)
+			}
+			for _, e := range res.Events {
+				msg := aws.ToString(e.Message)
+				u.LogBytes += int64(len(msg))
+				switch {
+				case strings.HasPrefix(msg, "START RequestId"):
+					u.Invocations++
+				case strings.HasPrefix(msg, "REPORT RequestId"):
+					if m := reportLine.FindStringSubmatch(msg); m != nil {
+						ms, _ := strconv.ParseInt(m[1], 10, 64)
+						mb, _ := strconv.Atoi(m[2])
+						u.BilledDurationMs += ms
+						u.MemoryMB = mb
+					}
+				}
+				if m := usageLine.FindStringSubmatch(msg); m != nil {
+					r, _ := strconv.ParseFloat(m[1], 64)
+					w, _ := strconv.ParseFloat(m[2], 64)
+					u.ReadUnits += r
+					u.WriteUnits += w
+				}
+				for _, text := range []string{"event published", "event handled"} {
+					if strings.Contains(msg, text) {
+						marks[name+": "+text]++
+					}
+				}
+			}
+			if res.NextToken == nil || aws.ToString(res.NextToken) == aws.ToString(token) {
+				break
+			}
+			token = res.NextToken
+		}
+		out = append(out, u)
+	}
+	return out, marks, nil
+}
+
+// CollectExecutions counts the state machine's executions started in [from, to), the
+// state transitions in their histories, and their total duration.
+func CollectExecutions(ctx context.Context, api SFNAPI, stateMachineArn string, from, to time.Time) (n, transitions int, totalMs int64, err error) {
+	var token *string
+	for page := 0; page < executionPagesMax; page++ {
+		res, err := api.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(stateMachineArn), NextToken: token})
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("list executions: %w", err)
+		}
+		for _, e := range res.Executions {
+			if e.StartDate == nil || e.StartDate.Before(from) || !e.StartDate.Before(to) {
+				continue
+			}
+			n++
+			if e.StopDate != nil {
+				totalMs += e.StopDate.Sub(*e.StartDate).Milliseconds()
+			}
+			h, err := api.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: e.ExecutionArn, MaxResults: 1000})
+			if err != nil {
+				return 0, 0, 0, fmt.Errorf("execution history: %w", err)
+			}
+			for _, ev := range h.Events {
+				if strings.HasSuffix(string(ev.Type), "StateEntered") {
+					transitions++
+				}
+			}
+		}
+		if res.NextToken == nil {
+			break
+		}
+		token = res.NextToken
+	}
+	return n, transitions, totalMs, nil
+}

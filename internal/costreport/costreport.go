@@ -1,0 +1,168 @@
+// Package costreport measures what completed transfers cost: it drives transfers
+// through the deployed API, then counts from the engine's own records (Lambda START and
+// REPORT lines and DynamoDB usage lines in CloudWatch Logs, Step Functions execution
+// histories) what AWS would bill, and prices it at list prices.
+package costreport
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Prices are AWS list prices, us-east-1, on-demand, arm64, as published in 2026.
+type Prices struct {
+	LambdaPerMillionRequests     float64
+	LambdaPerGBSecondArm         float64
+	HTTPAPIPerMillionRequests    float64
+	ExpressPerMillionRequests    float64
+	ExpressPerGBSecond           float64
+	StandardPerThousandTransits  float64
+	DynamoPerMillionWriteUnits   float64
+	DynamoPerMillionReadUnits    float64
+	SNSPerMillionPublishes       float64
+	SQSPerMillionRequests        float64
+	LogsPerGBIngested            float64
+	XRayPerMillionTracesRecorded float64
+}
+
+// ListPrices are the prices the report uses; each is written next to the figures.
+var ListPrices = Prices{
+	LambdaPerMillionRequests:     0.20,
+	LambdaPerGBSecondArm:         0.0000133334,
+	HTTPAPIPerMillionRequests:    1.00,
+	ExpressPerMillionRequests:    1.00,
+	ExpressPerGBSecond:           0.00001667, // $0.06 per GB-hour, first 1,000 GB-hours
+	StandardPerThousandTransits:  0.025,
+	DynamoPerMillionWriteUnits:   0.625,
+	DynamoPerMillionReadUnits:    0.125,
+	SNSPerMillionPublishes:       0.50, // SNS to SQS deliveries are free
+	SQSPerMillionRequests:        0.40,
+	LogsPerGBIngested:            0.50,
+	XRayPerMillionTracesRecorded: 5.00,
+}
+
+// Assumptions that cannot be measured on the local engine.
+const (
+	ExpressMemoryGB        = 0.0625   // Express bills memory in 64 MB steps; this saga needs the first
+	XRaySampledFraction    = 0.05     // the default sampling rule: 1 request/s, then 5 %
+	SQSRequestsPerMessage  = 2.0 / 10 // the poller's receive and delete, each for a batch of up to 10
+	awsLambdaDurationRatio = 1.0      // local durations are reported as measured, not scaled
+)
+
+// FunctionUsage is what one Lambda function did during the run.
+type FunctionUsage struct {
+	Name             string
+	Invocations      int
+	BilledDurationMs int64
+	MemoryMB         int
+	ReadUnits        float64
+	WriteUnits       float64
+	LogBytes         int64
+}
+
+// Measured is everything counted during a run.
+type Measured struct {
+	Transfers          int // completed
+	Functions          []FunctionUsage
+	Executions         int
+	StateTransitions   int
+	ExecutionMs        int64
+	EventsPublished    int
+	NotificationsTotal int
+	APIRequests        int // requests the clients sent (each also runs the authorizer)
+}
+
+// Line is one row of the report.
+type Line struct {
+	Item      string
+	PerTx     string
+	PerMillon float64
+}
+
+// Price turns the measurements into per-transfer figures and a cost per million
+// completed transfers.
+func Price(m Measured, p Prices) []Line {
+	n := float64(m.Transfers)
+	var lines []Line
+	var inv, gbs, rru, wru float64
+	var logBytes int64
+	for _, f := range m.Functions {
+		inv += float64(f.Invocations)
+		gbs += float64(f.BilledDurationMs) / 1000 * float64(f.MemoryMB) / 1024 * awsLambdaDurationRatio
+		rru += f.ReadUnits
+		wru += f.WriteUnits
+		logBytes += f.LogBytes
+	}
+	add := func(item, perTx string, perMillion float64) { lines = append(lines, Line{item, perTx, perMillion}) }
+	add("API Gateway HTTP API requests", fmt.Sprintf("%.2f", float64(m.APIRequests)/n), float64(m.APIRequests)/n*p.HTTPAPIPerMillionRequests)
+	add("Lambda requests", fmt.Sprintf("%.2f", inv/n), inv/n*p.LambdaPerMillionRequests)
+	add("Lambda duration (GB-s, local durations)", fmt.Sprintf("%.4f", gbs/n), gbs/n*1e6*p.LambdaPerGBSecondArm)
+	add("Step Functions Express requests", fmt.Sprintf("%.2f", float64(m.Executions)/n), float64(m.Executions)/n*p.ExpressPerMillionRequests)
+	expressGBs := float64(m.ExecutionMs) / 1000 * ExpressMemoryGB
+	add("Step Functions Express duration (GB-s)", fmt.Sprintf("%.4f", expressGBs/n), expressGBs/n*1e6*p.ExpressPerGBSecond)
+	add("DynamoDB write units", fmt.Sprintf("%.1f", wru/n), wru/n*p.DynamoPerMillionWriteUnits)
+	add("DynamoDB read units", fmt.Sprintf("%.1f", rru/n), rru/n*p.DynamoPerMillionReadUnits)
+	add("SNS publishes", fmt.Sprintf("%.2f", float64(m.EventsPublished)/n), float64(m.EventsPublished)/n*p.SNSPerMillionPublishes)
+	deliveries := float64(m.NotificationsTotal)
+	add("SQS requests (poller receive+delete, batched)", fmt.Sprintf("%.2f", deliveries/n*SQSRequestsPerMessage), deliveries/n*SQSRequestsPerMessage*p.SQSPerMillionRequests)
+	add("CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", float64(logBytes)/n), float64(logBytes)/n*1e6/1e9*p.LogsPerGBIngested)
+	add("X-Ray traces (5 % sampled)", fmt.Sprintf("%.2f", XRaySampledFraction), XRaySampledFraction*p.XRayPerMillionTracesRecorded)
+	return lines
+}
+
+// Total adds the lines up.
+func Total(lines []Line) float64 {
+	t := 0.0
+	for _, l := range lines {
+		t += l.PerMillon
+	}
+	return t
+}
+
+// Write renders the report as Markdown.
+func Write(w io.Writer, m Measured, p Prices, command string) error {
+	lines := Price(m, p)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Cost per million completed transfers\n\n")
+	fmt.Fprintf(&b, "Measured on the local engine with `%s`: %d immediate transfers completed, each with its events\n", command, m.Transfers)
+	fmt.Fprintf(&b, "(notifications to payer and payee, the payer's reward points). Counted from the engine's records: Lambda\n")
+	fmt.Fprintf(&b, "START/REPORT lines and the code's DynamoDB usage lines in CloudWatch Logs, and Step Functions execution\n")
+	fmt.Fprintf(&b, "histories. Prices: AWS list prices, us-east-1, on-demand, arm64 (below).\n\n")
+	fmt.Fprintf(&b, "| item | per transfer | USD per million transfers |\n|---|---:|---:|\n")
+	for _, l := range lines {
+		fmt.Fprintf(&b, "| %s | %s | %.2f |\n", l.Item, l.PerTx, l.PerMillon)
+	}
+	fmt.Fprintf(&b, "| **total** | | **%.2f** |\n\n", Total(lines))
+	fmt.Fprintf(&b, "Step Functions: %d executions, %d state transitions (%.1f per transfer); on a Standard state machine those\n",
+		m.Executions, m.StateTransitions, float64(m.StateTransitions)/float64(m.Transfers))
+	fmt.Fprintf(&b, "transitions alone would cost $%.2f per million transfers, which is why the saga is Express.\n\n",
+		float64(m.StateTransitions)/float64(m.Transfers)*1e6/1000*p.StandardPerThousandTransits)
+	fmt.Fprintf(&b, "## Lambda functions during the run\n\n| function | invocations | billed ms | memory MB | RRU | WRU | log bytes |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fs := append([]FunctionUsage(nil), m.Functions...)
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
+	for _, f := range fs {
+		if f.Invocations == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f | %.1f | %d |\n", f.Name, f.Invocations, f.BilledDurationMs, f.MemoryMB, f.ReadUnits, f.WriteUnits, f.LogBytes)
+	}
+	fmt.Fprintf(&b, "\n## Prices used\n\n")
+	fmt.Fprintf(&b, "- Lambda: $%.2f per million requests, $%.10f per GB-second (arm64)\n", p.LambdaPerMillionRequests, p.LambdaPerGBSecondArm)
+	fmt.Fprintf(&b, "- API Gateway HTTP API: $%.2f per million requests\n", p.HTTPAPIPerMillionRequests)
+	fmt.Fprintf(&b, "- Step Functions Express: $%.2f per million requests, $%.8f per GB-second (%.4f GB assumed); Standard: $%.3f per 1,000 transitions\n",
+		p.ExpressPerMillionRequests, p.ExpressPerGBSecond, ExpressMemoryGB, p.StandardPerThousandTransits)
+	fmt.Fprintf(&b, "- DynamoDB on-demand: $%.3f per million write units, $%.3f per million read units\n", p.DynamoPerMillionWriteUnits, p.DynamoPerMillionReadUnits)
+	fmt.Fprintf(&b, "- SNS: $%.2f per million publishes (deliveries to SQS free); SQS: $%.2f per million requests\n", p.SNSPerMillionPublishes, p.SQSPerMillionRequests)
+	fmt.Fprintf(&b, "- CloudWatch Logs: $%.2f per GB ingested; X-Ray: $%.2f per million traces recorded\n\n", p.LogsPerGBIngested, p.XRayPerMillionTracesRecorded)
+	fmt.Fprintf(&b, "## What this does not show\n\n")
+	fmt.Fprintf(&b, "- Lambda durations are the local engine's (a new process per cold worker on a 2-core machine), usually longer than\n")
+	fmt.Fprintf(&b, "  on AWS arm64; they are priced as measured. Express duration is priced from the executions' start and stop times.\n")
+	fmt.Fprintf(&b, "- The DynamoDB usage lines are written only by a deployment with MeterDynamoDB=true; the meter counts UpdateItem and\n")
+	fmt.Fprintf(&b, "  DeleteItem as 1 KB items, and the lines themselves add to the log bytes above.\n")
+	fmt.Fprintf(&b, "- SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed\n")
+	fmt.Fprintf(&b, "  monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
