@@ -2,10 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/notification"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Notifications keeps notifications in their own table:
@@ -139,39 +136,18 @@ func (s *Notifications) List(ctx context.Context, userID string, limit int, curs
 	if err != nil {
 		return nil, "", 0, err
 	}
-	kc := expression.Key("pk").Equal(expression.Value(userPK(userID))).And(expression.Key("sk").BeginsWith("N#"))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	raws, next, err := newestPage(ctx, s.DB, s.Table, userPK(userID), "N#", limit, cursor)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("build query: %w", err)
+		return nil, "", 0, err
 	}
-	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false),
-		Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- limit ≤ 100
-	if cursor != "" {
-		sk, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(sk), "N#") {
-			return nil, "", 0, wallet.ErrInvalidCursor
-		}
-		in.ExclusiveStartKey = key(userPK(userID), string(sk))
-	}
-	out, err := s.DB.Query(ctx, in)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("query notifications: %w", err)
-	}
-	items := make([]notification.Notification, 0, len(out.Items))
-	var lastSK string
-	for _, raw := range out.Items {
+	items := make([]notification.Notification, 0, len(raws))
+	for _, raw := range raws {
 		var it notificationItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return nil, "", 0, fmt.Errorf("unmarshal notification: %w", err)
 		}
 		items = append(items, notification.Notification{ID: it.ID, UserID: userID, Type: it.Type, Message: it.Message,
 			TransferID: it.TransferID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt})
-		lastSK = it.SK
-	}
-	next := ""
-	if len(out.LastEvaluatedKey) > 0 && lastSK != "" {
-		next = base64.RawURLEncoding.EncodeToString([]byte(lastSK))
 	}
 	return items, next, max(st.Unread, 0), nil
 }

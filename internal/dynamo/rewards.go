@@ -2,10 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -108,38 +106,17 @@ func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor 
 	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "BALANCE", &bal); err != nil && !errors.Is(err, problem.ErrNotFound) {
 		return nil, "", 0, err
 	}
-	kc := expression.Key("pk").Equal(expression.Value(userPK(userID))).And(expression.Key("sk").BeginsWith("H#"))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	raws, next, err := newestPage(ctx, s.DB, s.Table, userPK(userID), "H#", limit, cursor)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("build query: %w", err)
+		return nil, "", 0, err
 	}
-	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false),
-		Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- limit ≤ 100
-	if cursor != "" {
-		sk, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(sk), "H#") {
-			return nil, "", 0, wallet.ErrInvalidCursor
-		}
-		in.ExclusiveStartKey = key(userPK(userID), string(sk))
-	}
-	out, err := s.DB.Query(ctx, in)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("query rewards: %w", err)
-	}
-	items := make([]reward.Entry, 0, len(out.Items))
-	var lastSK string
-	for _, raw := range out.Items {
+	items := make([]reward.Entry, 0, len(raws))
+	for _, raw := range raws {
 		var it rewardItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return nil, "", 0, fmt.Errorf("unmarshal reward entry: %w", err)
 		}
 		items = append(items, reward.Entry{ID: it.ID, Points: it.Points, Kind: it.Kind, TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt})
-		lastSK = it.SK
-	}
-	next := ""
-	if len(out.LastEvaluatedKey) > 0 && lastSK != "" {
-		next = base64.RawURLEncoding.EncodeToString([]byte(lastSK))
 	}
 	return items, next, bal.Points, nil
 }

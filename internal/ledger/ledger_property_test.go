@@ -71,7 +71,33 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 		}
 	}
 	pid := fmt.Sprintf("p%d", n)
-	switch op := rng.IntN(7); op {
+	transit := func(w Wallet) string { return ExternalAccount(PurposeTransit, w.Currency) }
+	switch op := rng.IntN(10); op {
+	case 7:
+		w := pick()
+		next, p, err := Receive(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
+		if err == nil {
+			b.wallets[w.ID] = next
+			b.post(p)
+		}
+		return "receive", err
+	case 8:
+		w := pick()
+		next, p, err := Reverse(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
+		if err == nil {
+			b.wallets[w.ID] = next
+			b.post(p)
+		}
+		return "reverse", err
+	case 9:
+		w := pick()
+		hold := upTo(rng, w.HeldMinor)
+		next, p, err := CaptureHold(w, upTo(rng, hold), hold, MoveInput{PostingID: pid, Counter: transit(w), Kind: KindTransfer, Now: now})
+		if err == nil {
+			b.wallets[w.ID] = next
+			b.post(p)
+		}
+		return "capture", err
 	case 0, 1:
 		w := pick()
 		next, p, err := Credit(w, CreditInput{PostingID: pid, AmountMinor: amount(), Now: now}, limits)
@@ -97,7 +123,7 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 		return "hold", err
 	case 5:
 		w := pick()
-		next, err := Release(w, 1+rng.Int64N(w.HeldMinor+1), now)
+		next, err := Release(w, upTo(rng, w.HeldMinor), now)
 		if err == nil {
 			b.wallets[w.ID] = next
 		}
@@ -111,6 +137,14 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 		}
 		return "status", err
 	}
+}
+
+// upTo draws from 1..n (1 when n < 1) without overflowing at math.MaxInt64.
+func upTo(rng *rand.Rand, n int64) int64 {
+	if n < 1 {
+		return 1
+	}
+	return 1 + rng.Int64N(n)
 }
 
 // TestLedgerProperties applies seeded random operation sequences. After every

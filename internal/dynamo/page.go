@@ -1,0 +1,47 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// newestPage queries one partition's items whose sort key starts with prefix, newest
+// (highest sort key) first, resuming after the opaque cursor. The next cursor encodes
+// the last returned sort key, so items added meanwhile never shift a page.
+func newestPage(ctx context.Context, db API, table, pk, prefix string, limit int, cursor string) ([]map[string]ddbtypes.AttributeValue, string, error) {
+	kc := expression.Key("pk").Equal(expression.Value(pk)).And(expression.Key("sk").BeginsWith(prefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false),
+		Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- callers bound limit to a page size
+	if cursor != "" {
+		sk, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.HasPrefix(string(sk), prefix) {
+			return nil, "", wallet.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = key(pk, string(sk))
+	}
+	out, err := db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("query %s: %w", pk, err)
+	}
+	next := ""
+	if n := len(out.Items); n > 0 && len(out.LastEvaluatedKey) > 0 {
+		if sk, ok := out.Items[n-1]["sk"].(*ddbtypes.AttributeValueMemberS); ok {
+			next = base64.RawURLEncoding.EncodeToString([]byte(sk.Value))
+		}
+	}
+	return out.Items, next, nil
+}
