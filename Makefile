@@ -3,7 +3,6 @@ SHELL := /bin/bash
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOARCH ?= $(shell go env GOARCH)
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags="-s -w"
-GOLANGCI_LINT_VERSION := v2.6.2
 
 .PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint cost clean $(addprefix build-,$(FUNCTIONS))
 

@@ -314,6 +314,7 @@ func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, err
 
 func (s *Steps) finalize(ctx context.Context, in FinalizeInput, changed *bool) (StepOutput, error) {
 	return s.run(ctx, StepFinalize, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		*changed = false // decided afresh on every attempt; only the committed one counts
 		if t.Status.Final() || t.Status == in.Status {
 			return nil, nil
 		}
