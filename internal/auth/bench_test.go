@@ -1,0 +1,32 @@
+package auth
+
+import "testing"
+
+// Run with: go test -run '^$' -bench . -benchmem ./internal/auth/
+// The argon2id parameters set the cost of every login and signup.
+
+func BenchmarkHashPassword(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := HashPassword("correct horse battery"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyToken(b *testing.B) {
+	tk, err := NewTokens(testKey, "wallet-api", "wallet-clients", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _, err := tk.Issue("user-1", RoleUser)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tk.Verify(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
