@@ -257,6 +257,18 @@ func (s *Ledger) ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]
 	return ids, nil
 }
 
+// ForgetHold deletes a transfer's entry in the expiring-holds index, if any.
+func (s *Ledger) ForgetHold(ctx context.Context, t transfer.Transfer) error {
+	if t.ExpiresAt.IsZero() {
+		return nil
+	}
+	_, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(holdsPK, holdSK(t))})
+	if err != nil {
+		return fmt.Errorf("forget hold %s: %w", t.ID, err)
+	}
+	return nil
+}
+
 type breakerItem struct {
 	PK string `dynamodbav:"pk"`
 	SK string `dynamodbav:"sk"`

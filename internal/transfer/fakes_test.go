@@ -102,6 +102,7 @@ type memStore struct {
 	expired     []string
 	expiredAt   time.Time
 	expiredMax  int
+	forgotten   []string
 }
 
 func newMemStore(ws ...ledger.Wallet) *memStore {
@@ -199,6 +200,14 @@ func (s *memStore) ExpiredHolds(_ context.Context, now time.Time, limit int) ([]
 	defer s.mu.Unlock()
 	s.expiredAt, s.expiredMax = now, limit
 	return append([]string(nil), s.expired...), nil
+}
+
+// ForgetHold records which stale index entries the sweeper dropped.
+func (s *memStore) ForgetHold(_ context.Context, t transfer.Transfer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgotten = append(s.forgotten, t.ID)
+	return nil
 }
 
 func (s *memStore) wallet(id string) ledger.Wallet {

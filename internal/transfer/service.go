@@ -456,7 +456,12 @@ func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
 				return released, err
 			}
 			if t.Status != StatusHeld {
-				break // captured or voided first: the race is lost, nothing to do
+				// Captured or voided first (which already dropped the index entry), or an
+				// entry left behind: make sure it is gone either way.
+				if err := s.Store.ForgetHold(ctx, t); err != nil {
+					return released, err
+				}
+				break
 			}
 			ch, err := s.releaseChange(ctx, t)
 			if err != nil {

@@ -426,6 +426,7 @@ func TestExpireHolds(t *testing.T) {
 		assert.True(t, tr.Released, id)
 	}
 	assert.Equal(t, transfer.StatusCapturing, e.store.transfer(capturedID).Status)
+	assert.Equal(t, []string{capturedID}, e.store.forgotten, "the stale index entry of the moved-on transfer is dropped")
 	assert.Equal(t, transfer.StatusHeld, e.store.transfer(notYetID).Status)
 	src := e.store.wallet(srcID)
 	assert.Equal(t, int64(2*amount), src.HeldMinor, "the holds not expired or already capturing stay")

@@ -168,4 +168,7 @@ type Store interface {
 	// cursor that resumes right after it.
 	TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]Listed, error)
 	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// ForgetHold drops a hold's expiry index entry left behind by a transfer that is no
+	// longer HELD, so it cannot crowd out live holds.
+	ForgetHold(ctx context.Context, t Transfer) error
 }
