@@ -43,9 +43,11 @@ func adminToken(t *testing.T) string {
 	return adminTok
 }
 
-// requireLedgerConsistent runs the ledger invariant check through the admin endpoint.
+// requireLedgerConsistent runs the ledger invariant check through the admin endpoint,
+// and checks that no hold is left open past its expiry.
 func requireLedgerConsistent(t *testing.T) {
 	t.Helper()
+	requireNoStaleHolds(t)
 	r := do(t, call{method: "GET", path: "/v1/admin/ledger/check", token: adminToken(t)})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	rep := r.JSON(t)
