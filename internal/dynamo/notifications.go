@@ -65,17 +65,7 @@ func (s *Notifications) state(ctx context.Context, userID string) (notificationS
 }
 
 func (s *Notifications) unreadDelta(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
-	b := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("unread"), expression.Value(delta)))
-	if cond != nil {
-		b = b.WithCondition(*cond)
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build unread update: %w", err)
-	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "STATE"),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+	return addTo(s.Table, key(userPK(userID), "STATE"), "unread", delta, cond)
 }
 
 // Exists reports whether the notification is stored.

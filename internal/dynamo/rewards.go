@@ -65,17 +65,7 @@ func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWr
 }
 
 func (s *Rewards) balanceAdd(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
-	b := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("points"), expression.Value(delta)))
-	if cond != nil {
-		b = b.WithCondition(*cond)
-	}
-	expr, err := b.Build()
-	if err != nil {
-		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build points update: %w", err)
-	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "BALANCE"),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+	return addTo(s.Table, key(userPK(userID), "BALANCE"), "points", delta, cond)
 }
 
 // Earn adds an earn entry and its points in one transaction, once per entry id.

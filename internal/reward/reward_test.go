@@ -17,6 +17,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/reward"
@@ -116,29 +117,6 @@ func (s *fakeStore) Redeem(_ context.Context, r reward.Redemption) error {
 	return nil
 }
 
-// fakeIdem is an idempotency.Store that answers Begin with replay/err and records claims.
-type fakeIdem struct {
-	mu       sync.Mutex
-	replay   *idempotency.Response
-	beginErr error
-	begun    []idempotency.Claim
-	released []idempotency.Claim
-}
-
-func (s *fakeIdem) Begin(_ context.Context, c idempotency.Claim, _ time.Time) (*idempotency.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.begun = append(s.begun, c)
-	return s.replay, s.beginErr
-}
-
-func (s *fakeIdem) Release(_ context.Context, c idempotency.Claim) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.released = append(s.released, c)
-	return nil
-}
-
 var (
 	now       = time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, time.UTC)
 	payer     = wallet.Caller{UserID: "u-payer"}
@@ -147,7 +125,7 @@ var (
 	clockFunc = func() time.Time { return now }
 )
 
-func newService(store *fakeStore, idem *fakeIdem) *reward.Service {
+func newService(store *fakeStore, idem *idemtest.Store) *reward.Service {
 	return &reward.Service{Store: store, Idem: idem, PointsPerTransferMax: reward.DefaultPointsPerTransferMax, Now: clockFunc}
 }
 
@@ -172,7 +150,7 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
 			store := &fakeStore{}
-			err := newService(store, &fakeIdem{}).Handle(context.Background(), sample(t, tt.event))
+			err := newService(store, &idemtest.Store{}).Handle(context.Background(), sample(t, tt.event))
 			if tt.wantErr {
 				assert.Error(t, err)
 			} else {
@@ -185,7 +163,7 @@ func TestHandle(t *testing.T) {
 
 func TestHandleRedeliveryEarnsUnderTheSameEntryID(t *testing.T) {
 	store := &fakeStore{}
-	svc := newService(store, &fakeIdem{})
+	svc := newService(store, &idemtest.Store{})
 	e := sample(t, "completed")
 	require.NoError(t, svc.Handle(context.Background(), e))
 	require.NoError(t, svc.Handle(context.Background(), e))
@@ -196,7 +174,7 @@ func TestHandleRedeliveryEarnsUnderTheSameEntryID(t *testing.T) {
 func TestHandleEarnError(t *testing.T) {
 	boom := errors.New("dynamodb: throttled")
 	store := &fakeStore{earnErr: boom}
-	err := newService(store, &fakeIdem{}).Handle(context.Background(), sample(t, "completed"))
+	err := newService(store, &idemtest.Store{}).Handle(context.Background(), sample(t, "completed"))
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -217,12 +195,12 @@ func TestRedeemValidatesBeforeAnyStoreCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &fakeStore{wallet: payerUSD}
-			idem := &fakeIdem{}
+			idem := &idemtest.Store{}
 			res, err := newService(store, idem).Redeem(context.Background(), payer, tt.key, tt.in)
 			assert.ErrorIs(t, err, tt.want)
 			assert.Equal(t, wallet.Result{}, res)
 			assert.Zero(t, store.walletReads)
-			assert.Empty(t, idem.begun)
+			assert.Empty(t, idem.Begun())
 			assert.Empty(t, store.redemptions)
 		})
 	}
@@ -245,10 +223,10 @@ func TestRedeemWalletNotTheCallers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			other := ledger.Wallet{ID: "w-other", OwnerID: "u-someone-else", Currency: "USD", BalanceMinor: 5000, Status: ledger.StatusActive}
 			store := &fakeStore{wallet: other, walletErr: tt.walletErr}
-			idem := &fakeIdem{}
+			idem := &idemtest.Store{}
 			_, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 10, WalletID: tt.walletID})
 			assert.ErrorIs(t, err, tt.want)
-			assert.Empty(t, idem.begun, "no claim is taken for a wallet the caller cannot use")
+			assert.Empty(t, idem.Begun(), "no claim is taken for a wallet the caller cannot use")
 			assert.Empty(t, store.redemptions)
 		})
 	}
@@ -256,15 +234,15 @@ func TestRedeemWalletNotTheCallers(t *testing.T) {
 
 func TestRedeemSuccess(t *testing.T) {
 	store := &fakeStore{wallet: payerUSD}
-	idem := &fakeIdem{}
+	idem := &idemtest.Store{}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 150, WalletID: "w-a"})
 	require.NoError(t, err)
 
-	require.Len(t, idem.begun, 1)
-	claim := idem.begun[0]
+	require.Len(t, idem.Begun(), 1)
+	claim := idem.Begun()[0]
 	assert.Equal(t, "u-payer", claim.UserID)
 	assert.Equal(t, validKey, claim.Key)
-	assert.Empty(t, idem.released)
+	assert.Empty(t, idem.Released())
 
 	assert.Equal(t, http.StatusCreated, res.StatusCode)
 	assert.False(t, res.Replayed)
@@ -312,11 +290,11 @@ func TestRedeemSuccess(t *testing.T) {
 
 func TestRedeemHashIsTheRequest(t *testing.T) {
 	hashOf := func(in reward.RedeemInput) string {
-		idem := &fakeIdem{}
+		idem := &idemtest.Store{}
 		_, err := newService(&fakeStore{wallet: payerUSD}, idem).Redeem(context.Background(), payer, validKey, in)
 		require.NoError(t, err)
-		require.Len(t, idem.begun, 1)
-		return idem.begun[0].Hash
+		require.Len(t, idem.Begun(), 1)
+		return idem.Begun()[0].Hash
 	}
 	h := hashOf(reward.RedeemInput{Points: 10, WalletID: "w-a"})
 	assert.Equal(t, h, hashOf(reward.RedeemInput{Points: 10, WalletID: "w-a"}))
@@ -342,15 +320,15 @@ func TestRedeemFailureReleasesTheClaim(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &fakeStore{wallet: tt.wallet, redeemErrs: tt.redeemErrs}
-			idem := &fakeIdem{}
+			idem := &idemtest.Store{}
 			res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 			assert.ErrorIs(t, err, tt.want)
 			assert.Equal(t, wallet.Result{}, res)
-			require.Len(t, idem.begun, 1)
+			require.Len(t, idem.Begun(), 1)
 			if tt.wantRelease {
-				assert.Equal(t, idem.begun, idem.released, "the claim taken must be the one released")
+				assert.Equal(t, idem.Begun(), idem.Released(), "the claim taken must be the one released")
 			} else {
-				assert.Empty(t, idem.released)
+				assert.Empty(t, idem.Released())
 			}
 		})
 	}
@@ -359,26 +337,26 @@ func TestRedeemFailureReleasesTheClaim(t *testing.T) {
 func TestRedeemReplay(t *testing.T) {
 	stored := []byte(`{"id":"redeem-first","points":50}`)
 	store := &fakeStore{wallet: payerUSD}
-	idem := &fakeIdem{replay: &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}}
+	idem := &idemtest.Store{Replay: &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	require.NoError(t, err)
 	assert.Equal(t, wallet.Result{StatusCode: http.StatusCreated, Body: stored, Replayed: true}, res)
 	assert.Empty(t, store.redemptions, "a replay moves no money")
-	assert.Empty(t, idem.released)
+	assert.Empty(t, idem.Released())
 }
 
 func TestRedeemBeginRefused(t *testing.T) {
 	store := &fakeStore{wallet: payerUSD}
-	idem := &fakeIdem{beginErr: idempotency.ErrKeyReused}
+	idem := &idemtest.Store{BeginErr: idempotency.ErrKeyReused}
 	_, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	assert.ErrorIs(t, err, idempotency.ErrKeyReused)
 	assert.Empty(t, store.redemptions)
-	assert.Empty(t, idem.released, "a refused claim was never ours")
+	assert.Empty(t, idem.Released(), "a refused claim was never ours")
 }
 
 func TestRedeemRetriesConflicts(t *testing.T) {
 	store := &fakeStore{wallet: payerUSD, redeemErrs: []error{wallet.ErrConflict, wallet.ErrConflict}}
-	idem := &fakeIdem{}
+	idem := &idemtest.Store{}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, res.StatusCode)
@@ -387,7 +365,7 @@ func TestRedeemRetriesConflicts(t *testing.T) {
 	for _, r := range store.redemptions {
 		assert.Equal(t, store.redemptions[0].Posting.ID, r.Posting.ID, "every attempt posts under the same id")
 	}
-	assert.Empty(t, idem.released)
+	assert.Empty(t, idem.Released())
 }
 
 func TestGet(t *testing.T) {
@@ -405,7 +383,7 @@ func TestGet(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &fakeStore{}
-			p, err := newService(store, &fakeIdem{}).Get(context.Background(), "u-payer", tt.limit, "")
+			p, err := newService(store, &idemtest.Store{}).Get(context.Background(), "u-payer", tt.limit, "")
 			if !tt.wantValid {
 				pe, ok := problem.As(err)
 				require.True(t, ok, "err = %v", err)
@@ -424,7 +402,7 @@ func TestGet(t *testing.T) {
 
 func TestGetNextCursor(t *testing.T) {
 	store := &fakeStore{historyNext: "c2", history: []reward.Entry{{ID: "earn-t-1", Points: 5, Kind: reward.KindEarn}}}
-	p, err := newService(store, &fakeIdem{}).Get(context.Background(), "u-payer", 1, "c1")
+	p, err := newService(store, &idemtest.Store{}).Get(context.Background(), "u-payer", 1, "c1")
 	require.NoError(t, err)
 	require.NotNil(t, p.NextCursor)
 	assert.Equal(t, "c2", *p.NextCursor)

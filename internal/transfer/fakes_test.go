@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/transfer"
@@ -262,34 +263,8 @@ func (f faults) Fault(_ context.Context, step string) (transfer.Fault, bool, err
 	return ft, ok, nil
 }
 
-// idemStore is an idempotency.Store that records claims; Begin answers replay/err.
-type idemStore struct {
-	mu       sync.Mutex
-	replay   *idempotency.Response
-	beginErr error
-	begun    []idempotency.Claim
-	released []idempotency.Claim
-}
-
-func (s *idemStore) Begin(_ context.Context, c idempotency.Claim, _ time.Time) (*idempotency.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.begun = append(s.begun, c)
-	return s.replay, s.beginErr
-}
-
-func (s *idemStore) Release(_ context.Context, c idempotency.Claim) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.released = append(s.released, c)
-	return nil
-}
-
-func (s *idemStore) counts() (begun, released int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.begun), len(s.released)
-}
+// idemCounts returns how many claims were begun and released.
+func idemCounts(s *idemtest.Store) (begun, released int) { return len(s.Begun()), len(s.Released()) }
 
 // runner is a fake saga Runner. It records every input; with steps set it runs the
 // state machine's path in-process, with block set it waits for ctx.

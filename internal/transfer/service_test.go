@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -33,7 +34,7 @@ type serviceEnv struct {
 	svc    *transfer.Service
 	steps  *transfer.Steps // for a runner that plays the saga in-process
 	store  *memStore
-	idem   *idemStore
+	idem   *idemtest.Store
 	runner *runner
 	clock  *clock
 }
@@ -48,7 +49,7 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 	clk := newClock()
 	breaker := &transfer.Breaker{Store: newBreakerStore(), Now: clk.Now,
 		Config: transfer.BreakerConfig{FailuresMax: 5, WindowSeconds: 60, CooldownSeconds: 30}}
-	e := &serviceEnv{store: store, idem: &idemStore{}, runner: &runner{}, clock: clk,
+	e := &serviceEnv{store: store, idem: &idemtest.Store{}, runner: &runner{}, clock: clk,
 		steps: &transfer.Steps{Store: store, Now: clk.Now, Breaker: breaker}}
 	e.svc = &transfer.Service{Store: store, Idem: e.idem, Saga: e.runner, Breaker: breaker, Now: clk.Now,
 		SagaWaitSeconds: 1, Log: slog.New(slog.DiscardHandler)}
@@ -133,7 +134,7 @@ func TestCreateValidation(t *testing.T) {
 			}
 
 			res, err := e.svc.Create(context.Background(), callerA, key, in)
-			begun, _ := e.idem.counts()
+			begun, _ := idemCounts(e.idem)
 			if tt.wantCode != "" {
 				p, ok := problem.As(err)
 				require.True(t, ok, "err = %v", err)
@@ -216,7 +217,7 @@ func TestCreateRunsTheSaga(t *testing.T) {
 			assert.Equal(t, tt.wantSrc, src.BalanceMinor)
 			assert.Equal(t, tt.wantSrcHeld, src.HeldMinor)
 			assert.Equal(t, tt.wantDst, dst.BalanceMinor)
-			_, released := e.idem.counts()
+			_, released := idemCounts(e.idem)
 			assert.Zero(t, released, "a created transfer keeps its key, whatever the saga's outcome")
 		})
 	}
@@ -242,7 +243,7 @@ func TestCreateReplay(t *testing.T) {
 	e.store.put(tr)
 	body, err := json.Marshal(map[string]string{"transfer_id": transferID})
 	require.NoError(t, err)
-	e.idem.replay = &idempotency.Response{StatusCode: http.StatusAccepted, Body: body}
+	e.idem.Replay = &idempotency.Response{StatusCode: http.StatusAccepted, Body: body}
 
 	res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
 	require.NoError(t, err)
@@ -281,11 +282,11 @@ func TestVoidReleasesTheHold(t *testing.T) {
 	assert.Equal(t, transfer.StatusReleased, tr.Status)
 	assert.True(t, tr.Released)
 	assert.Equal(t, int64(2), tr.Version)
-	begun, released := e.idem.counts()
+	begun, released := idemCounts(e.idem)
 	assert.Equal(t, 1, begun)
 	assert.Zero(t, released)
 	require.Len(t, e.store.completions, 1, "the key is completed in the same commit")
-	assert.Equal(t, e.idem.begun[0].Token, e.store.completions[0].Claim.Token)
+	assert.Equal(t, e.idem.Begun()[0].Token, e.store.completions[0].Claim.Token)
 	assert.Empty(t, e.runner.calls())
 	_, postings := e.store.counts()
 	assert.Zero(t, postings, "a void moves no money")
@@ -298,7 +299,7 @@ func TestVoidByTheReceiverIsNotFound(t *testing.T) {
 	_, err := e.svc.Void(context.Background(), wallet.Caller{UserID: ownerB}, transferID, idemKey)
 	assert.ErrorIs(t, err, problem.ErrNotFound)
 	assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
-	begun, _ := e.idem.counts()
+	begun, _ := idemCounts(e.idem)
 	assert.Zero(t, begun)
 }
 
@@ -355,10 +356,10 @@ func TestSettleRefusals(t *testing.T) {
 			assert.Equal(t, tt.wantCode, p.Code)
 			assert.Equal(t, problem.KindUnprocessable, p.Kind)
 
-			begun, released := e.idem.counts()
+			begun, released := idemCounts(e.idem)
 			require.Equal(t, 1, begun)
 			require.Equal(t, 1, released, "a refused settle frees its key")
-			assert.Equal(t, e.idem.begun[0], e.idem.released[0])
+			assert.Equal(t, e.idem.Begun()[0], e.idem.Released()[0])
 			commits, _ := e.store.counts()
 			assert.Zero(t, commits)
 			assert.Equal(t, tr, e.store.transfer(transferID))

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -125,35 +126,12 @@ func (s *memStore) wallet(id string) ledger.Wallet {
 	return s.wallets[id]
 }
 
-// idemStore records claims; Begin answers with replay/beginErr.
-type idemStore struct {
-	mu       sync.Mutex
-	replay   *idempotency.Response
-	beginErr error
-	begun    []idempotency.Claim
-	released []idempotency.Claim
-}
-
-func (s *idemStore) Begin(_ context.Context, c idempotency.Claim, _ time.Time) (*idempotency.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.begun = append(s.begun, c)
-	return s.replay, s.beginErr
-}
-
-func (s *idemStore) Release(_ context.Context, c idempotency.Claim) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.released = append(s.released, c)
-	return nil
-}
-
 func activeWallet(balance int64) ledger.Wallet {
 	return ledger.Wallet{ID: walletID, OwnerID: owner, Currency: "USD", BalanceMinor: balance, Status: ledger.StatusActive, Version: 7}
 }
 
-func newService(ws ...ledger.Wallet) (*wallet.Service, *memStore, *idemStore) {
-	store, idem := newMemStore(ws...), &idemStore{}
+func newService(ws ...ledger.Wallet) (*wallet.Service, *memStore, *idemtest.Store) {
+	store, idem := newMemStore(ws...), &idemtest.Store{}
 	return wallet.NewService(store, idem, limits, func() time.Time { return fixedNow }), store, idem
 }
 
@@ -184,7 +162,7 @@ func TestCreditRefusesBeforeClaiming(t *testing.T) {
 			p, ok := problem.As(err)
 			require.True(t, ok, "err = %v", err)
 			assert.Equal(t, tt.wantCode, p.Code)
-			assert.Empty(t, idem.begun, "nothing is claimed for a refused request")
+			assert.Empty(t, idem.Begun(), "nothing is claimed for a refused request")
 			assert.Zero(t, store.commitN)
 			assert.Equal(t, tt.wantRead, store.readN > 0)
 		})
@@ -196,7 +174,7 @@ func TestCreditStrangersWalletIsNotFound(t *testing.T) {
 
 	_, err := svc.Credit(context.Background(), wallet.Caller{UserID: stranger}, walletID, idemKey, wallet.CreditInput{Amount: 100})
 	assert.ErrorIs(t, err, problem.ErrNotFound)
-	assert.Empty(t, idem.begun)
+	assert.Empty(t, idem.Begun())
 	assert.Zero(t, store.commitN)
 }
 
@@ -217,15 +195,15 @@ func TestCreditCommits(t *testing.T) {
 	require.Len(t, store.postings, 1)
 	assert.Equal(t, v.ID, store.postings[0].ID)
 	require.Len(t, store.completions, 1, "the key is completed in the same commit")
-	assert.Equal(t, idem.begun[0], store.completions[0].Claim)
+	assert.Equal(t, idem.Begun()[0], store.completions[0].Claim)
 	assert.Equal(t, res.Body, store.completions[0].Response.Body)
-	assert.Empty(t, idem.released)
+	assert.Empty(t, idem.Released())
 }
 
 func TestCreditReplay(t *testing.T) {
 	svc, store, idem := newService(activeWallet(1_000))
 	stored := []byte(`{"id":"p-1","amount":250}`)
-	idem.replay = &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}
+	idem.Replay = &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250})
 	require.NoError(t, err)
@@ -234,17 +212,17 @@ func TestCreditReplay(t *testing.T) {
 	assert.Equal(t, stored, res.Body)
 	assert.Zero(t, store.commitN, "a replay writes nothing")
 	assert.Equal(t, int64(1_000), store.wallet(walletID).BalanceMinor)
-	assert.Empty(t, idem.released)
+	assert.Empty(t, idem.Released())
 }
 
 func TestCreditBeginError(t *testing.T) {
 	svc, store, idem := newService(activeWallet(0))
-	idem.beginErr = idempotency.ErrKeyReused
+	idem.BeginErr = idempotency.ErrKeyReused
 
 	_, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 100})
 	assert.ErrorIs(t, err, idempotency.ErrKeyReused)
 	assert.Zero(t, store.commitN)
-	assert.Empty(t, idem.released, "a key that was not claimed is not released")
+	assert.Empty(t, idem.Released(), "a key that was not claimed is not released")
 }
 
 func TestCreditFailures(t *testing.T) {
@@ -274,12 +252,12 @@ func TestCreditFailures(t *testing.T) {
 				want = tt.commitErr
 			}
 			assert.ErrorIs(t, err, want)
-			require.Len(t, idem.begun, 1)
+			require.Len(t, idem.Begun(), 1)
 			if tt.wantReleased {
-				require.Len(t, idem.released, 1, "the key may be retried")
-				assert.Equal(t, idem.begun[0], idem.released[0])
+				require.Len(t, idem.Released(), 1, "the key may be retried")
+				assert.Equal(t, idem.Begun()[0], idem.Released()[0])
 			} else {
-				assert.Empty(t, idem.released, "a claim lost to another request is not ours to release")
+				assert.Empty(t, idem.Released(), "a claim lost to another request is not ours to release")
 			}
 			assert.Equal(t, tt.wallet, store.wallet(walletID))
 			assert.Empty(t, store.postings)
@@ -309,7 +287,7 @@ func TestCreditRetriesAConflict(t *testing.T) {
 	assert.Equal(t, v.ID, store.postings[0].ID)
 	require.Len(t, store.completions, 1)
 	assert.Equal(t, res.Body, store.completions[0].Response.Body, "the stored answer is the one returned")
-	assert.Empty(t, idem.released)
+	assert.Empty(t, idem.Released())
 }
 
 func withStatus(w ledger.Wallet, st ledger.Status) ledger.Wallet {

@@ -45,3 +45,18 @@ func newestPage(ctx context.Context, db API, table, pk, prefix string, limit int
 	}
 	return out.Items, next, nil
 }
+
+// addTo is an update that adds delta to a numeric attribute, optionally conditional.
+func addTo(table string, k map[string]ddbtypes.AttributeValue, attr string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
+	b := expression.NewBuilder().WithUpdate(expression.Add(expression.Name(attr), expression.Value(delta)))
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build %s update: %w", attr, err)
+	}
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(table), Key: k,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
