@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
@@ -92,8 +93,11 @@ type Faults interface {
 	Fault(ctx context.Context, step string) (Fault, bool, error)
 }
 
-// stepAttemptsMax bounds a step's optimistic-concurrency retries within one invocation.
-const stepAttemptsMax = 100
+// Bounds of a step's optimistic-concurrency retries within one invocation.
+const (
+	stepAttemptsMax  = 100
+	stepBackoffMaxMs = 20
+)
 
 // Steps implements the saga's Lambda tasks.
 type Steps struct {
@@ -138,7 +142,14 @@ func (s *Steps) run(ctx context.Context, step string, id string, decide act) (St
 		c.After.record(step, "succeeded", "", started, s.now())
 		err = s.Store.CommitTransfer(ctx, *c)
 		if errors.Is(err, wallet.ErrConflict) {
-			continue // the transfer or a wallet moved on: decide again on fresh state
+			// The transfer or a wallet moved on: decide again on fresh state, after a short
+			// random pause so that many sagas on one hot wallet do not retry in lockstep.
+			select {
+			case <-ctx.Done():
+				return StepOutput{}, &Transient{Cause: step + ": " + ctx.Err().Error()}
+			case <-time.After(time.Duration(rand.IntN(stepBackoffMaxMs*1000)) * time.Microsecond): // #nosec G404 -- jitter
+			}
+			continue
 		}
 		if err != nil {
 			return StepOutput{}, asStepError(err)
