@@ -69,6 +69,7 @@ type walletItem struct {
 	Currency            string    `dynamodbav:"currency"`
 	BalanceMinor        int64     `dynamodbav:"balance"`
 	HeldMinor           int64     `dynamodbav:"held"`
+	AvailableMinor      int64     `dynamodbav:"available"` // balance − held, kept for conditional reserves
 	Status              string    `dynamodbav:"status"`
 	Version             int64     `dynamodbav:"version"`
 	EntrySeq            int64     `dynamodbav:"entry_seq"`
@@ -122,7 +123,7 @@ func key(pk, sk string) map[string]ddbtypes.AttributeValue {
 
 func toItem(w ledger.Wallet) walletItem {
 	return walletItem{PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
-		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, Status: string(w.Status), Version: w.Version, EntrySeq: w.EntrySeq,
+		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, AvailableMinor: w.AvailableMinor(), Status: string(w.Status), Version: w.Version, EntrySeq: w.EntrySeq,
 		CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
@@ -257,6 +258,7 @@ type txn struct {
 	completionAt int   // a failed condition here: the idempotency claim was lost
 	hasComplete  bool
 	failAt       map[int]error // a failed condition here: this error
+	reserveAt    map[int]bool  // a failed condition here: a refused reserve (see reserveRefusal)
 }
 
 // addFailing adds an item whose failed condition means err.
@@ -274,7 +276,14 @@ func (tx *txn) addWallets(s *Ledger, ws []wallet.WalletChange) error {
 		if err != nil {
 			return err
 		}
-		tx.conflictAt = append(tx.conflictAt, len(tx.items))
+		if wc.ReserveMinor > 0 {
+			if tx.reserveAt == nil {
+				tx.reserveAt = map[int]bool{}
+			}
+			tx.reserveAt[len(tx.items)] = true
+		} else {
+			tx.conflictAt = append(tx.conflictAt, len(tx.items))
+		}
 		tx.items = append(tx.items, it)
 	}
 	return nil
@@ -315,6 +324,14 @@ func (s *Ledger) commit(ctx context.Context, tx *txn) error {
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
 	if reasons, ok := cancellationReasons(err); ok {
+		var tce *ddbtypes.TransactionCanceledException
+		if errors.As(err, &tce) {
+			for i := range tx.reserveAt {
+				if reasonAt(reasons, i) == reasonConditionalCheckFailed && i < len(tce.CancellationReasons) {
+					return reserveRefusal(tce.CancellationReasons[i].Item)
+				}
+			}
+		}
 		for _, i := range tx.conflictAt {
 			if reasonAt(reasons, i) == reasonConditionalCheckFailed {
 				return wallet.ErrConflict
@@ -345,8 +362,12 @@ func (s *Ledger) commit(ctx context.Context, tx *txn) error {
 
 func (s *Ledger) walletUpdate(wc wallet.WalletChange) (ddbtypes.TransactWriteItem, error) {
 	a := wc.After
+	if wc.ReserveMinor > 0 {
+		return s.walletReserve(a.ID, wc.ReserveMinor, a.UpdatedAt)
+	}
 	update := expression.Set(expression.Name("balance"), expression.Value(a.BalanceMinor)).
 		Set(expression.Name("held"), expression.Value(a.HeldMinor)).
+		Set(expression.Name("available"), expression.Value(a.AvailableMinor())).
 		Set(expression.Name("status"), expression.Value(string(a.Status))).
 		Set(expression.Name("version"), expression.Value(a.Version)).
 		Set(expression.Name("entry_seq"), expression.Value(a.EntrySeq)).
@@ -361,6 +382,37 @@ func (s *Ledger) walletUpdate(wc wallet.WalletChange) (ddbtypes.TransactWriteIte
 	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(a.ID), walletSortKey),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+}
+
+// walletReserve holds an amount without a read-modify-write: it adds to held and takes
+// from available only while available covers it and the wallet is active (the rule of
+// ledger.Hold), and returns the old item when refused so the refusal can be named.
+func (s *Ledger) walletReserve(id string, amountMinor int64, now time.Time) (ddbtypes.TransactWriteItem, error) {
+	update := expression.Add(expression.Name("held"), expression.Value(amountMinor)).
+		Add(expression.Name("available"), expression.Value(-amountMinor)).
+		Add(expression.Name("version"), expression.Value(1)).
+		Set(expression.Name("updated_at"), expression.Value(now))
+	cond := expression.And(
+		expression.Name("available").GreaterThanEqual(expression.Value(amountMinor)),
+		expression.Name("status").Equal(expression.Value(string(ledger.StatusActive))),
+	)
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build reserve: %w", err)
+	}
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(id), walletSortKey),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld}}, nil
+}
+
+// reserveRefusal names a refused reserve from the wallet as it was.
+func reserveRefusal(old map[string]ddbtypes.AttributeValue) error {
+	var w walletItem
+	if len(old) > 0 && attributevalue.UnmarshalMap(old, &w) == nil && w.Status != string(ledger.StatusActive) {
+		return ledger.ErrWalletNotActive
+	}
+	return ledger.ErrInsufficientFunds
 }
 
 func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]ddbtypes.TransactWriteItem, error) {
@@ -487,6 +539,10 @@ func (s *Ledger) Snapshot(ctx context.Context) (ledger.Snapshot, error) {
 					return snap, fmt.Errorf("unmarshal wallet: %w", err)
 				}
 				snap.Wallets = append(snap.Wallets, it.wallet())
+				if it.AvailableMinor != it.BalanceMinor-it.HeldMinor {
+					snap.Problems = append(snap.Problems, fmt.Sprintf("wallet %s: stored available %d, balance − held %d",
+						it.ID, it.AvailableMinor, it.BalanceMinor-it.HeldMinor))
+				}
 			case typeEntry:
 				var it entryItem
 				if err := attributevalue.UnmarshalMap(item, &it); err != nil {

@@ -10,6 +10,7 @@ type Snapshot struct {
 	Wallets          []Wallet
 	Entries          []Entry          // every entry, on wallets and external accounts
 	ExternalBalances map[string]int64 // external account id → stored balance
+	Problems         []string         // inconsistencies the store found while reading
 }
 
 // Report is the outcome of Check.
@@ -36,6 +37,9 @@ func Check(s Snapshot) Report {
 		if len(r.Violations) < violationsShownMax {
 			r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
 		}
+	}
+	for _, p := range s.Problems {
+		add("%s", p)
 	}
 	byAccount := map[string][]Entry{}
 	byPosting := map[string][]Entry{}

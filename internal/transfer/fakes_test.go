@@ -161,6 +161,15 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 	}
 	for _, wc := range c.Wallets {
 		stored, ok := s.wallets[wc.Before.ID]
+		if wc.ReserveMinor > 0 { // conditional on available and status, like the store
+			switch {
+			case !ok || stored.Status != ledger.StatusActive:
+				return ledger.ErrWalletNotActive
+			case stored.AvailableMinor() < wc.ReserveMinor:
+				return ledger.ErrInsufficientFunds
+			}
+			continue
+		}
 		if !ok || stored.Version != wc.Before.Version {
 			return wallet.ErrConflict
 		}
@@ -180,6 +189,13 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 		s.postings = append(s.postings, *c.Posting)
 	}
 	for _, wc := range c.Wallets {
+		if wc.ReserveMinor > 0 {
+			w := s.wallets[wc.Before.ID]
+			w.HeldMinor += wc.ReserveMinor
+			w.Version++
+			s.wallets[w.ID] = w
+			continue
+		}
 		s.wallets[wc.After.ID] = wc.After
 	}
 	s.transfers[c.After.ID] = cloneTransfer(c.After)

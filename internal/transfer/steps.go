@@ -208,13 +208,15 @@ func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
 		if src.Currency != t.Currency {
 			return nil, ledger.ErrCurrencyMismatch
 		}
-		next, err := ledger.Hold(src, t.AmountMinor, now)
+		next, err := ledger.Hold(src, t.AmountMinor, now) // refuses early on what was read
 		if err != nil {
 			return nil, err
 		}
 		after := t
 		after.Reserved = true
-		return &Change{Wallets: walletChange(src, next), After: after}, nil
+		// The store re-checks the rule atomically on the stored wallet (available and
+		// status), so concurrent reserves on one wallet do not have to retry each other.
+		return &Change{Wallets: []wallet.WalletChange{{Before: src, After: next, ReserveMinor: t.AmountMinor}}, After: after}, nil
 	})
 }
 

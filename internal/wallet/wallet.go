@@ -52,6 +52,10 @@ type Caller struct {
 type WalletChange struct {
 	Before ledger.Wallet
 	After  ledger.Wallet
+	// ReserveMinor, when positive, makes the change a reserve (a hold): the store applies
+	// it conditional on the stored available amount and status instead of on Before's
+	// version, so many reserves on one hot wallet never conflict with each other.
+	ReserveMinor int64
 }
 
 // Change is written atomically: wallet transitions, at most one posting, and the
