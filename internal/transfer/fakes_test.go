@@ -104,6 +104,9 @@ type memStore struct {
 	expiredAt   time.Time
 	expiredMax  int
 	forgotten   []string
+	// onWalletRead, when set, runs once inside the next Wallet read: a racer that
+	// commits between the caller's transfer read and its wallet read.
+	onWalletRead func(s *memStore)
 }
 
 func newMemStore(ws ...ledger.Wallet) *memStore {
@@ -119,6 +122,10 @@ var _ transfer.Store = (*memStore)(nil)
 func (s *memStore) Wallet(_ context.Context, id string) (ledger.Wallet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if race := s.onWalletRead; race != nil {
+		s.onWalletRead = nil
+		race(s)
+	}
 	s.readN++
 	w, ok := s.wallets[id]
 	if !ok {

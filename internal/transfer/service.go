@@ -413,6 +413,11 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		}
 		var ch *Change
 		if ch, err = decide(t); err != nil {
+			// Deciding on a transfer that a racer settled meanwhile can fail on the wallet
+			// it already changed (its hold is gone): that racer won.
+			if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
+				err = ErrNotHeld
+			}
 			break
 		}
 		before := t
@@ -465,6 +470,9 @@ func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
 			}
 			ch, err := s.releaseChange(ctx, t)
 			if err != nil {
+				if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
+					break // settled by a racer meanwhile
+				}
 				return released, err
 			}
 			before := t

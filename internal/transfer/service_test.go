@@ -292,6 +292,29 @@ func TestVoidReleasesTheHold(t *testing.T) {
 	assert.Zero(t, postings, "a void moves no money")
 }
 
+// A void that read the transfer as HELD, while a racing void committed before its wallet
+// read, loses cleanly with transfer_not_held (not an internal error), and changes nothing.
+func TestVoidLosingARaceIsNotHeld(t *testing.T) {
+	e := newServiceEnv(t)
+	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
+	e.store.onWalletRead = func(s *memStore) { // the racer's void: hold released, transfer RELEASED
+		w := s.wallets[srcID]
+		w.HeldMinor -= 800
+		w.Version++
+		s.wallets[srcID] = w
+		tr := s.transfers[transferID]
+		tr.Status, tr.Released, tr.Version = transfer.StatusReleased, true, tr.Version+1
+		s.transfers[transferID] = tr
+	}
+
+	_, err := e.svc.Void(context.Background(), callerA, transferID, idemKey)
+	assert.ErrorIs(t, err, transfer.ErrNotHeld)
+	assert.Zero(t, e.store.wallet(srcID).HeldMinor, "released once")
+	assert.Equal(t, int64(startMinor), e.store.wallet(srcID).BalanceMinor)
+	_, released := idemCounts(e.idem)
+	assert.Equal(t, 1, released, "the loser's key is free again")
+}
+
 func TestVoidByTheReceiverIsNotFound(t *testing.T) {
 	e := newServiceEnv(t)
 	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
