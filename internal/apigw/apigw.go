@@ -135,16 +135,19 @@ func encode(r Response) events.APIGatewayV2HTTPResponse {
 func JSON(status int, body any) (Response, error) { return Response{Status: status, Body: body}, nil }
 
 // Header returns a request header by case-insensitive name.
-func (r *Request) Header(name string) string {
-	if v, ok := r.Headers[name]; ok {
-		return v
+func (r *Request) Header(name string) string { return headerOf(r.Headers, name) }
+
+// limit reads the optional ?limit= page size; the service checks its range.
+func (r *Request) limit(fallback int) (int, error) {
+	s, ok := r.QueryStringParameters["limit"]
+	if !ok {
+		return fallback, nil
 	}
-	for k, v := range r.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, problem.Invalid("invalid_limit", "limit must be an integer")
 	}
-	return ""
+	return n, nil
 }
 
 // Body returns the raw request body, decoded from base64 when API Gateway encoded it.

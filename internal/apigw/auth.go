@@ -70,7 +70,11 @@ func bearer(h string) (string, bool) {
 	return token, true
 }
 
+// headerOf looks a header up by name, case-insensitively (HTTP APIs lower-case them).
 func headerOf(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
 	for k, v := range h {
 		if strings.EqualFold(k, name) {
 			return v

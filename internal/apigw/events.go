@@ -3,10 +3,8 @@ package apigw
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/serverless-wallet/wallet/internal/notification"
-	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -28,18 +26,6 @@ var (
 	_ Notifications = (*notification.Service)(nil)
 	_ Rewards       = (*reward.Service)(nil)
 )
-
-func (r *Request) limit(fallback int) (int, error) {
-	s, ok := r.QueryStringParameters["limit"]
-	if !ok {
-		return fallback, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, problem.Invalid("invalid_limit", "limit must be an integer")
-	}
-	return n, nil
-}
 
 // ListNotifications answers GET /v1/notifications.
 func ListNotifications(ns Notifications) HandlerFunc {

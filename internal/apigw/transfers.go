@@ -3,9 +3,7 @@ package apigw
 import (
 	"context"
 	"net/http"
-	"strconv"
 
-	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -62,11 +60,9 @@ func ListTransfers(ts Transfers) HandlerFunc {
 		if err != nil {
 			return Response{}, err
 		}
-		limit := transfer.ListPageSizeDefault
-		if s, ok := r.QueryStringParameters["limit"]; ok {
-			if limit, err = strconv.Atoi(s); err != nil {
-				return Response{}, problem.Invalid("invalid_limit", "limit must be an integer")
-			}
+		limit, err := r.limit(transfer.ListPageSizeDefault)
+		if err != nil {
+			return Response{}, err
 		}
 		p, err := ts.List(ctx, c, r.QueryStringParameters["wallet_id"], limit, r.QueryStringParameters["cursor"])
 		if err != nil {

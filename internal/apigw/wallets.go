@@ -3,7 +3,6 @@ package apigw
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -135,13 +134,9 @@ func ListEntries(ws Wallets) HandlerFunc {
 		if err != nil {
 			return Response{}, err
 		}
-		limit := wallet.EntriesPageSizeDefault
-		if s, ok := r.QueryStringParameters["limit"]; ok {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				return Response{}, wallet.ErrInvalidLimit
-			}
-			limit = n
+		limit, err := r.limit(wallet.EntriesPageSizeDefault)
+		if err != nil {
+			return Response{}, err
 		}
 		page, err := ws.Entries(ctx, c, r.PathParameters["id"], limit, r.QueryStringParameters["cursor"])
 		if err != nil {

@@ -122,9 +122,7 @@ func (d *Deps) Tokens(ctx context.Context) (*auth.Tokens, error) {
 
 // WalletService builds the wallet service over the ledger and idempotency tables.
 func (d *Deps) WalletService() (*wallet.Service, error) {
-	db := d.DynamoDB()
-	idem := &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}
-	store := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: idem}
+	store := d.ledgerStore()
 	limits := ledger.CreditLimits{PerCreditMaxMinor: ledger.DefaultCreditMaxMinor, DailyMaxMinor: ledger.DefaultCreditDailyMaxMinor}
 	var err error
 	if limits.PerCreditMaxMinor, err = d.int64Env("CREDIT_MAX_MINOR", limits.PerCreditMaxMinor); err != nil {
@@ -133,7 +131,7 @@ func (d *Deps) WalletService() (*wallet.Service, error) {
 	if limits.DailyMaxMinor, err = d.int64Env("CREDIT_DAILY_MAX_MINOR", limits.DailyMaxMinor); err != nil {
 		return nil, err
 	}
-	return wallet.NewService(store, idem, limits, nil), nil
+	return wallet.NewService(store, store.Idempotency, limits, nil), nil
 }
 
 func (d *Deps) int64Env(name string, fallback int64) (int64, error) {
@@ -172,9 +170,7 @@ func ServeUsers(withTokens bool, route func(apigw.Users) apigw.HandlerFunc) {
 
 // transferParts builds the transfer steps' and service's shared parts.
 func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
-	db := d.DynamoDB()
-	idem := &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}
-	store := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: idem}
+	store := d.ledgerStore()
 	cfg := transfer.BreakerConfig{FailuresMax: transfer.DefaultBreakerFailuresMax, WindowSeconds: transfer.DefaultBreakerWindowSeconds,
 		CooldownSeconds: transfer.DefaultBreakerCooldownSeconds}
 	for name, v := range map[string]*int{"BREAKER_FAILURES_MAX": &cfg.FailuresMax, "BREAKER_WINDOW_SECONDS": &cfg.WindowSeconds,

@@ -18,7 +18,6 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
-	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -188,16 +187,9 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 
 // Wallet reads one wallet with a strongly consistent read.
 func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(walletPK(id), walletSortKey), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return ledger.Wallet{}, fmt.Errorf("get wallet: %w", err)
-	}
-	if len(out.Item) == 0 {
-		return ledger.Wallet{}, problem.ErrNotFound
-	}
 	var it walletItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return ledger.Wallet{}, fmt.Errorf("unmarshal wallet: %w", err)
+	if err := getInto(ctx, s.DB, s.Table, walletPK(id), walletSortKey, &it); err != nil {
+		return ledger.Wallet{}, err
 	}
 	return it.wallet(), nil
 }

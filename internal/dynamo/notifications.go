@@ -13,7 +13,6 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/notification"
-	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
 // Notifications keeps notifications in their own table:
@@ -190,20 +189,6 @@ func (s *Notifications) MarkAllRead(ctx context.Context, userID string, now time
 		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 	if err != nil {
 		return fmt.Errorf("mark all read: %w", err)
-	}
-	return nil
-}
-
-func getInto(ctx context.Context, db API, table, pk, sk string, out any) error {
-	res, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return fmt.Errorf("get %s/%s: %w", pk, sk, err)
-	}
-	if len(res.Item) == 0 {
-		return problem.ErrNotFound
-	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return fmt.Errorf("unmarshal %s/%s: %w", pk, sk, err)
 	}
 	return nil
 }

@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -44,6 +46,36 @@ func newestPage(ctx context.Context, db API, table, pk, prefix string, limit int
 		}
 	}
 	return out.Items, next, nil
+}
+
+// getItem reads one item with a strongly consistent read; problem.ErrNotFound when absent.
+func getItem(ctx context.Context, db API, table string, k map[string]ddbtypes.AttributeValue, out any) error {
+	res, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("get %v: %w", keyString(k), err)
+	}
+	if len(res.Item) == 0 {
+		return problem.ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("unmarshal %v: %w", keyString(k), err)
+	}
+	return nil
+}
+
+// getInto reads the item at (pk, sk) of a two-part-key table.
+func getInto(ctx context.Context, db API, table, pk, sk string, out any) error {
+	return getItem(ctx, db, table, key(pk, sk), out)
+}
+
+func keyString(k map[string]ddbtypes.AttributeValue) string {
+	var parts []string
+	for _, name := range []string{"pk", "sk"} {
+		if v, ok := k[name].(*ddbtypes.AttributeValueMemberS); ok {
+			parts = append(parts, v.Value)
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // addTo is an update that adds delta to a numeric attribute, optionally conditional.

@@ -113,7 +113,7 @@ func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor 
 
 // Wallet reads a wallet from the ledger.
 func (s *Rewards) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
-	if !isUUID(id) {
+	if !wallet.IsID(id) {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	return s.Ledger.Wallet(ctx, id)
@@ -144,21 +144,4 @@ func (s *Rewards) Redeem(ctx context.Context, r reward.Redemption) error {
 		return err
 	}
 	return s.Ledger.commit(ctx, &tx)
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case (c < '0' || c > '9') && (c < 'a' || c > 'f'):
-			return false
-		}
-	}
-	return true
 }

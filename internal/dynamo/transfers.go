@@ -23,7 +23,7 @@ import (
 // Transfers live in the ledger table too:
 //
 //	pk TRANSFER#<id>   sk TRANSFER                      the transfer and its saga flags and steps
-//	pk USERTX#<user>   sk <created_at>#<id>             one index item per party (payer, payee)
+//	pk USERTX#<user>   sk T#<created_at>#<id>           one index item per party (payer, payee)
 //	pk HOLDS           sk <expires_at, unix s, 12 digits>#<id>  open holds by expiry, for the sweeper
 //	pk CONTROL         sk BREAKER | FAULTS              the circuit breaker; injected faults (tests)
 var (
@@ -154,8 +154,8 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
 	if c.Before == nil {
 		for _, owner := range uniq(c.After.SourceOwnerID, c.After.DestinationOwnerID) {
-			tx.items = append(tx.items, s.put(map[string]string{"pk": "USERTX#" + owner,
-				"sk": c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}))
+			tx.items = append(tx.items, s.put(map[string]string{"pk": userTxPK(owner),
+				"sk": userTxPrefix + c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}))
 		}
 	}
 	wasHeld := c.Before != nil && c.Before.Status == transfer.StatusHeld
@@ -189,28 +189,18 @@ func uniq(a, b string) []string {
 	return []string{a, b}
 }
 
+const userTxPrefix = "T#"
+
+func userTxPK(userID string) string { return "USERTX#" + userID }
+
 // TransfersOf returns a page of the transfers a user takes part in, newest first.
 func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]transfer.Listed, error) {
-	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))} // #nosec G115 -- limit ≤ 100
-	kc := expression.Key("pk").Equal(expression.Value("USERTX#" + userID))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	raws, next, err := newestPage(ctx, s.DB, s.Table, userTxPK(userID), userTxPrefix, limit, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
+		return nil, err
 	}
-	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.KeyCondition(), expr.Names(), expr.Values()
-	if cursor != "" {
-		sk, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.Contains(string(sk), "#") {
-			return nil, wallet.ErrInvalidCursor
-		}
-		in.ExclusiveStartKey = key("USERTX#"+userID, string(sk))
-	}
-	out, err := s.DB.Query(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("query transfers of %s: %w", userID, err)
-	}
-	ts := make([]transfer.Listed, 0, len(out.Items))
-	for i, item := range out.Items {
+	ts := make([]transfer.Listed, 0, len(raws))
+	for i, item := range raws {
 		var idx struct {
 			SK         string `dynamodbav:"sk"`
 			TransferID string `dynamodbav:"transfer_id"`
@@ -222,11 +212,11 @@ func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, curs
 		if err != nil {
 			return nil, err
 		}
-		next := base64.RawURLEncoding.EncodeToString([]byte(idx.SK))
-		if i == len(out.Items)-1 && len(out.LastEvaluatedKey) == 0 {
-			next = ""
+		resume := base64.RawURLEncoding.EncodeToString([]byte(idx.SK))
+		if i == len(raws)-1 {
+			resume = next // empty when nothing follows
 		}
-		ts = append(ts, transfer.Listed{Transfer: t, Cursor: next})
+		ts = append(ts, transfer.Listed{Transfer: t, Cursor: resume})
 	}
 	return ts, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/user"
 )
 
@@ -94,21 +93,7 @@ func (s *Users) ByID(ctx context.Context, id string) (user.User, error) {
 }
 
 func (s *Users) get(ctx context.Context, pk string, out any) error {
-	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.Table),
-		Key:            map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return fmt.Errorf("get %s: %w", pk, err)
-	}
-	if len(res.Item) == 0 {
-		return problem.ErrNotFound
-	}
-	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return fmt.Errorf("unmarshal %s: %w", pk, err)
-	}
-	return nil
+	return getItem(ctx, s.DB, s.Table, map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}, out)
 }
 
 // Cancellation reason codes of TransactWriteItems.

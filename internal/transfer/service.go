@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,8 +56,6 @@ const (
 	expiredHoldsPerSweepMax = 200
 	descriptionRunesMax     = 140
 )
-
-var idPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -115,7 +112,7 @@ func (in *CreateInput) validate() error {
 }
 
 func (s *Service) wallet(ctx context.Context, id string) (ledger.Wallet, error) {
-	if !idPattern.MatchString(id) {
+	if !wallet.IsID(id) {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	return s.Store.Wallet(ctx, id)
@@ -267,7 +264,7 @@ func orNotFound(err error) error {
 
 // visible reads a transfer the caller may see: the owner of either wallet, or an admin.
 func (s *Service) visible(ctx context.Context, c wallet.Caller, id string) (Transfer, error) {
-	if !idPattern.MatchString(id) {
+	if !wallet.IsID(id) {
 		return Transfer{}, problem.ErrNotFound
 	}
 	t, err := s.Store.Transfer(ctx, id)

@@ -144,14 +144,17 @@ func (s *Service) List(ctx context.Context, c Caller) ([]View, error) {
 	return out, nil
 }
 
-// uuidPattern is the shape of every id this service hands out; anything else is
-// answered like an unknown id, before any read.
-var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+// idPattern is the shape of every id the platform hands out (wallets, transfers): a
+// lower-case UUID. Anything else is answered like an unknown id, before any read.
+var idPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// IsID reports whether s has the shape of an id the platform hands out.
+func IsID(s string) bool { return idPattern.MatchString(s) }
 
 // visible reads a wallet the caller may see: its own, or any for an admin. Another
 // user's wallet is reported as not found, so ids leak nothing.
 func (s *Service) visible(ctx context.Context, c Caller, id string) (ledger.Wallet, error) {
-	if !uuidPattern.MatchString(id) {
+	if !IsID(id) {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	w, err := s.store.Wallet(ctx, id)
@@ -239,7 +242,8 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 	if err := ValidateDescription(in.Description); err != nil {
 		return Result{}, err
 	}
-	if _, err := s.visible(ctx, c, walletID); err != nil {
+	first, err := s.visible(ctx, c, walletID)
+	if err != nil {
 		return Result{}, err
 	}
 	hash, err := idempotency.Hash("credit", walletID, in)
@@ -249,10 +253,13 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 	return Guarded(ctx, s.idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (Result, error) {
 		postingID := uuid.NewString()
 		var res Result
-		err := Retry(ctx, func(int) error {
-			w, err := s.visible(ctx, c, walletID)
-			if err != nil {
-				return err
+		err := Retry(ctx, func(attempt int) error {
+			w := first // the first attempt uses the read that authorized the request
+			if attempt > 1 {
+				var err error
+				if w, err = s.visible(ctx, c, walletID); err != nil {
+					return err
+				}
 			}
 			now := s.now().UTC().Truncate(time.Millisecond)
 			next, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: int64(in.Amount), Description: in.Description, Now: now}, s.limits)
