@@ -26,6 +26,27 @@ import (
 // RequestBodyBytesMax is the largest request body the API accepts.
 const RequestBodyBytesMax = 64 * 1024
 
+// workShare is the part of the time left before the function's timeout that a handler
+// may use; the rest is kept to answer, so that a slow dependency gets the client a 503
+// with Retry-After from us instead of a 502 from the gateway when the platform kills
+// the function.
+const workShare = 0.9
+
+// ErrTimeout answers a request whose work ran out of time. Nothing it did is lost or
+// half-done (every write is one transaction, completed with its idempotency record),
+// so the same request may be sent again with the same Idempotency-Key.
+var ErrTimeout = &problem.Error{Kind: problem.KindUnavailable, Code: "timeout", RetryAfterSeconds: 1,
+	Message: "the request took too long; retry it with the same Idempotency-Key"}
+
+// withWorkDeadline shortens ctx's deadline to workShare of the time left.
+func withWorkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, time.Now().Add(time.Duration(float64(time.Until(deadline))*workShare)))
+}
+
 // statusOf is the one table from error kind to HTTP status.
 var statusOf = map[problem.Kind]int{
 	problem.KindInvalid:         http.StatusBadRequest,
@@ -80,7 +101,13 @@ func Handle(log *slog.Logger, fn HandlerFunc) LambdaHandler {
 			slog.String("route", ev.RouteKey),
 			slog.String("user_id", req.callerID()),
 		)
-		resp, err := fn(ctx, req)
+		work, cancel := withWorkDeadline(ctx)
+		resp, err := fn(work, req)
+		cancel()
+		if _, isProblem := problem.As(err); err != nil && !isProblem && errors.Is(err, context.DeadlineExceeded) {
+			lg.WarnContext(ctx, "out of time", slog.String("error", err.Error()))
+			err = ErrTimeout
+		}
 		if err != nil {
 			resp = errorResponse(ctx, lg, err)
 		}

@@ -2,11 +2,10 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strconv"
+	"math"
 	"strings"
 	"time"
 
@@ -18,13 +17,14 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Ledger keeps wallets, entries and external accounts in one table (pk, sk):
 //
-//	pk WALLET#<id>             sk WALLET              the wallet: balance, held, status, version, entry_seq
-//	pk WALLET#<id>             sk ENTRY#<seq, 19 digits>  its entries, numbered 1, 2, … (newest = entry_seq)
+//	pk WALLET#<id>             sk WALLET              the wallet: balance, held, available, status, version, entry_count
+//	pk WALLET#<id>             sk ENTRY#<created_at, unix ms, 13 digits>#<entry id>  its entries, oldest first
 //	pk ACCOUNT#<acct>#<shard>  sk ACCOUNT             one shard of an external account's balance
 //	pk ACCOUNT#<acct>#<shard>  sk ENTRY#<posting id>  that shard's entries
 //	pk OWNER#<user>            sk CUR#<code>          the owner's one wallet in that currency
@@ -54,8 +54,7 @@ const (
 	entrySortKeyPrefix  = "ENTRY#"
 	walletSortKey       = "WALLET"
 	externalSortKey     = "ACCOUNT"
-	cursorPrefix        = "e1:"
-	batchGetKeysMax     = 100
+	entrySortKeyLenMax  = 200
 	transactionItemsMax = 100
 )
 
@@ -71,7 +70,7 @@ type walletItem struct {
 	AvailableMinor      int64     `dynamodbav:"available"` // balance − held, kept for conditional reserves
 	Status              string    `dynamodbav:"status"`
 	Version             int64     `dynamodbav:"version"`
-	EntrySeq            int64     `dynamodbav:"entry_seq"`
+	EntryCount          int64     `dynamodbav:"entry_count"`
 	CreditDay           string    `dynamodbav:"credit_day"`
 	CreditDayTotalMinor int64     `dynamodbav:"credit_day_total"`
 	CreatedAt           time.Time `dynamodbav:"created_at"`
@@ -79,20 +78,18 @@ type walletItem struct {
 }
 
 type entryItem struct {
-	PK                string    `dynamodbav:"pk"`
-	SK                string    `dynamodbav:"sk"`
-	Type              string    `dynamodbav:"type"`
-	ID                string    `dynamodbav:"id"`
-	PostingID         string    `dynamodbav:"posting_id"`
-	Account           string    `dynamodbav:"account"`
-	OwnerID           string    `dynamodbav:"owner_id,omitempty"`
-	Currency          string    `dynamodbav:"currency"`
-	AmountMinor       int64     `dynamodbav:"amount"`
-	BalanceAfterMinor int64     `dynamodbav:"balance_after"`
-	Seq               int64     `dynamodbav:"seq"`
-	Kind              string    `dynamodbav:"kind"`
-	Description       string    `dynamodbav:"description,omitempty"`
-	CreatedAt         time.Time `dynamodbav:"created_at"`
+	PK          string    `dynamodbav:"pk"`
+	SK          string    `dynamodbav:"sk"`
+	Type        string    `dynamodbav:"type"`
+	ID          string    `dynamodbav:"id"`
+	PostingID   string    `dynamodbav:"posting_id"`
+	Account     string    `dynamodbav:"account"`
+	OwnerID     string    `dynamodbav:"owner_id,omitempty"`
+	Currency    string    `dynamodbav:"currency"`
+	AmountMinor int64     `dynamodbav:"amount"`
+	Kind        string    `dynamodbav:"kind"`
+	Description string    `dynamodbav:"description,omitempty"`
+	CreatedAt   time.Time `dynamodbav:"created_at"`
 }
 
 type externalItem struct {
@@ -105,7 +102,11 @@ type externalItem struct {
 
 func walletPK(id string) string { return "WALLET#" + id }
 func ownerPK(id string) string  { return "OWNER#" + id }
-func entrySK(seq int64) string  { return fmt.Sprintf("%s%019d", entrySortKeyPrefix, seq) }
+
+// entrySK orders a wallet's entries by time, ties by entry id.
+func entrySK(e ledger.Entry) string {
+	return fmt.Sprintf("%s%013d#%s", entrySortKeyPrefix, e.CreatedAt.UnixMilli(), e.ID)
+}
 
 func externalPK(account, postingID string) string {
 	h := fnv.New32a()
@@ -122,19 +123,19 @@ func key(pk, sk string) map[string]ddbtypes.AttributeValue {
 
 func toItem(w ledger.Wallet) walletItem {
 	return walletItem{PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
-		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, AvailableMinor: w.AvailableMinor(), Status: string(w.Status), Version: w.Version, EntrySeq: w.EntrySeq,
+		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, AvailableMinor: w.AvailableMinor(), Status: string(w.Status), Version: w.Version, EntryCount: w.EntryCount,
 		CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 func (it walletItem) wallet() ledger.Wallet {
 	return ledger.Wallet{ID: it.ID, OwnerID: it.OwnerID, Currency: it.Currency, BalanceMinor: it.BalanceMinor, HeldMinor: it.HeldMinor,
-		Status: ledger.Status(it.Status), Version: it.Version, EntrySeq: it.EntrySeq, CreditDay: it.CreditDay,
+		Status: ledger.Status(it.Status), Version: it.Version, EntryCount: it.EntryCount, CreditDay: it.CreditDay,
 		CreditDayTotalMinor: it.CreditDayTotalMinor, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
 }
 
 func (it entryItem) entry() ledger.Entry {
 	return ledger.Entry{ID: it.ID, PostingID: it.PostingID, Account: it.Account, Owner: it.OwnerID, Currency: it.Currency, AmountMinor: it.AmountMinor,
-		BalanceAfterMinor: it.BalanceAfterMinor, Seq: it.Seq, Kind: it.Kind, Description: it.Description, CreatedAt: it.CreatedAt}
+		Kind: it.Kind, Description: it.Description, CreatedAt: it.CreatedAt}
 }
 
 // CreateWallet writes a new wallet with its currency claim and the owner's wallet
@@ -225,15 +226,16 @@ func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet
 	return wallets, nil
 }
 
-// Commit writes a change in one transaction: each wallet conditional on the version it
-// was read at, the posting's entries (each conditional on not existing), the external
-// account shards, and the idempotency completion when there is one.
+// Commit writes a change in one transaction: each wallet delta as an update that adds
+// to the stored amounts under the delta's rules, the posting's entries (each
+// conditional on not existing), the external account shards, and the idempotency
+// completion when there is one.
 func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
 	var tx txn
-	if err := tx.addWallets(s, c.Wallets); err != nil {
+	if err := tx.addDeltas(s, c.Deltas, c.Posting); err != nil {
 		return err
 	}
-	if err := tx.addPosting(s, c.Posting, c.Wallets); err != nil {
+	if err := tx.addPosting(s, c.Posting, c.Deltas); err != nil {
 		return err
 	}
 	if err := tx.addCompletion(s, c.Completion); err != nil {
@@ -242,58 +244,72 @@ func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
 	return s.commit(ctx, &tx)
 }
 
-// txn collects the items of one TransactWriteItems and remembers which positions
-// carry the conditions that mean "someone else moved first".
+// txn collects the items of one TransactWriteItems and, in the order they were added,
+// what a failed condition at a position means. The order decides which error is
+// returned when several conditions fail at once, so it is fixed: wallets first.
 type txn struct {
-	items        []ddbtypes.TransactWriteItem
-	conflictAt   []int // a failed condition here: re-read and retry (wallet.ErrConflict)
-	completionAt int   // a failed condition here: the idempotency claim was lost
-	hasComplete  bool
-	failAt       map[int]error // a failed condition here: this error
-	reserveAt    map[int]bool  // a failed condition here: a refused reserve (see reserveRefusal)
+	items  []ddbtypes.TransactWriteItem
+	checks []check
 }
 
-// addFailing adds an item whose failed condition means err.
-func (tx *txn) addFailing(it ddbtypes.TransactWriteItem, err error) {
-	if tx.failAt == nil {
-		tx.failAt = map[int]error{}
+// check names the error of a failed condition at item position at, given the item as
+// it was (ReturnValuesOnConditionCheckFailure ALL_OLD; empty when absent or not asked).
+type check struct {
+	at      int
+	explain func(old map[string]ddbtypes.AttributeValue) error
+}
+
+// add appends an item whose failed condition explain names (nil: no condition).
+func (tx *txn) add(it ddbtypes.TransactWriteItem, explain func(map[string]ddbtypes.AttributeValue) error) {
+	if explain != nil {
+		tx.checks = append(tx.checks, check{at: len(tx.items), explain: explain})
 	}
-	tx.failAt[len(tx.items)] = err
 	tx.items = append(tx.items, it)
 }
 
-func (tx *txn) addWallets(s *Ledger, ws []wallet.WalletChange) error {
-	for _, wc := range ws {
-		it, err := s.walletUpdate(wc)
+// conflict explains a failed condition as a lost race: decide again on fresh state.
+func conflict(map[string]ddbtypes.AttributeValue) error { return wallet.ErrConflict }
+
+func (tx *txn) addDeltas(s *Ledger, ds []ledger.Delta, p *ledger.Posting) error {
+	for _, d := range ds {
+		it, err := s.deltaUpdate(d, entriesOn(p, d.WalletID))
 		if err != nil {
 			return err
 		}
-		if wc.ReserveMinor > 0 {
-			if tx.reserveAt == nil {
-				tx.reserveAt = map[int]bool{}
-			}
-			tx.reserveAt[len(tx.items)] = true
-		} else {
-			tx.conflictAt = append(tx.conflictAt, len(tx.items))
-		}
-		tx.items = append(tx.items, it)
+		tx.add(it, func(old map[string]ddbtypes.AttributeValue) error { return deltaRefusal(d, old) })
 	}
 	return nil
 }
 
-func (tx *txn) addPosting(s *Ledger, p *ledger.Posting, ws []wallet.WalletChange) error {
+// entriesOn counts the posting's entries on a wallet.
+func entriesOn(p *ledger.Posting, walletID string) int64 {
+	if p == nil {
+		return 0
+	}
+	var n int64
+	for _, e := range p.Entries {
+		if e.Account == walletID {
+			n++
+		}
+	}
+	return n
+}
+
+func (tx *txn) addPosting(s *Ledger, p *ledger.Posting, ds []ledger.Delta) error {
 	if p == nil {
 		return nil
 	}
 	walletIDs := map[string]bool{}
-	for _, wc := range ws {
-		walletIDs[wc.After.ID] = true
+	for _, d := range ds {
+		walletIDs[d.WalletID] = true
 	}
 	items, err := s.postingItems(*p, walletIDs)
 	if err != nil {
 		return err
 	}
-	tx.items = append(tx.items, items...)
+	for _, it := range items {
+		tx.add(it, nil)
+	}
 	return nil
 }
 
@@ -305,8 +321,8 @@ func (tx *txn) addCompletion(s *Ledger, c *idempotency.Completion) error {
 	if err != nil {
 		return err
 	}
-	tx.completionAt, tx.hasComplete = len(tx.items), true
-	tx.items = append(tx.items, it)
+	// our claim was taken over by a request after it expired: nothing was written
+	tx.add(it, func(map[string]ddbtypes.AttributeValue) error { return idempotency.ErrInProgress })
 	return nil
 }
 
@@ -315,35 +331,21 @@ func (s *Ledger) commit(ctx context.Context, tx *txn) error {
 		return fmt.Errorf("commit: %d items exceed the transaction limit", len(tx.items))
 	}
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
-	if reasons, ok := cancellationReasons(err); ok {
-		var tce *ddbtypes.TransactionCanceledException
-		if errors.As(err, &tce) {
-			for i := range tx.reserveAt {
-				if reasonAt(reasons, i) == reasonConditionalCheckFailed && i < len(tce.CancellationReasons) {
-					return reserveRefusal(tce.CancellationReasons[i].Item)
-				}
+	var tce *ddbtypes.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, c := range tx.checks {
+			if c.at < len(tce.CancellationReasons) && aws.ToString(tce.CancellationReasons[c.at].Code) == reasonConditionalCheckFailed {
+				return c.explain(tce.CancellationReasons[c.at].Item)
 			}
 		}
-		for _, i := range tx.conflictAt {
-			if reasonAt(reasons, i) == reasonConditionalCheckFailed {
-				return wallet.ErrConflict
-			}
-		}
-		for i, ferr := range tx.failAt {
-			if reasonAt(reasons, i) == reasonConditionalCheckFailed {
-				return ferr
-			}
-		}
-		if tx.hasComplete && reasonAt(reasons, tx.completionAt) == reasonConditionalCheckFailed {
-			return idempotency.ErrInProgress // our claim was taken over; nothing was written
-		}
+		reasons, _ := cancellationReasons(err)
 		if hasReason(reasons, reasonTxConflict) {
 			return wallet.ErrConflict
 		}
 		return fmt.Errorf("commit: cancelled: %v", reasons)
 	}
-	var conflict *ddbtypes.TransactionConflictException
-	if errors.As(err, &conflict) {
+	var txConflict *ddbtypes.TransactionConflictException
+	if errors.As(err, &txConflict) {
 		return wallet.ErrConflict
 	}
 	if err != nil {
@@ -352,59 +354,99 @@ func (s *Ledger) commit(ctx context.Context, tx *txn) error {
 	return nil
 }
 
-func (s *Ledger) walletUpdate(wc wallet.WalletChange) (ddbtypes.TransactWriteItem, error) {
-	a := wc.After
-	if wc.ReserveMinor > 0 {
-		return s.walletReserve(a.ID, wc.ReserveMinor, a.UpdatedAt)
+// deltaUpdate adds a delta to a wallet without reading it: ADD to balance, held and
+// available (kept equal to balance − held so that a condition can test it), and to
+// entry_count; the conditions are the rules of ledger.Delta.Apply, so the database
+// checks them on the stored wallet and returns it when they fail.
+func (s *Ledger) deltaUpdate(d ledger.Delta, entries int64) (ddbtypes.TransactWriteItem, error) {
+	update := expression.Set(expression.Name("updated_at"), expression.Value(d.Now))
+	for _, a := range []struct {
+		name  string
+		delta int64
+	}{{"balance", d.BalanceMinor}, {"held", d.HeldMinor}, {"available", d.AvailableMinor()}, {"entry_count", entries}} {
+		if a.delta != 0 {
+			update = update.Add(expression.Name(a.name), expression.Value(a.delta))
+		}
 	}
-	update := expression.Set(expression.Name("balance"), expression.Value(a.BalanceMinor)).
-		Set(expression.Name("held"), expression.Value(a.HeldMinor)).
-		Set(expression.Name("available"), expression.Value(a.AvailableMinor())).
-		Set(expression.Name("status"), expression.Value(string(a.Status))).
-		Set(expression.Name("version"), expression.Value(a.Version)).
-		Set(expression.Name("entry_seq"), expression.Value(a.EntrySeq)).
-		Set(expression.Name("credit_day"), expression.Value(a.CreditDay)).
-		Set(expression.Name("credit_day_total"), expression.Value(a.CreditDayTotalMinor)).
-		Set(expression.Name("updated_at"), expression.Value(a.UpdatedAt))
-	cond := expression.Name("version").Equal(expression.Value(wc.Before.Version))
+	cond := expression.AttributeExists(expression.Name("pk"))
+	if d.RequireActive {
+		cond = cond.And(expression.Name("status").Equal(expression.Value(string(ledger.StatusActive))))
+	}
+	if d.HeldMinor < 0 {
+		cond = cond.And(expression.Name("held").GreaterThanEqual(expression.Value(-d.HeldMinor)))
+	}
+	if a := d.AvailableMinor(); a < 0 {
+		cond = cond.And(expression.Name("available").GreaterThanEqual(expression.Value(-a)))
+	}
+	if d.BalanceMinor > 0 {
+		cond = cond.And(expression.Name("balance").LessThanEqual(expression.Value(math.MaxInt64 - d.BalanceMinor)))
+	}
+	if d.HeldMinor > 0 {
+		cond = cond.And(expression.Name("held").LessThanEqual(expression.Value(math.MaxInt64 - d.HeldMinor)))
+	}
+	if c := d.Credit; c != nil {
+		if c.Continue {
+			update = update.Add(expression.Name("credit_day_total"), expression.Value(d.BalanceMinor))
+			cond = cond.And(expression.Name("credit_day").Equal(expression.Value(c.Day)),
+				expression.Name("credit_day_total").LessThanEqual(expression.Value(c.LimitMinor-d.BalanceMinor)))
+		} else {
+			update = update.Set(expression.Name("credit_day"), expression.Value(c.Day)).
+				Set(expression.Name("credit_day_total"), expression.Value(d.BalanceMinor))
+			cond = cond.And(expression.Or(expression.AttributeNotExists(expression.Name("credit_day")),
+				expression.Name("credit_day").NotEqual(expression.Value(c.Day))))
+		}
+	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
-		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build wallet update: %w", err)
+		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build wallet delta: %w", err)
 	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(a.ID), walletSortKey),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
-}
-
-// walletReserve holds an amount without a read-modify-write: it adds to held and takes
-// from available only while available covers it and the wallet is active (the rule of
-// ledger.Hold), and returns the old item when refused so the refusal can be named.
-func (s *Ledger) walletReserve(id string, amountMinor int64, now time.Time) (ddbtypes.TransactWriteItem, error) {
-	update := expression.Add(expression.Name("held"), expression.Value(amountMinor)).
-		Add(expression.Name("available"), expression.Value(-amountMinor)).
-		Add(expression.Name("version"), expression.Value(1)).
-		Set(expression.Name("updated_at"), expression.Value(now))
-	cond := expression.And(
-		expression.Name("available").GreaterThanEqual(expression.Value(amountMinor)),
-		expression.Name("status").Equal(expression.Value(string(ledger.StatusActive))),
-	)
-	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
-	if err != nil {
-		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build reserve: %w", err)
-	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(id), walletSortKey),
+	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(d.WalletID), walletSortKey),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld}}, nil
 }
 
-// reserveRefusal names a refused reserve from the wallet as it was.
-func reserveRefusal(old map[string]ddbtypes.AttributeValue) error {
-	var w walletItem
-	if len(old) > 0 && attributevalue.UnmarshalMap(old, &w) == nil && w.Status != string(ledger.StatusActive) {
-		return ledger.ErrWalletNotActive
+// deltaRefusal names a refused delta from the wallet as it was, by the same rules.
+func deltaRefusal(d ledger.Delta, old map[string]ddbtypes.AttributeValue) error {
+	if len(old) == 0 {
+		return problem.ErrNotFound
 	}
-	return ledger.ErrInsufficientFunds
+	var it walletItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return fmt.Errorf("unmarshal refused wallet: %w", err)
+	}
+	if _, err := d.Apply(it.wallet()); err != nil {
+		return err
+	}
+	return wallet.ErrConflict // no rule explains it: decide again on fresh state
+}
+
+// SetStatus writes a status change conditional on the version it was decided at; a
+// close also needs a zero balance and no holds at the time of the write, since money
+// changes do not move the version.
+func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet) error {
+	update := expression.Set(expression.Name("status"), expression.Value(string(after.Status))).
+		Set(expression.Name("version"), expression.Value(after.Version)).
+		Set(expression.Name("updated_at"), expression.Value(after.UpdatedAt))
+	cond := expression.Name("version").Equal(expression.Value(before.Version))
+	if after.Status == ledger.StatusClosed {
+		cond = cond.And(expression.Name("balance").Equal(expression.Value(0)), expression.Name("held").Equal(expression.Value(0)))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build status update: %w", err)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(walletPK(after.ID), walletSortKey),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return wallet.ErrConflict // re-read: the service decides again (and names a refusal)
+	}
+	if err != nil {
+		return fmt.Errorf("set status of %s: %w", after.ID, err)
+	}
+	return nil
 }
 
 func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]ddbtypes.TransactWriteItem, error) {
@@ -420,9 +462,9 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 	var externalOrder []string
 	for _, e := range p.Entries {
 		it := entryItem{Type: typeEntry, ID: e.ID, PostingID: e.PostingID, Account: e.Account, OwnerID: e.Owner, Currency: e.Currency, AmountMinor: e.AmountMinor,
-			BalanceAfterMinor: e.BalanceAfterMinor, Seq: e.Seq, Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt}
+			Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt}
 		if walletIDs[e.Account] {
-			it.PK, it.SK = walletPK(e.Account), entrySK(e.Seq)
+			it.PK, it.SK = walletPK(e.Account), entrySK(e)
 		} else {
 			it.PK, it.SK = externalPK(e.Account, p.ID), entrySortKeyPrefix+e.ID
 			if _, seen := externalDelta[e.Account]; !seen {
@@ -452,17 +494,16 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 	return items, nil
 }
 
-// Entries returns a page of a wallet's entries, newest first. The cursor is the seq of
-// the last entry returned; entries only ever get higher seqs, so paging while new
-// entries arrive neither skips nor repeats one, and a page costs one query.
-func (s *Ledger) Entries(ctx context.Context, walletID string, limit int, cursor string) ([]ledger.Entry, string, error) {
+// Entries returns a page of a wallet's entries, newest first, older than the position
+// after ("" for the newest); the position returned is the last entry's sort key, ""
+// when the page is not full. A page costs one query.
+func (s *Ledger) Entries(ctx context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error) {
 	kc := expression.Key("pk").Equal(expression.Value(walletPK(walletID)))
-	if cursor != "" {
-		before, err := decodeCursor(cursor)
-		if err != nil {
-			return nil, "", err
+	if after != "" {
+		if !strings.HasPrefix(after, entrySortKeyPrefix) || len(after) > entrySortKeyLenMax {
+			return nil, "", wallet.ErrInvalidCursor
 		}
-		kc = kc.And(expression.Key("sk").Between(expression.Value(entrySK(0)), expression.Value(entrySK(before-1))))
+		kc = kc.And(expression.Key("sk").LessThan(expression.Value(after)))
 	} else {
 		kc = kc.And(expression.Key("sk").BeginsWith(entrySortKeyPrefix))
 	}
@@ -477,34 +518,22 @@ func (s *Ledger) Entries(ctx context.Context, walletID string, limit int, cursor
 		return nil, "", fmt.Errorf("query entries: %w", err)
 	}
 	entries := make([]ledger.Entry, 0, len(out.Items))
+	next := ""
 	for _, item := range out.Items {
 		var it entryItem
 		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return nil, "", fmt.Errorf("unmarshal entry: %w", err)
 		}
+		if it.Type != typeEntry {
+			continue
+		}
 		entries = append(entries, it.entry())
+		next = it.SK
 	}
-	next := ""
-	if n := len(entries); n == limit && entries[n-1].Seq > 1 {
-		next = encodeCursor(entries[n-1].Seq)
+	if len(out.Items) < limit {
+		next = ""
 	}
 	return entries, next, nil
-}
-
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(seq, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), cursorPrefix) {
-		return 0, wallet.ErrInvalidCursor
-	}
-	seq, err := strconv.ParseInt(strings.TrimPrefix(string(b), cursorPrefix), 10, 64)
-	if err != nil || seq < 2 {
-		return 0, wallet.ErrInvalidCursor
-	}
-	return seq, nil
 }
 
 // Snapshot reads the whole ledger for the invariant check. It is a scan: run it when

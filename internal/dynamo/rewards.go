@@ -123,10 +123,11 @@ func (s *Rewards) Wallet(ctx context.Context, id string) (ledger.Wallet, error) 
 // account, in one transaction with the idempotency completion.
 func (s *Rewards) Redeem(ctx context.Context, r reward.Redemption) error {
 	var tx txn
-	if err := tx.addWallets(s.Ledger, []wallet.WalletChange{r.Wallet}); err != nil {
+	ds := []ledger.Delta{r.Wallet}
+	if err := tx.addDeltas(s.Ledger, ds, &r.Posting); err != nil {
 		return err
 	}
-	if err := tx.addPosting(s.Ledger, &r.Posting, []wallet.WalletChange{r.Wallet}); err != nil {
+	if err := tx.addPosting(s.Ledger, &r.Posting, ds); err != nil {
 		return err
 	}
 	enough := expression.Name("points").GreaterThanEqual(expression.Value(-r.Entry.Points))
@@ -134,12 +135,12 @@ func (s *Rewards) Redeem(ctx context.Context, r reward.Redemption) error {
 	if err != nil {
 		return err
 	}
-	tx.addFailing(debit, reward.ErrInsufficientPoints)
+	tx.add(debit, func(map[string]ddbtypes.AttributeValue) error { return reward.ErrInsufficientPoints })
 	put, err := s.historyPut(r.UserID, r.Entry)
 	if err != nil {
 		return err
 	}
-	tx.items = append(tx.items, put)
+	tx.add(put, nil)
 	if err := tx.addCompletion(s.Ledger, r.Completion); err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func EventsOf(rec events.DynamoDBEventRecord) ([]event.Event, error) {
 		if err := attributevalue.UnmarshalMap(newImage, &it); err != nil {
 			return nil, fmt.Errorf("decode entry: %w", err)
 		}
-		if it.Seq == 0 { // the counter-entry on an external account
+		if !strings.HasPrefix(it.PK, "WALLET#") { // the counter-entry on an external account
 			return nil, nil
 		}
 		p := event.Payload{PostingID: it.PostingID, AmountMinor: it.AmountMinor, Currency: it.Currency, WalletID: it.Account, OwnerID: it.OwnerID}

@@ -157,7 +157,7 @@ func TestEventsOfMalformedImage(t *testing.T) {
 		"status-as-map",
 		"old-status-as-list",
 		"capture-amount-fraction",
-		"entry-seq-as-string",
+		"entry-amount-as-string",
 		"type-as-list",
 		"updated-at-not-a-time",
 	} {

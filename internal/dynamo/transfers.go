@@ -130,13 +130,6 @@ func (s *Ledger) getItem(ctx context.Context, pk, sk string, out any) error {
 // CommitTransfer writes a transfer change in one transaction: wallets, posting, the
 // transfer (created, or conditional on its version), its index items, the completion.
 func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
-	var tx txn
-	if err := tx.addWallets(s, c.Wallets); err != nil {
-		return err
-	}
-	if err := tx.addPosting(s, c.Posting, c.Wallets); err != nil {
-		return err
-	}
 	item, err := attributevalue.MarshalMap(toTransferItem(c.After))
 	if err != nil {
 		return fmt.Errorf("marshal transfer: %w", err)
@@ -149,22 +142,30 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 	if err != nil {
 		return fmt.Errorf("build transfer condition: %w", err)
 	}
-	tx.conflictAt = append(tx.conflictAt, len(tx.items))
-	tx.items = append(tx.items, ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}})
+	// The transfer comes first: when a racer moved it on, that explains any other
+	// failed condition (a hold it already released), and the step decides again.
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, conflict)
+	if err := tx.addDeltas(s, c.Deltas, c.Posting); err != nil {
+		return err
+	}
+	if err := tx.addPosting(s, c.Posting, c.Deltas); err != nil {
+		return err
+	}
 	if c.Before == nil {
 		for _, owner := range uniq(c.After.SourceOwnerID, c.After.DestinationOwnerID) {
-			tx.items = append(tx.items, s.put(map[string]string{"pk": userTxPK(owner),
-				"sk": userTxPrefix + c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}))
+			tx.add(s.put(map[string]string{"pk": userTxPK(owner),
+				"sk": userTxPrefix + c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}), nil)
 		}
 	}
 	wasHeld := c.Before != nil && c.Before.Status == transfer.StatusHeld
 	isHeld := c.After.Status == transfer.StatusHeld
 	switch {
 	case isHeld && !wasHeld:
-		tx.items = append(tx.items, s.put(map[string]string{"pk": holdsPK, "sk": holdSK(c.After), "transfer_id": c.After.ID}))
+		tx.add(s.put(map[string]string{"pk": holdsPK, "sk": holdSK(c.After), "transfer_id": c.After.ID}), nil)
 	case wasHeld && !isHeld:
-		tx.items = append(tx.items, ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdsPK, holdSK(*c.Before))}})
+		tx.add(ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdsPK, holdSK(*c.Before))}}, nil)
 	}
 	if err := tx.addCompletion(s, c.Completion); err != nil {
 		return err

@@ -13,11 +13,13 @@ func BenchmarkCredit(b *testing.B) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
-		next, _, err := Credit(w, CreditInput{PostingID: "p", AmountMinor: 100, Now: now}, limits)
+		d, _, err := Credit(w, CreditInput{PostingID: "p", AmountMinor: 100, Now: now}, limits)
 		if err != nil {
 			b.Fatal(err)
 		}
-		w = next
+		if w, err = d.Apply(w); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -26,12 +28,13 @@ func BenchmarkCheck10kEntries(b *testing.B) {
 	limits := CreditLimits{PerCreditMaxMinor: DefaultCreditMaxMinor, DailyMaxMinor: 1 << 62}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 5000; i++ {
-		next, p, err := Credit(bk.wallets["w"], CreditInput{PostingID: "p" + time.Duration(i).String(), AmountMinor: 1, Now: now}, limits)
+		d, p, err := Credit(bk.wallets["w"], CreditInput{PostingID: "p" + time.Duration(i).String(), AmountMinor: 1, Now: now}, limits)
 		if err != nil {
 			b.Fatal(err)
 		}
-		bk.wallets["w"] = next
-		bk.post(p)
+		if err := bk.commit([]Delta{d}, &p); err != nil {
+			b.Fatal(err)
+		}
 	}
 	snap := bk.snapshot()
 	b.ReportAllocs()

@@ -6,11 +6,13 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // Status is a wallet's lifecycle state.
@@ -27,12 +29,12 @@ const (
 const (
 	KindCredit   = "credit"
 	KindTransfer = "transfer"
-	KindCapture  = "capture"
 	KindReward   = "reward"
 )
 
-// Wallet is a wallet's state. Balance is posted money; Held is reserved by open holds;
-// Version increases with every change and guards the conditional write.
+// Wallet is a wallet's state. Balance is posted money; Held is reserved by open holds.
+// Money changes add to the stored amounts (see Delta) and never touch Version, which
+// guards status changes only.
 type Wallet struct {
 	ID                  string
 	OwnerID             string
@@ -41,7 +43,7 @@ type Wallet struct {
 	HeldMinor           int64
 	Status              Status
 	Version             int64
-	EntrySeq            int64 // number of entries posted to the wallet; the newest has this seq
+	EntryCount          int64 // entries posted to the wallet
 	CreditDay           string
 	CreditDayTotalMinor int64
 	CreatedAt           time.Time
@@ -51,19 +53,19 @@ type Wallet struct {
 // AvailableMinor is what can be spent: balance minus holds.
 func (w Wallet) AvailableMinor() int64 { return w.BalanceMinor - w.HeldMinor }
 
-// Entry is one immutable line of a posting on one account.
+// Entry is one immutable line of a posting on one account. Entries carry no running
+// balance: a wallet's statement computes it when read (see wallet.Service.Entries),
+// so that concurrent postings to one wallet never have to be serialized.
 type Entry struct {
-	ID                string
-	PostingID         string
-	Account           string // a wallet id, or an external account id (see ExternalAccount)
-	Owner             string // the wallet's owner; empty on external accounts
-	Currency          string
-	AmountMinor       int64 // signed: positive adds to the account
-	BalanceAfterMinor int64 // for wallets; external accounts do not track it per entry
-	Seq               int64 // the wallet's entry sequence number; 0 on external accounts
-	Kind              string
-	Description       string
-	CreatedAt         time.Time
+	ID          string
+	PostingID   string
+	Account     string // a wallet id, or an external account id (see ExternalAccount)
+	Owner       string // the wallet's owner; empty on external accounts
+	Currency    string
+	AmountMinor int64 // signed: positive adds to the account
+	Kind        string
+	Description string
+	CreatedAt   time.Time
 }
 
 // Posting is a set of entries in one currency that sums to zero.
@@ -94,6 +96,9 @@ var (
 	ErrWalletNotEmpty    = problem.Unprocessable("wallet_not_empty", "only a wallet with zero balance and no holds can be closed")
 	ErrWalletClosed      = problem.Unprocessable("wallet_closed", "a closed wallet cannot change")
 	ErrSameWallet        = problem.Invalid("same_wallet", "source and destination must differ")
+	// ErrHoldMissing: a release or capture takes back more than the wallet holds. It
+	// means a second settlement or a bug, never a client's mistake; nothing is written.
+	ErrHoldMissing = errors.New("ledger: the wallet does not hold that amount")
 )
 
 // Validate checks the double-entry rule: at least two entries, none zero, all in the
@@ -133,6 +138,76 @@ const (
 	DefaultCreditDailyMaxMinor int64 = 5_000_000
 )
 
+// Delta is a change to one wallet's money. The store applies it as one conditional
+// update that adds to the stored amounts (it never writes back a value it read), so
+// any number of concurrent changes to one wallet each take one write, and the
+// conditions (the rules of Apply) are checked by the database on the stored state.
+type Delta struct {
+	WalletID      string
+	BalanceMinor  int64        // added to the balance; negative takes money out
+	HeldMinor     int64        // added to held; negative gives a hold back
+	RequireActive bool         // refused unless the wallet is ACTIVE
+	Credit        *DailyCredit // a top-up, counted against the daily limit
+	Now           time.Time
+}
+
+// DailyCredit counts a top-up against the wallet's limit per UTC day.
+type DailyCredit struct {
+	Day        string // the UTC date of the credit
+	LimitMinor int64
+	// Continue says the wallet's counter was on Day when read: the store adds to it.
+	// Otherwise the store restarts it at this credit. A counter that changed day in
+	// between is a conflict: decide again on fresh state.
+	Continue bool
+}
+
+// AvailableMinor is the change to what can be spent.
+func (d Delta) AvailableMinor() int64 { return d.BalanceMinor - d.HeldMinor }
+
+// Apply is the rule of a Delta: it returns w with d applied, or the first rule d
+// breaks, checked in a fixed order (so the same state always gives the same refusal):
+// status, hold, available funds, overflow, daily credit limit. The store enforces the
+// same rules as its write conditions and, when a condition fails, calls Apply on the
+// stored state to name the refusal.
+func (d Delta) Apply(w Wallet) (Wallet, error) {
+	if d.RequireActive && w.Status != StatusActive {
+		return w, ErrWalletNotActive
+	}
+	if d.HeldMinor < 0 && w.HeldMinor < -d.HeldMinor {
+		return w, ErrHoldMissing
+	}
+	if a := d.AvailableMinor(); a < 0 && w.AvailableMinor() < -a {
+		return w, ErrInsufficientFunds
+	}
+	balance, ok := money.AddChecked(w.BalanceMinor, d.BalanceMinor)
+	if !ok {
+		return w, limitError("the wallet balance would overflow", 0)
+	}
+	held, ok := money.AddChecked(w.HeldMinor, d.HeldMinor)
+	if !ok {
+		return w, limitError("the wallet's holds would overflow", 0)
+	}
+	next := w
+	if c := d.Credit; c != nil {
+		if (w.CreditDay == c.Day) != c.Continue {
+			return w, retry.ErrConflict
+		}
+		total := d.BalanceMinor
+		if c.Continue {
+			total += w.CreditDayTotalMinor // both ≤ the limit: no overflow
+		}
+		if total > c.LimitMinor {
+			return w, limitError("credits to one wallet are at most %d minor units per UTC day", c.LimitMinor)
+		}
+		next.CreditDay, next.CreditDayTotalMinor = c.Day, total
+	}
+	next.BalanceMinor, next.HeldMinor = balance, held
+	if !d.Now.IsZero() {
+		next.UpdatedAt = d.Now
+	}
+	return next, nil
+}
+
 // CreditInput describes a top-up from the external funding account.
 type CreditInput struct {
 	PostingID   string
@@ -141,33 +216,24 @@ type CreditInput struct {
 	Now         time.Time
 }
 
-// Credit computes a top-up: the wallet's next state and a posting that moves the
-// amount from the funding account into the wallet.
-func Credit(w Wallet, in CreditInput, limits CreditLimits) (Wallet, Posting, error) {
+// Credit computes a top-up: the change to the wallet and a posting that moves the
+// amount from the funding account into it. It refuses early on the wallet as read;
+// the store re-checks the same rules atomically.
+func Credit(w Wallet, in CreditInput, limits CreditLimits) (Delta, Posting, error) {
 	if err := money.Positive(in.AmountMinor); err != nil {
-		return w, Posting{}, err
+		return Delta{}, Posting{}, err
 	}
 	if w.Status != StatusActive {
-		return w, Posting{}, ErrWalletNotActive
+		return Delta{}, Posting{}, ErrWalletNotActive
 	}
 	if in.AmountMinor > limits.PerCreditMaxMinor {
-		return w, Posting{}, limitError("a single credit is at most %d minor units", limits.PerCreditMaxMinor)
+		return Delta{}, Posting{}, limitError("a single credit is at most %d minor units", limits.PerCreditMaxMinor)
 	}
 	day := in.Now.UTC().Format(time.DateOnly)
-	dayTotal := in.AmountMinor
-	if w.CreditDay == day {
-		dayTotal += w.CreditDayTotalMinor // both ≤ limits, no overflow
-	}
-	if dayTotal > limits.DailyMaxMinor {
-		return w, Posting{}, limitError("credits to one wallet are at most %d minor units per UTC day", limits.DailyMaxMinor)
-	}
-	next, p, err := move(w, MoveInput{PostingID: in.PostingID, AmountMinor: in.AmountMinor, Counter: ExternalAccount(PurposeFunding, w.Currency),
-		Kind: KindCredit, Description: in.Description, Now: in.Now})
-	if err != nil {
-		return w, Posting{}, err
-	}
-	next.CreditDay, next.CreditDayTotalMinor = day, dayTotal
-	return next, p, nil
+	d := Delta{WalletID: w.ID, BalanceMinor: in.AmountMinor, RequireActive: true, Now: in.Now,
+		Credit: &DailyCredit{Day: day, LimitMinor: limits.DailyMaxMinor, Continue: w.CreditDay == day}}
+	return withPosting(w, d, MoveInput{PostingID: in.PostingID, AmountMinor: in.AmountMinor,
+		Counter: ExternalAccount(PurposeFunding, w.Currency), Kind: KindCredit, Description: in.Description, Now: in.Now})
 }
 
 func limitError(format string, limit int64) error {
@@ -182,6 +248,8 @@ func limitError(format string, limit int64) error {
 
 // ChangeStatus applies a status change requested by a caller. Freezing and unfreezing
 // are for admins; closing is for the owner and needs an empty wallet; CLOSED is final.
+// The store writes it conditional on Version (and, for a close, on a zero balance and
+// no holds, since money changes do not move Version).
 func ChangeStatus(w Wallet, to Status, byAdmin, byOwner bool, now time.Time) (Wallet, error) {
 	if w.Status == StatusClosed {
 		return w, ErrWalletClosed
@@ -211,82 +279,25 @@ func ChangeStatus(w Wallet, to Status, byAdmin, byOwner bool, now time.Time) (Wa
 	return next, nil
 }
 
-// TransferInput describes an immediate move between two wallets.
-type TransferInput struct {
-	PostingID   string
-	AmountMinor int64
-	Currency    string
-	Description string
-	Now         time.Time
-}
-
-// Transfer computes an immediate transfer: both wallets' next states and the posting.
-func Transfer(src, dst Wallet, in TransferInput) (Wallet, Wallet, Posting, error) {
-	if err := money.Positive(in.AmountMinor); err != nil {
-		return src, dst, Posting{}, err
-	}
-	if src.ID == dst.ID {
-		return src, dst, Posting{}, ErrSameWallet
-	}
-	if src.Status != StatusActive || dst.Status != StatusActive {
-		return src, dst, Posting{}, ErrWalletNotActive
-	}
-	if src.Currency != in.Currency || dst.Currency != in.Currency {
-		return src, dst, Posting{}, ErrCurrencyMismatch
-	}
-	if src.AvailableMinor() < in.AmountMinor {
-		return src, dst, Posting{}, ErrInsufficientFunds
-	}
-	dstBalance, ok := money.AddChecked(dst.BalanceMinor, in.AmountMinor)
-	if !ok {
-		return src, dst, Posting{}, limitError("the destination balance would overflow", 0)
-	}
-	ns, nd := src, dst
-	ns.BalanceMinor -= in.AmountMinor
-	nd.BalanceMinor = dstBalance
-	for _, w := range []*Wallet{&ns, &nd} {
-		w.Version++
-		w.EntrySeq++
-		w.UpdatedAt = in.Now
-	}
-	p := Posting{ID: in.PostingID, Currency: in.Currency, Kind: KindTransfer, CreatedAt: in.Now, Entries: []Entry{
-		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: src.ID, Owner: src.OwnerID, Currency: in.Currency, AmountMinor: -in.AmountMinor,
-			BalanceAfterMinor: ns.BalanceMinor, Seq: ns.EntrySeq, Kind: KindTransfer, Description: in.Description, CreatedAt: in.Now},
-		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: dst.ID, Owner: dst.OwnerID, Currency: in.Currency, AmountMinor: in.AmountMinor,
-			BalanceAfterMinor: nd.BalanceMinor, Seq: nd.EntrySeq, Kind: KindTransfer, Description: in.Description, CreatedAt: in.Now},
-	}}
-	return ns, nd, p, p.Validate()
-}
-
 // Hold reserves an amount on a wallet: available drops, balance stays.
-func Hold(w Wallet, amountMinor int64, now time.Time) (Wallet, error) {
+func Hold(w Wallet, amountMinor int64, now time.Time) (Delta, error) {
 	if err := money.Positive(amountMinor); err != nil {
-		return w, err
+		return Delta{}, err
 	}
-	if w.Status != StatusActive {
-		return w, ErrWalletNotActive
-	}
-	if w.AvailableMinor() < amountMinor {
-		return w, ErrInsufficientFunds
-	}
-	next := w
-	next.HeldMinor += amountMinor
-	next.Version++
-	next.UpdatedAt = now
-	return next, nil
+	d := Delta{WalletID: w.ID, HeldMinor: amountMinor, RequireActive: true, Now: now}
+	_, err := d.Apply(w)
+	return d, err
 }
 
 // Release gives back a held amount. It works on a frozen wallet too, so a hold can
 // always be unwound.
-func Release(w Wallet, amountMinor int64, now time.Time) (Wallet, error) {
-	if amountMinor <= 0 || amountMinor > w.HeldMinor {
-		return w, fmt.Errorf("release %d from wallet %s holding %d", amountMinor, w.ID, w.HeldMinor)
+func Release(w Wallet, amountMinor int64, now time.Time) (Delta, error) {
+	if err := money.Positive(amountMinor); err != nil {
+		return Delta{}, err
 	}
-	next := w
-	next.HeldMinor -= amountMinor
-	next.Version++
-	next.UpdatedAt = now
-	return next, nil
+	d := Delta{WalletID: w.ID, HeldMinor: -amountMinor, Now: now}
+	_, err := d.Apply(w)
+	return d, err
 }
 
 // PurposeTransit is the internal account that holds money between a saga's steps:
@@ -305,58 +316,81 @@ type MoveInput struct {
 }
 
 // Receive credits a wallet from an internal or external account; the wallet must be active.
-func Receive(w Wallet, in MoveInput) (Wallet, Posting, error) {
+func Receive(w Wallet, in MoveInput) (Delta, Posting, error) {
 	if err := money.Positive(in.AmountMinor); err != nil {
-		return w, Posting{}, err
+		return Delta{}, Posting{}, err
 	}
-	if w.Status != StatusActive {
-		return w, Posting{}, ErrWalletNotActive
-	}
-	return move(w, in)
+	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: in.AmountMinor, RequireActive: true, Now: in.Now}, in)
 }
 
 // Reverse takes back money a saga step put into a wallet. It ignores the wallet's
 // status (a compensation must run on a frozen wallet) but never spends held or
 // missing funds: then it refuses, and the transfer goes to manual review.
-func Reverse(w Wallet, in MoveInput) (Wallet, Posting, error) {
+func Reverse(w Wallet, in MoveInput) (Delta, Posting, error) {
 	if err := money.Positive(in.AmountMinor); err != nil {
-		return w, Posting{}, err
-	}
-	if w.AvailableMinor() < in.AmountMinor {
-		return w, Posting{}, ErrInsufficientFunds
+		return Delta{}, Posting{}, err
 	}
 	in.AmountMinor = -in.AmountMinor
-	return move(w, in)
+	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: in.AmountMinor, Now: in.Now}, in)
 }
 
 // CaptureHold settles a hold: the captured part leaves the wallet's balance, and the
 // whole hold leaves held (the uncaptured rest becomes available again). A hold is
 // capturable whatever the wallet's status: the money was reserved for this.
-func CaptureHold(w Wallet, captureMinor, holdMinor int64, in MoveInput) (Wallet, Posting, error) {
-	if captureMinor <= 0 || captureMinor > holdMinor || holdMinor > w.HeldMinor {
-		return w, Posting{}, fmt.Errorf("capture %d of hold %d on wallet %s holding %d", captureMinor, holdMinor, w.ID, w.HeldMinor)
+func CaptureHold(w Wallet, captureMinor, holdMinor int64, in MoveInput) (Delta, Posting, error) {
+	if captureMinor <= 0 || captureMinor > holdMinor {
+		return Delta{}, Posting{}, fmt.Errorf("capture %d of hold %d on wallet %s", captureMinor, holdMinor, w.ID)
 	}
-	next := w
-	next.HeldMinor -= holdMinor
 	in.AmountMinor = -captureMinor
-	return move(next, in)
+	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: -captureMinor, HeldMinor: -holdMinor, Now: in.Now}, in)
 }
 
-func move(w Wallet, in MoveInput) (Wallet, Posting, error) {
-	balance, ok := money.AddChecked(w.BalanceMinor, in.AmountMinor)
-	if !ok {
-		return w, Posting{}, limitError("the wallet balance would overflow", 0)
+// withPosting checks d on the wallet as read and builds the balanced posting of
+// in.AmountMinor between the wallet and in.Counter.
+func withPosting(w Wallet, d Delta, in MoveInput) (Delta, Posting, error) {
+	if _, err := d.Apply(w); err != nil {
+		return Delta{}, Posting{}, err
 	}
-	next := w
-	next.BalanceMinor = balance
-	next.Version++
-	next.EntrySeq++
-	next.UpdatedAt = in.Now
 	p := Posting{ID: in.PostingID, Currency: w.Currency, Kind: in.Kind, CreatedAt: in.Now, Entries: []Entry{
 		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: w.ID, Owner: w.OwnerID, Currency: w.Currency, AmountMinor: in.AmountMinor,
-			BalanceAfterMinor: balance, Seq: next.EntrySeq, Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
+			Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
 		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: in.Counter, Currency: w.Currency, AmountMinor: -in.AmountMinor,
 			Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
 	}}
-	return next, p, p.Validate()
+	return d, p, p.Validate()
+}
+
+// ApplyAll applies deltas to the wallets in ws, all or nothing, and counts the
+// posting's entries per wallet: what a store's transaction does, for stores kept in
+// memory (tests). ws changes only when every delta is accepted.
+func ApplyAll(ws map[string]Wallet, ds []Delta, p *Posting) error {
+	next := make(map[string]Wallet, len(ds))
+	for _, d := range ds {
+		w, ok := next[d.WalletID]
+		if !ok {
+			if w, ok = ws[d.WalletID]; !ok {
+				return problem.ErrNotFound
+			}
+		}
+		applied, err := d.Apply(w)
+		if err != nil {
+			return err
+		}
+		next[d.WalletID] = applied
+	}
+	if p != nil {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		for _, e := range p.Entries {
+			if w, ok := next[e.Account]; ok {
+				w.EntryCount++
+				next[e.Account] = w
+			}
+		}
+	}
+	for id, w := range next {
+		ws[id] = w
+	}
+	return nil
 }

@@ -44,13 +44,20 @@ func (b *book) clone() *book {
 	return c
 }
 
-func (b *book) post(p Posting) {
-	for _, e := range p.Entries {
-		if _, isWallet := b.wallets[e.Account]; !isWallet {
-			b.external[e.Account] += e.AmountMinor
-		}
-		b.entries = append(b.entries, e)
+// commit applies deltas and a posting the way the store does (ApplyAll).
+func (b *book) commit(ds []Delta, p *Posting) error {
+	if err := ApplyAll(b.wallets, ds, p); err != nil {
+		return err
 	}
+	if p != nil {
+		for _, e := range p.Entries {
+			if _, isWallet := b.wallets[e.Account]; !isWallet {
+				b.external[e.Account] += e.AmountMinor
+			}
+			b.entries = append(b.entries, e)
+		}
+	}
+	return nil
 }
 
 // step applies one random operation and returns its name and error.
@@ -72,62 +79,45 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 	}
 	pid := fmt.Sprintf("p%d", n)
 	transit := func(w Wallet) string { return ExternalAccount(PurposeTransit, w.Currency) }
+	// decided on a copy read now, committed on the stored state: as the store does
+	moved := func(name string, d Delta, p Posting, err error) (string, error) {
+		if err != nil {
+			return name, err
+		}
+		return name, b.commit([]Delta{d}, &p)
+	}
+	held := func(name string, d Delta, err error) (string, error) {
+		if err != nil {
+			return name, err
+		}
+		return name, b.commit([]Delta{d}, nil)
+	}
 	switch op := rng.IntN(10); op {
 	case 7:
 		w := pick()
-		next, p, err := Receive(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
-		if err == nil {
-			b.wallets[w.ID] = next
-			b.post(p)
-		}
-		return "receive", err
+		d, p, err := Receive(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
+		return moved("receive", d, p, err)
 	case 8:
 		w := pick()
-		next, p, err := Reverse(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
-		if err == nil {
-			b.wallets[w.ID] = next
-			b.post(p)
-		}
-		return "reverse", err
+		d, p, err := Reverse(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
+		return moved("reverse", d, p, err)
 	case 9:
 		w := pick()
 		hold := upTo(rng, w.HeldMinor)
-		next, p, err := CaptureHold(w, upTo(rng, hold), hold, MoveInput{PostingID: pid, Counter: transit(w), Kind: KindTransfer, Now: now})
-		if err == nil {
-			b.wallets[w.ID] = next
-			b.post(p)
-		}
-		return "capture", err
-	case 0, 1:
+		d, p, err := CaptureHold(w, upTo(rng, hold), hold, MoveInput{PostingID: pid, Counter: transit(w), Kind: KindTransfer, Now: now})
+		return moved("capture", d, p, err)
+	case 0, 1, 2:
 		w := pick()
-		next, p, err := Credit(w, CreditInput{PostingID: pid, AmountMinor: amount(), Now: now}, limits)
-		if err == nil {
-			b.wallets[w.ID] = next
-			b.post(p)
-		}
-		return "credit", err
-	case 2, 3:
-		src, dst := pick(), pick()
-		ns, nd, p, err := Transfer(src, dst, TransferInput{PostingID: pid, AmountMinor: amount(), Currency: src.Currency, Now: now})
-		if err == nil {
-			b.wallets[src.ID], b.wallets[dst.ID] = ns, nd
-			b.post(p)
-		}
-		return "transfer", err
-	case 4:
+		d, p, err := Credit(w, CreditInput{PostingID: pid, AmountMinor: amount(), Now: now}, limits)
+		return moved("credit", d, p, err)
+	case 3, 4:
 		w := pick()
-		next, err := Hold(w, amount(), now)
-		if err == nil {
-			b.wallets[w.ID] = next
-		}
-		return "hold", err
+		d, err := Hold(w, amount(), now)
+		return held("hold", d, err)
 	case 5:
 		w := pick()
-		next, err := Release(w, upTo(rng, w.HeldMinor), now)
-		if err == nil {
-			b.wallets[w.ID] = next
-		}
-		return "release", err
+		d, err := Release(w, upTo(rng, w.HeldMinor), now)
+		return held("release", d, err)
 	default:
 		w := pick()
 		to := []Status{StatusActive, StatusFrozen, StatusClosed, "BOGUS"}[rng.IntN(4)]
@@ -196,11 +186,11 @@ func TestLedgerProperties(t *testing.T) {
 func TestCheckFindsViolations(t *testing.T) {
 	good := func() Snapshot {
 		return Snapshot{
-			Wallets: []Wallet{{ID: "w", Currency: "USD", BalanceMinor: 70, HeldMinor: 20, EntrySeq: 2, Status: StatusActive}},
+			Wallets: []Wallet{{ID: "w", Currency: "USD", BalanceMinor: 70, HeldMinor: 20, EntryCount: 2, Status: StatusActive}},
 			Entries: []Entry{
-				{ID: "a:0", PostingID: "a", Account: "w", Currency: "USD", AmountMinor: 100, BalanceAfterMinor: 100, Seq: 1},
+				{ID: "a:0", PostingID: "a", Account: "w", Currency: "USD", AmountMinor: 100},
 				{ID: "a:1", PostingID: "a", Account: "external:funding:USD", Currency: "USD", AmountMinor: -100},
-				{ID: "b:0", PostingID: "b", Account: "w", Currency: "USD", AmountMinor: -30, BalanceAfterMinor: 70, Seq: 2},
+				{ID: "b:0", PostingID: "b", Account: "w", Currency: "USD", AmountMinor: -30},
 				{ID: "b:1", PostingID: "b", Account: "external:funding:USD", Currency: "USD", AmountMinor: 30},
 			},
 			ExternalBalances: map[string]int64{"external:funding:USD": -70},
@@ -214,7 +204,8 @@ func TestCheckFindsViolations(t *testing.T) {
 		"missing entry":                func(s *Snapshot) { s.Entries = s.Entries[1:] },
 		"posting unbalanced":           func(s *Snapshot) { s.Entries[3].AmountMinor = 31 },
 		"external balance off":         func(s *Snapshot) { s.ExternalBalances["external:funding:USD"] = -69 },
-		"broken balance_after chain":   func(s *Snapshot) { s.Entries[2].BalanceAfterMinor = 69 },
+		"entry count off":              func(s *Snapshot) { s.Wallets[0].EntryCount = 3 },
+		"entry in another currency":    func(s *Snapshot) { s.Entries[2].Currency = "EUR"; s.Entries[3].Currency = "EUR" },
 		"orphan entry": func(s *Snapshot) {
 			s.Entries = append(s.Entries, Entry{ID: "x", PostingID: "x", Account: "ghost", AmountMinor: 1})
 		},

@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -53,7 +54,7 @@ type Entry struct {
 type Redemption struct {
 	UserID     string
 	Entry      Entry
-	Wallet     wallet.WalletChange
+	Wallet     ledger.Delta
 	Posting    ledger.Posting
 	Completion *idempotency.Completion
 }
@@ -137,15 +138,15 @@ type RedeemInput struct {
 	WalletID string `json:"wallet_id"`
 }
 
-// RedeemView answers a redemption.
+// RedeemView answers a redemption. Like a credit's answer it carries no balance: the
+// money is added without reading the wallet back (see wallet.CreditView).
 type RedeemView struct {
-	ID           string    `json:"id"`
-	Points       int64     `json:"points"`
-	WalletID     string    `json:"wallet_id"`
-	Amount       int64     `json:"amount"`
-	Currency     string    `json:"currency"`
-	BalanceAfter int64     `json:"balance_after"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID        string    `json:"id"`
+	Points    int64     `json:"points"`
+	WalletID  string    `json:"wallet_id"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Redeem turns points into money in one of the caller's wallets, once per key.
@@ -170,28 +171,28 @@ func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in Re
 	return wallet.Guarded(ctx, s.Idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (wallet.Result, error) {
 		postingID := "redeem-" + claim.Token
 		var res wallet.Result
-		err := wallet.Retry(ctx, func(int) error {
+		err := retry.Conflicts(ctx, func(int) error {
 			w, err := s.Store.Wallet(ctx, in.WalletID)
 			if err != nil {
 				return err
 			}
 			now := s.now()
 			amount := in.Points * MinorUnitsPerRedeemedPoint
-			next, p, err := ledger.Receive(w, ledger.MoveInput{PostingID: postingID, AmountMinor: amount,
+			d, p, err := ledger.Receive(w, ledger.MoveInput{PostingID: postingID, AmountMinor: amount,
 				Counter: ledger.ExternalAccount(ledger.PurposeRewards, w.Currency), Kind: ledger.KindReward,
 				Description: fmt.Sprintf("%d reward points", in.Points), Now: now})
 			if err != nil {
 				return err
 			}
 			body, err := json.Marshal(RedeemView{ID: postingID, Points: in.Points, WalletID: w.ID, Amount: amount, Currency: w.Currency,
-				BalanceAfter: next.BalanceMinor, CreatedAt: now})
+				CreatedAt: now})
 			if err != nil {
 				return err
 			}
 			res = wallet.Result{StatusCode: http.StatusCreated, Body: body}
 			return s.Store.Redeem(ctx, Redemption{UserID: c.UserID,
 				Entry:      Entry{ID: postingID, Points: -in.Points, Kind: KindRedeem, WalletID: w.ID, CreatedAt: now},
-				Wallet:     wallet.WalletChange{Before: w, After: next},
+				Wallet:     d,
 				Posting:    p,
 				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: res.StatusCode, Body: body}},
 			})

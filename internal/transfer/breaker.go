@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/serverless-wallet/wallet/internal/wallet"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // Breaker states.
@@ -27,7 +27,7 @@ type BreakerState struct {
 }
 
 // BreakerStore loads and saves the breaker; Save is conditional on the version that
-// was loaded and fails with wallet.ErrConflict when another instance saved first.
+// was loaded and fails with retry.ErrConflict when another instance saved first.
 type BreakerStore interface {
 	LoadBreaker(ctx context.Context) (BreakerState, error)
 	SaveBreaker(ctx context.Context, next BreakerState) error
@@ -46,7 +46,6 @@ const (
 	DefaultBreakerWindowSeconds   = 60
 	DefaultBreakerCooldownSeconds = 30
 	probeTimeoutSeconds           = 30 // a probe that never reported frees the slot after this
-	breakerSaveAttemptsMax        = 5
 )
 
 // Breaker refuses new transfers fast after repeated saga failures. Its state is shared
@@ -72,34 +71,38 @@ func retryAfter(seconds float64) int {
 // Allow says whether a new transfer may start; probe is true when it is the one
 // half-open trial whose outcome decides whether the breaker closes.
 func (b *Breaker) Allow(ctx context.Context) (probe bool, err error) {
-	for attempt := 0; attempt < breakerSaveAttemptsMax; attempt++ {
+	err = retry.Conflicts(ctx, func(int) error {
 		st, err := b.Store.LoadBreaker(ctx)
 		if err != nil {
-			return false, err
+			return err
 		}
 		now := b.now()
 		cooldown := time.Duration(b.Config.CooldownSeconds) * time.Second
 		switch st.State {
 		case BreakerOpen:
 			if wait := st.OpenedAt.Add(cooldown).Sub(now); wait > 0 {
-				return false, unavailable(retryAfter(wait.Seconds()))
+				return unavailable(retryAfter(wait.Seconds()))
 			}
 		case BreakerHalfOpen:
 			if now.Sub(st.ProbeAt) < probeTimeoutSeconds*time.Second {
-				return false, unavailable(1)
+				return unavailable(1)
 			}
 		default:
-			return false, nil
+			probe = false
+			return nil
 		}
 		next := st
 		next.State, next.ProbeAt = BreakerHalfOpen, now
-		err = b.Store.SaveBreaker(ctx, next)
-		if errors.Is(err, wallet.ErrConflict) {
-			continue
+		if err := b.Store.SaveBreaker(ctx, next); err != nil {
+			return err // a conflict: another instance changed it, look again
 		}
-		return err == nil, err
+		probe = true
+		return nil
+	})
+	if errors.Is(err, retry.ErrContention) {
+		return false, unavailable(1)
 	}
-	return false, unavailable(1)
+	return probe, err
 }
 
 func unavailable(seconds int) error {
@@ -111,7 +114,7 @@ func unavailable(seconds int) error {
 // Record reports a saga outcome. Successes of a closed breaker cost nothing; a failure
 // counts within the window; a probe's outcome closes or reopens the breaker.
 func (b *Breaker) Record(ctx context.Context, ok, probe bool) error {
-	for attempt := 0; attempt < breakerSaveAttemptsMax; attempt++ {
+	err := retry.Conflicts(ctx, func(int) error {
 		st, err := b.Store.LoadBreaker(ctx)
 		if err != nil {
 			return err
@@ -138,10 +141,10 @@ func (b *Breaker) Record(ctx context.Context, ok, probe bool) error {
 				next.State, next.OpenedAt = BreakerOpen, now
 			}
 		}
-		err = b.Store.SaveBreaker(ctx, next)
-		if !errors.Is(err, wallet.ErrConflict) {
-			return err
-		}
+		return b.Store.SaveBreaker(ctx, next)
+	})
+	if errors.Is(err, retry.ErrContention) {
+		return nil // losing every race means others are recording the same news
 	}
-	return nil // losing every race means others are recording the same news
+	return err
 }

@@ -88,9 +88,10 @@ func (s *breakerStore) counts() (saves, writes int) {
 	return s.saveN, s.writeN
 }
 
-// memStore is an in-memory transfer.Store. CommitTransfer checks the transfer's and
-// every wallet's Before version against what is stored, like the DynamoDB
-// transaction, and keeps every posting so tests can check conservation.
+// memStore is an in-memory transfer.Store. CommitTransfer checks the transfer's
+// Before version and applies the wallet deltas under their rules (ledger.ApplyAll),
+// like the DynamoDB transaction, and keeps every posting so tests can check
+// conservation.
 type memStore struct {
 	mu          sync.Mutex
 	wallets     map[string]ledger.Wallet
@@ -166,44 +167,18 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 	case c.Before != nil && c.After.Version != c.Before.Version+1:
 		return fmt.Errorf("memStore: transfer version %d after %d", c.After.Version, c.Before.Version)
 	}
-	for _, wc := range c.Wallets {
-		stored, ok := s.wallets[wc.Before.ID]
-		if wc.ReserveMinor > 0 { // conditional on available and status, like the store
-			switch {
-			case !ok || stored.Status != ledger.StatusActive:
-				return ledger.ErrWalletNotActive
-			case stored.AvailableMinor() < wc.ReserveMinor:
-				return ledger.ErrInsufficientFunds
-			}
-			continue
-		}
-		if !ok || stored.Version != wc.Before.Version {
-			return wallet.ErrConflict
-		}
-		if wc.After.ID != wc.Before.ID || wc.After.Version <= wc.Before.Version {
-			return fmt.Errorf("memStore: bad wallet change %+v", wc)
-		}
-	}
 	if c.Posting != nil {
-		if err := c.Posting.Validate(); err != nil {
-			return fmt.Errorf("memStore: %w", err)
-		}
 		for _, p := range s.postings {
 			if p.ID == c.Posting.ID {
 				return fmt.Errorf("memStore: posting %s written twice", p.ID)
 			}
 		}
-		s.postings = append(s.postings, *c.Posting)
 	}
-	for _, wc := range c.Wallets {
-		if wc.ReserveMinor > 0 {
-			w := s.wallets[wc.Before.ID]
-			w.HeldMinor += wc.ReserveMinor
-			w.Version++
-			s.wallets[w.ID] = w
-			continue
-		}
-		s.wallets[wc.After.ID] = wc.After
+	if err := ledger.ApplyAll(s.wallets, c.Deltas, c.Posting); err != nil {
+		return err
+	}
+	if c.Posting != nil {
+		s.postings = append(s.postings, *c.Posting)
 	}
 	s.transfers[c.After.ID] = cloneTransfer(c.After)
 	if c.Completion != nil {

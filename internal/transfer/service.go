@@ -15,6 +15,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -365,13 +366,13 @@ func (s *Service) releaseChange(ctx context.Context, t Transfer) (*Change, error
 	if err != nil {
 		return nil, err
 	}
-	next, err := ledger.Release(src, t.AmountMinor, s.now())
+	d, err := ledger.Release(src, t.AmountMinor, s.now())
 	if err != nil {
 		return nil, err
 	}
 	after := t
 	after.Status, after.Released = StatusReleased, true
-	return &Change{Wallets: walletChange(src, next), After: after}, nil
+	return &Change{Deltas: deltas(d), After: after}, nil
 }
 
 func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
@@ -398,40 +399,35 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		return s.replay(ctx, replay, PhaseSettle)
 	}
 	var won Transfer
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
+	err = retry.Conflicts(ctx, func(attempt int) error {
+		if attempt > 1 {
+			var err error
 			if t, err = s.Store.Transfer(ctx, id); err != nil {
-				break
+				return err
 			}
 		}
 		if t.Status != StatusHeld {
-			err = ErrNotHeld
-			break
+			return ErrNotHeld
 		}
-		var ch *Change
-		if ch, err = decide(t); err != nil {
+		ch, err := decide(t)
+		if err != nil {
 			// Deciding on a transfer that a racer settled meanwhile can fail on the wallet
 			// it already changed (its hold is gone): that racer won.
 			if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
-				err = ErrNotHeld
+				return ErrNotHeld
 			}
-			break
+			return err
 		}
 		before := t
 		ch.Before, ch.Completion = &before, marker(claim, t.ID)
 		ch.After.Version, ch.After.UpdatedAt = t.Version+1, s.now()
 		ch.After.record(op, "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
-		err = s.Store.CommitTransfer(ctx, *ch)
-		if errors.Is(err, wallet.ErrConflict) {
-			if attempt < stepAttemptsMax {
-				continue
-			}
-			err = &problem.Error{Kind: problem.KindConflict, Code: "contention", RetryAfterSeconds: 1,
-				Message: "the transfer is changing too fast; retry with the same Idempotency-Key"}
+		if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
+			return err
 		}
 		won = ch.After
-		break
-	}
+		return nil
+	})
 	if err != nil {
 		if !errors.Is(err, idempotency.ErrInProgress) {
 			err = errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
@@ -452,39 +448,39 @@ func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
 	}
 	released := 0
 	for _, id := range ids {
-		for attempt := 0; attempt < stepAttemptsMax; attempt++ {
+		var freed bool
+		err := retry.Conflicts(ctx, func(int) error {
 			t, err := s.Store.Transfer(ctx, id)
 			if err != nil {
-				return released, err
+				return err
 			}
 			if t.Status != StatusHeld {
 				// Captured or voided first (which already dropped the index entry), or an
 				// entry left behind: make sure it is gone either way.
-				if err := s.Store.ForgetHold(ctx, t); err != nil {
-					return released, err
-				}
-				break
+				return s.Store.ForgetHold(ctx, t)
 			}
 			ch, err := s.releaseChange(ctx, t)
 			if err != nil {
 				if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
-					break // settled by a racer meanwhile
+					return nil // settled by a racer meanwhile
 				}
-				return released, err
+				return err
 			}
 			before := t
 			ch.Before = &before
 			ch.After.Version, ch.After.UpdatedAt, ch.After.FailureReason = t.Version+1, s.now(), "expired"
 			ch.After.record("expire", "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
-			err = s.Store.CommitTransfer(ctx, *ch)
-			if errors.Is(err, wallet.ErrConflict) {
-				continue
+			if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
+				return err
 			}
-			if err != nil {
-				return released, err
-			}
+			freed = true
+			return nil
+		})
+		if err != nil {
+			return released, err
+		}
+		if freed {
 			released++
-			break
 		}
 	}
 	return released, nil

@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/wallet"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // BusinessRefusal is a step's refusal by a business rule (insufficient funds, a
@@ -20,12 +19,19 @@ type BusinessRefusal struct{ Code string }
 
 func (e *BusinessRefusal) Error() string { return e.Code }
 
-// Transient is a step failure worth retrying (a throttled or failed AWS call, a
-// write that kept losing races, an injected fault). The state machine retries it with
-// backoff and jitter, then compensates.
+// Transient is a step failure worth retrying (a throttled or failed AWS call, an
+// injected fault). The state machine retries it with backoff and jitter, then
+// compensates; a saga that fails on it counts against the circuit breaker.
 type Transient struct{ Cause string }
 
 func (e *Transient) Error() string { return "transient: " + e.Cause }
+
+// Contention is a step that kept losing optimistic races on the transfer for its whole
+// time budget (see retry.Conflicts). The state machine retries it; it says nothing
+// about the health of a dependency, so it never counts against the circuit breaker.
+type Contention struct{ Step string }
+
+func (e *Contention) Error() string { return "contention in step " + e.Step }
 
 // StepInput is what every step receives from the state machine.
 type StepInput struct {
@@ -58,19 +64,25 @@ func (c *CaughtError) Reason() string {
 	if c == nil {
 		return ""
 	}
-	if c.Error == "BusinessRefusal" {
+	switch c.Error {
+	case "BusinessRefusal":
 		var cause struct {
 			ErrorMessage string `json:"errorMessage"`
 		}
 		if json.Unmarshal([]byte(c.Cause), &cause) == nil && cause.ErrorMessage != "" {
 			return cause.ErrorMessage
 		}
+	case "Contention":
+		return ReasonContention
 	}
 	return ReasonStepFailed
 }
 
-// ReasonStepFailed is the failure reason of a technical failure.
-const ReasonStepFailed = "step_failed"
+// Failure reasons that are not a business rule's code.
+const (
+	ReasonStepFailed = "step_failed" // a dependency failed: counts against the breaker
+	ReasonContention = "contention"  // lost races until the retries ran out: does not
+)
 
 // Step names, as recorded on the transfer and used by fault injection.
 const (
@@ -84,7 +96,7 @@ const (
 
 // Fault is an injected failure for tests.
 type Fault struct {
-	Mode    string `dynamodbav:"mode"` // "fail" or "delay"
+	Mode    string `dynamodbav:"mode"` // "fail" (Transient), "contend" (Contention) or "delay"
 	DelayMs int    `dynamodbav:"delay_ms"`
 }
 
@@ -92,12 +104,6 @@ type Fault struct {
 type Faults interface {
 	Fault(ctx context.Context, step string) (Fault, bool, error)
 }
-
-// Bounds of a step's optimistic-concurrency retries within one invocation.
-const (
-	stepAttemptsMax  = 100
-	stepBackoffMaxMs = 20
-)
 
 // Steps implements the saga's Lambda tasks.
 type Steps struct {
@@ -122,41 +128,36 @@ func (s *Steps) run(ctx context.Context, step string, id string, decide act) (St
 	if err := s.injectFault(ctx, step); err != nil {
 		return StepOutput{}, err
 	}
-	for attempt := 0; attempt < stepAttemptsMax; attempt++ {
+	var out StepOutput
+	err := retry.Conflicts(ctx, func(int) error {
 		t, err := s.Store.Transfer(ctx, id)
 		if err != nil {
-			return StepOutput{}, asStepError(err)
+			return err
 		}
 		started := s.now()
 		c, err := decide(t, started)
 		if err != nil {
-			return StepOutput{}, asStepError(err)
+			return err
 		}
+		out = StepOutput{TransferID: t.ID, Mode: t.Mode, Status: t.Status}
 		if c == nil {
-			return StepOutput{TransferID: t.ID, Mode: t.Mode, Status: t.Status}, nil
+			return nil
 		}
 		before := t
 		c.Before = &before
 		c.After.Version = t.Version + 1
 		c.After.UpdatedAt = started
 		c.After.record(step, "succeeded", "", started, s.now())
-		err = s.Store.CommitTransfer(ctx, *c)
-		if errors.Is(err, wallet.ErrConflict) {
-			// The transfer or a wallet moved on: decide again on fresh state, after a short
-			// random pause so that many sagas on one hot wallet do not retry in lockstep.
-			select {
-			case <-ctx.Done():
-				return StepOutput{}, &Transient{Cause: step + ": " + ctx.Err().Error()}
-			case <-time.After(time.Duration(rand.IntN(stepBackoffMaxMs*1000)) * time.Microsecond): // #nosec G404 -- jitter
-			}
-			continue
+		if err := s.Store.CommitTransfer(ctx, *c); err != nil {
+			return err // a conflict decides again on fresh state
 		}
-		if err != nil {
-			return StepOutput{}, asStepError(err)
-		}
-		return StepOutput{TransferID: t.ID, Mode: t.Mode, Status: c.After.Status}, nil
+		out.Status = c.After.Status
+		return nil
+	})
+	if err != nil {
+		return StepOutput{}, asStepError(step, err)
 	}
-	return StepOutput{}, &Transient{Cause: step + ": too much contention"}
+	return out, nil
 }
 
 func (s *Steps) injectFault(ctx context.Context, step string) error {
@@ -177,23 +178,28 @@ func (s *Steps) injectFault(ctx context.Context, step string) error {
 		case <-time.After(time.Duration(f.DelayMs) * time.Millisecond):
 		}
 	}
-	if f.Mode == "fail" {
+	switch f.Mode {
+	case "fail":
 		return &Transient{Cause: "injected fault in " + step}
+	case "contend":
+		return &Contention{Step: step}
 	}
 	return nil
 }
 
-// asStepError maps domain refusals to BusinessRefusal and everything else to Transient.
-func asStepError(err error) error {
+// asStepError maps domain refusals to BusinessRefusal, races lost until the budget ran
+// out to Contention, and everything else to Transient.
+func asStepError(step string, err error) error {
+	if errors.Is(err, retry.ErrContention) {
+		return &Contention{Step: step}
+	}
 	if p, ok := problem.As(err); ok && (p.Kind == problem.KindUnprocessable || p.Kind == problem.KindNotFound) {
 		return &BusinessRefusal{Code: p.Code}
 	}
 	return &Transient{Cause: err.Error()}
 }
 
-func walletChange(before, after ledger.Wallet) []wallet.WalletChange {
-	return []wallet.WalletChange{{Before: before, After: after}}
-}
+func deltas(d ledger.Delta) []ledger.Delta { return []ledger.Delta{d} }
 
 // Reserve places the hold on the source wallet.
 func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
@@ -208,7 +214,7 @@ func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
 		if src.Currency != t.Currency {
 			return nil, ledger.ErrCurrencyMismatch
 		}
-		next, err := ledger.Hold(src, t.AmountMinor, now) // refuses early on what was read
+		d, err := ledger.Hold(src, t.AmountMinor, now) // refuses early on what was read
 		if err != nil {
 			return nil, err
 		}
@@ -216,7 +222,7 @@ func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
 		after.Reserved = true
 		// The store re-checks the rule atomically on the stored wallet (available and
 		// status), so concurrent reserves on one wallet do not have to retry each other.
-		return &Change{Wallets: []wallet.WalletChange{{Before: src, After: next, ReserveMinor: t.AmountMinor}}, After: after}, nil
+		return &Change{Deltas: deltas(d), After: after}, nil
 	})
 }
 
@@ -233,14 +239,14 @@ func (s *Steps) Credit(ctx context.Context, in StepInput) (StepOutput, error) {
 		if dst.Currency != t.Currency {
 			return nil, ledger.ErrCurrencyMismatch
 		}
-		next, p, err := ledger.Receive(dst, ledger.MoveInput{PostingID: t.ID + "-credit", AmountMinor: t.CaptureMinor,
+		d, p, err := ledger.Receive(dst, ledger.MoveInput{PostingID: t.ID + "-credit", AmountMinor: t.CaptureMinor,
 			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: t.Description, Now: now})
 		if err != nil {
 			return nil, err
 		}
 		after := t
 		after.Credited = true
-		return &Change{Wallets: walletChange(dst, next), Posting: &p, After: after}, nil
+		return &Change{Deltas: deltas(d), Posting: &p, After: after}, nil
 	})
 }
 
@@ -256,14 +262,14 @@ func (s *Steps) Capture(ctx context.Context, in StepInput) (StepOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		next, p, err := ledger.CaptureHold(src, t.CaptureMinor, t.AmountMinor, ledger.MoveInput{PostingID: t.ID + "-capture",
+		d, p, err := ledger.CaptureHold(src, t.CaptureMinor, t.AmountMinor, ledger.MoveInput{PostingID: t.ID + "-capture",
 			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: t.Description, Now: now})
 		if err != nil {
 			return nil, err
 		}
 		after := t
 		after.Captured, after.Status = true, StatusCompleted
-		return &Change{Wallets: walletChange(src, next), Posting: &p, After: after}, nil
+		return &Change{Deltas: deltas(d), Posting: &p, After: after}, nil
 	})
 }
 
@@ -280,13 +286,13 @@ func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		next, err := ledger.Release(src, t.AmountMinor, now)
+		d, err := ledger.Release(src, t.AmountMinor, now)
 		if err != nil {
 			return nil, err
 		}
 		after := t
 		after.Released = true
-		return &Change{Wallets: walletChange(src, next), After: after}, nil
+		return &Change{Deltas: deltas(d), After: after}, nil
 	})
 }
 
@@ -301,14 +307,14 @@ func (s *Steps) Reverse(ctx context.Context, in StepInput) (StepOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		next, p, err := ledger.Reverse(dst, ledger.MoveInput{PostingID: t.ID + "-reverse", AmountMinor: t.CaptureMinor,
+		d, p, err := ledger.Reverse(dst, ledger.MoveInput{PostingID: t.ID + "-reverse", AmountMinor: t.CaptureMinor,
 			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: "reversal", Now: now})
 		if err != nil {
 			return nil, err
 		}
 		after := t
 		after.Reversed = true
-		return &Change{Wallets: walletChange(dst, next), Posting: &p, After: after}, nil
+		return &Change{Deltas: deltas(d), Posting: &p, After: after}, nil
 	})
 }
 
@@ -317,9 +323,10 @@ func (s *Steps) Reverse(ctx context.Context, in StepInput) (StepOutput, error) {
 func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, error) {
 	changed := false
 	out, err := s.finalize(ctx, in, &changed)
+	// Only a dependency's failure counts: not a business refusal, not lost races.
 	if err == nil && changed && in.Status == StatusFailed && in.Error.Reason() == ReasonStepFailed && s.Breaker != nil {
 		if berr := s.Breaker.Record(ctx, false, false); berr != nil {
-			return out, asStepError(berr)
+			return out, asStepError(StepFinalize, berr)
 		}
 	}
 	return out, err

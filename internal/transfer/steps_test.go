@@ -149,6 +149,22 @@ func TestStepsAreIdempotent(t *testing.T) {
 	assertConserved(t, store)
 }
 
+// TestStepsContentionIsNamed: a step that loses races on its transfer until its time
+// budget runs out fails with Contention (the state machine retries it by that name),
+// in time, having written nothing.
+func TestStepsContentionIsNamed(t *testing.T) {
+	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
+	store.conflictsN = 1_000_000
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+
+	_, err := s.Reserve(ctx, stepIn)
+	var c *transfer.Contention
+	require.ErrorAs(t, err, &c)
+	assert.NoError(t, ctx.Err(), "it failed before its deadline")
+	assert.Zero(t, store.wallet(srcID).HeldMinor)
+}
+
 func TestStepsRetryOnConflict(t *testing.T) {
 	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
 	store.conflictsN = 3
@@ -360,6 +376,8 @@ func TestCaughtErrorReason(t *testing.T) {
 		"transient": {&transfer.CaughtError{Error: "Transient",
 			Cause: `{"errorMessage":"insufficient_funds","errorType":"Transient"}`}, transfer.ReasonStepFailed},
 		"timeout": {&transfer.CaughtError{Error: "States.Timeout", Cause: ""}, transfer.ReasonStepFailed},
+		"contention": {&transfer.CaughtError{Error: "Contention",
+			Cause: `{"errorMessage":"contention in step reserve","errorType":"Contention"}`}, transfer.ReasonContention},
 		"empty":   {&transfer.CaughtError{}, transfer.ReasonStepFailed},
 	}
 	for name, tt := range tests {
@@ -388,6 +406,17 @@ func TestStepsFaultInjection(t *testing.T) {
 	assert.False(t, store.transfer(transferID).Credited)
 }
 
+func TestStepsFaultContend(t *testing.T) {
+	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
+	s.Faults = faults{transfer.StepReserve: {Mode: "contend"}}
+
+	_, err := s.Reserve(context.Background(), stepIn)
+	var c *transfer.Contention
+	require.ErrorAs(t, err, &c, "the injected lost race is named Contention")
+	assert.Equal(t, transfer.StepReserve, c.Step)
+	assert.False(t, store.transfer(transferID).Reserved)
+}
+
 func TestStepsFaultDelay(t *testing.T) {
 	t.Run("delay then proceed", func(t *testing.T) {
 		s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
@@ -412,10 +441,12 @@ func TestStepsFaultDelay(t *testing.T) {
 func TestFinalizeCountsTechnicalFailuresOnly(t *testing.T) {
 	technical := &transfer.CaughtError{Error: "States.Timeout"}
 	refused := &transfer.CaughtError{Error: "BusinessRefusal", Cause: `{"errorMessage":"insufficient_funds","errorType":"BusinessRefusal"}`}
+	contention := &transfer.CaughtError{Error: "Contention", Cause: `{"errorMessage":"contention in step reserve","errorType":"Contention"}`}
 	tests := map[string]struct {
 		path      []stepFn
 		wantFails int
 	}{
+		"lost races do not":            {[]stepFn{finalizeTo(transfer.StatusFailed, contention)}, 0},
 		"technical failure counts":     {[]stepFn{finalizeTo(transfer.StatusFailed, technical)}, 1},
 		"business refusal does not":    {[]stepFn{finalizeTo(transfer.StatusFailed, refused)}, 0},
 		"completion does not":          {[]stepFn{reserve, credit, capture, complete}, 0},

@@ -12,7 +12,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Status is a transfer's state.
@@ -142,11 +141,11 @@ var (
 		Message: "transfers are paused after repeated failures; retry later"}
 )
 
-// Change is written atomically by the store: wallet transitions, at most one posting,
-// the transfer (conditional on its version; created when Before is nil), the
-// expiring-hold index, and an idempotency completion.
+// Change is written atomically by the store: wallet deltas (see ledger.Delta), at most
+// one posting, the transfer (conditional on its version; created when Before is nil),
+// the expiring-hold index, and an idempotency completion.
 type Change struct {
-	Wallets    []wallet.WalletChange
+	Deltas     []ledger.Delta
 	Posting    *ledger.Posting
 	Before     *Transfer
 	After      Transfer

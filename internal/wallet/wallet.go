@@ -5,12 +5,14 @@ package wallet
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // Limits of this package.
@@ -28,8 +31,9 @@ const (
 	EntriesPageSizeMax     = 200
 	EntriesPageSizeDefault = 50
 	DescriptionRunesMax    = 140
-	commitAttemptsMax      = 200 // optimistic-concurrency retries of one write under contention
-	commitBackoffMaxMs     = 20
+	// statementReadsMax bounds the tries to read a statement's first page and its
+	// wallet at one moment (see Entries) while postings keep arriving.
+	statementReadsMax = 8
 )
 
 // Errors of this package.
@@ -38,8 +42,8 @@ var (
 	ErrWalletLimit   = problem.Unprocessable("wallet_limit_reached", fmt.Sprintf("a user can have at most %d wallets", WalletsPerOwnerMax))
 	ErrInvalidCursor = problem.Invalid("invalid_cursor", "the cursor is not one this API returned")
 	ErrInvalidLimit  = problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", EntriesPageSizeMax))
-	// ErrConflict means the wallet changed between read and write; the write is retried.
-	ErrConflict = errors.New("wallet: concurrent change, retry")
+	// ErrConflict means the state a write was decided on moved on; see retry.Conflicts.
+	ErrConflict = retry.ErrConflict
 )
 
 // Caller is who acts.
@@ -48,20 +52,11 @@ type Caller struct {
 	IsAdmin bool
 }
 
-// WalletChange is one wallet's transition inside a Change.
-type WalletChange struct {
-	Before ledger.Wallet
-	After  ledger.Wallet
-	// ReserveMinor, when positive, makes the change a reserve (a hold): the store applies
-	// it conditional on the stored available amount and status instead of on Before's
-	// version, so many reserves on one hot wallet never conflict with each other.
-	ReserveMinor int64
-}
-
-// Change is written atomically: wallet transitions, at most one posting, and the
-// completion of the idempotency claim that guards it.
+// Change is written atomically: money deltas on wallets (each applied by the store
+// under its rules, see ledger.Delta), at most one posting, and the completion of the
+// idempotency claim that guards it.
 type Change struct {
-	Wallets    []WalletChange
+	Deltas     []ledger.Delta
 	Posting    *ledger.Posting
 	Completion *idempotency.Completion
 }
@@ -71,8 +66,15 @@ type Store interface {
 	CreateWallet(ctx context.Context, w ledger.Wallet) error
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet, error)
-	Commit(ctx context.Context, c Change) error // ErrConflict when a wallet moved on
-	Entries(ctx context.Context, walletID string, limit int, cursor string) ([]ledger.Entry, string, error)
+	// Commit writes a Change or nothing; a refused delta answers with the rule it broke
+	// (as ledger.Delta.Apply names it on the stored wallet).
+	Commit(ctx context.Context, c Change) error
+	// SetStatus writes after's status conditional on before's version (and, for a
+	// close, on a zero balance and no holds); ErrConflict when the wallet moved on.
+	SetStatus(ctx context.Context, before, after ledger.Wallet) error
+	// Entries returns up to limit entries older than the position after ("" for the
+	// newest), newest first, and the position to continue from ("" at the end).
+	Entries(ctx context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error)
 	Snapshot(ctx context.Context) (ledger.Snapshot, error)
 }
 
@@ -184,7 +186,7 @@ type PatchInput struct {
 // ChangeStatus freezes, unfreezes or closes a wallet.
 func (s *Service) ChangeStatus(ctx context.Context, c Caller, id string, in PatchInput) (View, error) {
 	var out ledger.Wallet
-	err := Retry(ctx, func(attempt int) error {
+	err := retry.Conflicts(ctx, func(int) error {
 		w, err := s.visible(ctx, c, id)
 		if err != nil {
 			return err
@@ -194,7 +196,7 @@ func (s *Service) ChangeStatus(ctx context.Context, c Caller, id string, in Patc
 			out = next
 			return err
 		}
-		if err := s.store.Commit(ctx, Change{Wallets: []WalletChange{{Before: w, After: next}}}); err != nil {
+		if err := s.store.SetStatus(ctx, w, next); err != nil {
 			return err
 		}
 		out = next
@@ -212,15 +214,16 @@ type CreditInput struct {
 	Description string      `json:"description,omitempty"`
 }
 
-// CreditView is the answer to a credit.
+// CreditView is the answer to a credit. It carries no balance: a credit adds to the
+// wallet without reading it back, so the balance right after it is only known to a
+// statement (GET /v1/wallets/{id}/entries), which computes running balances.
 type CreditView struct {
-	ID           string    `json:"id"`
-	WalletID     string    `json:"wallet_id"`
-	Amount       int64     `json:"amount"`
-	Currency     string    `json:"currency"`
-	BalanceAfter int64     `json:"balance_after"`
-	Description  string    `json:"description,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID          string    `json:"id"`
+	WalletID    string    `json:"wallet_id"`
+	Amount      int64     `json:"amount"`
+	Currency    string    `json:"currency"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Result is a guarded write's answer: the status and JSON body, and whether it is a
@@ -253,7 +256,7 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 	return Guarded(ctx, s.idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (Result, error) {
 		postingID := uuid.NewString()
 		var res Result
-		err := Retry(ctx, func(attempt int) error {
+		err := retry.Conflicts(ctx, func(attempt int) error {
 			w := first // the first attempt uses the read that authorized the request
 			if attempt > 1 {
 				var err error
@@ -262,18 +265,18 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 				}
 			}
 			now := s.now().UTC().Truncate(time.Millisecond)
-			next, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: int64(in.Amount), Description: in.Description, Now: now}, s.limits)
+			d, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: int64(in.Amount), Description: in.Description, Now: now}, s.limits)
 			if err != nil {
 				return err
 			}
 			body, err := json.Marshal(CreditView{ID: postingID, WalletID: w.ID, Amount: int64(in.Amount), Currency: w.Currency,
-				BalanceAfter: next.BalanceMinor, Description: in.Description, CreatedAt: now})
+				Description: in.Description, CreatedAt: now})
 			if err != nil {
 				return err
 			}
 			res = Result{StatusCode: http.StatusCreated, Body: body}
 			return s.store.Commit(ctx, Change{
-				Wallets:    []WalletChange{{Before: w, After: next}},
+				Deltas:     []ledger.Delta{d},
 				Posting:    &p,
 				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: res.StatusCode, Body: body}},
 			})
@@ -302,26 +305,6 @@ func Guarded(ctx context.Context, idem idempotency.Store, now time.Time, claim i
 		return Result{}, err
 	}
 	return res, nil
-}
-
-// Retry runs fn until it succeeds, fails with something other than ErrConflict, or
-// runs out of attempts; between attempts it sleeps a short random time.
-func Retry(ctx context.Context, fn func(attempt int) error) error {
-	for attempt := 1; ; attempt++ {
-		err := fn(attempt)
-		if !errors.Is(err, ErrConflict) {
-			return err
-		}
-		if attempt == commitAttemptsMax {
-			return &problem.Error{Kind: problem.KindConflict, Code: "contention", RetryAfterSeconds: 1,
-				Message: "the wallet is changing too fast; retry with the same Idempotency-Key"}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(rand.IntN(commitBackoffMaxMs*1000)) * time.Microsecond): // #nosec G404 -- jitter, not security
-		}
-	}
 }
 
 // ValidateDescription checks a movement's description.
@@ -356,7 +339,13 @@ type Page struct {
 	NextCursor *string     `json:"next_cursor"`
 }
 
-// Entries returns a statement page, newest first.
+// Entries returns a statement page, newest first, with running balances. Entries
+// store no balance: the first page reads the wallet before and after its entries and
+// keeps the read only when no posting landed in between (the wallet's entry count did
+// not move), so the newest entry's balance_after is the wallet's balance and each
+// older one is the next newer one's minus its amount. The cursor carries the running
+// balance to the next page; a posting that lands meanwhile is newer than every entry
+// already shown, so it changes nothing below the cursor.
 func (s *Service) Entries(ctx context.Context, c Caller, walletID string, limit int, cursor string) (Page, error) {
 	if limit < 1 || limit > EntriesPageSizeMax {
 		return Page{}, ErrInvalidLimit
@@ -365,19 +354,82 @@ func (s *Service) Entries(ctx context.Context, c Caller, walletID string, limit 
 	if err != nil {
 		return Page{}, err
 	}
-	entries, next, err := s.store.Entries(ctx, w.ID, limit, cursor)
-	if err != nil {
-		return Page{}, err
+	var entries []ledger.Entry
+	var next string
+	var balance int64 // the balance after the newest entry of the page
+	if cursor != "" {
+		pos, bal, err := decodeStatementCursor(cursor, w.ID)
+		if err != nil {
+			return Page{}, err
+		}
+		if entries, next, err = s.store.Entries(ctx, w.ID, limit, pos); err != nil {
+			return Page{}, err
+		}
+		balance = bal
+	} else {
+		if entries, next, balance, err = s.firstPage(ctx, w, limit); err != nil {
+			return Page{}, err
+		}
 	}
 	p := Page{Items: make([]EntryView, 0, len(entries))}
 	for _, e := range entries {
 		p.Items = append(p.Items, EntryView{ID: e.ID, PostingID: e.PostingID, WalletID: e.Account, Amount: e.AmountMinor,
-			BalanceAfter: e.BalanceAfterMinor, Currency: e.Currency, Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt})
+			BalanceAfter: balance, Currency: e.Currency, Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt})
+		balance -= e.AmountMinor
 	}
 	if next != "" {
-		p.NextCursor = &next
+		c := encodeStatementCursor(w.ID, next, balance)
+		p.NextCursor = &c
 	}
 	return p, nil
+}
+
+// firstPage reads the newest entries and the wallet's balance at one moment: see Entries.
+func (s *Service) firstPage(ctx context.Context, before ledger.Wallet, limit int) ([]ledger.Entry, string, int64, error) {
+	for read := 0; read < statementReadsMax; read++ {
+		if read > 0 {
+			var err error
+			if before, err = s.store.Wallet(ctx, before.ID); err != nil {
+				return nil, "", 0, err
+			}
+		}
+		entries, next, err := s.store.Entries(ctx, before.ID, limit, "")
+		if err != nil {
+			return nil, "", 0, err
+		}
+		after, err := s.store.Wallet(ctx, before.ID)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		if after.EntryCount == before.EntryCount && after.BalanceMinor == before.BalanceMinor {
+			return entries, next, after.BalanceMinor, nil
+		}
+	}
+	return nil, "", 0, retry.ErrContention
+}
+
+// A statement cursor names the wallet, the store's position and the running balance
+// there: "s2|<wallet id>|<position>|<balance>", base64url.
+const statementCursorPrefix = "s2"
+
+func encodeStatementCursor(walletID, pos string, balance int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join([]string{statementCursorPrefix, walletID, pos, strconv.FormatInt(balance, 10)}, "|")))
+}
+
+func decodeStatementCursor(c, walletID string) (string, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", 0, ErrInvalidCursor
+	}
+	f := strings.Split(string(b), "|")
+	if len(f) != 4 || f[0] != statementCursorPrefix || f[1] != walletID || f[2] == "" {
+		return "", 0, ErrInvalidCursor
+	}
+	balance, err := strconv.ParseInt(f[3], 10, 64)
+	if err != nil {
+		return "", 0, ErrInvalidCursor
+	}
+	return f[2], balance, nil
 }
 
 // CheckLedger runs the invariant check over the whole ledger; admins only.

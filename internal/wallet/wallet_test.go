@@ -2,10 +2,12 @@ package wallet_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +38,8 @@ var (
 	fixedNow    = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 )
 
-// memStore is an in-memory wallet.Store: Commit checks each wallet's Before version.
+// memStore is an in-memory wallet.Store: Commit applies each delta under its rules
+// (ledger.ApplyAll), SetStatus checks the version it was decided at.
 type memStore struct {
 	mu          sync.Mutex
 	wallets     map[string]ledger.Wallet
@@ -47,6 +50,7 @@ type memStore struct {
 	// beforeCommit runs at the start of each Commit, one per call; it may change
 	// the stored state (another writer) or return an error to answer with.
 	beforeCommit []func(s *memStore) error
+	onEntries    func(s *memStore)
 }
 
 var _ wallet.Store = (*memStore)(nil)
@@ -92,19 +96,11 @@ func (s *memStore) Commit(_ context.Context, c wallet.Change) error {
 			return err
 		}
 	}
-	for _, wc := range c.Wallets {
-		if cur, ok := s.wallets[wc.Before.ID]; !ok || cur.Version != wc.Before.Version {
-			return wallet.ErrConflict
-		}
+	if err := ledger.ApplyAll(s.wallets, c.Deltas, c.Posting); err != nil {
+		return err
 	}
 	if c.Posting != nil {
-		if err := c.Posting.Validate(); err != nil {
-			return fmt.Errorf("memStore: %w", err)
-		}
 		s.postings = append(s.postings, *c.Posting)
-	}
-	for _, wc := range c.Wallets {
-		s.wallets[wc.After.ID] = wc.After
 	}
 	if c.Completion != nil {
 		s.completions = append(s.completions, *c.Completion)
@@ -112,8 +108,66 @@ func (s *memStore) Commit(_ context.Context, c wallet.Change) error {
 	return nil
 }
 
-func (s *memStore) Entries(context.Context, string, int, string) ([]ledger.Entry, string, error) {
-	return nil, "", errors.New("memStore: Entries not used")
+func (s *memStore) SetStatus(_ context.Context, before, after ledger.Wallet) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commitN++
+	if len(s.beforeCommit) > 0 {
+		hook := s.beforeCommit[0]
+		s.beforeCommit = s.beforeCommit[1:]
+		if err := hook(s); err != nil {
+			return err
+		}
+	}
+	cur, ok := s.wallets[before.ID]
+	if !ok || cur.Version != before.Version ||
+		(after.Status == ledger.StatusClosed && (cur.BalanceMinor != 0 || cur.HeldMinor != 0)) {
+		return wallet.ErrConflict
+	}
+	cur.Status, cur.Version, cur.UpdatedAt = after.Status, after.Version, after.UpdatedAt
+	s.wallets[before.ID] = cur
+	return nil
+}
+
+// Entries pages the wallet's posted entries newest first (by time, then id, as the
+// DynamoDB store sorts them); the position is the last entry's id. onEntries runs
+// once, after the page is read: a posting that lands while a statement is read.
+func (s *memStore) Entries(_ context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []ledger.Entry
+	for _, p := range s.postings {
+		for _, e := range p.Entries {
+			if e.Account == walletID {
+				all = append(all, e)
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
+			return all[i].CreatedAt.After(all[j].CreatedAt)
+		}
+		return all[i].ID > all[j].ID
+	})
+	start := 0
+	if after != "" {
+		start = len(all)
+		for i, e := range all {
+			if e.ID == after {
+				start = i + 1
+			}
+		}
+	}
+	page := all[start:min(start+limit, len(all))]
+	next := ""
+	if len(page) == limit {
+		next = page[len(page)-1].ID
+	}
+	if hook := s.onEntries; hook != nil {
+		s.onEntries = nil
+		hook(s)
+	}
+	return append([]ledger.Entry(nil), page...), next, nil
 }
 
 func (s *memStore) Snapshot(context.Context) (ledger.Snapshot, error) {
@@ -188,7 +242,6 @@ func TestCreditCommits(t *testing.T) {
 	var v wallet.CreditView
 	require.NoError(t, json.Unmarshal(res.Body, &v))
 	assert.Equal(t, int64(250), v.Amount)
-	assert.Equal(t, int64(1_250), v.BalanceAfter)
 	assert.Equal(t, "USD", v.Currency)
 
 	assert.Equal(t, int64(1_250), store.wallet(walletID).BalanceMinor)
@@ -265,29 +318,69 @@ func TestCreditFailures(t *testing.T) {
 	}
 }
 
-func TestCreditRetriesAConflict(t *testing.T) {
+// TestCreditAddsWithoutConflict: a credit that lands between this request's read and
+// its write does not make it retry; both add to the stored balance.
+func TestCreditAddsWithoutConflict(t *testing.T) {
 	svc, store, idem := newService(activeWallet(1_000))
-	// Another credit of 40 lands between this request's read and its write.
 	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
 		w := s.wallets[walletID]
 		w.BalanceMinor += 40
-		w.Version++
 		s.wallets[walletID] = w
 		return nil
 	})
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 100})
 	require.NoError(t, err)
-	assert.Equal(t, 2, store.commitN)
-	assert.Equal(t, int64(1_140), store.wallet(walletID).BalanceMinor, "the second attempt builds on the fresh state")
+	assert.Equal(t, 1, store.commitN, "one write, no retry")
+	assert.Equal(t, int64(1_140), store.wallet(walletID).BalanceMinor)
 	var v wallet.CreditView
 	require.NoError(t, json.Unmarshal(res.Body, &v))
-	assert.Equal(t, int64(1_140), v.BalanceAfter)
 	require.Len(t, store.postings, 1)
 	assert.Equal(t, v.ID, store.postings[0].ID)
 	require.Len(t, store.completions, 1)
 	assert.Equal(t, res.Body, store.completions[0].Response.Body, "the stored answer is the one returned")
 	assert.Empty(t, idem.Released())
+}
+
+// TestCreditRaces covers what the store's rules decide when the wallet changed
+// between the read and the write.
+func TestCreditRaces(t *testing.T) {
+	tests := map[string]struct {
+		change      func(w *ledger.Wallet)
+		wantErr     error
+		wantCommits int
+		wantBalance int64
+	}{
+		"frozen meanwhile": {change: func(w *ledger.Wallet) { w.Status = ledger.StatusFrozen },
+			wantErr: ledger.ErrWalletNotActive, wantCommits: 1, wantBalance: 1_000},
+		"daily counter started meanwhile, under the limit": {change: func(w *ledger.Wallet) { w.CreditDay, w.CreditDayTotalMinor = fixedNow.Format(time.DateOnly), 500 },
+			wantCommits: 2, wantBalance: 1_100},
+		"daily counter started meanwhile, at the limit": {change: func(w *ledger.Wallet) {
+			w.CreditDay, w.CreditDayTotalMinor = fixedNow.Format(time.DateOnly), ledger.DefaultCreditDailyMaxMinor
+		}, wantErr: ledger.ErrLimitExceeded, wantCommits: 1, wantBalance: 1_000}, // the retry refuses on what it reads
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			svc, store, idem := newService(activeWallet(1_000))
+			store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
+				w := s.wallets[walletID]
+				tt.change(&w)
+				s.wallets[walletID] = w
+				return nil
+			})
+			_, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 100})
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+				assert.Len(t, idem.Released(), 1, "a refused credit frees its key")
+				assert.Empty(t, store.postings)
+			} else {
+				require.NoError(t, err)
+				assert.Len(t, store.postings, 1)
+			}
+			assert.Equal(t, tt.wantCommits, store.commitN)
+			assert.Equal(t, tt.wantBalance, store.wallet(walletID).BalanceMinor)
+		})
+	}
 }
 
 func withStatus(w ledger.Wallet, st ledger.Status) ledger.Wallet {
@@ -376,7 +469,7 @@ func TestChangeStatusRetriesAConflict(t *testing.T) {
 	svc, store, _ := newService(activeWallet(0))
 	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
 		w := s.wallets[walletID]
-		w.BalanceMinor, w.Version = 30, w.Version+1 // a credit landed meanwhile
+		w.Version++ // another status change landed meanwhile (an unfreeze of nothing, say)
 		s.wallets[walletID] = w
 		return nil
 	})
@@ -385,5 +478,90 @@ func TestChangeStatusRetriesAConflict(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, store.commitN)
 	assert.Equal(t, string(ledger.StatusFrozen), v.Status)
-	assert.Equal(t, int64(30), store.wallet(walletID).BalanceMinor, "the concurrent credit is kept")
+}
+
+// TestCloseRefusedWhenMoneyArrivesMeanwhile: a credit that lands between the close's
+// read (balance 0) and its write keeps the wallet open.
+func TestCloseRefusedWhenMoneyArrivesMeanwhile(t *testing.T) {
+	svc, store, _ := newService(activeWallet(0))
+	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
+		w := s.wallets[walletID]
+		w.BalanceMinor = 30 // money changes do not move the version
+		s.wallets[walletID] = w
+		return nil
+	})
+
+	_, err := svc.ChangeStatus(context.Background(), ownerCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusClosed)})
+	assert.ErrorIs(t, err, ledger.ErrWalletNotEmpty)
+	assert.Equal(t, ledger.StatusActive, store.wallet(walletID).Status)
+	assert.Equal(t, int64(30), store.wallet(walletID).BalanceMinor)
+}
+
+// TestStatementRunningBalances: balances are computed when a statement is read, the
+// cursor carries them across pages, and a cursor fits only its own wallet.
+func TestStatementRunningBalances(t *testing.T) {
+	svc, store, _ := newService(activeWallet(0))
+	ctx := context.Background()
+	amounts := []int64{100, 250, 40, 7, 1_000}
+	for i, a := range amounts {
+		_, err := svc.Credit(ctx, ownerCaller, walletID, fmt.Sprintf("k-%d", i), wallet.CreditInput{Amount: money.Minor(a)})
+		require.NoError(t, err)
+	}
+	var got []wallet.EntryView
+	cursor := ""
+	for page := 0; page < len(amounts); page++ {
+		p, err := svc.Entries(ctx, ownerCaller, walletID, 2, cursor)
+		require.NoError(t, err)
+		got = append(got, p.Items...)
+		if p.NextCursor == nil {
+			break
+		}
+		cursor = *p.NextCursor
+	}
+	require.Len(t, got, len(amounts))
+	var want int64
+	for _, a := range amounts {
+		want += a
+	}
+	for _, e := range got {
+		assert.Equal(t, want, e.BalanceAfter, "entry %s", e.ID)
+		want -= e.Amount
+	}
+	assert.Zero(t, want, "the oldest entry starts from zero")
+
+	p, err := svc.Entries(ctx, ownerCaller, walletID, 2, "")
+	require.NoError(t, err)
+	require.NotNil(t, p.NextCursor)
+	other := "0a000000-0000-4000-8000-000000000002"
+	store.wallets[other] = ledger.Wallet{ID: other, OwnerID: owner, Currency: "USD", Status: ledger.StatusActive}
+	for name, c := range map[string]string{
+		"another wallet's cursor": *p.NextCursor,
+		"not base64":              "%%%",
+		"forged shape":            base64.RawURLEncoding.EncodeToString([]byte("s2|" + other + "|x")),
+	} {
+		_, err := svc.Entries(ctx, ownerCaller, other, 2, c)
+		assert.ErrorIs(t, err, wallet.ErrInvalidCursor, name)
+	}
+}
+
+// TestStatementFirstPageRereadsWhenAPostingLands: a posting that lands between the
+// first page's reads makes it read again, so balances match the entries shown.
+func TestStatementFirstPageRereadsWhenAPostingLands(t *testing.T) {
+	svc, store, _ := newService(activeWallet(0))
+	ctx := context.Background()
+	_, err := svc.Credit(ctx, ownerCaller, walletID, "k-1", wallet.CreditInput{Amount: 100})
+	require.NoError(t, err)
+	store.onEntries = func(s *memStore) {
+		w := s.wallets[walletID]
+		w.BalanceMinor += 5 // a posting commits after the page was read …
+		w.EntryCount++
+		s.wallets[walletID] = w
+		s.postings = append(s.postings, ledger.Posting{ID: "late", Entries: []ledger.Entry{{ID: "late:0", PostingID: "late", Account: walletID,
+			Currency: "USD", AmountMinor: 5, CreatedAt: fixedNow.Add(time.Second)}}})
+	}
+	p, err := svc.Entries(ctx, ownerCaller, walletID, 10, "")
+	require.NoError(t, err)
+	require.Len(t, p.Items, 2, "… so the page is read again and shows it")
+	assert.Equal(t, int64(105), p.Items[0].BalanceAfter)
+	assert.Equal(t, int64(100), p.Items[1].BalanceAfter)
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -77,8 +78,9 @@ type call struct {
 	headers map[string]string
 }
 
-func do(t *testing.T, c call) reply {
-	t.Helper()
+// send makes one HTTP call. It is safe in any goroutine: it reports failure as an
+// error instead of failing a test.
+func send(c call) (reply, error) {
 	var rd io.Reader
 	switch b := c.body.(type) {
 	case nil:
@@ -88,11 +90,15 @@ func do(t *testing.T, c call) reply {
 		rd = bytes.NewReader(b)
 	default:
 		js, err := json.Marshal(b)
-		require.NoError(t, err)
+		if err != nil {
+			return reply{}, fmt.Errorf("%s %s: encode body: %w", c.method, c.path, err)
+		}
 		rd = bytes.NewReader(js)
 	}
 	req, err := http.NewRequest(c.method, apiURL+c.path, rd)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, fmt.Errorf("%s %s: %w", c.method, c.path, err)
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -103,11 +109,39 @@ func do(t *testing.T, c call) reply {
 		req.Header.Set(k, v)
 	}
 	resp, err := httpClient.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, fmt.Errorf("%s %s: %w", c.method, c.path, err)
+	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return reply{}, fmt.Errorf("%s %s: read body: %w", c.method, c.path, err)
+	}
+	return reply{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// do is send for the test's own goroutine: it fails the test when the call fails.
+// Goroutines call send and hand their errors back to the test goroutine.
+func do(t *testing.T, c call) reply {
+	t.Helper()
+	r, err := send(c)
 	require.NoError(t, err)
-	return reply{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	return r
+}
+
+// getJSON GETs path and decodes a 200 answer into v; any other answer is an error.
+func getJSON(token, path string, v any) error {
+	r, err := send(call{method: "GET", path: path, token: token})
+	if err != nil {
+		return err
+	}
+	if r.Status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", path, r.Status, r.Body)
+	}
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return fmt.Errorf("GET %s: %w; body: %s", path, err, r.Body)
+	}
+	return nil
 }
 
 // newEmail returns an email no other test or run uses.
@@ -143,7 +177,12 @@ func login(t *testing.T, email, password string) string {
 // stackOutputs reads what the deploy wrote (.local/outputs.json).
 func stackOutputs(t *testing.T) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(os.Getenv("WALLET_OUTPUTS_FILE"))
+	path := os.Getenv("WALLET_OUTPUTS_FILE")
+	require.NotEmpty(t, path, "WALLET_OUTPUTS_FILE is not set: run the integration tests through `make test`")
+	if !filepath.IsAbs(path) {
+		path = filepath.Join("..", "..", path) // relative to the repository root; go test runs in this directory
+	}
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var out map[string]string
 	require.NoError(t, json.Unmarshal(b, &out))

@@ -4,24 +4,26 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
 )
 
 const finalWaitSecondsMax = 90
 
 type stepView struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
 }
 
 type transferView struct {
@@ -46,13 +48,20 @@ func (v transferView) final() bool {
 	return false
 }
 
-func postTransfer(t *testing.T, token, key string, body map[string]any) reply {
-	t.Helper()
+// sendTransfer POSTs a transfer; safe in goroutines.
+func sendTransfer(token, key string, body map[string]any) (reply, error) {
 	c := call{method: "POST", path: "/v1/transfers", token: token, body: body}
 	if key != "" {
 		c.headers = map[string]string{"Idempotency-Key": key}
 	}
-	return do(t, c)
+	return send(c)
+}
+
+func postTransfer(t *testing.T, token, key string, body map[string]any) reply {
+	t.Helper()
+	r, err := sendTransfer(token, key, body)
+	require.NoError(t, err)
+	return r
 }
 
 func transferBody(src, dst string, amount int64, extra ...any) map[string]any {
@@ -63,9 +72,8 @@ func transferBody(src, dst string, amount int64, extra ...any) map[string]any {
 	return b
 }
 
-// transferIDOf finds the transfer id in a transfer answer or in a refusal's details.
-func transferIDOf(t *testing.T, r reply) string {
-	t.Helper()
+// transferIDIn finds the transfer id in a transfer answer or in a refusal's details.
+func transferIDIn(r reply) (string, error) {
 	var b struct {
 		ID    string `json:"id"`
 		Error struct {
@@ -74,88 +82,63 @@ func transferIDOf(t *testing.T, r reply) string {
 			} `json:"details"`
 		} `json:"error"`
 	}
-	decode(t, r, &b)
-	if b.ID != "" {
-		return b.ID
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return "", fmt.Errorf("%w; body: %s", err, r.Body)
 	}
-	require.NotEmpty(t, b.Error.Details.TransferID, "no transfer id in %s", r.Body)
-	return b.Error.Details.TransferID
+	if b.ID != "" {
+		return b.ID, nil
+	}
+	if b.Error.Details.TransferID == "" {
+		return "", fmt.Errorf("no transfer id in %d %s", r.Status, r.Body)
+	}
+	return b.Error.Details.TransferID, nil
+}
+
+func transferIDOf(t *testing.T, r reply) string {
+	t.Helper()
+	id, err := transferIDIn(r)
+	require.NoError(t, err)
+	return id
+}
+
+func fetchTransfer(token, id string) (transferView, error) {
+	var v transferView
+	err := getJSON(token, "/v1/transfers/"+id, &v)
+	return v, err
 }
 
 func getTransfer(t *testing.T, token, id string) transferView {
 	t.Helper()
-	r := do(t, call{method: "GET", path: "/v1/transfers/" + id, token: token})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var v transferView
-	decode(t, r, &v)
+	v, err := fetchTransfer(token, id)
+	require.NoError(t, err)
 	return v
 }
 
-// waitFinal polls a transfer until its saga has ended (or the hold is in place).
+// awaitFinal polls a transfer until its saga has ended (or it reached one of alsoDone,
+// such as HELD); safe in goroutines.
+func awaitFinal(token, id string, alsoDone ...string) (transferView, error) {
+	var v transferView
+	err := pollUntil(time.Now().Add(finalWaitSecondsMax*time.Second), pollInterval, func() (bool, error) {
+		var err error
+		v, err = fetchTransfer(token, id)
+		return err == nil && (v.final() || slices.Contains(alsoDone, v.Status)), err
+	})
+	if err != nil {
+		return v, fmt.Errorf("transfer %s (last seen %s): %w", id, v.Status, err)
+	}
+	return v, nil
+}
+
 func waitFinal(t *testing.T, token, id string, alsoDone ...string) transferView {
 	t.Helper()
-	deadline := time.Now().Add(finalWaitSecondsMax * time.Second)
-	for {
-		v := getTransfer(t, token, id)
-		if v.final() {
-			return v
-		}
-		for _, s := range alsoDone {
-			if v.Status == s {
-				return v
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "transfer %s still %s", id, v.Status)
-		time.Sleep(200 * time.Millisecond)
-	}
+	v, err := awaitFinal(token, id, alsoDone...)
+	require.NoError(t, err)
+	return v
 }
 
 func ledgerTable(t *testing.T) (*dynamodb.Client, string) {
 	t.Helper()
 	return dynamodb.NewFromConfig(awsConfig(t)), stackOutputs(t)["LedgerTableName"]
-}
-
-// setFaults writes the CONTROL/FAULTS item the saga's steps read when the deployment
-// enables fault injection; nil clears it.
-func setFaults(t *testing.T, faults map[string]map[string]any) {
-	t.Helper()
-	db, table := ledgerTable(t)
-	ctx := context.Background()
-	k := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "CONTROL"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "FAULTS"}}
-	if faults == nil {
-		_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: k})
-		require.NoError(t, err)
-		return
-	}
-	item, err := attributevalue.MarshalMap(map[string]any{"pk": "CONTROL", "sk": "FAULTS", "faults": faults})
-	require.NoError(t, err)
-	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
-	require.NoError(t, err)
-}
-
-// resetBreaker closes the shared circuit breaker.
-func resetBreaker(t *testing.T) {
-	t.Helper()
-	db, table := ledgerTable(t)
-	_, err := db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: aws.String(table),
-		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "CONTROL"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "BREAKER"}}})
-	require.NoError(t, err)
-}
-
-func breakerState(t *testing.T) string {
-	t.Helper()
-	db, table := ledgerTable(t)
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "CONTROL"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "BREAKER"}}})
-	require.NoError(t, err)
-	var it struct {
-		State string `dynamodbav:"state"`
-	}
-	require.NoError(t, attributevalue.UnmarshalMap(out.Item, &it))
-	if it.State == "" {
-		return "CLOSED"
-	}
-	return it.State
 }
 
 // requireNoStaleHolds checks that no hold is still open well past its expiry (the
@@ -173,9 +156,12 @@ func requireNoStaleHolds(t *testing.T) {
 	require.Empty(t, out.Items, "holds open more than 90 s past their expiry")
 }
 
-// funded creates a user with a USD wallet holding amount.
+// funded creates a user with a USD wallet holding amount. Every test that moves money
+// starts here, so it first checks that no earlier test left the breaker open or faults
+// injected.
 func funded(t *testing.T, prefix string, amount int64) (account, walletView) {
 	t.Helper()
+	requireCleanSlate(t)
 	a := signupAndLogin(t, prefix)
 	w := createWallet(t, a.Token, "USD")
 	if amount > 0 {

@@ -3,16 +3,15 @@
 package integration
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -197,16 +196,18 @@ func TestHoldCaptureAndVoid(t *testing.T) {
 		id := transferIDOf(t, r)
 		var wg sync.WaitGroup
 		replies := make([]reply, 6)
+		errs := make([]error, len(replies))
 		for i := range replies {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
 				op := []string{"capture", "void"}[i%2]
-				replies[i] = do(t, call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: a.Token,
+				replies[i], errs[i] = send(call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: a.Token,
 					headers: map[string]string{"Idempotency-Key": fmt.Sprintf("race-%d", i)}})
 			}(i)
 		}
 		wg.Wait()
+		require.NoError(t, errors.Join(errs...))
 		winners := 0
 		for i, r := range replies {
 			switch {
@@ -230,18 +231,23 @@ func TestConcurrentTransfersFromOneWallet(t *testing.T) {
 	a, wa := funded(t, "spender", funds)
 	b, wb := funded(t, "sink", 0)
 	var wg sync.WaitGroup
-	ids := make([]string, transfers)
+	replies := make([]reply, transfers)
+	errs := make([]error, transfers)
 	for i := 0; i < transfers; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			r := postTransfer(t, a.Token, fmt.Sprintf("spend-%d", i), transferBody(wa.ID, wb.ID, 1))
-			if assert.Contains(t, []int{201, 202, 422}, r.Status, "%s", r.Body) {
-				ids[i] = transferIDOf(t, r)
-			}
+			replies[i], errs[i] = sendTransfer(a.Token, fmt.Sprintf("spend-%d", i), transferBody(wa.ID, wb.ID, 1))
 		}(i)
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	var ids []string
+	for _, r := range replies {
+		if assert.Contains(t, []int{201, 202, 422}, r.Status, "%s", r.Body) {
+			ids = append(ids, transferIDOf(t, r))
+		}
+	}
 	completed, refused := 0, 0
 	for _, id := range ids {
 		v := waitFinal(t, a.Token, id)
@@ -267,21 +273,37 @@ func TestCrossTransfersLoseNoUpdate(t *testing.T) {
 	const each = 15
 	a, wa := funded(t, "cross-a", 1000)
 	b, wb := funded(t, "cross-b", 1000)
+	// transferToEnd runs one transfer to its end; safe in goroutines.
+	transferToEnd := func(token, key string, body map[string]any) (transferView, error) {
+		r, err := sendTransfer(token, key, body)
+		if err != nil {
+			return transferView{}, err
+		}
+		id, err := transferIDIn(r)
+		if err != nil {
+			return transferView{}, err
+		}
+		return awaitFinal(token, id)
+	}
 	var wg sync.WaitGroup
+	finals := make([]transferView, 2*each)
+	errs := make([]error, 2*each)
 	for i := 0; i < each; i++ {
 		wg.Add(2)
 		go func(i int) {
 			defer wg.Done()
-			r := postTransfer(t, a.Token, fmt.Sprintf("ab-%d", i), transferBody(wa.ID, wb.ID, 10))
-			waitFinal(t, a.Token, transferIDOf(t, r))
+			finals[2*i], errs[2*i] = transferToEnd(a.Token, fmt.Sprintf("ab-%d", i), transferBody(wa.ID, wb.ID, 10))
 		}(i)
 		go func(i int) {
 			defer wg.Done()
-			r := postTransfer(t, b.Token, fmt.Sprintf("ba-%d", i), transferBody(wb.ID, wa.ID, 3))
-			waitFinal(t, b.Token, transferIDOf(t, r))
+			finals[2*i+1], errs[2*i+1] = transferToEnd(b.Token, fmt.Sprintf("ba-%d", i), transferBody(wb.ID, wa.ID, 3))
 		}(i)
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	for _, v := range finals {
+		assert.Equal(t, "COMPLETED", v.Status, "transfer %s: %s", v.ID, v.FailureReason)
+	}
 	assert.EqualValues(t, 1000-each*10+each*3, getWallet(t, a.Token, wa.ID).Balance)
 	assert.EqualValues(t, 1000+each*10-each*3, getWallet(t, b.Token, wb.ID).Balance)
 	requireLedgerConsistent(t)
@@ -292,14 +314,16 @@ func TestOneKeySentTenTimes(t *testing.T) {
 	_, wb := funded(t, "tenfold-b", 0)
 	var wg sync.WaitGroup
 	replies := make([]reply, 10)
+	errs := make([]error, len(replies))
 	for i := range replies {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			replies[i] = postTransfer(t, a.Token, "once", transferBody(wa.ID, wb.ID, 40))
+			replies[i], errs[i] = sendTransfer(a.Token, "once", transferBody(wa.ID, wb.ID, 40))
 		}(i)
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 	ids := map[string]bool{}
 	for _, r := range replies {
 		if r.Status == http.StatusConflict {
@@ -315,37 +339,91 @@ func TestOneKeySentTenTimes(t *testing.T) {
 	requireLedgerConsistent(t)
 }
 
+// TestDestinationFrozenAfterReserve freezes the destination between the saga's reserve
+// and credit steps: the credit is refused and the hold released. An injected delay
+// before the credit step holds the saga in that gap; the test watches the source's
+// hold appear, freezes, and proves the freeze landed inside the gap.
+//
+// It runs serially (no t.Parallel): it writes CONTROL/FAULTS, which every saga of the
+// deployment reads.
 func TestDestinationFrozenAfterReserve(t *testing.T) {
-	resetBreaker(t)
+	const amount = 200
+	sagaWait := deploySeconds(t, "SagaWaitSeconds")
+	// Two thirds of the request's saga wait: a wide gap for the freeze, and the saga
+	// (reserve, delay, refused credit, release, finalize) still ends within the wait.
+	creditDelay := sagaWait * 2 / 3
+	isolateBreaker(t)
 	a, wa := funded(t, "late-freeze", 500)
 	_, wb := funded(t, "late-freeze-b", 0)
-	setFaults(t, map[string]map[string]any{"credit": {"mode": "delay", "delay_ms": 2500}})
-	defer setFaults(t, nil)
+	admin := adminToken(t) // before the race: the gap must not pay for the admin's login
+	withFaults(t, stepFaults{"credit": {Mode: "delay", DelayMs: creditDelay.Milliseconds()}})
 
-	done := make(chan reply, 1)
-	go func() { done <- postTransfer(t, a.Token, "freeze-race", transferBody(wa.ID, wb.ID, 200)) }()
-	time.Sleep(1000 * time.Millisecond) // the reserve has run; the credit step is waiting
-	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN"}})
-	require.Equal(t, http.StatusOK, r.Status)
+	type outcome struct {
+		r   reply
+		err error
+	}
+	done := make(chan outcome, 1)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // the request ends before the test does, whatever fails
+	sent := time.Now()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		r, err := sendTransfer(a.Token, "freeze-race", transferBody(wa.ID, wb.ID, amount))
+		done <- outcome{r, err}
+	}()
+
+	// The reserve committed after the start of the last read that did not see its hold
+	// (or after the request was sent), so the credit step cannot read the destination
+	// before reserveAfter + creditDelay.
+	reserveAfter := sent
+	err := pollUntil(sent.Add(sagaWait), 20*time.Millisecond, func() (bool, error) {
+		readAt := time.Now()
+		w, err := fetchWallet(a.Token, wa.ID)
+		if err != nil || w.Held == amount {
+			return true, err
+		}
+		reserveAfter = readAt
+		return false, nil
+	})
+	require.NoError(t, err, "the reserve (hold of %d on the source) did not happen within SagaWaitSeconds", amount)
+	freezeSent := time.Now()
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	gap := time.Since(reserveAfter)
+	require.Less(t, gap, creditDelay, "the freeze landed up to %s after the reserve, not inside the %s the credit step waits: inconclusive", gap, creditDelay)
+	t.Logf("froze the destination at most %s after the reserve; the credit step waits %s", gap.Round(time.Millisecond), creditDelay)
+
 	res := <-done
-	v := waitFinal(t, a.Token, transferIDOf(t, res))
+	require.NoError(t, res.err)
+	v := waitFinal(t, a.Token, transferIDOf(t, res.r))
 	assert.Equal(t, "FAILED", v.Status)
 	assert.Equal(t, "wallet_not_active", v.FailureReason)
+	var names []string
+	for _, s := range v.Steps {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, []string{"reserve", "release", "finalize"}, names, "reserved, then the credit was refused (no credit step succeeded)")
+	if assert.NotEmpty(t, v.Steps) && assert.Equal(t, "reserve", v.Steps[0].Name) {
+		assert.Equal(t, "succeeded", v.Steps[0].Status)
+		assert.True(t, v.Steps[0].EndedAt.Before(freezeSent), "the reserve ended (%s) before the freeze was sent (%s)",
+			v.Steps[0].EndedAt.Format(time.StampMilli), freezeSent.Format(time.StampMilli))
+	}
 	w := getWallet(t, a.Token, wa.ID)
 	assert.EqualValues(t, 500, w.Balance, "the hold was released")
 	assert.Zero(t, w.Held)
 	requireLedgerConsistent(t)
 }
 
+// TestCompensation runs serially (no t.Parallel): it writes CONTROL/FAULTS, which every
+// saga of the deployment reads, and its failures count towards the shared breaker.
 func TestCompensation(t *testing.T) {
-	resetBreaker(t)
-	defer resetBreaker(t)
+	isolateBreaker(t)
 	a, wa := funded(t, "compensate", 500)
 	_, wb := funded(t, "compensate-b", 0)
 
 	t.Run("a failing credit step releases the hold", func(t *testing.T) {
-		setFaults(t, map[string]map[string]any{"credit": {"mode": "fail"}})
-		defer setFaults(t, nil)
+		withFaults(t, stepFaults{"credit": {Mode: "fail"}})
 		r := postTransfer(t, a.Token, "comp-1", transferBody(wa.ID, wb.ID, 100))
 		v := waitFinal(t, a.Token, transferIDOf(t, r))
 		assert.Equal(t, "FAILED", v.Status)
@@ -360,78 +438,114 @@ func TestCompensation(t *testing.T) {
 		assert.Zero(t, w.Held)
 	})
 	t.Run("a failing capture reverses the credit, then releases", func(t *testing.T) {
-		setFaults(t, map[string]map[string]any{"capture": {"mode": "fail"}})
-		defer setFaults(t, nil)
+		withFaults(t, stepFaults{"capture": {Mode: "fail"}})
 		r := postTransfer(t, a.Token, "comp-2", transferBody(wa.ID, wb.ID, 100))
 		v := waitFinal(t, a.Token, transferIDOf(t, r))
 		assert.Equal(t, "FAILED", v.Status)
 		assert.EqualValues(t, 500, getWallet(t, a.Token, wa.ID).Available)
 	})
 	t.Run("a failing compensation goes to manual review", func(t *testing.T) {
-		setFaults(t, map[string]map[string]any{"credit": {"mode": "fail"}, "release": {"mode": "fail"}})
-		defer setFaults(t, nil)
+		withFaults(t, stepFaults{"credit": {Mode: "fail"}, "release": {Mode: "fail"}})
 		r := postTransfer(t, a.Token, "comp-3", transferBody(wa.ID, wb.ID, 100))
 		id := transferIDOf(t, r)
 		v := waitFinal(t, a.Token, id)
 		assert.Equal(t, "NEEDS_REVIEW", v.Status)
 		assert.EqualValues(t, 100, getWallet(t, a.Token, wa.ID).Held, "the hold stays until a person settles it")
-
-		q := sqs.NewFromConfig(awsConfig(t))
-		url := stackOutputs(t)["ManualReviewQueueUrl"]
-		found := false
-		for i := 0; i < 10 && !found; i++ {
-			out, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-			require.NoError(t, err)
-			for _, m := range out.Messages {
-				if strings.Contains(aws.ToString(m.Body), id) {
-					found = true
-					_, _ = q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
-				}
-			}
-		}
+		found := receiveMatching(t, stackOutputs(t)["ManualReviewQueueUrl"], manualReviewWait, func(body string) bool { return strings.Contains(body, id) })
 		assert.True(t, found, "the transfer is in the manual-review queue")
 	})
 	requireLedgerConsistent(t)
 }
 
+// manualReviewWait bounds the wait for the manual-review message; the saga sends it
+// before it marks the transfer NEEDS_REVIEW, so it is normally there at once.
+const manualReviewWait = 10 * time.Second
+
+// TestCircuitBreaker trips the breaker with BreakerFailuresMax failing sagas, checks that
+// new transfers are refused fast, waits out BreakerCooldownSeconds, and races several
+// probes: exactly one gets through and its success closes the breaker.
+//
+// It runs serially (no t.Parallel): it trips the deployment-wide breaker, which every
+// transfer reads, and writes CONTROL/FAULTS, which every saga reads.
 func TestCircuitBreaker(t *testing.T) {
-	resetBreaker(t)
-	defer resetBreaker(t)
+	const probes = 3
+	failuresMax := deployNumber(t, "BreakerFailuresMax")
+	window := deploySeconds(t, "BreakerWindowSeconds")
+	cooldown := deploySeconds(t, "BreakerCooldownSeconds")
+	sagaWait := deploySeconds(t, "SagaWaitSeconds")
+	isolateBreaker(t)
 	a, wa := funded(t, "breaker", 1000)
 	_, wb := funded(t, "breaker-b", 0)
-	setFaults(t, map[string]map[string]any{"credit": {"mode": "fail"}})
-	for i := 0; i < 5; i++ { // BreakerFailuresMax
+
+	withFaults(t, stepFaults{"credit": {Mode: "fail"}})
+	tripStart := time.Now()
+	for i := 0; i < failuresMax; i++ {
+		if i == failuresMax-1 {
+			assert.Equal(t, "CLOSED", breakerState(t), "%d failures do not open the breaker", i)
+		}
 		r := postTransfer(t, a.Token, fmt.Sprintf("trip-%d", i), transferBody(wa.ID, wb.ID, 1))
 		assert.Equal(t, "FAILED", waitFinal(t, a.Token, transferIDOf(t, r)).Status)
 	}
-	setFaults(t, nil)
-	assert.Equal(t, "OPEN", breakerState(t))
+	require.Less(t, time.Since(tripStart), window, "the %d failures took longer than BreakerWindowSeconds: the breaker could not open", failuresMax)
+	clearFaults(t)
+	// The saga marks a transfer FAILED before it counts the failure: give the last count
+	// a moment to land.
+	var opened breakerItem
+	eventually(t, time.Now().Add(sagaWait), "the breaker opens", func() bool {
+		opened = breakerNow(t)
+		return opened.State == "OPEN"
+	})
+	require.False(t, opened.OpenedAt.IsZero(), "the open breaker records when it opened")
 
 	start := time.Now()
 	r := postTransfer(t, a.Token, "refused-fast", transferBody(wa.ID, wb.ID, 1))
 	assert.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Body)
 	assert.Equal(t, "service_unavailable", r.ErrorCode())
-	assert.NotEmpty(t, r.Header.Get("Retry-After"))
+	retryAfter, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if assert.NoError(t, err, "Retry-After %q", r.Header.Get("Retry-After")) {
+		assert.True(t, retryAfter >= 1 && time.Duration(retryAfter)*time.Second <= cooldown, "Retry-After %d s within the %s cool-down", retryAfter, cooldown)
+	}
 	t.Logf("refused in %s", time.Since(start))
 
-	time.Sleep(3500 * time.Millisecond) // BreakerCooldownSeconds of the local deployment
-	setFaults(t, map[string]map[string]any{"reserve": {"mode": "delay", "delay_ms": 1500}})
-	var wg sync.WaitGroup
-	statuses := make([]int, 3)
-	for i := range statuses {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			statuses[i] = postTransfer(t, a.Token, fmt.Sprintf("probe-%d", i), transferBody(wa.ID, wb.ID, 1)).Status
-		}(i)
-		time.Sleep(200 * time.Millisecond)
-	}
-	wg.Wait()
-	setFaults(t, nil)
+	// The winning probe's reserve is delayed, so the others reach the breaker while its
+	// saga is still running; a third of the saga wait leaves the rest of the saga time to
+	// end within the request, which is when the probe's success is recorded.
+	withFaults(t, stepFaults{"reserve": {Mode: "delay", DelayMs: (sagaWait / 3).Milliseconds()}})
+	cooldownEnds := opened.OpenedAt.Add(cooldown)
+	time.Sleep(time.Until(cooldownEnds))
+	// Rounds of concurrent probes: a round refused whole changed nothing (the breaker was
+	// still cooling down, by the functions' clocks); the first round with a passer decides.
+	var replies []reply
+	round := 0
+	err = pollUntil(cooldownEnds.Add(sagaWait), pollInterval, func() (bool, error) {
+		round++
+		replies = make([]reply, probes)
+		errs := make([]error, probes)
+		var wg sync.WaitGroup
+		for i := range replies {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				replies[i], errs[i] = sendTransfer(a.Token, fmt.Sprintf("probe-%d-%d", round, i), transferBody(wa.ID, wb.ID, 1))
+			}(i)
+		}
+		wg.Wait()
+		for _, r := range replies {
+			if r.Status != http.StatusServiceUnavailable {
+				return true, errors.Join(errs...)
+			}
+		}
+		return false, errors.Join(errs...)
+	})
+	clearFaults(t)
+	require.NoError(t, err, "no probe got through after the cool-down (%d rounds)", round)
+	t.Logf("round %d of probes let one through", round)
 	passed := 0
-	for _, s := range statuses {
-		if s != http.StatusServiceUnavailable {
-			assert.Equal(t, http.StatusCreated, s)
+	statuses := make([]int, len(replies))
+	for i, r := range replies {
+		statuses[i] = r.Status
+		if r.Status != http.StatusServiceUnavailable {
+			assert.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 			passed++
 		}
 	}
@@ -475,16 +589,15 @@ func TestHoldExpiry(t *testing.T) {
 	decode(t, r, &v)
 	require.NotNil(t, v.ExpiresAt)
 	deadline := v.ExpiresAt.Add(70 * time.Second) // within a minute of expires_at, plus slack
-	for {
-		got := getTransfer(t, a.Token, v.ID)
-		if got.Status == "RELEASED" {
-			assert.Equal(t, "expired", got.FailureReason)
-			t.Logf("released %s after expiry", time.Since(*v.ExpiresAt).Round(time.Second))
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "hold not released by %s (status %s)", deadline, got.Status)
-		time.Sleep(2 * time.Second)
-	}
+	var got transferView
+	err := pollUntil(deadline, 2*time.Second, func() (bool, error) {
+		var err error
+		got, err = fetchTransfer(a.Token, v.ID)
+		return got.Status == "RELEASED", err
+	})
+	require.NoError(t, err, "hold not released by %s (status %s)", deadline.Format(time.TimeOnly), got.Status)
+	assert.Equal(t, "expired", got.FailureReason)
+	t.Logf("released %s after expiry", time.Since(*v.ExpiresAt).Round(time.Second))
 	assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
 	assert.Equal(t, "transfer_not_held", do(t, call{method: "POST", path: "/v1/transfers/" + v.ID + "/capture", token: a.Token,
 		headers: map[string]string{"Idempotency-Key": "late"}}).ErrorCode())

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -26,21 +27,30 @@ var (
 // adminToken signs the deployment's admin up (once per engine) and logs in.
 func adminToken(t *testing.T) string {
 	t.Helper()
-	adminOnce.Do(func() {
-		r := do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"}})
-		if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
-			adminErr = fmt.Errorf("admin signup: %d %s", r.Status, r.Body)
-			return
-		}
-		lr := do(t, call{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": adminEmail, "password": adminPassword}})
-		if lr.Status != http.StatusOK {
-			adminErr = fmt.Errorf("admin login: %d %s", lr.Status, lr.Body)
-			return
-		}
-		adminTok, _ = lr.JSON(t)["access_token"].(string)
-	})
+	adminOnce.Do(func() { adminTok, adminErr = adminLogin() })
 	require.NoError(t, adminErr)
 	return adminTok
+}
+
+func adminLogin() (string, error) {
+	r, err := send(call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"}})
+	if err != nil {
+		return "", err
+	}
+	if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+		return "", fmt.Errorf("admin signup: %d %s", r.Status, r.Body)
+	}
+	r, err = send(call{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": adminEmail, "password": adminPassword}})
+	if err != nil {
+		return "", err
+	}
+	var s struct {
+		AccessToken string `json:"access_token"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &s) != nil || s.AccessToken == "" {
+		return "", fmt.Errorf("admin login: %d %s", r.Status, r.Body)
+	}
+	return s.AccessToken, nil
 }
 
 // requireLedgerConsistent runs the ledger invariant check through the admin endpoint,
@@ -74,19 +84,30 @@ func createWallet(t *testing.T, token, currency string) walletView {
 	return w
 }
 
+func fetchWallet(token, id string) (walletView, error) {
+	var w walletView
+	err := getJSON(token, "/v1/wallets/"+id, &w)
+	return w, err
+}
+
 func getWallet(t *testing.T, token, id string) walletView {
 	t.Helper()
-	r := do(t, call{method: "GET", path: "/v1/wallets/" + id, token: token})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var w walletView
-	decode(t, r, &w)
+	w, err := fetchWallet(token, id)
+	require.NoError(t, err)
 	return w
+}
+
+// sendCredit POSTs a credit; safe in goroutines.
+func sendCredit(token, walletID, key string, amount int64) (reply, error) {
+	return send(call{method: "POST", path: "/v1/wallets/" + walletID + "/credits", token: token,
+		headers: map[string]string{"Idempotency-Key": key}, body: map[string]any{"amount": amount}})
 }
 
 func credit(t *testing.T, token, walletID, key string, amount int64) reply {
 	t.Helper()
-	return do(t, call{method: "POST", path: "/v1/wallets/" + walletID + "/credits", token: token,
-		headers: map[string]string{"Idempotency-Key": key}, body: map[string]any{"amount": amount}})
+	r, err := sendCredit(token, walletID, key, amount)
+	require.NoError(t, err)
+	return r
 }
 
 type entryView struct {

@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -177,18 +178,20 @@ func TestConcurrentCreditsWithDistinctKeys(t *testing.T) {
 	a := signupAndLogin(t, "concurrent")
 	w := createWallet(t, a.Token, "USD")
 	var wg sync.WaitGroup
-	statuses := make([]int, clients)
+	replies := make([]reply, clients)
+	errs := make([]error, clients)
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			statuses[i] = credit(t, a.Token, w.ID, fmt.Sprintf("c-%d", i), int64(100+i)).Status
+			replies[i], errs[i] = sendCredit(a.Token, w.ID, fmt.Sprintf("c-%d", i), int64(100+i))
 		}(i)
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 	var want int64
 	for i := 0; i < clients; i++ {
-		assert.Equal(t, http.StatusCreated, statuses[i], "client %d", i)
+		assert.Equal(t, http.StatusCreated, replies[i].Status, "client %d: %s", i, replies[i].Body)
 		want += int64(100 + i)
 	}
 	assert.Equal(t, want, getWallet(t, a.Token, w.ID).Balance)
@@ -211,14 +214,16 @@ func TestConcurrentCreditsWithOneKey(t *testing.T) {
 	w := createWallet(t, a.Token, "USD")
 	var wg sync.WaitGroup
 	replies := make([]reply, clients)
+	errs := make([]error, clients)
 	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			replies[i] = credit(t, a.Token, w.ID, "same-key", 700)
+			replies[i], errs[i] = sendCredit(a.Token, w.ID, "same-key", 700)
 		}(i)
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 	var created []reply
 	for i, r := range replies {
 		switch r.Status {
@@ -360,34 +365,61 @@ func TestStatementPaging(t *testing.T) {
 	}
 	close(keys)
 	var wg sync.WaitGroup
+	errs := make([]error, workers)
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
-		go func() {
+		go func(i int) {
 			defer wg.Done()
 			for k := range keys {
-				r := credit(t, a.Token, w.ID, fmt.Sprintf("seed-%d", k), 1)
-				assert.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+				r, err := sendCredit(a.Token, w.ID, fmt.Sprintf("seed-%d", k), 1)
+				if err == nil && r.Status != http.StatusCreated {
+					err = fmt.Errorf("seed credit %d: %d %s", k, r.Status, r.Body)
+				}
+				if err != nil {
+					errs[i] = err
+					return
+				}
 			}
-		}()
+		}(i)
 	}
 	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 
+	type liveResult struct {
+		credits int
+		err     error
+	}
 	stop := make(chan struct{})
-	arrived := make(chan int, 1)
+	arrived := make(chan liveResult, 1)
 	go func() { // keeps crediting while the pages are read
-		n := 0
-		defer func() { arrived <- n }()
+		var res liveResult
+		defer func() { arrived <- res }()
 		for {
 			select {
 			case <-stop:
 				return
 			default:
 			}
-			if credit(t, a.Token, w.ID, fmt.Sprintf("live-%d", n), 1).Status == http.StatusCreated {
-				n++
+			r, err := sendCredit(a.Token, w.ID, fmt.Sprintf("live-%d", res.credits), 1)
+			if err != nil {
+				res.err = err
+				return
+			}
+			if r.Status == http.StatusCreated {
+				res.credits++
 			}
 		}
 	}()
+	// The pages are read on this goroutine; whatever happens, the writer stops and is
+	// waited for before the test ends.
+	var stopOnce sync.Once
+	live := func() liveResult {
+		stopOnce.Do(func() { close(stop) })
+		res := <-arrived
+		arrived <- res
+		return res
+	}
+	t.Cleanup(func() { live() })
 
 	seen := map[string]bool{}
 	var balances []int64
@@ -405,8 +437,8 @@ func TestStatementPaging(t *testing.T) {
 		}
 		q = fmt.Sprintf("?limit=%d&cursor=%s", limit, *p.NextCursor)
 	}
-	close(stop)
-	live := <-arrived
+	lr := live()
+	require.NoError(t, lr.err, "the live writer")
 
 	// Every credit is 1, so balance_after counts entries: newest first, the page walk
 	// must go down by exactly one each step, all the way to 1.
@@ -416,7 +448,7 @@ func TestStatementPaging(t *testing.T) {
 		require.Equal(t, balances[i-1]-1, balances[i], "skipped or repeated at position %d", i)
 	}
 	assert.EqualValues(t, 1, balances[len(balances)-1])
-	t.Logf("read %d entries while %d more arrived", len(balances), live)
+	t.Logf("read %d entries while %d more arrived", len(balances), lr.credits)
 
 	for _, bad := range []string{"?limit=0", "?limit=201", "?limit=x", "?cursor=bogus", "?cursor=ZTE6MQ"} {
 		r := do(t, call{method: "GET", path: "/v1/wallets/" + w.ID + "/entries" + bad, token: a.Token})
