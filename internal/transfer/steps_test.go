@@ -378,7 +378,7 @@ func TestCaughtErrorReason(t *testing.T) {
 		"timeout": {&transfer.CaughtError{Error: "States.Timeout", Cause: ""}, transfer.ReasonStepFailed},
 		"contention": {&transfer.CaughtError{Error: "Contention",
 			Cause: `{"errorMessage":"contention in step reserve","errorType":"Contention"}`}, transfer.ReasonContention},
-		"empty":   {&transfer.CaughtError{}, transfer.ReasonStepFailed},
+		"empty": {&transfer.CaughtError{}, transfer.ReasonStepFailed},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
