@@ -212,11 +212,26 @@ func (s *Service) replay(ctx context.Context, r *idempotency.Response, phase str
 	return res, err
 }
 
+// sagaWaitShare is the most of the request's remaining time that waiting for the saga
+// may take; the rest is kept to read the transfer and answer.
+const sagaWaitShare = 0.6
+
+// sagaWait is how long a request waits for its saga: SagaWaitSeconds, or less when the
+// request has less time left (a slow cold start, a busy platform), so that it answers
+// 202 in time instead of running into its function's timeout.
+func (s *Service) sagaWait(ctx context.Context) time.Duration {
+	wait := time.Duration(s.SagaWaitSeconds) * time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Duration(float64(time.Until(deadline))*sagaWaitShare))
+	}
+	return wait
+}
+
 func (s *Service) runAndAnswer(ctx context.Context, id string, in SagaInput, probe bool, okStatus int) (Result, error) {
-	wait, cancel := context.WithTimeout(ctx, time.Duration(s.SagaWaitSeconds)*time.Second)
+	wait, cancel := context.WithTimeout(ctx, s.sagaWait(ctx))
 	defer cancel()
 	runErr := s.Saga.Run(wait, in)
-	t, err := s.Store.Transfer(context.WithoutCancel(ctx), id)
+	t, err := s.Store.Transfer(ctx, id)
 	if err != nil {
 		return Result{}, err
 	}

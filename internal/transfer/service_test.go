@@ -236,6 +236,21 @@ func TestCreateAnswers202WhenTheSagaIsSlow(t *testing.T) {
 	assert.Len(t, e.runner.calls(), 1)
 }
 
+// TestCreateWaitsOnlyWhatItsDeadlineAllows: a request with less time left than
+// SagaWaitSeconds (a slow cold start) answers 202 before its deadline.
+func TestCreateWaitsOnlyWhatItsDeadlineAllows(t *testing.T) {
+	e := newServiceEnv(t)
+	e.runner.block = true
+	e.svc.SagaWaitSeconds = 60
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+
+	res, err := e.svc.Create(ctx, callerA, idemKey, validCreate())
+	require.NoError(t, err)
+	assert.NoError(t, ctx.Err(), "answered before the deadline")
+	assert.Equal(t, http.StatusAccepted, res.StatusCode)
+}
+
 func TestCreateReplay(t *testing.T) {
 	e := newServiceEnv(t)
 	tr := pendingTransfer(1_000, transfer.ModeImmediate)
