@@ -85,16 +85,23 @@ func (s *memStore) WalletsOf(context.Context, string) ([]ledger.Wallet, error) {
 	return nil, errors.New("memStore: WalletsOf not used")
 }
 
+// nextWrite counts a write and runs the next beforeCommit hook, if any; the caller
+// holds s.mu.
+func (s *memStore) nextWrite() error {
+	s.commitN++
+	if len(s.beforeCommit) == 0 {
+		return nil
+	}
+	hook := s.beforeCommit[0]
+	s.beforeCommit = s.beforeCommit[1:]
+	return hook(s)
+}
+
 func (s *memStore) Commit(_ context.Context, c wallet.Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.commitN++
-	if len(s.beforeCommit) > 0 {
-		hook := s.beforeCommit[0]
-		s.beforeCommit = s.beforeCommit[1:]
-		if err := hook(s); err != nil {
-			return err
-		}
+	if err := s.nextWrite(); err != nil {
+		return err
 	}
 	if err := ledger.ApplyAll(s.wallets, c.Deltas, c.Posting); err != nil {
 		return err
@@ -111,13 +118,8 @@ func (s *memStore) Commit(_ context.Context, c wallet.Change) error {
 func (s *memStore) SetStatus(_ context.Context, before, after ledger.Wallet) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.commitN++
-	if len(s.beforeCommit) > 0 {
-		hook := s.beforeCommit[0]
-		s.beforeCommit = s.beforeCommit[1:]
-		if err := hook(s); err != nil {
-			return err
-		}
+	if err := s.nextWrite(); err != nil {
+		return err
 	}
 	cur, ok := s.wallets[before.ID]
 	if !ok || cur.Version != before.Version ||
