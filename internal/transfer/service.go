@@ -172,7 +172,7 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 	if err := s.Store.CommitTransfer(ctx, Change{After: t, Completion: marker(claim, t.ID)}); err != nil {
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
-	return s.runAndAnswer(ctx, t.ID, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
+	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
 }
 
 // marker is the idempotency record's content for a transfer: its id. A replay renders
@@ -199,7 +199,7 @@ func (s *Service) replay(ctx context.Context, r *idempotency.Response, phase str
 		if t.Status == StatusCapturing {
 			p = PhaseSettle
 		}
-		res, err := s.runAndAnswer(ctx, t.ID, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, http.StatusCreated)
+		res, err := s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, http.StatusCreated)
 		res.Replayed = true
 		return res, err
 	}
@@ -227,23 +227,27 @@ func (s *Service) sagaWait(ctx context.Context) time.Duration {
 	return wait
 }
 
-func (s *Service) runAndAnswer(ctx context.Context, id string, in SagaInput, probe bool, okStatus int) (Result, error) {
+// runAndAnswer runs the saga for the transfer as this request wrote it (known) and
+// answers with how it ended, or with 202 and known when the wait ran out: then the
+// transfer is read no more, which keeps a busy platform from making the answer late.
+func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput, probe bool, okStatus int) (Result, error) {
 	wait, cancel := context.WithTimeout(ctx, s.sagaWait(ctx))
 	defer cancel()
 	runErr := s.Saga.Run(wait, in)
-	t, err := s.Store.Transfer(ctx, id)
+	if runErr != nil && wait.Err() != nil {
+		s.Log.WarnContext(ctx, "saga did not finish in time", slog.String("transfer_id", known.ID), slog.String("error", runErr.Error()))
+		return answer(known, okStatus)
+	}
+	t, err := s.Store.Transfer(ctx, known.ID)
 	if err != nil {
 		return Result{}, err
-	}
-	if runErr != nil {
-		s.Log.WarnContext(ctx, "saga did not finish in time", slog.String("transfer_id", id), slog.String("error", runErr.Error()))
 	}
 	// Failures are counted by the saga itself (Steps.Finalize); the request only reports
 	// how its half-open probe ended, when it ended.
 	if probe && (t.Status.Final() || t.Status == StatusHeld) {
 		healthy := t.FailureReason != ReasonStepFailed && t.Status != StatusNeedsReview
 		if err := s.Breaker.Record(context.WithoutCancel(ctx), healthy, true); err != nil {
-			s.Log.WarnContext(ctx, "breaker record failed", slog.String("transfer_id", id), slog.String("error", err.Error()))
+			s.Log.WarnContext(ctx, "breaker record failed", slog.String("transfer_id", known.ID), slog.String("error", err.Error()))
 		}
 	}
 	return answer(t, okStatus)
@@ -450,7 +454,7 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		return Result{}, err
 	}
 	if won.Status == StatusCapturing {
-		return s.runAndAnswer(ctx, won.ID, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, http.StatusOK)
+		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, http.StatusOK)
 	}
 	return answer(won, http.StatusOK)
 }
