@@ -222,30 +222,42 @@ func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, curs
 	return ts, nil
 }
 
-// ExpiredHolds lists transfers whose hold expired by now, oldest first.
-func (s *Ledger) ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]string, error) {
+// ExpiredHolds lists transfers whose hold expired by now, oldest first, after the index
+// position after (a sort key of the HOLDS index; "" from the start). It returns the
+// position to continue from, "" when the page was the last.
+func (s *Ledger) ExpiredHolds(ctx context.Context, now time.Time, limit int, after string) ([]string, string, error) {
 	kc := expression.Key("pk").Equal(expression.Value(holdsPK)).
 		And(expression.Key("sk").LessThan(expression.Value(fmt.Sprintf("%012d$", now.Unix()))))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
+		return nil, "", fmt.Errorf("build query: %w", err)
 	}
-	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)}) // #nosec G115 -- small constant
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- small constant
+	if after != "" {
+		in.ExclusiveStartKey = key(holdsPK, after)
+	}
+	out, err := s.DB.Query(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("query expired holds: %w", err)
+		return nil, "", fmt.Errorf("query expired holds: %w", err)
 	}
 	ids := make([]string, 0, len(out.Items))
+	next := ""
 	for _, item := range out.Items {
 		var idx struct {
+			SK         string `dynamodbav:"sk"`
 			TransferID string `dynamodbav:"transfer_id"`
 		}
 		if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
-			return nil, fmt.Errorf("unmarshal hold: %w", err)
+			return nil, "", fmt.Errorf("unmarshal hold: %w", err)
 		}
 		ids = append(ids, idx.TransferID)
+		next = idx.SK
 	}
-	return ids, nil
+	if len(out.LastEvaluatedKey) == 0 {
+		next = ""
+	}
+	return ids, next, nil
 }
 
 // ForgetHold deletes a transfer's entry in the expiring-holds index, if any.

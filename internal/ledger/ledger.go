@@ -247,7 +247,8 @@ func limitError(format string, limit int64) error {
 }
 
 // ChangeStatus applies a status change requested by a caller. Freezing and unfreezing
-// are for admins; closing is for the owner and needs an empty wallet; CLOSED is final.
+// are for admins; closing is for the owner and needs an ACTIVE, empty wallet; CLOSED is
+// final.
 // The store writes it conditional on Version (and, for a close, on a zero balance and
 // no holds, since money changes do not move Version).
 func ChangeStatus(w Wallet, to Status, byAdmin, byOwner bool, now time.Time) (Wallet, error) {
@@ -262,6 +263,9 @@ func ChangeStatus(w Wallet, to Status, byAdmin, byOwner bool, now time.Time) (Wa
 	case StatusClosed:
 		if !byOwner {
 			return w, problem.ErrForbidden
+		}
+		if w.Status != StatusActive { // a frozen wallet stays as the admin left it
+			return w, ErrWalletNotActive
 		}
 		if w.BalanceMinor != 0 || w.HeldMinor != 0 {
 			return w, ErrWalletNotEmpty

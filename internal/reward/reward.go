@@ -154,24 +154,26 @@ func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in Re
 	if err := idempotency.ValidateKey(key); err != nil {
 		return wallet.Result{}, err
 	}
-	if in.Points <= 0 {
-		return wallet.Result{}, ErrInvalidPoints
-	}
-	w, err := s.Store.Wallet(ctx, in.WalletID)
-	if err != nil || w.OwnerID != c.UserID {
-		if err == nil || len(in.WalletID) > 64 {
-			err = problem.ErrNotFound
-		}
-		return wallet.Result{}, err
-	}
 	hash, err := idempotency.Hash("redeem", "", in)
 	if err != nil {
 		return wallet.Result{}, err
 	}
+	// The key comes first (as for credits and transfers): a completed key replays
+	// before any other check.
 	return wallet.Guarded(ctx, s.Idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (wallet.Result, error) {
+		if in.Points <= 0 {
+			return wallet.Result{}, ErrInvalidPoints
+		}
+		w, err := s.Store.Wallet(ctx, in.WalletID)
+		if err != nil || w.OwnerID != c.UserID {
+			if err == nil || len(in.WalletID) > 64 {
+				err = problem.ErrNotFound
+			}
+			return wallet.Result{}, err
+		}
 		postingID := "redeem-" + claim.Token
 		var res wallet.Result
-		err := retry.Conflicts(ctx, func(int) error {
+		err = retry.Conflicts(ctx, func(int) error {
 			w, err := s.Store.Wallet(ctx, in.WalletID)
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -93,18 +94,19 @@ func (s *breakerStore) counts() (saves, writes int) {
 // like the DynamoDB transaction, and keeps every posting so tests can check
 // conservation.
 type memStore struct {
-	mu          sync.Mutex
-	wallets     map[string]ledger.Wallet
-	transfers   map[string]transfer.Transfer
-	postings    []ledger.Posting
-	completions []idempotency.Completion
-	commitN     int // successful commits
-	readN       int // Transfer and Wallet reads
-	conflictsN  int // the next conflictsN commits lose a race
-	expired     []string
-	expiredAt   time.Time
-	expiredMax  int
-	forgotten   []string
+	mu           sync.Mutex
+	wallets      map[string]ledger.Wallet
+	transfers    map[string]transfer.Transfer
+	postings     []ledger.Posting
+	completions  []idempotency.Completion
+	commitN      int // successful commits
+	readN        int // Transfer and Wallet reads
+	conflictsN   int // the next conflictsN commits lose a race
+	expired      []string
+	expiredAt    time.Time
+	expiredMax   int
+	expiredPages int
+	forgotten    []string
 	// onWalletRead, when set, runs once inside the next Wallet read: a racer that
 	// commits between the caller's transfer read and its wallet read.
 	onWalletRead func(s *memStore)
@@ -192,13 +194,26 @@ func (s *memStore) TransfersOf(context.Context, string, int, string) ([]transfer
 	return nil, errors.New("memStore: TransfersOf not used")
 }
 
-// ExpiredHolds answers with the ids the test put in the index; like the real index,
-// it may name a transfer that has moved on since.
-func (s *memStore) ExpiredHolds(_ context.Context, now time.Time, limit int) ([]string, error) {
+// ExpiredHolds pages through the ids the test put in the index (the position is the
+// index in that list); like the real index, it may name a transfer that has moved on.
+func (s *memStore) ExpiredHolds(_ context.Context, now time.Time, limit int, after string) ([]string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expiredAt, s.expiredMax = now, limit
-	return append([]string(nil), s.expired...), nil
+	s.expiredPages++
+	start := 0
+	if after != "" {
+		var err error
+		if start, err = strconv.Atoi(after); err != nil {
+			return nil, "", err
+		}
+	}
+	end := min(start+limit, len(s.expired))
+	next := ""
+	if end < len(s.expired) {
+		next = strconv.Itoa(end)
+	}
+	return append([]string(nil), s.expired[start:end]...), next, nil
 }
 
 // ForgetHold records which stale index entries the sweeper dropped.

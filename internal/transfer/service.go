@@ -54,7 +54,9 @@ type Service struct {
 const (
 	DefaultSagaWaitSeconds  = 6
 	sagaRestartAfterSeconds = 30 // a PENDING transfer this old, replayed, gets its saga started again
-	expiredHoldsPerSweepMax = 200
+	expiredHoldsPageSize    = 100
+	sweepPagesMax           = 1_000 // 100,000 holds per run at most
+	sweepBudgetShare        = 0.8   // of the sweep function's time; the rest is kept to report
 	descriptionRunesMax     = 140
 )
 
@@ -125,23 +127,9 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 	if err := idempotency.ValidateKey(key); err != nil {
 		return Result{}, err
 	}
-	if err := in.validate(); err != nil {
-		return Result{}, err
-	}
-	src, err := s.wallet(ctx, in.SourceWalletID)
-	if err != nil || src.OwnerID != c.UserID {
-		return Result{}, orNotFound(err)
-	}
-	dst, err := s.wallet(ctx, in.DestinationWalletID)
-	if err != nil {
-		return Result{}, err
-	}
-	switch {
-	case src.Currency != in.Currency || dst.Currency != in.Currency:
-		return Result{}, ledger.ErrCurrencyMismatch
-	case src.Status != ledger.StatusActive || dst.Status != ledger.StatusActive:
-		return Result{}, ledger.ErrWalletNotActive
-	}
+	// The key comes first: a completed key replays before any other check, so a retry
+	// of a transfer that happened never hears that it did not (because a wallet was
+	// frozen since, say).
 	hash, err := idempotency.Hash("transfer", "", in)
 	if err != nil {
 		return Result{}, err
@@ -154,9 +142,38 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 	if replay != nil {
 		return s.replay(ctx, replay, PhaseStart)
 	}
-	probe, err := s.Breaker.Allow(ctx)
+	t, probe, err := s.open(ctx, c, in)
+	if err == nil {
+		err = s.Store.CommitTransfer(ctx, Change{After: t, Completion: marker(claim, t.ID)})
+	}
 	if err != nil {
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+	}
+	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
+}
+
+// open checks a new transfer (the input, both wallets, the breaker) and builds it.
+func (s *Service) open(ctx context.Context, c wallet.Caller, in CreateInput) (Transfer, bool, error) {
+	if err := in.validate(); err != nil {
+		return Transfer{}, false, err
+	}
+	src, err := s.wallet(ctx, in.SourceWalletID)
+	if err != nil || src.OwnerID != c.UserID {
+		return Transfer{}, false, orNotFound(err)
+	}
+	dst, err := s.wallet(ctx, in.DestinationWalletID)
+	if err != nil {
+		return Transfer{}, false, err
+	}
+	switch {
+	case src.Currency != in.Currency || dst.Currency != in.Currency:
+		return Transfer{}, false, ledger.ErrCurrencyMismatch
+	case src.Status != ledger.StatusActive || dst.Status != ledger.StatusActive:
+		return Transfer{}, false, ledger.ErrWalletNotActive
+	}
+	probe, err := s.Breaker.Allow(ctx)
+	if err != nil {
+		return Transfer{}, false, err
 	}
 	now := s.now()
 	t := Transfer{ID: uuid.NewString(), SourceWalletID: src.ID, DestinationWalletID: dst.ID, SourceOwnerID: src.OwnerID,
@@ -169,10 +186,7 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 		}
 		t.ExpiresAt = now.Add(time.Duration(secs) * time.Second)
 	}
-	if err := s.Store.CommitTransfer(ctx, Change{After: t, Completion: marker(claim, t.ID)}); err != nil {
-		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
-	}
-	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
+	return t, probe, nil
 }
 
 // marker is the idempotency record's content for a transfer: its id. A replay renders
@@ -367,6 +381,18 @@ func (s *Service) Capture(ctx context.Context, c wallet.Caller, id, key string, 
 		if amount <= 0 || amount > t.AmountMinor {
 			return nil, ErrCaptureAmount
 		}
+		// A frozen wallet on either side refuses the capture; the hold stays for a void
+		// or its expiry. (A freeze that lands after this check fails the settle saga's
+		// credit step, whose compensation releases the hold.)
+		for _, id := range []string{t.SourceWalletID, t.DestinationWalletID} {
+			w, err := s.Store.Wallet(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if w.Status != ledger.StatusActive {
+				return nil, ledger.ErrWalletNotActive
+			}
+		}
 		after := t
 		after.Status, after.CaptureMinor = StatusCapturing, amount
 		return &Change{After: after}, nil
@@ -398,24 +424,24 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 	if err := idempotency.ValidateKey(key); err != nil {
 		return Result{}, err
 	}
-	t, err := s.visible(ctx, c, id)
-	if err != nil {
-		return Result{}, err
-	}
-	if t.SourceOwnerID != c.UserID {
-		return Result{}, problem.ErrNotFound // the receiver may see it, only the payer settles it
-	}
 	hash, err := idempotency.Hash(op, id, body)
 	if err != nil {
 		return Result{}, err
 	}
 	claim := idempotency.NewClaim(c.UserID, key, hash)
-	replay, err := s.Idem.Begin(ctx, claim, s.now())
+	replay, err := s.Idem.Begin(ctx, claim, s.now()) // the key comes first, as in Create
 	if err != nil {
 		return Result{}, err
 	}
 	if replay != nil {
 		return s.replay(ctx, replay, PhaseSettle)
+	}
+	t, err := s.visible(ctx, c, id)
+	if err == nil && t.SourceOwnerID != c.UserID {
+		err = problem.ErrNotFound // the receiver may see it, only the payer settles it
+	}
+	if err != nil {
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
 	var won Transfer
 	err = retry.Conflicts(ctx, func(attempt int) error {
@@ -425,8 +451,19 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 				return err
 			}
 		}
+		if t.Status == StatusReleased && t.FailureReason == ReasonExpired {
+			return ErrHoldExpired
+		}
 		if t.Status != StatusHeld {
 			return ErrNotHeld
+		}
+		if !t.ExpiresAt.IsZero() && !s.now().Before(t.ExpiresAt) {
+			// Past its expiry a hold can only be released: do it now, exactly once (the
+			// commit is conditional on the transfer's version, as the sweeper's is).
+			if err := s.expire(ctx, t); err != nil {
+				return err
+			}
+			return ErrHoldExpired
 		}
 		ch, err := decide(t)
 		if err != nil {
@@ -459,48 +496,79 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 	return answer(won, http.StatusOK)
 }
 
-// ExpireHolds releases holds past their expiry; it returns how many it released.
+// ExpireHolds releases holds past their expiry and returns how many it released. It
+// walks the whole backlog, oldest first, page by page (at most sweepPagesMax pages, and
+// only while the sweep's own time budget lasts; the schedule runs it again); a hold it
+// cannot release now is reported and skipped, not a reason to stop.
 func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
-	ids, err := s.Store.ExpiredHolds(ctx, s.now(), expiredHoldsPerSweepMax)
-	if err != nil {
-		return 0, err
+	stop := time.Time{}
+	if deadline, ok := ctx.Deadline(); ok {
+		stop = time.Now().Add(time.Duration(float64(time.Until(deadline)) * sweepBudgetShare))
 	}
-	released := 0
-	for _, id := range ids {
-		var freed bool
-		err := retry.Conflicts(ctx, func(int) error {
-			t, err := s.Store.Transfer(ctx, id)
-			if err != nil {
-				return err
-			}
-			if t.Status != StatusHeld {
-				// Captured or voided first (which already dropped the index entry), or an
-				// entry left behind: make sure it is gone either way.
-				return s.Store.ForgetHold(ctx, t)
-			}
-			ch, err := s.releaseChange(ctx, t)
-			if err != nil {
-				if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
-					return nil // settled by a racer meanwhile
-				}
-				return err
-			}
-			before := t
-			ch.Before = &before
-			ch.After.Version, ch.After.UpdatedAt, ch.After.FailureReason = t.Version+1, s.now(), "expired"
-			ch.After.record("expire", "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
-			if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
-				return err
-			}
-			freed = true
-			return nil
-		})
+	released, after := 0, ""
+	var errs []error
+	for page := 0; page < sweepPagesMax; page++ {
+		if !stop.IsZero() && time.Now().After(stop) {
+			break
+		}
+		ids, next, err := s.Store.ExpiredHolds(ctx, s.now(), expiredHoldsPageSize, after)
 		if err != nil {
-			return released, err
+			return released, errors.Join(append(errs, err)...)
 		}
-		if freed {
-			released++
+		for _, id := range ids {
+			freed, err := s.expireHold(ctx, id)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("expire hold of transfer %s: %w", id, err))
+				continue
+			}
+			if freed {
+				released++
+			}
 		}
+		if next == "" {
+			break
+		}
+		after = next
 	}
-	return released, nil
+	return released, errors.Join(errs...)
+}
+
+// expireHold releases one expired hold, or drops a stale index entry; freed says
+// whether this call released it.
+func (s *Service) expireHold(ctx context.Context, id string) (bool, error) {
+	var freed bool
+	err := retry.Conflicts(ctx, func(int) error {
+		t, err := s.Store.Transfer(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t.Status != StatusHeld {
+			// Captured or voided first (which already dropped the index entry), or an
+			// entry left behind: make sure it is gone either way.
+			return s.Store.ForgetHold(ctx, t)
+		}
+		if err := s.expire(ctx, t); err != nil {
+			return err
+		}
+		freed = true
+		return nil
+	})
+	return freed, err
+}
+
+// expire releases a HELD transfer's hold because it expired; the commit is conditional
+// on the transfer's version, so the sweeper and a late capture or void race safely.
+func (s *Service) expire(ctx context.Context, t Transfer) error {
+	ch, err := s.releaseChange(ctx, t)
+	if err != nil {
+		if fresh, ferr := s.Store.Transfer(ctx, t.ID); ferr == nil && fresh.Version != t.Version {
+			return retry.ErrConflict // settled by a racer meanwhile: decide again
+		}
+		return err
+	}
+	before := t
+	ch.Before = &before
+	ch.After.Version, ch.After.UpdatedAt, ch.After.FailureReason = t.Version+1, s.now(), ReasonExpired
+	ch.After.record("expire", "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
+	return s.Store.CommitTransfer(ctx, *ch)
 }

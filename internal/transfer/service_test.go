@@ -3,6 +3,7 @@ package transfer_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -134,19 +135,24 @@ func TestCreateValidation(t *testing.T) {
 			}
 
 			res, err := e.svc.Create(context.Background(), callerA, key, in)
-			begun, _ := idemCounts(e.idem)
 			if tt.wantCode != "" {
 				p, ok := problem.As(err)
 				require.True(t, ok, "err = %v", err)
 				assert.Equal(t, tt.wantCode, p.Code)
 				assert.Equal(t, tt.wantKind, p.Kind)
-				assert.Zero(t, begun, "refused input claims no key")
+				begun, released := idemCounts(e.idem)
+				if key == "" {
+					assert.Zero(t, begun, "no key, no claim")
+				} else {
+					assert.Equal(t, begun, released, "a refused request frees its key (claimed first, so that a completed key replays first)")
+				}
 				assert.Empty(t, e.runner.calls(), "refused input starts no saga")
 				commits, _ := e.store.counts()
 				assert.Zero(t, commits)
 				return
 			}
 			require.NoError(t, err)
+			begun, _ := idemCounts(e.idem)
 			assert.Equal(t, 1, begun)
 			require.Len(t, e.runner.calls(), 1)
 			assert.Equal(t, http.StatusAccepted, res.StatusCode, "the fake saga did nothing, so it is still pending")
@@ -337,8 +343,8 @@ func TestVoidByTheReceiverIsNotFound(t *testing.T) {
 	_, err := e.svc.Void(context.Background(), wallet.Caller{UserID: ownerB}, transferID, idemKey)
 	assert.ErrorIs(t, err, problem.ErrNotFound)
 	assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
-	begun, _ := idemCounts(e.idem)
-	assert.Zero(t, begun)
+	begun, released := idemCounts(e.idem)
+	assert.Equal(t, begun, released, "the receiver's key is free again")
 }
 
 func TestSettleRefusals(t *testing.T) {
@@ -482,4 +488,93 @@ func TestExpireHoldsRetriesConflicts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, released)
 	assert.Zero(t, e.store.wallet(srcID).HeldMinor)
+}
+
+// TestExpireHoldsDrainsTheBacklog: one sweep releases every expired hold, however many
+// pages the index has.
+func TestExpireHoldsDrainsTheBacklog(t *testing.T) {
+	const holds = 250 // more than two pages
+	e := newServiceEnv(t)
+	for i := 0; i < holds; i++ {
+		id := fmt.Sprintf("3a000000-0000-4000-8000-%012d", i)
+		heldTransfer(e, id, 1, e.clock.Now().Add(-time.Minute))
+		e.store.expired = append(e.store.expired, id)
+	}
+
+	released, err := e.svc.ExpireHolds(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, holds, released)
+	assert.Greater(t, e.store.expiredPages, 2)
+	assert.Zero(t, e.store.wallet(srcID).HeldMinor)
+}
+
+// TestExpireHoldsGoesOnPastAFailure: a hold it cannot release now is reported, and the
+// rest are still released.
+func TestExpireHoldsGoesOnPastAFailure(t *testing.T) {
+	const missing = "3b000000-0000-4000-8000-000000000001"
+	e := newServiceEnv(t)
+	heldTransfer(e, transferID, 500, e.clock.Now().Add(-time.Minute))
+	e.store.expired = []string{missing, transferID} // an index entry whose transfer cannot be read
+
+	released, err := e.svc.ExpireHolds(context.Background())
+	assert.ErrorContains(t, err, missing)
+	assert.Equal(t, 1, released)
+	assert.Equal(t, transfer.StatusReleased, e.store.transfer(transferID).Status)
+}
+
+// TestSettleAfterExpiry: a capture or void at or after expires_at releases the hold as
+// expired, exactly once, and answers hold_expired; the sweeper then finds nothing.
+func TestSettleAfterExpiry(t *testing.T) {
+	settle := map[string]func(e *serviceEnv, key string) error{
+		"capture": func(e *serviceEnv, key string) error {
+			_, err := e.svc.Capture(context.Background(), callerA, transferID, key, transfer.CaptureInput{})
+			return err
+		},
+		"void": func(e *serviceEnv, key string) error {
+			_, err := e.svc.Void(context.Background(), callerA, transferID, key)
+			return err
+		},
+	}
+	for name, op := range settle {
+		t.Run(name, func(t *testing.T) {
+			e := newServiceEnv(t)
+			heldTransfer(e, transferID, 700, e.clock.Now()) // expires right now
+			e.store.expired = []string{transferID}
+
+			assert.ErrorIs(t, op(e, "k-1"), transfer.ErrHoldExpired)
+			tr := e.store.transfer(transferID)
+			assert.Equal(t, transfer.StatusReleased, tr.Status)
+			assert.Equal(t, transfer.ReasonExpired, tr.FailureReason)
+			assert.Zero(t, e.store.wallet(srcID).HeldMinor)
+			assert.Zero(t, e.store.wallet(dstID).BalanceMinor, "nothing was captured")
+			_, released := idemCounts(e.idem)
+			assert.Equal(t, 1, released, "a refused settle frees its key")
+
+			assert.ErrorIs(t, op(e, "k-2"), transfer.ErrHoldExpired, "a second try answers the same")
+			n, err := e.svc.ExpireHolds(context.Background())
+			require.NoError(t, err)
+			assert.Zero(t, n, "released once")
+			assert.Empty(t, e.runner.calls(), "no saga ran")
+		})
+	}
+}
+
+// TestCaptureRefusedWhileAWalletIsFrozen: the capture answers wallet_not_active and the
+// hold stays HELD for a void or its expiry.
+func TestCaptureRefusedWhileAWalletIsFrozen(t *testing.T) {
+	for _, side := range []string{srcID, dstID} {
+		t.Run(side, func(t *testing.T) {
+			e := newServiceEnv(t)
+			heldTransfer(e, transferID, 700, e.clock.Now().Add(time.Hour))
+			w := e.store.wallet(side)
+			w.Status = ledger.StatusFrozen
+			e.store.setWallet(w)
+
+			_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{})
+			assert.ErrorIs(t, err, ledger.ErrWalletNotActive)
+			assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
+			assert.Equal(t, int64(700), e.store.wallet(srcID).HeldMinor)
+			assert.Empty(t, e.runner.calls())
+		})
+	}
 }

@@ -82,6 +82,7 @@ func (c *CaughtError) Reason() string {
 const (
 	ReasonStepFailed = "step_failed" // a dependency failed: counts against the breaker
 	ReasonContention = "contention"  // lost races until the retries ran out: does not
+	ReasonExpired    = "expired"     // a hold released at its expiry
 )
 
 // Step names, as recorded on the transfer and used by fault injection.

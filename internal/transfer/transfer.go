@@ -136,6 +136,7 @@ func (t *Transfer) record(name, status, detail string, started, now time.Time) {
 // Errors of this package.
 var (
 	ErrNotHeld       = problem.Unprocessable("transfer_not_held", "the transfer is not held: it was captured, voided, expired or never held")
+	ErrHoldExpired   = problem.Unprocessable("hold_expired", "the hold expired and was released; nothing was captured")
 	ErrCaptureAmount = problem.Unprocessable("invalid_capture_amount", "the capture amount must be positive and at most the held amount")
 	ErrUnavailable   = &problem.Error{Kind: problem.KindUnavailable, Code: "service_unavailable",
 		Message: "transfers are paused after repeated failures; retry later"}
@@ -166,7 +167,10 @@ type Store interface {
 	// TransfersOf returns a page of the user's transfers, newest first, each with the
 	// cursor that resumes right after it.
 	TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]Listed, error)
-	ExpiredHolds(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// ExpiredHolds lists up to limit transfers whose hold expired by now, oldest first,
+	// after the index position after ("" from the start), and the position to continue
+	// from ("" when there is no more).
+	ExpiredHolds(ctx context.Context, now time.Time, limit int, after string) ([]string, string, error)
 	// ForgetHold drops a hold's expiry index entry left behind by a transfer that is no
 	// longer HELD, so it cannot crowd out live holds.
 	ForgetHold(ctx context.Context, t Transfer) error

@@ -169,6 +169,17 @@ func (s *Service) visible(ctx context.Context, c Caller, id string) (ledger.Wall
 	return w, nil
 }
 
+// owned reads a wallet only its owner may move money on: admins read and freeze
+// wallets, they never credit another user's (an adjustment would be its own, audited
+// route). Anyone else's wallet is not found.
+func (s *Service) owned(ctx context.Context, c Caller, id string) (ledger.Wallet, error) {
+	w, err := s.visible(ctx, c, id)
+	if err == nil && w.OwnerID != c.UserID {
+		return ledger.Wallet{}, problem.ErrNotFound
+	}
+	return w, err
+}
+
 // Get returns one wallet.
 func (s *Service) Get(ctx context.Context, c Caller, id string) (View, error) {
 	w, err := s.visible(ctx, c, id)
@@ -234,19 +245,12 @@ type Result struct {
 	Replayed   bool
 }
 
-// Credit tops a wallet up from the funding account, once per idempotency key.
+// Credit tops one of the caller's wallets up from the funding account, once per
+// idempotency key. The key comes first: a completed key replays its answer before any
+// other check, so a retry of a credit that happened never hears that it did not
+// (because the wallet was frozen since, say).
 func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in CreditInput) (Result, error) {
 	if err := idempotency.ValidateKey(key); err != nil {
-		return Result{}, err
-	}
-	if err := money.Positive(int64(in.Amount)); err != nil {
-		return Result{}, err
-	}
-	if err := ValidateDescription(in.Description); err != nil {
-		return Result{}, err
-	}
-	first, err := s.visible(ctx, c, walletID)
-	if err != nil {
 		return Result{}, err
 	}
 	hash, err := idempotency.Hash("credit", walletID, in)
@@ -254,13 +258,23 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 		return Result{}, err
 	}
 	return Guarded(ctx, s.idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (Result, error) {
+		if err := money.Positive(int64(in.Amount)); err != nil {
+			return Result{}, err
+		}
+		if err := ValidateDescription(in.Description); err != nil {
+			return Result{}, err
+		}
+		first, err := s.owned(ctx, c, walletID)
+		if err != nil {
+			return Result{}, err
+		}
 		postingID := uuid.NewString()
 		var res Result
-		err := retry.Conflicts(ctx, func(attempt int) error {
+		err = retry.Conflicts(ctx, func(attempt int) error {
 			w := first // the first attempt uses the read that authorized the request
 			if attempt > 1 {
 				var err error
-				if w, err = s.visible(ctx, c, walletID); err != nil {
+				if w, err = s.owned(ctx, c, walletID); err != nil {
 					return err
 				}
 			}

@@ -191,24 +191,28 @@ func newService(ws ...ledger.Wallet) (*wallet.Service, *memStore, *idemtest.Stor
 	return wallet.NewService(store, idem, limits, func() time.Time { return fixedNow }), store, idem
 }
 
-func TestCreditRefusesBeforeClaiming(t *testing.T) {
+// TestCreditRefusals: a key that is not a valid key is refused before anything; every
+// other refusal comes after the key is claimed (so a completed key replays first) and
+// frees the key again, having written nothing.
+func TestCreditRefusals(t *testing.T) {
 	tests := map[string]struct {
-		walletID string
-		key      string
-		in       wallet.CreditInput
-		wantCode string
-		wantRead bool // whether the wallet is read before the refusal
+		walletID  string
+		key       string
+		in        wallet.CreditInput
+		wantCode  string
+		wantClaim bool // whether the key was claimed (and released) before the refusal
+		wantRead  bool // whether the wallet was read before the refusal
 	}{
-		"missing key":         {walletID, "", wallet.CreditInput{Amount: 100}, "idempotency_key_required", false},
-		"key with a space":    {walletID, "a b", wallet.CreditInput{Amount: 100}, "invalid_idempotency_key", false},
-		"key too long":        {walletID, strings.Repeat("k", 256), wallet.CreditInput{Amount: 100}, "invalid_idempotency_key", false},
-		"zero amount":         {walletID, idemKey, wallet.CreditInput{Amount: 0}, "invalid_amount", false},
-		"negative amount":     {walletID, idemKey, wallet.CreditInput{Amount: -5}, "invalid_amount", false},
-		"long description":    {walletID, idemKey, wallet.CreditInput{Amount: 100, Description: strings.Repeat("é", 141)}, "invalid_description", false},
-		"control character":   {walletID, idemKey, wallet.CreditInput{Amount: 100, Description: "line\nbreak"}, "invalid_description", false},
-		"invalid UTF-8":       {walletID, idemKey, wallet.CreditInput{Amount: 100, Description: "\xff"}, "invalid_description", false},
-		"malformed wallet id": {"not-a-uuid", idemKey, wallet.CreditInput{Amount: 100}, "not_found", false},
-		"unknown wallet":      {"0b000000-0000-4000-8000-000000000002", idemKey, wallet.CreditInput{Amount: 100}, "not_found", true},
+		"missing key":         {walletID, "", wallet.CreditInput{Amount: 100}, "idempotency_key_required", false, false},
+		"key with a space":    {walletID, "a b", wallet.CreditInput{Amount: 100}, "invalid_idempotency_key", false, false},
+		"key too long":        {walletID, strings.Repeat("k", 256), wallet.CreditInput{Amount: 100}, "invalid_idempotency_key", false, false},
+		"zero amount":         {walletID, idemKey, wallet.CreditInput{Amount: 0}, "invalid_amount", true, false},
+		"negative amount":     {walletID, idemKey, wallet.CreditInput{Amount: -5}, "invalid_amount", true, false},
+		"long description":    {walletID, idemKey, wallet.CreditInput{Amount: 100, Description: strings.Repeat("é", 141)}, "invalid_description", true, false},
+		"control character":   {walletID, idemKey, wallet.CreditInput{Amount: 100, Description: "line\nbreak"}, "invalid_description", true, false},
+		"invalid UTF-8":       {walletID, idemKey, wallet.CreditInput{Amount: 100, Description: "\xff"}, "invalid_description", true, false},
+		"malformed wallet id": {"not-a-uuid", idemKey, wallet.CreditInput{Amount: 100}, "not_found", true, false},
+		"unknown wallet":      {"0b000000-0000-4000-8000-000000000002", idemKey, wallet.CreditInput{Amount: 100}, "not_found", true, true},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -218,20 +222,45 @@ func TestCreditRefusesBeforeClaiming(t *testing.T) {
 			p, ok := problem.As(err)
 			require.True(t, ok, "err = %v", err)
 			assert.Equal(t, tt.wantCode, p.Code)
-			assert.Empty(t, idem.Begun(), "nothing is claimed for a refused request")
+			if tt.wantClaim {
+				require.Len(t, idem.Begun(), 1)
+				assert.Equal(t, idem.Begun(), idem.Released(), "the key is free again")
+			} else {
+				assert.Empty(t, idem.Begun())
+			}
 			assert.Zero(t, store.commitN)
 			assert.Equal(t, tt.wantRead, store.readN > 0)
 		})
 	}
 }
 
-func TestCreditStrangersWalletIsNotFound(t *testing.T) {
-	svc, store, idem := newService(activeWallet(0))
+// TestCreditOnlyByTheOwner: nobody else credits a wallet, admins included.
+func TestCreditOnlyByTheOwner(t *testing.T) {
+	for name, c := range map[string]wallet.Caller{"stranger": {UserID: stranger}, "admin": adminCaller} {
+		t.Run(name, func(t *testing.T) {
+			svc, store, idem := newService(activeWallet(0))
 
-	_, err := svc.Credit(context.Background(), wallet.Caller{UserID: stranger}, walletID, idemKey, wallet.CreditInput{Amount: 100})
-	assert.ErrorIs(t, err, problem.ErrNotFound)
-	assert.Empty(t, idem.Begun())
-	assert.Zero(t, store.commitN)
+			_, err := svc.Credit(context.Background(), c, walletID, idemKey, wallet.CreditInput{Amount: 100})
+			assert.ErrorIs(t, err, problem.ErrNotFound)
+			assert.Equal(t, idem.Begun(), idem.Released())
+			assert.Zero(t, store.commitN)
+			assert.Zero(t, store.wallet(walletID).BalanceMinor)
+		})
+	}
+}
+
+// TestCreditReplaysBeforeChecking: a completed key answers with its stored response
+// even when the wallet has been frozen since.
+func TestCreditReplaysBeforeChecking(t *testing.T) {
+	svc, store, idem := newService(withStatus(activeWallet(1_000), ledger.StatusFrozen))
+	stored := []byte(`{"id":"p-1","amount":250}`)
+	idem.Replay = &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}
+
+	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250})
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+	assert.Equal(t, stored, res.Body)
+	assert.Zero(t, store.readN, "no check ran before the replay")
 }
 
 func TestCreditCommits(t *testing.T) {
@@ -411,6 +440,8 @@ func TestChangeStatus(t *testing.T) {
 			wantKind: problem.KindUnprocessable, wantCode: "wallet_not_empty"},
 		"owner closes a wallet with a hold": {wallet: func() ledger.Wallet { w := activeWallet(50); w.HeldMinor = 50; return w }(),
 			caller: ownerCaller, to: ledger.StatusClosed, wantKind: problem.KindUnprocessable, wantCode: "wallet_not_empty"},
+		"owner closes a frozen wallet": {wallet: withStatus(activeWallet(0), ledger.StatusFrozen), caller: ownerCaller, to: ledger.StatusClosed,
+			wantKind: problem.KindUnprocessable, wantCode: "wallet_not_active"},
 		"stranger freezes": {wallet: activeWallet(0), caller: strangerCaller, to: ledger.StatusFrozen,
 			wantKind: problem.KindNotFound, wantCode: "not_found"},
 		"stranger closes": {wallet: activeWallet(0), caller: strangerCaller, to: ledger.StatusClosed,

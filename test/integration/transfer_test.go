@@ -599,6 +599,93 @@ func TestHoldExpiry(t *testing.T) {
 	assert.Equal(t, "expired", got.FailureReason)
 	t.Logf("released %s after expiry", time.Since(*v.ExpiresAt).Round(time.Second))
 	assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
-	assert.Equal(t, "transfer_not_held", do(t, call{method: "POST", path: "/v1/transfers/" + v.ID + "/capture", token: a.Token,
+	assert.Equal(t, "hold_expired", do(t, call{method: "POST", path: "/v1/transfers/" + v.ID + "/capture", token: a.Token,
 		headers: map[string]string{"Idempotency-Key": "late"}}).ErrorCode())
+}
+
+// TestSettleAfterExpiry captures one hold and voids another right after their
+// expires_at, before or after the sweeper got to them: both answer 422 hold_expired, and
+// each hold is released exactly once with nothing captured. It waits out the minimum
+// expiry beside TestHoldExpiry.
+func TestSettleAfterExpiry(t *testing.T) {
+	t.Parallel()
+	a, wa := funded(t, "late-settle", 100)
+	b, wb := funded(t, "late-settle-b", 0)
+	holds := map[string]string{} // op → transfer id
+	var expiresAt time.Time
+	for _, op := range []string{"capture", "void"} {
+		r := postTransfer(t, a.Token, "late-"+op, transferBody(wa.ID, wb.ID, 30, "mode", "hold", "hold_expires_in_seconds", 60))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		var v transferView
+		decode(t, r, &v)
+		require.NotNil(t, v.ExpiresAt)
+		holds[op], expiresAt = v.ID, *v.ExpiresAt
+	}
+	eventually(t, expiresAt.Add(10*time.Second), "the clock passes expires_at", func() bool { return time.Now().After(expiresAt.Add(time.Second)) })
+	for op, id := range holds {
+		r := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: a.Token, headers: map[string]string{"Idempotency-Key": "k-" + op}})
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s: %s", op, r.Body)
+		assert.Equal(t, "hold_expired", r.ErrorCode(), op)
+		v := getTransfer(t, a.Token, id)
+		assert.Equal(t, "RELEASED", v.Status, op)
+		assert.Equal(t, "expired", v.FailureReason, op)
+	}
+	w := getWallet(t, a.Token, wa.ID)
+	assert.EqualValues(t, 100, w.Balance, "nothing was captured")
+	assert.Zero(t, w.Held, "both holds released, once each")
+	assert.Zero(t, getWallet(t, b.Token, wb.ID).Balance)
+}
+
+// TestCaptureWithAFrozenWallet: while the source or the destination is FROZEN a
+// capture is refused and the hold stays HELD; after the unfreeze it captures.
+func TestCaptureWithAFrozenWallet(t *testing.T) {
+	a, wa := funded(t, "frozen-capture", 500)
+	b, wb := funded(t, "frozen-capture-b", 0)
+	admin := adminToken(t)
+	setStatus := func(id, status string) {
+		t.Helper()
+		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + id, token: admin, body: map[string]string{"status": status}})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	}
+	for i, frozen := range []string{wa.ID, wb.ID} {
+		r := postTransfer(t, a.Token, fmt.Sprintf("fc-%d", i), transferBody(wa.ID, wb.ID, 100, "mode", "hold"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := transferIDOf(t, r)
+		setStatus(frozen, "FROZEN")
+		c := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/capture", token: a.Token, headers: map[string]string{"Idempotency-Key": fmt.Sprintf("fcc-%d", i)}})
+		assert.Equal(t, http.StatusUnprocessableEntity, c.Status, "%s", c.Body)
+		assert.Equal(t, "wallet_not_active", c.ErrorCode())
+		assert.Equal(t, "HELD", getTransfer(t, a.Token, id).Status, "the hold stays")
+		assert.EqualValues(t, 100, getWallet(t, a.Token, wa.ID).Held)
+		setStatus(frozen, "ACTIVE")
+		c = do(t, call{method: "POST", path: "/v1/transfers/" + id + "/capture", token: a.Token, headers: map[string]string{"Idempotency-Key": fmt.Sprintf("fcc-%d", i)}})
+		require.Contains(t, []int{http.StatusOK, http.StatusAccepted}, c.Status, "the refused key is free again: %s", c.Body)
+		assert.Equal(t, "COMPLETED", waitFinal(t, a.Token, id).Status)
+	}
+	assert.EqualValues(t, 300, getWallet(t, a.Token, wa.ID).Balance)
+	assert.EqualValues(t, 200, getWallet(t, b.Token, wb.ID).Balance)
+	requireLedgerConsistent(t)
+}
+
+// TestReplayAfterTheDestinationIsFrozen: a completed transfer's key replays its answer
+// even after a wallet it touched was frozen; the same key on another endpoint is reused.
+func TestReplayAfterTheDestinationIsFrozen(t *testing.T) {
+	a, wa := funded(t, "replay-frozen", 500)
+	_, wb := funded(t, "replay-frozen-b", 0)
+	body := transferBody(wa.ID, wb.ID, 100)
+	first := postTransfer(t, a.Token, "pay-once", body)
+	require.Equal(t, http.StatusCreated, first.Status, "%s", first.Body)
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN"}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+
+	again := postTransfer(t, a.Token, "pay-once", body)
+	assert.Equal(t, http.StatusCreated, again.Status, "the payment happened: %s", again.Body)
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, transferIDOf(t, first), transferIDOf(t, again))
+
+	c := credit(t, a.Token, wa.ID, "pay-once", 100)
+	assert.Equal(t, http.StatusUnprocessableEntity, c.Status, "%s", c.Body)
+	assert.Equal(t, "idempotency_key_reused", c.ErrorCode(), "one key, two endpoints")
+	assert.EqualValues(t, 400, getWallet(t, a.Token, wa.ID).Balance)
+	requireLedgerConsistent(t)
 }

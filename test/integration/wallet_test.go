@@ -311,12 +311,34 @@ func TestWalletAccessAndStatus(t *testing.T) {
 	t.Run("admins read any wallet", func(t *testing.T) {
 		assert.Equal(t, w.ID, getWallet(t, admin, w.ID).ID)
 	})
+	t.Run("admins do not move another user's money", func(t *testing.T) {
+		r := credit(t, admin, w.ID, "admin-credit", 5)
+		assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		_, sink := funded(t, "admin-sink", 0)
+		r = postTransfer(t, admin, "admin-transfer", transferBody(w.ID, sink.ID, 5))
+		assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		r = do(t, call{method: "POST", path: "/v1/rewards/redeem", token: admin, headers: map[string]string{"Idempotency-Key": "admin-redeem"},
+			body: map[string]any{"points": 1, "wallet_id": w.ID}})
+		assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
+		hold := postTransfer(t, a.Token, "owner-hold", transferBody(w.ID, sink.ID, 5, "mode", "hold"))
+		require.Equal(t, http.StatusCreated, hold.Status, "%s", hold.Body)
+		for _, op := range []string{"capture", "void"} {
+			r = do(t, call{method: "POST", path: "/v1/transfers/" + transferIDOf(t, hold) + "/" + op, token: admin, headers: map[string]string{"Idempotency-Key": "admin-" + op}})
+			assert.Equal(t, http.StatusNotFound, r.Status, "%s by an admin: %s", op, r.Body)
+		}
+		r = do(t, call{method: "POST", path: "/v1/transfers/" + transferIDOf(t, hold) + "/void", token: a.Token, headers: map[string]string{"Idempotency-Key": "owner-void"}})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.EqualValues(t, 500, getWallet(t, a.Token, w.ID).Balance)
+	})
 	t.Run("frozen refuses movements, unfreeze restores", func(t *testing.T) {
 		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Equal(t, "FROZEN", r.JSON(t)["status"])
 		r = credit(t, a.Token, w.ID, "k2", 5)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
+		assert.Equal(t, "wallet_not_active", r.ErrorCode())
+		r = do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: a.Token, body: map[string]string{"status": "CLOSED"}})
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "an owner cannot close a frozen wallet: %s", r.Body)
 		assert.Equal(t, "wallet_not_active", r.ErrorCode())
 		r = do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin, body: map[string]string{"status": "ACTIVE"}})
 		require.Equal(t, http.StatusOK, r.Status)
