@@ -193,6 +193,7 @@ func (d *Deps) TransferSteps() (*transfer.Steps, error) {
 	}
 	steps := &transfer.Steps{Store: store, Breaker: breaker}
 	if d.OptionalEnv("FAULT_INJECTION") == "true" {
+		d.Log.Warn("fault injection is on: saga steps obey the CONTROL/FAULTS item; never in production")
 		steps.Faults = store
 	}
 	return steps, nil
