@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // RequestBodyBytesMax is the largest request body the API accepts.
@@ -40,11 +41,11 @@ var ErrTimeout = &problem.Error{Kind: problem.KindUnavailable, Code: "timeout", 
 
 // withWorkDeadline shortens ctx's deadline to workShare of the time left.
 func withWorkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
+	work, ok := retry.ShareOfTimeLeft(ctx, workShare)
 	if !ok {
 		return context.WithCancel(ctx)
 	}
-	return context.WithDeadline(ctx, time.Now().Add(time.Duration(float64(time.Until(deadline))*workShare)))
+	return context.WithTimeout(ctx, work)
 }
 
 // statusOf is the one table from error kind to HTTP status.

@@ -272,27 +272,17 @@ func conflict(map[string]ddbtypes.AttributeValue) error { return wallet.ErrConfl
 
 func (tx *txn) addDeltas(s *Ledger, ds []ledger.Delta, p *ledger.Posting) error {
 	for _, d := range ds {
-		it, err := s.deltaUpdate(d, entriesOn(p, d.WalletID))
+		var entries int64
+		if p != nil {
+			entries = p.EntriesOn(d.WalletID)
+		}
+		it, err := s.deltaUpdate(d, entries)
 		if err != nil {
 			return err
 		}
 		tx.add(it, func(old map[string]ddbtypes.AttributeValue) error { return deltaRefusal(d, old) })
 	}
 	return nil
-}
-
-// entriesOn counts the posting's entries on a wallet.
-func entriesOn(p *ledger.Posting, walletID string) int64 {
-	if p == nil {
-		return 0
-	}
-	var n int64
-	for _, e := range p.Entries {
-		if e.Account == walletID {
-			n++
-		}
-	}
-	return n
 }
 
 func (tx *txn) addPosting(s *Ledger, p *ledger.Posting, ds []ledger.Delta) error {

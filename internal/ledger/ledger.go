@@ -77,6 +77,18 @@ type Posting struct {
 	CreatedAt time.Time
 }
 
+// EntriesOn counts the posting's entries on one account: what a wallet's entry_count
+// grows by when the posting is written.
+func (p Posting) EntriesOn(account string) int64 {
+	var n int64
+	for _, e := range p.Entries {
+		if e.Account == account {
+			n++
+		}
+	}
+	return n
+}
+
 // ExternalAccount names the account money enters from or leaves to, per currency and
 // purpose. It may go negative: its balance is minus the money it has put in.
 func ExternalAccount(purpose, currency string) string { return "external:" + purpose + ":" + currency }
@@ -386,11 +398,9 @@ func ApplyAll(ws map[string]Wallet, ds []Delta, p *Posting) error {
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		for _, e := range p.Entries {
-			if w, ok := next[e.Account]; ok {
-				w.EntryCount++
-				next[e.Account] = w
-			}
+		for id, w := range next {
+			w.EntryCount += p.EntriesOn(id)
+			next[id] = w
 		}
 	}
 	for id, w := range next {

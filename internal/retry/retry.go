@@ -33,13 +33,24 @@ const (
 	budgetShare = 0.5
 )
 
+// ShareOfTimeLeft is share of the time left before ctx's deadline, and false when ctx
+// has no deadline: the one way every time budget here is derived from a function's
+// timeout instead of a constant of its own.
+func ShareOfTimeLeft(ctx context.Context, share float64) (time.Duration, bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
+	return time.Duration(float64(time.Until(deadline)) * share), true
+}
+
 // Conflicts runs fn until it returns anything other than ErrConflict. When conflicts
 // use up AttemptsMax or the time budget (half of what is left before ctx's deadline),
 // it returns ErrContention. fn receives the attempt number, from 1.
 func Conflicts(ctx context.Context, fn func(attempt int) error) error {
 	stop := time.Time{}
-	if deadline, ok := ctx.Deadline(); ok {
-		stop = time.Now().Add(time.Duration(float64(time.Until(deadline)) * budgetShare))
+	if budget, ok := ShareOfTimeLeft(ctx, budgetShare); ok {
+		stop = time.Now().Add(budget)
 	}
 	pauseMaxUs := backoffMinUs
 	for attempt := 1; attempt <= AttemptsMax; attempt++ {

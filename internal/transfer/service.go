@@ -235,8 +235,8 @@ const sagaWaitShare = 0.6
 // 202 in time instead of running into its function's timeout.
 func (s *Service) sagaWait(ctx context.Context) time.Duration {
 	wait := time.Duration(s.SagaWaitSeconds) * time.Second
-	if deadline, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Duration(float64(time.Until(deadline))*sagaWaitShare))
+	if share, ok := retry.ShareOfTimeLeft(ctx, sagaWaitShare); ok {
+		wait = min(wait, share)
 	}
 	return wait
 }
@@ -502,8 +502,8 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 // cannot release now is reported and skipped, not a reason to stop.
 func (s *Service) ExpireHolds(ctx context.Context) (int, error) {
 	stop := time.Time{}
-	if deadline, ok := ctx.Deadline(); ok {
-		stop = time.Now().Add(time.Duration(float64(time.Until(deadline)) * sweepBudgetShare))
+	if budget, ok := retry.ShareOfTimeLeft(ctx, sweepBudgetShare); ok {
+		stop = time.Now().Add(budget)
 	}
 	released, after := 0, ""
 	var errs []error

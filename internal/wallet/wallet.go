@@ -401,12 +401,6 @@ func (s *Service) Entries(ctx context.Context, c Caller, walletID string, limit 
 // firstPage reads the newest entries and the wallet's balance at one moment: see Entries.
 func (s *Service) firstPage(ctx context.Context, before ledger.Wallet, limit int) ([]ledger.Entry, string, int64, error) {
 	for read := 0; read < statementReadsMax; read++ {
-		if read > 0 {
-			var err error
-			if before, err = s.store.Wallet(ctx, before.ID); err != nil {
-				return nil, "", 0, err
-			}
-		}
 		entries, next, err := s.store.Entries(ctx, before.ID, limit, "")
 		if err != nil {
 			return nil, "", 0, err
@@ -418,6 +412,7 @@ func (s *Service) firstPage(ctx context.Context, before ledger.Wallet, limit int
 		if after.EntryCount == before.EntryCount && after.BalanceMinor == before.BalanceMinor {
 			return entries, next, after.BalanceMinor, nil
 		}
+		before = after // a posting landed: this read is the next try's "before"
 	}
 	return nil, "", 0, retry.ErrContention
 }
