@@ -38,6 +38,9 @@ lint: ## gofmt, go vet, golangci-lint, cfn-lint, sam validate --lint
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200
 	@scripts/cost.sh
 
+rotate-key: ## rotate the token signing key of the local stack (docs/ARCHITECTURE.md, Auth)
+	@. scripts/lib.sh && engine_env && go run ./cmd/rotatekey --outputs "$$OUTPUTS_FILE"
+
 bench: ## Go benchmarks (time and allocations per operation)
 	go test -run '^$$' -bench . -benchmem ./internal/...
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds every function for the host architecture and deploys template.yaml into the
 # running engine (or any LocalStack-compatible endpoint given as ENGINE_URL's port).
+# Rate limits and login locks use windows of seconds, so the tests reach each limit
+# and see it recover quickly; the template's defaults are the AWS ones.
 source "$(dirname "$0")/lib.sh"
 
 engine_up || { echo "no engine at $ENGINE_URL: run 'make run' (or scripts/engine.sh start)" >&2; exit 1; }
@@ -19,4 +21,10 @@ go run ./cmd/deploy \
   --param FaultInjection="${FAULT_INJECTION:-true}" \
   --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
   --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}" \
-  --param MeterDynamoDB="${METER_DYNAMODB:-true}"
+  --param MeterDynamoDB="${METER_DYNAMODB:-true}" \
+  --param RateLimits="${RATE_LIMITS:-money=100/10s,write=10/10s,read=100/10s,signup=30/10s,login=30/10s}" \
+  --param LoginFailuresMax="${LOGIN_FAILURES_MAX:-3}" \
+  --param LoginFailureWindowSeconds="${LOGIN_FAILURE_WINDOW_SECONDS:-60}" \
+  --param LoginLockSeconds="${LOGIN_LOCK_SECONDS:-2}" \
+  --param LoginLockMaxSeconds="${LOGIN_LOCK_MAX_SECONDS:-8}" \
+  --param SigningKeyRefreshSeconds="${SIGNING_KEY_REFRESH_SECONDS:-2}"

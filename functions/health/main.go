@@ -10,6 +10,6 @@ import (
 
 func main() {
 	app.Start(func(_ context.Context, d *app.Deps) (any, error) {
-		return apigw.Handle(d.Log, apigw.Health()), nil
+		return d.Serve(apigw.Health())
 	})
 }

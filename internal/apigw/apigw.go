@@ -91,9 +91,10 @@ type ErrorDetail struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// Handle wraps fn: it logs one line per request with its correlation ids and maps
-// any error to the API's error response, hiding internal errors from the client.
-func Handle(log *slog.Logger, fn HandlerFunc) LambdaHandler {
+// Handle wraps fn: it counts the request against its caller's rate limit (limiter may
+// be nil for none), logs one line per request with its correlation ids and maps any
+// error to the API's error response, hiding internal errors from the client.
+func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		start := time.Now()
 		req := &Request{ev}
@@ -103,7 +104,11 @@ func Handle(log *slog.Logger, fn HandlerFunc) LambdaHandler {
 			slog.String("user_id", req.callerID()),
 		)
 		work, cancel := withWorkDeadline(ctx)
-		resp, err := fn(work, req)
+		decision, err := admit(work, lg, limiter, req)
+		var resp Response
+		if err == nil {
+			resp, err = fn(work, req)
+		}
 		cancel()
 		if _, isProblem := problem.As(err); err != nil && !isProblem && errors.Is(err, context.DeadlineExceeded) {
 			lg.WarnContext(ctx, "out of time", slog.String("error", err.Error()))
@@ -111,6 +116,9 @@ func Handle(log *slog.Logger, fn HandlerFunc) LambdaHandler {
 		}
 		if err != nil {
 			resp = errorResponse(ctx, lg, err)
+		}
+		if decision != nil {
+			resp.Headers = withHeaders(resp.Headers, decision.Headers())
 		}
 		out := encode(resp)
 		lg.InfoContext(ctx, "request", slog.Int("status", out.StatusCode),
@@ -138,6 +146,18 @@ func errorResponse(ctx context.Context, lg *slog.Logger, err error) Response {
 		resp.Headers = map[string]string{"Retry-After": strconv.Itoa(p.RetryAfterSeconds)}
 	}
 	return resp
+}
+
+// withHeaders adds extra to h, keeping h's own values.
+func withHeaders(h, extra map[string]string) map[string]string {
+	out := make(map[string]string, len(h)+len(extra))
+	for k, v := range extra {
+		out[k] = v
+	}
+	for k, v := range h {
+		out[k] = v
+	}
+	return out
 }
 
 func encode(r Response) events.APIGatewayV2HTTPResponse {

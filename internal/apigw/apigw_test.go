@@ -95,7 +95,7 @@ func TestHandleMapsErrorsOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := Handle(quiet, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
+			h := Handle(quiet, nil, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
 			out, err := h(context.Background(), events.APIGatewayV2HTTPRequest{})
 			require.NoError(t, err, "handlers never return a Lambda error")
 			assert.Equal(t, tt.status, out.StatusCode)
@@ -111,7 +111,7 @@ func TestHandleMapsErrorsOnce(t *testing.T) {
 
 type fakeVerifier map[string]*auth.Claims
 
-func (f fakeVerifier) Verify(raw string) (*auth.Claims, error) {
+func (f fakeVerifier) Verify(_ context.Context, raw string) (*auth.Claims, error) {
 	switch raw {
 	case "expired":
 		return nil, auth.ErrTokenExpired
@@ -185,7 +185,7 @@ func TestCaller(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	out, err := Handle(quiet, Health())(context.Background(), events.APIGatewayV2HTTPRequest{})
+	out, err := Handle(quiet, nil, Health())(context.Background(), events.APIGatewayV2HTTPRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, out.StatusCode)
 	assert.JSONEq(t, `{"status":"ok"}`, out.Body)

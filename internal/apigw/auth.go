@@ -30,7 +30,7 @@ func (c Caller) IsAdmin() bool { return c.Role == auth.RoleAdmin }
 
 // Verifier checks an access token.
 type Verifier interface {
-	Verify(raw string) (*auth.Claims, error)
+	Verify(ctx context.Context, raw string) (*auth.Claims, error)
 }
 
 // Authorizer is the HTTP API Lambda REQUEST authorizer (payload 2.0, simple responses).
@@ -46,7 +46,7 @@ func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGa
 		raw, ok := bearer(headerOf(ev.Headers, "authorization"))
 		if !ok {
 			verdict[ctxAuthError] = "token_missing"
-		} else if claims, err := v.Verify(raw); err != nil {
+		} else if claims, err := v.Verify(ctx, raw); err != nil {
 			reason := auth.ErrTokenInvalid.Error()
 			if errors.Is(err, auth.ErrTokenExpired) {
 				reason = auth.ErrTokenExpired.Error()

@@ -39,7 +39,7 @@ func request(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 
 func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	resp, err := apigw.Handle(discard, fn)(context.Background(), ev)
+	resp, err := apigw.Handle(discard, nil, fn)(context.Background(), ev)
 	require.NoError(t, err, "handlers answer errors in the response, never as a Lambda error")
 	return resp
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -27,6 +28,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/saga"
 	"github.com/serverless-wallet/wallet/internal/secrets"
@@ -97,28 +99,83 @@ func (d *Deps) DynamoDB() dynamo.API {
 func (d *Deps) UserService(ctx context.Context, withTokens bool) (*user.Service, error) {
 	store := &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}
 	var tokens user.TokenIssuer
+	var guard user.LoginGuard
 	if withTokens {
 		t, err := d.Tokens(ctx)
 		if err != nil {
 			return nil, err
 		}
 		tokens = t
+		if guard, err = d.LoginLockout(); err != nil {
+			return nil, err
+		}
 	}
-	return user.NewService(store, tokens, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	return user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
 }
 
-// Tokens loads the signing key from Secrets Manager and builds the token issuer/verifier.
+func (d *Deps) limitsStore() *dynamo.Limits {
+	return &dynamo.Limits{DB: d.DynamoDB(), Table: d.Env("LIMITS_TABLE")}
+}
+
+// LoginLockout builds the per-account login lock-out from the LOGIN_* settings.
+func (d *Deps) LoginLockout() (*ratelimit.Lockout, error) {
+	var p ratelimit.LockoutPolicy
+	settings := []struct {
+		name     string
+		fallback int64
+		set      func(int64)
+	}{
+		{"LOGIN_FAILURES_MAX", 5, func(n int64) { p.FailuresMax = n }},
+		{"LOGIN_FAILURE_WINDOW_SECONDS", 900, func(n int64) { p.Window = time.Duration(n) * time.Second }},
+		{"LOGIN_LOCK_SECONDS", 30, func(n int64) { p.LockBase = time.Duration(n) * time.Second }},
+		{"LOGIN_LOCK_MAX_SECONDS", 3600, func(n int64) { p.LockMax = time.Duration(n) * time.Second }},
+	}
+	for _, s := range settings {
+		n, err := d.int64Env(s.name, s.fallback)
+		if err != nil {
+			return nil, err
+		}
+		s.set(n)
+	}
+	return ratelimit.NewLockout(p, d.limitsStore(), nil)
+}
+
+// Serve wraps a route's handler with the deployment's per-caller rate limits
+// (RATE_LIMITS, see ratelimit.ParseRules).
+func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
+	spec := d.Env("RATE_LIMITS")
+	if err := d.envErr(); err != nil {
+		return nil, err
+	}
+	rules, err := ratelimit.ParseRules(spec)
+	if err != nil {
+		return nil, err
+	}
+	limiter, err := ratelimit.NewLimiter(rules, d.limitsStore(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return apigw.Handle(d.Log, limiter, fn), nil
+}
+
+// Tokens builds the token issuer/verifier over the signing keys in Secrets Manager,
+// re-read every SIGNING_KEY_REFRESH_SECONDS so a rotation needs no redeploy.
 func (d *Deps) Tokens(ctx context.Context) (*auth.Tokens, error) {
 	secretID, issuer, audience := d.Env("SIGNING_KEY_SECRET_ARN"), d.Env("TOKEN_ISSUER"), d.Env("TOKEN_AUDIENCE")
 	if err := d.envErr(); err != nil {
 		return nil, err
 	}
-	key, err := secrets.Read(ctx, secretsmanager.NewFromConfig(d.AWS), secretID)
+	refresh, err := d.int64Env("SIGNING_KEY_REFRESH_SECONDS", defaultKeyRefreshSeconds)
 	if err != nil {
 		return nil, err
 	}
-	return auth.NewTokens(key, issuer, audience, nil)
+	keys := secrets.SigningKeys{API: secretsmanager.NewFromConfig(d.AWS), SecretID: secretID}
+	return auth.NewTokens(ctx, keys, time.Duration(refresh)*time.Second, issuer, audience, nil)
 }
+
+// defaultKeyRefreshSeconds is how often a warm function re-reads the signing keys when
+// the deployment does not say.
+const defaultKeyRefreshSeconds = 300
 
 // WalletService builds the wallet service over the ledger and idempotency tables.
 func (d *Deps) WalletService() (*wallet.Service, error) {
@@ -153,7 +210,7 @@ func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Handle(d.Log, route(ws)), nil
+		return d.Serve(route(ws))
 	})
 }
 
@@ -164,7 +221,7 @@ func ServeUsers(withTokens bool, route func(apigw.Users) apigw.HandlerFunc) {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Handle(d.Log, route(users)), nil
+		return d.Serve(route(users))
 	})
 }
 
@@ -234,7 +291,7 @@ func ServeTransfers(route func(apigw.Transfers) apigw.HandlerFunc) {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Handle(d.Log, route(ts)), nil
+		return d.Serve(route(ts))
 	})
 }
 
@@ -293,7 +350,7 @@ func (d *Deps) RewardService() (*reward.Service, error) {
 // ServeNotifications starts a notification route's function.
 func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		return apigw.Handle(d.Log, route(d.NotificationService(false))), nil
+		return d.Serve(route(d.NotificationService(false)))
 	})
 }
 
@@ -304,7 +361,7 @@ func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Handle(d.Log, route(rs)), nil
+		return d.Serve(route(rs))
 	})
 }
 

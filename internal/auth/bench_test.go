@@ -1,6 +1,10 @@
 package auth
 
-import "testing"
+import (
+	"context"
+	"testing"
+	"time"
+)
 
 // Run with: go test -run '^$' -bench . -benchmem ./internal/auth/
 // The argon2id parameters set the cost of every login and signup.
@@ -15,17 +19,18 @@ func BenchmarkHashPassword(b *testing.B) {
 }
 
 func BenchmarkVerifyToken(b *testing.B) {
-	tk, err := NewTokens(testKey, "wallet-api", "wallet-clients", nil)
+	ctx := context.Background()
+	tk, err := NewTokens(ctx, StaticKeys(testRing), time.Minute, "wallet-api", "wallet-clients", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, _, err := tk.Issue("user-1", RoleUser)
+	raw, _, err := tk.Issue(ctx, "user-1", RoleUser)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tk.Verify(raw); err != nil {
+		if _, err := tk.Verify(ctx, raw); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -22,30 +24,125 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Tokens issues and verifies access tokens with one HMAC key.
+// Key is one HMAC signing key and its id, the tokens' kid header.
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// Keyring is the key that signs new tokens and the one before it, which still verifies
+// the tokens it signed until they expire. A key older than Previous is retired.
+type Keyring struct {
+	Current  Key
+	Previous *Key
+}
+
+func (r Keyring) check() error {
+	for _, k := range append([]Key{r.Current}, derefKeys(r.Previous)...) {
+		if k.ID == "" {
+			return errors.New("auth: a signing key has no id")
+		}
+		if len(k.Secret) < signingKeyBytesMin {
+			return fmt.Errorf("auth: signing key %s is %d bytes, want at least %d", k.ID, len(k.Secret), signingKeyBytesMin)
+		}
+	}
+	return nil
+}
+
+func derefKeys(k *Key) []Key {
+	if k == nil {
+		return nil
+	}
+	return []Key{*k}
+}
+
+// byID finds the key a token names.
+func (r Keyring) byID(id string) ([]byte, bool) {
+	for _, k := range append([]Key{r.Current}, derefKeys(r.Previous)...) {
+		if k.ID == id {
+			return k.Secret, true
+		}
+	}
+	return nil, false
+}
+
+// KeySource reads the current keyring (Secrets Manager's AWSCURRENT and AWSPREVIOUS
+// versions in a deployment).
+type KeySource interface {
+	Keyring(ctx context.Context) (Keyring, error)
+}
+
+// StaticKeys is a KeySource that never changes.
+type StaticKeys Keyring
+
+// Keyring returns the keys.
+func (s StaticKeys) Keyring(context.Context) (Keyring, error) { return Keyring(s), nil }
+
+// unknownKidReloadInterval bounds how often a token naming a key this instance has not
+// loaded makes it read the keys again (a rotation seen first in a token).
+const unknownKidReloadInterval = time.Second
+
+// Tokens issues and verifies access tokens with a keyring it reloads from its source
+// every refresh interval, so a rotated key is picked up without a cold start.
 type Tokens struct {
-	key      []byte
+	source   KeySource
+	refresh  time.Duration
 	issuer   string
 	audience string
 	now      func() time.Time
+
+	mu       sync.Mutex
+	ring     Keyring
+	loadedAt time.Time
 }
 
-// NewTokens checks the key and returns a Tokens; now may be nil for time.Now.
-func NewTokens(key []byte, issuer, audience string, now func() time.Time) (*Tokens, error) {
-	if len(key) < signingKeyBytesMin {
-		return nil, fmt.Errorf("auth: signing key is %d bytes, want at least %d", len(key), signingKeyBytesMin)
-	}
+// NewTokens loads the keys once and returns a Tokens; now may be nil for time.Now.
+func NewTokens(ctx context.Context, source KeySource, refresh time.Duration, issuer, audience string, now func() time.Time) (*Tokens, error) {
 	if issuer == "" || audience == "" {
 		return nil, errors.New("auth: issuer and audience are required")
+	}
+	if refresh <= 0 {
+		return nil, errors.New("auth: the key refresh interval must be positive")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: key, issuer: issuer, audience: audience, now: now}, nil
+	t := &Tokens{source: source, refresh: refresh, issuer: issuer, audience: audience, now: now}
+	if err := t.load(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-// Issue signs an access token for a user; it returns the token and its lifetime in seconds.
-func (t *Tokens) Issue(userID, role string) (string, int, error) {
+func (t *Tokens) load(ctx context.Context) error {
+	ring, err := t.source.Keyring(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: load signing keys: %w", err)
+	}
+	if err := ring.check(); err != nil {
+		return err
+	}
+	t.ring, t.loadedAt = ring, t.now()
+	return nil
+}
+
+// keys returns the keyring, reloading it when it is older than the refresh interval, or
+// older than unknownKidReloadInterval when the caller met a kid it does not hold. A
+// failed reload keeps the keys it had.
+func (t *Tokens) keys(ctx context.Context, unknownKid bool) Keyring {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	age := t.now().Sub(t.loadedAt)
+	if age >= t.refresh || (unknownKid && age >= unknownKidReloadInterval) {
+		_ = t.load(ctx) // on failure the previous keys stay in use until the next try
+	}
+	return t.ring
+}
+
+// Issue signs an access token for a user with the current key; it returns the token
+// and its lifetime in seconds.
+func (t *Tokens) Issue(ctx context.Context, userID, role string) (string, int, error) {
+	key := t.keys(ctx, false).Current
 	now := t.now()
 	claims := Claims{
 		Role: role,
@@ -59,7 +156,9 @@ func (t *Tokens) Issue(userID, role string) (string, int, error) {
 			ID:        uuid.NewString(),
 		},
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
+	token := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	token.Header["kid"] = key.ID
+	signed, err := token.SignedString(key.Secret)
 	if err != nil {
 		return "", 0, fmt.Errorf("auth: sign: %w", err)
 	}
@@ -72,11 +171,28 @@ var (
 	ErrTokenInvalid = errors.New("token_invalid")
 )
 
-// Verify checks signature, algorithm (HS256 only, so "none" and RS/ES confusion are
-// refused), issuer, audience, expiry and not-before, and returns the claims.
-func (t *Tokens) Verify(raw string) (*Claims, error) {
+// ErrUnknownKey is why a token whose kid names no current or previous key is refused.
+var ErrUnknownKey = errors.New("the token's key is unknown or retired")
+
+// Verify checks the key id (the current or the previous key), signature, algorithm
+// (HS256 only, so "none" and RS/ES confusion are refused), issuer, audience, expiry and
+// not-before, and returns the claims.
+func (t *Tokens) Verify(ctx context.Context, raw string) (*Claims, error) {
 	claims := &Claims{}
-	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return t.key, nil },
+	keyOf := func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		if kid == "" {
+			return nil, ErrUnknownKey
+		}
+		if secret, ok := t.keys(ctx, false).byID(kid); ok {
+			return secret, nil
+		}
+		if secret, ok := t.keys(ctx, true).byID(kid); ok {
+			return secret, nil
+		}
+		return nil, ErrUnknownKey
+	}
+	_, err := jwt.ParseWithClaims(raw, claims, keyOf,
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(t.audience),

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
 )
 
 const (
@@ -350,6 +352,28 @@ func TestEveryOperationDocumentsClientErrors(t *testing.T) {
 			assert.Empty(t, problems)
 			assert.NotEmpty(t, found, "no 4xx response with the shared Error schema")
 		})
+	}
+}
+
+// TestEveryOperationHasARateLimitClass holds apigw.RouteClasses to the contract: every
+// implemented operation is counted in a class and documents its 429.
+func TestEveryOperationHasARateLimitClass(t *testing.T) {
+	ops, err := operations(loadYAML(t, openAPIPath))
+	require.NoError(t, err)
+	documented := map[string]bool{}
+	for _, op := range ops {
+		documented[op.String()] = true
+		if !op.Implemented {
+			continue
+		}
+		t.Run(op.String(), func(t *testing.T) {
+			_, ok := apigw.RouteClasses[op.String()]
+			assert.True(t, ok, "apigw.RouteClasses has no class for %s", op)
+			assert.NotNil(t, child(child(op.Node, "responses"), "429"), "%s does not document its 429", op)
+		})
+	}
+	for route := range apigw.RouteClasses {
+		assert.True(t, documented[route], "apigw.RouteClasses names %s, which api/openapi.yaml does not document", route)
 	}
 }
 

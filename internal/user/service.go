@@ -15,13 +15,25 @@ import (
 
 // TokenIssuer signs access tokens.
 type TokenIssuer interface {
-	Issue(userID, role string) (token string, expiresInSeconds int, err error)
+	Issue(ctx context.Context, userID, role string) (token string, expiresInSeconds int, err error)
+}
+
+// LoginGuard locks an account out after repeated failed logins. Accounts are named by
+// their normalised email whether or not a user has it, so the guard answers the same for
+// unknown emails.
+type LoginGuard interface {
+	// Check refuses while the account is locked; failuresOnRecord says a success must
+	// call Succeeded.
+	Check(ctx context.Context, account string) (failuresOnRecord bool, err error)
+	Failed(ctx context.Context, account string) error
+	Succeeded(ctx context.Context, account string) error
 }
 
 // Service implements sign-up, login and profile reads.
 type Service struct {
 	store       Store
 	tokens      TokenIssuer
+	guard       LoginGuard
 	adminEmails map[string]bool
 	now         func() time.Time
 	// decoyHash is verified when the email is unknown, so unknown and known emails
@@ -31,8 +43,13 @@ type Service struct {
 	verify    func(password, hash string) (bool, error)
 }
 
-// NewService builds a Service; adminEmails is the deployment's comma-separated list.
-func NewService(store Store, tokens TokenIssuer, adminEmails string, now func() time.Time) (*Service, error) {
+// NewService builds a Service; adminEmails is the deployment's comma-separated list. A
+// service that logs in (tokens set) needs a guard; one that only signs up or reads may
+// pass nil for both.
+func NewService(store Store, tokens TokenIssuer, guard LoginGuard, adminEmails string, now func() time.Time) (*Service, error) {
+	if tokens != nil && guard == nil {
+		return nil, errors.New("user: a service that logs in needs a login guard")
+	}
 	if now == nil {
 		now = time.Now
 	}
@@ -42,7 +59,7 @@ func NewService(store Store, tokens TokenIssuer, adminEmails string, now func() 
 			admins[e] = true
 		}
 	}
-	s := &Service{store: store, tokens: tokens, adminEmails: admins, now: now, verify: auth.VerifyPassword}
+	s := &Service{store: store, tokens: tokens, guard: guard, adminEmails: admins, now: now, verify: auth.VerifyPassword}
 	if tokens != nil {
 		decoy, err := auth.HashPassword(uuid.NewString())
 		if err != nil {
@@ -109,7 +126,9 @@ type Session struct {
 }
 
 // Login checks the credentials and issues an access token. A malformed email, an
-// unknown email and a wrong password all give ErrInvalidCredentials after the same work.
+// unknown email and a wrong password all give ErrInvalidCredentials after the same work,
+// and all count towards the account's lock-out alike; while it is locked every attempt
+// is refused with 429 before the password is looked at.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if in.Email == "" || in.Password == "" {
 		return Session{}, problem.Invalid("missing_field", "email and password are required")
@@ -119,6 +138,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	}
 	hash := s.decoyHash
 	email, emailErr := NormalizeEmail(in.Email)
+	account := email
+	if emailErr != nil {
+		account = strings.ToLower(strings.TrimSpace(in.Email))
+	}
+	failuresOnRecord, err := s.guard.Check(ctx, account)
+	if err != nil {
+		return Session{}, err
+	}
 	var u User
 	if emailErr == nil {
 		found, err := s.store.ByEmail(ctx, email)
@@ -134,9 +161,17 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 		return Session{}, fmt.Errorf("verify password of %s: %w", u.ID, err)
 	}
 	if !ok || u.ID == "" {
+		if err := s.guard.Failed(ctx, account); err != nil {
+			return Session{}, err
+		}
 		return Session{}, ErrInvalidCredentials
 	}
-	token, ttl, err := s.tokens.Issue(u.ID, u.Role)
+	if failuresOnRecord {
+		if err := s.guard.Succeeded(ctx, account); err != nil {
+			return Session{}, err
+		}
+	}
+	token, ttl, err := s.tokens.Issue(ctx, u.ID, u.Role)
 	if err != nil {
 		return Session{}, err
 	}

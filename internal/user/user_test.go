@@ -12,6 +12,8 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/ratelimit"
+	"github.com/serverless-wallet/wallet/internal/ratelimit/ratelimittest"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -120,21 +122,37 @@ func (m *memStore) ByID(_ context.Context, id string) (User, error) {
 
 type fakeTokens struct{}
 
-func (fakeTokens) Issue(userID, role string) (string, int, error) {
+func (fakeTokens) Issue(_ context.Context, userID, role string) (string, int, error) {
 	return "tok:" + userID + ":" + role, 900, nil
 }
 
+// testPolicy locks after 3 failures for 30 s, doubling up to 120 s.
+var testPolicy = ratelimit.LockoutPolicy{FailuresMax: 3, Window: 10 * time.Minute, LockBase: 30 * time.Second, LockMax: 2 * time.Minute}
+
+// clock is a settable time source.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
 func newTestService(t *testing.T) (*Service, *memStore, *int) {
+	s, store, verifications, _, _ := newGuardedService(t)
+	return s, store, verifications
+}
+
+func newGuardedService(t *testing.T) (*Service, *memStore, *int, *clock, *ratelimittest.Locks) {
 	t.Helper()
 	store := newMemStore()
-	s, err := NewService(store, fakeTokens{}, " Boss@Example.com ,other@example.com", func() time.Time {
-		return time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
-	})
+	clk := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)}
+	locks := &ratelimittest.Locks{}
+	guard, err := ratelimit.NewLockout(testPolicy, locks, clk.now)
+	require.NoError(t, err)
+	s, err := NewService(store, fakeTokens{}, guard, " Boss@Example.com ,other@example.com", clk.now)
 	require.NoError(t, err)
 	verifications := 0
 	real := s.verify
 	s.verify = func(pw, hash string) (bool, error) { verifications++; return real(pw, hash) }
-	return s, store, &verifications
+	return s, store, &verifications, clk, locks
 }
 
 func TestSignup(t *testing.T) {
@@ -191,4 +209,93 @@ func TestLogin(t *testing.T) {
 	p, ok := problem.As(err)
 	require.True(t, ok)
 	assert.Equal(t, problem.KindInvalid, p.Kind)
+}
+
+func TestLoginLockout(t *testing.T) {
+	tests := []struct {
+		name     string
+		email    string
+		password string // the right one for the known account
+		known    bool
+	}{
+		{"known email", "ada@example.com", "correct horse battery", true},
+		{"unknown email", "nobody@example.com", "correct horse battery", false},
+		{"malformed email", "nobody", "correct horse battery", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, verifications, clk, locks := newGuardedService(t)
+			ctx := context.Background()
+			_, err := s.Signup(ctx, SignupInput{Email: "ada@example.com", Password: "correct horse battery", Name: "Ada"})
+			require.NoError(t, err)
+			wrong := LoginInput{Email: tt.email, Password: "not the password"}
+			right := LoginInput{Email: tt.email, Password: tt.password}
+
+			for i := range testPolicy.FailuresMax {
+				_, err := s.Login(ctx, wrong)
+				require.ErrorIs(t, err, ErrInvalidCredentials, "failure %d", i+1)
+			}
+			refused := func(wantRetryAfter int) {
+				t.Helper()
+				before := *verifications
+				_, err := s.Login(ctx, right)
+				p, ok := problem.As(err)
+				require.True(t, ok, "got %v", err)
+				assert.Equal(t, problem.KindRateLimited, p.Kind)
+				assert.Equal(t, "rate_limited", p.Code)
+				assert.Equal(t, wantRetryAfter, p.RetryAfterSeconds)
+				assert.Equal(t, before, *verifications, "a locked account's password is not even checked")
+			}
+			refused(30)
+			clk.advance(10 * time.Second)
+			refused(20)
+
+			clk.advance(21 * time.Second)
+			_, err = s.Login(ctx, wrong)
+			require.ErrorIs(t, err, ErrInvalidCredentials)
+			refused(60) // the next failure doubles the lock
+
+			clk.advance(61 * time.Second)
+			_, err = s.Login(ctx, wrong)
+			require.ErrorIs(t, err, ErrInvalidCredentials)
+			refused(120)
+			clk.advance(121 * time.Second)
+			_, err = s.Login(ctx, wrong)
+			require.ErrorIs(t, err, ErrInvalidCredentials)
+			refused(120) // capped at LockMax
+
+			clk.advance(121 * time.Second)
+			_, err = s.Login(ctx, right)
+			if tt.known {
+				require.NoError(t, err)
+				assert.Zero(t, locks.Accounts(), "a success forgets the failures")
+				_, err = s.Login(ctx, wrong)
+				require.ErrorIs(t, err, ErrInvalidCredentials, "counting starts again from zero")
+				_, err = s.Login(ctx, right)
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, ErrInvalidCredentials)
+			}
+		})
+	}
+}
+
+func TestLoginFailuresOutsideTheWindowDoNotLock(t *testing.T) {
+	s, _, _, clk, _ := newGuardedService(t)
+	ctx := context.Background()
+	wrong := LoginInput{Email: "ada@example.com", Password: "not the password"}
+	for range testPolicy.FailuresMax - 1 {
+		_, err := s.Login(ctx, wrong)
+		require.ErrorIs(t, err, ErrInvalidCredentials)
+	}
+	clk.advance(testPolicy.Window)
+	for range testPolicy.FailuresMax - 1 {
+		_, err := s.Login(ctx, wrong)
+		require.ErrorIs(t, err, ErrInvalidCredentials, "a new window starts from zero")
+	}
+}
+
+func TestLoginNeedsAGuard(t *testing.T) {
+	_, err := NewService(newMemStore(), fakeTokens{}, nil, "", nil)
+	assert.Error(t, err)
 }

@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -76,11 +78,33 @@ type call struct {
 	body    any // string or []byte is sent as is; anything else as JSON
 	token   string
 	headers map[string]string
+	once    bool // report a 429 instead of waiting it out (tests of the limits)
 }
 
-// send makes one HTTP call. It is safe in any goroutine: it reports failure as an
-// error instead of failing a test.
+// rateLimitedRetriesMax bounds how often send waits out a 429 rate_limited; the local
+// stack's windows are seconds long (scripts/deploy-local.sh), so this is generous.
+const rateLimitedRetriesMax = 12
+
+// send makes one HTTP call, and like a well-behaved client (or an AWS SDK's retryer)
+// sends it again after Retry-After when the API answers 429 rate_limited, which
+// changed nothing. It is safe in any goroutine: it reports failure as an error
+// instead of failing a test.
 func send(c call) (reply, error) {
+	for attempt := 0; ; attempt++ {
+		r, err := sendOnce(c)
+		if err != nil || c.once || r.Status != http.StatusTooManyRequests || r.ErrorCode() != "rate_limited" || attempt == rateLimitedRetriesMax {
+			return r, err
+		}
+		wait, convErr := strconv.Atoi(r.Header.Get("Retry-After"))
+		if convErr != nil || wait < 1 {
+			return r, fmt.Errorf("%s %s: 429 without a usable Retry-After (%q)", c.method, c.path, r.Header.Get("Retry-After"))
+		}
+		time.Sleep(time.Duration(wait)*time.Second + time.Duration(rand.IntN(250))*time.Millisecond)
+	}
+}
+
+// sendOnce makes one HTTP call.
+func sendOnce(c call) (reply, error) {
 	var rd io.Reader
 	switch b := c.body.(type) {
 	case nil:

@@ -19,17 +19,28 @@ const (
 )
 
 var (
-	adminOnce sync.Once
-	adminTok  string
-	adminErr  error
+	adminMu  sync.Mutex
+	adminTok string
 )
 
-// adminToken signs the deployment's admin up (once per engine) and logs in.
+// adminToken signs the deployment's admin up (once per engine) and logs in, once per
+// test process unless forgetAdminToken drops the token (a key rotation retires it).
 func adminToken(t *testing.T) string {
 	t.Helper()
-	adminOnce.Do(func() { adminTok, adminErr = adminLogin() })
-	require.NoError(t, adminErr)
+	adminMu.Lock()
+	defer adminMu.Unlock()
+	if adminTok == "" {
+		tok, err := adminLogin()
+		require.NoError(t, err)
+		adminTok = tok
+	}
 	return adminTok
+}
+
+func forgetAdminToken() {
+	adminMu.Lock()
+	defer adminMu.Unlock()
+	adminTok = ""
 }
 
 func adminLogin() (string, error) {

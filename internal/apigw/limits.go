@@ -1,0 +1,73 @@
+package apigw
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/serverless-wallet/wallet/internal/ratelimit"
+)
+
+// RequestLimiter counts one request of subject against its class's limit.
+type RequestLimiter interface {
+	Allow(ctx context.Context, class ratelimit.Class, subject string) (ratelimit.Decision, error)
+}
+
+var _ RequestLimiter = (*ratelimit.Limiter)(nil)
+
+// RouteClasses gives every route of the API its rate-limit class; the contract test
+// holds it to the routes the template deploys.
+var RouteClasses = map[string]ratelimit.Class{
+	"GET /v1/health":                   ratelimit.ClassRead,
+	"POST /v1/auth/signup":             ratelimit.ClassSignup,
+	"POST /v1/auth/login":              ratelimit.ClassLogin,
+	"GET /v1/me":                       ratelimit.ClassRead,
+	"POST /v1/wallets":                 ratelimit.ClassWrite,
+	"GET /v1/wallets":                  ratelimit.ClassRead,
+	"GET /v1/wallets/{id}":             ratelimit.ClassRead,
+	"PATCH /v1/wallets/{id}":           ratelimit.ClassWrite,
+	"POST /v1/wallets/{id}/credits":    ratelimit.ClassMoney,
+	"GET /v1/wallets/{id}/entries":     ratelimit.ClassRead,
+	"GET /v1/admin/ledger/check":       ratelimit.ClassRead,
+	"POST /v1/transfers":               ratelimit.ClassMoney,
+	"GET /v1/transfers/{id}":           ratelimit.ClassRead,
+	"GET /v1/transfers":                ratelimit.ClassRead,
+	"POST /v1/transfers/{id}/capture":  ratelimit.ClassMoney,
+	"POST /v1/transfers/{id}/void":     ratelimit.ClassMoney,
+	"GET /v1/notifications":            ratelimit.ClassRead,
+	"POST /v1/notifications/{id}/read": ratelimit.ClassWrite,
+	"POST /v1/notifications/read-all":  ratelimit.ClassWrite,
+	"GET /v1/rewards":                  ratelimit.ClassRead,
+	"POST /v1/rewards/redeem":          ratelimit.ClassMoney,
+}
+
+// perIP lists the classes counted per source IP: their callers are not logged in.
+var perIP = map[ratelimit.Class]bool{ratelimit.ClassSignup: true, ratelimit.ClassLogin: true}
+
+// admit counts the request. It answers the decision to report in the response headers
+// (nil when the limiter could not be asked) and the refusal, if any. A limiter that
+// fails lets the request through: the limits protect capacity, while every money rule
+// holds without them.
+func admit(ctx context.Context, lg *slog.Logger, limiter RequestLimiter, r *Request) (*ratelimit.Decision, error) {
+	if limiter == nil {
+		return nil, nil
+	}
+	class, ok := RouteClasses[r.RouteKey]
+	if !ok {
+		return nil, fmt.Errorf("route %q has no rate-limit class", r.RouteKey)
+	}
+	subject := "ip:" + r.RequestContext.HTTP.SourceIP
+	if id := r.callerID(); id != "" && !perIP[class] {
+		subject = "user:" + id
+	}
+	d, err := limiter.Allow(ctx, class, subject)
+	if err != nil {
+		lg.WarnContext(ctx, "rate limiter unavailable; request let through", slog.String("error", err.Error()))
+		return nil, nil
+	}
+	if !d.Allowed {
+		lg.InfoContext(ctx, "rate limited", slog.String("class", string(class)))
+		return &d, d.Err()
+	}
+	return &d, nil
+}

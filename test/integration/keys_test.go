@@ -1,0 +1,71 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/secrets"
+)
+
+// kidOf reads the key id a token names (without verifying it: the API does that).
+func kidOf(t *testing.T, token string) string {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
+	require.NoError(t, err)
+	kid, _ := parsed.Header["kid"].(string)
+	return kid
+}
+
+// TestSigningKeyRotation rotates the signing key twice the way an operator does
+// (secrets.RotateSigningKey, which cmd/rotatekey runs): a token signed with the previous
+// key keeps working, new logins sign with the new key once the functions have re-read
+// it, and a token whose key was retired by the second rotation is refused.
+func TestSigningKeyRotation(t *testing.T) {
+	out := stackOutputs(t)
+	secretID := out["SigningKeySecret"]
+	require.NotEmpty(t, secretID)
+	refreshSeconds, err := strconv.Atoi(out["SigningKeyRefreshSeconds"])
+	require.NoError(t, err)
+	refresh := time.Duration(refreshSeconds)*time.Second + 500*time.Millisecond
+	sm := secretsmanager.NewFromConfig(awsConfig(t))
+	ctx := context.Background()
+	t.Cleanup(forgetAdminToken) // a cached admin token may be signed with a retired key
+
+	me := func(token string) int {
+		t.Helper()
+		return do(t, call{method: "GET", path: "/v1/me", token: token}).Status
+	}
+	u := signupAndLogin(t, "keys")
+	current, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
+	require.NoError(t, err)
+	require.Equal(t, aws.ToString(current.VersionId), kidOf(t, u.Token), "tokens name the key's version")
+
+	second, err := secrets.RotateSigningKey(ctx, sm, secretID)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, me(u.Token), "a token signed with the previous key still works")
+
+	time.Sleep(refresh)
+	fresh := login(t, u.Email, testPassword)
+	assert.Equal(t, second, kidOf(t, fresh), "new logins sign with the new key")
+	assert.Equal(t, http.StatusOK, me(fresh))
+	assert.Equal(t, http.StatusOK, me(u.Token), "the previous key is still accepted")
+
+	_, err = secrets.RotateSigningKey(ctx, sm, secretID)
+	require.NoError(t, err)
+	time.Sleep(refresh)
+	r := do(t, call{method: "GET", path: "/v1/me", token: u.Token})
+	assert.Equal(t, http.StatusUnauthorized, r.Status, "a token signed with a retired key is refused: %s", r.Body)
+	assert.Equal(t, "unauthenticated", r.ErrorCode())
+	assert.Equal(t, http.StatusOK, me(fresh), "the token of the key that is now previous still works")
+}
