@@ -1,0 +1,118 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// protectedOperation is an operation of api/openapi.yaml that needs a token.
+type protectedOperation struct{ method, path string }
+
+var httpMethods = map[string]bool{"get": true, "post": true, "put": true, "patch": true, "delete": true}
+
+// protectedOperations reads every implemented operation that is not public.
+func protectedOperations(t *testing.T) []protectedOperation {
+	t.Helper()
+	b, err := os.ReadFile("../../api/openapi.yaml")
+	require.NoError(t, err)
+	type op struct {
+		Security    *[]map[string][]string `yaml:"security"`
+		Implemented *bool                  `yaml:"x-implemented"`
+	}
+	var doc struct {
+		Security []map[string][]string     `yaml:"security"`
+		Paths    map[string]map[string]any `yaml:"paths"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	require.NotEmpty(t, doc.Security, "the document's default is a bearer token")
+	var ops []protectedOperation
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			if !httpMethods[method] {
+				continue
+			}
+			enc, err := yaml.Marshal(raw)
+			require.NoError(t, err)
+			var o op
+			require.NoError(t, yaml.Unmarshal(enc, &o))
+			if (o.Implemented != nil && !*o.Implemented) || (o.Security != nil && len(*o.Security) == 0) {
+				continue
+			}
+			ops = append(ops, protectedOperation{method: strings.ToUpper(method), path: path})
+		}
+	}
+	return ops
+}
+
+var pathParam = regexp.MustCompile(`\{[^}]+\}`)
+
+// expiredToken signs a token that is right in every way but its expiry, with the
+// deployment's current key (read the way an operator would, from Secrets Manager).
+func expiredToken(t *testing.T) string {
+	t.Helper()
+	out := stackOutputs(t)
+	sm := secretsmanager.NewFromConfig(awsConfig(t))
+	key, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecret"])})
+	require.NoError(t, err)
+	issued := time.Now().Add(-time.Hour)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": out["TokenIssuer"], "aud": out["TokenAudience"], "sub": uuid.NewString(), "role": "admin",
+		"iat": issued.Unix(), "nbf": issued.Unix(), "exp": issued.Add(15 * time.Minute).Unix(), "jti": uuid.NewString(),
+	})
+	tok.Header["kid"] = aws.ToString(key.VersionId)
+	signed, err := tok.SignedString([]byte(aws.ToString(key.SecretString)))
+	require.NoError(t, err)
+	return signed
+}
+
+// TestEveryProtectedOperationRefusesAnonymousCalls walks api/openapi.yaml: every
+// operation that is not public answers 401 with the API's error body to a call without a
+// token, with a malformed one, with one signed by another key and with an expired one,
+// before looking at anything else the request carries (here: no body at all).
+func TestEveryProtectedOperationRefusesAnonymousCalls(t *testing.T) {
+	ops := protectedOperations(t)
+	require.NotEmpty(t, ops)
+	forged := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": uuid.NewString(), "role": "admin",
+		"exp": time.Now().Add(time.Hour).Unix()})
+	forgedToken, err := forged.SignedString([]byte("not the deployment's key, not the deployment's key"))
+	require.NoError(t, err)
+	tokens := []struct {
+		name, header, code string
+	}{
+		{"no token", "", "unauthenticated"},
+		{"malformed", "Bearer not.a.jwt", "unauthenticated"},
+		{"not bearer", "Basic dXNlcjpwYXNz", "unauthenticated"},
+		{"forged", "Bearer " + forgedToken, "unauthenticated"},
+		{"expired", "Bearer " + expiredToken(t), "token_expired"},
+	}
+	for _, op := range ops {
+		path := pathParam.ReplaceAllString(op.path, uuid.NewString())
+		t.Run(op.method+" "+op.path, func(t *testing.T) {
+			for _, tok := range tokens {
+				c := call{method: op.method, path: path}
+				if tok.header != "" {
+					c.headers = map[string]string{"Authorization": tok.header}
+				}
+				r, err := send(c)
+				require.NoError(t, err)
+				assert.Equal(t, http.StatusUnauthorized, r.Status, "%s: %s", tok.name, r.Body)
+				assert.Equal(t, tok.code, r.ErrorCode(), "%s", tok.name)
+			}
+		})
+	}
+}
