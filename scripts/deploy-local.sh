@@ -27,4 +27,5 @@ go run ./cmd/deploy \
   --param LoginFailureWindowSeconds="${LOGIN_FAILURE_WINDOW_SECONDS:-60}" \
   --param LoginLockSeconds="${LOGIN_LOCK_SECONDS:-2}" \
   --param LoginLockMaxSeconds="${LOGIN_LOCK_MAX_SECONDS:-8}" \
-  --param SigningKeyRefreshSeconds="${SIGNING_KEY_REFRESH_SECONDS:-2}"
+  --param SigningKeyRefreshSeconds="${SIGNING_KEY_REFRESH_SECONDS:-2}" \
+  --param RewardPointsPerDayMax="${REWARD_POINTS_PER_DAY_MAX:-2000}"

@@ -343,8 +343,12 @@ func (d *Deps) RewardService() (*reward.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	dayPoints, err := d.int64Env("REWARD_POINTS_PER_DAY_MAX", reward.DefaultPointsPerDayMax)
+	if err != nil {
+		return nil, err
+	}
 	return &reward.Service{Store: &dynamo.Rewards{DB: ledgerStore.DB, Table: d.Env("REWARDS_TABLE"), Ledger: ledgerStore},
-		Idem: ledgerStore.Idempotency, PointsPerTransferMax: capPoints}, nil
+		Idem: ledgerStore.Idempotency, PointsPerTransferMax: capPoints, PointsPerDayMax: dayPoints}, nil
 }
 
 // ServeNotifications starts a notification route's function.

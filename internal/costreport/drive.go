@@ -135,12 +135,18 @@ func (c *Client) Transfers(ctx context.Context, a, b Party, n, concurrency int, 
 func (c *Client) WaitForPoints(ctx context.Context, p Party, want int64, deadline time.Time) error {
 	for time.Now().Before(deadline) {
 		var r struct {
-			PointsBalance int64 `json:"points_balance"`
+			Balances []struct {
+				Points int64 `json:"points"`
+			} `json:"balances"`
 		}
 		if _, err := c.Call(ctx, "GET", "/v1/rewards", p.Token, "", nil, &r); err != nil {
 			return err
 		}
-		if r.PointsBalance >= want {
+		var points int64
+		for _, b := range r.Balances {
+			points += b.Points
+		}
+		if points >= want {
 			return nil
 		}
 		time.Sleep(500 * time.Millisecond)

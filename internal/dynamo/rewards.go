@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,13 +15,15 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Rewards keeps points in their own table:
 //
-//	pk USER#<user>  sk BALANCE                        the points balance
+//	pk USER#<user>  sk BALANCE#<currency>             the points balance in one currency
+//	pk USER#<user>  sk DAY#<currency>#<YYYY-MM-DD>    the points earned that UTC day
 //	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history; an earn entry is
 //	                                                    keyed by its event's time and
 //	                                                    earn-<transfer id>, so a redelivered
@@ -40,6 +43,7 @@ type rewardItem struct {
 	SK         string    `dynamodbav:"sk"`
 	ID         string    `dynamodbav:"id"`
 	Points     int64     `dynamodbav:"points"`
+	Currency   string    `dynamodbav:"currency"`
 	Kind       string    `dynamodbav:"kind"`
 	TransferID string    `dynamodbav:"transfer_id,omitempty"`
 	WalletID   string    `dynamodbav:"wallet_id,omitempty"`
@@ -51,7 +55,7 @@ func historySK(e reward.Entry) string {
 }
 
 func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWriteItem, error) {
-	item, err := attributevalue.MarshalMap(rewardItem{PK: userPK(userID), SK: historySK(e), ID: e.ID, Points: e.Points, Kind: e.Kind,
+	item, err := attributevalue.MarshalMap(rewardItem{PK: userPK(userID), SK: historySK(e), ID: e.ID, Points: e.Points, Currency: e.Currency, Kind: e.Kind,
 		TransferID: e.TransferID, WalletID: e.WalletID, CreatedAt: e.CreatedAt})
 	if err != nil {
 		return ddbtypes.TransactWriteItem{}, fmt.Errorf("marshal reward entry: %w", err)
@@ -64,23 +68,57 @@ func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWr
 		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}}, nil
 }
 
-func (s *Rewards) balanceAdd(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
-	return addTo(s.Table, key(userPK(userID), "BALANCE"), "points", delta, cond)
+const (
+	balanceSKPrefix = "BALANCE#"
+	daySKPrefix     = "DAY#"
+)
+
+func (s *Rewards) balanceAdd(userID, currency string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
+	return addTo(s.Table, key(userPK(userID), balanceSKPrefix+currency), "points", delta, cond)
 }
 
-// Earn adds an earn entry and its points in one transaction, once per entry id.
-func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry) error {
+func daySK(currency, day string) string { return daySKPrefix + currency + "#" + day }
+
+// EarnedOn reads the points earned on one day in one currency; 0 when none.
+func (s *Rewards) EarnedOn(ctx context.Context, userID, currency, day string) (int64, error) {
+	var it struct {
+		Points int64 `dynamodbav:"points"`
+	}
+	err := getInto(ctx, s.DB, s.Table, userPK(userID), daySK(currency, day), &it)
+	if errors.Is(err, problem.ErrNotFound) {
+		return 0, nil
+	}
+	return it.Points, err
+}
+
+// Earn adds an earn entry, its points and the day's count in one transaction, once per
+// entry id, on condition that the day's count is still earnedBefore.
+func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry, day string, earnedBefore int64) error {
 	put, err := s.historyPut(userID, e)
 	if err != nil {
 		return err
 	}
-	add, err := s.balanceAdd(userID, e.Points, nil)
+	add, err := s.balanceAdd(userID, e.Currency, e.Points, nil)
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{put, add}})
-	if reasons, ok := cancellationReasons(err); ok && reasonAt(reasons, 0) == reasonConditionalCheckFailed {
-		return nil // earned before: a redelivered event
+	points := expression.Name("points")
+	unchanged := points.Equal(expression.Value(earnedBefore))
+	if earnedBefore == 0 {
+		unchanged = expression.Or(expression.AttributeNotExists(points), unchanged)
+	}
+	count, err := addTo(s.Table, key(userPK(userID), daySK(e.Currency, day)), "points", e.Points, &unchanged)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{put, add, count}})
+	if reasons, ok := cancellationReasons(err); ok {
+		switch {
+		case reasonAt(reasons, 0) == reasonConditionalCheckFailed:
+			return nil // earned before: a redelivered event
+		case reasonAt(reasons, 2) == reasonConditionalCheckFailed:
+			return retry.ErrConflict // another earn counted on the same day first
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("earn points: %w", err)
@@ -88,27 +126,56 @@ func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry) error
 	return nil
 }
 
-// History returns the points balance and a page of history, newest first.
-func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor string) ([]reward.Entry, string, int64, error) {
-	var bal struct {
-		Points int64 `dynamodbav:"points"`
-	}
-	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "BALANCE", &bal); err != nil && !errors.Is(err, problem.ErrNotFound) {
-		return nil, "", 0, err
+// History returns the points balances (one query) and a page of history, newest first.
+func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor string) ([]reward.Entry, string, []reward.Balance, error) {
+	balances, err := s.balances(ctx, userID)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	raws, next, err := newestPage(ctx, s.DB, s.Table, userPK(userID), "H#", limit, cursor)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", nil, err
 	}
 	items := make([]reward.Entry, 0, len(raws))
 	for _, raw := range raws {
 		var it rewardItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", 0, fmt.Errorf("unmarshal reward entry: %w", err)
+			return nil, "", nil, fmt.Errorf("unmarshal reward entry: %w", err)
 		}
-		items = append(items, reward.Entry{ID: it.ID, Points: it.Points, Kind: it.Kind, TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt})
+		items = append(items, reward.Entry{ID: it.ID, Points: it.Points, Currency: it.Currency, Kind: it.Kind,
+			TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt})
 	}
-	return items, next, bal.Points, nil
+	return items, next, balances, nil
+}
+
+// balancesMax bounds the balance query: one item per currency the platform holds.
+const balancesMax = 64
+
+func (s *Rewards) balances(ctx context.Context, userID string) ([]reward.Balance, error) {
+	kc := expression.Key("pk").Equal(expression.Value(userPK(userID))).
+		And(expression.Key("sk").BeginsWith(balanceSKPrefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build balance query: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		Limit: aws.Int32(balancesMax), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("query points balances: %w", err)
+	}
+	bs := make([]reward.Balance, 0, len(out.Items))
+	for _, raw := range out.Items {
+		var it struct {
+			SK     string `dynamodbav:"sk"`
+			Points int64  `dynamodbav:"points"`
+		}
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, fmt.Errorf("unmarshal points balance: %w", err)
+		}
+		bs = append(bs, reward.Balance{Currency: strings.TrimPrefix(it.SK, balanceSKPrefix), Points: it.Points})
+	}
+	return bs, nil
 }
 
 // Wallet reads a wallet from the ledger.
@@ -131,7 +198,7 @@ func (s *Rewards) Redeem(ctx context.Context, r reward.Redemption) error {
 		return err
 	}
 	enough := expression.Name("points").GreaterThanEqual(expression.Value(-r.Entry.Points))
-	debit, err := s.balanceAdd(r.UserID, r.Entry.Points, &enough)
+	debit, err := s.balanceAdd(r.UserID, r.Entry.Currency, r.Entry.Points, &enough)
 	if err != nil {
 		return err
 	}

@@ -7,24 +7,29 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
-// Rules and limits.
+// Rules and limits. Points are earned and held per currency, and a point is worth the
+// same share of a major unit in every currency: one point is earned per full major unit
+// a payer transfers, and PointsPerMajorUnit points redeem as one major unit (so 1 % back).
 const (
-	MinorUnitsPerPoint          = 100   // one point per full 100 minor units transferred
-	DefaultPointsPerTransferMax = 1_000 // cap on the points one transfer earns
-	MinorUnitsPerRedeemedPoint  = 1     // 100 points redeem as 100 minor units
+	PointsPerMajorUnit          = 100    // 100 USD points redeem as $1.00, 100 JPY points as ¥1
+	DefaultPointsPerTransferMax = 1_000  // cap on the points one transfer earns
+	DefaultPointsPerDayMax      = 10_000 // cap on the points one user earns per UTC day, per currency
 	PageSizeMax                 = 100
 	PageSizeDefault             = 25
+	pointsExponent              = 2 // PointsPerMajorUnit = 10^pointsExponent
 )
 
 // Kinds of history entries.
@@ -39,10 +44,43 @@ var (
 	ErrInvalidPoints      = problem.Invalid("invalid_points", "points must be a positive integer")
 )
 
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// PointsFor is what a transfer of amountMinor in currency c earns: one point per full
+// major unit, at most capPoints.
+func PointsFor(amountMinor int64, c money.Currency, capPoints int64) int64 {
+	return min(amountMinor/pow10(c.Exponent), capPoints)
+}
+
+// MinorFor is the money points of currency c redeem as: points/PointsPerMajorUnit major
+// units. For a currency with fewer than two decimals the points must be a multiple of
+// what one minor unit is worth (100 for JPY).
+func MinorFor(points int64, c money.Currency) (int64, error) {
+	if c.Exponent >= pointsExponent {
+		per := pow10(c.Exponent - pointsExponent)
+		if points > math.MaxInt64/per {
+			return 0, ErrInvalidPoints
+		}
+		return points * per, nil
+	}
+	per := pow10(pointsExponent - c.Exponent)
+	if points%per != 0 {
+		return 0, problem.Invalid("invalid_points", fmt.Sprintf("%s points redeem in multiples of %d (one minor unit)", c.Code, per))
+	}
+	return points / per, nil
+}
+
 // Entry is one line of a user's points history.
 type Entry struct {
 	ID         string    `json:"id"`
 	Points     int64     `json:"points"`
+	Currency   string    `json:"currency"`
 	Kind       string    `json:"kind"`
 	TransferID string    `json:"transfer_id,omitempty"`
 	WalletID   string    `json:"wallet_id,omitempty"`
@@ -59,11 +97,21 @@ type Redemption struct {
 	Completion *idempotency.Completion
 }
 
+// Balance is a user's points in one currency.
+type Balance struct {
+	Currency string `json:"currency"`
+	Points   int64  `json:"points"`
+}
+
 // Store keeps points.
 type Store interface {
-	// Earn adds points once per entry id; an entry already there is not an error.
-	Earn(ctx context.Context, userID string, e Entry) error
-	History(ctx context.Context, userID string, limit int, cursor string) ([]Entry, string, int64, error)
+	// EarnedOn returns the points userID earned in currency on day (YYYY-MM-DD, UTC).
+	EarnedOn(ctx context.Context, userID, currency, day string) (int64, error)
+	// Earn adds e's points once per entry id (an entry already there is not an error) and
+	// raises the day's count from earnedBefore, failing with retry.ErrConflict when the
+	// count is no longer earnedBefore.
+	Earn(ctx context.Context, userID string, e Entry, day string, earnedBefore int64) error
+	History(ctx context.Context, userID string, limit int, cursor string) ([]Entry, string, []Balance, error)
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	// Redeem fails with ErrInsufficientPoints, wallet.ErrConflict or idempotency.ErrInProgress.
 	Redeem(ctx context.Context, r Redemption) error
@@ -74,6 +122,7 @@ type Service struct {
 	Store                Store
 	Idem                 idempotency.Store
 	PointsPerTransferMax int64
+	PointsPerDayMax      int64
 	Now                  func() time.Time
 }
 
@@ -84,12 +133,9 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
-// PointsFor is what a transfer of amountMinor earns.
-func PointsFor(amountMinor, capPoints int64) int64 {
-	return min(amountMinor/MinorUnitsPerPoint, capPoints)
-}
-
-// Handle earns the payer's points for a completed transfer (immediate or captured).
+// Handle earns the payer's points for a completed transfer (immediate or captured), in
+// the transfer's currency, within the payer's daily cap for that currency: the day is the
+// event's, so a redelivered event counts against the same day and earns nothing twice.
 func (s *Service) Handle(ctx context.Context, e event.Event) error {
 	if e.Type != event.TransferCompleted {
 		return nil
@@ -98,19 +144,34 @@ func (s *Service) Handle(ctx context.Context, e event.Event) error {
 	if p.TransferID == "" || p.SourceOwnerID == "" {
 		return fmt.Errorf("event %s: transfer.completed without transfer or payer", e.ID)
 	}
-	points := PointsFor(p.AmountMinor, s.PointsPerTransferMax)
+	cur, err := money.ParseCurrency(p.Currency)
+	if err != nil {
+		return fmt.Errorf("event %s: currency %q: %w", e.ID, p.Currency, err)
+	}
+	points := PointsFor(p.AmountMinor, cur, s.PointsPerTransferMax)
 	if points <= 0 {
 		return nil
 	}
-	return s.Store.Earn(ctx, p.SourceOwnerID, Entry{ID: "earn-" + p.TransferID, Points: points, Kind: KindEarn,
-		TransferID: p.TransferID, CreatedAt: e.Time})
+	day := e.Time.UTC().Format(time.DateOnly)
+	return retry.Conflicts(ctx, func(int) error {
+		earned, err := s.Store.EarnedOn(ctx, p.SourceOwnerID, cur.Code, day)
+		if err != nil {
+			return err
+		}
+		grant := min(points, s.PointsPerDayMax-earned)
+		if grant <= 0 {
+			return nil // the day's cap is reached
+		}
+		return s.Store.Earn(ctx, p.SourceOwnerID, Entry{ID: "earn-" + p.TransferID, Points: grant, Currency: cur.Code,
+			Kind: KindEarn, TransferID: p.TransferID, CreatedAt: e.Time}, day, earned)
+	})
 }
 
 // Page is the rewards answer.
 type Page struct {
-	PointsBalance int64   `json:"points_balance"`
-	Items         []Entry `json:"items"`
-	NextCursor    *string `json:"next_cursor"`
+	Balances   []Balance `json:"balances"`
+	Items      []Entry   `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
 }
 
 // Get returns the caller's points balance and history, newest first.
@@ -118,13 +179,16 @@ func (s *Service) Get(ctx context.Context, userID string, limit int, cursor stri
 	if limit < 1 || limit > PageSizeMax {
 		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", PageSizeMax))
 	}
-	items, next, balance, err := s.Store.History(ctx, userID, limit, cursor)
+	items, next, balances, err := s.Store.History(ctx, userID, limit, cursor)
 	if err != nil {
 		return Page{}, err
 	}
-	p := Page{PointsBalance: balance, Items: items}
+	p := Page{Balances: balances, Items: items}
 	if p.Items == nil {
 		p.Items = []Entry{}
+	}
+	if p.Balances == nil {
+		p.Balances = []Balance{}
 	}
 	if next != "" {
 		p.NextCursor = &next
@@ -179,7 +243,14 @@ func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in Re
 				return err
 			}
 			now := s.now()
-			amount := in.Points * MinorUnitsPerRedeemedPoint
+			cur, err := money.ParseCurrency(w.Currency)
+			if err != nil {
+				return err
+			}
+			amount, err := MinorFor(in.Points, cur)
+			if err != nil {
+				return err
+			}
 			d, p, err := ledger.Receive(w, ledger.MoveInput{PostingID: postingID, AmountMinor: amount,
 				Counter: ledger.ExternalAccount(ledger.PurposeRewards, w.Currency), Kind: ledger.KindReward,
 				Description: fmt.Sprintf("%d reward points", in.Points), Now: now})
@@ -193,7 +264,7 @@ func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in Re
 			}
 			res = wallet.Result{StatusCode: http.StatusCreated, Body: body}
 			return s.Store.Redeem(ctx, Redemption{UserID: c.UserID,
-				Entry:      Entry{ID: postingID, Points: -in.Points, Kind: KindRedeem, WalletID: w.ID, CreatedAt: now},
+				Entry:      Entry{ID: postingID, Points: -in.Points, Currency: w.Currency, Kind: KindRedeem, WalletID: w.ID, CreatedAt: now},
 				Wallet:     d,
 				Posting:    p,
 				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: res.StatusCode, Body: body}},

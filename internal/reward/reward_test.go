@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,7 +21,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -36,28 +40,69 @@ func sample(t *testing.T, name string) event.Event {
 }
 
 func TestPointsFor(t *testing.T) {
+	usd, jpy, kwd := currency(t, "USD"), currency(t, "JPY"), currency(t, "KWD")
 	tests := []struct {
-		amountMinor, capPoints, want int64
+		amountMinor int64
+		cur         money.Currency
+		capPoints   int64
+		want        int64
 	}{
-		{0, 1000, 0},
-		{99, 1000, 0},
-		{100, 1000, 1},
-		{199, 1000, 1},
-		{12345, 1000, 123},
-		{100_000, 1000, 1000},
-		{100_099, 1000, 1000},
-		{9_000_000_000, 1000, 1000},
-		{12345, 5, 5},
-		{12345, 0, 0},
+		{0, usd, 1000, 0},
+		{99, usd, 1000, 0},
+		{100, usd, 1000, 1},
+		{199, usd, 1000, 1},
+		{12345, usd, 1000, 123},
+		{100_099, usd, 1000, 1000},
+		{9_000_000_000, usd, 1000, 1000},
+		{12345, usd, 5, 5},
+		{12345, usd, 0, 0},
+		{1, jpy, 1000, 1},     // one point per yen: a yen is a major unit
+		{150, jpy, 1000, 150}, // so ¥150 earns what $1.50 does
+		{999, kwd, 1000, 0},   // 999 fils is under one dinar
+		{1500, kwd, 1000, 1},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, reward.PointsFor(tt.amountMinor, tt.capPoints), "PointsFor(%d, %d)", tt.amountMinor, tt.capPoints)
+		assert.Equal(t, tt.want, reward.PointsFor(tt.amountMinor, tt.cur, tt.capPoints), "PointsFor(%d %s, %d)", tt.amountMinor, tt.cur.Code, tt.capPoints)
 	}
+}
+
+func TestMinorFor(t *testing.T) {
+	tests := []struct {
+		points  int64
+		code    string
+		want    int64
+		wantErr bool
+	}{
+		{100, "USD", 100, false}, // 100 points = $1.00
+		{1, "USD", 1, false},
+		{100, "JPY", 1, false}, // 100 points = ¥1
+		{1200, "JPY", 12, false},
+		{150, "JPY", 0, true}, // half a yen cannot be paid
+		{1, "KWD", 10, false}, // 1 point = 0.01 dinar = 10 fils
+		{math.MaxInt64, "KWD", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := reward.MinorFor(tt.points, currency(t, tt.code))
+		if tt.wantErr {
+			assert.Error(t, err, "MinorFor(%d, %s)", tt.points, tt.code)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, "MinorFor(%d, %s)", tt.points, tt.code)
+	}
+}
+
+func currency(t *testing.T, code string) money.Currency {
+	t.Helper()
+	c, err := money.ParseCurrency(code)
+	require.NoError(t, err)
+	return c
 }
 
 type earned struct {
 	user  string
 	entry reward.Entry
+	day   string
 }
 
 // fakeStore is a reward.Store in memory that records its calls.
@@ -68,6 +113,7 @@ type fakeStore struct {
 	redeemErrs  []error // returned by successive Redeem calls; nil afterwards
 	earnErr     error
 	earned      []earned
+	days        map[string]int64
 	walletReads int
 	redemptions []reward.Redemption
 	historyArgs []int
@@ -75,21 +121,35 @@ type fakeStore struct {
 	history     []reward.Entry
 }
 
-func (s *fakeStore) Earn(_ context.Context, userID string, e reward.Entry) error {
+func (s *fakeStore) EarnedOn(_ context.Context, userID, currency, day string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.days[userID+"/"+currency+"/"+day], nil
+}
+
+func (s *fakeStore) Earn(_ context.Context, userID string, e reward.Entry, day string, earnedBefore int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.earnErr != nil {
 		return s.earnErr
 	}
-	s.earned = append(s.earned, earned{userID, e})
+	k := userID + "/" + e.Currency + "/" + day
+	if s.days == nil {
+		s.days = map[string]int64{}
+	}
+	if s.days[k] != earnedBefore {
+		return retry.ErrConflict
+	}
+	s.days[k] += e.Points
+	s.earned = append(s.earned, earned{userID, e, day})
 	return nil
 }
 
-func (s *fakeStore) History(_ context.Context, _ string, limit int, _ string) ([]reward.Entry, string, int64, error) {
+func (s *fakeStore) History(_ context.Context, _ string, limit int, _ string) ([]reward.Entry, string, []reward.Balance, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.historyArgs = append(s.historyArgs, limit)
-	return s.history, s.historyNext, 42, nil
+	return s.history, s.historyNext, []reward.Balance{{Currency: "USD", Points: 42}}, nil
 }
 
 func (s *fakeStore) Wallet(_ context.Context, id string) (ledger.Wallet, error) {
@@ -126,7 +186,8 @@ var (
 )
 
 func newService(store *fakeStore, idem *idemtest.Store) *reward.Service {
-	return &reward.Service{Store: store, Idem: idem, PointsPerTransferMax: reward.DefaultPointsPerTransferMax, Now: clockFunc}
+	return &reward.Service{Store: store, Idem: idem, PointsPerTransferMax: reward.DefaultPointsPerTransferMax,
+		PointsPerDayMax: reward.DefaultPointsPerDayMax, Now: clockFunc}
 }
 
 func TestHandle(t *testing.T) {
@@ -135,11 +196,11 @@ func TestHandle(t *testing.T) {
 		want    []earned
 		wantErr bool
 	}{
-		{event: "completed", want: []earned{{"u-payer", reward.Entry{ID: "earn-t-1", Points: 123, Kind: reward.KindEarn,
-			TransferID: "t-1", CreatedAt: time.Date(2026, 1, 1, 0, 0, 2, 500_000_000, time.UTC)}}}},
+		{event: "completed", want: []earned{{"u-payer", reward.Entry{ID: "earn-t-1", Points: 123, Currency: "USD", Kind: reward.KindEarn,
+			TransferID: "t-1", CreatedAt: time.Date(2026, 1, 1, 0, 0, 2, 500_000_000, time.UTC)}, "2026-01-01"}}},
 		{event: "completed-small"},
 		{event: "completed-huge", want: []earned{{"u-payer", reward.Entry{ID: "earn-t-3", Points: reward.DefaultPointsPerTransferMax,
-			Kind: reward.KindEarn, TransferID: "t-3", CreatedAt: time.Date(2026, 1, 1, 0, 0, 4, 0, time.UTC)}}}},
+			Currency: "JPY", Kind: reward.KindEarn, TransferID: "t-3", CreatedAt: time.Date(2026, 1, 1, 0, 0, 4, 0, time.UTC)}, "2026-01-01"}}},
 		{event: "completed-no-payer", wantErr: true},
 		{event: "completed-no-transfer", wantErr: true},
 		{event: "failed"},
@@ -164,11 +225,45 @@ func TestHandle(t *testing.T) {
 func TestHandleRedeliveryEarnsUnderTheSameEntryID(t *testing.T) {
 	store := &fakeStore{}
 	svc := newService(store, &idemtest.Store{})
+	svc.PointsPerDayMax = 1000 // room for both deliveries: the store, not the cap, deduplicates
 	e := sample(t, "completed")
 	require.NoError(t, svc.Handle(context.Background(), e))
 	require.NoError(t, svc.Handle(context.Background(), e))
 	require.Len(t, store.earned, 2)
-	assert.Equal(t, store.earned[0], store.earned[1], "the store deduplicates on the entry id, so it must not change")
+	assert.Equal(t, store.earned[0].entry, store.earned[1].entry, "the store deduplicates on the entry id, so it must not change")
+}
+
+func TestHandleDailyCap(t *testing.T) {
+	completed := func(id string, amount int64, currency string, at time.Time) event.Event {
+		e := sample(t, "completed")
+		e.ID, e.Time = "ev-"+id, at
+		e.Payload.TransferID, e.Payload.AmountMinor, e.Payload.Currency = id, amount, currency
+		return e
+	}
+	day1 := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	store := &fakeStore{}
+	svc := newService(store, &idemtest.Store{})
+	svc.PointsPerDayMax = 250
+	ctx := context.Background()
+	for i, want := range []int64{100, 100, 50} { // $1.00 each: 100 + 100 + 50 (capped) + 0
+		require.NoError(t, svc.Handle(ctx, completed(fmt.Sprint("t", i), 10_000, "USD", day1)))
+		require.Len(t, store.earned, i+1)
+		assert.Equal(t, want, store.earned[i].entry.Points)
+	}
+	require.NoError(t, svc.Handle(ctx, completed("t-over", 10_000, "USD", day1)))
+	assert.Len(t, store.earned, 3, "nothing is earned past the cap")
+
+	require.NoError(t, svc.Handle(ctx, completed("t-jpy", 100, "JPY", day1)))
+	require.Len(t, store.earned, 4, "each currency has its own cap")
+	assert.Equal(t, reward.Entry{ID: "earn-t-jpy", Points: 100, Currency: "JPY", Kind: reward.KindEarn, TransferID: "t-jpy", CreatedAt: day1},
+		store.earned[3].entry)
+
+	require.NoError(t, svc.Handle(ctx, completed("t-next", 10_000, "USD", day1.Add(24*time.Hour))))
+	require.Len(t, store.earned, 5, "the next UTC day starts from zero")
+	assert.Equal(t, "2026-05-02", store.earned[4].day)
+
+	bad := completed("t-bad", 10_000, "XXX", day1)
+	assert.Error(t, svc.Handle(ctx, bad), "an unknown currency is an error, not zero points")
 }
 
 func TestHandleEarnError(t *testing.T) {
@@ -256,7 +351,7 @@ func TestRedeemSuccess(t *testing.T) {
 		"id":         "redeem-" + claim.Token,
 		"points":     150.0,
 		"wallet_id":  "w-a",
-		"amount":     150.0 * reward.MinorUnitsPerRedeemedPoint,
+		"amount":     150.0, // USD: one point is one cent
 		"currency":   "USD",
 		"created_at": "2026-03-04T05:06:07.891Z",
 	}, body)
@@ -264,7 +359,7 @@ func TestRedeemSuccess(t *testing.T) {
 	require.Len(t, store.redemptions, 1)
 	r := store.redemptions[0]
 	assert.Equal(t, "u-payer", r.UserID)
-	assert.Equal(t, reward.Entry{ID: "redeem-" + claim.Token, Points: -150, Kind: reward.KindRedeem, WalletID: "w-a",
+	assert.Equal(t, reward.Entry{ID: "redeem-" + claim.Token, Points: -150, Currency: "USD", Kind: reward.KindRedeem, WalletID: "w-a",
 		CreatedAt: now.Truncate(time.Millisecond)}, r.Entry)
 	assert.Equal(t, ledger.Delta{WalletID: "w-a", BalanceMinor: 150, RequireActive: true, Now: r.Wallet.Now}, r.Wallet,
 		"the redemption adds to the wallet, only while it is active")
@@ -397,7 +492,7 @@ func TestGet(t *testing.T) {
 			assert.Equal(t, []int{tt.limit}, store.historyArgs)
 			b, err := json.Marshal(p)
 			require.NoError(t, err)
-			assert.JSONEq(t, `{"points_balance":42,"items":[],"next_cursor":null}`, string(b))
+			assert.JSONEq(t, `{"balances":[{"currency":"USD","points":42}],"items":[],"next_cursor":null}`, string(b))
 		})
 	}
 }

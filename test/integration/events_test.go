@@ -36,13 +36,29 @@ type notificationsPage struct {
 }
 
 type rewardsPage struct {
-	PointsBalance int64 `json:"points_balance"`
-	Items         []struct {
+	Balances []struct {
+		Currency string `json:"currency"`
+		Points   int64  `json:"points"`
+	} `json:"balances"`
+	Items []struct {
 		ID         string `json:"id"`
 		Points     int64  `json:"points"`
+		Currency   string `json:"currency"`
 		Kind       string `json:"kind"`
 		TransferID string `json:"transfer_id"`
 	} `json:"items"`
+}
+
+// PointsBalance is the page's USD points, where every test but the currency ones earns.
+func (p rewardsPage) PointsBalance() int64 { return p.points("USD") }
+
+func (p rewardsPage) points(currency string) int64 {
+	for _, b := range p.Balances {
+		if b.Currency == currency {
+			return b.Points
+		}
+	}
+	return 0
 }
 
 func notifications(t *testing.T, token string) notificationsPage {
@@ -104,7 +120,9 @@ func TestTransferEvents(t *testing.T) {
 	notifiedOnce := func() bool {
 		return countOf(notifications(t, a.Token), "transfer.completed", id) == 1 && countOf(notifications(t, b.Token), "transfer.completed", id) == 1
 	}
-	rewardedOnce := func() bool { return rewards(t, a.Token).PointsBalance == 123 && rewards(t, b.Token).PointsBalance == 0 }
+	rewardedOnce := func() bool {
+		return rewards(t, a.Token).PointsBalance() == 123 && rewards(t, b.Token).PointsBalance() == 0
+	}
 	eventually(t, eventDeadline(), "both parties are notified", notifiedOnce)
 	eventually(t, eventDeadline(), "the payer earns 123 points, the payee none", rewardedOnce)
 	consistently(t, lateDuplicateWindow, "one notification each, 123 points for the payer, none for the payee", func() bool {
@@ -130,7 +148,7 @@ func TestTransferEvents(t *testing.T) {
 	})
 
 	t.Run("a redelivered event changes nothing", func(t *testing.T) {
-		before := rewards(t, a.Token).PointsBalance
+		before := rewards(t, a.Token).PointsBalance()
 		// The same event again: id, type, time (the transfer's last update) and payload.
 		var tv struct {
 			UpdatedAt time.Time `json:"updated_at"`
@@ -142,12 +160,12 @@ func TestTransferEvents(t *testing.T) {
 		marker := "marker-" + runID
 		publishEvent(t, "transfer.completed", completedEvent("transfer:"+marker+":completed", marker, a.ID, b.ID, 100, time.Now()))
 		eventually(t, eventDeadline(), "the marker is handled", func() bool {
-			return countOf(notifications(t, a.Token), "transfer.completed", marker) == 1 && rewards(t, a.Token).PointsBalance == before+1
+			return countOf(notifications(t, a.Token), "transfer.completed", marker) == 1 && rewards(t, a.Token).PointsBalance() == before+1
 		})
 		consistently(t, lateDuplicateWindow, "one notification each and one reward", func() bool {
 			return countOf(notifications(t, a.Token), "transfer.completed", id) == 1 &&
 				countOf(notifications(t, b.Token), "transfer.completed", id) == 1 &&
-				rewards(t, a.Token).PointsBalance == before+1
+				rewards(t, a.Token).PointsBalance() == before+1
 		})
 	})
 	requireLedgerConsistent(t)
@@ -178,7 +196,7 @@ func TestConcurrentRedemptions(t *testing.T) {
 		r := postTransfer(t, a.Token, fmt.Sprintf("earn-%d", i), transferBody(wa.ID, wb.ID, 100_000))
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	}
-	eventually(t, eventDeadline(), "2000 points", func() bool { return rewards(t, a.Token).PointsBalance == affordable*pointsEach })
+	eventually(t, eventDeadline(), "2000 points", func() bool { return rewards(t, a.Token).PointsBalance() == affordable*pointsEach })
 	before := getWallet(t, a.Token, wa.ID).Balance
 
 	var wg sync.WaitGroup
@@ -207,7 +225,7 @@ func TestConcurrentRedemptions(t *testing.T) {
 	}
 	assert.Equal(t, affordable, ok)
 	assert.Equal(t, redemptions-affordable, refused)
-	assert.Zero(t, rewards(t, a.Token).PointsBalance)
+	assert.Zero(t, rewards(t, a.Token).PointsBalance())
 	assert.Equal(t, before+affordable*pointsEach, getWallet(t, a.Token, wa.ID).Balance, "points and money moved together")
 
 	t.Run("refusals", func(t *testing.T) {
@@ -267,7 +285,7 @@ func TestNotificationsAreOwnAndMarkable(t *testing.T) {
 	for _, n := range na.Items {
 		assert.True(t, n.Read)
 	}
-	assert.Zero(t, rewards(t, b.Token).PointsBalance)
+	assert.Zero(t, rewards(t, b.Token).PointsBalance())
 	r = do(t, call{method: "GET", path: "/v1/notifications?limit=0", token: a.Token})
 	assert.Equal(t, http.StatusBadRequest, r.Status)
 }
