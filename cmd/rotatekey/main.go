@@ -29,7 +29,7 @@ func main() {
 }
 
 func run() error {
-	secret := flag.String("secret", "", "ARN or name of the signing key secret (the stack output SigningKeySecret)")
+	secret := flag.String("secret", "", "ARN or name of the signing key secret (the stack output SigningKeySecretArn)")
 	outputsFile := flag.String("outputs", "", "read the secret from this stack outputs file instead")
 	flag.Parse()
 	if *secret == "" && *outputsFile != "" {
@@ -41,7 +41,7 @@ func run() error {
 		if err := json.Unmarshal(b, &outputs); err != nil {
 			return fmt.Errorf("%s: %w", *outputsFile, err)
 		}
-		*secret = outputs["SigningKeySecret"]
+		*secret = outputs["SigningKeySecretArn"]
 	}
 	if *secret == "" {
 		return errors.New("give --secret or --outputs")

@@ -170,7 +170,7 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	fmt.Fprintf(&b, "transfer's own item (its flags make the step idempotent); the events add a notification per party and the\n")
 	fmt.Fprintf(&b, "payer's points. Levers, with their effect in write units per transfer (1 unit = $0.625 per million):\n")
 	fmt.Fprintf(&b, "- derive the transfer id from (user, Idempotency-Key) so the conditional put of the transfer is the idempotency\n")
-	fmt.Fprintf(&b, "  record (−3); write the two per-user list entries outside the transaction or as a keys-only index (−2);\n")
+	fmt.Fprintf(&b, "  record (−3); write the two per-wallet list entries outside the transaction or as a keys-only index (−2);\n")
 	fmt.Fprintf(&b, "- settle credit and capture in one transaction with no transit postings (−10), at the price of one saga step\n")
 	fmt.Fprintf(&b, "  fewer and the reversal path; or run immediate transfers as a single transaction and keep the saga for holds.\n")
 	fmt.Fprintf(&b, "On AWS, Lambda durations are also far shorter than the local ones priced above, and the DynamoDB usage lines\n")

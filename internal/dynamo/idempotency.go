@@ -112,8 +112,7 @@ func (s *Idempotency) Release(ctx context.Context, c idempotency.Claim) error {
 		TableName: aws.String(s.Table), Key: idemKey(c),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("release idempotency record: %w", err)
 	}
 	return nil

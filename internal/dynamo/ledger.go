@@ -198,6 +198,24 @@ func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
 // WalletsOf lists an owner's wallets through their currency claims (strongly
 // consistent, at most WalletsPerOwnerMax reads).
 func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet, error) {
+	ids, err := s.walletIDsOf(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	wallets := make([]ledger.Wallet, 0, len(ids))
+	for _, id := range ids {
+		w, err := s.Wallet(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		wallets = append(wallets, w)
+	}
+	return wallets, nil
+}
+
+// walletIDsOf reads an owner's currency claims (one strongly consistent query; an owner
+// has at most WalletsPerOwnerMax).
+func (s *Ledger) walletIDsOf(ctx context.Context, ownerID string) ([]string, error) {
 	kc := expression.Key("pk").Equal(expression.Value(ownerPK(ownerID))).And(expression.Key("sk").BeginsWith("CUR#"))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
@@ -209,7 +227,7 @@ func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet
 	if err != nil {
 		return nil, fmt.Errorf("query wallets of %s: %w", ownerID, err)
 	}
-	wallets := make([]ledger.Wallet, 0, len(out.Items))
+	ids := make([]string, 0, len(out.Items))
 	for _, item := range out.Items {
 		var c struct {
 			WalletID string `dynamodbav:"wallet_id"`
@@ -217,13 +235,9 @@ func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet
 		if err := attributevalue.UnmarshalMap(item, &c); err != nil {
 			return nil, fmt.Errorf("unmarshal claim: %w", err)
 		}
-		w, err := s.Wallet(ctx, c.WalletID)
-		if err != nil {
-			return nil, err
-		}
-		wallets = append(wallets, w)
+		ids = append(ids, c.WalletID)
 	}
-	return wallets, nil
+	return ids, nil
 }
 
 // Commit writes a change in one transaction: each wallet delta as an update that adds
@@ -429,8 +443,7 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet) err
 	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(walletPK(after.ID), walletSortKey),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if isConditionFailed(err) {
 		return wallet.ErrConflict // re-read: the service decides again (and names a refusal)
 	}
 	if err != nil {

@@ -38,11 +38,6 @@ func pkOnly(pk string) map[string]ddbtypes.AttributeValue {
 
 func unix(t time.Time) expression.ValueBuilder { return expression.Value(t.Unix()) }
 
-func isConditionFailed(err error) bool {
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
-}
-
 // Hit adds one hit unless the item already holds limit: one conditional write, counted
 // or refused.
 func (s *Limits) Hit(ctx context.Context, key string, limit int64, expiresAt time.Time) (int64, bool, error) {

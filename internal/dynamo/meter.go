@@ -64,6 +64,27 @@ func (m *Metered) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts .
 	return out, err
 }
 
+// BatchGetItem implements API.
+func (m *Metered) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
+	out, err := m.API.BatchGetItem(ctx, in, opts...)
+	var rru float64
+	var reported *ddbtypes.ConsumedCapacity
+	if out != nil {
+		for table, items := range out.Responses {
+			consistent := aws.ToBool(in.RequestItems[table].ConsistentRead)
+			for _, it := range items {
+				rru += readUnits(ItemBytes(it), consistent) // each item is read, and billed, on its own
+			}
+		}
+		if len(out.ConsumedCapacity) == 1 {
+			reported = &out.ConsumedCapacity[0]
+		}
+	}
+	m.record(ctx, "BatchGetItem", units(reported, rru), 0)
+	return out, err
+}
+
 // Query implements API.
 func (m *Metered) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -96,8 +95,7 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if isConditionFailed(err) {
 		return nil // stored before: a redelivery
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ import (
 // Transfers live in the ledger table too:
 //
 //	pk TRANSFER#<id>   sk TRANSFER                      the transfer and its saga flags and steps
-//	pk USERTX#<user>   sk T#<created_at>#<id>           one index item per party (payer, payee)
+//	pk WALLETTX#<wallet> sk T#<created_at>#<id>         one index item per wallet (source, destination)
 //	pk HOLDS           sk <expires_at, unix s, 12 digits>#<id>  open holds by expiry, for the sweeper
 //	pk CONTROL         sk BREAKER | FAULTS              the circuit breaker; injected faults (tests)
 var (
@@ -154,9 +155,9 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 		return err
 	}
 	if c.Before == nil {
-		for _, owner := range uniq(c.After.SourceOwnerID, c.After.DestinationOwnerID) {
-			tx.add(s.put(map[string]string{"pk": userTxPK(owner),
-				"sk": userTxPrefix + c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}), nil)
+		for _, w := range []string{c.After.SourceWalletID, c.After.DestinationWalletID} {
+			tx.add(s.put(map[string]string{"pk": walletTxPK(w),
+				"sk": walletTxPrefix + c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}), nil)
 		}
 	}
 	wasHeld := c.Before != nil && c.Before.Status == transfer.StatusHeld
@@ -183,43 +184,115 @@ func (s *Ledger) put(m map[string]string) ddbtypes.TransactWriteItem {
 	return ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item}}
 }
 
-func uniq(a, b string) []string {
-	if a == b {
-		return []string{a}
+const walletTxPrefix = "T#"
+
+func walletTxPK(walletID string) string { return "WALLETTX#" + walletID }
+
+// TransfersOfWallets pages the transfers of some wallets, newest first: one query per
+// wallet's index partition (each sorted by creation time), merged, each transfer once (a
+// transfer between two of the wallets is in both), then one batch read of the page's
+// transfers. The cursor is the last index sort key returned; every partition resumes
+// after it.
+func (s *Ledger) TransfersOfWallets(ctx context.Context, walletIDs []string, limit int, cursor string) ([]transfer.Transfer, string, error) {
+	type indexed struct{ sk, id string }
+	var found []indexed
+	more := false
+	for _, w := range walletIDs {
+		raws, next, err := newestPage(ctx, s.DB, s.Table, walletTxPK(w), walletTxPrefix, limit, cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		more = more || next != ""
+		for _, item := range raws {
+			var idx struct {
+				SK         string `dynamodbav:"sk"`
+				TransferID string `dynamodbav:"transfer_id"`
+			}
+			if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
+				return nil, "", fmt.Errorf("unmarshal index: %w", err)
+			}
+			found = append(found, indexed{idx.SK, idx.TransferID})
+		}
 	}
-	return []string{a, b}
+	sort.Slice(found, func(i, j int) bool { return found[i].sk > found[j].sk })
+	var page []indexed
+	seen := map[string]bool{}
+	for _, f := range found {
+		if seen[f.id] {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		seen[f.id] = true
+		page = append(page, f)
+	}
+	ids := make([]string, len(page))
+	for i, f := range page {
+		ids[i] = f.id
+	}
+	ts, err := s.transfers(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more && len(page) > 0 {
+		next = base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].sk))
+	}
+	return ts, next, nil
 }
 
-const userTxPrefix = "T#"
+// batchGetAttemptsMax bounds the rounds of a batch read that DynamoDB answers in part
+// (UnprocessedKeys, under throttling).
+const batchGetAttemptsMax = 5
 
-func userTxPK(userID string) string { return "USERTX#" + userID }
-
-// TransfersOf returns a page of the transfers a user takes part in, newest first.
-func (s *Ledger) TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]transfer.Listed, error) {
-	raws, next, err := newestPage(ctx, s.DB, s.Table, userTxPK(userID), userTxPrefix, limit, cursor)
-	if err != nil {
-		return nil, err
+// transfers reads transfers by id in one BatchGetItem (ids are at most a page, and a
+// page is at most 100, BatchGetItem's own limit), in the order of ids.
+func (s *Ledger) transfers(ctx context.Context, ids []string) ([]transfer.Transfer, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	ts := make([]transfer.Listed, 0, len(raws))
-	for i, item := range raws {
-		var idx struct {
-			SK         string `dynamodbav:"sk"`
-			TransferID string `dynamodbav:"transfer_id"`
+	keys := make([]map[string]ddbtypes.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(transferPK(id), transferSK)
+	}
+	byID := make(map[string]transfer.Transfer, len(ids))
+	request := map[string]ddbtypes.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(request) > 0; attempt++ {
+		if attempt == batchGetAttemptsMax {
+			return nil, fmt.Errorf("read %d transfers: keys still unprocessed after %d attempts", len(ids), batchGetAttemptsMax)
 		}
-		if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
-			return nil, fmt.Errorf("unmarshal index: %w", err)
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
 		}
-		t, err := s.Transfer(ctx, idx.TransferID)
+		out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read %d transfers: %w", len(ids), err)
 		}
-		resume := base64.RawURLEncoding.EncodeToString([]byte(idx.SK))
-		if i == len(raws)-1 {
-			resume = next // empty when nothing follows
+		for _, item := range out.Responses[s.Table] {
+			var it transferItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("unmarshal transfer: %w", err)
+			}
+			byID[it.ID] = it.transfer()
 		}
-		ts = append(ts, transfer.Listed{Transfer: t, Cursor: resume})
+		request = out.UnprocessedKeys
+	}
+	ts := make([]transfer.Transfer, 0, len(ids))
+	for _, id := range ids {
+		t, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("transfer %s is indexed but missing", id)
+		}
+		ts = append(ts, t)
 	}
 	return ts, nil
+}
+
+// WalletIDsOf lists an owner's wallet ids through their currency claims (one query).
+func (s *Ledger) WalletIDsOf(ctx context.Context, ownerID string) ([]string, error) {
+	return s.walletIDsOf(ctx, ownerID)
 }
 
 // ExpiredHolds lists transfers whose hold expired by now, oldest first, after the index
@@ -306,8 +379,7 @@ func (s *Ledger) SaveBreaker(ctx context.Context, next transfer.BreakerState) er
 	}
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if isConditionFailed(err) {
 		return wallet.ErrConflict
 	}
 	if err != nil {

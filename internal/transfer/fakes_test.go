@@ -190,8 +190,12 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 	return nil
 }
 
-func (s *memStore) TransfersOf(context.Context, string, int, string) ([]transfer.Listed, error) {
-	return nil, errors.New("memStore: TransfersOf not used")
+func (s *memStore) WalletIDsOf(context.Context, string) ([]string, error) {
+	return nil, errors.New("memStore: WalletIDsOf not used")
+}
+
+func (s *memStore) TransfersOfWallets(context.Context, []string, int, string) ([]transfer.Transfer, string, error) {
+	return nil, "", errors.New("memStore: TransfersOfWallets not used")
 }
 
 // ExpiredHolds pages through the ids the test put in the index (the position is the

@@ -327,39 +327,38 @@ type Page struct {
 }
 
 // List returns the transfers the caller takes part in, newest first, optionally only
-// those of one of its wallets.
+// those of one of its wallets: one query per wallet (a caller has at most
+// wallet.WalletsPerOwnerMax) and one batch read of the page's transfers.
 func (s *Service) List(ctx context.Context, c wallet.Caller, walletID string, limit int, cursor string) (Page, error) {
 	if limit < 1 || limit > ListPageSizeMax {
 		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", ListPageSizeMax))
 	}
+	walletIDs := []string{walletID}
 	if walletID != "" {
 		w, err := s.wallet(ctx, walletID)
 		if err != nil || (w.OwnerID != c.UserID && !c.IsAdmin) {
 			return Page{}, orNotFound(err)
 		}
-	}
-	p := Page{Items: []View{}}
-	for round := 0; round < ListPageSizeMax && len(p.Items) < limit; round++ {
-		batch, err := s.Store.TransfersOf(ctx, c.UserID, limit, cursor)
+	} else {
+		ids, err := s.Store.WalletIDsOf(ctx, c.UserID)
 		if err != nil {
 			return Page{}, err
 		}
-		for _, l := range batch {
-			cursor = l.Cursor // consumed: the next page resumes after it
-			t := l.Transfer
-			if walletID == "" || t.SourceWalletID == walletID || t.DestinationWalletID == walletID {
-				p.Items = append(p.Items, ViewOf(t, false))
-				if len(p.Items) == limit {
-					break
-				}
-			}
-		}
-		if len(batch) == 0 || cursor == "" {
-			break
-		}
+		walletIDs = ids
 	}
-	if cursor != "" {
-		p.NextCursor = &cursor
+	p := Page{Items: []View{}}
+	if len(walletIDs) == 0 {
+		return p, nil
+	}
+	ts, next, err := s.Store.TransfersOfWallets(ctx, walletIDs, limit, cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	for _, t := range ts {
+		p.Items = append(p.Items, ViewOf(t, false))
+	}
+	if next != "" {
+		p.NextCursor = &next
 	}
 	return p, nil
 }

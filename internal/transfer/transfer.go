@@ -153,20 +153,18 @@ type Change struct {
 	Completion *idempotency.Completion
 }
 
-// Listed is a transfer in a list, with the cursor that resumes after it.
-type Listed struct {
-	Transfer Transfer
-	Cursor   string // empty on the last transfer there is
-}
-
 // Store persists transfers.
 type Store interface {
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	Transfer(ctx context.Context, id string) (Transfer, error)
 	CommitTransfer(ctx context.Context, c Change) error // wallet.ErrConflict when something moved on
-	// TransfersOf returns a page of the user's transfers, newest first, each with the
-	// cursor that resumes right after it.
-	TransfersOf(ctx context.Context, userID string, limit int, cursor string) ([]Listed, error)
+	// WalletIDsOf returns the ids of an owner's wallets (at most
+	// wallet.WalletsPerOwnerMax).
+	WalletIDsOf(ctx context.Context, ownerID string) ([]string, error)
+	// TransfersOfWallets returns up to limit transfers that move money out of or into
+	// any of walletIDs, newest first, after cursor, each once, and the cursor of the
+	// next page ("" on the last).
+	TransfersOfWallets(ctx context.Context, walletIDs []string, limit int, cursor string) ([]Transfer, string, error)
 	// ExpiredHolds lists up to limit transfers whose hold expired by now, oldest first,
 	// after the index position after ("" from the start), and the position to continue
 	// from ("" when there is no more).

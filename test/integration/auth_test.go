@@ -162,6 +162,7 @@ func TestTokensRefused(t *testing.T) {
 	sec, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecretArn"])})
 	require.NoError(t, err)
 	key := []byte(aws.ToString(sec.SecretString))
+	kid := aws.ToString(sec.VersionId)
 
 	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
 		now := time.Now()
@@ -172,11 +173,16 @@ func TestTokensRefused(t *testing.T) {
 		}
 		return c
 	}
-	sign := func(c jwt.MapClaims, k []byte) string {
-		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(k)
+	signAs := func(keyID string, c jwt.MapClaims, k []byte) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+		if keyID != "" {
+			tok.Header["kid"] = keyID
+		}
+		s, err := tok.SignedString(k)
 		require.NoError(t, err)
 		return s
 	}
+	sign := func(c jwt.MapClaims, k []byte) string { return signAs(kid, c, k) }
 	// The control: a token we sign ourselves with the deployment's key is accepted, so
 	// the refusals below are about the one thing each case changes.
 	good := sign(claims(nil), key)
@@ -208,6 +214,8 @@ func TestTokensRefused(t *testing.T) {
 		{"alg none", "Bearer " + none, "unauthenticated"},
 		{"no expiry", "Bearer " + sign(claims(func(c jwt.MapClaims) { delete(c, "exp") }), key), "unauthenticated"},
 		{"unknown role", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["role"] = "root" }), key), "unauthenticated"},
+		{"no kid", "Bearer " + signAs("", claims(nil), key), "unauthenticated"},
+		{"unknown kid", "Bearer " + signAs("not-a-key-version", claims(nil), key), "unauthenticated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

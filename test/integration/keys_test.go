@@ -33,7 +33,7 @@ func kidOf(t *testing.T, token string) string {
 // it, and a token whose key was retired by the second rotation is refused.
 func TestSigningKeyRotation(t *testing.T) {
 	out := stackOutputs(t)
-	secretID := out["SigningKeySecret"]
+	secretID := out["SigningKeySecretArn"]
 	require.NotEmpty(t, secretID)
 	refreshSeconds, err := strconv.Atoi(out["SigningKeyRefreshSeconds"])
 	require.NoError(t, err)

@@ -67,7 +67,7 @@ func expiredToken(t *testing.T) string {
 	t.Helper()
 	out := stackOutputs(t)
 	sm := secretsmanager.NewFromConfig(awsConfig(t))
-	key, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecret"])})
+	key, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecretArn"])})
 	require.NoError(t, err)
 	issued := time.Now().Add(-time.Hour)
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
