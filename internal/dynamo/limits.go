@@ -32,10 +32,6 @@ var (
 // this many times before the call gives up.
 const lockoutAttemptsMax = 3
 
-func pkOnly(pk string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}
-}
-
 func unix(t time.Time) expression.ValueBuilder { return expression.Value(t.Unix()) }
 
 // Hit adds one hit unless the item already holds limit: one conditional write, counted

@@ -63,6 +63,11 @@ func getItem(ctx context.Context, db API, table string, k map[string]ddbtypes.At
 	return nil
 }
 
+// pkOnly is the key of an item in a table keyed by pk alone.
+func pkOnly(pk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}
+}
+
 // getInto reads the item at (pk, sk) of a two-part-key table.
 func getInto(ctx context.Context, db API, table, pk, sk string, out any) error {
 	return getItem(ctx, db, table, key(pk, sk), out)

@@ -118,14 +118,10 @@ func (it transferItem) transfer() transfer.Transfer {
 // Transfer reads one transfer with a strongly consistent read.
 func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, error) {
 	var it transferItem
-	if err := s.getItem(ctx, transferPK(id), transferSK, &it); err != nil {
+	if err := getInto(ctx, s.DB, s.Table, transferPK(id), transferSK, &it); err != nil {
 		return transfer.Transfer{}, err
 	}
 	return it.transfer(), nil
-}
-
-func (s *Ledger) getItem(ctx context.Context, pk, sk string, out any) error {
-	return getInto(ctx, s.DB, s.Table, pk, sk, out)
 }
 
 // CommitTransfer writes a transfer change in one transaction: wallets, posting, the
@@ -354,7 +350,7 @@ type breakerItem struct {
 // LoadBreaker reads the breaker; a missing item is a closed breaker at version 0.
 func (s *Ledger) LoadBreaker(ctx context.Context) (transfer.BreakerState, error) {
 	var it breakerItem
-	err := s.getItem(ctx, controlPK, breakerSK, &it)
+	err := getInto(ctx, s.DB, s.Table, controlPK, breakerSK, &it)
 	if errors.Is(err, problem.ErrNotFound) {
 		return transfer.BreakerState{State: transfer.BreakerClosed}, nil
 	}
@@ -395,7 +391,7 @@ func (s *Ledger) Fault(ctx context.Context, step string) (transfer.Fault, bool, 
 	var it struct {
 		Faults map[string]transfer.Fault `dynamodbav:"faults"`
 	}
-	err := s.getItem(ctx, controlPK, faultsSK, &it)
+	err := getInto(ctx, s.DB, s.Table, controlPK, faultsSK, &it)
 	if errors.Is(err, problem.ErrNotFound) {
 		return transfer.Fault{}, false, nil
 	}

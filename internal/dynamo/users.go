@@ -77,7 +77,7 @@ func (s *Users) Create(ctx context.Context, u user.User) error {
 // ByEmail finds a user through the email claim.
 func (s *Users) ByEmail(ctx context.Context, email string) (user.User, error) {
 	var claim emailItem
-	if err := s.get(ctx, emailKey(email), &claim); err != nil {
+	if err := getItem(ctx, s.DB, s.Table, pkOnly(emailKey(email)), &claim); err != nil {
 		return user.User{}, err
 	}
 	return s.ByID(ctx, claim.UserID)
@@ -86,14 +86,10 @@ func (s *Users) ByEmail(ctx context.Context, email string) (user.User, error) {
 // ByID reads a user record.
 func (s *Users) ByID(ctx context.Context, id string) (user.User, error) {
 	var it userItem
-	if err := s.get(ctx, userKey(id), &it); err != nil {
+	if err := getItem(ctx, s.DB, s.Table, pkOnly(userKey(id)), &it); err != nil {
 		return user.User{}, err
 	}
 	return it.User, nil
-}
-
-func (s *Users) get(ctx context.Context, pk string, out any) error {
-	return getItem(ctx, s.DB, s.Table, map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}, out)
 }
 
 // Cancellation reason codes of TransactWriteItems.
