@@ -16,7 +16,7 @@ if ! engine_up; then
 fi
 "$ROOT/scripts/deploy-local.sh"
 
-say "integration tests against $("$ROOT/scripts/api-url.sh")"
+say "integration tests against $("$ROOT/scripts/api-url.sh") (and the DynamoDB adapter against the engine)"
 engine_env
 WALLET_API_URL="$("$ROOT/scripts/api-url.sh")" WALLET_OUTPUTS_FILE="$OUTPUTS_FILE" \
-  go test -race -count=1 -tags integration -timeout 30m ${TEST_RUN:+-run "$TEST_RUN"} ./test/integration/...
+  go test -race -count=1 -tags integration -timeout 30m ${TEST_RUN:+-run "$TEST_RUN"} ./test/integration/... ./internal/dynamo/

@@ -137,7 +137,7 @@ func TestEventsOfEntries(t *testing.T) {
 		{record: "credit-entry-modify"},   // entries are immutable; only their insert counts
 		{record: "wallet-modify"},
 		{record: "wallet-insert"},
-		{record: "usertx-index-insert"}, // no type attribute at all
+		{record: "wallettx-index-insert"}, // no type attribute at all
 	}
 	for _, tt := range tests {
 		t.Run(tt.record, func(t *testing.T) {

@@ -1,0 +1,136 @@
+//go:build integration
+
+// Adapter tests against DynamoDB on the local engine (make test starts it and sets
+// AWS_ENDPOINT_URL): real conditional failures and transaction cancellation reasons,
+// each test on a table of its own that it deletes.
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/retry"
+	"github.com/serverless-wallet/wallet/internal/reward"
+)
+
+// engineTable creates an on-demand table keyed by pk (and sk when withSort) and deletes
+// it when the test ends.
+func engineTable(t *testing.T, withSort bool) (*dynamodb.Client, string) {
+	t.Helper()
+	require.NotEmpty(t, os.Getenv("AWS_ENDPOINT_URL"), "run through make test: these tests need the local engine")
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	require.NoError(t, err)
+	db := dynamodb.NewFromConfig(cfg)
+	name := fmt.Sprintf("adapter-test-%d", time.Now().UnixNano())
+	attrs := []ddbtypes.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: ddbtypes.ScalarAttributeTypeS}}
+	keys := []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}}
+	if withSort {
+		attrs = append(attrs, ddbtypes.AttributeDefinition{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS})
+		keys = append(keys, ddbtypes.KeySchemaElement{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange})
+	}
+	_, err = db.CreateTable(context.Background(), &dynamodb.CreateTableInput{TableName: aws.String(name),
+		AttributeDefinitions: attrs, KeySchema: keys, BillingMode: ddbtypes.BillingModePayPerRequest})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		assert.NoError(t, err)
+	})
+	return db, name
+}
+
+func TestLimitsHitIsExactUnderConcurrency(t *testing.T) {
+	db, table := engineTable(t, false)
+	l := &Limits{DB: db, Table: table}
+	const limit, callers = 10, 30
+	var mu sync.Mutex
+	counted := 0
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			hits, ok, err := l.Hit(context.Background(), "rate#money#user:u#0", limit, time.Now().Add(time.Hour))
+			assert.NoError(t, err)
+			assert.LessOrEqual(t, hits, int64(limit))
+			if ok {
+				mu.Lock()
+				counted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, limit, counted, "the condition lets exactly the limit through")
+	hits, ok, err := l.Hit(context.Background(), "rate#money#user:u#0", limit, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Equal(t, int64(limit), hits)
+}
+
+func TestLimitsFailureWindows(t *testing.T) {
+	db, table := engineTable(t, false)
+	l := &Limits{DB: db, Table: table}
+	ctx := context.Background()
+	t0 := time.Unix(1_800_000_000, 0)
+	end := t0.Add(time.Minute)
+	for want := int64(1); want <= 3; want++ {
+		n, err := l.AddFailure(ctx, "login#a", t0, end)
+		require.NoError(t, err)
+		assert.Equal(t, want, n)
+	}
+	later := end.Add(time.Second) // the stored window ended: a new one starts at 1
+	n, err := l.AddFailure(ctx, "login#a", later, later.Add(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	n, err = l.AddFailure(ctx, "login#a", later, later.Add(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n, "the new window keeps counting")
+
+	until := later.Add(30 * time.Second)
+	require.NoError(t, l.LockUntil(ctx, "login#a", until, until.Add(time.Minute)))
+	st, err := l.LockState(ctx, "login#a")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), st.Failures)
+	assert.True(t, st.LockedUntil.Equal(until), "locked until %s, got %s", until, st.LockedUntil)
+
+	require.NoError(t, l.Clear(ctx, "login#a"))
+	st, err = l.LockState(ctx, "login#a")
+	require.NoError(t, err)
+	assert.Zero(t, st.Failures)
+	assert.True(t, st.LockedUntil.IsZero())
+}
+
+func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
+	db, table := engineTable(t, true)
+	r := &Rewards{DB: db, Table: table}
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	entry := func(id string, points int64) reward.Entry {
+		return reward.Entry{ID: id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}
+	}
+	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 0))
+	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 100), "a redelivered event is not an error")
+	err := r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 0)
+	assert.ErrorIs(t, err, retry.ErrConflict, "a count read before another earn is stale")
+	require.NoError(t, r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 100))
+
+	earned, err := r.EarnedOn(ctx, "u", "USD", "2026-05-01")
+	require.NoError(t, err)
+	assert.Equal(t, int64(150), earned)
+	items, _, balances, err := r.History(ctx, "u", 10, "")
+	require.NoError(t, err)
+	assert.Len(t, items, 2, "each transfer earned once")
+	assert.Equal(t, []reward.Balance{{Currency: "USD", Points: 150}}, balances)
+	other, err := r.EarnedOn(ctx, "u", "JPY", "2026-05-01")
+	require.NoError(t, err)
+	assert.Zero(t, other, "each currency counts apart")
+}
