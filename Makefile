@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOARCH ?= $(shell go env GOARCH)
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags="-s -w"
 
-.PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint cost bench clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
