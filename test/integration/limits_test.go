@@ -233,7 +233,9 @@ func TestLoginLockout(t *testing.T) {
 			for range failuresMax - 1 {
 				failed() // the success reset the count: no lock below the threshold
 			}
-			require.Equal(t, http.StatusOK, attempt(testPassword).Status)
+			final := attempt(testPassword)
+			require.Equal(t, http.StatusOK, final.Status, "%s (Retry-After %q, RateLimit-Remaining %q)",
+				final.Body, final.Header.Get("Retry-After"), final.Header.Get("RateLimit-Remaining"))
 		})
 	}
 }
