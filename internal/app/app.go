@@ -43,6 +43,7 @@ type Deps struct {
 	Log     *slog.Logger
 	AWS     aws.Config
 	missing []string
+	ddb     dynamo.API
 }
 
 // Env returns a required environment variable, remembering it when it is missing.
@@ -86,13 +87,17 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) {
 	os.Exit(1)
 }
 
-// DynamoDB returns a DynamoDB client, metered when the deployment measures cost.
+// DynamoDB returns the cold start's one DynamoDB client, metered when the deployment
+// measures cost.
 func (d *Deps) DynamoDB() dynamo.API {
-	c := dynamodb.NewFromConfig(d.AWS)
-	if d.OptionalEnv("METER_DYNAMODB") == "true" {
-		return &dynamo.Metered{API: c, Log: d.Log}
+	if d.ddb == nil {
+		c := dynamodb.NewFromConfig(d.AWS)
+		d.ddb = c
+		if d.OptionalEnv("METER_DYNAMODB") == "true" {
+			d.ddb = &dynamo.Metered{API: c, Log: d.Log}
+		}
 	}
-	return c
+	return d.ddb
 }
 
 // UserService builds the user service; withTokens also loads the signing key.

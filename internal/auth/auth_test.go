@@ -56,6 +56,11 @@ var (
 	testRing = Keyring{Current: Key{ID: "k1", Secret: testKey}}
 )
 
+// StaticKeys is a KeySource that never changes.
+type StaticKeys Keyring
+
+func (s StaticKeys) Keyring(context.Context) (Keyring, error) { return Keyring(s), nil }
+
 func fixedClock(at time.Time) func() time.Time { return func() time.Time { return at } }
 
 func newTestTokens(t *testing.T, now func() time.Time) *Tokens {

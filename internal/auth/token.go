@@ -37,8 +37,16 @@ type Keyring struct {
 	Previous *Key
 }
 
+// all is the current key, then the previous one if there is one.
+func (r Keyring) all() []Key {
+	if r.Previous == nil {
+		return []Key{r.Current}
+	}
+	return []Key{r.Current, *r.Previous}
+}
+
 func (r Keyring) check() error {
-	for _, k := range append([]Key{r.Current}, derefKeys(r.Previous)...) {
+	for _, k := range r.all() {
 		if k.ID == "" {
 			return errors.New("auth: a signing key has no id")
 		}
@@ -49,16 +57,9 @@ func (r Keyring) check() error {
 	return nil
 }
 
-func derefKeys(k *Key) []Key {
-	if k == nil {
-		return nil
-	}
-	return []Key{*k}
-}
-
 // byID finds the key a token names.
 func (r Keyring) byID(id string) ([]byte, bool) {
-	for _, k := range append([]Key{r.Current}, derefKeys(r.Previous)...) {
+	for _, k := range r.all() {
 		if k.ID == id {
 			return k.Secret, true
 		}
@@ -71,12 +72,6 @@ func (r Keyring) byID(id string) ([]byte, bool) {
 type KeySource interface {
 	Keyring(ctx context.Context) (Keyring, error)
 }
-
-// StaticKeys is a KeySource that never changes.
-type StaticKeys Keyring
-
-// Keyring returns the keys.
-func (s StaticKeys) Keyring(context.Context) (Keyring, error) { return Keyring(s), nil }
 
 // unknownKidReloadInterval bounds how often a token naming a key this instance has not
 // loaded makes it read the keys again (a rotation seen first in a token).

@@ -198,7 +198,7 @@ func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
 // WalletsOf lists an owner's wallets through their currency claims (strongly
 // consistent, at most WalletsPerOwnerMax reads).
 func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet, error) {
-	ids, err := s.walletIDsOf(ctx, ownerID)
+	ids, err := s.WalletIDsOf(ctx, ownerID)
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +213,9 @@ func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet
 	return wallets, nil
 }
 
-// walletIDsOf reads an owner's currency claims (one strongly consistent query; an owner
-// has at most WalletsPerOwnerMax).
-func (s *Ledger) walletIDsOf(ctx context.Context, ownerID string) ([]string, error) {
+// WalletIDsOf reads an owner's wallet ids from their currency claims (one strongly
+// consistent query; an owner has at most WalletsPerOwnerMax).
+func (s *Ledger) WalletIDsOf(ctx context.Context, ownerID string) ([]string, error) {
 	kc := expression.Key("pk").Equal(expression.Value(ownerPK(ownerID))).And(expression.Key("sk").BeginsWith("CUR#"))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {

@@ -286,11 +286,6 @@ func (s *Ledger) transfers(ctx context.Context, ids []string) ([]transfer.Transf
 	return ts, nil
 }
 
-// WalletIDsOf lists an owner's wallet ids through their currency claims (one query).
-func (s *Ledger) WalletIDsOf(ctx context.Context, ownerID string) ([]string, error) {
-	return s.walletIDsOf(ctx, ownerID)
-}
-
 // ExpiredHolds lists transfers whose hold expired by now, oldest first, after the index
 // position after (a sort key of the HOLDS index; "" from the start). It returns the
 // position to continue from, "" when the page was the last.

@@ -3,14 +3,11 @@
 package integration
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -157,12 +154,7 @@ func TestMe(t *testing.T) {
 func TestTokensRefused(t *testing.T) {
 	t.Parallel()
 	a := signupAndLogin(t, "tokens")
-	out := stackOutputs(t)
-	sm := secretsmanager.NewFromConfig(awsConfig(t))
-	sec, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecretArn"])})
-	require.NoError(t, err)
-	key := []byte(aws.ToString(sec.SecretString))
-	kid := aws.ToString(sec.VersionId)
+	key, kid := signingKey(t)
 
 	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
 		now := time.Now()

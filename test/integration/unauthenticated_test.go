@@ -61,21 +61,29 @@ func protectedOperations(t *testing.T) []protectedOperation {
 
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)
 
+// signingKey reads the deployment's current signing key and its id (the tokens' kid)
+// the way an operator would, from Secrets Manager.
+func signingKey(t *testing.T) ([]byte, string) {
+	t.Helper()
+	sm := secretsmanager.NewFromConfig(awsConfig(t))
+	sec, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(stackOutputs(t)["SigningKeySecretArn"])})
+	require.NoError(t, err)
+	return []byte(aws.ToString(sec.SecretString)), aws.ToString(sec.VersionId)
+}
+
 // expiredToken signs a token that is right in every way but its expiry, with the
-// deployment's current key (read the way an operator would, from Secrets Manager).
+// deployment's current key.
 func expiredToken(t *testing.T) string {
 	t.Helper()
 	out := stackOutputs(t)
-	sm := secretsmanager.NewFromConfig(awsConfig(t))
-	key, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningKeySecretArn"])})
-	require.NoError(t, err)
+	key, kid := signingKey(t)
 	issued := time.Now().Add(-time.Hour)
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"iss": out["TokenIssuer"], "aud": out["TokenAudience"], "sub": uuid.NewString(), "role": "admin",
 		"iat": issued.Unix(), "nbf": issued.Unix(), "exp": issued.Add(15 * time.Minute).Unix(), "jti": uuid.NewString(),
 	})
-	tok.Header["kid"] = aws.ToString(key.VersionId)
-	signed, err := tok.SignedString([]byte(aws.ToString(key.SecretString)))
+	tok.Header["kid"] = kid
+	signed, err := tok.SignedString(key)
 	require.NoError(t, err)
 	return signed
 }
