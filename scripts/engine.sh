@@ -21,12 +21,14 @@ start() {
   # LAMBDA_WARM_TTL_SECONDS reaps idle function environments after 20 s instead of
   # 300 s: every warm environment costs the engine CPU while idle, and the hundreds a
   # concurrency burst leaves behind starved later tests (localstack/KNOWN_GAPS.md, 14).
+  # tools/engine_launch.py starts MiniStack with those idle environments waiting on
+  # events instead of polling every 0.1 s (KNOWN_GAPS.md, 15).
   (
     cd "$LOCAL_DIR"
     AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
       MINISTACK_REGION=us-east-1 SFN_WAIT_SCALE="${SFN_WAIT_SCALE:-0.1}" LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
       LAMBDA_WARM_TTL_SECONDS="${ENGINE_WARM_TTL_SECONDS:-20}" \
-      setsid "$ENGINE_VENV/bin/ministack" >"$ENGINE_LOG" 2>&1 &
+      setsid "$ENGINE_VENV/bin/python" "$ROOT/tools/engine_launch.py" >"$ENGINE_LOG" 2>&1 &
     echo $! >"$ENGINE_PID_FILE"
   )
   for _ in $(seq 1 $((ENGINE_READY_SECONDS_MAX * 4))); do

@@ -6,6 +6,7 @@ cd "$ROOT"
 
 say "unit tests"
 go test -race -count=1 ./...
+python3 -m unittest discover -s "$ROOT/tools" -p '*_test.py'
 
 started_engine=0
 cleanup() { if [[ $started_engine == 1 ]]; then "$ROOT/scripts/engine.sh" stop; fi; }
