@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOARCH ?= $(shell go env GOARCH)
-GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags="-s -w"
+GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
+GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
 .PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
@@ -19,6 +20,14 @@ build: $(addprefix build-,$(FUNCTIONS)) ## one bootstrap per function under buil
 
 $(addprefix build-,$(FUNCTIONS)): build-%:
 	@$(GO_BUILD) -o build/$*/bootstrap ./functions/$*
+
+# sam build: each function's Metadata (BuildMethod makefile, ContextPath and
+# ProjectRootDirectory ".") makes SAM run `make build-<LogicalId>` here with ARTIFACTS_DIR
+# set, so AWS gets the same stripped bootstrap that make build tests. LAMBDA_GOARCH
+# follows the template's Architecture (arm64 by default; amd64 for x86_64).
+LAMBDA_GOARCH ?= arm64
+build-%Function:
+	@CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(GO_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
 deploy-local: ## rebuild and redeploy into the running engine (no restart)
 	@scripts/deploy-local.sh

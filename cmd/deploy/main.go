@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -47,6 +49,7 @@ func run() error {
 	buildDir := flag.String("build-dir", "build", "directory with one <function>/bootstrap per function")
 	bucket := flag.String("bucket", "wallet-artifacts", "artifact bucket (created when missing)")
 	outputsFile := flag.String("outputs", "", "write the stack outputs as JSON to this file")
+	gatewayResponses := flag.String("gateway-responses", "", "emulators only: put this OpenAPI document's x-amazon-apigateway-gateway-responses on the stack's REST API (ApiId, ApiStage outputs) and redeploy its stage")
 	flag.Var(params, "param", "template parameter Key=Value (repeatable)")
 	flag.Parse()
 
@@ -77,8 +80,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *gatewayResponses != "" {
+		if err := applyGatewayResponses(ctx, cfg, *gatewayResponses, outputs); err != nil {
+			return err
+		}
+	}
 	if endpoint != "" && outputs["ApiId"] != "" {
-		outputs["LocalApiUrl"] = deploy.LocalAPIURL(endpoint, outputs["ApiId"])
+		outputs["LocalApiUrl"] = deploy.LocalAPIURL(endpoint, outputs["ApiId"], outputs["ApiStage"])
 	}
 	for _, k := range []string{"LocalApiUrl", "ApiUrl"} {
 		if v := outputs[k]; v != "" {
@@ -93,4 +101,23 @@ func run() error {
 		return err
 	}
 	return os.WriteFile(*outputsFile, append(js, '\n'), 0o600) // #nosec G703 -- the operator names the file
+}
+
+func applyGatewayResponses(ctx context.Context, cfg aws.Config, docPath string, outputs map[string]string) error {
+	doc, err := os.ReadFile(docPath) // #nosec G304 -- the operator names the file
+	if err != nil {
+		return err
+	}
+	responses, err := deploy.GatewayResponses(doc)
+	if err != nil {
+		return err
+	}
+	if outputs["ApiId"] == "" || outputs["ApiStage"] == "" {
+		return fmt.Errorf("gateway responses: the stack has no ApiId and ApiStage outputs")
+	}
+	if err := deploy.ApplyGatewayResponses(ctx, apigateway.NewFromConfig(cfg), outputs["ApiId"], outputs["ApiStage"], responses); err != nil {
+		return err
+	}
+	fmt.Printf("deploy: %d gateway responses put on API %s, stage %s redeployed\n", len(responses), outputs["ApiId"], outputs["ApiStage"])
+	return nil
 }

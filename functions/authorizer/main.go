@@ -1,4 +1,4 @@
-// Command authorizer is the HTTP API's Lambda REQUEST authorizer.
+// Command authorizer is the REST API's Lambda TOKEN authorizer.
 package main
 
 import (

@@ -1,4 +1,4 @@
-// Package apigw adapts API Gateway HTTP API (payload 2.0) events to the domain: it
+// Package apigw adapts API Gateway REST API (Lambda proxy) events to the domain: it
 // decodes requests, identifies the caller, encodes responses and maps errors to HTTP
 // statuses in one table. Handlers built with Handle never return a Lambda error, so a
 // client always gets the API's JSON error shape.
@@ -60,10 +60,14 @@ var statusOf = map[problem.Kind]int{
 	problem.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
-// Request is an incoming HTTP API request.
+// Request is an incoming REST API (Lambda proxy) request.
 type Request struct {
-	events.APIGatewayV2HTTPRequest
+	events.APIGatewayProxyRequest
 }
+
+// Route is the request's "METHOD /resource/{param}" key, as the OpenAPI document
+// names the operation (the REST API's resource template, not the concrete path).
+func (r *Request) Route() string { return r.HTTPMethod + " " + r.Resource }
 
 // Response is what a handler answers: a status and a JSON body.
 type Response struct {
@@ -77,7 +81,7 @@ type Response struct {
 type HandlerFunc func(ctx context.Context, r *Request) (Response, error)
 
 // LambdaHandler is the signature lambda.Start receives.
-type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+type LambdaHandler func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
 
 // ErrorBody is the API's error shape.
 type ErrorBody struct {
@@ -95,12 +99,12 @@ type ErrorDetail struct {
 // be nil for none), logs one line per request with its correlation ids and maps any
 // error to the API's error response, hiding internal errors from the client.
 func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHandler {
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		start := time.Now()
 		req := &Request{ev}
 		lg := log.With(
 			slog.String("api_request_id", ev.RequestContext.RequestID),
-			slog.String("route", ev.RouteKey),
+			slog.String("route", req.Route()),
 			slog.String("user_id", req.callerID()),
 		)
 		work, cancel := withWorkDeadline(ctx)
@@ -160,7 +164,7 @@ func withHeaders(h, extra map[string]string) map[string]string {
 	return out
 }
 
-func encode(r Response) events.APIGatewayV2HTTPResponse {
+func encode(r Response) events.APIGatewayProxyResponse {
 	headers := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 	for k, v := range r.Headers {
 		headers[k] = v
@@ -176,7 +180,7 @@ func encode(r Response) events.APIGatewayV2HTTPResponse {
 		}
 		body = b
 	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: r.Status, Headers: headers, Body: string(body)}
+	return events.APIGatewayProxyResponse{StatusCode: r.Status, Headers: headers, Body: string(body)}
 }
 
 // JSON is a shorthand for a Response with a body.
@@ -201,9 +205,9 @@ func (r *Request) limit(fallback int) (int, error) {
 // Body returns the raw request body, decoded from base64 when API Gateway encoded it.
 func (r *Request) Body() ([]byte, error) {
 	if !r.IsBase64Encoded {
-		return []byte(r.APIGatewayV2HTTPRequest.Body), nil
+		return []byte(r.APIGatewayProxyRequest.Body), nil
 	}
-	b, err := base64.StdEncoding.DecodeString(r.APIGatewayV2HTTPRequest.Body)
+	b, err := base64.StdEncoding.DecodeString(r.APIGatewayProxyRequest.Body)
 	if err != nil {
 		return nil, problem.Invalid("invalid_body", "the request body is not valid base64")
 	}

@@ -22,11 +22,11 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func loadRequest(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+func loadRequest(t *testing.T, name string) events.APIGatewayProxyRequest {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
 	require.NoError(t, err)
-	var ev events.APIGatewayV2HTTPRequest
+	var ev events.APIGatewayProxyRequest
 	require.NoError(t, json.Unmarshal(b, &ev))
 	return ev
 }
@@ -58,7 +58,7 @@ func TestDecodeJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &Request{events.APIGatewayV2HTTPRequest{Body: tt.body, IsBase64Encoded: tt.base64}}
+			r := &Request{events.APIGatewayProxyRequest{Body: tt.body, IsBase64Encoded: tt.base64}}
 			var v in
 			err := r.DecodeJSON(&v)
 			if tt.code == "" {
@@ -96,7 +96,7 @@ func TestHandleMapsErrorsOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := Handle(quiet, nil, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
-			out, err := h(context.Background(), events.APIGatewayV2HTTPRequest{})
+			out, err := h(context.Background(), events.APIGatewayProxyRequest{})
 			require.NoError(t, err, "handlers never return a Lambda error")
 			assert.Equal(t, tt.status, out.StatusCode)
 			var body ErrorBody
@@ -122,33 +122,69 @@ func (f fakeVerifier) Verify(_ context.Context, raw string) (*auth.Claims, error
 	return nil, auth.ErrTokenInvalid
 }
 
-func TestAuthorizerVerdicts(t *testing.T) {
+func TestAuthorizer(t *testing.T) {
 	v := fakeVerifier{"good": {Role: auth.RoleAdmin}}
 	v["good"].Subject = "u-9"
 	authz := Authorizer(quiet, v)
+	const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/v1/wallets"
+	allowed := func(resource string) events.APIGatewayCustomAuthorizerResponse {
+		return events.APIGatewayCustomAuthorizerResponse{
+			PrincipalID: "u-9",
+			PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+				Version: "2012-10-17",
+				Statement: []events.IAMPolicyStatement{{
+					Action:   []string{"execute-api:Invoke"},
+					Effect:   "Allow",
+					Resource: []string{resource},
+				}},
+			},
+			Context: map[string]any{"user_id": "u-9", "role": "admin"},
+		}
+	}
 	tests := []struct {
-		name    string
-		header  string
-		context map[string]any
+		name      string
+		token     string
+		methodARN string
+		want      events.APIGatewayCustomAuthorizerResponse
+		refused   bool // answered "Unauthorized": API Gateway's 401
+		wantErr   bool // any other error: API Gateway's 500
 	}{
-		{"valid token", "Bearer good", map[string]any{"user_id": "u-9", "role": "admin"}},
-		{"scheme in lower case", "bearer good", map[string]any{"user_id": "u-9", "role": "admin"}},
-		{"missing header", "", map[string]any{"auth_error": "token_missing"}},
-		{"basic scheme", "Basic good", map[string]any{"auth_error": "token_missing"}},
-		{"bearer without token", "Bearer ", map[string]any{"auth_error": "token_missing"}},
-		{"expired", "Bearer expired", map[string]any{"auth_error": "token_expired"}},
-		{"invalid", "Bearer forged", map[string]any{"auth_error": "token_invalid"}},
+		{name: "valid token", token: "Bearer good", methodARN: methodARN,
+			want: allowed("arn:aws:execute-api:us-east-1:123456789012:abc123/v1/*")},
+		{name: "scheme in lower case", token: "bearer good", methodARN: methodARN,
+			want: allowed("arn:aws:execute-api:us-east-1:123456789012:abc123/v1/*")},
+		{name: "every method of the stage, not only the one called", token: "Bearer good",
+			methodARN: "arn:aws:execute-api:eu-west-1:123456789012:xyz789/dev/POST/v1/transfers/t-1/capture",
+			want:      allowed("arn:aws:execute-api:eu-west-1:123456789012:xyz789/dev/*")},
+		{name: "missing token", token: "", methodARN: methodARN, refused: true},
+		{name: "basic scheme", token: "Basic x", methodARN: methodARN, refused: true},
+		{name: "bearer without token", token: "Bearer ", methodARN: methodARN, refused: true},
+		{name: "expired", token: "Bearer expired", methodARN: methodARN, refused: true},
+		{name: "forged", token: "Bearer forged", methodARN: methodARN, refused: true},
+		{name: "method ARN without stage", token: "Bearer good", methodARN: "arn:aws:execute-api:us-east-1:123456789012:abc123", wantErr: true},
+		{name: "method ARN with two parts", token: "Bearer good", methodARN: "arn:aws:execute-api:us-east-1:123456789012:abc123/v1", wantErr: true},
+		{name: "method ARN not an ARN", token: "Bearer good", methodARN: "abc123/v1/GET/v1/wallets", wantErr: true},
+		{name: "empty method ARN", token: "Bearer good", methodARN: "", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := events.APIGatewayV2CustomAuthorizerV2Request{Headers: map[string]string{}}
-			if tt.header != "" {
-				ev.Headers["authorization"] = tt.header
-			}
+			ev := events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: tt.token, MethodArn: tt.methodARN}
 			out, err := authz(context.Background(), ev)
-			require.NoError(t, err)
-			assert.True(t, out.IsAuthorized, "the verdict travels to the handler, which answers 401")
-			assert.Equal(t, tt.context, out.Context)
+			switch {
+			case tt.refused:
+				require.Error(t, err)
+				assert.Equal(t, "Unauthorized", err.Error(), "API Gateway answers 401 only to this exact message")
+				assert.Equal(t, events.APIGatewayCustomAuthorizerResponse{}, out)
+			case tt.wantErr:
+				require.Error(t, err)
+				assert.NotEqual(t, "Unauthorized", err.Error(), "a broken request is not the caller's fault")
+				assert.Equal(t, events.APIGatewayCustomAuthorizerResponse{}, out)
+			default:
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, out)
+				require.Len(t, out.PolicyDocument.Statement, 1)
+				assert.Equal(t, tt.want.PolicyDocument.Statement[0].Resource, out.PolicyDocument.Statement[0].Resource)
+			}
 		})
 	}
 }
@@ -161,31 +197,51 @@ func TestCaller(t *testing.T) {
 	assert.Equal(t, Caller{UserID: "u-1", Role: "user"}, c)
 	assert.False(t, c.IsAdmin())
 	assert.Equal(t, "Bearer abc", r.Header("Authorization"))
+	assert.Equal(t, "Bearer abc", r.Header("authorization"), "header names are matched case-insensitively")
 
-	tests := map[string]struct {
-		ctx  map[string]any
-		code string
-	}{
-		"no authorizer context": {nil, "unauthenticated"},
-		"refused token":         {map[string]any{"auth_error": "token_invalid"}, "unauthenticated"},
-		"expired token":         {map[string]any{"auth_error": "token_expired"}, "token_expired"},
-		"unknown role":          {map[string]any{"user_id": "u-1", "role": "root"}, "unauthenticated"},
+	tests := map[string]map[string]any{
+		"no authorizer context":    nil,
+		"empty authorizer context": {},
+		"principal only":           {"principalId": "u-1"},
+		"unknown role":             {"user_id": "u-1", "role": "root"},
+		"role without a user":      {"role": "user"},
+		"user id not a string":     {"user_id": 1, "role": "user"},
 	}
-	for name, tt := range tests {
+	for name, authorizer := range tests {
 		t.Run(name, func(t *testing.T) {
 			ev := loadRequest(t, "me-request.json")
-			ev.RequestContext.Authorizer.Lambda = tt.ctx
+			ev.RequestContext.Authorizer = authorizer
 			_, err := (&Request{ev}).Caller()
 			p, ok := problem.As(err)
-			require.True(t, ok)
+			require.True(t, ok, "err = %v", err)
 			assert.Equal(t, problem.KindUnauthenticated, p.Kind)
-			assert.Equal(t, tt.code, p.Code)
+			assert.Equal(t, "unauthenticated", p.Code)
+		})
+	}
+}
+
+func TestRoute(t *testing.T) {
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"me-request.json", "GET /v1/me"},
+		{"capture-request.json", "POST /v1/transfers/{id}/capture"},
+		{"create-transfer-unauthenticated.json", "POST /v1/transfers"},
+		{"notifications-request.json", "GET /v1/notifications"},
+		{"redeem-request.json", "POST /v1/rewards/redeem"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			r := &Request{loadRequest(t, tt.file)}
+			assert.Equal(t, tt.want, r.Route(), "the resource template, not the concrete path %q", r.Path)
+			assert.Contains(t, RouteClasses, r.Route())
 		})
 	}
 }
 
 func TestHealth(t *testing.T) {
-	out, err := Handle(quiet, nil, Health())(context.Background(), events.APIGatewayV2HTTPRequest{})
+	out, err := Handle(quiet, nil, Health())(context.Background(), events.APIGatewayProxyRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, out.StatusCode)
 	assert.JSONEq(t, `{"status":"ok"}`, out.Body)

@@ -3,6 +3,7 @@ package apigw
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -14,10 +15,14 @@ import (
 
 // Keys of the authorizer context that reach the route handlers.
 const (
-	ctxUserID    = "user_id"
-	ctxRole      = "role"
-	ctxAuthError = "auth_error"
+	ctxUserID = "user_id"
+	ctxRole   = "role"
 )
+
+// errUnauthorized is how a REST API Lambda authorizer refuses a token: API Gateway
+// answers 401 (its UNAUTHORIZED gateway response, which carries the API's error body)
+// and calls no function. The message must be exactly "Unauthorized".
+var errUnauthorized = errors.New("Unauthorized")
 
 // Caller is the authenticated user a request acts for.
 type Caller struct {
@@ -33,32 +38,54 @@ type Verifier interface {
 	Verify(ctx context.Context, raw string) (*auth.Claims, error)
 }
 
-// Authorizer is the HTTP API Lambda REQUEST authorizer (payload 2.0, simple responses).
+// Authorizer is the REST API's Lambda TOKEN authorizer. Its identity source is the
+// Authorization header, so API Gateway refuses a request without one before calling
+// anything, and caches each answer per token for the authorizer's TTL.
 //
-// An HTTP API can only answer a Lambda authorizer's refusal with 403 and a fixed body,
-// while the API contract says a missing or bad token is 401 with the API's error shape.
-// So the authorizer lets the request through carrying its verdict: the verified user id
-// and role, or an auth_error. Caller() turns a missing user id into the 401; every
-// protected handler needs the caller, so none can skip that check.
-func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-	return func(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-		verdict := map[string]any{}
-		raw, ok := bearer(headerOf(ev.Headers, "authorization"))
+// A missing, malformed, forged or expired token is refused with errUnauthorized. A valid
+// one is allowed on every method of the stage, not only the one called: the cached
+// policy answers the token's later requests to other routes too. What a caller may do
+// with a given resource is decided by the handlers, from the user id and role passed on
+// in the context.
+func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return func(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+		raw, ok := bearer(ev.AuthorizationToken)
 		if !ok {
-			verdict[ctxAuthError] = "token_missing"
-		} else if claims, err := v.Verify(ctx, raw); err != nil {
-			reason := auth.ErrTokenInvalid.Error()
-			if errors.Is(err, auth.ErrTokenExpired) {
-				reason = auth.ErrTokenExpired.Error()
-			}
-			verdict[ctxAuthError] = reason
-			log.InfoContext(ctx, "token refused", slog.String("route", ev.RouteKey), slog.String("reason", err.Error()))
-		} else {
-			verdict[ctxUserID] = claims.Subject
-			verdict[ctxRole] = claims.Role
+			log.InfoContext(ctx, "token refused", slog.String("reason", "not a bearer token"))
+			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 		}
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: verdict}, nil
+		claims, err := v.Verify(ctx, raw)
+		if err != nil {
+			log.InfoContext(ctx, "token refused", slog.String("reason", err.Error()))
+			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
+		}
+		stage, err := stageOf(ev.MethodArn)
+		if err != nil {
+			return events.APIGatewayCustomAuthorizerResponse{}, err
+		}
+		return events.APIGatewayCustomAuthorizerResponse{
+			PrincipalID: claims.Subject,
+			PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+				Version: "2012-10-17",
+				Statement: []events.IAMPolicyStatement{{
+					Action:   []string{"execute-api:Invoke"},
+					Effect:   "Allow",
+					Resource: []string{stage + "/*"},
+				}},
+			},
+			Context: map[string]any{ctxUserID: claims.Subject, ctxRole: claims.Role},
+		}, nil
 	}
+}
+
+// stageOf cuts a method ARN (arn:aws:execute-api:region:account:api/stage/VERB/path)
+// down to its API and stage.
+func stageOf(methodARN string) (string, error) {
+	parts := strings.SplitN(methodARN, "/", 3)
+	if len(parts) < 3 || !strings.HasPrefix(parts[0], "arn:") || parts[1] == "" {
+		return "", fmt.Errorf("authorizer: unexpected method ARN %q", methodARN)
+	}
+	return parts[0] + "/" + parts[1], nil
 }
 
 func bearer(h string) (string, bool) {
@@ -70,7 +97,7 @@ func bearer(h string) (string, bool) {
 	return token, true
 }
 
-// headerOf looks a header up by name, case-insensitively (HTTP APIs lower-case them).
+// headerOf looks a header up by name, case-insensitively (clients and gateways differ in case).
 func headerOf(h map[string]string, name string) string {
 	if v, ok := h[name]; ok {
 		return v
@@ -83,27 +110,18 @@ func headerOf(h map[string]string, name string) string {
 	return ""
 }
 
-func (r *Request) authContext() map[string]any {
-	if r.RequestContext.Authorizer == nil {
-		return nil
-	}
-	return r.RequestContext.Authorizer.Lambda
-}
-
 func (r *Request) callerID() string {
-	id, _ := r.authContext()[ctxUserID].(string)
+	id, _ := r.RequestContext.Authorizer[ctxUserID].(string)
 	return id
 }
 
-// Caller returns the authenticated caller, or a 401 problem.
+// Caller returns the authenticated caller, or a 401 problem. Behind the REST API a
+// request without a verified token never reaches a handler; this check is the second
+// wall, for direct invocations.
 func (r *Request) Caller() (Caller, error) {
-	ac := r.authContext()
-	id, _ := ac[ctxUserID].(string)
-	role, _ := ac[ctxRole].(string)
+	id := r.callerID()
+	role, _ := r.RequestContext.Authorizer[ctxRole].(string)
 	if id == "" || (role != auth.RoleUser && role != auth.RoleAdmin) {
-		if reason, _ := ac[ctxAuthError].(string); reason == auth.ErrTokenExpired.Error() {
-			return Caller{}, problem.New(problem.KindUnauthenticated, "token_expired", "the access token has expired; log in again")
-		}
 		return Caller{}, problem.ErrUnauthenticated
 	}
 	return Caller{UserID: id, Role: role}, nil

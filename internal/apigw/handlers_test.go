@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,32 +29,44 @@ import (
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func request(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+func request(t *testing.T, name string) events.APIGatewayProxyRequest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
-	var ev events.APIGatewayV2HTTPRequest
+	var ev events.APIGatewayProxyRequest
 	require.NoError(t, json.Unmarshal(b, &ev))
 	return ev
 }
 
-func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	t.Helper()
 	resp, err := apigw.Handle(discard, nil, fn)(context.Background(), ev)
 	require.NoError(t, err, "handlers answer errors in the response, never as a Lambda error")
 	return resp
 }
 
-func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse) string {
+func errorCode(t *testing.T, resp events.APIGatewayProxyResponse) string {
 	t.Helper()
 	var body apigw.ErrorBody
 	require.NoError(t, json.Unmarshal([]byte(resp.Body), &body), "body: %s", resp.Body)
 	return body.Error.Code
 }
 
-func unauthenticated(ev events.APIGatewayV2HTTPRequest, verdict map[string]any) events.APIGatewayV2HTTPRequest {
-	ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: verdict}
-	delete(ev.Headers, "authorization")
+// unauthenticated is ev invoked directly, without the authorizer's verified context:
+// authorizer stands in for whatever context reached the function, and the
+// Authorization header is removed.
+func unauthenticated(ev events.APIGatewayProxyRequest, authorizer map[string]any) events.APIGatewayProxyRequest {
+	ev.RequestContext.Authorizer = authorizer
+	for k := range ev.Headers {
+		if strings.EqualFold(k, "Authorization") {
+			delete(ev.Headers, k)
+		}
+	}
+	for k := range ev.MultiValueHeaders {
+		if strings.EqualFold(k, "Authorization") {
+			delete(ev.MultiValueHeaders, k)
+		}
+	}
 	return ev
 }
 
@@ -153,8 +166,9 @@ func TestListNotificationsBoundsThroughTheService(t *testing.T) {
 
 func TestListNotificationsUnauthenticated(t *testing.T) {
 	ns := &fakeNotifications{}
-	resp := serve(t, apigw.ListNotifications(ns), unauthenticated(request(t, "notifications-request.json"), map[string]any{"auth_error": "token_missing"}))
+	resp := serve(t, apigw.ListNotifications(ns), unauthenticated(request(t, "notifications-request.json"), nil))
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, "unauthenticated", errorCode(t, resp))
 	assert.Empty(t, ns.calls)
 }
 
@@ -202,14 +216,14 @@ func TestRedeemRewards(t *testing.T) {
 			wantStatus: http.StatusCreated, wantReplayed: true, wantKey: "redeem-0001",
 		},
 		{
-			name:       "header name in canonical case",
-			headers:    map[string]string{"authorization": "Bearer abc", "Idempotency-Key": "redeem-XYZ"},
+			name:       "header name in lower case",
+			headers:    map[string]string{"authorization": "Bearer abc", "idempotency-key": "redeem-XYZ"},
 			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored)},
 			wantStatus: http.StatusCreated, wantKey: "redeem-XYZ",
 		},
 		{
 			name:       "no key: the service decides",
-			headers:    map[string]string{"authorization": "Bearer abc"},
+			headers:    map[string]string{"Authorization": "Bearer abc"},
 			err:        problem.Invalid("idempotency_key_required", "the Idempotency-Key header is required"),
 			wantStatus: http.StatusBadRequest, wantKey: "", wantCode: "idempotency_key_required",
 		},
@@ -261,14 +275,15 @@ func TestRedeemRewardsRefusedBeforeTheService(t *testing.T) {
 	tests := []struct {
 		name       string
 		body       string
-		verdict    map[string]any
+		authorizer map[string]any // replaces the authorizer context when not nil
 		wantStatus int
 		wantCode   string
 	}{
 		{name: "unknown field", body: `{"points":150,"wallet_id":"w-1","bonus":true}`, wantStatus: http.StatusBadRequest, wantCode: "unknown_field"},
 		{name: "points as string", body: `{"points":"150","wallet_id":"w-1"}`, wantStatus: http.StatusBadRequest, wantCode: "invalid_type"},
 		{name: "no body", body: " ", wantStatus: http.StatusBadRequest, wantCode: "invalid_json"},
-		{name: "unauthenticated", verdict: map[string]any{"auth_error": "token_invalid"}, wantStatus: http.StatusUnauthorized, wantCode: "unauthenticated"},
+		{name: "no authorizer context", authorizer: map[string]any{}, wantStatus: http.StatusUnauthorized, wantCode: "unauthenticated"},
+		{name: "unknown role", authorizer: map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "root"}, wantStatus: http.StatusUnauthorized, wantCode: "unauthenticated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,8 +291,8 @@ func TestRedeemRewardsRefusedBeforeTheService(t *testing.T) {
 			if tt.body != "" {
 				ev.Body = tt.body
 			}
-			if tt.verdict != nil {
-				ev = unauthenticated(ev, tt.verdict)
+			if tt.authorizer != nil {
+				ev = unauthenticated(ev, tt.authorizer)
 			}
 			rs := &fakeRewards{}
 			resp := serve(t, apigw.RedeemRewards(rs), ev)
@@ -355,7 +370,7 @@ func TestCaptureTransfer(t *testing.T) {
 			role := "user"
 			if tt.role != "" {
 				role = tt.role
-				ev.RequestContext.Authorizer.Lambda["role"] = role
+				ev.RequestContext.Authorizer["role"] = role
 			}
 			ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusAccepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
 			resp := serve(t, apigw.CaptureTransfer(ts), ev)
@@ -379,25 +394,24 @@ func TestCaptureTransfer(t *testing.T) {
 
 func TestCreateTransferAuthentication(t *testing.T) {
 	tests := []struct {
-		name     string
-		verdict  map[string]any
-		wantCode string
+		name       string
+		authorizer map[string]any
 	}{
-		{name: "no token", verdict: map[string]any{"auth_error": "token_missing"}, wantCode: "unauthenticated"},
-		{name: "bad token", verdict: map[string]any{"auth_error": "token_invalid"}, wantCode: "unauthenticated"},
-		{name: "expired token", verdict: map[string]any{"auth_error": "token_expired"}, wantCode: "token_expired"},
-		{name: "no authorizer context", verdict: nil, wantCode: "unauthenticated"},
-		{name: "user without a known role", verdict: map[string]any{"user_id": "u-1", "role": "superuser"}, wantCode: "unauthenticated"},
-		{name: "role without a user", verdict: map[string]any{"role": "user"}, wantCode: "unauthenticated"},
+		{name: "no authorizer context", authorizer: nil},
+		{name: "empty authorizer context", authorizer: map[string]any{}},
+		{name: "principal only", authorizer: map[string]any{"principalId": "u-1"}},
+		{name: "user without a known role", authorizer: map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "superuser"}},
+		{name: "role without a user", authorizer: map[string]any{"role": "user"}},
+		{name: "empty user id", authorizer: map[string]any{"user_id": "", "role": "user"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := request(t, "create-transfer-unauthenticated.json")
-			ev.RequestContext.Authorizer.Lambda = tt.verdict
+			ev.RequestContext.Authorizer = tt.authorizer
 			ts := &fakeTransfers{}
 			resp := serve(t, apigw.CreateTransfer(ts), ev)
 			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-			assert.Equal(t, tt.wantCode, errorCode(t, resp))
+			assert.Equal(t, "unauthenticated", errorCode(t, resp))
 			assert.Empty(t, ts.creates, "an unauthenticated request must not reach the service")
 		})
 	}
@@ -405,7 +419,7 @@ func TestCreateTransferAuthentication(t *testing.T) {
 
 func TestCreateTransferAuthenticated(t *testing.T) {
 	ev := request(t, "create-transfer-unauthenticated.json")
-	ev.RequestContext.Authorizer.Lambda = map[string]any{"user_id": "u-1", "role": "user"}
+	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
 	ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusCreated, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
 	resp := serve(t, apigw.CreateTransfer(ts), ev)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)

@@ -52,11 +52,11 @@ func admit(ctx context.Context, lg *slog.Logger, limiter RequestLimiter, r *Requ
 	if limiter == nil {
 		return nil, nil
 	}
-	class, ok := RouteClasses[r.RouteKey]
+	class, ok := RouteClasses[r.Route()]
 	if !ok {
-		return nil, fmt.Errorf("route %q has no rate-limit class", r.RouteKey)
+		return nil, fmt.Errorf("route %q has no rate-limit class", r.Route())
 	}
-	subject := "ip:" + r.RequestContext.HTTP.SourceIP
+	subject := "ip:" + r.RequestContext.Identity.SourceIP
 	if id := r.callerID(); id != "" && !perIP[class] {
 		subject = "user:" + id
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,12 +38,16 @@ func newRecordingLimiter(t *testing.T, counter ratelimit.Counter) *recordingLimi
 	return &recordingLimiter{Limiter: l}
 }
 
-func routed(route, userID string) events.APIGatewayV2HTTPRequest {
-	ev := events.APIGatewayV2HTTPRequest{RouteKey: route}
-	ev.RequestContext.HTTP.SourceIP = "203.0.113.9"
+// routed is a REST API event for route ("METHOD /resource/{param}") from a fixed
+// source IP, authorized as userID when it is not empty.
+func routed(route, userID string) events.APIGatewayProxyRequest {
+	method, resource, _ := strings.Cut(route, " ")
+	ev := events.APIGatewayProxyRequest{HTTPMethod: method, Resource: resource, Path: resource}
+	ev.RequestContext.HTTPMethod = method
+	ev.RequestContext.ResourcePath = resource
+	ev.RequestContext.Identity.SourceIP = "203.0.113.9"
 	if userID != "" {
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			Lambda: map[string]any{ctxUserID: userID, ctxRole: "user"}}
+		ev.RequestContext.Authorizer = map[string]any{"principalId": userID, ctxUserID: userID, ctxRole: "user"}
 	}
 	return ev
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -19,7 +18,8 @@ const (
 	openAPIPath    = "../../api/openapi.yaml"
 	templatePath   = "../../template.yaml"
 	errorSchemaRef = "#/components/schemas/Error"
-	routeType      = "AWS::ApiGatewayV2::Route"
+	functionType   = "AWS::Serverless::Function"
+	permissionType = "AWS::Lambda::Permission"
 	// refDepthMax bounds how many $ref hops one lookup may follow (a cycle guard).
 	refDepthMax = 8
 )
@@ -27,7 +27,7 @@ const (
 // operationKeys are the keys of an OpenAPI path item that hold operations.
 var operationKeys = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
-// route is a method and a path, written as an HTTP API route key: "GET /v1/health".
+// route is a method and a path, written as "GET /v1/health".
 type route struct {
 	Method string
 	Path   string
@@ -35,12 +35,9 @@ type route struct {
 
 func (r route) String() string { return r.Method + " " + r.Path }
 
-// templateRoute is one AWS::ApiGatewayV2::Route of template.yaml.
-type templateRoute struct {
-	route
-	LogicalID string
-	Public    bool // AuthorizationType NONE (or absent): no token needed
-}
+// integrationURI is the only form an operation's Lambda proxy integration URI may take:
+// a Fn::Sub naming one function of template.yaml by its logical id.
+var integrationURI = regexp.MustCompile(`^arn:\$\{AWS::Partition\}:apigateway:\$\{AWS::Region\}:lambda:path/2015-03-31/functions/\$\{(\w+)\.Arn\}/invocations$`)
 
 // operation is one operation of api/openapi.yaml.
 type operation struct {
@@ -105,44 +102,58 @@ func isCustomTag(n *yaml.Node) bool {
 
 // ---------------------------------------------------------------- template.yaml
 
-// templateRoutes collects every AWS::ApiGatewayV2::Route's RouteKey. A RouteKey must be
-// a literal "METHOD /path" so the contract can be checked without evaluating
-// CloudFormation; $default (the catch-all route) has no method and path and is skipped.
-func templateRoutes(root *yaml.Node) ([]templateRoute, error) {
+// templateFunctions lists the template's functions and, of those, the ones API Gateway
+// may invoke (an AWS::Lambda::Permission for apigateway.amazonaws.com names them).
+func templateFunctions(root *yaml.Node) (functions, invokable map[string]bool, err error) {
 	resources := child(root, "Resources")
 	if resources == nil {
-		return nil, fmt.Errorf("the template has no Resources")
+		return nil, nil, fmt.Errorf("the template has no Resources")
 	}
-	var routes []templateRoute
-	var errs []string
+	functions, invokable = map[string]bool{}, map[string]bool{}
 	pairs(resources, func(logicalID string, res *yaml.Node) {
-		if typ := child(res, "Type"); typ == nil || typ.Value != routeType {
+		typ := child(res, "Type")
+		if typ == nil {
 			return
 		}
 		props := child(res, "Properties")
-		key := child(props, "RouteKey")
-		if key == nil || key.Kind != yaml.ScalarNode || isCustomTag(key) {
-			errs = append(errs, logicalID+": RouteKey must be a literal \"METHOD /path\"")
-			return
+		switch typ.Value {
+		case functionType:
+			functions[logicalID] = true
+		case permissionType:
+			principal, name := child(props, "Principal"), child(props, "FunctionName")
+			if principal != nil && principal.Value == "apigateway.amazonaws.com" && name != nil && name.Tag == "!Ref" {
+				invokable[name.Value] = true
+			}
 		}
-		if key.Value == "$default" {
-			return
-		}
-		method, path, ok := strings.Cut(strings.TrimSpace(key.Value), " ")
-		if !ok || method != strings.ToUpper(method) || !strings.HasPrefix(path, "/") {
-			errs = append(errs, fmt.Sprintf("%s: RouteKey %q is not \"METHOD /path\"", logicalID, key.Value))
-			return
-		}
-		public := true
-		if at := child(props, "AuthorizationType"); at != nil {
-			public = at.Value == "NONE"
-		}
-		routes = append(routes, templateRoute{route: route{Method: method, Path: path}, LogicalID: logicalID, Public: public})
 	})
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+	return functions, invokable, nil
+}
+
+// integrationFunction reads an operation's x-amazon-apigateway-integration and returns
+// the logical id of the function it proxies to.
+func integrationFunction(op *yaml.Node) (string, error) {
+	in := child(op, "x-amazon-apigateway-integration")
+	if in == nil {
+		return "", fmt.Errorf("no x-amazon-apigateway-integration")
 	}
-	return routes, nil
+	var got struct {
+		Type       string `yaml:"type"`
+		HTTPMethod string `yaml:"httpMethod"`
+		URI        struct {
+			Sub string `yaml:"Fn::Sub"`
+		} `yaml:"uri"`
+	}
+	if err := in.Decode(&got); err != nil {
+		return "", fmt.Errorf("x-amazon-apigateway-integration: %w", err)
+	}
+	if got.Type != "aws_proxy" || got.HTTPMethod != "POST" {
+		return "", fmt.Errorf("the integration must be type aws_proxy with httpMethod POST, got %q %q", got.Type, got.HTTPMethod)
+	}
+	m := integrationURI.FindStringSubmatch(got.URI.Sub)
+	if m == nil {
+		return "", fmt.Errorf("the integration uri must be a Fn::Sub of the form %s, got %q", integrationURI, got.URI.Sub)
+	}
+	return m[1], nil
 }
 
 // ---------------------------------------------------------------- api/openapi.yaml
@@ -278,50 +289,86 @@ func usesErrorSchema(root, response *yaml.Node) (bool, error) {
 
 // ---------------------------------------------------------------- tests
 
-func TestOpenAPIVersionIs31(t *testing.T) {
+// API Gateway imports OpenAPI 3.0, not 3.1.
+func TestOpenAPIVersionIs30(t *testing.T) {
 	root := loadYAML(t, openAPIPath)
 	v := child(root, "openapi")
 	require.NotNil(t, v, "api/openapi.yaml has no openapi field")
-	assert.Regexp(t, regexp.MustCompile(`^3\.1\.\d+$`), v.Value)
-}
-
-func TestTemplateRoutesMatchContract(t *testing.T) {
-	routes, err := templateRoutes(loadYAML(t, templatePath))
-	require.NoError(t, err)
-	require.NotEmpty(t, routes, "template.yaml declares no %s", routeType)
-	ops, err := operations(loadYAML(t, openAPIPath))
-	require.NoError(t, err)
-
-	byKey := map[string]operation{}
-	for _, op := range ops {
-		byKey[op.String()] = op
-	}
-	deployed := map[string]bool{}
-	for _, r := range routes {
-		require.False(t, deployed[r.String()], "route %s is declared twice in template.yaml", r)
-		deployed[r.String()] = true
-	}
-
-	for _, r := range routes {
-		t.Run("route "+r.String(), func(t *testing.T) {
-			op, ok := byKey[r.String()]
-			require.True(t, ok, "template.yaml routes %s (%s) but api/openapi.yaml does not document it", r, r.LogicalID)
-			assert.True(t, op.Implemented,
-				"%s is deployed now: remove `x-implemented: false` from it in api/openapi.yaml", r)
-			assert.Equal(t, r.Public, op.Public,
-				"%s: template AuthorizationType says public=%v, the OpenAPI security says public=%v", r, r.Public, op.Public)
-		})
-	}
-
-	var missing []string
-	for _, op := range ops {
-		if op.Implemented && !deployed[op.String()] {
-			missing = append(missing, op.String())
+	assert.Regexp(t, regexp.MustCompile(`^3\.0\.\d+$`), v.Value)
+	var only31 []string
+	var walk func(path string, n *yaml.Node)
+	walk = func(path string, n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key, value := n.Content[i].Value, n.Content[i+1]
+				inSchema := strings.Contains(path, "schema") || strings.Contains(path, "/schemas/") || strings.Contains(path, "/properties/")
+				switch {
+				case key == "const", key == "type" && value.Kind == yaml.SequenceNode,
+					key == "examples" && value.Kind == yaml.SequenceNode && inSchema:
+					only31 = append(only31, path+"/"+key)
+				}
+				walk(path+"/"+key, value)
+			}
+		}
+		for _, c := range n.Content {
+			if n.Kind != yaml.MappingNode {
+				walk(path, c)
+			}
 		}
 	}
-	sort.Strings(missing)
-	assert.Empty(t, missing, "documented as implemented but not routed in template.yaml; "+
-		"add the route or mark the operation `x-implemented: false`")
+	walk("#", root)
+	assert.Empty(t, only31, "OpenAPI 3.1 keywords in a 3.0 document")
+}
+
+// Every operation reaches its own function through the imported definition: a Lambda
+// proxy integration naming a function of template.yaml that API Gateway may invoke.
+func TestEveryOperationReachesItsFunction(t *testing.T) {
+	functions, invokable, err := templateFunctions(loadYAML(t, templatePath))
+	require.NoError(t, err)
+	ops, err := operations(loadYAML(t, openAPIPath))
+	require.NoError(t, err)
+	require.NotEmpty(t, ops)
+
+	owner := map[string]string{}
+	for _, op := range ops {
+		t.Run(op.String(), func(t *testing.T) {
+			assert.True(t, op.Implemented, "API Gateway cannot deploy a method without an integration: "+
+				"an operation in the document is an operation of the API (drop `x-implemented: false`)")
+			fn, err := integrationFunction(op.Node)
+			require.NoError(t, err)
+			assert.True(t, functions[fn], "%s is not a %s of template.yaml", fn, functionType)
+			assert.True(t, invokable[fn], "%s has no %s for apigateway.amazonaws.com", fn, permissionType)
+			if other, taken := owner[fn]; taken {
+				t.Errorf("%s serves both %s and %s: each operation has its own function", fn, other, op)
+			}
+			owner[fn] = op.String()
+		})
+	}
+}
+
+// API Gateway ignores a document's top-level security on import, so each protected
+// operation names its authorizer itself; the public ones say `security: []`.
+func TestEveryOperationStatesItsOwnSecurity(t *testing.T) {
+	root := loadYAML(t, openAPIPath)
+	ops, err := operations(root)
+	require.NoError(t, err)
+	scheme := child(child(child(root, "components"), "securitySchemes"), "bearerAuth")
+	require.NotNil(t, scheme, "components.securitySchemes.bearerAuth")
+	authorizer := child(scheme, "x-amazon-apigateway-authorizer")
+	require.NotNil(t, authorizer, "bearerAuth carries the Lambda authorizer")
+	assert.Equal(t, "token", child(authorizer, "type").Value)
+	assert.Equal(t, "method.request.header.Authorization", child(authorizer, "identitySource").Value)
+	public := map[string]bool{"GET /v1/health": true, "POST /v1/auth/signup": true, "POST /v1/auth/login": true}
+	for _, op := range ops {
+		sec := child(op.Node, "security")
+		if !assert.NotNil(t, sec, "%s has no security of its own", op) {
+			continue
+		}
+		assert.Equal(t, public[op.String()], op.Public, "%s: public is %v", op, op.Public)
+		if !op.Public {
+			assert.NotNil(t, child(sec.Content[0], "bearerAuth"), "%s: security names bearerAuth", op)
+		}
+	}
 }
 
 func TestEveryOperationDocumentsClientErrors(t *testing.T) {
@@ -396,85 +443,50 @@ func TestEveryRefResolves(t *testing.T) {
 	assert.Empty(t, dangling)
 }
 
-func TestTemplateRoutesParser(t *testing.T) {
+func TestIntegrationFunctionParser(t *testing.T) {
 	tests := []struct {
 		name    string
 		body    string
-		want    []templateRoute
+		want    string
 		wantErr string
 	}{
 		{
-			name: "CloudFormation tags around the route key are ignored",
+			name: "a Lambda proxy integration",
 			body: `
-Resources:
-  Api:
-    Type: AWS::ApiGatewayV2::Api
-    Properties:
-      Name: !Sub "${AWS::StackName}-api"
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Architectures: [!Ref Architecture]
-  PingRoute:
-    Type: AWS::ApiGatewayV2::Route
-    Properties:
-      ApiId: !Ref Api
-      RouteKey: GET /v1/ping
-      Target: !Sub "integrations/${PingIntegration}"
-      AuthorizationType: NONE
-  PingIntegration:
-    Type: AWS::ApiGatewayV2::Integration
-    Properties:
-      IntegrationUri: !GetAtt Fn.Arn
-  ItemRoute:
-    Type: AWS::ApiGatewayV2::Route
-    Properties:
-      RouteKey: "PATCH /v1/items/{id}"
-      AuthorizationType: CUSTOM
-      AuthorizerId: !Ref Authorizer
-  CatchAll:
-    Type: AWS::ApiGatewayV2::Route
-    Properties:
-      RouteKey: $default
+x-amazon-apigateway-integration:
+  type: aws_proxy
+  httpMethod: POST
+  uri:
+    Fn::Sub: arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${PingFunction.Arn}/invocations
 `,
-			want: []templateRoute{
-				{route: route{"GET", "/v1/ping"}, LogicalID: "PingRoute", Public: true},
-				{route: route{"PATCH", "/v1/items/{id}"}, LogicalID: "ItemRoute", Public: false},
-			},
+			want: "PingFunction",
+		},
+		{name: "none", body: "responses: {}\n", wantErr: "no x-amazon-apigateway-integration"},
+		{
+			name: "not a proxy",
+			body: `
+x-amazon-apigateway-integration:
+  type: aws
+  httpMethod: POST
+`,
+			wantErr: "aws_proxy",
 		},
 		{
-			name: "a computed route key is refused",
+			name: "a hard-coded ARN",
 			body: `
-Resources:
-  R:
-    Type: AWS::ApiGatewayV2::Route
-    Properties:
-      RouteKey: !Sub "GET /${Prefix}/ping"
+x-amazon-apigateway-integration:
+  type: aws_proxy
+  httpMethod: POST
+  uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:f/invocations
 `,
-			wantErr: "R: RouteKey must be a literal",
-		},
-		{
-			name: "a route key without a path is refused",
-			body: `
-Resources:
-  R:
-    Type: AWS::ApiGatewayV2::Route
-    Properties:
-      RouteKey: GET
-`,
-			wantErr: `R: RouteKey "GET" is not`,
-		},
-		{
-			name:    "no resources",
-			body:    "Parameters: {}\n",
-			wantErr: "no Resources",
+			wantErr: "x-amazon-apigateway-integration",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root, err := parseYAML([]byte(tt.body))
 			require.NoError(t, err)
-			got, err := templateRoutes(root)
+			got, err := integrationFunction(root)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)

@@ -15,7 +15,7 @@ import (
 type Prices struct {
 	LambdaPerMillionRequests     float64
 	LambdaPerGBSecondArm         float64
-	HTTPAPIPerMillionRequests    float64
+	RESTAPIPerMillionRequests    float64
 	ExpressPerMillionRequests    float64
 	ExpressPerGBSecond           float64
 	StandardPerThousandTransits  float64
@@ -31,7 +31,7 @@ type Prices struct {
 var ListPrices = Prices{
 	LambdaPerMillionRequests:     0.20,
 	LambdaPerGBSecondArm:         0.0000133334,
-	HTTPAPIPerMillionRequests:    1.00,
+	RESTAPIPerMillionRequests:    3.50,
 	ExpressPerMillionRequests:    1.00,
 	ExpressPerGBSecond:           0.00001667, // $0.06 per GB-hour, first 1,000 GB-hours
 	StandardPerThousandTransits:  0.025,
@@ -96,7 +96,7 @@ func Price(m Measured, p Prices) []Line {
 		logBytes += f.LogBytes
 	}
 	add := func(item, perTx string, perMillion float64) { lines = append(lines, Line{item, perTx, perMillion}) }
-	add("API Gateway HTTP API requests", fmt.Sprintf("%.2f", float64(m.APIRequests)/n), float64(m.APIRequests)/n*p.HTTPAPIPerMillionRequests)
+	add("API Gateway REST API requests", fmt.Sprintf("%.2f", float64(m.APIRequests)/n), float64(m.APIRequests)/n*p.RESTAPIPerMillionRequests)
 	add("Lambda requests", fmt.Sprintf("%.2f", inv/n), inv/n*p.LambdaPerMillionRequests)
 	add("Lambda duration (GB-s, local durations)", fmt.Sprintf("%.4f", gbs/n), gbs/n*1e6*p.LambdaPerGBSecondArm)
 	add("Step Functions Express requests", fmt.Sprintf("%.2f", float64(m.Executions)/n), float64(m.Executions)/n*p.ExpressPerMillionRequests)
@@ -150,7 +150,7 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	}
 	fmt.Fprintf(&b, "\n## Prices used\n\n")
 	fmt.Fprintf(&b, "- Lambda: $%.2f per million requests, $%.10f per GB-second (arm64)\n", p.LambdaPerMillionRequests, p.LambdaPerGBSecondArm)
-	fmt.Fprintf(&b, "- API Gateway HTTP API: $%.2f per million requests\n", p.HTTPAPIPerMillionRequests)
+	fmt.Fprintf(&b, "- API Gateway REST API: $%.2f per million requests (first 333 million a month)\n", p.RESTAPIPerMillionRequests)
 	fmt.Fprintf(&b, "- Step Functions Express: $%.2f per million requests, $%.8f per GB-second (%.4f GB assumed); Standard: $%.3f per 1,000 transitions\n",
 		p.ExpressPerMillionRequests, p.ExpressPerGBSecond, ExpressMemoryGB, p.StandardPerThousandTransits)
 	fmt.Fprintf(&b, "- DynamoDB on-demand: $%.3f per million write units, $%.3f per million read units\n", p.DynamoPerMillionWriteUnits, p.DynamoPerMillionReadUnits)

@@ -32,23 +32,39 @@ Resources:
       DefinitionUri: statemachines/transfer.asl.json
       DefinitionSubstitutions:
         Fn: !GetAtt HealthFunction.Arn
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      DefinitionBody:
+        Fn::Transform:
+          Name: AWS::Include
+          Parameters:
+            Location: api/openapi.yaml
+      Other:
+        Fn::Transform:
+          Name: AWS::Include
+          Parameters:
+            Location: s3://already/there.yaml
 `
 
 func TestTemplateArtifactsAndRewrite(t *testing.T) {
 	tpl, err := ParseTemplate([]byte(sample))
 	require.NoError(t, err)
 	assert.Equal(t, []Artifact{
+		{LogicalID: "Api", Property: "AWS::Include", LocalPath: "api/openapi.yaml"},
 		{LogicalID: "HealthFunction", Property: "CodeUri", LocalPath: "functions/health"},
 		{LogicalID: "Saga", Property: "DefinitionUri", LocalPath: "statemachines/transfer.asl.json"},
 	}, tpl.Artifacts(), "remote URIs and other resources are left alone")
 
-	tpl.SetArtifactURIs(map[string]string{"HealthFunction": "s3://b/h.zip", "Saga": "s3://b/s.json"})
+	tpl.SetArtifactURIs(map[string]string{"HealthFunction": "s3://b/h.zip", "Saga": "s3://b/s.json", "Api:api/openapi.yaml": "s3://b/api.yaml"})
 	out, err := tpl.Bytes()
 	require.NoError(t, err)
 	s := string(out)
 	assert.Contains(t, s, "CodeUri: s3://b/h.zip")
 	assert.Contains(t, s, "DefinitionUri: s3://b/s.json")
 	assert.Contains(t, s, "CodeUri: s3://bucket/key.zip")
+	assert.Contains(t, s, "Location: s3://b/api.yaml")
+	assert.Contains(t, s, "Location: s3://already/there.yaml")
 	assert.Contains(t, s, "TABLE: !Ref Table", "CloudFormation tags survive")
 	assert.Contains(t, s, "Fn: !GetAtt HealthFunction.Arn")
 }
@@ -81,5 +97,5 @@ func TestZipDirIsDeterministicAndExecutable(t *testing.T) {
 }
 
 func TestLocalAPIURL(t *testing.T) {
-	assert.Equal(t, "http://127.0.0.1:4566/_aws/execute-api/abc", LocalAPIURL("http://127.0.0.1:4566/", "abc"))
+	assert.Equal(t, "http://127.0.0.1:4566/_aws/execute-api/abc/dev", LocalAPIURL("http://127.0.0.1:4566/", "abc", "dev"))
 }

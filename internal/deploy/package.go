@@ -88,9 +88,9 @@ func NewBundle(prefix, stem, ext string, body []byte) Bundle {
 	return Bundle{Key: fmt.Sprintf("%s/%s-%s%s", prefix, stem, hex.EncodeToString(sum[:8]), ext), Body: body}
 }
 
-// LocalAPIURL is the path-style address of an HTTP API on an emulator endpoint
-// (MiniStack and LocalStack both serve /_aws/execute-api/<api id>/...), which needs
-// no wildcard DNS for <api id>.execute-api.localhost.
-func LocalAPIURL(endpoint, apiID string) string {
-	return strings.TrimRight(endpoint, "/") + "/_aws/execute-api/" + apiID
+// LocalAPIURL is the path-style address of a REST API stage on an emulator endpoint
+// (MiniStack and LocalStack both serve /_aws/execute-api/<api id>/<stage>/...), which
+// needs no wildcard DNS for <api id>.execute-api.localhost.
+func LocalAPIURL(endpoint, apiID, stage string) string {
+	return strings.TrimRight(endpoint, "/") + "/_aws/execute-api/" + apiID + "/" + stage
 }

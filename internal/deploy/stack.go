@@ -79,7 +79,7 @@ func (d *Deployer) Deploy(ctx context.Context, templateBody []byte, params map[s
 		if err := d.upload(ctx, b); err != nil {
 			return nil, err
 		}
-		uris[a.LogicalID] = fmt.Sprintf("s3://%s/%s", d.Bucket, b.Key)
+		uris[a.Key()] = fmt.Sprintf("s3://%s/%s", d.Bucket, b.Key)
 	}
 	tpl.SetArtifactURIs(uris)
 	body, err := tpl.Bytes()
@@ -106,7 +106,7 @@ func (d *Deployer) bundle(a Artifact) (Bundle, error) {
 		if err != nil {
 			return Bundle{}, fmt.Errorf("read %s of %s: %w", a.Property, a.LogicalID, err)
 		}
-		return NewBundle("definitions", a.LogicalID, filepath.Ext(a.LocalPath), body), nil
+		return NewBundle("definitions", a.LogicalID+"-"+strings.TrimSuffix(filepath.Base(a.LocalPath), filepath.Ext(a.LocalPath)), filepath.Ext(a.LocalPath), body), nil
 	}
 }
 

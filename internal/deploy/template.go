@@ -17,8 +17,21 @@ import (
 // uploaded before CloudFormation can read it.
 type Artifact struct {
 	LogicalID string // the resource that refers to it
-	Property  string // CodeUri or DefinitionUri
+	Property  string // CodeUri, DefinitionUri or AWS::Include
 	LocalPath string // as written in the template, e.g. functions/health
+}
+
+// includeProperty marks an artifact named by an `Fn::Transform: AWS::Include` snippet
+// (its Parameters.Location) anywhere inside a resource, as `sam package` uploads them.
+const includeProperty = "AWS::Include"
+
+// Key names the artifact in SetArtifactURIs: the logical id, and for an include also its
+// path (one resource may include several files).
+func (a Artifact) Key() string {
+	if a.Property == includeProperty {
+		return a.LogicalID + ":" + a.LocalPath
+	}
+	return a.LogicalID
 }
 
 // artifactProperties lists, per resource type, the property that names a local path.
@@ -53,10 +66,10 @@ func (t *Template) Artifacts() []Artifact {
 }
 
 // SetArtifactURIs replaces each local path with its uploaded location (s3://bucket/key),
-// keyed by logical id. A resource without an entry is left as it is.
+// keyed by Artifact.Key. An artifact without an entry is left as it is.
 func (t *Template) SetArtifactURIs(uris map[string]string) {
 	t.eachArtifact(func(a Artifact, value *yaml.Node) {
-		if uri, ok := uris[a.LogicalID]; ok {
+		if uri, ok := uris[a.Key()]; ok {
 			value.Value = uri
 			value.Tag = "!!str"
 			value.Style = 0
@@ -89,15 +102,40 @@ func (t *Template) eachArtifact(visit func(Artifact, *yaml.Node)) {
 		if typ == nil {
 			continue
 		}
-		prop, ok := artifactProperties[typ.Value]
-		if !ok {
-			continue
+		if prop, ok := artifactProperties[typ.Value]; ok {
+			value := mapValue(mapValue(res, "Properties"), prop)
+			if value != nil && value.Kind == yaml.ScalarNode && isLocalPath(value.Value) {
+				visit(Artifact{LogicalID: id, Property: prop, LocalPath: path.Clean(value.Value)}, value)
+			}
 		}
-		value := mapValue(mapValue(res, "Properties"), prop)
-		if value == nil || value.Kind != yaml.ScalarNode || !isLocalPath(value.Value) {
-			continue
+		eachInclude(res, includeDepthMax, func(location *yaml.Node) {
+			visit(Artifact{LogicalID: id, Property: includeProperty, LocalPath: path.Clean(location.Value)}, location)
+		})
+	}
+}
+
+// includeDepthMax bounds the walk for includes inside one resource (a template is a
+// few levels deep; the bound only guards against a pathological document).
+const includeDepthMax = 32
+
+// eachInclude visits the local Location of every `Fn::Transform: {Name: AWS::Include}`
+// under n.
+func eachInclude(n *yaml.Node, depth int, visit func(location *yaml.Node)) {
+	if n == nil || depth == 0 {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		if tr := mapValue(n, "Fn::Transform"); tr != nil {
+			if name := mapValue(tr, "Name"); name != nil && name.Value == includeProperty {
+				loc := mapValue(mapValue(tr, "Parameters"), "Location")
+				if loc != nil && loc.Kind == yaml.ScalarNode && isLocalPath(loc.Value) {
+					visit(loc)
+				}
+			}
 		}
-		visit(Artifact{LogicalID: id, Property: prop, LocalPath: path.Clean(value.Value)}, value)
+	}
+	for _, c := range n.Content {
+		eachInclude(c, depth-1, visit)
 	}
 }
 

@@ -198,7 +198,7 @@ func TestTokensRefused(t *testing.T) {
 			c["iat"] = time.Now().Add(-time.Hour).Unix()
 			c["nbf"] = time.Now().Add(-time.Hour).Unix()
 			c["exp"] = time.Now().Add(-10 * time.Minute).Unix()
-		}), key), "token_expired"},
+		}), key), "unauthenticated"},
 		{"tampered payload", "Bearer " + tampered, "unauthenticated"},
 		{"wrong key", "Bearer " + sign(claims(nil), []byte("another key that is long enough for HS256!!")), "unauthenticated"},
 		{"wrong audience", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["aud"] = []string{"someone-else"} }), key), "unauthenticated"},

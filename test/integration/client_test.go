@@ -72,6 +72,17 @@ func (r reply) ErrorCode() string {
 	return b.Error.Code
 }
 
+// ErrorMessage returns error.message of an error body, or "".
+func (r reply) ErrorMessage() string {
+	var b struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &b)
+	return b.Error.Message
+}
+
 type call struct {
 	method  string
 	path    string

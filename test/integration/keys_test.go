@@ -37,7 +37,12 @@ func TestSigningKeyRotation(t *testing.T) {
 	require.NotEmpty(t, secretID)
 	refreshSeconds, err := strconv.Atoi(out["SigningKeyRefreshSeconds"])
 	require.NoError(t, err)
+	cacheSeconds, err := strconv.Atoi(out["AuthorizerCacheSeconds"])
+	require.NoError(t, err)
 	refresh := time.Duration(refreshSeconds)*time.Second + 500*time.Millisecond
+	// API Gateway keeps an authorizer's answer for a token this long: a retired key's
+	// token is refused once the functions re-read the keys and the cached answer expires.
+	retire := refresh + time.Duration(cacheSeconds)*time.Second
 	sm := secretsmanager.NewFromConfig(awsConfig(t))
 	ctx := context.Background()
 	t.Cleanup(forgetAdminToken) // a cached admin token may be signed with a retired key
@@ -63,7 +68,7 @@ func TestSigningKeyRotation(t *testing.T) {
 
 	_, err = secrets.RotateSigningKey(ctx, sm, secretID)
 	require.NoError(t, err)
-	time.Sleep(refresh)
+	time.Sleep(retire)
 	r := do(t, call{method: "GET", path: "/v1/me", token: u.Token})
 	assert.Equal(t, http.StatusUnauthorized, r.Status, "a token signed with a retired key is refused: %s", r.Body)
 	assert.Equal(t, "unauthenticated", r.ErrorCode())

@@ -91,7 +91,10 @@ func expiredToken(t *testing.T) string {
 // TestEveryProtectedOperationRefusesAnonymousCalls walks api/openapi.yaml: every
 // operation that is not public answers 401 with the API's error body to a call without a
 // token, with a malformed one, with one signed by another key and with an expired one,
-// before looking at anything else the request carries (here: no body at all).
+// before looking at anything else the request carries (here: no body at all). The
+// refusal comes from the gateway (its UNAUTHORIZED response, with WWW-Authenticate), not
+// from a function: every function's answer carries the RateLimit-* headers of the
+// per-caller limiter, and none of these does.
 func TestEveryProtectedOperationRefusesAnonymousCalls(t *testing.T) {
 	ops := protectedOperations(t)
 	require.NotEmpty(t, ops)
@@ -106,7 +109,7 @@ func TestEveryProtectedOperationRefusesAnonymousCalls(t *testing.T) {
 		{"malformed", "Bearer not.a.jwt", "unauthenticated"},
 		{"not bearer", "Basic dXNlcjpwYXNz", "unauthenticated"},
 		{"forged", "Bearer " + forgedToken, "unauthenticated"},
-		{"expired", "Bearer " + expiredToken(t), "token_expired"},
+		{"expired", "Bearer " + expiredToken(t), "unauthenticated"},
 	}
 	for _, op := range ops {
 		path := pathParam.ReplaceAllString(op.path, uuid.NewString())
@@ -120,6 +123,37 @@ func TestEveryProtectedOperationRefusesAnonymousCalls(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, http.StatusUnauthorized, r.Status, "%s: %s", tok.name, r.Body)
 				assert.Equal(t, tok.code, r.ErrorCode(), "%s", tok.name)
+				assert.Equal(t, "Bearer", r.Header.Get("WWW-Authenticate"), "%s: the gateway's refusal", tok.name)
+				assert.Empty(t, r.Header.Get("RateLimit-Limit"), "%s: no function ran", tok.name)
+			}
+		})
+	}
+}
+
+// TestGatewayAnswersInTheAPIsErrorShape: what API Gateway answers itself, before any
+// function runs, has the API's error body too (the document's gateway responses).
+func TestGatewayAnswersInTheAPIsErrorShape(t *testing.T) {
+	tests := []struct {
+		name           string
+		c              call
+		status         int
+		code           string
+		challenge bool
+	}{
+		{"no such path", call{method: "GET", path: "/v1/no-such-thing"}, http.StatusNotFound, "route_not_found", false},
+		{"no such method", call{method: "DELETE", path: "/v1/health"}, http.StatusNotFound, "route_not_found", false},
+		{"no token", call{method: "GET", path: "/v1/wallets"}, http.StatusUnauthorized, "unauthenticated", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.c.once = true
+			r, err := send(tt.c)
+			require.NoError(t, err)
+			assert.Equal(t, tt.status, r.Status, "%s", r.Body)
+			assert.Equal(t, tt.code, r.ErrorCode(), "%s", r.Body)
+			assert.NotEmpty(t, r.ErrorMessage(), "%s", r.Body)
+			if tt.challenge {
+				assert.Equal(t, "Bearer", r.Header.Get("WWW-Authenticate"))
 			}
 		})
 	}
