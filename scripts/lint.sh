@@ -34,4 +34,11 @@ say "cfn-lint"
 "$LINT_VENV/bin/cfn-lint" template.yaml
 say "sam validate --lint"
 SAM_CLI_TELEMETRY=0 "$LINT_VENV/bin/sam" validate --lint --template template.yaml
+say "sam build (what sam deploy ships: the Makefile's stripped bootstraps, samconfig.toml's settings)"
+SAM_CLI_TELEMETRY=0 "$LINT_VENV/bin/sam" build >"$ROOT/.local/sam-build.log" 2>&1 ||
+  { tail -30 "$ROOT/.local/sam-build.log"; exit 1; }
+built="$(find "$ROOT/.aws-sam/build" -name bootstrap | wc -l)"
+functions="$(grep -c 'Type: AWS::Serverless::Function' template.yaml)"
+[[ "$built" == "$functions" ]] || { echo "sam build made $built bootstraps for $functions functions"; exit 1; }
+echo "$built bootstraps, $(du -cb "$ROOT"/.aws-sam/build/*/bootstrap | tail -1 | cut -f1) bytes in all"
 say "lint clean"

@@ -15,33 +15,16 @@ import json
 import statistics
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import boto3
 
-ENGINE = "http://127.0.0.1:4566"
+from localapi import ENGINE, PASSWORD, call, outputs
+
 SAMPLES = 20
 ME_CALLS = 10
 LOGIN_PAUSE_SECONDS = 0.4  # stays under the local per-IP login limit (30 per 10 s)
 LOG_WAIT_SECONDS = 5
-PASSWORD = "correct horse battery staple"
-
-
-def call(api, method, path, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(api + path, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    start = time.perf_counter()
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        status, raw = err.code, err.read()
-    return status, json.loads(raw or b"{}"), (time.perf_counter() - start) * 1000
 
 
 def summary(name, ms):
@@ -51,8 +34,7 @@ def summary(name, ms):
 
 
 def main():
-    outputs = json.load(open(".local/outputs.json"))
-    api = outputs["LocalApiUrl"].rstrip("/")
+    api = outputs()["LocalApiUrl"].rstrip("/")
     run = uuid.uuid4().hex[:8]
 
     known = []

@@ -142,7 +142,12 @@ func (d *Deps) LoginLockout() (*ratelimit.Lockout, error) {
 		}
 		s.set(n)
 	}
-	return ratelimit.NewLockout(p, d.limitsStore(), nil)
+	l, err := ratelimit.NewLockout(p, d.limitsStore(), nil)
+	if err != nil {
+		return nil, err
+	}
+	l.Log = d.Log
+	return l, nil
 }
 
 // Serve wraps a route's handler with the deployment's per-caller rate limits

@@ -94,12 +94,6 @@ func pairs(n *yaml.Node, fn func(key string, value *yaml.Node)) {
 	}
 }
 
-// isCustomTag reports whether a node carries a local tag such as !Sub (not a core
-// YAML tag like !!str).
-func isCustomTag(n *yaml.Node) bool {
-	return strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!")
-}
-
 // ---------------------------------------------------------------- template.yaml
 
 // templateFunctions lists the template's functions and, of those, the ones API Gateway

@@ -134,3 +134,67 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, other, "each currency counts apart")
 }
+
+// sentTwice is what the SDK does when a connection breaks after DynamoDB applied a
+// write: it sends the same request again. The first n writes of the wrapped client are
+// sent twice; the caller sees the second answer only.
+type sentTwice struct {
+	API
+	n int
+}
+
+func (s *sentTwice) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if s.n > 0 {
+		s.n--
+		if _, err := s.API.UpdateItem(ctx, in, opts...); err != nil && !isConditionFailed(err) {
+			return nil, err
+		}
+	}
+	return s.API.UpdateItem(ctx, in, opts...)
+}
+
+func (s *sentTwice) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if s.n > 0 {
+		s.n--
+		if _, err := s.API.PutItem(ctx, in, opts...); err != nil && !isConditionFailed(err) {
+			return nil, err
+		}
+	}
+	return s.API.PutItem(ctx, in, opts...)
+}
+
+func TestAddFailureCountsAWriteSentTwiceOnce(t *testing.T) {
+	db, table := engineTable(t, false)
+	ctx := context.Background()
+	t0 := time.Unix(1_800_000_000, 0)
+	end := t0.Add(time.Minute)
+	later := end.Add(time.Second)
+	tests := []struct {
+		name       string
+		setUp      int // failures counted first, in the window [t0, end)
+		now        time.Time
+		want       int64
+		sentTwiceN int
+	}{
+		{"the first failure", 0, t0, 1, 1},
+		{"a failure inside the window", 2, t0, 3, 1},
+		{"the failure that restarts an ended window", 2, later, 1, 2}, // the ADD is refused, then the restart is sent twice
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := fmt.Sprintf("login#twice-%d", i)
+			plain := &Limits{DB: db, Table: table}
+			for range tt.setUp {
+				_, err := plain.AddFailure(ctx, key, t0, end)
+				require.NoError(t, err)
+			}
+			twice := &Limits{DB: &sentTwice{API: db, n: tt.sentTwiceN}, Table: table}
+			n, err := twice.AddFailure(ctx, key, tt.now, tt.now.Add(time.Minute))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, n, "the call's answer")
+			st, err := plain.LockState(ctx, key)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, st.Failures, "what is stored")
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -85,6 +86,9 @@ type Lockout struct {
 	policy LockoutPolicy
 	store  LockStore
 	now    func() time.Time
+	// Log, when set, records each counted failure and each lock (a security audit
+	// trail: the account appears only as its key's hash prefix).
+	Log *slog.Logger
 }
 
 // NewLockout returns a Lockout. now may be nil for time.Now.
@@ -101,6 +105,9 @@ func NewLockout(policy LockoutPolicy, store LockStore, now func() time.Time) (*L
 	return &Lockout{policy: policy, store: store, now: now}, nil
 }
 
+// auditKey shortens a lock key for logs: enough to follow one account, not to look it up.
+func auditKey(key string) string { return key[:len("login#")+12] }
+
 func lockKey(account string) string {
 	sum := sha256.Sum256([]byte(account))
 	return "login#" + hex.EncodeToString(sum[:])
@@ -109,7 +116,8 @@ func lockKey(account string) string {
 // Check refuses the attempt with 429 rate_limited while the account is locked, and
 // reports whether failures are on record (so that a success knows to clear them).
 func (l *Lockout) Check(ctx context.Context, account string) (failuresOnRecord bool, err error) {
-	st, err := l.store.LockState(ctx, lockKey(account))
+	key := lockKey(account)
+	st, err := l.store.LockState(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("read login lock-out: %w", err)
 	}
@@ -118,6 +126,10 @@ func (l *Lockout) Check(ctx context.Context, account string) (failuresOnRecord b
 		return st.Failures > 0, nil
 	}
 	wait := st.LockedUntil.Sub(now)
+	if l.Log != nil {
+		l.Log.InfoContext(ctx, "login refused: account locked", slog.String("account_key", auditKey(key)),
+			slog.Int64("failures", st.Failures), slog.Time("locked_until", st.LockedUntil))
+	}
 	return true, &problem.Error{Kind: problem.KindRateLimited, Code: "rate_limited",
 		Message:           "too many failed logins for this account; retry after the number of seconds in Retry-After",
 		RetryAfterSeconds: ceilSeconds(wait)}
@@ -131,6 +143,10 @@ func (l *Lockout) Failed(ctx context.Context, account string) error {
 		return fmt.Errorf("count failed login: %w", err)
 	}
 	lock := l.policy.lockFor(failures)
+	if l.Log != nil {
+		l.Log.InfoContext(ctx, "failed login counted", slog.String("account_key", auditKey(key)),
+			slog.Int64("failures", failures), slog.Int64("lock_seconds", int64(lock/time.Second)))
+	}
 	if lock == 0 {
 		return nil
 	}

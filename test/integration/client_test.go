@@ -61,26 +61,28 @@ func decode(t *testing.T, r reply, v any) {
 	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
 }
 
-// ErrorCode returns error.code of an error body, or "" when the body has no such field.
-func (r reply) ErrorCode() string {
+// errorBody reads the API's error shape; its fields are "" when the body has none.
+func (r reply) errorBody() (code, message string) {
 	var b struct {
 		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(r.Body, &b)
-	return b.Error.Code
-}
-
-// ErrorMessage returns error.message of an error body, or "".
-func (r reply) ErrorMessage() string {
-	var b struct {
-		Error struct {
+			Code    string `json:"code"`
 			Message string `json:"message"`
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(r.Body, &b)
-	return b.Error.Message
+	return b.Error.Code, b.Error.Message
+}
+
+// ErrorCode returns error.code of an error body, or "".
+func (r reply) ErrorCode() string {
+	code, _ := r.errorBody()
+	return code
+}
+
+// ErrorMessage returns error.message of an error body, or "".
+func (r reply) ErrorMessage() string {
+	_, message := r.errorBody()
+	return message
 }
 
 type call struct {

@@ -134,10 +134,10 @@ func TestEveryProtectedOperationRefusesAnonymousCalls(t *testing.T) {
 // function runs, has the API's error body too (the document's gateway responses).
 func TestGatewayAnswersInTheAPIsErrorShape(t *testing.T) {
 	tests := []struct {
-		name           string
-		c              call
-		status         int
-		code           string
+		name      string
+		c         call
+		status    int
+		code      string
 		challenge bool
 	}{
 		{"no such path", call{method: "GET", path: "/v1/no-such-thing"}, http.StatusNotFound, "route_not_found", false},

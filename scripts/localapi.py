@@ -1,0 +1,34 @@
+"""What the measurement scripts share: calls to the API deployed on the local stack."""
+import json
+import time
+import urllib.error
+import urllib.request
+
+ENGINE = "http://127.0.0.1:4566"
+PASSWORD = "correct horse battery staple"
+
+
+def api_url():
+    """The running stack's API base URL (written by the deploy to .local/outputs.json)."""
+    return outputs()["LocalApiUrl"].rstrip("/")
+
+
+def outputs():
+    with open(".local/outputs.json") as f:
+        return json.load(f)
+
+
+def call(api, method, path, body=None, token=None):
+    """One request; returns (status, decoded JSON body, milliseconds)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(api + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        status, raw = err.code, err.read()
+    return status, json.loads(raw or b"{}"), (time.perf_counter() - start) * 1000
