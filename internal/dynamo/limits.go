@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -73,6 +75,7 @@ type lockItem struct {
 	WindowEnds  int64  `dynamodbav:"window_ends"`
 	LockedUntil int64  `dynamodbav:"locked_until,omitempty"`
 	ExpiresAt   int64  `dynamodbav:"expires_at"`
+	LastAttempt string `dynamodbav:"last_attempt,omitempty"` // the AddFailure call that counted last
 }
 
 // LockState reads an account's lock-out state; the zero value when there is none.
@@ -95,22 +98,36 @@ func (s *Limits) LockState(ctx context.Context, key string) (ratelimit.LockState
 // AddFailure counts a failure in the stored window while it lasts (one conditional
 // ADD); once it has ended, the item is replaced by a new window holding this failure,
 // on condition that it is still the ended one, so two racing restarts count both.
+//
+// Each call writes its own attempt id with the count and refuses to count that id
+// twice: the SDK sends a write again when a connection breaks after DynamoDB applied it
+// ("connection reset", "use of closed network connection"), and without the id that
+// retry would count one failure as two and lock an account early. When a condition
+// fails, a consistent read tells an attempt already counted from a window to restart.
 func (s *Limits) AddFailure(ctx context.Context, key string, now, windowEnds time.Time) (int64, error) {
-	ends := expression.Name("window_ends")
+	attempt, err := newAttemptID()
+	if err != nil {
+		return 0, err
+	}
+	ends, last := expression.Name("window_ends"), expression.Name("last_attempt")
+	notCounted := expression.Or(expression.AttributeNotExists(last), last.NotEqual(expression.Value(attempt)))
 	add, err := expression.NewBuilder().
 		WithUpdate(expression.Add(expression.Name("failures"), expression.Value(1)).
 			Set(ends, expression.IfNotExists(ends, unix(windowEnds))).
-			Set(expression.Name("expires_at"), expression.IfNotExists(expression.Name("expires_at"), unix(windowEnds)))).
-		WithCondition(expression.Or(expression.AttributeNotExists(expression.Name("pk")), ends.GreaterThan(unix(now)))).
+			Set(expression.Name("expires_at"), expression.IfNotExists(expression.Name("expires_at"), unix(windowEnds))).
+			Set(last, expression.Value(attempt))).
+		WithCondition(expression.And(
+			expression.Or(expression.AttributeNotExists(expression.Name("pk")), ends.GreaterThan(unix(now))),
+			notCounted)).
 		Build()
 	if err != nil {
 		return 0, fmt.Errorf("build failure count: %w", err)
 	}
-	restart, err := expression.NewBuilder().WithCondition(ends.LessThanEqual(unix(now))).Build()
+	restart, err := expression.NewBuilder().WithCondition(expression.And(ends.LessThanEqual(unix(now)), notCounted)).Build()
 	if err != nil {
 		return 0, fmt.Errorf("build window restart: %w", err)
 	}
-	fresh, err := attributevalue.MarshalMap(lockItem{PK: key, Failures: 1, WindowEnds: windowEnds.Unix(), ExpiresAt: windowEnds.Unix()})
+	fresh, err := attributevalue.MarshalMap(lockItem{PK: key, Failures: 1, WindowEnds: windowEnds.Unix(), ExpiresAt: windowEnds.Unix(), LastAttempt: attempt})
 	if err != nil {
 		return 0, fmt.Errorf("marshal lock-out: %w", err)
 	}
@@ -133,6 +150,9 @@ func (s *Limits) AddFailure(ctx context.Context, key string, now, windowEnds tim
 		if !isConditionFailed(err) {
 			return 0, fmt.Errorf("count failure %s: %w", key, err)
 		}
+		if n, counted, err := s.countedBy(ctx, key, attempt); err != nil || counted {
+			return n, err
+		}
 		_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(s.Table), Item: fresh,
 			ConditionExpression: restart.Condition(), ExpressionAttributeNames: restart.Names(),
@@ -144,8 +164,34 @@ func (s *Limits) AddFailure(ctx context.Context, key string, now, windowEnds tim
 		if !isConditionFailed(err) {
 			return 0, fmt.Errorf("restart failure window %s: %w", key, err)
 		}
+		if n, counted, err := s.countedBy(ctx, key, attempt); err != nil || counted {
+			return n, err
+		}
 	}
 	return 0, ratelimit.ErrLockoutContention
+}
+
+// countedBy reports whether the stored window already holds attempt (a write of this
+// call that the SDK sent twice), with its failure count.
+func (s *Limits) countedBy(ctx context.Context, key, attempt string) (int64, bool, error) {
+	var it lockItem
+	err := getItem(ctx, s.DB, s.Table, pkOnly(key), &it)
+	if errors.Is(err, problem.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return it.Failures, it.LastAttempt == attempt, nil
+}
+
+// newAttemptID is a random id for one AddFailure call.
+func newAttemptID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("attempt id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // LockUntil sets the lock and keeps the item (and its failure count) until keep.
