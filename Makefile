@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test build deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -28,6 +28,9 @@ $(addprefix build-,$(FUNCTIONS)): build-%:
 LAMBDA_GOARCH ?= arm64
 build-%Function:
 	@CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(GO_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
+
+invoke: ## run one deployed function with an event: make invoke FN=MeFunction EVENT=events/MeFunction.json
+	@scripts/invoke.sh "$(FN)" "$(EVENT)"
 
 deploy-local: ## rebuild and redeploy into the running engine (no restart)
 	@scripts/deploy-local.sh
