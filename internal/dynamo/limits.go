@@ -2,8 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
@@ -78,13 +77,19 @@ type lockItem struct {
 	LastAttempt string `dynamodbav:"last_attempt,omitempty"` // the AddFailure call that counted last
 }
 
-// LockState reads an account's lock-out state; the zero value when there is none.
-func (s *Limits) LockState(ctx context.Context, key string) (ratelimit.LockState, error) {
+// lockOf reads an account's lock-out item (consistently); the zero value when there is none.
+func (s *Limits) lockOf(ctx context.Context, key string) (lockItem, error) {
 	var it lockItem
 	err := getItem(ctx, s.DB, s.Table, pkOnly(key), &it)
 	if errors.Is(err, problem.ErrNotFound) {
-		return ratelimit.LockState{}, nil
+		return lockItem{}, nil
 	}
+	return it, err
+}
+
+// LockState reads an account's lock-out state; the zero value when there is none.
+func (s *Limits) LockState(ctx context.Context, key string) (ratelimit.LockState, error) {
+	it, err := s.lockOf(ctx, key)
 	if err != nil {
 		return ratelimit.LockState{}, err
 	}
@@ -105,10 +110,7 @@ func (s *Limits) LockState(ctx context.Context, key string) (ratelimit.LockState
 // retry would count one failure as two and lock an account early. When a condition
 // fails, a consistent read tells an attempt already counted from a window to restart.
 func (s *Limits) AddFailure(ctx context.Context, key string, now, windowEnds time.Time) (int64, error) {
-	attempt, err := newAttemptID()
-	if err != nil {
-		return 0, err
-	}
+	attempt := uuid.NewString()
 	ends, last := expression.Name("window_ends"), expression.Name("last_attempt")
 	notCounted := expression.Or(expression.AttributeNotExists(last), last.NotEqual(expression.Value(attempt)))
 	add, err := expression.NewBuilder().
@@ -174,24 +176,11 @@ func (s *Limits) AddFailure(ctx context.Context, key string, now, windowEnds tim
 // countedBy reports whether the stored window already holds attempt (a write of this
 // call that the SDK sent twice), with its failure count.
 func (s *Limits) countedBy(ctx context.Context, key, attempt string) (int64, bool, error) {
-	var it lockItem
-	err := getItem(ctx, s.DB, s.Table, pkOnly(key), &it)
-	if errors.Is(err, problem.ErrNotFound) {
-		return 0, false, nil
-	}
+	it, err := s.lockOf(ctx, key)
 	if err != nil {
 		return 0, false, err
 	}
 	return it.Failures, it.LastAttempt == attempt, nil
-}
-
-// newAttemptID is a random id for one AddFailure call.
-func newAttemptID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("attempt id: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 // LockUntil sets the lock and keeps the item (and its failure count) until keep.
