@@ -11,12 +11,13 @@ make -C "$ROOT" --no-print-directory -s build GOARCH="$(go env GOARCH)"
 say "deploying stack '$STACK_NAME' to $ENGINE_URL"
 engine_env
 cd "$ROOT"
-# --gateway-responses: the engine does not import them from the REST API body (localstack/KNOWN_GAPS.md).
+# --emulate-import: the engine does not import request validators, models or gateway
+# responses from the REST API body (localstack/KNOWN_GAPS.md, 1); AWS does.
 go run ./cmd/deploy \
   --stack "$STACK_NAME" \
   --build-dir build \
   --outputs "$OUTPUTS_FILE" \
-  --gateway-responses api/openapi.yaml \
+  --emulate-import api/openapi.yaml \
   --param Architecture="$(host_arch)" \
   --param AdminEmails="${ADMIN_EMAILS:-admin@wallet.local}" \
   --param LogLevel="${LOG_LEVEL:-INFO}" \

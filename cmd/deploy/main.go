@@ -49,7 +49,7 @@ func run() error {
 	buildDir := flag.String("build-dir", "build", "directory with one <function>/bootstrap per function")
 	bucket := flag.String("bucket", "wallet-artifacts", "artifact bucket (created when missing)")
 	outputsFile := flag.String("outputs", "", "write the stack outputs as JSON to this file")
-	gatewayResponses := flag.String("gateway-responses", "", "emulators only: put this OpenAPI document's x-amazon-apigateway-gateway-responses on the stack's REST API (ApiId, ApiStage outputs) and redeploy its stage")
+	emulateImport := flag.String("emulate-import", "", "emulators only: apply what the engine's import of this OpenAPI document skips (request validators, body models, gateway responses) to the stack's REST API (ApiId, ApiStage outputs) and redeploy its stage")
 	flag.Var(params, "param", "template parameter Key=Value (repeatable)")
 	flag.Parse()
 
@@ -80,8 +80,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *gatewayResponses != "" {
-		if err := applyGatewayResponses(ctx, cfg, *gatewayResponses, outputs); err != nil {
+	if *emulateImport != "" {
+		if err := applyImportExtensions(ctx, cfg, *emulateImport, outputs); err != nil {
 			return err
 		}
 	}
@@ -103,8 +103,15 @@ func run() error {
 	return os.WriteFile(*outputsFile, append(js, '\n'), 0o600) // #nosec G703 -- the operator names the file
 }
 
-func applyGatewayResponses(ctx context.Context, cfg aws.Config, docPath string, outputs map[string]string) error {
+// applyImportExtensions puts on the stack's REST API the parts of its OpenAPI body that
+// the local engine's import ignores (localstack/KNOWN_GAPS.md, 1), then deploys the
+// stage again so it serves them.
+func applyImportExtensions(ctx context.Context, cfg aws.Config, docPath string, outputs map[string]string) error {
 	doc, err := os.ReadFile(docPath) // #nosec G304 -- the operator names the file
+	if err != nil {
+		return err
+	}
+	validation, err := deploy.ReadRequestValidation(doc)
 	if err != nil {
 		return err
 	}
@@ -112,12 +119,18 @@ func applyGatewayResponses(ctx context.Context, cfg aws.Config, docPath string, 
 	if err != nil {
 		return err
 	}
-	if outputs["ApiId"] == "" || outputs["ApiStage"] == "" {
-		return fmt.Errorf("gateway responses: the stack has no ApiId and ApiStage outputs")
+	apiID, stage := outputs["ApiId"], outputs["ApiStage"]
+	if apiID == "" || stage == "" {
+		return fmt.Errorf("emulate import: the stack has no ApiId and ApiStage outputs")
 	}
-	if err := deploy.ApplyGatewayResponses(ctx, apigateway.NewFromConfig(cfg), outputs["ApiId"], outputs["ApiStage"], responses); err != nil {
+	client := apigateway.NewFromConfig(cfg)
+	if err := deploy.ApplyRequestValidation(ctx, client, apiID, validation); err != nil {
 		return err
 	}
-	fmt.Printf("deploy: %d gateway responses put on API %s, stage %s redeployed\n", len(responses), outputs["ApiId"], outputs["ApiStage"])
+	if err := deploy.ApplyGatewayResponses(ctx, client, apiID, stage, responses); err != nil {
+		return err
+	}
+	fmt.Printf("deploy: %d request validators, %d body models on %d operations and %d gateway responses put on API %s; stage %s redeployed\n",
+		len(validation.Validators), len(validation.Models), len(validation.Methods), len(responses), apiID, stage)
 	return nil
 }

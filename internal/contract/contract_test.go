@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/deploy"
 )
 
 const (
@@ -362,6 +363,57 @@ func TestEveryOperationStatesItsOwnSecurity(t *testing.T) {
 		if !op.Public {
 			assert.NotNil(t, child(sec.Content[0], "bearerAuth"), "%s: security names bearerAuth", op)
 		}
+	}
+}
+
+// The gateway refuses a malformed request before any function runs: every operation
+// with a required body has a validator that checks it against the body's model, and
+// every operation with a required header or query parameter one that checks those.
+func TestEveryOperationIsValidatedAtTheDoor(t *testing.T) {
+	body, err := os.ReadFile(openAPIPath)
+	require.NoError(t, err)
+	rv, err := deploy.ReadRequestValidation(body)
+	require.NoError(t, err)
+	validated := map[string]deploy.MethodValidation{}
+	for _, m := range rv.Methods {
+		validated[m.Method+" "+m.Path] = m
+	}
+	root := loadYAML(t, openAPIPath)
+	ops, err := operations(root)
+	require.NoError(t, err)
+	for _, op := range ops {
+		t.Run(op.String(), func(t *testing.T) {
+			m, ok := validated[op.String()]
+			requestBody := child(op.Node, "requestBody")
+			requiredBody := requestBody != nil && child(requestBody, "required") != nil && child(requestBody, "required").Value == "true"
+			requiredParam := false
+			if params := child(op.Node, "parameters"); params != nil {
+				for _, p := range params.Content {
+					p, err := resolve(root, p)
+					require.NoError(t, err)
+					if child(p, "in").Value != "path" && child(p, "required") != nil && child(p, "required").Value == "true" {
+						requiredParam = true
+					}
+				}
+			}
+			if requiredBody {
+				require.True(t, ok, "a required body and no request validator")
+				assert.True(t, rv.Validators[m.Validator].Body, "validator %s does not check the body", m.Validator)
+				assert.NotEmpty(t, m.Model, "the body has no model to be checked against")
+			}
+			if requiredParam {
+				require.True(t, ok, "a required parameter and no request validator")
+				assert.True(t, rv.Validators[m.Validator].Parameters, "validator %s does not check the required parameters", m.Validator)
+			}
+			if ok {
+				assert.NotNil(t, child(child(op.Node, "responses"), "400"), "a validated operation documents its 400")
+			}
+		})
+	}
+	for _, code := range []string{"BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS"} {
+		gw := child(child(root, "x-amazon-apigateway-gateway-responses"), code)
+		require.NotNil(t, gw, "%s has a gateway response in the API's error shape", code)
+		assert.Contains(t, child(child(gw, "responseTemplates"), "application/json").Value, `"error":{"code":"invalid_`)
 	}
 }
 

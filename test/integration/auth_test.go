@@ -66,29 +66,30 @@ func TestSignupRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name string
 		body any
-		code string
+		code string // the function's
+		at   door
 	}{
-		{"malformed json", `{"email": "a@b.co",`, "invalid_json"},
-		{"not an object", `[1,2]`, "invalid_type"},
-		{"empty body", ``, "invalid_json"},
-		{"two objects", `{"email":"a@b.co"} {}`, "invalid_json"},
-		{"email wrong type", with("email", 42), "invalid_type"},
-		{"password wrong type", with("password", true), "invalid_type"},
-		{"missing email", without("email"), "invalid_email"},
-		{"missing password", without("password"), "invalid_password"},
-		{"missing name", without("name"), "invalid_name"},
-		{"bad email", with("email", "not-an-email"), "invalid_email"},
-		{"password 11 characters", with("password", "elevenchars"), "invalid_password"},
-		{"password 129 characters", with("password", strings.Repeat("p", 129)), "invalid_password"},
-		{"client sets its role", with("role", "admin"), "unknown_field"},
-		{"client sets its id", with("id", "u-1"), "unknown_field"},
-		{"body over 64 KiB", with("name", strings.Repeat("x", 70*1024)), "body_too_large"},
+		{"malformed json", `{"email": "a@b.co",`, "invalid_json", badBody},
+		{"not an object", `[1,2]`, "invalid_type", badBody},
+		{"empty body", ``, "invalid_json", badBody},
+		{"two objects", `{"email":"a@b.co"} {}`, "invalid_json", badBody},
+		{"email wrong type", with("email", 42), "invalid_type", badBody},
+		{"password wrong type", with("password", true), "invalid_type", badBody},
+		{"missing email", without("email"), "invalid_email", badBody},
+		{"missing password", without("password"), "invalid_password", badBody},
+		{"missing name", without("name"), "invalid_name", badBody},
+		{"bad email", with("email", "not-an-email"), "invalid_email", pastTheDoor},
+		{"email domain without a dot", with("email", "ada@localhost"), "invalid_email", pastTheDoor},
+		{"name with a control character", with("name", "Ada\u0007"), "invalid_name", pastTheDoor},
+		{"password 11 characters", with("password", "elevenchars"), "invalid_password", badBody},
+		{"password 129 characters", with("password", strings.Repeat("p", 129)), "invalid_password", badBody},
+		{"client sets its role", with("role", "admin"), "unknown_field", badBody},
+		{"client sets its id", with("id", "u-1"), "unknown_field", badBody},
+		{"body over 64 KiB", with("name", strings.Repeat("x", 70*1024)), "body_too_large", badBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, call{method: "POST", path: "/v1/auth/signup", body: tt.body})
-			assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
-			assert.Equal(t, tt.code, r.ErrorCode())
+			expectRefusal(t, call{method: "POST", path: "/v1/auth/signup", body: tt.body}, account{}, http.StatusBadRequest, tt.code, tt.at)
 		})
 	}
 
@@ -121,20 +122,20 @@ func TestLogin(t *testing.T) {
 		name string
 		body any
 		want int
-		code string
+		code string // the function's
+		at   door
 	}{
-		{"wrong password", map[string]string{"email": a.Email, "password": "wrong password!!"}, http.StatusUnauthorized, "invalid_credentials"},
-		{"unknown email", map[string]string{"email": newEmail("nobody"), "password": testPassword}, http.StatusUnauthorized, "invalid_credentials"},
-		{"malformed email", map[string]string{"email": "nobody", "password": testPassword}, http.StatusUnauthorized, "invalid_credentials"},
-		{"missing password", map[string]string{"email": a.Email}, http.StatusBadRequest, "missing_field"},
-		{"extra field", map[string]string{"email": a.Email, "password": testPassword, "role": "admin"}, http.StatusBadRequest, "unknown_field"},
-		{"malformed json", `{"email":`, http.StatusBadRequest, "invalid_json"},
+		{"wrong password", map[string]string{"email": a.Email, "password": "wrong password!!"}, http.StatusUnauthorized, "invalid_credentials", pastTheDoor},
+		{"unknown email", map[string]string{"email": newEmail("nobody"), "password": testPassword}, http.StatusUnauthorized, "invalid_credentials", pastTheDoor},
+		{"malformed email", map[string]string{"email": "nobody", "password": testPassword}, http.StatusUnauthorized, "invalid_credentials", pastTheDoor},
+		{"empty password", map[string]string{"email": a.Email, "password": ""}, http.StatusBadRequest, "missing_field", pastTheDoor},
+		{"missing password", map[string]string{"email": a.Email}, http.StatusBadRequest, "missing_field", badBody},
+		{"extra field", map[string]string{"email": a.Email, "password": testPassword, "role": "admin"}, http.StatusBadRequest, "unknown_field", badBody},
+		{"malformed json", `{"email":`, http.StatusBadRequest, "invalid_json", badBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, call{method: "POST", path: "/v1/auth/login", body: tt.body})
-			assert.Equal(t, tt.want, r.Status, "%s", r.Body)
-			assert.Equal(t, tt.code, r.ErrorCode())
+			expectRefusal(t, call{method: "POST", path: "/v1/auth/login", body: tt.body}, account{}, tt.want, tt.code, tt.at)
 		})
 	}
 }

@@ -234,20 +234,20 @@ func TestConcurrentRedemptions(t *testing.T) {
 			key    string
 			body   map[string]any
 			status int
-			code   string
+			code   string // the function's
+			at     door
 		}{
-			{"", map[string]any{"points": 1, "wallet_id": wa.ID}, 400, "idempotency_key_required"},
-			{"z", map[string]any{"points": 0, "wallet_id": wa.ID}, 400, "invalid_points"},
-			{"n", map[string]any{"points": 1, "wallet_id": wa.ID}, 422, "insufficient_points"},
-			{"o", map[string]any{"points": 1, "wallet_id": other.ID}, 404, "not_found"},
+			{"", map[string]any{"points": 1, "wallet_id": wa.ID}, 400, "idempotency_key_required", missingParameters},
+			{"z", map[string]any{"points": 0, "wallet_id": wa.ID}, 400, "invalid_points", badBody},
+			{"f", map[string]any{"points": 1.5, "wallet_id": wa.ID}, 400, "invalid_type", badBody},
+			{"n", map[string]any{"points": 1, "wallet_id": wa.ID}, 422, "insufficient_points", pastTheDoor},
+			{"o", map[string]any{"points": 1, "wallet_id": other.ID}, 404, "not_found", pastTheDoor},
 		} {
 			c := call{method: "POST", path: "/v1/rewards/redeem", token: a.Token, body: tt.body}
 			if tt.key != "" {
 				c.headers = map[string]string{"Idempotency-Key": tt.key}
 			}
-			r := do(t, c)
-			assert.Equal(t, tt.status, r.Status, "%v: %s", tt.body, r.Body)
-			assert.Equal(t, tt.code, r.ErrorCode())
+			expectRefusal(t, c, a, tt.status, tt.code, tt.at)
 		}
 	})
 	eventually(t, eventDeadline(), "redemption events", func() bool {

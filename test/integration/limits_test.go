@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -89,9 +90,12 @@ func requireRateLimitHeaders(t *testing.T, r timedReply, rule ratelimit.Rule) {
 
 // TestRateLimitsPerClass drives every route class to its limit through the API, checks
 // the refusal and the headers, and sees the class recover after the window. Requests
-// that a handler would refuse (an empty body) are enough: the limit is counted before
-// the handler runs. The subtests share nothing (each class has its own counter; the
-// per-user classes use their own users), so they run side by side.
+// that a handler refuses are enough: the limit is counted before the handler runs. They
+// must get past the gateway's validators (which count nothing), so each is well formed
+// where the gateway looks: a transfer with a malformed Idempotency-Key, a signup with an email whose domain has
+// no dot, a login with an empty password (refused before it counts as a failed login).
+// The subtests share nothing (each class has its own counter; the per-user classes use
+// their own users), so they run side by side.
 func TestRateLimitsPerClass(t *testing.T) {
 	rules := deployedLimits(t)
 	user := signupAndLogin(t, "limits")
@@ -100,10 +104,14 @@ func TestRateLimitsPerClass(t *testing.T) {
 		class ratelimit.Class
 		req   call
 	}{
-		{ratelimit.ClassMoney, call{method: "POST", path: "/v1/transfers", token: user.Token, body: map[string]any{}}},
+		{ratelimit.ClassMoney, call{method: "POST", path: "/v1/transfers", token: user.Token,
+			headers: map[string]string{"Idempotency-Key": "not a valid key"},
+			body:    transferBody(uuid.NewString(), uuid.NewString(), 1)}},
 		{ratelimit.ClassRead, call{method: "GET", path: "/v1/me", token: reader.Token}},
-		{ratelimit.ClassSignup, call{method: "POST", path: "/v1/auth/signup", body: map[string]any{}}},
-		{ratelimit.ClassLogin, call{method: "POST", path: "/v1/auth/login", body: map[string]any{}}},
+		{ratelimit.ClassSignup, call{method: "POST", path: "/v1/auth/signup",
+			body: map[string]any{"email": "limits@localhost", "password": testPassword, "name": "L"}}},
+		{ratelimit.ClassLogin, call{method: "POST", path: "/v1/auth/login",
+			body: map[string]any{"email": "limits@wallet.test", "password": ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.class), func(t *testing.T) {

@@ -106,26 +106,31 @@ func TestTransferRefusals(t *testing.T) {
 		key    string
 		body   map[string]any
 		status int
-		code   string
+		code   string // the function's
+		at     door
 	}{
-		{"missing key", "", transferBody(wa.ID, wb.ID, 1), 400, "idempotency_key_required"},
-		{"same wallet", "k", transferBody(wa.ID, wa.ID, 1), 400, "same_wallet"},
-		{"zero amount", "k", transferBody(wa.ID, wb.ID, 0), 400, "invalid_amount"},
-		{"bad currency", "k", transferBody(wa.ID, wb.ID, 1, "currency", "XXX"), 400, "invalid_currency"},
-		{"bad mode", "k", transferBody(wa.ID, wb.ID, 1, "mode", "later"), 400, "invalid_mode"},
-		{"hold expiry too short", "k", transferBody(wa.ID, wb.ID, 1, "mode", "hold", "hold_expires_in_seconds", 59), 400, "invalid_hold_expiry"},
-		{"hold expiry too long", "k", transferBody(wa.ID, wb.ID, 1, "mode", "hold", "hold_expires_in_seconds", 604801), 400, "invalid_hold_expiry"},
-		{"unknown field", "k", transferBody(wa.ID, wb.ID, 1, "fee", 1), 400, "unknown_field"},
-		{"currency mismatch", "k", transferBody(wa.ID, eur.ID, 1), 422, "currency_mismatch"},
-		{"frozen destination", "k", transferBody(wa.ID, frozen.ID, 1), 422, "wallet_not_active"},
-		{"unknown destination", "k", transferBody(wa.ID, "00000000-0000-4000-8000-000000000000", 1), 404, "not_found"},
-		{"someone else's source", "k", transferBody(wb.ID, wa.ID, 1), 404, "not_found"},
+		{"missing key", "", transferBody(wa.ID, wb.ID, 1), 400, "idempotency_key_required", missingParameters},
+		{"malformed key", "a b", transferBody(wa.ID, wb.ID, 1), 400, "invalid_idempotency_key", pastTheDoor},
+		{"same wallet", "k", transferBody(wa.ID, wa.ID, 1), 400, "same_wallet", pastTheDoor},
+		{"zero amount", "k", transferBody(wa.ID, wb.ID, 0), 400, "invalid_amount", badBody},
+		{"bad currency", "k", transferBody(wa.ID, wb.ID, 1, "currency", "XXX"), 400, "invalid_currency", badBody},
+		{"bad mode", "k", transferBody(wa.ID, wb.ID, 1, "mode", "later"), 400, "invalid_mode", badBody},
+		{"hold expiry too short", "k", transferBody(wa.ID, wb.ID, 1, "mode", "hold", "hold_expires_in_seconds", 59), 400, "invalid_hold_expiry", badBody},
+		{"hold expiry too long", "k", transferBody(wa.ID, wb.ID, 1, "mode", "hold", "hold_expires_in_seconds", 604801), 400, "invalid_hold_expiry", badBody},
+		{"hold expiry on an immediate transfer", "k", transferBody(wa.ID, wb.ID, 1, "hold_expires_in_seconds", 600), 400, "invalid_hold_expiry", pastTheDoor},
+		{"unknown field", "k", transferBody(wa.ID, wb.ID, 1, "fee", 1), 400, "unknown_field", badBody},
+		{"currency mismatch", "k", transferBody(wa.ID, eur.ID, 1), 422, "currency_mismatch", pastTheDoor},
+		{"frozen destination", "k", transferBody(wa.ID, frozen.ID, 1), 422, "wallet_not_active", pastTheDoor},
+		{"unknown destination", "k", transferBody(wa.ID, "00000000-0000-4000-8000-000000000000", 1), 404, "not_found", pastTheDoor},
+		{"someone else's source", "k", transferBody(wb.ID, wa.ID, 1), 404, "not_found", pastTheDoor},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := postTransfer(t, a.Token, tt.key, tt.body)
-			assert.Equal(t, tt.status, r.Status, "%s", r.Body)
-			assert.Equal(t, tt.code, r.ErrorCode())
+			c := call{method: "POST", path: "/v1/transfers", token: a.Token, body: tt.body}
+			if tt.key != "" {
+				c.headers = map[string]string{"Idempotency-Key": tt.key}
+			}
+			expectRefusal(t, c, a, tt.status, tt.code, tt.at)
 		})
 	}
 	assert.EqualValues(t, 100, getWallet(t, a.Token, wa.ID).Available)
