@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test walkthrough collection fuzz build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -15,6 +15,15 @@ test: ## unit tests and integration tests through the deployed API (-race)
 
 unit-test:
 	go test -race -count=1 ./...
+
+walkthrough: ## run the README's curl walkthrough as pasted against the running stack
+	@scripts/walkthrough.sh
+
+collection: ## run the Postman collection (api/wallet.postman_collection.json) with newman against the running stack
+	@scripts/collection.sh
+
+fuzz: ## schemathesis over api/openapi.yaml against the running stack (FUZZ_EXAMPLES=25)
+	@scripts/fuzz.sh
 
 build: $(addprefix build-,$(FUNCTIONS)) ## one bootstrap per function under build/<function>/
 

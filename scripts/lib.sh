@@ -36,3 +36,18 @@ host_arch() {
     *) echo x86_64 ;;
   esac
 }
+
+# pinned_venv DIR REQUIREMENTS WHAT: installs the fully pinned REQUIREMENTS (every
+# package with ==, dependencies included) into the virtualenv DIR, once per version of
+# the file (a stamp named by its hash).
+pinned_venv() {
+  local dir="$1" req="$2" what="$3" stamp
+  stamp="$dir/.installed-$(sha256sum "$req" | cut -c1-16)"
+  [[ -f "$stamp" ]] && return 0
+  say "installing $what into ${dir#"$ROOT"/} (pinned in ${req#"$ROOT"/})"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req"
+  "$dir/bin/pip" check >/dev/null
+  touch "$stamp"
+}

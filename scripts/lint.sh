@@ -7,15 +7,7 @@ cd "$ROOT"
 
 GOLANGCI_LINT_VERSION=v2.15.0
 LINT_VENV="$TOOLS_DIR/lint"
-req="$ROOT/tools/lint-requirements.txt"
-stamp="$LINT_VENV/.installed-$(sha256sum "$req" | cut -c1-16)"
-if [[ ! -f "$stamp" ]]; then
-  say "installing cfn-lint and the SAM CLI into .tools/lint (pinned in tools/lint-requirements.txt)"
-  rm -rf "$LINT_VENV"
-  python3 -m venv "$LINT_VENV"
-  "$LINT_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req"
-  touch "$stamp"
-fi
+pinned_venv "$LINT_VENV" "$ROOT/tools/lint-requirements.txt" "cfn-lint and the SAM CLI"
 golangci="$TOOLS_DIR/bin/golangci-lint"
 if [[ ! -x "$golangci" ]] || ! "$golangci" version 2>/dev/null | grep -q "${GOLANGCI_LINT_VERSION#v}"; then
   say "installing golangci-lint $GOLANGCI_LINT_VERSION into .tools/bin"

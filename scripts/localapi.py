@@ -18,13 +18,15 @@ def outputs():
         return json.load(f)
 
 
-def call(api, method, path, body=None, token=None):
+def call(api, method, path, body=None, token=None, headers=None):
     """One request; returns (status, decoded JSON body, milliseconds)."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(api + path, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", "Bearer " + token)
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: unit tests, then integration tests through the API deployed on the local
-# engine. Starts the engine when none is running and stops what it started.
+# engine, then the README walkthrough, the Postman collection and schema fuzzing against
+# the same stack. Starts the engine when none is running and stops what it started.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -21,3 +22,7 @@ say "integration tests against $("$ROOT/scripts/api-url.sh") (and the DynamoDB a
 engine_env
 WALLET_API_URL="$("$ROOT/scripts/api-url.sh")" WALLET_OUTPUTS_FILE="$OUTPUTS_FILE" \
   go test -race -count=1 -tags integration -timeout 30m ${TEST_RUN:+-run "$TEST_RUN"} ./test/integration/... ./internal/dynamo/
+
+"$ROOT/scripts/walkthrough.sh"
+"$ROOT/scripts/collection.sh"
+"$ROOT/scripts/fuzz.sh"
