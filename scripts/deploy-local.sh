@@ -32,4 +32,5 @@ go run ./cmd/deploy \
   --param LoginLockMaxSeconds="${LOGIN_LOCK_MAX_SECONDS:-8}" \
   --param SigningKeyRefreshSeconds="${SIGNING_KEY_REFRESH_SECONDS:-2}" \
   --param AuthorizerCacheSeconds="${AUTHORIZER_CACHE_SECONDS:-3}" \
+  --param Tracing="${TRACING:-Active}" \
   --param RewardPointsPerDayMax="${REWARD_POINTS_PER_DAY_MAX:-2000}"

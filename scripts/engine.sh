@@ -23,9 +23,12 @@ start() {
   # concurrency burst leaves behind starved later tests (localstack/KNOWN_GAPS.md, 14).
   # tools/engine_launch.py starts MiniStack with those idle environments waiting on
   # events instead of polling every 0.1 s (KNOWN_GAPS.md, 15).
+  # TMPDIR: the engine unpacks every function's code (about 340 MB) under its temp
+  # directory; keeping that in .local/ lets stop remove it.
+  mkdir -p "$ENGINE_TMP"
   (
     cd "$LOCAL_DIR"
-    AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
+    TMPDIR="$ENGINE_TMP" AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
       MINISTACK_REGION=us-east-1 SFN_WAIT_SCALE="${SFN_WAIT_SCALE:-0.1}" LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
       LAMBDA_WARM_TTL_SECONDS="${ENGINE_WARM_TTL_SECONDS:-20}" \
       setsid "$ENGINE_VENV/bin/python" "$ROOT/tools/engine_launch.py" >"$ENGINE_LOG" 2>&1 &
@@ -61,6 +64,7 @@ stop() {
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$ENGINE_PID_FILE" "$OUTPUTS_FILE"
+  rm -rf "$ENGINE_TMP"
 }
 
 status() {

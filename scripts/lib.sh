@@ -10,6 +10,7 @@ ENGINE_PORT="${ENGINE_PORT:-4566}"
 ENGINE_URL="http://127.0.0.1:$ENGINE_PORT"
 ENGINE_PID_FILE="$LOCAL_DIR/engine.pid"
 ENGINE_LOG="$LOCAL_DIR/engine.log"
+ENGINE_TMP="$LOCAL_DIR/engine-tmp"   # the engine's TMPDIR: unpacked function code
 OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
 STACK_NAME="${STACK_NAME:-wallet}"
 ENGINE_READY_SECONDS_MAX=60
