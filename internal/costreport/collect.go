@@ -59,7 +59,13 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 			}
 			for _, e := range res.Events {
 				msg := aws.ToString(e.Message)
-				u.LogBytes += int64(len(msg))
+				// The metering lines exist only in a deployment with MeterDynamoDB=true,
+				// which the template refuses for prod: counted apart, not billed.
+				if usageLine.MatchString(msg) {
+					u.MeterLogBytes += int64(len(msg))
+				} else {
+					u.LogBytes += int64(len(msg))
+				}
 				switch {
 				case strings.HasPrefix(msg, "START RequestId"):
 					u.Invocations++

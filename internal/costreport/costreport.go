@@ -59,7 +59,8 @@ type FunctionUsage struct {
 	MemoryMB         int
 	ReadUnits        float64
 	WriteUnits       float64
-	LogBytes         int64
+	LogBytes         int64 // what production would ingest
+	MeterLogBytes    int64 // the DynamoDB metering lines, written only with MeterDynamoDB=true
 }
 
 // Measured is everything counted during a run.
@@ -112,6 +113,42 @@ func Price(m Measured, p Prices) []Line {
 	return lines
 }
 
+// The floor is the least this feature set can cost on AWS per completed transfer,
+// whatever the code: one API request, one function that writes one money transaction,
+// one event, a notification per party and the payer's reward, consumed in batches.
+const (
+	// Both wallets, the transfer (also its idempotency record) and the two statement
+	// entries; a transactional write costs 2 units per item of up to 1 KB.
+	floorTransactionItems = 5
+	floorNotificationPuts = 2 // one per party, a plain conditional put each
+	floorRewardWrites     = 2 // the points balance and its history item
+	floorConsumerBatch    = 10.0
+	// The API's function, plus the stream publisher, the notifier and the rewards
+	// consumer, each once per batch.
+	floorInvocations           = 1 + 3/floorConsumerBatch
+	floorLambdaMs              = 10.0  // a warm arm64 Go handler doing one transaction
+	floorLambdaMemoryGB        = 0.125 // 128 MB, the smallest useful size
+	floorLogBytesPerInvocation = 300.0 // one structured line (plus START/END/REPORT)
+	floorQueueDeliveries       = 2     // the event reaches the notification and reward queues
+)
+
+// Floor prices the floor with the same prices as the measurement.
+func Floor(p Prices) []Line {
+	wru := float64(floorTransactionItems*2 + floorNotificationPuts + floorRewardWrites)
+	gbs := floorInvocations * floorLambdaMs / 1000 * floorLambdaMemoryGB
+	logBytes := floorInvocations * floorLogBytesPerInvocation
+	return []Line{
+		{"API Gateway REST API requests", "1.00", p.RESTAPIPerMillionRequests},
+		{"Lambda requests", fmt.Sprintf("%.2f", floorInvocations), floorInvocations * p.LambdaPerMillionRequests},
+		{"Lambda duration (GB-s)", fmt.Sprintf("%.5f", gbs), gbs * 1e6 * p.LambdaPerGBSecondArm},
+		{"DynamoDB write units", fmt.Sprintf("%.1f", wru), wru * p.DynamoPerMillionWriteUnits},
+		{"SNS publishes", "1.00", p.SNSPerMillionPublishes},
+		{"SQS requests (batched)", fmt.Sprintf("%.2f", floorQueueDeliveries*SQSRequestsPerMessage), floorQueueDeliveries * SQSRequestsPerMessage * p.SQSPerMillionRequests},
+		{"CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", logBytes), logBytes * 1e6 / 1e9 * p.LogsPerGBIngested},
+		{"X-Ray traces (5 % sampled)", fmt.Sprintf("%.2f", XRaySampledFraction), XRaySampledFraction * p.XRayPerMillionTracesRecorded},
+	}
+}
+
 // Total adds the lines up.
 func Total(lines []Line) float64 {
 	t := 0.0
@@ -139,14 +176,27 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 		m.Executions, m.StateTransitions, float64(m.StateTransitions)/float64(m.Transfers))
 	fmt.Fprintf(&b, "transitions alone would cost $%.2f per million transfers, which is why the saga is Express.\n\n",
 		float64(m.StateTransitions)/float64(m.Transfers)*1e6/1000*p.StandardPerThousandTransits)
-	fmt.Fprintf(&b, "## Lambda functions during the run\n\n| function | invocations | billed ms | memory MB | RRU | WRU | log bytes |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	floor := Floor(p)
+	fmt.Fprintf(&b, "## The floor\n\n")
+	fmt.Fprintf(&b, "The least this feature set can cost on AWS at these prices, whatever the code: one API request; one\n")
+	fmt.Fprintf(&b, "function writing one money transaction of %d items (both wallets, the transfer as its own idempotency record,\n", floorTransactionItems)
+	fmt.Fprintf(&b, "both statement entries); one event; a notification per party and the payer's reward, consumed in batches of\n")
+	fmt.Fprintf(&b, "%.0f; %.0f ms at %.0f MB per invocation; one %.0f-byte log line per invocation; no Step Functions.\n\n",
+		floorConsumerBatch, floorLambdaMs, floorLambdaMemoryGB*1024, floorLogBytesPerInvocation)
+	fmt.Fprintf(&b, "| item | per transfer | USD per million transfers |\n|---|---:|---:|\n")
+	for _, l := range floor {
+		fmt.Fprintf(&b, "| %s | %s | %.2f |\n", l.Item, l.PerTx, l.PerMillon)
+	}
+	fmt.Fprintf(&b, "| **floor** | | **%.2f** |\n\n", Total(floor))
+	fmt.Fprintf(&b, "Measured / floor: **%.1f×**. Goal: $15.00 per million, %.1f× the floor.\n\n", Total(lines)/Total(floor), 15/Total(floor))
+	fmt.Fprintf(&b, "## Lambda functions during the run\n\n| function | invocations | billed ms | memory MB | RRU | WRU | log bytes | metering log bytes |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	fs := append([]FunctionUsage(nil), m.Functions...)
 	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 	for _, f := range fs {
 		if f.Invocations == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f | %.1f | %d |\n", f.Name, f.Invocations, f.BilledDurationMs, f.MemoryMB, f.ReadUnits, f.WriteUnits, f.LogBytes)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f | %.1f | %d | %d |\n", f.Name, f.Invocations, f.BilledDurationMs, f.MemoryMB, f.ReadUnits, f.WriteUnits, f.LogBytes, f.MeterLogBytes)
 	}
 	fmt.Fprintf(&b, "\n## Prices used\n\n")
 	fmt.Fprintf(&b, "- Lambda: $%.2f per million requests, $%.10f per GB-second (arm64)\n", p.LambdaPerMillionRequests, p.LambdaPerGBSecondArm)
@@ -159,9 +209,9 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	fmt.Fprintf(&b, "## What this does not show\n\n")
 	fmt.Fprintf(&b, "- Lambda durations are the local engine's (a new process per cold worker on a 2-core machine), usually longer than\n")
 	fmt.Fprintf(&b, "  on AWS arm64; they are priced as measured. Express duration is priced from the executions' start and stop times.\n")
-	fmt.Fprintf(&b, "- The DynamoDB usage lines are written only by a deployment with MeterDynamoDB=true; they carry the capacity the\n")
-	fmt.Fprintf(&b, "  engine reports (ReturnConsumedCapacity), or units computed from item sizes when it reports none (a cancelled\n")
-	fmt.Fprintf(&b, "  transaction), and the lines themselves add to the log bytes above.\n")
+	fmt.Fprintf(&b, "- The DynamoDB usage lines are written only by a deployment with MeterDynamoDB=true (refused for prod); they\n")
+	fmt.Fprintf(&b, "  carry the capacity the engine reports (ReturnConsumedCapacity), or units computed from item sizes when it\n")
+	fmt.Fprintf(&b, "  reports none (a cancelled transaction). Their bytes are counted apart (metering log bytes) and not billed.\n")
 	fmt.Fprintf(&b, "- SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed\n")
 	fmt.Fprintf(&b, "  monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.\n\n")
 	fmt.Fprintf(&b, "## Against the goal of $15 per million\n\n")

@@ -1,0 +1,96 @@
+package costreport
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFloorAtListPrices(t *testing.T) {
+	lines := Floor(ListPrices)
+	byItem := map[string]float64{}
+	for _, l := range lines {
+		byItem[l.Item] = l.PerMillon
+	}
+	// 5 transaction items at 2 units, 2 notification puts, 2 reward writes: 14 units.
+	assert.InDelta(t, 14*0.625, byItem["DynamoDB write units"], 1e-9)
+	assert.InDelta(t, 3.50, byItem["API Gateway REST API requests"], 1e-9)
+	// 1.3 invocations at $0.20 per million.
+	assert.InDelta(t, 0.26, byItem["Lambda requests"], 1e-9)
+	// 1.3 × 10 ms × 0.125 GB = 0.001625 GB-s at $0.0000133334.
+	assert.InDelta(t, 0.0216667, byItem["Lambda duration (GB-s)"], 1e-6)
+	// 3.50 + 0.26 + 0.0217 + 8.75 + 0.50 + 0.16 + 0.195 + 0.25
+	assert.InDelta(t, 13.6367, Total(lines), 1e-3)
+}
+
+func TestPriceIsPerCompletedTransfer(t *testing.T) {
+	m := Measured{
+		Transfers:       100,
+		APIRequests:     100,
+		Executions:      100,
+		EventsPublished: 100,
+		Functions: []FunctionUsage{
+			{Name: "CreateTransfer", Invocations: 100, BilledDurationMs: 100 * 1000, MemoryMB: 1024, WriteUnits: 1000, ReadUnits: 800, LogBytes: 100 * 1000},
+			{Name: "Notify", Invocations: 50, BilledDurationMs: 0, MemoryMB: 256},
+		},
+	}
+	lines := Price(m, ListPrices)
+	byItem := map[string]Line{}
+	for _, l := range lines {
+		byItem[l.Item] = l
+	}
+	assert.Equal(t, "1.50", byItem["Lambda requests"].PerTx)
+	assert.InDelta(t, 0.30, byItem["Lambda requests"].PerMillon, 1e-9)
+	assert.Equal(t, "10.0", byItem["DynamoDB write units"].PerTx)
+	assert.InDelta(t, 6.25, byItem["DynamoDB write units"].PerMillon, 1e-9)
+	// 1 s at 1 GB per transfer.
+	assert.InDelta(t, 13.3334, byItem["Lambda duration (GB-s, local durations)"].PerMillon, 1e-9)
+	assert.InDelta(t, 0.50, byItem["CloudWatch Logs ingestion (bytes)"].PerMillon, 1e-9)
+}
+
+func TestWriteStatesTheFloorAndTheRatio(t *testing.T) {
+	m := Measured{Transfers: 1, APIRequests: 1, Functions: []FunctionUsage{{Name: "F", Invocations: 1, MemoryMB: 256, WriteUnits: 28}}}
+	var b bytes.Buffer
+	require.NoError(t, Write(&b, m, ListPrices, "make cost N=1"))
+	assert.Contains(t, b.String(), "## The floor")
+	assert.Contains(t, b.String(), "| **floor** | | **13.64** |")
+	assert.Contains(t, b.String(), "Measured / floor: **")
+}
+
+type fakeLogs []string
+
+func (f fakeLogs) DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	return &cloudwatchlogs.DescribeLogGroupsOutput{LogGroups: []cwtypes.LogGroup{{LogGroupName: aws.String("/aws/lambda/wallet-SagaReserveFunction-ABC")}}}, nil
+}
+
+func (f fakeLogs) FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	out := &cloudwatchlogs.FilterLogEventsOutput{}
+	for _, m := range f {
+		out.Events = append(out.Events, cwtypes.FilteredLogEvent{Message: aws.String(m)})
+	}
+	return out, nil
+}
+
+func TestCollectFunctionsCountsMeteringLinesApart(t *testing.T) {
+	start := "START RequestId: 1 Version: $LATEST"
+	usage := `{"level":"INFO","msg":"ddb_usage","op":"TransactWriteItems","rru=0 wru=10"}`
+	report := "REPORT RequestId: 1	Duration: 3.00 ms	Billed Duration: 4 ms	Memory Size: 256 MB"
+	fs, _, err := CollectFunctions(context.Background(), fakeLogs{start, usage, report}, "wallet", time.Now(), time.Now())
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	f := fs[0]
+	assert.Equal(t, "SagaReserve", f.Name)
+	assert.Equal(t, 1, f.Invocations)
+	assert.Equal(t, int64(4), f.BilledDurationMs)
+	assert.InDelta(t, 10, f.WriteUnits, 1e-9)
+	assert.Equal(t, int64(len(usage)), f.MeterLogBytes)
+	assert.Equal(t, int64(len(start)+len(report)), f.LogBytes)
+}
