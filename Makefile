@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test walkthrough collection fuzz build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test walkthrough collection fuzz chaos build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -21,6 +21,9 @@ walkthrough: ## run the README's curl walkthrough as pasted against the running 
 
 collection: ## run the Postman collection (api/wallet.postman_collection.json) with newman against the running stack
 	@scripts/collection.sh
+
+chaos: ## the bank workload with injected saga faults against the running stack, then the money check (CLIENTS=8 OPS=400)
+	@scripts/chaos.sh
 
 fuzz: ## schemathesis over api/openapi.yaml against the running stack (FUZZ_EXAMPLES=25)
 	@scripts/fuzz.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: unit tests, then integration tests through the API deployed on the local
-# engine, then the README walkthrough, the Postman collection and schema fuzzing against
-# the same stack. Starts the engine when none is running and stops what it started.
+# engine, then a small chaos run, the README walkthrough, the Postman collection and
+# schema fuzzing against the same stack. Starts the engine when none is running and stops what it started.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -23,6 +23,9 @@ engine_env
 WALLET_API_URL="$("$ROOT/scripts/api-url.sh")" WALLET_OUTPUTS_FILE="$OUTPUTS_FILE" \
   go test -race -count=1 -tags integration -timeout 30m ${TEST_RUN:+-run "$TEST_RUN"} ./test/integration/... ./internal/dynamo/
 
+# A small chaos run: it writes the deployment's CONTROL items, so it runs after the
+# integration tests, alone.
+CLIENTS="${CHAOS_CLIENTS:-4}" OPS="${CHAOS_OPS:-120}" "$ROOT/scripts/chaos.sh"
 "$ROOT/scripts/walkthrough.sh"
 "$ROOT/scripts/collection.sh"
 "$ROOT/scripts/fuzz.sh"

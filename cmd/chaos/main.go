@@ -1,0 +1,252 @@
+// Command chaos runs the bank workload with faults (internal/chaos) against the stack
+// deployed on the local engine and checks that every cent is accounted for.
+//
+//	go run ./cmd/chaos -clients 8 -ops 400
+//
+// It needs a deployment with FaultInjection=true (scripts/deploy-local.sh sets it) and
+// the AWS SDK pointed at the engine (it writes the CONTROL/FAULTS item). It exits 1
+// when the check finds a problem.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
+	"github.com/serverless-wallet/wallet/internal/chaos"
+)
+
+// The admin account of the local deployment (AdminEmails), with the tests' password.
+const (
+	adminEmail    = "admin@wallet.local"
+	adminPassword = "local admin password"
+	userPassword  = "chaos workload password"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	clients := flag.Int("clients", 8, "concurrent clients (one user and wallet each)")
+	ops := flag.Int("ops", 400, "operations in all")
+	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (printed, to repeat a run)")
+	outputsFile := flag.String("outputs", ".local/outputs.json", "stack outputs written by the deploy")
+	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	outputs, err := readOutputs(*outputsFile)
+	if err != nil {
+		return err
+	}
+	if outputs["FaultInjection"] != "true" {
+		return errors.New("the deployment does not read injected faults (output FaultInjection): deploy with FAULT_INJECTION=true")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	faults := controlItems{db: dynamodb.NewFromConfig(cfg), table: outputs["LedgerTableName"]}
+	api := &chaos.Client{BaseURL: outputs["LocalApiUrl"], HTTP: &http.Client{Timeout: 30 * time.Second}}
+
+	run := uuid.NewString()[:8]
+	users := make([]chaos.User, 0, *clients)
+	for i := 0; i < *clients; i++ {
+		u, err := newUser(ctx, api, fmt.Sprintf("chaos-%s-%d@wallet.test", run, i))
+		if err != nil {
+			return err
+		}
+		users = append(users, u)
+	}
+	fmt.Printf("chaos: %d clients, %d operations, seed %d, run %s\n", *clients, *ops, *seed, run)
+	w := chaos.NewWorkload(api, faults, chaos.Config{Clients: *clients, Ops: *ops, Seed: *seed, Phases: chaos.DefaultPhases,
+		FaultGrace: 15 * time.Second, SettleWithin: 3 * time.Minute}, users)
+	start := time.Now()
+	exp, err := w.Run(ctx)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	wallets, err := chaos.Observe(ctx, api, users)
+	if err != nil {
+		return err
+	}
+	problems := chaos.Verify(exp, wallets)
+	if err := ledgerCheck(ctx, api); err != nil {
+		problems = append(problems, err.Error())
+	}
+	report(exp, elapsed)
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Println("PROBLEM:", p)
+		}
+		return fmt.Errorf("%d problems", len(problems))
+	}
+	var money int64
+	for _, w := range wallets {
+		money += w.Balance
+	}
+	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; nothing held; ledger check green\n",
+		money, len(wallets), len(exp.Credits), len(exp.Redemptions))
+	return nil
+}
+
+func report(exp chaos.Expectations, elapsed time.Duration) {
+	total := 0
+	for _, n := range exp.Statuses {
+		total += n
+	}
+	fmt.Printf("chaos: %d requests in %s (%.1f/s); %d replays compared\n", total, elapsed.Round(time.Second), float64(total)/elapsed.Seconds(), exp.Replays)
+	statuses := make([]int, 0, len(exp.Statuses))
+	for s := range exp.Statuses {
+		statuses = append(statuses, s)
+	}
+	sort.Ints(statuses)
+	fmt.Print("statuses:")
+	for _, s := range statuses {
+		fmt.Printf(" %d×%d", s, exp.Statuses[s])
+	}
+	fmt.Println()
+	kinds := make([]string, 0, len(exp.Ops))
+	for k := range exp.Ops {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Printf("  %-40s %d\n", k, exp.Ops[k])
+	}
+}
+
+func readOutputs(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path) // #nosec G304 -- the operator names the file
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]string
+	return m, json.Unmarshal(b, &m)
+}
+
+func newUser(ctx context.Context, api *chaos.Client, email string) (chaos.User, error) {
+	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": email, "password": userPassword, "name": "Chaos"})
+	if err != nil || r.Status != http.StatusCreated {
+		return chaos.User{}, fmt.Errorf("signup %s: %d %s %v", email, r.Status, r.Body, err)
+	}
+	var me struct {
+		ID string `json:"id"`
+	}
+	if err := r.Decode(&me); err != nil {
+		return chaos.User{}, err
+	}
+	token, err := login(ctx, api, email, userPassword)
+	if err != nil {
+		return chaos.User{}, err
+	}
+	r, err = api.Settle(ctx, "POST", "/v1/wallets", token, "", map[string]string{"currency": "USD"})
+	if err != nil || r.Status != http.StatusCreated {
+		return chaos.User{}, fmt.Errorf("wallet for %s: %d %s %v", email, r.Status, r.Body, err)
+	}
+	var w struct {
+		ID string `json:"id"`
+	}
+	if err := r.Decode(&w); err != nil {
+		return chaos.User{}, err
+	}
+	return chaos.User{ID: me.ID, Email: email, Token: token, WalletID: w.ID}, nil
+}
+
+func login(ctx context.Context, api *chaos.Client, email, password string) (string, error) {
+	r, err := api.Settle(ctx, "POST", "/v1/auth/login", "", "", map[string]string{"email": email, "password": password})
+	if err != nil || r.Status != http.StatusOK {
+		return "", fmt.Errorf("login %s: %d %s %v", email, r.Status, r.Body, err)
+	}
+	var s struct {
+		Token string `json:"access_token"`
+	}
+	return s.Token, r.Decode(&s)
+}
+
+// ledgerCheck runs the product's own conservation check as the admin.
+func ledgerCheck(ctx context.Context, api *chaos.Client) error {
+	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"})
+	if err != nil || (r.Status != http.StatusCreated && r.Status != http.StatusConflict) {
+		return fmt.Errorf("admin signup: %d %s %v", r.Status, r.Body, err)
+	}
+	token, err := login(ctx, api, adminEmail, adminPassword)
+	if err != nil {
+		return err
+	}
+	r, err = api.Settle(ctx, "GET", "/v1/admin/ledger/check", token, "", nil)
+	if err != nil || r.Status != http.StatusOK {
+		return fmt.Errorf("ledger check: %d %s %v", r.Status, r.Body, err)
+	}
+	var c struct {
+		OK bool `json:"ok"`
+	}
+	if err := r.Decode(&c); err != nil {
+		return err
+	}
+	if !c.OK {
+		return fmt.Errorf("ledger check found violations: %s", r.Body)
+	}
+	return nil
+}
+
+// controlItems writes the deployment's CONTROL items: FAULTS (read by every saga step
+// when fault injection is on) and BREAKER (deleted, it reads as closed).
+type controlItems struct {
+	db    *dynamodb.Client
+	table string
+}
+
+func (c controlItems) key(sk string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "CONTROL"}, "sk": &ddbtypes.AttributeValueMemberS{Value: sk}}
+}
+
+// Inject puts the faults, or clears them when there are none.
+func (c controlItems) Inject(ctx context.Context, faults map[string]chaos.Fault) error {
+	if len(faults) == 0 {
+		return c.remove(ctx, "FAULTS")
+	}
+	item, err := attributevalue.MarshalMap(map[string]any{"pk": "CONTROL", "sk": "FAULTS", "faults": faults})
+	if err != nil {
+		return err
+	}
+	if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: item}); err != nil {
+		return fmt.Errorf("write CONTROL/FAULTS: %w", err)
+	}
+	return nil
+}
+
+// Reset clears the faults and deletes the breaker's item, which reads as closed.
+func (c controlItems) Reset(ctx context.Context) error {
+	return errors.Join(c.remove(ctx, "FAULTS"), c.remove(ctx, "BREAKER"))
+}
+
+func (c controlItems) remove(ctx context.Context, sk string) error {
+	if _, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: c.key(sk)}); err != nil {
+		return fmt.Errorf("clear CONTROL/%s: %w", sk, err)
+	}
+	return nil
+}
