@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test walkthrough collection fuzz chaos build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test walkthrough collection fuzz chaos bench-api build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -64,6 +64,9 @@ cost: ## measure the cost per million transfers on the local engine (docs/COST.m
 
 rotate-key: ## rotate the token signing key of the local stack (docs/ARCHITECTURE.md, Auth)
 	@. scripts/lib.sh && engine_env && go run ./cmd/rotatekey --outputs "$$OUTPUTS_FILE"
+
+bench-api: ## latency of a transfer against a credit and hot-wallet throughput through the local API (redeploys with limits lifted)
+	@scripts/bench-api.sh
 
 bench: ## Go benchmarks (time and allocations per operation)
 	go test -run '^$$' -bench . -benchmem ./internal/...
