@@ -35,13 +35,13 @@ type Phase struct {
 	Faults map[string]Fault
 }
 
-// DefaultPhases: a quiet start, then the credit step failing (transfers compensate
-// with a release), the capture step failing (compensate with a reversal, then a
-// release), the reserve step stalling (answers 202, clients poll), and a quiet end.
+// DefaultPhases: a quiet start, then the post step failing (transfers and captures
+// compensate with a release; the circuit breaker opens), the post step stalling, the
+// reserve step stalling, and a quiet end.
 var DefaultPhases = []Phase{
 	{Name: "quiet", From: 0},
-	{Name: "credit fails", From: 0.2, Faults: map[string]Fault{"credit": {Mode: "fail"}}},
-	{Name: "capture fails", From: 0.4, Faults: map[string]Fault{"capture": {Mode: "fail"}}},
+	{Name: "post fails", From: 0.2, Faults: map[string]Fault{"post": {Mode: "fail"}}},
+	{Name: "post stalls", From: 0.4, Faults: map[string]Fault{"post": {Mode: "delay", DelayMs: 2500}}},
 	{Name: "reserve stalls", From: 0.6, Faults: map[string]Fault{"reserve": {Mode: "delay", DelayMs: 2500}}},
 	{Name: "quiet", From: 0.8},
 }

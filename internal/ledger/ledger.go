@@ -316,11 +316,6 @@ func Release(w Wallet, amountMinor int64, now time.Time) (Delta, error) {
 	return d, err
 }
 
-// PurposeTransit is the internal account that holds money between a saga's steps:
-// a transfer credits the destination from transit, then captures the source's hold
-// into transit, so each step is one balanced posting and transit nets to zero.
-const PurposeTransit = "transit"
-
 // MoveInput describes a posting between one wallet and a non-wallet account.
 type MoveInput struct {
 	PostingID   string
@@ -339,26 +334,49 @@ func Receive(w Wallet, in MoveInput) (Delta, Posting, error) {
 	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: in.AmountMinor, RequireActive: true, Now: in.Now}, in)
 }
 
-// Reverse takes back money a saga step put into a wallet. It ignores the wallet's
-// status (a compensation must run on a frozen wallet) but never spends held or
-// missing funds: then it refuses, and the transfer goes to manual review.
-func Reverse(w Wallet, in MoveInput) (Delta, Posting, error) {
-	if err := money.Positive(in.AmountMinor); err != nil {
-		return Delta{}, Posting{}, err
-	}
-	in.AmountMinor = -in.AmountMinor
-	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: in.AmountMinor, Now: in.Now}, in)
+// PostInput describes the posting of a held amount to another wallet.
+type PostInput struct {
+	PostingID    string
+	CaptureMinor int64 // what moves: at most the hold
+	HoldMinor    int64 // the whole hold, released from the source
+	Kind         string
+	Description  string
+	Now          time.Time
 }
 
-// CaptureHold settles a hold: the captured part leaves the wallet's balance, and the
-// whole hold leaves held (the uncaptured rest becomes available again). A hold is
-// capturable whatever the wallet's status: the money was reserved for this.
-func CaptureHold(w Wallet, captureMinor, holdMinor int64, in MoveInput) (Delta, Posting, error) {
-	if captureMinor <= 0 || captureMinor > holdMinor {
-		return Delta{}, Posting{}, fmt.Errorf("capture %d of hold %d on wallet %s", captureMinor, holdMinor, w.ID)
+// Post settles a hold in one posting, as two-phase ledgers do (TigerBeetle's post of a
+// pending transfer): the captured part leaves the source's balance and enters the
+// destination's, and the whole hold leaves the source's held (the uncaptured rest
+// becomes available again). The source may have any status (the money was reserved
+// for this); the destination must be active. Nothing passes through another account.
+func Post(src, dst Wallet, in PostInput) ([]Delta, Posting, error) {
+	switch {
+	case in.CaptureMinor <= 0 || in.CaptureMinor > in.HoldMinor:
+		return nil, Posting{}, fmt.Errorf("post %d of hold %d on wallet %s", in.CaptureMinor, in.HoldMinor, src.ID)
+	case src.ID == dst.ID:
+		return nil, Posting{}, ErrSameWallet
+	case src.Currency != dst.Currency:
+		return nil, Posting{}, ErrCurrencyMismatch
 	}
-	in.AmountMinor = -captureMinor
-	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: -captureMinor, HeldMinor: -holdMinor, Now: in.Now}, in)
+	ds := []Delta{
+		{WalletID: src.ID, BalanceMinor: -in.CaptureMinor, HeldMinor: -in.HoldMinor, Now: in.Now},
+		{WalletID: dst.ID, BalanceMinor: in.CaptureMinor, RequireActive: true, Now: in.Now},
+	}
+	// The destination's rule first: a frozen destination is the refusal a client can
+	// act on; a missing hold is a second settlement or a bug.
+	if _, err := ds[1].Apply(dst); err != nil {
+		return nil, Posting{}, err
+	}
+	if _, err := ds[0].Apply(src); err != nil {
+		return nil, Posting{}, err
+	}
+	p := Posting{ID: in.PostingID, Currency: src.Currency, Kind: in.Kind, CreatedAt: in.Now, Entries: []Entry{
+		{ID: in.PostingID + ":0", PostingID: in.PostingID, Account: src.ID, Owner: src.OwnerID, Currency: src.Currency,
+			AmountMinor: -in.CaptureMinor, Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
+		{ID: in.PostingID + ":1", PostingID: in.PostingID, Account: dst.ID, Owner: dst.OwnerID, Currency: dst.Currency,
+			AmountMinor: in.CaptureMinor, Kind: in.Kind, Description: in.Description, CreatedAt: in.Now},
+	}}
+	return ds, p, p.Validate()
 }
 
 // withPosting checks d on the wallet as read and builds the balanced posting of

@@ -78,13 +78,12 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 		}
 	}
 	pid := fmt.Sprintf("p%d", n)
-	transit := func(w Wallet) string { return ExternalAccount(PurposeTransit, w.Currency) }
-	// decided on a copy read now, committed on the stored state: as the store does
-	moved := func(name string, d Delta, p Posting, err error) (string, error) {
+	// decided on copies read now, committed on the stored state: as the store does
+	moved := func(name string, ds []Delta, p Posting, err error) (string, error) {
 		if err != nil {
 			return name, err
 		}
-		return name, b.commit([]Delta{d}, &p)
+		return name, b.commit(ds, &p)
 	}
 	held := func(name string, d Delta, err error) (string, error) {
 		if err != nil {
@@ -93,23 +92,19 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 		return name, b.commit([]Delta{d}, nil)
 	}
 	switch op := rng.IntN(10); op {
-	case 7:
-		w := pick()
-		d, p, err := Receive(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
-		return moved("receive", d, p, err)
-	case 8:
-		w := pick()
-		d, p, err := Reverse(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: transit(w), Kind: KindTransfer, Now: now})
-		return moved("reverse", d, p, err)
+	case 7, 8:
+		src, dst := pick(), pick()
+		hold := upTo(rng, src.HeldMinor)
+		ds, p, err := Post(src, dst, PostInput{PostingID: pid, CaptureMinor: upTo(rng, hold), HoldMinor: hold, Kind: KindTransfer, Now: now})
+		return moved("post", ds, p, err)
 	case 9:
 		w := pick()
-		hold := upTo(rng, w.HeldMinor)
-		d, p, err := CaptureHold(w, upTo(rng, hold), hold, MoveInput{PostingID: pid, Counter: transit(w), Kind: KindTransfer, Now: now})
-		return moved("capture", d, p, err)
+		d, p, err := Receive(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: ExternalAccount(PurposeRewards, w.Currency), Kind: KindReward, Now: now})
+		return moved("receive", []Delta{d}, p, err)
 	case 0, 1, 2:
 		w := pick()
 		d, p, err := Credit(w, CreditInput{PostingID: pid, AmountMinor: amount(), Now: now}, limits)
-		return moved("credit", d, p, err)
+		return moved("credit", []Delta{d}, p, err)
 	case 3, 4:
 		w := pick()
 		d, err := Hold(w, amount(), now)

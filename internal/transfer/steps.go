@@ -88,10 +88,8 @@ const (
 // Step names, as recorded on the transfer and used by fault injection.
 const (
 	StepReserve  = "reserve"
-	StepCredit   = "credit"
-	StepCapture  = "capture"
+	StepPost     = "post"
 	StepRelease  = "release"
-	StepReverse  = "reverse"
 	StepFinalize = "finalize"
 )
 
@@ -227,50 +225,39 @@ func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
 	})
 }
 
-// Credit credits the destination from transit.
-func (s *Steps) Credit(ctx context.Context, in StepInput) (StepOutput, error) {
-	return s.run(ctx, StepCredit, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		if t.Credited || !t.Reserved || t.Released {
+// Post moves the captured part of the source's hold to the destination, releases the
+// rest of the hold and completes the transfer, all in one transaction: once it is
+// written there is nothing left that can fail, and before it nothing has moved but
+// the hold, which a release gives back. A transfer the saga of earlier versions left
+// credited from transit but not captured is not posted: its release refuses, and it
+// goes to review.
+func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
+	return s.run(ctx, StepPost, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		if t.Captured || !t.Reserved || t.Released {
 			return nil, nil
 		}
-		dst, err := s.Store.Wallet(ctx, t.DestinationWalletID)
-		if err != nil {
-			return nil, err
-		}
-		if dst.Currency != t.Currency {
-			return nil, ledger.ErrCurrencyMismatch
-		}
-		d, p, err := ledger.Receive(dst, ledger.MoveInput{PostingID: t.ID + "-credit", AmountMinor: t.CaptureMinor,
-			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: t.Description, Now: now})
-		if err != nil {
-			return nil, err
-		}
-		after := t
-		after.Credited = true
-		return &Change{Deltas: deltas(d), Posting: &p, After: after}, nil
-	})
-}
-
-// Capture captures the source's hold into transit (the uncaptured rest is released)
-// and completes the transfer in the same transaction: once the hold is captured there
-// is nothing left that can fail.
-func (s *Steps) Capture(ctx context.Context, in StepInput) (StepOutput, error) {
-	return s.run(ctx, StepCapture, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		if t.Captured || !t.Credited || t.Reversed {
-			return nil, nil
+		if t.Credited {
+			return nil, fmt.Errorf("post transfer %s: credited from transit by an earlier version's saga, not captured", t.ID)
 		}
 		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
 		if err != nil {
 			return nil, err
 		}
-		d, p, err := ledger.CaptureHold(src, t.CaptureMinor, t.AmountMinor, ledger.MoveInput{PostingID: t.ID + "-capture",
-			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: t.Description, Now: now})
+		dst, err := s.Store.Wallet(ctx, t.DestinationWalletID)
+		if err != nil {
+			return nil, err
+		}
+		if src.Currency != t.Currency || dst.Currency != t.Currency {
+			return nil, ledger.ErrCurrencyMismatch
+		}
+		ds, p, err := ledger.Post(src, dst, ledger.PostInput{PostingID: t.ID + "-post", CaptureMinor: t.CaptureMinor,
+			HoldMinor: t.AmountMinor, Kind: ledger.KindTransfer, Description: t.Description, Now: now})
 		if err != nil {
 			return nil, err
 		}
 		after := t
-		after.Captured, after.Status = true, StatusCompleted
-		return &Change{Deltas: deltas(d), Posting: &p, After: after}, nil
+		after.Credited, after.Captured, after.Status = true, true, StatusCompleted
+		return &Change{Deltas: ds, Posting: &p, After: after}, nil
 	})
 }
 
@@ -280,7 +267,7 @@ func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {
 		if !t.Reserved || t.Released || t.Captured {
 			return nil, nil
 		}
-		if t.Credited && !t.Reversed {
+		if t.Credited && !t.Reversed { // only an earlier version's saga credits before it captures
 			return nil, fmt.Errorf("release of transfer %s before its credit was reversed", t.ID)
 		}
 		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
@@ -294,28 +281,6 @@ func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {
 		after := t
 		after.Released = true
 		return &Change{Deltas: deltas(d), After: after}, nil
-	})
-}
-
-// Reverse takes the destination's credit back into transit (compensation when the
-// capture failed after the credit).
-func (s *Steps) Reverse(ctx context.Context, in StepInput) (StepOutput, error) {
-	return s.run(ctx, StepReverse, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		if !t.Credited || t.Reversed || t.Captured {
-			return nil, nil
-		}
-		dst, err := s.Store.Wallet(ctx, t.DestinationWalletID)
-		if err != nil {
-			return nil, err
-		}
-		d, p, err := ledger.Reverse(dst, ledger.MoveInput{PostingID: t.ID + "-reverse", AmountMinor: t.CaptureMinor,
-			Counter: ledger.ExternalAccount(ledger.PurposeTransit, t.Currency), Kind: ledger.KindTransfer, Description: "reversal", Now: now})
-		if err != nil {
-			return nil, err
-		}
-		after := t
-		after.Reversed = true
-		return &Change{Deltas: deltas(d), Posting: &p, After: after}, nil
 	})
 }
 

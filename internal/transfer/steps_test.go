@@ -20,7 +20,6 @@ const (
 	ownerA     = "user-a"
 	ownerB     = "user-b"
 	startMinor = 10_000
-	transit    = "external:transit:USD"
 )
 
 func usdWallet(id, owner string, balance int64) ledger.Wallet {
@@ -51,12 +50,20 @@ type stepFn func(*transfer.Steps) (transfer.StepOutput, error)
 
 var (
 	reserve  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Reserve(context.Background(), stepIn) }
-	credit   stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Credit(context.Background(), stepIn) }
-	capture  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Capture(context.Background(), stepIn) }
+	post     stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Post(context.Background(), stepIn) }
 	release  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Release(context.Background(), stepIn) }
-	reverse  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Reverse(context.Background(), stepIn) }
 	complete stepFn = finalizeTo(transfer.StatusCompleted, nil)
 )
+
+// creditedEarlier leaves the transfer as the saga of earlier versions did between its
+// credit (from transit) and its capture.
+func creditedEarlier(s *transfer.Steps) (transfer.StepOutput, error) {
+	store := s.Store.(*memStore)
+	tr := store.transfer(transferID)
+	tr.Credited, tr.Version = true, tr.Version+1
+	store.put(tr)
+	return transfer.StepOutput{}, nil
+}
 
 func finalizeTo(status transfer.Status, e *transfer.CaughtError) stepFn {
 	return func(s *transfer.Steps) (transfer.StepOutput, error) {
@@ -72,12 +79,14 @@ func runSteps(t *testing.T, s *transfer.Steps, fns ...stepFn) {
 	}
 }
 
-// assertConserved checks every posting sums to zero and transit nets to zero.
+// assertConserved checks every posting sums to zero and touches only the two wallets.
 func assertConserved(t *testing.T, store *memStore) {
 	t.Helper()
 	perAccount, total := store.accountSums()
 	assert.Zero(t, total, "all postings sum to zero")
-	assert.Zero(t, perAccount[transit], "transit nets to zero")
+	for account := range perAccount {
+		assert.Contains(t, []string{srcID, dstID}, account, "a transfer posts between its wallets only")
+	}
 }
 
 func TestStepsImmediateHappyPath(t *testing.T) {
@@ -91,13 +100,9 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 	assert.Equal(t, int64(startMinor), src.BalanceMinor, "a hold leaves the balance")
 	assert.Equal(t, int64(amount), src.HeldMinor)
 
-	runSteps(t, s, credit)
-	assert.Equal(t, int64(amount), store.wallet(dstID).BalanceMinor)
-	assert.Equal(t, int64(amount), store.wallet(srcID).HeldMinor, "the hold stays until the capture")
-
-	out, err = capture(s)
+	out, err = post(s)
 	require.NoError(t, err)
-	assert.Equal(t, transfer.StatusCompleted, out.Status, "the capture completes the transfer in its own transaction")
+	assert.Equal(t, transfer.StatusCompleted, out.Status, "the post completes the transfer in its own transaction")
 	out, err = s.Finalize(context.Background(), transfer.FinalizeInput{TransferID: transferID, Status: transfer.StatusCompleted})
 	require.NoError(t, err, "a late Finalize(COMPLETED) is a no-op")
 	assert.Equal(t, transfer.StatusCompleted, out.Status)
@@ -112,20 +117,20 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 	assert.Empty(t, tr.FailureReason)
 	assert.True(t, tr.Reserved && tr.Credited && tr.Captured)
 	assert.False(t, tr.Released || tr.Reversed)
-	assert.Equal(t, int64(4), tr.Version, "one version per committed step")
+	assert.Equal(t, int64(3), tr.Version, "one version per committed step")
 	var names []string
 	for _, st := range tr.Steps {
 		names = append(names, st.Name)
 		assert.Equal(t, "succeeded", st.Status)
 	}
-	assert.Equal(t, []string{"reserve", "credit", "capture"}, names)
+	assert.Equal(t, []string{"reserve", "post"}, names)
 
 	perAccount, _ := store.accountSums()
 	assert.Equal(t, int64(-amount), perAccount[srcID])
 	assert.Equal(t, int64(amount), perAccount[dstID])
 	assertConserved(t, store)
 	_, postings := store.counts()
-	assert.Equal(t, 2, postings, "credit and capture post; reserve and finalize do not")
+	assert.Equal(t, 1, postings, "only the post posts; reserve and finalize do not")
 	saves, _ := bs.counts()
 	assert.Zero(t, saves, "a success does not touch the breaker")
 }
@@ -133,16 +138,16 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 func TestStepsAreIdempotent(t *testing.T) {
 	const amount = 700
 	s, store, _ := newSteps(t, amount, transfer.ModeImmediate)
-	for _, fn := range []stepFn{reserve, reserve, credit, credit, capture, capture, complete, complete} {
+	for _, fn := range []stepFn{reserve, reserve, post, post, complete, complete} {
 		_, err := fn(s)
 		require.NoError(t, err)
 	}
 	// A late compensation after completion changes nothing either.
-	runSteps(t, s, reverse, release)
+	runSteps(t, s, release)
 
 	commits, postings := store.counts()
-	assert.Equal(t, 3, commits, "reserve, credit, capture (which completes); everything else was a no-op")
-	assert.Equal(t, 2, postings)
+	assert.Equal(t, 2, commits, "reserve and post (which completes); everything else was a no-op")
+	assert.Equal(t, 1, postings)
 	assert.Equal(t, int64(startMinor-amount), store.wallet(srcID).BalanceMinor)
 	assert.Zero(t, store.wallet(srcID).HeldMinor)
 	assert.Equal(t, int64(amount), store.wallet(dstID).BalanceMinor)
@@ -195,19 +200,19 @@ func TestStepsBusinessRefusals(t *testing.T) {
 				w.Status = ledger.StatusFrozen
 				store.setWallet(w)
 			}},
-		"credit to a frozen destination": {amount: 100, before: []stepFn{reserve}, step: credit, wantCode: "wallet_not_active",
+		"post to a frozen destination": {amount: 100, before: []stepFn{reserve}, step: post, wantCode: "wallet_not_active",
 			setup: func(store *memStore) {
 				w := store.wallet(dstID)
 				w.Status = ledger.StatusFrozen
 				store.setWallet(w)
 			}},
-		"credit to a closed destination": {amount: 100, before: []stepFn{reserve}, step: credit, wantCode: "wallet_not_active",
+		"post to a closed destination": {amount: 100, before: []stepFn{reserve}, step: post, wantCode: "wallet_not_active",
 			setup: func(store *memStore) {
 				w := store.wallet(dstID)
 				w.Status = ledger.StatusClosed
 				store.setWallet(w)
 			}},
-		"credit to a wallet in another currency": {amount: 100, before: []stepFn{reserve}, step: credit, wantCode: "currency_mismatch",
+		"post to a wallet in another currency": {amount: 100, before: []stepFn{reserve}, step: post, wantCode: "currency_mismatch",
 			setup: func(store *memStore) {
 				w := store.wallet(dstID)
 				w.Currency = "EUR"
@@ -249,15 +254,15 @@ func TestStepsCompensation(t *testing.T) {
 		wantSteps  []string
 		wantFails  int // breaker failures recorded
 	}{
-		"credit refused: release, fail": {
+		"post refused: release, fail": {
 			path:       []stepFn{reserve, release, finalizeTo(transfer.StatusFailed, refused)},
 			wantReason: "wallet_not_active",
 			wantSteps:  []string{"reserve", "release", "finalize"},
 		},
-		"capture failed: reverse, release, fail": {
-			path:       []stepFn{reserve, credit, reverse, release, finalizeTo(transfer.StatusFailed, technical)},
+		"post failed: release, fail": {
+			path:       []stepFn{reserve, release, finalizeTo(transfer.StatusFailed, technical)},
 			wantReason: transfer.ReasonStepFailed,
-			wantSteps:  []string{"reserve", "credit", "reverse", "release", "finalize"},
+			wantSteps:  []string{"reserve", "release", "finalize"},
 			wantFails:  1,
 		},
 	}
@@ -282,7 +287,7 @@ func TestStepsCompensation(t *testing.T) {
 			assert.Zero(t, src.HeldMinor)
 			assert.Zero(t, dst.BalanceMinor)
 			perAccount, _ := store.accountSums()
-			assert.Zero(t, perAccount[dstID], "a reversed credit nets to zero")
+			assert.Zero(t, perAccount[dstID], "nothing reached the destination")
 			assertConserved(t, store)
 			assert.Equal(t, tt.wantFails, bs.state().Failures)
 		})
@@ -294,14 +299,17 @@ func TestStepsRefuseOutOfOrder(t *testing.T) {
 		before []stepFn
 		step   stepFn
 	}{
-		"complete before anything":      {nil, complete},
-		"complete before the capture":   {[]stepFn{reserve, credit}, complete},
-		"fail while the hold is open":   {[]stepFn{reserve}, finalizeTo(transfer.StatusFailed, nil)},
-		"fail while credited and held":  {[]stepFn{reserve, credit}, finalizeTo(transfer.StatusFailed, nil)},
-		"release before the reversal":   {[]stepFn{reserve, credit}, release},
-		"hold before the reserve":       {nil, finalizeTo(transfer.StatusHeld, nil)},
-		"finalize to an unknown status": {[]stepFn{reserve}, finalizeTo("DONE", nil)},
-		"finalize to pending":           {[]stepFn{reserve}, finalizeTo(transfer.StatusCapturing, nil)},
+		"complete before anything":    {nil, complete},
+		"complete before the post":    {[]stepFn{reserve}, complete},
+		"fail while the hold is open": {[]stepFn{reserve}, finalizeTo(transfer.StatusFailed, nil)},
+		// A transfer the saga of earlier versions credited from transit and did not
+		// capture: only a person can settle it.
+		"fail while credited earlier":    {[]stepFn{reserve, creditedEarlier}, finalizeTo(transfer.StatusFailed, nil)},
+		"release while credited earlier": {[]stepFn{reserve, creditedEarlier}, release},
+		"post while credited earlier":    {[]stepFn{reserve, creditedEarlier}, post},
+		"hold before the reserve":        {nil, finalizeTo(transfer.StatusHeld, nil)},
+		"finalize to an unknown status":  {[]stepFn{reserve}, finalizeTo("DONE", nil)},
+		"finalize to pending":            {[]stepFn{reserve}, finalizeTo(transfer.StatusCapturing, nil)},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -323,14 +331,14 @@ func TestStepsRefuseOutOfOrder(t *testing.T) {
 	}
 }
 
-// A capture that committed but whose Lambda answer was lost (States.Timeout) ends in
-// the Catch path: ReverseCredit and ReleaseHold are no-ops on a captured transfer, and
-// MarkFailed must not then mark FAILED ("moved no money") a transfer whose money moved:
-// the capture already completed it, so the late Finalize(FAILED) changes nothing.
-func TestFinalizeRefusesFailedAfterCapture(t *testing.T) {
+// A post that committed but whose Lambda answer was lost (States.Timeout) ends in the
+// Catch path: ReleaseHold is a no-op on a posted transfer, and MarkFailed must not then
+// mark FAILED ("moved no money") a transfer whose money moved: the post already
+// completed it, so the late Finalize(FAILED) changes nothing.
+func TestFinalizeRefusesFailedAfterPost(t *testing.T) {
 	technical := &transfer.CaughtError{Error: "States.Timeout"}
 	s, store, _ := newSteps(t, 300, transfer.ModeImmediate)
-	runSteps(t, s, reserve, credit, capture, reverse, release)
+	runSteps(t, s, reserve, post, release)
 	trBefore := store.transfer(transferID)
 	require.True(t, trBefore.Captured)
 
@@ -350,11 +358,11 @@ func TestStepsPartialCapture(t *testing.T) {
 	tr := store.transfer(transferID)
 	tr.Status, tr.CaptureMinor, tr.Version = transfer.StatusCapturing, captured, tr.Version+1
 	store.put(tr)
-	runSteps(t, s, credit, capture, complete)
+	runSteps(t, s, post)
 
 	src, dst := store.wallet(srcID), store.wallet(dstID)
 	assert.Equal(t, int64(startMinor-captured), src.BalanceMinor)
-	assert.Zero(t, src.HeldMinor, "the uncaptured rest is released with the capture")
+	assert.Zero(t, src.HeldMinor, "the uncaptured rest is released with the post")
 	assert.Equal(t, int64(startMinor-captured), src.AvailableMinor())
 	assert.Equal(t, int64(captured), dst.BalanceMinor)
 	assert.Equal(t, transfer.StatusCompleted, store.transfer(transferID).Status)
@@ -389,21 +397,21 @@ func TestCaughtErrorReason(t *testing.T) {
 
 func TestStepsFaultInjection(t *testing.T) {
 	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
-	s.Faults = faults{transfer.StepCredit: {Mode: "fail"}}
+	s.Faults = faults{transfer.StepPost: {Mode: "fail"}}
 
 	_, err := s.Reserve(context.Background(), stepIn)
 	require.NoError(t, err, "a fault on another step does not apply")
 	commitsBefore, _ := store.counts()
 	readsBefore := store.readN
 
-	_, err = s.Credit(context.Background(), stepIn)
+	_, err = s.Post(context.Background(), stepIn)
 	var transient *transfer.Transient
 	require.ErrorAs(t, err, &transient)
-	assert.Contains(t, transient.Cause, transfer.StepCredit)
+	assert.Contains(t, transient.Cause, transfer.StepPost)
 	commits, _ := store.counts()
 	assert.Equal(t, commitsBefore, commits)
 	assert.Equal(t, readsBefore, store.readN, "an injected failure does not touch the store")
-	assert.False(t, store.transfer(transferID).Credited)
+	assert.False(t, store.transfer(transferID).Captured)
 }
 
 func TestStepsFaultContend(t *testing.T) {
@@ -449,7 +457,7 @@ func TestFinalizeCountsTechnicalFailuresOnly(t *testing.T) {
 		"lost races do not":            {[]stepFn{finalizeTo(transfer.StatusFailed, contention)}, 0},
 		"technical failure counts":     {[]stepFn{finalizeTo(transfer.StatusFailed, technical)}, 1},
 		"business refusal does not":    {[]stepFn{finalizeTo(transfer.StatusFailed, refused)}, 0},
-		"completion does not":          {[]stepFn{reserve, credit, capture, complete}, 0},
+		"completion does not":          {[]stepFn{reserve, post, complete}, 0},
 		"failure without error object": {[]stepFn{finalizeTo(transfer.StatusFailed, nil)}, 0},
 	}
 	for name, tt := range tests {

@@ -1,6 +1,6 @@
 // Package transfer moves money between wallets through a saga: reserve on the
-// source (a hold), credit the destination from transit, capture the hold into
-// transit, complete; a failure after the reserve releases the hold. The saga runs in
+// source (a hold), then post the hold to the destination and complete in one
+// transaction; a failure after the reserve releases the hold. The saga runs in
 // Step Functions (statemachines/transfer.asl.json); this package holds its steps, the
 // API use cases around it, and the circuit breaker that protects it.
 package transfer

@@ -40,7 +40,7 @@ func TestImmediateTransfer(t *testing.T) {
 			names = append(names, s.Name)
 			assert.Equal(t, "succeeded", s.Status)
 		}
-		assert.Equal(t, []string{"reserve", "credit", "capture"}, names, "the capture completes the transfer")
+		assert.Equal(t, []string{"reserve", "post"}, names, "the post completes the transfer")
 		assert.Equal(t, "COMPLETED", getTransfer(t, b.Token, v.ID).Status, "the payee sees it too")
 		r := do(t, call{method: "GET", path: "/v1/transfers/" + v.ID, token: stranger.Token})
 		assert.Equal(t, http.StatusNotFound, r.Status)
@@ -355,13 +355,13 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	const amount = 200
 	sagaWait := deploySeconds(t, "SagaWaitSeconds")
 	// Two thirds of the request's saga wait: a wide gap for the freeze, and the saga
-	// (reserve, delay, refused credit, release, finalize) still ends within the wait.
-	creditDelay := sagaWait * 2 / 3
+	// (reserve, delay, refused post, release, finalize) still ends within the wait.
+	postDelay := sagaWait * 2 / 3
 	isolateBreaker(t)
 	a, wa := funded(t, "late-freeze", 500)
 	_, wb := funded(t, "late-freeze-b", 0)
 	admin := adminToken(t) // before the race: the gap must not pay for the admin's login
-	withFaults(t, stepFaults{"credit": {Mode: "delay", DelayMs: creditDelay.Milliseconds()}})
+	withFaults(t, stepFaults{"post": {Mode: "delay", DelayMs: postDelay.Milliseconds()}})
 
 	type outcome struct {
 		r   reply
@@ -379,8 +379,8 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	}()
 
 	// The reserve committed after the start of the last read that did not see its hold
-	// (or after the request was sent), so the credit step cannot read the destination
-	// before reserveAfter + creditDelay.
+	// (or after the request was sent), so the post step cannot read the destination
+	// before reserveAfter + postDelay.
 	reserveAfter := sent
 	err := pollUntil(sent.Add(sagaWait), 20*time.Millisecond, func() (bool, error) {
 		readAt := time.Now()
@@ -396,8 +396,8 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	gap := time.Since(reserveAfter)
-	require.Less(t, gap, creditDelay, "the freeze landed up to %s after the reserve, not inside the %s the credit step waits: inconclusive", gap, creditDelay)
-	t.Logf("froze the destination at most %s after the reserve; the credit step waits %s", gap.Round(time.Millisecond), creditDelay)
+	require.Less(t, gap, postDelay, "the freeze landed up to %s after the reserve, not inside the %s the post step waits: inconclusive", gap, postDelay)
+	t.Logf("froze the destination at most %s after the reserve; the post step waits %s", gap.Round(time.Millisecond), postDelay)
 
 	res := <-done
 	require.NoError(t, res.err)
@@ -408,7 +408,7 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	for _, s := range v.Steps {
 		names = append(names, s.Name)
 	}
-	assert.Equal(t, []string{"reserve", "release", "finalize"}, names, "reserved, then the credit was refused (no credit step succeeded)")
+	assert.Equal(t, []string{"reserve", "release", "finalize"}, names, "reserved, then the post was refused (no post step succeeded)")
 	if assert.NotEmpty(t, v.Steps) && assert.Equal(t, "reserve", v.Steps[0].Name) {
 		assert.Equal(t, "succeeded", v.Steps[0].Status)
 		assert.True(t, v.Steps[0].EndedAt.Before(freezeSent), "the reserve ended (%s) before the freeze was sent (%s)",
@@ -425,10 +425,10 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 func TestCompensation(t *testing.T) {
 	isolateBreaker(t)
 	a, wa := funded(t, "compensate", 500)
-	_, wb := funded(t, "compensate-b", 0)
+	b, wb := funded(t, "compensate-b", 0)
 
-	t.Run("a failing credit step releases the hold", func(t *testing.T) {
-		withFaults(t, stepFaults{"credit": {Mode: "fail"}})
+	t.Run("a failing post step releases the hold", func(t *testing.T) {
+		withFaults(t, stepFaults{"post": {Mode: "fail"}})
 		r := postTransfer(t, a.Token, "comp-1", transferBody(wa.ID, wb.ID, 100))
 		v := waitFinal(t, a.Token, transferIDOf(t, r))
 		assert.Equal(t, "FAILED", v.Status)
@@ -442,15 +442,21 @@ func TestCompensation(t *testing.T) {
 		assert.EqualValues(t, 500, w.Balance)
 		assert.Zero(t, w.Held)
 	})
-	t.Run("a failing capture reverses the credit, then releases", func(t *testing.T) {
-		withFaults(t, stepFaults{"capture": {Mode: "fail"}})
-		r := postTransfer(t, a.Token, "comp-2", transferBody(wa.ID, wb.ID, 100))
-		v := waitFinal(t, a.Token, transferIDOf(t, r))
+	t.Run("a failing post of a held transfer's capture releases the hold", func(t *testing.T) {
+		r := postTransfer(t, a.Token, "comp-2", transferBody(wa.ID, wb.ID, 100, "mode", "hold"))
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		id := transferIDOf(t, r)
+		withFaults(t, stepFaults{"post": {Mode: "fail"}})
+		c := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/capture", token: a.Token,
+			headers: map[string]string{"Idempotency-Key": "comp-2-capture"}})
+		require.Less(t, c.Status, 500, "%s", c.Body)
+		v := waitFinal(t, a.Token, id)
 		assert.Equal(t, "FAILED", v.Status)
 		assert.EqualValues(t, 500, getWallet(t, a.Token, wa.ID).Available)
+		assert.Zero(t, getWallet(t, b.Token, wb.ID).Balance, "nothing reached the destination")
 	})
 	t.Run("a failing compensation goes to manual review", func(t *testing.T) {
-		withFaults(t, stepFaults{"credit": {Mode: "fail"}, "release": {Mode: "fail"}})
+		withFaults(t, stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
 		r := postTransfer(t, a.Token, "comp-3", transferBody(wa.ID, wb.ID, 100))
 		id := transferIDOf(t, r)
 		v := waitFinal(t, a.Token, id)
@@ -482,7 +488,7 @@ func TestCircuitBreaker(t *testing.T) {
 	a, wa := funded(t, "breaker", 1000)
 	_, wb := funded(t, "breaker-b", 0)
 
-	withFaults(t, stepFaults{"credit": {Mode: "fail"}})
+	withFaults(t, stepFaults{"post": {Mode: "fail"}})
 	tripStart := time.Now()
 	for i := 0; i < failuresMax; i++ {
 		if i == failuresMax-1 {

@@ -1,9 +1,0 @@
-// Command sagacredit is the transfer saga's Credit step (statemachines/transfer.asl.json).
-package main
-
-import (
-	"github.com/serverless-wallet/wallet/internal/app"
-	"github.com/serverless-wallet/wallet/internal/transfer"
-)
-
-func main() { app.ServeStep((*transfer.Steps).Credit) }
