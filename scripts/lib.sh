@@ -52,3 +52,17 @@ pinned_venv() {
   "$dir/bin/pip" check >/dev/null
   touch "$stamp"
 }
+
+# use_engine: makes sure an engine answers for the calling script; when this call
+# started it, the script's exit stops it (an engine that was already running is left).
+use_engine() {
+  if engine_up; then
+    return 0
+  fi
+  "$ROOT/scripts/engine.sh" start
+  trap '"$ROOT/scripts/engine.sh" stop' EXIT
+}
+
+# Per-caller rate limits lifted, for measurements where one client sends on purpose
+# more than a real client may (each request still pays its limiter write).
+LIFTED_RATE_LIMITS="money=1000000/60s,write=1000000/60s,read=1000000/60s,signup=1000000/60s,login=1000000/60s"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: unit tests, then integration tests through the API deployed on the local
 # engine, then a small chaos run, the README walkthrough, the Postman collection and
-# schema fuzzing against the same stack. Starts the engine when none is running and stops what it started.
+# schema fuzzing against the same stack. Starts the engine when none is running and
+# stops what it started.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -9,13 +10,7 @@ say "unit tests"
 go test -race -count=1 ./...
 python3 -m unittest discover -s "$ROOT/tools" -p '*_test.py'
 
-started_engine=0
-cleanup() { if [[ $started_engine == 1 ]]; then "$ROOT/scripts/engine.sh" stop; fi; }
-trap cleanup EXIT
-if ! engine_up; then
-  "$ROOT/scripts/engine.sh" start
-  started_engine=1
-fi
+use_engine
 "$ROOT/scripts/deploy-local.sh"
 
 say "integration tests against $("$ROOT/scripts/api-url.sh") (and the DynamoDB adapter against the engine)"
