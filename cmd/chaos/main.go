@@ -151,7 +151,7 @@ func readOutputs(path string) (map[string]string, error) {
 func newUser(ctx context.Context, api *chaos.Client, email string) (chaos.User, error) {
 	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": email, "password": userPassword, "name": "Chaos"})
 	if err != nil || r.Status != http.StatusCreated {
-		return chaos.User{}, fmt.Errorf("signup %s: %d %s %v", email, r.Status, r.Body, err)
+		return chaos.User{}, chaos.Unexpected("signup "+email, r, err)
 	}
 	var me struct {
 		ID string `json:"id"`
@@ -165,7 +165,7 @@ func newUser(ctx context.Context, api *chaos.Client, email string) (chaos.User, 
 	}
 	r, err = api.Settle(ctx, "POST", "/v1/wallets", token, "", map[string]string{"currency": "USD"})
 	if err != nil || r.Status != http.StatusCreated {
-		return chaos.User{}, fmt.Errorf("wallet for %s: %d %s %v", email, r.Status, r.Body, err)
+		return chaos.User{}, chaos.Unexpected("wallet for "+email, r, err)
 	}
 	var w struct {
 		ID string `json:"id"`
@@ -179,7 +179,7 @@ func newUser(ctx context.Context, api *chaos.Client, email string) (chaos.User, 
 func login(ctx context.Context, api *chaos.Client, email, password string) (string, error) {
 	r, err := api.Settle(ctx, "POST", "/v1/auth/login", "", "", map[string]string{"email": email, "password": password})
 	if err != nil || r.Status != http.StatusOK {
-		return "", fmt.Errorf("login %s: %d %s %v", email, r.Status, r.Body, err)
+		return "", chaos.Unexpected("login "+email, r, err)
 	}
 	var s struct {
 		Token string `json:"access_token"`
@@ -191,7 +191,7 @@ func login(ctx context.Context, api *chaos.Client, email, password string) (stri
 func ledgerCheck(ctx context.Context, api *chaos.Client) error {
 	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"})
 	if err != nil || (r.Status != http.StatusCreated && r.Status != http.StatusConflict) {
-		return fmt.Errorf("admin signup: %d %s %v", r.Status, r.Body, err)
+		return chaos.Unexpected("admin signup", r, err)
 	}
 	token, err := login(ctx, api, adminEmail, adminPassword)
 	if err != nil {
@@ -199,7 +199,7 @@ func ledgerCheck(ctx context.Context, api *chaos.Client) error {
 	}
 	r, err = api.Settle(ctx, "GET", "/v1/admin/ledger/check", token, "", nil)
 	if err != nil || r.Status != http.StatusOK {
-		return fmt.Errorf("ledger check: %d %s %v", r.Status, r.Body, err)
+		return chaos.Unexpected("ledger check", r, err)
 	}
 	var c struct {
 		OK bool `json:"ok"`

@@ -31,7 +31,7 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 	for _, u := range users {
 		r, err := api.Settle(ctx, "GET", "/v1/wallets/"+u.WalletID, u.Token, "", nil)
 		if err != nil || r.Status != http.StatusOK {
-			return nil, fmt.Errorf("read wallet %s: %d %v", u.WalletID, r.Status, err)
+			return nil, Unexpected("read wallet "+u.WalletID, r, err)
 		}
 		var w struct {
 			Balance   int64 `json:"balance"`
@@ -50,7 +50,7 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 			}
 			r, err := api.Settle(ctx, "GET", path, u.Token, "", nil)
 			if err != nil || r.Status != http.StatusOK {
-				return nil, fmt.Errorf("read statement of %s: %d %v", u.WalletID, r.Status, err)
+				return nil, Unexpected("read statement of "+u.WalletID, r, err)
 			}
 			var p struct {
 				Items      []Entry `json:"items"`

@@ -90,6 +90,15 @@ func (c *Client) Do(ctx context.Context, method, path, token, key string, body a
 	return r, nil
 }
 
+// Unexpected describes an answer that is not the one wanted, or the error that left
+// no answer at all.
+func Unexpected(what string, r Reply, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %d %s", what, r.Status, r.Body)
+}
+
 // Retry policy of a careful client: the same request, with the same Idempotency-Key,
 // again after a network error, a 5xx, a 429, or a 409 that says to wait.
 const (
