@@ -70,6 +70,8 @@ func run() error {
 	}
 	faults := controlItems{db: dynamodb.NewFromConfig(cfg), table: outputs["LedgerTableName"]}
 	api := &chaos.Client{BaseURL: outputs["LocalApiUrl"], HTTP: &http.Client{Timeout: 30 * time.Second}}
+	sessions := &chaos.Sessions{}
+	sessions.Login = func(ctx context.Context, email string) (string, error) { return login(ctx, api, email, userPassword) }
 
 	run := uuid.NewString()[:8]
 	users := make([]chaos.User, 0, *clients)
@@ -79,7 +81,9 @@ func run() error {
 			return err
 		}
 		users = append(users, u)
+		sessions.Add(u.Email, u.Token)
 	}
+	api.Sessions = sessions
 	fmt.Printf("chaos: %d clients, %d operations, seed %d, run %s\n", *clients, *ops, *seed, run)
 	w := chaos.NewWorkload(api, faults, chaos.Config{Clients: *clients, Ops: *ops, Seed: *seed, Phases: chaos.DefaultPhases,
 		FaultGrace: 15 * time.Second, SettleWithin: 3 * time.Minute}, users)

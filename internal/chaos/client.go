@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -49,6 +50,62 @@ type Client struct {
 	HTTP    *http.Client
 	// Observe, when set, sees every answer (the workload counts statuses with it).
 	Observe func(method, path string, r Reply)
+	// Sessions, when set, renews a caller's access token when it expires (a run
+	// outlives the tokens' 15 minutes).
+	Sessions *Sessions
+}
+
+// Sessions keeps each caller's current access token, and logs in again when the API
+// refuses one as expired. Callers keep the token they first got: it names the caller.
+type Sessions struct {
+	Login func(ctx context.Context, email string) (string, error)
+
+	mu      sync.Mutex
+	emailOf map[string]string // any token ever issued → its caller
+	current map[string]string // caller → the token to send now
+}
+
+// Add records a caller's first token.
+func (s *Sessions) Add(email, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.emailOf == nil {
+		s.emailOf, s.current = map[string]string{}, map[string]string{}
+	}
+	s.emailOf[token], s.current[email] = email, token
+}
+
+// Current is the token to send for the caller that token names.
+func (s *Sessions) Current(token string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if email, ok := s.emailOf[token]; ok {
+		return s.current[email]
+	}
+	return token
+}
+
+// Renew logs the caller in again unless another request already did, and returns the
+// token to send now.
+func (s *Sessions) Renew(ctx context.Context, refused string) (string, error) {
+	s.mu.Lock()
+	email, ok := s.emailOf[refused]
+	if !ok || s.current[email] != refused {
+		defer s.mu.Unlock()
+		if !ok {
+			return refused, fmt.Errorf("no session for the refused token")
+		}
+		return s.current[email], nil
+	}
+	s.mu.Unlock()
+	fresh, err := s.Login(ctx, email)
+	if err != nil {
+		return refused, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.emailOf[fresh], s.current[email] = email, fresh
+	return fresh, nil
 }
 
 // Do sends one request; body is marshalled as JSON when not nil.
@@ -135,8 +192,20 @@ func wait(r Reply, n int) time.Duration {
 // attemptsMax times, always with the same key.
 func (c *Client) Settle(ctx context.Context, method, path, token, key string, body any) (Reply, error) {
 	var last Reply
+	if c.Sessions != nil && token != "" {
+		token = c.Sessions.Current(token)
+	}
+	renewed := false
 	for n := 0; n < attemptsMax; n++ {
 		r, err := c.Do(ctx, method, path, token, key, body)
+		if err == nil && r.Status == http.StatusUnauthorized && c.Sessions != nil && token != "" && !renewed {
+			// The token expired during the run: log in again, once, and resend.
+			renewed = true
+			if token, err = c.Sessions.Renew(ctx, token); err != nil {
+				return r, err
+			}
+			continue
+		}
 		if err == nil && !retryable(r) {
 			return r, nil
 		}
