@@ -10,11 +10,10 @@ Usage (after `make run`):
 """
 import sys
 import time
-import uuid
 
 import boto3
 
-from localapi import ENGINE, PASSWORD, call, outputs
+from localapi import ENGINE, call, new_user, outputs
 
 REQUESTS = 100
 LOG_WAIT_SECONDS = 5
@@ -39,14 +38,7 @@ def starts(logs, prefix, since):
 def main():
     out = outputs()
     api = out["LocalApiUrl"].rstrip("/")
-    email = f"authz-{uuid.uuid4().hex[:8]}@example.com"
-    status, body, _ = call(api, "POST", "/v1/auth/signup", {"email": email, "password": PASSWORD, "name": "a"})
-    if status != 201:
-        sys.exit(f"signup: {status} {body}")
-    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": email, "password": PASSWORD})
-    if status != 200:
-        sys.exit(f"login: {status} {body}")
-    token = body["access_token"]
+    token = new_user(api, "authz")
     since = int(time.time() * 1000)
     began = time.monotonic()
     answers = {}

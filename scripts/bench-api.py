@@ -18,7 +18,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from localapi import PASSWORD, api_url, call
+from localapi import api_url, call, user_with_wallet
 
 CLIENTS = 16
 SEQUENTIAL = 40
@@ -27,17 +27,6 @@ HOT_TRANSFERS = 64
 ROUNDS = 2
 AMOUNT = 100
 FUND = 1_000_000
-
-
-def user(api):
-    email = f"bench-{uuid.uuid4().hex[:12]}@wallet.test"
-    call(api, "POST", "/v1/auth/signup", {"email": email, "password": PASSWORD, "name": "Bench"})
-    _, body, _ = call(api, "POST", "/v1/auth/login", {"email": email, "password": PASSWORD})
-    token = body["access_token"]
-    status, body, _ = call(api, "POST", "/v1/wallets", {"currency": "USD"}, token)
-    if status != 201:
-        sys.exit(f"bench: create wallet answered {status}: {body}")
-    return token, body["id"]
 
 
 def credit(api, token, wallet, amount):
@@ -72,8 +61,8 @@ def unexpected(answers, ok):
 
 def main():
     api = api_url()
-    payers = [user(api) for _ in range(CLIENTS)]
-    payee_token, payee = user(api)
+    payers = [user_with_wallet(api, "bench") for _ in range(CLIENTS)]
+    payee_token, payee = user_with_wallet(api, "bench")
     for token, wallet in payers:
         credit(api, token, wallet, FUND)
 

@@ -10,33 +10,16 @@ Usage: python3 scripts/fuzz-setup.py CONFIG_FILE TOKEN_FILE
 import sys
 import uuid
 
-from localapi import PASSWORD, api_url, call
+from localapi import api_url, call, must, user_with_wallet
 
 CREDIT_MINOR = 100_000
 HOLD_MINOR = 2_500
 
 
-def must(status, body, want, what):
-    if status != want:
-        sys.exit(f"fuzz setup: {what} answered {status}: {body}")
-    return body
-
-
-def user_with_wallet(api):
-    """A fresh user's token and the id of their new USD wallet."""
-    email = f"fuzz-{uuid.uuid4().hex[:12]}@wallet.test"
-    status, body, _ = call(api, "POST", "/v1/auth/signup", {"email": email, "password": PASSWORD, "name": "Fuzz"})
-    must(status, body, 201, "signup")
-    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": email, "password": PASSWORD})
-    token = must(status, body, 200, "login")["access_token"]
-    status, body, _ = call(api, "POST", "/v1/wallets", {"currency": "USD"}, token)
-    return token, must(status, body, 201, "create wallet")["id"]
-
-
 def main(config_path, token_path):
     api = api_url()
-    token, source = user_with_wallet(api)
-    _, destination = user_with_wallet(api)
+    token, source = user_with_wallet(api, "fuzz")
+    _, destination = user_with_wallet(api, "fuzz")
     status, body, _ = call(api, "POST", f"/v1/wallets/{source}/credits", {"amount": CREDIT_MINOR}, token,
                            headers={"Idempotency-Key": str(uuid.uuid4())})
     must(status, body, 201, "credit")

@@ -1,8 +1,10 @@
 """What the measurement scripts share: calls to the API deployed on the local stack."""
 import json
+import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 ENGINE = "http://127.0.0.1:4566"
 PASSWORD = "correct horse battery staple"
@@ -34,3 +36,26 @@ def call(api, method, path, body=None, token=None, headers=None):
     except urllib.error.HTTPError as err:
         status, raw = err.code, err.read()
     return status, json.loads(raw or b"{}"), (time.perf_counter() - start) * 1000
+
+
+def must(status, body, want, what):
+    """body when the answer is the one wanted; else the script stops, naming the step."""
+    if status != want:
+        sys.exit(f"{what} answered {status}: {body}")
+    return body
+
+
+def new_user(api, prefix):
+    """Signs up and logs in a fresh user: its access token."""
+    email = f"{prefix}-{uuid.uuid4().hex[:12]}@wallet.test"
+    status, body, _ = call(api, "POST", "/v1/auth/signup", {"email": email, "password": PASSWORD, "name": prefix})
+    must(status, body, 201, "signup")
+    status, body, _ = call(api, "POST", "/v1/auth/login", {"email": email, "password": PASSWORD})
+    return must(status, body, 200, "login")["access_token"]
+
+
+def user_with_wallet(api, prefix):
+    """A fresh user with a new USD wallet: (token, wallet id)."""
+    token = new_user(api, prefix)
+    status, body, _ = call(api, "POST", "/v1/wallets", {"currency": "USD"}, token)
+    return token, must(status, body, 201, "create wallet")["id"]

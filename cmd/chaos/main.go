@@ -51,6 +51,9 @@ func run() error {
 	outputsFile := flag.String("outputs", ".local/outputs.json", "stack outputs written by the deploy")
 	timeout := flag.Duration("timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
+	if *clients < 2 {
+		return errors.New("-clients: at least 2, so every transfer has another wallet to go to")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

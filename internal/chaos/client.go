@@ -209,17 +209,14 @@ func (c *Client) Settle(ctx context.Context, method, path, token, key string, bo
 		if err == nil && !retryable(r) {
 			return r, nil
 		}
+		after := Reply{} // no answer: plain back-off
 		if err == nil {
-			last = r
-		}
-		d := wait(last, n)
-		if err != nil {
-			d = backoffFirst << min(n, 4)
+			last, after = r, r
 		}
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
-		case <-time.After(d):
+		case <-time.After(wait(after, n)):
 		}
 	}
 	return last, fmt.Errorf("%s %s (key %s): no definitive answer after %d attempts, last %d %s", method, path, key, attemptsMax, last.Status, last.Body)

@@ -266,9 +266,11 @@ type transferView struct {
 }
 
 func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, hold bool) {
-	payee := w.Users[rng.IntN(len(w.Users))]
+	// Any other user, uniformly: draw from all but the last; drawing the payer means the
+	// last (who is not the payer, or the payer could not have been drawn).
+	payee := w.Users[rng.IntN(len(w.Users)-1)]
 	if payee.WalletID == u.WalletID {
-		payee = w.Users[(indexOf(w.Users, u)+1)%len(w.Users)]
+		payee = w.Users[len(w.Users)-1]
 	}
 	body := map[string]any{"source_wallet_id": u.WalletID, "destination_wallet_id": payee.WalletID,
 		"amount": 1 + rng.Int64N(transferMaxMinor), "currency": "USD"}
@@ -411,36 +413,42 @@ func (w *Workload) await(ctx context.Context, u User, id string, done func(strin
 	return status
 }
 
-// settleAll waits for every transfer to be final; a hold still HELD (its client never
-// got to resolve it) is voided.
+// settleAll waits, with as many workers as clients, for every transfer to be final; a
+// hold still HELD (its client never got to resolve it) is voided.
 func (w *Workload) settleAll(ctx context.Context) {
 	w.mu.Lock()
-	ids := make(map[string]User, len(w.exp.Transfers))
+	ids := make(chan string, len(w.exp.Transfers))
+	payers := make(map[string]User, len(w.exp.Transfers))
 	for id, u := range w.exp.Transfers {
-		ids[id] = u
+		ids <- id
+		payers[id] = u
 	}
 	w.mu.Unlock()
-	for id, u := range ids {
-		s := w.await(ctx, u, id, func(s string) bool { return finalStatus[s] || s == "HELD" })
-		if s == "HELD" {
-			if _, err := w.API.Settle(ctx, "POST", "/v1/transfers/"+id+"/void", u.Token, uuid.NewString(), nil); err != nil {
-				w.undetermined("final void "+id, err)
-				continue
+	close(ids)
+	var wg sync.WaitGroup
+	for c := 0; c < w.Config.Clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				w.settle(ctx, id, payers[id])
 			}
-			s = w.await(ctx, u, id, func(s string) bool { return finalStatus[s] })
-		}
-		if !finalStatus[s] {
-			w.undetermined("transfer "+id, fmt.Errorf("still %q after %s", s, w.Config.SettleWithin))
-		}
-		w.count("final " + s)
+		}()
 	}
+	wg.Wait()
 }
 
-func indexOf(users []User, u User) int {
-	for i := range users {
-		if users[i].WalletID == u.WalletID {
-			return i
+func (w *Workload) settle(ctx context.Context, id string, u User) {
+	s := w.await(ctx, u, id, func(s string) bool { return finalStatus[s] || s == "HELD" })
+	if s == "HELD" {
+		if _, err := w.API.Settle(ctx, "POST", "/v1/transfers/"+id+"/void", u.Token, uuid.NewString(), nil); err != nil {
+			w.undetermined("final void "+id, err)
+			return
 		}
+		s = w.await(ctx, u, id, func(s string) bool { return finalStatus[s] })
 	}
-	return 0
+	if !finalStatus[s] {
+		w.undetermined("transfer "+id, fmt.Errorf("still %q after %s", s, w.Config.SettleWithin))
+	}
+	w.count("final " + s)
 }

@@ -69,8 +69,27 @@ var (
 	directRoutes     []directRoute
 	directRoutesErr  error
 	functionOfURI    = regexp.MustCompile(`\$\{(\w+)\.Arn\}`)
-	functionNames    sync.Map // logical id -> deployed name
+	pathParamNames   = regexp.MustCompile(`\{(\w+)\}`)
+	quotedPathParam  = regexp.MustCompile(`\\\{\w+\\\}`) // a path parameter after regexp.QuoteMeta
+	functionNames    sync.Map                            // logical id -> deployed name
 )
+
+// deployedFunction is the deployed name of a function of the stack (by its logical id
+// in template.yaml), looked up once.
+func deployedFunction(t *testing.T, logicalID string) string {
+	t.Helper()
+	if name, ok := functionNames.Load(logicalID); ok {
+		return name.(string)
+	}
+	stackName := os.Getenv("WALLET_STACK_NAME")
+	if stackName == "" {
+		stackName = "wallet"
+	}
+	name, err := invoke.Resolve(context.Background(), cloudformation.NewFromConfig(awsConfig(t)), stackName, logicalID)
+	require.NoError(t, err)
+	functionNames.Store(logicalID, name)
+	return name
+}
 
 func loadDirectRoutes() ([]directRoute, error) {
 	directRoutesOnce.Do(func() {
@@ -105,7 +124,7 @@ func loadDirectRoutes() ([]directRoute, error) {
 				if m == nil {
 					continue
 				}
-				pattern := "^" + regexp.MustCompile(`\\\{\w+\\\}`).ReplaceAllString(regexp.QuoteMeta(resource), `([^/]+)`) + "$"
+				pattern := "^" + quotedPathParam.ReplaceAllString(regexp.QuoteMeta(resource), `([^/]+)`) + "$"
 				directRoutes = append(directRoutes, directRoute{
 					method: strings.ToUpper(verb), resource: resource, function: m[1], pattern: regexp.MustCompile(pattern),
 				})
@@ -148,7 +167,7 @@ func direct(t *testing.T, c call, caller account) reply {
 			Identity: events.APIGatewayRequestIdentity{SourceIP: fmt.Sprintf("198.18.%d.%d", rand.IntN(256), rand.IntN(256))},
 		},
 	}
-	names := regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(route.resource, -1)
+	names := pathParamNames.FindAllStringSubmatch(route.resource, -1)
 	if len(names) > 0 {
 		ev.PathParameters = map[string]string{}
 		for i, n := range names {
@@ -184,18 +203,7 @@ func direct(t *testing.T, c call, caller account) reply {
 
 	ctx := context.Background()
 	cfg := awsConfig(t)
-	name, ok := functionNames.Load(route.function)
-	if !ok {
-		stackName := os.Getenv("WALLET_STACK_NAME")
-		if stackName == "" {
-			stackName = "wallet"
-		}
-		resolved, err := invoke.Resolve(ctx, cloudformation.NewFromConfig(cfg), stackName, route.function)
-		require.NoError(t, err)
-		functionNames.Store(route.function, resolved)
-		name = resolved
-	}
-	res, err := invoke.Run(ctx, lambda.NewFromConfig(cfg), name.(string), payload)
+	res, err := invoke.Run(ctx, lambda.NewFromConfig(cfg), deployedFunction(t, route.function), payload)
 	require.NoError(t, err)
 	require.Empty(t, res.FunctionError, "%s: %s", route.function, res.Payload)
 	var resp events.APIGatewayProxyResponse

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,12 +87,7 @@ func TestEveryEventFileInvokesItsFunction(t *testing.T) {
 	require.Equal(t, functions, named, "one events/<LogicalId>.json per function of template.yaml")
 	require.Len(t, eventOutcomes, len(functions), "an expected outcome per function")
 
-	cfg := awsConfig(t)
-	stack, fns := cloudformation.NewFromConfig(cfg), lambda.NewFromConfig(cfg)
-	stackName := os.Getenv("WALLET_STACK_NAME")
-	if stackName == "" {
-		stackName = "wallet"
-	}
+	fns := lambda.NewFromConfig(awsConfig(t))
 	ctx := context.Background()
 	for _, fn := range functions {
 		t.Run(fn, func(t *testing.T) {
@@ -101,9 +95,7 @@ func TestEveryEventFileInvokesItsFunction(t *testing.T) {
 			require.True(t, ok, "no expected outcome for %s", fn)
 			event, err := os.ReadFile("../../events/" + fn + ".json")
 			require.NoError(t, err)
-			name, err := invoke.Resolve(ctx, stack, stackName, fn)
-			require.NoError(t, err)
-			res, err := invoke.Run(ctx, fns, name, event)
+			res, err := invoke.Run(ctx, fns, deployedFunction(t, fn), event)
 			require.NoError(t, err)
 			switch {
 			case want.errorMessage != "":
