@@ -132,6 +132,10 @@ const (
 	floorQueueDeliveries       = 2     // the event reaches the notification and reward queues
 )
 
+// sagaWriteUnits is what the saga's reserve (2 items) and post (5 items) transactions
+// bill: 2 units per item under 1 KB.
+const sagaWriteUnits = 14
+
 // Floor prices the floor with the same prices as the measurement.
 func Floor(p Prices) []Line {
 	wru := float64(floorTransactionItems*2 + floorNotificationPuts + floorRewardWrites)
@@ -215,16 +219,22 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	fmt.Fprintf(&b, "- SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed\n")
 	fmt.Fprintf(&b, "  monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.\n\n")
 	fmt.Fprintf(&b, "## Against the goal of $15 per million\n\n")
+	sagaMin := p.RESTAPIPerMillionRequests + p.ExpressPerMillionRequests + sagaWriteUnits*p.DynamoPerMillionWriteUnits
 	fmt.Fprintf(&b, "The goal is %.1f× the floor above, so it needs a transfer close to the floor's shape. DynamoDB writes are most\n", 15/Total(floor))
-	fmt.Fprintf(&b, "of the bill: the request's own transaction (transfer, idempotency completion, per-user list entries), the saga's\n")
-	fmt.Fprintf(&b, "reserve and its post (one five-item transaction: both wallets, both entries, the transfer; 2 units per item),\n")
-	fmt.Fprintf(&b, "then the events' notifications and reward. The post replaced a credit from transit and a capture into transit\n")
-	fmt.Fprintf(&b, "(two five-item transactions), which saved 10 units. Levers left, in write units per transfer (1 unit = $0.625\n")
-	fmt.Fprintf(&b, "per million):\n")
-	fmt.Fprintf(&b, "- derive the transfer id from (user, Idempotency-Key) so the conditional put of the transfer is the idempotency\n")
-	fmt.Fprintf(&b, "  record (−3); write the two per-wallet list entries outside the transaction or as a keys-only index (−2);\n")
-	fmt.Fprintf(&b, "- reserve and post an immediate transfer in one transaction in the request (no Step Functions, two Lambda\n")
-	fmt.Fprintf(&b, "  invocations and about 8 write units fewer), keeping the saga for holds: the only shape that reaches the floor.\n")
+	fmt.Fprintf(&b, "of the bill; per transfer they are (see the table above): the request's rate-limit counter (1), its idempotency\n")
+	fmt.Fprintf(&b, "claim (1), the transfer, whose id is derived from (user, Idempotency-Key) so that its own conditional put is what\n")
+	fmt.Fprintf(&b, "makes it happen once (1), and its two per-wallet list entries, written outside any transaction (2); the saga's\n")
+	fmt.Fprintf(&b, "reserve (wallet and transfer, 4) and post (both wallets, both entries, the transfer in one transaction, 10); the\n")
+	fmt.Fprintf(&b, "events' notifications (a conditional put and the unread count per party, 4) and the reward (entry, points\n")
+	fmt.Fprintf(&b, "balance and the day's count in one transaction, 6).\n\n")
+	fmt.Fprintf(&b, "With the saga kept, three items alone cost $%.2f per million: the API request, one Express execution and the\n", sagaMin)
+	fmt.Fprintf(&b, "saga's two transactions (%d write units), before the request's own writes, the events and any Lambda time.\n", sagaWriteUnits)
+	fmt.Fprintf(&b, "So $15 is out of reach while every transfer runs through Step Functions. Levers left, in write units per\n")
+	fmt.Fprintf(&b, "transfer (1 unit = $%.3f per million):\n", p.DynamoPerMillionWriteUnits)
+	fmt.Fprintf(&b, "- reserve and post an immediate transfer in one transaction (one saga step, nothing to compensate): −4 units\n")
+	fmt.Fprintf(&b, "  and one Lambda invocation;\n")
+	fmt.Fprintf(&b, "- run that transaction in the request, without Step Functions, keeping the saga for holds: the floor's shape;\n")
+	fmt.Fprintf(&b, "- notifications without a stored unread count (count the unread ones when listing): −2.\n")
 	fmt.Fprintf(&b, "On AWS, Lambda durations are also far shorter than the local ones priced above.\n")
 	_, err := io.WriteString(w, b.String())
 	return err

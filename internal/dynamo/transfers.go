@@ -67,7 +67,7 @@ type transferItem struct {
 	Released            bool      `dynamodbav:"released"`
 	Reversed            bool      `dynamodbav:"reversed"`
 	Steps               []string  `dynamodbav:"steps"` // compact: see encodeSteps
-
+	RequestHash         string    `dynamodbav:"request_hash,omitempty"`
 }
 
 func transferPK(id string) string { return "TRANSFER#" + id }
@@ -103,7 +103,7 @@ func toTransferItem(t transfer.Transfer) transferItem {
 		AmountMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor, Currency: t.Currency, Description: t.Description, Mode: t.Mode,
 		Status: string(t.Status), FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 		Version: t.Version, Reserved: t.Reserved, Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
-		Steps: encodeSteps(t.Steps)}
+		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash}
 }
 
 func (it transferItem) transfer() transfer.Transfer {
@@ -112,7 +112,7 @@ func (it transferItem) transfer() transfer.Transfer {
 		CaptureMinor: it.CaptureMinor, Currency: it.Currency, Description: it.Description, Mode: it.Mode,
 		Status: transfer.Status(it.Status), FailureReason: it.FailureReason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
-		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps)}
+		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash}
 }
 
 // Transfer reads one transfer with a strongly consistent read.
@@ -124,18 +124,55 @@ func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, er
 	return it.transfer(), nil
 }
 
-// CommitTransfer writes a transfer change in one transaction: wallets, posting, the
-// transfer (created, or conditional on its version), its index items, the completion.
+// CreateTransfer puts a new transfer on condition that its id is free, then its list
+// entries. Neither is a transaction: the put is one conditional write (1 unit for an
+// item under 1 KB, where a transaction bills 2 per item), and the entries are
+// idempotent puts that a replay writes again (transfer.Store).
+func (s *Ledger) CreateTransfer(ctx context.Context, t transfer.Transfer) error {
+	item, err := attributevalue.MarshalMap(toTransferItem(t))
+	if err != nil {
+		return fmt.Errorf("marshal transfer: %w", err)
+	}
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return fmt.Errorf("build transfer condition: %w", err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()})
+	if isConditionFailed(err) {
+		return transfer.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("create transfer: %w", err)
+	}
+	return s.IndexTransfer(ctx, t)
+}
+
+// IndexTransfer puts the transfer's entry in each of its wallets' list partitions; the
+// entries' keys come from the transfer alone, so writing them again changes nothing.
+func (s *Ledger) IndexTransfer(ctx context.Context, t transfer.Transfer) error {
+	for _, w := range []string{t.SourceWalletID, t.DestinationWalletID} {
+		entry := s.put(map[string]string{"pk": walletTxPK(w),
+			"sk": walletTxPrefix + t.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + t.ID, "transfer_id": t.ID})
+		if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: entry.Put.TableName, Item: entry.Put.Item}); err != nil {
+			return fmt.Errorf("index transfer: %w", err)
+		}
+	}
+	return nil
+}
+
+// CommitTransfer writes a change to an existing transfer in one transaction: wallets,
+// posting, the transfer (conditional on its version), the hold's expiry index entry,
+// the idempotency completion.
 func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
+	if c.Before == nil {
+		return errors.New("commit transfer: a change needs the transfer it changes (CreateTransfer creates one)")
+	}
 	item, err := attributevalue.MarshalMap(toTransferItem(c.After))
 	if err != nil {
 		return fmt.Errorf("marshal transfer: %w", err)
 	}
-	cond := expression.AttributeNotExists(expression.Name("pk"))
-	if c.Before != nil {
-		cond = expression.Name("version").Equal(expression.Value(c.Before.Version))
-	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("version").Equal(expression.Value(c.Before.Version))).Build()
 	if err != nil {
 		return fmt.Errorf("build transfer condition: %w", err)
 	}
@@ -150,13 +187,7 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 	if err := tx.addPosting(s, c.Posting, c.Deltas); err != nil {
 		return err
 	}
-	if c.Before == nil {
-		for _, w := range []string{c.After.SourceWalletID, c.After.DestinationWalletID} {
-			tx.add(s.put(map[string]string{"pk": walletTxPK(w),
-				"sk": walletTxPrefix + c.After.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + c.After.ID, "transfer_id": c.After.ID}), nil)
-		}
-	}
-	wasHeld := c.Before != nil && c.Before.Status == transfer.StatusHeld
+	wasHeld := c.Before.Status == transfer.StatusHeld
 	isHeld := c.After.Status == transfer.StatusHeld
 	switch {
 	case isHeld && !wasHeld:

@@ -107,13 +107,17 @@ type memStore struct {
 	expiredMax   int
 	expiredPages int
 	forgotten    []string
+	indexed      map[string]int // list-entry writes per transfer id
+	// onCreate, when set, runs once inside the next CreateTransfer, before its check:
+	// a racer with the same key that writes first.
+	onCreate func(s *memStore)
 	// onWalletRead, when set, runs once inside the next Wallet read: a racer that
 	// commits between the caller's transfer read and its wallet read.
 	onWalletRead func(s *memStore)
 }
 
 func newMemStore(ws ...ledger.Wallet) *memStore {
-	s := &memStore{wallets: map[string]ledger.Wallet{}, transfers: map[string]transfer.Transfer{}}
+	s := &memStore{wallets: map[string]ledger.Wallet{}, transfers: map[string]transfer.Transfer{}, indexed: map[string]int{}}
 	for _, w := range ws {
 		s.wallets[w.ID] = w
 	}
@@ -162,11 +166,11 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 	}
 	cur, exists := s.transfers[c.After.ID]
 	switch {
-	case c.Before == nil && exists:
+	case c.Before == nil:
+		return errors.New("memStore: CommitTransfer without Before (CreateTransfer creates)")
+	case !exists || cur.Version != c.Before.Version:
 		return wallet.ErrConflict
-	case c.Before != nil && (!exists || cur.Version != c.Before.Version):
-		return wallet.ErrConflict
-	case c.Before != nil && c.After.Version != c.Before.Version+1:
+	case c.After.Version != c.Before.Version+1:
 		return fmt.Errorf("memStore: transfer version %d after %d", c.After.Version, c.Before.Version)
 	}
 	if c.Posting != nil {
@@ -187,6 +191,28 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 		s.completions = append(s.completions, *c.Completion)
 	}
 	s.commitN++
+	return nil
+}
+
+func (s *memStore) CreateTransfer(_ context.Context, t transfer.Transfer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if race := s.onCreate; race != nil {
+		s.onCreate = nil
+		race(s)
+	}
+	if _, exists := s.transfers[t.ID]; exists {
+		return transfer.ErrExists
+	}
+	s.transfers[t.ID] = cloneTransfer(t)
+	s.indexed[t.ID]++
+	return nil
+}
+
+func (s *memStore) IndexTransfer(_ context.Context, t transfer.Transfer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.indexed[t.ID]++
 	return nil
 }
 

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
@@ -123,28 +121,59 @@ func (s *Service) wallet(ctx context.Context, id string) (ledger.Wallet, error) 
 
 // Create starts a transfer and answers with its outcome when the saga ends within
 // SagaWaitSeconds, else 202 PENDING.
+//
+// The key comes first: a request whose key was used before replays before any other
+// check, so a retry of a transfer that happened never hears that it did not (because a
+// wallet was frozen since, say). The idempotency record claims the key across the API
+// (one key, one request, on every endpoint); the transfer's id is derived from the key
+// (IDFor), and its conditional write is what makes the transfer happen once, so the
+// record is not written a second time to complete it.
 func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in CreateInput) (Result, error) {
 	if err := idempotency.ValidateKey(key); err != nil {
 		return Result{}, err
 	}
-	// The key comes first: a completed key replays before any other check, so a retry
-	// of a transfer that happened never hears that it did not (because a wallet was
-	// frozen since, say).
 	hash, err := idempotency.Hash("transfer", "", in)
 	if err != nil {
 		return Result{}, err
 	}
 	claim := idempotency.NewClaim(c.UserID, key, hash)
 	replay, err := s.Idem.Begin(ctx, claim, s.now())
-	if err != nil {
+	switch {
+	case replay != nil:
+		return s.replay(ctx, replay, PhaseStart) // a record completed before transfer ids were derived
+	case errors.Is(err, idempotency.ErrInProgress):
+		// The first request with this key is running, or stopped: once it has written
+		// the transfer, this is a replay of it.
+		t, rerr := s.Store.Transfer(ctx, IDFor(c.UserID, key))
+		if rerr != nil {
+			return Result{}, errors.Join(err, ignoreNotFound(rerr))
+		}
+		return s.replayTransfer(ctx, t, hash, PhaseStart)
+	case err != nil:
 		return Result{}, err
 	}
-	if replay != nil {
-		return s.replay(ctx, replay, PhaseStart)
+	// The claim is new, or took over a record whose request stopped or whose 24 hours
+	// ran out: the transfer may exist all the same.
+	id := IDFor(c.UserID, key)
+	if t, err := s.Store.Transfer(ctx, id); !errors.Is(err, problem.ErrNotFound) {
+		if err == nil {
+			var res Result
+			if res, err = s.replayTransfer(ctx, t, hash, PhaseStart); err == nil {
+				return res, nil
+			}
+		}
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
-	t, probe, err := s.open(ctx, c, in)
+	t, probe, err := s.open(ctx, c, id, hash, in)
 	if err == nil {
-		err = s.Store.CommitTransfer(ctx, Change{After: t, Completion: marker(claim, t.ID)})
+		err = s.Store.CreateTransfer(ctx, t)
+	}
+	if errors.Is(err, ErrExists) { // a request with this key that took the claim over wrote it first
+		won, rerr := s.Store.Transfer(ctx, id)
+		if rerr != nil {
+			return Result{}, rerr
+		}
+		return s.replayTransfer(ctx, won, hash, PhaseStart)
 	}
 	if err != nil {
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
@@ -152,8 +181,15 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
 }
 
+func ignoreNotFound(err error) error {
+	if errors.Is(err, problem.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // open checks a new transfer (the input, both wallets, the breaker) and builds it.
-func (s *Service) open(ctx context.Context, c wallet.Caller, in CreateInput) (Transfer, bool, error) {
+func (s *Service) open(ctx context.Context, c wallet.Caller, id, hash string, in CreateInput) (Transfer, bool, error) {
 	if err := in.validate(); err != nil {
 		return Transfer{}, false, err
 	}
@@ -176,7 +212,7 @@ func (s *Service) open(ctx context.Context, c wallet.Caller, in CreateInput) (Tr
 		return Transfer{}, false, err
 	}
 	now := s.now()
-	t := Transfer{ID: uuid.NewString(), SourceWalletID: src.ID, DestinationWalletID: dst.ID, SourceOwnerID: src.OwnerID,
+	t := Transfer{ID: id, RequestHash: hash[:RequestHashChars], SourceWalletID: src.ID, DestinationWalletID: dst.ID, SourceOwnerID: src.OwnerID,
 		DestinationOwnerID: dst.OwnerID, AmountMinor: int64(in.Amount), CaptureMinor: int64(in.Amount), Currency: in.Currency,
 		Description: in.Description, Mode: in.Mode, Status: StatusPending, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if in.Mode == ModeHold {
@@ -207,11 +243,23 @@ func (s *Service) replay(ctx context.Context, r *idempotency.Response, phase str
 	if err != nil {
 		return Result{}, err
 	}
+	return s.replayTransfer(ctx, t, "", phase)
+}
+
+// replayTransfer answers a request whose key already has its transfer: with the
+// transfer's current state, after restarting its saga when it stalled. hash, when
+// given, must be the one the transfer was created with.
+func (s *Service) replayTransfer(ctx context.Context, t Transfer, hash, phase string) (Result, error) {
+	if hash != "" && t.RequestHash != "" && t.RequestHash != hash[:RequestHashChars] {
+		return Result{}, idempotency.ErrKeyReused
+	}
 	stale := s.now().Sub(t.UpdatedAt) > sagaRestartAfterSeconds*time.Second
 	if (t.Status == StatusPending || t.Status == StatusCapturing) && stale {
 		p := PhaseStart
 		if t.Status == StatusCapturing {
 			p = PhaseSettle
+		} else if err := s.Store.IndexTransfer(ctx, t); err != nil { // its creator may have stopped before the entries
+			return Result{}, err
 		}
 		res, err := s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, http.StatusCreated)
 		res.Replayed = true

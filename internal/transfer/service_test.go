@@ -578,3 +578,89 @@ func TestCaptureRefusedWhileAWalletIsFrozen(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateIsOnceByItsDerivedID: the transfer's id comes from the caller and the key,
+// and its own conditional write makes it happen once, whatever the idempotency record
+// says: each row is a state a retry can meet.
+func TestCreateIsOnceByItsDerivedID(t *testing.T) {
+	id := transfer.IDFor(ownerA, idemKey)
+	hash, err := idempotency.Hash("transfer", "", validCreate())
+	require.NoError(t, err)
+	existing := func(requestHash string, status transfer.Status, age time.Duration) func(e *serviceEnv) {
+		return func(e *serviceEnv) {
+			tr := pendingTransfer(1_000, transfer.ModeImmediate)
+			tr.ID, tr.RequestHash, tr.Status = id, requestHash, status
+			tr.CreatedAt, tr.UpdatedAt = e.clock.Now().Add(-age), e.clock.Now().Add(-age)
+			e.store.put(tr)
+		}
+	}
+	tests := map[string]struct {
+		beginErr     error
+		given        func(e *serviceEnv)
+		racer        func(s *memStore) // writes the transfer inside CreateTransfer, first
+		wantStatus   int
+		wantErr      error
+		wantReplayed bool
+		wantSaga     bool // the saga was (re)started
+		wantIndexed  int  // list-entry writes
+		wantReleased int
+	}{
+		"a new key creates the transfer under its derived id": {
+			wantStatus: http.StatusAccepted, wantSaga: true, wantIndexed: 1},
+		"the key's request still runs and has written it: a replay": {
+			beginErr: idempotency.ErrInProgress, given: existing(hash[:transfer.RequestHashChars], transfer.StatusPending, 0),
+			wantStatus: http.StatusAccepted, wantReplayed: true},
+		"the key's request still runs and has not written it": {
+			beginErr: idempotency.ErrInProgress, wantErr: idempotency.ErrInProgress},
+		"the claim was taken over, and the transfer exists: a replay, the claim kept": {
+			given:      existing(hash[:transfer.RequestHashChars], transfer.StatusCompleted, time.Hour),
+			wantStatus: http.StatusCreated, wantReplayed: true},
+		"the record expired, and the key created another transfer": {
+			given:   existing("0123456789abcdef0123456789abcdef", transfer.StatusCompleted, 48*time.Hour),
+			wantErr: idempotency.ErrKeyReused, wantReleased: 1},
+		"its creator stopped before the entries and the saga: both again": {
+			beginErr: idempotency.ErrInProgress, given: existing(hash[:transfer.RequestHashChars], transfer.StatusPending, time.Minute),
+			wantStatus: http.StatusAccepted, wantReplayed: true, wantSaga: true, wantIndexed: 1},
+		"a racer with the key wrote it between the read and the write: a replay": {
+			racer: func(s *memStore) {
+				tr := pendingTransfer(1_000, transfer.ModeImmediate)
+				tr.ID, tr.RequestHash = id, hash[:transfer.RequestHashChars]
+				tr.CreatedAt, tr.UpdatedAt = newClock().Now(), newClock().Now() // just now
+				s.transfers[id] = tr
+			},
+			wantStatus: http.StatusAccepted, wantReplayed: true},
+		"another key of the same body is another transfer": {
+			beginErr: nil, given: func(e *serviceEnv) {
+				tr := pendingTransfer(1_000, transfer.ModeImmediate)
+				tr.ID = transfer.IDFor(ownerA, "other-key")
+				e.store.put(tr)
+			},
+			wantStatus: http.StatusAccepted, wantSaga: true, wantIndexed: 1},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newServiceEnv(t)
+			e.runner.block = true // the saga stays PENDING: the answer is 202
+			e.idem.BeginErr = tt.beginErr
+			e.store.onCreate = tt.racer
+			if tt.given != nil {
+				tt.given(e)
+			}
+
+			res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantStatus, res.StatusCode, "%s", res.Body)
+				assert.Equal(t, tt.wantReplayed, res.Replayed)
+				assert.Equal(t, id, decodeView(t, res.Body).ID)
+			}
+			assert.Equal(t, tt.wantSaga, len(e.runner.calls()) == 1, "saga runs: %v", e.runner.calls())
+			assert.Equal(t, tt.wantIndexed, e.store.indexed[id])
+			_, released := idemCounts(e.idem)
+			assert.Equal(t, tt.wantReleased, released)
+			assert.Empty(t, e.store.completions, "a create does not write its record twice")
+		})
+	}
+}

@@ -7,7 +7,10 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
@@ -84,7 +87,24 @@ type Transfer struct {
 	Released            bool
 	Reversed            bool
 	Steps               []Step
+	// RequestHash fingerprints the create request (see RequestHashChars), so that a key
+	// sent again with another request is refused for as long as the transfer exists.
+	RequestHash string
 }
+
+// IDFor derives a transfer's id from its creator and the Idempotency-Key of the request
+// that creates it (a name-based UUID), so the transfer's own conditional write is what
+// makes its creation happen once: a retry finds it by the same id.
+func IDFor(userID, key string) string {
+	return uuid.NewSHA1(transferIDSpace, []byte(userID+"\n"+key)).String()
+}
+
+// transferIDSpace is the UUID namespace of derived transfer ids (a fixed random UUID).
+var transferIDSpace = uuid.MustParse("6f1f2d0c-3b8e-4c55-9a57-0d8f3e7b2a61")
+
+// RequestHashChars is how much of idempotency.Hash a transfer keeps: 128 bits, enough to
+// tell one request from another, and small, because every saga step rewrites the item.
+const RequestHashChars = 32
 
 // View is a transfer as the API shows it.
 type View struct {
@@ -138,13 +158,16 @@ var (
 	ErrNotHeld       = problem.Unprocessable("transfer_not_held", "the transfer is not held: it was captured, voided, expired or never held")
 	ErrHoldExpired   = problem.Unprocessable("hold_expired", "the hold expired and was released; nothing was captured")
 	ErrCaptureAmount = problem.Unprocessable("invalid_capture_amount", "the capture amount must be positive and at most the held amount")
-	ErrUnavailable   = &problem.Error{Kind: problem.KindUnavailable, Code: "service_unavailable",
+	// ErrExists is a store's answer to creating a transfer whose id is taken: a request
+	// with the same key wrote it first.
+	ErrExists      = errors.New("transfer exists")
+	ErrUnavailable = &problem.Error{Kind: problem.KindUnavailable, Code: "service_unavailable",
 		Message: "transfers are paused after repeated failures; retry later"}
 )
 
 // Change is written atomically by the store: wallet deltas (see ledger.Delta), at most
-// one posting, the transfer (conditional on its version; created when Before is nil),
-// the expiring-hold index, and an idempotency completion.
+// one posting, the transfer (conditional on its version), the expiring-hold index, and
+// an idempotency completion.
 type Change struct {
 	Deltas     []ledger.Delta
 	Posting    *ledger.Posting
@@ -157,6 +180,14 @@ type Change struct {
 type Store interface {
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	Transfer(ctx context.Context, id string) (Transfer, error)
+	// CreateTransfer writes a new transfer (ErrExists when its id is taken), then its
+	// per-wallet list entries (see IndexTransfer).
+	CreateTransfer(ctx context.Context, t Transfer) error
+	// IndexTransfer writes a transfer's per-wallet list entries; writing them again is
+	// harmless. They are outside the transfer's write: a creator that stopped between
+	// the two leaves a PENDING transfer, whose replay writes them before it restarts the
+	// saga.
+	IndexTransfer(ctx context.Context, t Transfer) error
 	CommitTransfer(ctx context.Context, c Change) error // wallet.ErrConflict when something moved on
 	// WalletIDsOf returns the ids of an owner's wallets (at most
 	// wallet.WalletsPerOwnerMax).
