@@ -5,7 +5,10 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -28,4 +31,30 @@ var _ API = (*dynamodb.Client)(nil)
 func isConditionFailed(err error) bool {
 	var ccf *ddbtypes.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
+}
+
+// absentPut puts item on condition that no item has its key yet: how every record that
+// is written once (a transfer, an entry, a notification, a claim) is created.
+func absentPut(table string, item map[string]ddbtypes.AttributeValue) (*ddbtypes.Put, error) {
+	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	return &ddbtypes.Put{TableName: aws.String(table), Item: item,
+		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}, nil
+}
+
+// putIfAbsent writes item alone (one conditional write, not a transaction) unless an
+// item with its key exists; created says which.
+func putIfAbsent(ctx context.Context, db API, table string, item map[string]ddbtypes.AttributeValue) (created bool, err error) {
+	put, err := absentPut(table, item)
+	if err != nil {
+		return false, err
+	}
+	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
 }

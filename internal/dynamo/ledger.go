@@ -149,9 +149,13 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 	if err != nil {
 		return fmt.Errorf("marshal claim: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	claimPut, err := absentPut(s.Table, claim)
 	if err != nil {
-		return fmt.Errorf("build condition: %w", err)
+		return err
+	}
+	walletPut, err := absentPut(s.Table, wav)
+	if err != nil {
+		return err
 	}
 	count, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("wallets"), expression.Plus(expression.IfNotExists(expression.Name("wallets"), expression.Value(0)), expression.Value(1)))).
@@ -163,11 +167,11 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 		return fmt.Errorf("build count update: %w", err)
 	}
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
-		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: claim, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+		{Put: claimPut},
 		{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(ownerPK(w.OwnerID), "COUNT"),
 			UpdateExpression: count.Update(), ConditionExpression: count.Condition(),
 			ExpressionAttributeNames: count.Names(), ExpressionAttributeValues: count.Values()}},
-		{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: wav, ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
+		{Put: walletPut},
 	}})
 	if reasons, ok := cancellationReasons(err); ok {
 		switch {
@@ -456,10 +460,6 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build condition: %w", err)
-	}
 	var items []ddbtypes.TransactWriteItem
 	externalDelta := map[string]int64{}
 	var externalOrder []string
@@ -479,8 +479,11 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 		if err != nil {
 			return nil, fmt.Errorf("marshal entry: %w", err)
 		}
-		items = append(items, ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: av,
-			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}})
+		put, err := absentPut(s.Table, av)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, ddbtypes.TransactWriteItem{Put: put})
 	}
 	for _, acct := range externalOrder {
 		upd, err := expression.NewBuilder().WithUpdate(

@@ -89,17 +89,12 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 	if err != nil {
 		return fmt.Errorf("marshal notification: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
-	if err != nil {
-		return fmt.Errorf("build condition: %w", err)
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()})
-	if isConditionFailed(err) {
-		return nil // stored before: a redelivery
-	}
+	created, err := putIfAbsent(ctx, s.DB, s.Table, item)
 	if err != nil {
 		return fmt.Errorf("add notification: %w", err)
+	}
+	if !created {
+		return nil // stored before: a redelivery
 	}
 	if n.Read {
 		return nil

@@ -60,12 +60,8 @@ func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWr
 	if err != nil {
 		return ddbtypes.TransactWriteItem{}, fmt.Errorf("marshal reward entry: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
-	if err != nil {
-		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
-	}
-	return ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}}, nil
+	put, err := absentPut(s.Table, item)
+	return ddbtypes.TransactWriteItem{Put: put}, err
 }
 
 const (

@@ -133,17 +133,12 @@ func (s *Ledger) CreateTransfer(ctx context.Context, t transfer.Transfer) error 
 	if err != nil {
 		return fmt.Errorf("marshal transfer: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
-	if err != nil {
-		return fmt.Errorf("build transfer condition: %w", err)
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()})
-	if isConditionFailed(err) {
-		return transfer.ErrExists
-	}
+	created, err := putIfAbsent(ctx, s.DB, s.Table, item)
 	if err != nil {
 		return fmt.Errorf("create transfer: %w", err)
+	}
+	if !created {
+		return transfer.ErrExists
 	}
 	return s.IndexTransfer(ctx, t)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -50,17 +49,16 @@ func (s *Users) Create(ctx context.Context, u user.User) error {
 	if err != nil {
 		return fmt.Errorf("marshal email claim: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	emailPut, err := absentPut(s.Table, emailAV)
 	if err != nil {
-		return fmt.Errorf("build condition: %w", err)
+		return err
+	}
+	userPut, err := absentPut(s.Table, userAV)
+	if err != nil {
+		return err
 	}
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []ddbtypes.TransactWriteItem{
-			{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: emailAV,
-				ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
-			{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: userAV,
-				ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}},
-		},
+		TransactItems: []ddbtypes.TransactWriteItem{{Put: emailPut}, {Put: userPut}},
 	})
 	if reasons, ok := cancellationReasons(err); ok {
 		if len(reasons) > 0 && reasons[0] == reasonConditionalCheckFailed {
