@@ -22,6 +22,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
+	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
 // engineTable creates an on-demand table keyed by pk (and sk when withSort) and deletes
@@ -197,4 +198,42 @@ func TestAddFailureCountsAWriteSentTwiceOnce(t *testing.T) {
 			assert.Equal(t, tt.want, st.Failures, "what is stored")
 		})
 	}
+}
+
+// TestCreateTransferOncePerID: a transfer is created by one conditional put; the same id
+// again is transfer.ErrExists and changes nothing; its list entries are one per wallet
+// however often they are written; a change needs the transfer it changes.
+func TestCreateTransferOncePerID(t *testing.T) {
+	db, table := engineTable(t, true)
+	s := &Ledger{DB: db, Table: table}
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	tr := transfer.Transfer{ID: transfer.IDFor("user-a", "key-1"), SourceWalletID: "w-src", DestinationWalletID: "w-dst",
+		SourceOwnerID: "user-a", DestinationOwnerID: "user-b", AmountMinor: 500, CaptureMinor: 500, Currency: "USD",
+		Mode: transfer.ModeImmediate, Status: transfer.StatusPending, CreatedAt: at, UpdatedAt: at, Version: 1,
+		RequestHash: "0123456789abcdef0123456789abcdef"}
+	require.NoError(t, s.CreateTransfer(ctx, tr))
+
+	again := tr
+	again.AmountMinor, again.RequestHash = 900, "fedcba9876543210fedcba9876543210"
+	require.ErrorIs(t, s.CreateTransfer(ctx, again), transfer.ErrExists)
+	stored, err := s.Transfer(ctx, tr.ID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(500), stored.AmountMinor, "the first write stands")
+	assert.Equal(t, tr.RequestHash, stored.RequestHash)
+
+	require.NoError(t, s.IndexTransfer(ctx, tr))
+	require.NoError(t, s.IndexTransfer(ctx, stored))
+	for _, w := range []string{"w-src", "w-dst"} {
+		out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pk": &ddbtypes.AttributeValueMemberS{Value: walletTxPK(w)}}})
+		require.NoError(t, err)
+		assert.Len(t, out.Items, 1, "wallet %s lists the transfer once", w)
+	}
+	page, _, err := s.TransfersOfWallets(ctx, []string{"w-src", "w-dst"}, 10, "")
+	require.NoError(t, err)
+	require.Len(t, page, 1, "a transfer between two listed wallets is listed once")
+	assert.Equal(t, tr.ID, page[0].ID)
+
+	assert.Error(t, s.CommitTransfer(ctx, transfer.Change{After: tr}), "a change without Before is refused")
 }
