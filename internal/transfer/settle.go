@@ -1,0 +1,155 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// marker is the idempotency record's content for a settle (capture, void): the
+// transfer's id. A replay renders the transfer's current state, so once final it is
+// always the final answer.
+func marker(claim idempotency.Claim, id string) *idempotency.Completion {
+	body, _ := json.Marshal(map[string]string{"transfer_id": id})
+	return &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: http.StatusAccepted, Body: body}}
+}
+
+// CaptureInput is the body of POST /v1/transfers/{id}/capture.
+type CaptureInput struct {
+	Amount *money.Minor `json:"amount,omitempty"`
+}
+
+// Capture settles a HELD transfer, fully or partly (the rest is released). Capture,
+// void and expiry race through one conditional write from HELD: one wins, the others
+// get ErrNotHeld.
+func (s *Service) Capture(ctx context.Context, c wallet.Caller, id, key string, in CaptureInput) (Result, error) {
+	return s.settle(ctx, c, id, key, "capture", in, func(t Transfer) (*Change, error) {
+		amount := t.AmountMinor
+		if in.Amount != nil {
+			amount = int64(*in.Amount)
+		}
+		if amount <= 0 || amount > t.AmountMinor {
+			return nil, ErrCaptureAmount
+		}
+		// A frozen wallet on either side refuses the capture; the hold stays for a void
+		// or its expiry. (A freeze that lands after this check fails the settle saga's
+		// credit step, whose compensation releases the hold.)
+		for _, id := range []string{t.SourceWalletID, t.DestinationWalletID} {
+			w, err := s.Store.Wallet(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if w.Status != ledger.StatusActive {
+				return nil, ledger.ErrWalletNotActive
+			}
+		}
+		after := t
+		after.Status, after.CaptureMinor = StatusCapturing, amount
+		return &Change{After: after}, nil
+	})
+}
+
+// Void releases a HELD transfer's hold.
+func (s *Service) Void(ctx context.Context, c wallet.Caller, id, key string) (Result, error) {
+	return s.settle(ctx, c, id, key, "void", struct{}{}, func(t Transfer) (*Change, error) {
+		return s.releaseChange(ctx, t)
+	})
+}
+
+func (s *Service) releaseChange(ctx context.Context, t Transfer) (*Change, error) {
+	src, err := s.Store.Wallet(ctx, t.SourceWalletID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ledger.Release(src, t.AmountMinor, s.now())
+	if err != nil {
+		return nil, err
+	}
+	after := t
+	after.Status, after.Released = StatusReleased, true
+	return &Change{Deltas: deltas(d), After: after}, nil
+}
+
+func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return Result{}, err
+	}
+	hash, err := idempotency.Hash(op, id, body)
+	if err != nil {
+		return Result{}, err
+	}
+	claim := idempotency.NewClaim(c.UserID, key, hash)
+	replay, err := s.Idem.Begin(ctx, claim, s.now()) // the key comes first, as in Create
+	if err != nil {
+		return Result{}, err
+	}
+	if replay != nil {
+		return s.replay(ctx, replay, PhaseSettle)
+	}
+	t, err := s.visible(ctx, c, id)
+	if err == nil && t.SourceOwnerID != c.UserID {
+		err = problem.ErrNotFound // the receiver may see it, only the payer settles it
+	}
+	if err != nil {
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+	}
+	var won Transfer
+	err = retry.Conflicts(ctx, func(attempt int) error {
+		if attempt > 1 {
+			var err error
+			if t, err = s.Store.Transfer(ctx, id); err != nil {
+				return err
+			}
+		}
+		if t.Status == StatusReleased && t.FailureReason == ReasonExpired {
+			return ErrHoldExpired
+		}
+		if t.Status != StatusHeld {
+			return ErrNotHeld
+		}
+		if !t.ExpiresAt.IsZero() && !s.now().Before(t.ExpiresAt) {
+			// Past its expiry a hold can only be released: do it now, exactly once (the
+			// commit is conditional on the transfer's version, as the sweeper's is).
+			if err := s.expire(ctx, t); err != nil {
+				return err
+			}
+			return ErrHoldExpired
+		}
+		ch, err := decide(t)
+		if err != nil {
+			// Deciding on a transfer that a racer settled meanwhile can fail on the wallet
+			// it already changed (its hold is gone): that racer won.
+			if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
+				return ErrNotHeld
+			}
+			return err
+		}
+		before := t
+		ch.Before, ch.Completion = &before, marker(claim, t.ID)
+		ch.After.Version, ch.After.UpdatedAt = t.Version+1, s.now()
+		ch.After.record(op, "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
+		if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
+			return err
+		}
+		won = ch.After
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, idempotency.ErrInProgress) {
+			err = errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+		}
+		return Result{}, err
+	}
+	if won.Status == StatusCapturing {
+		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, http.StatusOK)
+	}
+	return answer(won, http.StatusOK)
+}
