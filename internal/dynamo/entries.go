@@ -1,0 +1,108 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Entries returns a page of a wallet's entries, newest first, older than the position
+// after ("" for the newest); the position returned is the last entry's sort key, ""
+// when the page is not full. A page costs one query.
+func (s *Ledger) Entries(ctx context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error) {
+	kc := expression.Key("pk").Equal(expression.Value(walletPK(walletID)))
+	if after != "" {
+		if !strings.HasPrefix(after, entrySortKeyPrefix) || len(after) > entrySortKeyLenMax {
+			return nil, "", wallet.ErrInvalidCursor
+		}
+		kc = kc.And(expression.Key("sk").LessThan(expression.Value(after)))
+	} else {
+		kc = kc.And(expression.Key("sk").BeginsWith(entrySortKeyPrefix))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query: %w", err)
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)}) // #nosec G115 -- limit ≤ 200
+	if err != nil {
+		return nil, "", fmt.Errorf("query entries: %w", err)
+	}
+	entries := make([]ledger.Entry, 0, len(out.Items))
+	next := ""
+	for _, item := range out.Items {
+		var it entryItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, "", fmt.Errorf("unmarshal entry: %w", err)
+		}
+		if it.Type != typeEntry {
+			continue
+		}
+		entries = append(entries, it.entry())
+		next = it.SK
+	}
+	if len(out.Items) < limit {
+		next = ""
+	}
+	return entries, next, nil
+}
+
+// Snapshot reads the whole ledger for the invariant check. It is a scan: run it when
+// no money moves (tests, an admin's audit), not on a request path.
+func (s *Ledger) Snapshot(ctx context.Context) (ledger.Snapshot, error) {
+	snap := ledger.Snapshot{ExternalBalances: map[string]int64{}}
+	var start map[string]ddbtypes.AttributeValue
+	for page := 0; page < scanPagesMax; page++ {
+		out, err := s.DB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(s.Table), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return snap, fmt.Errorf("scan ledger: %w", err)
+		}
+		for _, item := range out.Items {
+			var t struct {
+				Type string `dynamodbav:"type"`
+			}
+			if err := attributevalue.UnmarshalMap(item, &t); err != nil {
+				return snap, fmt.Errorf("unmarshal item: %w", err)
+			}
+			switch t.Type {
+			case typeWallet:
+				var it walletItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal wallet: %w", err)
+				}
+				snap.Wallets = append(snap.Wallets, it.wallet())
+				if it.AvailableMinor != it.BalanceMinor-it.HeldMinor {
+					snap.Problems = append(snap.Problems, fmt.Sprintf("wallet %s: stored available %d, balance − held %d",
+						it.ID, it.AvailableMinor, it.BalanceMinor-it.HeldMinor))
+				}
+			case typeEntry:
+				var it entryItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal entry: %w", err)
+				}
+				snap.Entries = append(snap.Entries, it.entry())
+			case typeExternal:
+				var it externalItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal external account: %w", err)
+				}
+				snap.ExternalBalances[it.Account] += it.BalanceMinor
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return snap, nil
+		}
+		start = out.LastEvaluatedKey
+	}
+	return snap, fmt.Errorf("scan ledger: more than %d pages", scanPagesMax)
+}
