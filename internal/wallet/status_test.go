@@ -1,0 +1,130 @@
+package wallet_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+func withStatus(w ledger.Wallet, st ledger.Status) ledger.Wallet {
+	w.Status = st
+	return w
+}
+
+func TestChangeStatus(t *testing.T) {
+	strangerCaller := wallet.Caller{UserID: stranger}
+	tests := map[string]struct {
+		wallet     ledger.Wallet
+		caller     wallet.Caller
+		to         ledger.Status
+		wantKind   problem.Kind // 0: accepted
+		wantCode   string
+		wantStatus ledger.Status
+		wantCommit bool
+	}{
+		"owner freezes": {wallet: activeWallet(0), caller: ownerCaller, to: ledger.StatusFrozen,
+			wantKind: problem.KindForbidden, wantCode: "forbidden"},
+		"owner unfreezes": {wallet: withStatus(activeWallet(0), ledger.StatusFrozen), caller: ownerCaller, to: ledger.StatusActive,
+			wantKind: problem.KindForbidden, wantCode: "forbidden"},
+		"admin closes": {wallet: activeWallet(0), caller: adminCaller, to: ledger.StatusClosed,
+			wantKind: problem.KindForbidden, wantCode: "forbidden"},
+		"owner closes a wallet with money": {wallet: activeWallet(1), caller: ownerCaller, to: ledger.StatusClosed,
+			wantKind: problem.KindUnprocessable, wantCode: "wallet_not_empty"},
+		"owner closes a wallet with a hold": {wallet: func() ledger.Wallet { w := activeWallet(50); w.HeldMinor = 50; return w }(),
+			caller: ownerCaller, to: ledger.StatusClosed, wantKind: problem.KindUnprocessable, wantCode: "wallet_not_empty"},
+		"owner closes a frozen wallet": {wallet: withStatus(activeWallet(0), ledger.StatusFrozen), caller: ownerCaller, to: ledger.StatusClosed,
+			wantKind: problem.KindUnprocessable, wantCode: "wallet_not_active"},
+		"stranger freezes": {wallet: activeWallet(0), caller: strangerCaller, to: ledger.StatusFrozen,
+			wantKind: problem.KindNotFound, wantCode: "not_found"},
+		"stranger closes": {wallet: activeWallet(0), caller: strangerCaller, to: ledger.StatusClosed,
+			wantKind: problem.KindNotFound, wantCode: "not_found"},
+		"reopen a closed wallet": {wallet: withStatus(activeWallet(0), ledger.StatusClosed), caller: adminCaller, to: ledger.StatusActive,
+			wantKind: problem.KindUnprocessable, wantCode: "wallet_closed"},
+		"unknown status": {wallet: activeWallet(0), caller: adminCaller, to: "PAUSED",
+			wantKind: problem.KindInvalid, wantCode: "invalid_status"},
+		"admin freezes": {wallet: activeWallet(500), caller: adminCaller, to: ledger.StatusFrozen,
+			wantStatus: ledger.StatusFrozen, wantCommit: true},
+		"admin unfreezes": {wallet: withStatus(activeWallet(500), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusActive,
+			wantStatus: ledger.StatusActive, wantCommit: true},
+		"owner closes an empty wallet": {wallet: activeWallet(0), caller: ownerCaller, to: ledger.StatusClosed,
+			wantStatus: ledger.StatusClosed, wantCommit: true},
+		"admin freezes a frozen wallet": {wallet: withStatus(activeWallet(0), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusFrozen,
+			wantStatus: ledger.StatusFrozen},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			svc, store, _ := newService(tt.wallet)
+
+			v, err := svc.ChangeStatus(context.Background(), tt.caller, walletID, wallet.PatchInput{Status: string(tt.to)})
+			if tt.wantCode != "" {
+				p, ok := problem.As(err)
+				require.True(t, ok, "err = %v", err)
+				assert.Equal(t, tt.wantKind, p.Kind)
+				assert.Equal(t, tt.wantCode, p.Code)
+				assert.Zero(t, store.commitN)
+				assert.Equal(t, tt.wallet, store.wallet(walletID))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, string(tt.wantStatus), v.Status)
+			assert.Equal(t, tt.wantStatus, store.wallet(walletID).Status)
+			if tt.wantCommit {
+				assert.Equal(t, 1, store.commitN)
+				assert.Equal(t, tt.wallet.Version+1, store.wallet(walletID).Version)
+			} else {
+				assert.Zero(t, store.commitN, "no change, no write")
+			}
+		})
+	}
+}
+
+func TestChangeStatusMalformedIDTouchesNothing(t *testing.T) {
+	for _, id := range []string{"", "not-a-uuid", strings.ToUpper(walletID), walletID + "x", "../" + walletID} {
+		t.Run(id, func(t *testing.T) {
+			svc, store, _ := newService(activeWallet(0))
+			_, err := svc.ChangeStatus(context.Background(), adminCaller, id, wallet.PatchInput{Status: string(ledger.StatusFrozen)})
+			assert.ErrorIs(t, err, problem.ErrNotFound)
+			assert.Zero(t, store.readN, "refused before any read")
+			assert.Zero(t, store.commitN)
+		})
+	}
+}
+
+func TestChangeStatusRetriesAConflict(t *testing.T) {
+	svc, store, _ := newService(activeWallet(0))
+	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
+		w := s.wallets[walletID]
+		w.Version++ // another status change landed meanwhile (an unfreeze of nothing, say)
+		s.wallets[walletID] = w
+		return nil
+	})
+
+	v, err := svc.ChangeStatus(context.Background(), adminCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusFrozen)})
+	require.NoError(t, err)
+	assert.Equal(t, 2, store.commitN)
+	assert.Equal(t, string(ledger.StatusFrozen), v.Status)
+}
+
+// TestCloseRefusedWhenMoneyArrivesMeanwhile: a credit that lands between the close's
+// read (balance 0) and its write keeps the wallet open.
+func TestCloseRefusedWhenMoneyArrivesMeanwhile(t *testing.T) {
+	svc, store, _ := newService(activeWallet(0))
+	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
+		w := s.wallets[walletID]
+		w.BalanceMinor = 30 // money changes do not move the version
+		s.wallets[walletID] = w
+		return nil
+	})
+
+	_, err := svc.ChangeStatus(context.Background(), ownerCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusClosed)})
+	assert.ErrorIs(t, err, ledger.ErrWalletNotEmpty)
+	assert.Equal(t, ledger.StatusActive, store.wallet(walletID).Status)
+	assert.Equal(t, int64(30), store.wallet(walletID).BalanceMinor)
+}
