@@ -1,0 +1,140 @@
+package apigw_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// fakeTransfers records Create and Capture calls.
+type fakeTransfers struct {
+	creates  []transfer.CreateInput
+	captures []captureCall
+	res      wallet.Result
+}
+
+type captureCall struct {
+	caller wallet.Caller
+	id     string
+	key    string
+	in     transfer.CaptureInput
+}
+
+func (f *fakeTransfers) Create(_ context.Context, _ wallet.Caller, _ string, in transfer.CreateInput) (wallet.Result, error) {
+	f.creates = append(f.creates, in)
+	return f.res, nil
+}
+
+func (f *fakeTransfers) Get(context.Context, wallet.Caller, string) (transfer.View, error) {
+	return transfer.View{}, nil
+}
+
+func (f *fakeTransfers) List(context.Context, wallet.Caller, string, int, string) (transfer.Page, error) {
+	return transfer.Page{}, nil
+}
+
+func (f *fakeTransfers) Capture(_ context.Context, c wallet.Caller, id, key string, in transfer.CaptureInput) (wallet.Result, error) {
+	f.captures = append(f.captures, captureCall{c, id, key, in})
+	return f.res, nil
+}
+
+func (f *fakeTransfers) Void(context.Context, wallet.Caller, string, string) (wallet.Result, error) {
+	return wallet.Result{}, nil
+}
+
+func minor(n int64) *money.Minor {
+	m := money.Minor(n)
+	return &m
+}
+
+func TestCaptureTransfer(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		base64   bool
+		role     string
+		want     transfer.CaptureInput
+		wantCode string
+	}{
+		{name: "no body captures the whole hold", body: "", want: transfer.CaptureInput{}},
+		{name: "partial capture", body: `{"amount":500}`, want: transfer.CaptureInput{Amount: minor(500)}},
+		{name: "empty object", body: `{}`, want: transfer.CaptureInput{}},
+		{name: "base64 body", body: base64.StdEncoding.EncodeToString([]byte(`{"amount":7}`)), base64: true, want: transfer.CaptureInput{Amount: minor(7)}},
+		{name: "admin caller", body: "", role: "admin", want: transfer.CaptureInput{}},
+		{name: "broken JSON", body: `{"amount":`, wantCode: "invalid_json"},
+		{name: "amount as string", body: `{"amount":"500"}`, wantCode: "invalid_amount"},
+		{name: "fractional amount", body: `{"amount":5.5}`, wantCode: "invalid_amount"},
+		{name: "unknown field", body: `{"amount":500,"currency":"USD"}`, wantCode: "unknown_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "capture-request.json")
+			ev.Body, ev.IsBase64Encoded = tt.body, tt.base64
+			role := "user"
+			if tt.role != "" {
+				role = tt.role
+				ev.RequestContext.Authorizer["role"] = role
+			}
+			ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusAccepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
+			resp := serve(t, apigw.CaptureTransfer(ts), ev)
+			if tt.wantCode != "" {
+				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+				assert.Empty(t, ts.captures)
+				return
+			}
+			assert.Equal(t, http.StatusAccepted, resp.StatusCode)
+			assert.Equal(t, `{"id":"t-1","status":"HELD"}`, resp.Body)
+			require.Len(t, ts.captures, 1)
+			got := ts.captures[0]
+			assert.Equal(t, wallet.Caller{UserID: "u-1", IsAdmin: role == "admin"}, got.caller)
+			assert.Equal(t, "t-1", got.id)
+			assert.Equal(t, "capture-0001", got.key)
+			assert.Equal(t, tt.want, got.in)
+		})
+	}
+}
+
+func TestCreateTransferAuthentication(t *testing.T) {
+	tests := []struct {
+		name       string
+		authorizer map[string]any
+	}{
+		{name: "no authorizer context", authorizer: nil},
+		{name: "empty authorizer context", authorizer: map[string]any{}},
+		{name: "principal only", authorizer: map[string]any{"principalId": "u-1"}},
+		{name: "user without a known role", authorizer: map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "superuser"}},
+		{name: "role without a user", authorizer: map[string]any{"role": "user"}},
+		{name: "empty user id", authorizer: map[string]any{"user_id": "", "role": "user"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := request(t, "create-transfer-unauthenticated.json")
+			ev.RequestContext.Authorizer = tt.authorizer
+			ts := &fakeTransfers{}
+			resp := serve(t, apigw.CreateTransfer(ts), ev)
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			assert.Equal(t, "unauthenticated", errorCode(t, resp))
+			assert.Empty(t, ts.creates, "an unauthenticated request must not reach the service")
+		})
+	}
+}
+
+func TestCreateTransferAuthenticated(t *testing.T) {
+	ev := request(t, "create-transfer-unauthenticated.json")
+	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
+	ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusCreated, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
+	resp := serve(t, apigw.CreateTransfer(ts), ev)
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
+	assert.Equal(t, []transfer.CreateInput{{SourceWalletID: "w-1", DestinationWalletID: "w-2", Amount: 100, Currency: "USD"}}, ts.creates)
+}

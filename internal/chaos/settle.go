@@ -1,0 +1,76 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// await polls a transfer until done says its status is what the caller waits for, or
+// SettleWithin passes; it returns the last status seen.
+func (w *Workload) await(ctx context.Context, u User, id string, done func(string) bool) string {
+	deadline := time.Now().Add(w.Config.SettleWithin)
+	status := ""
+	for time.Now().Before(deadline) {
+		r, err := w.API.Settle(ctx, "GET", "/v1/transfers/"+id, u.Token, "", nil)
+		if err == nil && r.Status == http.StatusOK {
+			var v transferView
+			if r.Decode(&v) == nil {
+				status = v.Status
+				if done(status) {
+					return status
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return status
+		case <-time.After(pollEvery):
+		}
+	}
+	return status
+}
+
+// settleAll waits, with as many workers as clients, for every transfer to be final; a
+// hold still HELD (its client never got to resolve it) is voided.
+func (w *Workload) settleAll(ctx context.Context) {
+	w.mu.Lock()
+	ids := make(chan string, len(w.exp.Transfers))
+	payers := make(map[string]User, len(w.exp.Transfers))
+	for id, u := range w.exp.Transfers {
+		ids <- id
+		payers[id] = u
+	}
+	w.mu.Unlock()
+	close(ids)
+	var wg sync.WaitGroup
+	for c := 0; c < w.Config.Clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				w.settle(ctx, id, payers[id])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (w *Workload) settle(ctx context.Context, id string, u User) {
+	s := w.await(ctx, u, id, func(s string) bool { return finalStatus[s] || s == "HELD" })
+	if s == "HELD" {
+		if _, err := w.API.Settle(ctx, "POST", "/v1/transfers/"+id+"/void", u.Token, uuid.NewString(), nil); err != nil {
+			w.undetermined("final void "+id, err)
+			return
+		}
+		s = w.await(ctx, u, id, func(s string) bool { return finalStatus[s] })
+	}
+	if !finalStatus[s] {
+		w.undetermined("transfer "+id, fmt.Errorf("still %q after %s", s, w.Config.SettleWithin))
+	}
+	w.count("final " + s)
+}
