@@ -111,9 +111,16 @@ func unavailable(seconds int) error {
 	return &e
 }
 
+// Outcome is how a saga ended, as the breaker counts it.
+type Outcome struct {
+	Healthy bool // the saga ran its steps: a business refusal is healthy, a failed step is not
+	Probe   bool // the saga was the half-open breaker's probe
+}
+
 // Record reports a saga outcome. Successes of a closed breaker cost nothing; a failure
 // counts within the window; a probe's outcome closes or reopens the breaker.
-func (b *Breaker) Record(ctx context.Context, ok, probe bool) error {
+func (b *Breaker) Record(ctx context.Context, o Outcome) error {
+	ok, probe := o.Healthy, o.Probe
 	err := retry.Conflicts(ctx, func(int) error {
 		st, err := b.Store.LoadBreaker(ctx)
 		if err != nil {

@@ -30,7 +30,7 @@ func newBreaker() (*transfer.Breaker, *breakerStore, *clock) {
 func fail(t *testing.T, b *transfer.Breaker, n int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		require.NoError(t, b.Record(context.Background(), false, false))
+		require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: false}))
 	}
 }
 
@@ -162,7 +162,7 @@ func TestBreakerProbeOutcome(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, probe)
 
-		require.NoError(t, b.Record(context.Background(), true, true))
+		require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: true, Probe: true}))
 		got := st.state()
 		assert.Equal(t, transfer.BreakerClosed, got.State)
 		assert.Zero(t, got.Failures, "a closed breaker starts counting afresh")
@@ -183,7 +183,7 @@ func TestBreakerProbeOutcome(t *testing.T) {
 		require.True(t, probe)
 		clk.Advance(2 * time.Second)
 
-		require.NoError(t, b.Record(context.Background(), false, true))
+		require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: false, Probe: true}))
 		got := st.state()
 		assert.Equal(t, transfer.BreakerOpen, got.State)
 		assert.Equal(t, clk.Now(), got.OpenedAt)
@@ -197,7 +197,7 @@ func TestBreakerProbeOutcome(t *testing.T) {
 		openBreaker(t, b, st, clk)
 		_, writesBefore := st.counts()
 
-		require.NoError(t, b.Record(context.Background(), true, false))
+		require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: true}))
 		_, writes := st.counts()
 		assert.Equal(t, writesBefore, writes)
 		assert.Equal(t, transfer.BreakerOpen, st.state().State)
@@ -233,8 +233,8 @@ func TestBreakerSuccessOnClosedDoesNotWrite(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b, st, _ := newBreaker()
 			st.st = start
-			require.NoError(t, b.Record(context.Background(), true, false))
-			require.NoError(t, b.Record(context.Background(), true, true))
+			require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: true}))
+			require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: true, Probe: true}))
 			saves, _ := st.counts()
 			assert.Zero(t, saves)
 			assert.Equal(t, start, st.state())
@@ -287,5 +287,5 @@ func TestBreakerLoadError(t *testing.T) {
 
 	_, err := b.Allow(context.Background())
 	assert.ErrorIs(t, err, st.loadErr)
-	assert.ErrorIs(t, b.Record(context.Background(), false, false), st.loadErr)
+	assert.ErrorIs(t, b.Record(context.Background(), transfer.Outcome{Healthy: false}), st.loadErr)
 }

@@ -29,7 +29,7 @@ func (s *Service) Get(ctx context.Context, c wallet.Caller, id string) (View, er
 	if err != nil {
 		return View{}, err
 	}
-	return ViewOf(t, true), nil
+	return DetailedViewOf(t), nil
 }
 
 // Page is a page of transfers.
@@ -67,7 +67,7 @@ func (s *Service) List(ctx context.Context, c wallet.Caller, walletID string, li
 		return Page{}, err
 	}
 	for _, t := range ts {
-		p.Items = append(p.Items, ViewOf(t, false))
+		p.Items = append(p.Items, ViewOf(t))
 	}
 	if next != "" {
 		p.NextCursor = &next

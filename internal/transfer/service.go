@@ -300,7 +300,7 @@ func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput
 	// how its half-open probe ended, when it ended.
 	if probe && (t.Status.Final() || t.Status == StatusHeld) {
 		healthy := t.FailureReason != ReasonStepFailed && t.Status != StatusNeedsReview
-		if err := s.Breaker.Record(context.WithoutCancel(ctx), healthy, true); err != nil {
+		if err := s.Breaker.Record(context.WithoutCancel(ctx), Outcome{Healthy: healthy, Probe: true}); err != nil {
 			s.Log.WarnContext(ctx, "breaker record failed", slog.String("transfer_id", known.ID), slog.String("error", err.Error()))
 		}
 	}
@@ -310,7 +310,7 @@ func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput
 // answer renders a transfer as the API's answer to the request that started (or
 // settled) it.
 func answer(t Transfer, okStatus int) (Result, error) {
-	v := ViewOf(t, false)
+	v := ViewOf(t)
 	switch t.Status {
 	case StatusFailed:
 		code := t.FailureReason

@@ -291,7 +291,7 @@ func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, err
 	out, err := s.finalize(ctx, in, &changed)
 	// Only a dependency's failure counts: not a business refusal, not lost races.
 	if err == nil && changed && in.Status == StatusFailed && in.Error.Reason() == ReasonStepFailed && s.Breaker != nil {
-		if berr := s.Breaker.Record(ctx, false, false); berr != nil {
+		if berr := s.Breaker.Record(ctx, Outcome{Healthy: false}); berr != nil {
 			return out, asStepError(StepFinalize, berr)
 		}
 	}

@@ -124,8 +124,8 @@ type View struct {
 	Steps               []Step     `json:"steps,omitempty"`
 }
 
-// ViewOf renders a transfer; withSteps adds the saga steps.
-func ViewOf(t Transfer, withSteps bool) View {
+// ViewOf renders a transfer as lists show it, without its saga steps.
+func ViewOf(t Transfer) View {
 	v := View{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID, Amount: t.AmountMinor,
 		Currency: t.Currency, Description: t.Description, Mode: t.Mode, Status: t.Status, FailureReason: t.FailureReason,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
@@ -140,9 +140,13 @@ func ViewOf(t Transfer, withSteps bool) View {
 		e := t.ExpiresAt
 		v.ExpiresAt = &e
 	}
-	if withSteps {
-		v.Steps = append([]Step{}, t.Steps...)
-	}
+	return v
+}
+
+// DetailedViewOf renders a transfer with its saga steps.
+func DetailedViewOf(t Transfer) View {
+	v := ViewOf(t)
+	v.Steps = append([]Step{}, t.Steps...)
 	return v
 }
 
