@@ -22,6 +22,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
+	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // RequestBodyBytesMax is the largest request body the API accepts.
@@ -131,21 +132,31 @@ func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHand
 	}
 }
 
+// statusOfOutcome is the status each outcome of a guarded write is answered with.
+var statusOfOutcome = map[wallet.Outcome]int{
+	wallet.Created:  http.StatusCreated,
+	wallet.Done:     http.StatusOK,
+	wallet.Accepted: http.StatusAccepted,
+}
+
+var internalErrorBody = ErrorBody{ErrorDetail{Code: "internal_error", Message: "something went wrong; it has been logged"}}
+
 func errorResponse(ctx context.Context, lg *slog.Logger, err error) Response {
 	p, ok := problem.As(err)
-	status, known := 0, false
-	if ok {
-		status, known = statusOf[p.Kind]
-	}
-	if !known {
+	if !ok || statusOf[p.Kind] == 0 {
 		lg.ErrorContext(ctx, "internal error", slog.String("error", err.Error()))
-		return Response{Status: http.StatusInternalServerError, Body: ErrorBody{ErrorDetail{
-			Code: "internal_error", Message: "something went wrong; it has been logged"}}}
+		return Response{Status: http.StatusInternalServerError, Body: internalErrorBody}
 	}
-	if status >= http.StatusInternalServerError {
+	resp := problemResponse(p)
+	if resp.Status >= http.StatusInternalServerError {
 		lg.WarnContext(ctx, "unavailable", slog.String("error", err.Error()))
 	}
-	resp := Response{Status: status, Body: ErrorBody{ErrorDetail{Code: p.Code, Message: p.Message, Details: p.Details}}}
+	return resp
+}
+
+// problemResponse is the one place a client-facing error becomes a status and body.
+func problemResponse(p *problem.Error) Response {
+	resp := Response{Status: statusOf[p.Kind], Body: ErrorBody{ErrorDetail{Code: p.Code, Message: p.Message, Details: p.Details}}}
 	if p.RetryAfterSeconds > 0 {
 		resp.Headers = map[string]string{"Retry-After": strconv.Itoa(p.RetryAfterSeconds)}
 	}

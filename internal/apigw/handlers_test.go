@@ -204,18 +204,18 @@ func TestRedeemRewards(t *testing.T) {
 	}{
 		{
 			name:       "first request",
-			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored)},
+			res:        wallet.Result{Outcome: wallet.Created, Body: []byte(stored)},
 			wantStatus: http.StatusCreated, wantKey: "redeem-0001",
 		},
 		{
 			name:       "replayed request",
-			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored), Replayed: true},
+			res:        wallet.Result{Outcome: wallet.Created, Body: []byte(stored), Replayed: true},
 			wantStatus: http.StatusCreated, wantReplayed: true, wantKey: "redeem-0001",
 		},
 		{
 			name:       "header name in lower case",
 			headers:    map[string]string{"authorization": "Bearer abc", "idempotency-key": "redeem-XYZ"},
-			res:        wallet.Result{StatusCode: http.StatusCreated, Body: []byte(stored)},
+			res:        wallet.Result{Outcome: wallet.Created, Body: []byte(stored)},
 			wantStatus: http.StatusCreated, wantKey: "redeem-XYZ",
 		},
 		{

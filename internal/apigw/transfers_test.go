@@ -11,6 +11,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -84,7 +85,7 @@ func TestCaptureTransfer(t *testing.T) {
 				role = tt.role
 				ev.RequestContext.Authorizer["role"] = role
 			}
-			ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusAccepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
+			ts := &fakeTransfers{res: wallet.Result{Outcome: wallet.Accepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
 			resp := serve(t, apigw.CaptureTransfer(ts), ev)
 			if tt.wantCode != "" {
 				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -132,9 +133,48 @@ func TestCreateTransferAuthentication(t *testing.T) {
 func TestCreateTransferAuthenticated(t *testing.T) {
 	ev := request(t, "create-transfer-unauthenticated.json")
 	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
-	ts := &fakeTransfers{res: wallet.Result{StatusCode: http.StatusCreated, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
+	ts := &fakeTransfers{res: wallet.Result{Outcome: wallet.Created, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
 	resp := serve(t, apigw.CreateTransfer(ts), ev)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
 	assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
 	assert.Equal(t, []transfer.CreateInput{{SourceWalletID: "w-1", DestinationWalletID: "w-2", Amount: 100, Currency: "USD"}}, ts.creates)
+}
+
+// TestGuardedResultsAreAnsweredOnce: each outcome of a guarded write has its status, a
+// refusal (a transfer that ran and failed) is the one error body with its details, and
+// a replay says so whichever it is.
+func TestGuardedResultsAreAnsweredOnce(t *testing.T) {
+	failed := &problem.Error{Kind: problem.KindUnprocessable, Code: "insufficient_funds",
+		Message: "the transfer failed and moved no money", Details: map[string]any{"transfer_id": "t-3"}}
+	tests := map[string]struct {
+		res        wallet.Result
+		wantStatus int
+		wantCode   string
+		wantBody   string
+	}{
+		"created":             {res: wallet.Result{Outcome: wallet.Created, Body: []byte(`{"id":"t-1"}`)}, wantStatus: http.StatusCreated, wantBody: `{"id":"t-1"}`},
+		"done":                {res: wallet.Result{Outcome: wallet.Done, Body: []byte(`{"id":"t-1"}`)}, wantStatus: http.StatusOK, wantBody: `{"id":"t-1"}`},
+		"accepted":            {res: wallet.Result{Outcome: wallet.Accepted, Body: []byte(`{"id":"t-2"}`)}, wantStatus: http.StatusAccepted, wantBody: `{"id":"t-2"}`},
+		"refused":             {res: wallet.Result{Refusal: failed}, wantStatus: http.StatusUnprocessableEntity, wantCode: "insufficient_funds"},
+		"refused, replayed":   {res: wallet.Result{Refusal: failed, Replayed: true}, wantStatus: http.StatusUnprocessableEntity, wantCode: "insufficient_funds"},
+		"no outcome is a bug": {res: wallet.Result{Body: []byte(`{}`)}, wantStatus: http.StatusInternalServerError, wantCode: "internal_error"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ev := request(t, "create-transfer-unauthenticated.json")
+			ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
+			resp := serve(t, apigw.CreateTransfer(&fakeTransfers{res: tt.res}), ev)
+			assert.Equal(t, tt.wantStatus, resp.StatusCode)
+			if tt.wantBody != "" {
+				assert.JSONEq(t, tt.wantBody, resp.Body)
+			}
+			if tt.wantCode != "" {
+				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+			}
+			if tt.res.Refusal != nil {
+				assert.Contains(t, resp.Body, `"transfer_id":"t-3"`, "the refusal's details are in the body")
+			}
+			assert.Equal(t, tt.res.Replayed, resp.Headers["Idempotent-Replayed"] == "true")
+		})
+	}
 }

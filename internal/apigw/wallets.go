@@ -119,8 +119,16 @@ func CreateCredit(ws Wallets) HandlerFunc {
 	}
 }
 
+// replayable answers a guarded write's result: its outcome's status and body, or its
+// refusal as an error body; a replay says so in a header.
 func replayable(res wallet.Result) Response {
-	out := Response{Status: res.StatusCode, Raw: res.Body}
+	out := Response{Status: statusOfOutcome[res.Outcome], Raw: res.Body}
+	if res.Refusal != nil {
+		out = problemResponse(res.Refusal)
+	}
+	if out.Status == 0 {
+		out = Response{Status: http.StatusInternalServerError, Body: internalErrorBody}
+	}
 	if res.Replayed {
 		out.Headers = map[string]string{"Idempotent-Replayed": "true"}
 	}

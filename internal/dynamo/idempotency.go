@@ -32,8 +32,19 @@ type idemItem struct {
 	Token           string `dynamodbav:"token,omitempty"`
 	InProgressUntil int64  `dynamodbav:"in_progress_until"`
 	ExpiresAt       int64  `dynamodbav:"expires_at"`
-	ResponseStatus  int    `dynamodbav:"response_status,omitempty"`
+	ResponseOutcome string `dynamodbav:"response_outcome,omitempty"`
 	ResponseBody    string `dynamodbav:"response_body,omitempty"`
+	// ResponseStatus is how records written before outcomes were stored hold it: an
+	// HTTP status. It is only read (see outcome); records live RecordTTLSeconds.
+	ResponseStatus int `dynamodbav:"response_status,omitempty"`
+}
+
+// outcome is the record's stored outcome, or the one its older HTTP status stood for.
+func (it idemItem) outcome() string {
+	if it.ResponseOutcome != "" {
+		return it.ResponseOutcome
+	}
+	return map[int]string{200: "done", 201: "created", 202: "accepted"}[it.ResponseStatus]
 }
 
 func idemKey(c idempotency.Claim) map[string]ddbtypes.AttributeValue {
@@ -93,7 +104,7 @@ func (s *Idempotency) Begin(ctx context.Context, c idempotency.Claim, now time.T
 	case old.RequestHash != c.Hash:
 		return nil, idempotency.ErrKeyReused
 	case old.Status == idempotency.StatusCompleted:
-		return &idempotency.Response{StatusCode: old.ResponseStatus, Body: []byte(old.ResponseBody)}, nil
+		return &idempotency.Response{Outcome: old.outcome(), Body: []byte(old.ResponseBody)}, nil
 	default:
 		return nil, idempotency.ErrInProgress
 	}
@@ -122,7 +133,7 @@ func (s *Idempotency) Release(ctx context.Context, c idempotency.Claim) error {
 // while the claim's token still holds the in-progress record.
 func (s *Idempotency) completionItem(c idempotency.Completion, now time.Time) (ddbtypes.TransactWriteItem, error) {
 	update := expression.Set(expression.Name("status"), expression.Value(idempotency.StatusCompleted)).
-		Set(expression.Name("response_status"), expression.Value(c.Response.StatusCode)).
+		Set(expression.Name("response_outcome"), expression.Value(c.Response.Outcome)).
 		Set(expression.Name("response_body"), expression.Value(string(c.Response.Body))).
 		Set(expression.Name("expires_at"), expression.Value(now.Unix()+idempotency.RecordTTLSeconds)).
 		Remove(expression.Name("token"))

@@ -74,8 +74,8 @@ func Hash(operation, target string, body any) (string, error) {
 
 // Response is a stored answer.
 type Response struct {
-	StatusCode int
-	Body       []byte
+	Outcome string // what the write did (wallet.Outcome)
+	Body    []byte
 }
 
 // Claim is a caller's hold on a key: whoever holds the token may complete or release it.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +89,7 @@ func TestRedeemSuccess(t *testing.T) {
 	assert.Equal(t, validKey, claim.Key)
 	assert.Empty(t, idem.Released())
 
-	assert.Equal(t, http.StatusCreated, res.StatusCode)
+	assert.Equal(t, wallet.Created, res.Outcome)
 	assert.False(t, res.Replayed)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(res.Body, &body))
@@ -128,7 +127,7 @@ func TestRedeemSuccess(t *testing.T) {
 	assert.Equal(t, int64(-150), rewardsLeg, "the money comes from the rewards account")
 	require.NotNil(t, r.Completion)
 	assert.Equal(t, claim, r.Completion.Claim)
-	assert.Equal(t, idempotency.Response{StatusCode: http.StatusCreated, Body: res.Body}, r.Completion.Response,
+	assert.Equal(t, idempotency.Response{Outcome: string(wallet.Created), Body: res.Body}, r.Completion.Response,
 		"a replay must answer exactly what the first request answered")
 }
 
@@ -181,10 +180,10 @@ func TestRedeemFailureReleasesTheClaim(t *testing.T) {
 func TestRedeemReplay(t *testing.T) {
 	stored := []byte(`{"id":"redeem-first","points":50}`)
 	store := &fakeStore{wallet: payerUSD}
-	idem := &idemtest.Store{Replay: &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}}
+	idem := &idemtest.Store{Replay: &idempotency.Response{Outcome: string(wallet.Created), Body: stored}}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	require.NoError(t, err)
-	assert.Equal(t, wallet.Result{StatusCode: http.StatusCreated, Body: stored, Replayed: true}, res)
+	assert.Equal(t, wallet.Result{Outcome: wallet.Created, Body: stored, Replayed: true}, res)
 	assert.Empty(t, store.redemptions, "a replay moves no money")
 	assert.Empty(t, idem.Released())
 }
@@ -203,7 +202,7 @@ func TestRedeemRetriesConflicts(t *testing.T) {
 	idem := &idemtest.Store{}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusCreated, res.StatusCode)
+	assert.Equal(t, wallet.Created, res.Outcome)
 	require.Len(t, store.redemptions, 3)
 	assert.Equal(t, 4, store.walletReads, "one ownership check, then a fresh read per attempt")
 	for _, r := range store.redemptions {

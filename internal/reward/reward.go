@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/event"
@@ -262,12 +261,12 @@ func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in Re
 			if err != nil {
 				return err
 			}
-			res = wallet.Result{StatusCode: http.StatusCreated, Body: body}
+			res = wallet.Result{Outcome: wallet.Created, Body: body}
 			return s.Store.Redeem(ctx, Redemption{UserID: c.UserID,
 				Entry:      Entry{ID: postingID, Points: -in.Points, Currency: w.Currency, Kind: KindRedeem, WalletID: w.ID, CreatedAt: now},
 				Wallet:     d,
 				Posting:    p,
-				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: res.StatusCode, Body: body}},
+				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{Outcome: string(res.Outcome), Body: body}},
 			})
 		})
 		return res, err

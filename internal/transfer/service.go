@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
@@ -177,7 +176,7 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 	if err != nil {
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
-	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, http.StatusCreated)
+	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, wallet.Created)
 }
 
 func ignoreNotFound(err error) error {
@@ -253,15 +252,15 @@ func (s *Service) replayTransfer(ctx context.Context, t Transfer, hash, phase st
 		} else if err := s.Store.IndexTransfer(ctx, t); err != nil { // its creator may have stopped before the entries
 			return Result{}, err
 		}
-		res, err := s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, http.StatusCreated)
+		res, err := s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, wallet.Created)
 		res.Replayed = true
 		return res, err
 	}
-	okStatus := http.StatusCreated
+	ok := wallet.Created
 	if phase != PhaseStart {
-		okStatus = http.StatusOK
+		ok = wallet.Done
 	}
-	res, err := answer(t, okStatus)
+	res, err := answer(t, ok)
 	res.Replayed = true
 	return res, err
 }
@@ -284,13 +283,13 @@ func (s *Service) sagaWait(ctx context.Context) time.Duration {
 // runAndAnswer runs the saga for the transfer as this request wrote it (known) and
 // answers with how it ended, or with 202 and known when the wait ran out: then the
 // transfer is read no more, which keeps a busy platform from making the answer late.
-func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput, probe bool, okStatus int) (Result, error) {
+func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput, probe bool, ok wallet.Outcome) (Result, error) {
 	wait, cancel := context.WithTimeout(ctx, s.sagaWait(ctx))
 	defer cancel()
 	runErr := s.Saga.Run(wait, in)
 	if runErr != nil && wait.Err() != nil {
 		s.Log.WarnContext(ctx, "saga did not finish in time", slog.String("transfer_id", known.ID), slog.String("error", runErr.Error()))
-		return answer(known, okStatus)
+		return answer(known, ok)
 	}
 	t, err := s.Store.Transfer(ctx, known.ID)
 	if err != nil {
@@ -304,12 +303,13 @@ func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput
 			s.Log.WarnContext(ctx, "breaker record failed", slog.String("transfer_id", known.ID), slog.String("error", err.Error()))
 		}
 	}
-	return answer(t, okStatus)
+	return answer(t, ok)
 }
 
-// answer renders a transfer as the API's answer to the request that started (or
-// settled) it.
-func answer(t Transfer, okStatus int) (Result, error) {
+// answer renders a transfer as the answer to the request that started (or settled) it:
+// ok when it reached a state the request asked for, Accepted while it runs, and a
+// refusal carrying the transfer when it failed.
+func answer(t Transfer, ok wallet.Outcome) (Result, error) {
 	v := ViewOf(t)
 	switch t.Status {
 	case StatusFailed:
@@ -317,15 +317,14 @@ func answer(t Transfer, okStatus int) (Result, error) {
 		if code == "" || code == ReasonStepFailed {
 			code = "transfer_failed"
 		}
-		body, err := json.Marshal(map[string]any{"error": map[string]any{"code": code,
-			"message": "the transfer failed and moved no money", "details": map[string]any{"transfer_id": t.ID, "transfer": v}}})
-		return Result{StatusCode: http.StatusUnprocessableEntity, Body: body}, err
+		return Result{Refusal: &problem.Error{Kind: problem.KindUnprocessable, Code: code,
+			Message: "the transfer failed and moved no money", Details: map[string]any{"transfer_id": t.ID, "transfer": v}}}, nil
 	case StatusCompleted, StatusHeld, StatusReleased:
 		body, err := json.Marshal(v)
-		return Result{StatusCode: okStatus, Body: body}, err
+		return Result{Outcome: ok, Body: body}, err
 	default:
 		body, err := json.Marshal(v)
-		return Result{StatusCode: http.StatusAccepted, Body: body}, err
+		return Result{Outcome: wallet.Accepted, Body: body}, err
 	}
 }
 

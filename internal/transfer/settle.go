@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
@@ -19,7 +18,7 @@ import (
 // always the final answer.
 func marker(claim idempotency.Claim, id string) *idempotency.Completion {
 	body, _ := json.Marshal(map[string]string{"transfer_id": id})
-	return &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: http.StatusAccepted, Body: body}}
+	return &idempotency.Completion{Claim: claim, Response: idempotency.Response{Outcome: string(wallet.Accepted), Body: body}}
 }
 
 // CaptureInput is the body of POST /v1/transfers/{id}/capture.
@@ -149,7 +148,7 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		return Result{}, err
 	}
 	if won.Status == StatusCapturing {
-		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, http.StatusOK)
+		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, wallet.Done)
 	}
-	return answer(won, http.StatusOK)
+	return answer(won, wallet.Done)
 }

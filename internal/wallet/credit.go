@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 	"unicode/utf8"
 
@@ -36,12 +35,23 @@ type CreditView struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Result is a guarded write's answer: the status and JSON body, and whether it is a
-// replay of an earlier answer.
+// Outcome is what a guarded write did; package apigw answers each with its status.
+type Outcome string
+
+// The outcomes.
+const (
+	Created  Outcome = "created"  // it made something new
+	Done     Outcome = "done"     // it acted on something that exists
+	Accepted Outcome = "accepted" // it is still running
+)
+
+// Result is a guarded write's answer: its outcome and JSON body, or the refusal it
+// ended in (a transfer that ran and failed), and whether it replays an earlier answer.
 type Result struct {
-	StatusCode int
-	Body       []byte
-	Replayed   bool
+	Outcome  Outcome
+	Body     []byte
+	Refusal  *problem.Error
+	Replayed bool
 }
 
 // Credit tops one of the caller's wallets up from the funding account, once per
@@ -87,11 +97,11 @@ func (s *Service) Credit(ctx context.Context, c Caller, walletID, key string, in
 			if err != nil {
 				return err
 			}
-			res = Result{StatusCode: http.StatusCreated, Body: body}
+			res = Result{Outcome: Created, Body: body}
 			return s.store.Commit(ctx, Change{
 				Deltas:     []ledger.Delta{d},
 				Posting:    &p,
-				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{StatusCode: res.StatusCode, Body: body}},
+				Completion: &idempotency.Completion{Claim: claim, Response: idempotency.Response{Outcome: string(res.Outcome), Body: body}},
 			})
 		})
 		return res, err
@@ -106,7 +116,7 @@ func Guarded(ctx context.Context, idem idempotency.Store, now time.Time, claim i
 		return Result{}, err
 	}
 	if replay != nil {
-		return Result{StatusCode: replay.StatusCode, Body: replay.Body, Replayed: true}, nil
+		return Result{Outcome: Outcome(replay.Outcome), Body: replay.Body, Replayed: true}, nil
 	}
 	res, err := fn(claim)
 	if err != nil {

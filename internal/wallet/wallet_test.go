@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +95,7 @@ func TestCreditOnlyByTheOwner(t *testing.T) {
 func TestCreditReplaysBeforeChecking(t *testing.T) {
 	svc, store, idem := newService(withStatus(activeWallet(1_000), ledger.StatusFrozen))
 	stored := []byte(`{"id":"p-1","amount":250}`)
-	idem.Replay = &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}
+	idem.Replay = &idempotency.Response{Outcome: string(wallet.Created), Body: stored}
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250})
 	require.NoError(t, err)
@@ -110,7 +109,7 @@ func TestCreditCommits(t *testing.T) {
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250, Description: "top-up"})
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusCreated, res.StatusCode)
+	assert.Equal(t, wallet.Created, res.Outcome)
 	assert.False(t, res.Replayed)
 	var v wallet.CreditView
 	require.NoError(t, json.Unmarshal(res.Body, &v))
@@ -129,12 +128,12 @@ func TestCreditCommits(t *testing.T) {
 func TestCreditReplay(t *testing.T) {
 	svc, store, idem := newService(activeWallet(1_000))
 	stored := []byte(`{"id":"p-1","amount":250}`)
-	idem.Replay = &idempotency.Response{StatusCode: http.StatusCreated, Body: stored}
+	idem.Replay = &idempotency.Response{Outcome: string(wallet.Created), Body: stored}
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250})
 	require.NoError(t, err)
 	assert.True(t, res.Replayed)
-	assert.Equal(t, http.StatusCreated, res.StatusCode)
+	assert.Equal(t, wallet.Created, res.Outcome)
 	assert.Equal(t, stored, res.Body)
 	assert.Zero(t, store.commitN, "a replay writes nothing")
 	assert.Equal(t, int64(1_000), store.wallet(walletID).BalanceMinor)
