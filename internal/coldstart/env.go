@@ -6,7 +6,7 @@ import "sort"
 // and the per-function variables (each function reads only its own), with the
 // template's defaults for settings and dummy names and ARNs for resources. The AWS
 // endpoint, credentials, home and the Lambda variables come from Environment.
-var FunctionEnv = map[string]string{
+var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no secret
 	"USERS_TABLE":                    "bench-users",
 	"LEDGER_TABLE":                   "bench-ledger",
 	"IDEMPOTENCY_TABLE":              "bench-idempotency",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,16 +97,21 @@ func (f *FakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(emptyJSON))), 10)) // DynamoDB's clients check it
 		_, _ = io.WriteString(w, emptyJSON)
 	default:
-		// awsQuery: <ActionResponse><ActionResult/></ActionResponse>
+		// awsQuery: <ActionResponse><ActionResult/></ActionResponse>; with no target, op
+		// came from queryAction: letters only.
 		w.Header().Set("Content-Type", "text/xml")
-		_, _ = fmt.Fprintf(w, "<%[1]sResponse><%[1]sResult></%[1]sResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></%[1]sResponse>", op)
+		_, _ = fmt.Fprintf(w, "<%[1]sResponse><%[1]sResult></%[1]sResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></%[1]sResponse>", op) // #nosec G705 -- op is letters only
 	}
 }
 
-// queryAction returns the Action of an awsQuery form body, "Unknown" when there is none.
+// actionName is what an awsQuery Action looks like (Publish, PublishBatch).
+var actionName = regexp.MustCompile(`^[A-Za-z]{1,64}$`)
+
+// queryAction returns the Action of an awsQuery form body, "Unknown" when there is none
+// that looks like one.
 func queryAction(body []byte) string {
 	for _, kv := range strings.Split(string(body), "&") {
-		if v, ok := strings.CutPrefix(kv, "Action="); ok && v != "" && !strings.ContainsAny(v, "<>&/") {
+		if v, ok := strings.CutPrefix(kv, "Action="); ok && actionName.MatchString(v) {
 			return v
 		}
 	}

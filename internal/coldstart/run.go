@@ -69,7 +69,7 @@ func (e Emulator) ColdStart(ctx context.Context, function, bootstrap string, eve
 	ctx, cancel := context.WithTimeout(ctx, e.InvokeTimeout)
 	defer cancel()
 	var out lockedBuffer
-	cmd := exec.Command(e.Path, "--log-level", "error",
+	cmd := exec.Command(e.Path, "--log-level", "error", // #nosec G204 -- the operator names the emulator and the bootstraps
 		"--runtime-interface-emulator-address", invokeAddr, "--runtime-api-address", runtimeAddr, bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = e.Env(function)
@@ -81,17 +81,17 @@ func (e Emulator) ColdStart(ctx context.Context, function, bootstrap string, eve
 	if err := cmd.Start(); err != nil {
 		return Sample{}, fmt.Errorf("start %s: %w", e.Path, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	p := &process{pid: cmd.Process.Pid, done: make(chan struct{})}
+	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
 	defer func() {
-		if stopErr := stop(cmd.Process.Pid, exited); stopErr != nil && err == nil {
+		if stopErr := p.stop(); stopErr != nil && err == nil {
 			err = stopErr
 		}
 		if e.Log != nil {
 			_, _ = e.Log.Write(out.Bytes())
 		}
 	}()
-	s.Status, s.Answer, err = invoke(ctx, "http://"+invokeAddr+invokePath, event, exited)
+	s.Status, s.Answer, err = invoke(ctx, "http://"+invokeAddr+invokePath, event, p)
 	s.Total = time.Since(start)
 	if err != nil {
 		return s, fmt.Errorf("%s: %w (output: %s)", function, err, tail(out.Bytes()))
@@ -100,7 +100,7 @@ func (e Emulator) ColdStart(ctx context.Context, function, bootstrap string, eve
 }
 
 // invoke posts the event until the emulator listens, then returns its answer.
-func invoke(ctx context.Context, url string, event []byte, exited <-chan error) (int, []byte, error) {
+func invoke(ctx context.Context, url string, event []byte, p *process) (int, []byte, error) {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
@@ -119,26 +119,33 @@ func invoke(ctx context.Context, url string, event []byte, exited <-chan error) 
 		select {
 		case <-ctx.Done():
 			return 0, nil, fmt.Errorf("no answer: %w", ctx.Err())
-		case werr := <-exited:
-			return 0, nil, fmt.Errorf("the emulator exited before answering: %v", werr)
+		case <-p.done:
+			return 0, nil, fmt.Errorf("the emulator exited before answering: %w", p.waitErr)
 		case <-time.After(connectRetryInterval):
 		}
 	}
 }
 
+// process is a started emulator; done is closed once it was waited for (waitErr set).
+type process struct {
+	pid     int
+	done    chan struct{}
+	waitErr error
+}
+
 // stop kills the emulator's process group and, first, the function's: the emulator
 // starts the bootstrap in a process group of its own.
-func stop(pid int, exited <-chan error) error {
-	for _, child := range children(pid) {
+func (p *process) stop() error {
+	for _, child := range children(p.pid) {
 		_ = syscall.Kill(-child, syscall.SIGKILL)
 		_ = syscall.Kill(child, syscall.SIGKILL)
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	select {
-	case <-exited:
+	case <-p.done:
 		return nil
 	case <-time.After(stopWaitMax):
-		return fmt.Errorf("emulator %d did not exit within %s of SIGKILL", pid, stopWaitMax)
+		return fmt.Errorf("emulator %d did not exit within %s of SIGKILL", p.pid, stopWaitMax)
 	}
 }
 
