@@ -50,6 +50,14 @@ func run() error {
 	if *rounds < 1 {
 		return errors.New("-rounds must be at least 1")
 	}
+	// The emulator starts in each bootstrap's directory: a relative path would not hold.
+	emulatorPath, err := filepath.Abs(*rie)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(emulatorPath); err != nil {
+		return fmt.Errorf("the emulator: %w (scripts/tools.sh rie installs it)", err)
+	}
 	filter, err := regexp.Compile(*only)
 	if err != nil {
 		return err
@@ -72,7 +80,7 @@ func run() error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(home) }()
-	emu := coldstart.Emulator{Path: *rie, InvokeTimeout: *timeout,
+	emu := coldstart.Emulator{Path: emulatorPath, InvokeTimeout: *timeout,
 		Env: func(fn string) []string { return coldstart.Environment(fake.URL(), home, fn) }}
 	if *logFile != "" {
 		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
