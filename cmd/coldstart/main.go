@@ -46,6 +46,8 @@ func run() error {
 	timeout := flag.Duration("timeout", 20*time.Second, "limit of one cold start, from process start to the answer")
 	only := flag.String("only", "", "measure only the functions matching this regexp (hello-world always)")
 	logFile := flag.String("log", "", "append the emulator's and functions' output to this file")
+	before := flag.String("before", "", "also measure another checkout's bootstraps (its build/, functions/ and events/), "+
+		"in the same rounds, and print their table second")
 	flag.Parse()
 	if *rounds < 1 {
 		return errors.New("-rounds must be at least 1")
@@ -67,6 +69,15 @@ func run() error {
 		return err
 	}
 	fns = slices.Insert(fns, 0, coldstart.Function{Name: helloName, Bootstrap: *hello, Event: []byte("{}")})
+	after := len(fns)
+	if *before != "" {
+		// Interleaved with this checkout's in every round, so that both see the same load.
+		old, err := functions(filepath.Join(*before, "functions"), filepath.Join(*before, "build"), filepath.Join(*before, "events"), filter)
+		if err != nil {
+			return err
+		}
+		fns = append(fns, old...)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -98,8 +109,14 @@ func run() error {
 	}
 	fmt.Printf("%d rounds (after one warm-up round), %d bootstraps, %s; %s\n\n", *rounds, len(fns),
 		time.Since(started).Round(time.Second), goarch())
-	if err := coldstart.Table(os.Stdout, results, helloName); err != nil {
+	if err := coldstart.Table(os.Stdout, results[:after], helloName); err != nil {
 		return err
+	}
+	if *before != "" {
+		fmt.Printf("\n%s, measured in the same rounds:\n\n", *before)
+		if err := coldstart.Table(os.Stdout, append(results[:1:1], results[after:]...), helloName); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("\nfake AWS calls answered: %s\n", calls(fake.Calls()))
 	failed := 0

@@ -57,7 +57,8 @@ func (d *Deps) Env(name string) string {
 // OptionalEnv returns an environment variable that may be empty.
 func (d *Deps) OptionalEnv(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 
-func (d *Deps) envErr() error {
+// EnvErr reports the required environment variables found missing so far.
+func (d *Deps) EnvErr() error {
 	if len(d.missing) > 0 {
 		return fmt.Errorf("missing environment: %s", strings.Join(d.missing, ", "))
 	}
@@ -75,7 +76,7 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) {
 		var h any
 		h, err = build(ctx, d)
 		if err == nil {
-			err = d.envErr()
+			err = d.EnvErr()
 		}
 		if err == nil {
 			lambda.Start(h)
@@ -158,7 +159,7 @@ func (d *Deps) LoginLockout() (*ratelimit.Lockout, error) {
 // (RATE_LIMITS, see ratelimit.ParseRules).
 func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	spec := d.Env("RATE_LIMITS")
-	if err := d.envErr(); err != nil {
+	if err := d.EnvErr(); err != nil {
 		return nil, err
 	}
 	rules, err := ratelimit.ParseRules(spec)
@@ -171,9 +172,6 @@ func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	}
 	return apigw.Handle(d.Log, limiter, fn), nil
 }
-
-// EnvErr reports the required environment variables found missing so far.
-func (d *Deps) EnvErr() error { return d.envErr() }
 
 // WalletService builds the wallet service over the ledger and idempotency tables.
 func (d *Deps) WalletService() (*wallet.Service, error) {

@@ -54,14 +54,11 @@ const (
 // one invoke with event and measures the time to the answer; then it kills the emulator
 // and the function it started, whatever happened.
 func (e Emulator) ColdStart(ctx context.Context, function, bootstrap string, event []byte) (s Sample, err error) {
-	invokeAddr, err := freeAddr()
+	addrs, err := freeAddrs(2)
 	if err != nil {
 		return Sample{}, err
 	}
-	runtimeAddr, err := freeAddr()
-	if err != nil {
-		return Sample{}, err
-	}
+	invokeAddr, runtimeAddr := addrs[0], addrs[1]
 	bootstrap, err = filepath.Abs(bootstrap)
 	if err != nil {
 		return Sample{}, err
@@ -174,14 +171,25 @@ func children(pid int) []int {
 	return out
 }
 
-// freeAddr returns 127.0.0.1:<a port free a moment ago>.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freeAddrs returns n distinct addresses 127.0.0.1:<port> that were free a moment ago:
+// all n are held open together, or the kernel could hand out one port twice.
+func freeAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	listeners := make([]net.Listener, 0, n)
+	defer func() {
+		for _, ln := range listeners {
+			_ = ln.Close()
+		}
+	}()
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, ln)
+		addrs = append(addrs, ln.Addr().String())
 	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
+	return addrs, nil
 }
 
 // tailBytesMax is how much of the output an error quotes.

@@ -100,3 +100,13 @@ func TestColdStartReportsAnEmulatorThatExitsEarly(t *testing.T) {
 	assert.True(t, errors.As(err, &exit), "%v", err)
 	assert.Less(t, time.Since(start), stopWaitMax, "no wait for an exit already seen")
 }
+
+func TestFreeAddrsAreDistinct(t *testing.T) {
+	for range 50 {
+		addrs, err := freeAddrs(2)
+		require.NoError(t, err)
+		require.Len(t, addrs, 2)
+		assert.NotEqual(t, addrs[0], addrs[1])
+		assert.True(t, strings.HasPrefix(addrs[0], "127.0.0.1:"), addrs[0])
+	}
+}
