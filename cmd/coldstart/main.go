@@ -112,11 +112,14 @@ func run() error {
 	if err := coldstart.Table(os.Stdout, results[:after], helloName); err != nil {
 		return err
 	}
+	fmt.Printf("\n%s\n", coldstart.Verdict(results[:after], helloName))
 	if *before != "" {
 		fmt.Printf("\n%s, measured in the same rounds:\n\n", *before)
-		if err := coldstart.Table(os.Stdout, append(results[:1:1], results[after:]...), helloName); err != nil {
+		previous := append(results[:1:1], results[after:]...)
+		if err := coldstart.Table(os.Stdout, previous, helloName); err != nil {
 			return err
 		}
+		fmt.Printf("\n%s\n", coldstart.Verdict(previous, helloName))
 	}
 	fmt.Printf("\nfake AWS calls answered: %s\n", calls(fake.Calls()))
 	failed := 0

@@ -123,6 +123,16 @@ func AnswerSummary(s Sample) string {
 	return prefix + "`" + strings.ReplaceAll(body, "|", `\|`) + "`"
 }
 
+// baselineMedian is the baseline's median cold start; zero when it never answered.
+func baselineMedian(results []Result, baseline string) time.Duration {
+	for _, r := range results {
+		if st, ok := r.Summary(); ok && r.Name == baseline {
+			return st.Median
+		}
+	}
+	return 0
+}
+
 // ms renders a duration in milliseconds with one decimal.
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
 
@@ -130,12 +140,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(
 // baseline's (the hello-world bootstrap's). The clients are what each bootstrap links
 // of the AWS SDK (LinkedServices).
 func Table(w io.Writer, results []Result, baseline string) error {
-	var base time.Duration
-	for _, r := range results {
-		if st, ok := r.Summary(); ok && r.Name == baseline {
-			base = st.Median
-		}
-	}
+	base := baselineMedian(results, baseline)
 	var b strings.Builder
 	b.WriteString("| function | bootstrap bytes | SDK clients linked | other SDK service code | cold start median ms | p90 ms | max ms | × hello-world | first answer |\n")
 	b.WriteString("|---|---:|---|---|---:|---:|---:|---:|---|\n")
@@ -165,4 +170,47 @@ func Table(w io.Writer, results []Result, baseline string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Goals of issue #11 item 7.
+const (
+	BootstrapBytesMax = 15_000_000 // stripped
+	RatioMax          = 1.5        // cold start median against hello-world's
+)
+
+// Verdict says, in a line, how the results stand against the goals: every bootstrap at
+// most BootstrapBytesMax, every median at most RatioMax times the baseline's.
+func Verdict(results []Result, baseline string) string {
+	base := baselineMedian(results, baseline)
+	var big, slow []string
+	var largest int64
+	within := 0
+	for _, r := range results {
+		if r.Name == baseline {
+			continue
+		}
+		largest = max(largest, r.Bytes)
+		if r.Bytes > BootstrapBytesMax {
+			big = append(big, r.Name)
+		}
+		st, ok := r.Summary()
+		switch {
+		case !ok || base == 0:
+			slow = append(slow, r.Name+" (no answer)")
+		case float64(st.Median) > RatioMax*float64(base):
+			slow = append(slow, fmt.Sprintf("%s (%.2f×)", r.Name, float64(st.Median)/float64(base)))
+		default:
+			within++
+		}
+	}
+	n := len(results) - 1
+	line := fmt.Sprintf("size goal (≤ %d bytes): %d of %d within, largest %d", BootstrapBytesMax, n-len(big), n, largest)
+	if len(big) > 0 {
+		line += ", over: " + strings.Join(big, ", ")
+	}
+	line += fmt.Sprintf("; cold start goal (median ≤ %.1f× hello-world): %d of %d within", RatioMax, within, n)
+	if len(slow) > 0 {
+		line += ", over: " + strings.Join(slow, ", ")
+	}
+	return line
 }

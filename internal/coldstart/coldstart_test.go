@@ -117,3 +117,15 @@ func TestEnvironmentCarriesTheSettingsAndNoHostVariables(t *testing.T) {
 		assert.NotContains(t, kv, "AWS_PROFILE")
 	}
 }
+
+func TestVerdict(t *testing.T) {
+	sample := func(ms int) []Sample { return []Sample{{Total: time.Duration(ms) * time.Millisecond, Status: 200}} }
+	results := []Result{
+		{Function: Function{Name: "hello"}, Bytes: 6_000_000, Samples: sample(10)},
+		{Function: Function{Name: "fast"}, Bytes: 10_000_000, Samples: sample(15)},
+		{Function: Function{Name: "slow"}, Bytes: 16_000_000, Samples: sample(16)},
+		{Function: Function{Name: "dead"}, Bytes: 9_000_000},
+	}
+	assert.Equal(t, "size goal (≤ 15000000 bytes): 2 of 3 within, largest 16000000, over: slow; "+
+		"cold start goal (median ≤ 1.5× hello-world): 1 of 3 within, over: slow (1.60×), dead (no answer)", Verdict(results, "hello"))
+}
