@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,6 +27,9 @@ import (
 
 // helloName is the baseline's row in the table.
 const helloName = "hello-world"
+
+// roundsMax bounds a run: each round starts every bootstrap once.
+const roundsMax = 1000
 
 func main() {
 	if err := run(); err != nil {
@@ -49,8 +51,8 @@ func run() error {
 	before := flag.String("before", "", "also measure another checkout's bootstraps (its build/, functions/ and events/), "+
 		"in the same rounds, and print their table second")
 	flag.Parse()
-	if *rounds < 1 {
-		return errors.New("-rounds must be at least 1")
+	if *rounds < 1 || *rounds > roundsMax {
+		return fmt.Errorf("-rounds must be from 1 to %d", roundsMax)
 	}
 	// The emulator starts in each bootstrap's directory: a relative path would not hold.
 	emulatorPath, err := filepath.Abs(*rie)

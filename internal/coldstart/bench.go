@@ -45,7 +45,11 @@ func Bench(ctx context.Context, e Emulator, fns []Function, rounds int, progress
 	}
 	for round := 0; round <= rounds; round++ {
 		if progress != nil {
-			_, _ = fmt.Fprintf(progress, "round %d of %d%s\n", round, rounds, map[bool]string{true: " (warm-up, not counted)"}[round == 0])
+			note := ""
+			if round == 0 {
+				note = " (warm-up, not counted)"
+			}
+			_, _ = fmt.Fprintf(progress, "round %d of %d%s\n", round, rounds, note)
 		}
 		for i := range results {
 			if err := ctx.Err(); err != nil {
