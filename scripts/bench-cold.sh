@@ -6,7 +6,7 @@
 # (cmd/coldstart, internal/coldstart). No engine and no network: every AWS call goes to
 # a fake endpoint on 127.0.0.1. ONLY=<regexp> measures some of the functions.
 # BEFORE=<dir> also measures another checkout's bootstraps, built there with make build,
-# in the same rounds (e.g. git archive <commit> | tar -x -C <dir>; make -C <dir> build).
+# in the same rounds (e.g. mkdir -p <dir>; git archive <commit> | tar -x -C <dir>; make -C <dir> build).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
