@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test walkthrough collection fuzz chaos bench-api build invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -32,6 +32,9 @@ build: $(addprefix build-,$(FUNCTIONS)) ## one bootstrap per function under buil
 
 $(addprefix build-,$(FUNCTIONS)): build-%:
 	@$(GO_BUILD) -o build/$*/bootstrap ./functions/$*
+
+build-hello: ## the cold-start benchmark's hello-world bootstrap (tools/hello; not deployed), built like the functions
+	@$(GO_BUILD) -o build/.hello/bootstrap ./tools/hello
 
 # sam build: each function's Metadata (BuildMethod makefile, ContextPath and
 # ProjectRootDirectory ".") makes SAM run `make build-<LogicalId>` here with ARTIFACTS_DIR
@@ -67,6 +70,9 @@ rotate-key: ## rotate the token signing key of the local stack (docs/ARCHITECTUR
 
 bench-api: ## latency of a transfer against a credit and hot-wallet throughput through the local API (redeploys with limits lifted)
 	@scripts/bench-api.sh
+
+bench-cold: ## cold start of every bootstrap under the Lambda runtime interface emulator against hello-world (ROUNDS=10, ONLY=<regexp>)
+	@scripts/bench-cold.sh
 
 bench: ## Go benchmarks (time and allocations per operation)
 	go test -run '^$$' -bench . -benchmem ./internal/...

@@ -13,7 +13,7 @@ start() {
     echo "port $ENGINE_PORT is taken by something that is not the engine; set ENGINE_PORT" >&2
     exit 1
   fi
-  "$ROOT/scripts/tools.sh"
+  "$ROOT/scripts/tools.sh" engine
   say "starting the local AWS engine (MiniStack) at $ENGINE_URL"
   # AWS_ENDPOINT_URL in the engine's environment is handed to the Lambda processes it
   # spawns, so the functions' SDK calls come back to the engine. SFN_WAIT_SCALE shortens

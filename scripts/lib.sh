@@ -14,6 +14,11 @@ ENGINE_TMP="$LOCAL_DIR/engine-tmp"   # the engine's TMPDIR: unpacked function co
 OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
 STACK_NAME="${STACK_NAME:-wallet}"
 ENGINE_READY_SECONDS_MAX=60
+# The Lambda runtime interface emulator (make bench-cold), built from its Go module at a
+# pinned commit (the module has no tagged release; this is the proxy's pseudo-version).
+RIE_PACKAGE=github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+RIE="$TOOLS_DIR/bin/aws-lambda-rie"
 
 mkdir -p "$LOCAL_DIR"
 
@@ -51,6 +56,18 @@ pinned_venv() {
   "$dir/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$req"
   "$dir/bin/pip" check >/dev/null
   touch "$stamp"
+}
+
+# pinned_go_tool BINARY PACKAGE VERSION: go-installs PACKAGE@VERSION into .tools/bin
+# unless BINARY is already that version (read from its build information). It is
+# built with its own go.mod, outside this module's dependencies.
+pinned_go_tool() {
+  local binary="$1" package="$2" version="$3"
+  if [[ -x "$binary" ]] && go version -m "$binary" 2>/dev/null | grep -qF "$version"; then
+    return 0
+  fi
+  say "installing ${package##*/} $version into ${TOOLS_DIR#"$ROOT"/}/bin"
+  GOBIN="$TOOLS_DIR/bin" CGO_ENABLED=0 GOFLAGS= go install "$package@$version"
 }
 
 # use_engine: makes sure an engine answers for the calling script; when this call

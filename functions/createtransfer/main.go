@@ -4,6 +4,7 @@ package main
 import (
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
+	"github.com/serverless-wallet/wallet/internal/app/sfnapp"
 )
 
-func main() { app.ServeTransfers(apigw.CreateTransfer) }
+func main() { app.ServeTransfers(sfnapp.Saga, apigw.CreateTransfer) }

@@ -6,4 +6,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/app"
 )
 
-func main() { app.ServeTransfers(apigw.GetTransfer) }
+func main() { app.ServeTransfers(nil, apigw.GetTransfer) }

@@ -4,6 +4,7 @@ package main
 import (
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
+	"github.com/serverless-wallet/wallet/internal/app/secretsapp"
 )
 
-func main() { app.ServeUsers(true, apigw.Login) }
+func main() { app.ServeUsers(secretsapp.Tokens, apigw.Login) }

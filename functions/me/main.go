@@ -6,4 +6,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/app"
 )
 
-func main() { app.ServeUsers(false, apigw.Me) }
+func main() { app.ServeUsers(nil, apigw.Me) }

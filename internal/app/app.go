@@ -1,9 +1,16 @@
 // Package app is the composition root shared by the functions' mains: it reads the
 // environment once, builds AWS clients once per cold start, and starts the handler.
+//
+// It links one AWS service client, DynamoDB, which every function but publishevents
+// uses. The other clients are built in small packages of their own (secretsapp: Secrets
+// Manager, sfnapp: Step Functions, snsapp: SNS) that only the mains needing them import
+// and pass in (a TokenSource, SagaSource or TopicSource), so the linker leaves them out
+// of every other bootstrap (docs/PERFORMANCE.md, "Bootstrap sizes and what each links").
 package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,11 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
@@ -30,9 +32,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/notification"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/saga"
-	"github.com/serverless-wallet/wallet/internal/secrets"
-	"github.com/serverless-wallet/wallet/internal/snsbus"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/user"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -58,7 +57,8 @@ func (d *Deps) Env(name string) string {
 // OptionalEnv returns an environment variable that may be empty.
 func (d *Deps) OptionalEnv(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 
-func (d *Deps) envErr() error {
+// EnvErr reports the required environment variables found missing so far.
+func (d *Deps) EnvErr() error {
 	if len(d.missing) > 0 {
 		return fmt.Errorf("missing environment: %s", strings.Join(d.missing, ", "))
 	}
@@ -76,7 +76,7 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) {
 		var h any
 		h, err = build(ctx, d)
 		if err == nil {
-			err = d.envErr()
+			err = d.EnvErr()
 		}
 		if err == nil {
 			lambda.Start(h)
@@ -100,13 +100,18 @@ func (d *Deps) DynamoDB() dynamo.API {
 	return d.ddb
 }
 
-// UserService builds the user service; withTokens also loads the signing key.
-func (d *Deps) UserService(ctx context.Context, withTokens bool) (*user.Service, error) {
+// TokenSource builds the token issuer/verifier. Only the functions that sign or check
+// tokens have one (secretsapp.Tokens, over Secrets Manager); the others pass nil.
+type TokenSource func(ctx context.Context, d *Deps) (*auth.Tokens, error)
+
+// UserService builds the user service; with a token source it also loads the signing key
+// and the login lock-out.
+func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.Service, error) {
 	store := &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}
 	var tokens user.TokenIssuer
 	var guard user.LoginGuard
-	if withTokens {
-		t, err := d.Tokens(ctx)
+	if tokenSource != nil {
+		t, err := tokenSource(ctx, d)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +141,7 @@ func (d *Deps) LoginLockout() (*ratelimit.Lockout, error) {
 		{"LOGIN_LOCK_MAX_SECONDS", 3600, func(n int64) { p.LockMax = time.Duration(n) * time.Second }},
 	}
 	for _, s := range settings {
-		n, err := d.int64Env(s.name, s.fallback)
+		n, err := d.Int64Env(s.name, s.fallback)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +159,7 @@ func (d *Deps) LoginLockout() (*ratelimit.Lockout, error) {
 // (RATE_LIMITS, see ratelimit.ParseRules).
 func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	spec := d.Env("RATE_LIMITS")
-	if err := d.envErr(); err != nil {
+	if err := d.EnvErr(); err != nil {
 		return nil, err
 	}
 	rules, err := ratelimit.ParseRules(spec)
@@ -168,40 +173,22 @@ func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	return apigw.Handle(d.Log, limiter, fn), nil
 }
 
-// Tokens builds the token issuer/verifier over the signing keys in Secrets Manager,
-// re-read every SIGNING_KEY_REFRESH_SECONDS so a rotation needs no redeploy.
-func (d *Deps) Tokens(ctx context.Context) (*auth.Tokens, error) {
-	secretID, issuer, audience := d.Env("SIGNING_KEY_SECRET_ARN"), d.Env("TOKEN_ISSUER"), d.Env("TOKEN_AUDIENCE")
-	if err := d.envErr(); err != nil {
-		return nil, err
-	}
-	refresh, err := d.int64Env("SIGNING_KEY_REFRESH_SECONDS", defaultKeyRefreshSeconds)
-	if err != nil {
-		return nil, err
-	}
-	keys := secrets.SigningKeys{API: secretsmanager.NewFromConfig(d.AWS), SecretID: secretID}
-	return auth.NewTokens(ctx, keys, time.Duration(refresh)*time.Second, issuer, audience, nil)
-}
-
-// defaultKeyRefreshSeconds is how often a warm function re-reads the signing keys when
-// the deployment does not say.
-const defaultKeyRefreshSeconds = 300
-
 // WalletService builds the wallet service over the ledger and idempotency tables.
 func (d *Deps) WalletService() (*wallet.Service, error) {
 	store := d.ledgerStore()
 	limits := ledger.CreditLimits{PerCreditMaxMinor: ledger.DefaultCreditMaxMinor, DailyMaxMinor: ledger.DefaultCreditDailyMaxMinor}
 	var err error
-	if limits.PerCreditMaxMinor, err = d.int64Env("CREDIT_MAX_MINOR", limits.PerCreditMaxMinor); err != nil {
+	if limits.PerCreditMaxMinor, err = d.Int64Env("CREDIT_MAX_MINOR", limits.PerCreditMaxMinor); err != nil {
 		return nil, err
 	}
-	if limits.DailyMaxMinor, err = d.int64Env("CREDIT_DAILY_MAX_MINOR", limits.DailyMaxMinor); err != nil {
+	if limits.DailyMaxMinor, err = d.Int64Env("CREDIT_DAILY_MAX_MINOR", limits.DailyMaxMinor); err != nil {
 		return nil, err
 	}
 	return wallet.NewService(store, store.Idempotency, limits, nil), nil
 }
 
-func (d *Deps) int64Env(name string, fallback int64) (int64, error) {
+// Int64Env returns a positive integer setting, or fallback when it is not set.
+func (d *Deps) Int64Env(name string, fallback int64) (int64, error) {
 	v := d.OptionalEnv(name)
 	if v == "" {
 		return fallback, nil
@@ -224,10 +211,11 @@ func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) {
 	})
 }
 
-// ServeUsers starts a user route's function; withTokens loads the signing key.
-func ServeUsers(withTokens bool, route func(apigw.Users) apigw.HandlerFunc) {
+// ServeUsers starts a user route's function; a route that issues tokens passes its
+// token source (secretsapp.Tokens), the others nil.
+func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) {
 	Start(func(ctx context.Context, d *Deps) (any, error) {
-		users, err := d.UserService(ctx, withTokens)
+		users, err := d.UserService(ctx, tokens)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +230,7 @@ func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
 		CooldownSeconds: transfer.DefaultBreakerCooldownSeconds}
 	for name, v := range map[string]*int{"BREAKER_FAILURES_MAX": &cfg.FailuresMax, "BREAKER_WINDOW_SECONDS": &cfg.WindowSeconds,
 		"BREAKER_COOLDOWN_SECONDS": &cfg.CooldownSeconds} {
-		n, err := d.int64Env(name, int64(*v))
+		n, err := d.Int64Env(name, int64(*v))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -266,38 +254,43 @@ func (d *Deps) TransferSteps() (*transfer.Steps, error) {
 	return steps, nil
 }
 
-// TransferService builds the transfer API service.
-func (d *Deps) TransferService() (*transfer.Service, error) {
+// SagaSource builds the runner that starts the transfer saga. Only the functions that
+// start sagas (create, capture, void) have one (sfnapp.Saga, over Step Functions); the
+// others pass nil.
+type SagaSource func(d *Deps) transfer.Runner
+
+// errNoSaga is what a function built without a saga runner answers if it ever tried to
+// start one: reads and the hold sweeper never do.
+var errNoSaga = errors.New("this function starts no transfer saga (built without a saga runner)")
+
+type noSaga struct{}
+
+func (noSaga) Run(context.Context, transfer.SagaInput) error { return errNoSaga }
+
+// TransferService builds the transfer API service; with a saga source it can start the
+// saga, without one it serves reads and the hold sweeper.
+func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error) {
 	store, breaker, err := d.transferParts()
 	if err != nil {
 		return nil, err
 	}
-	wait, err := d.int64Env("SAGA_WAIT_SECONDS", transfer.DefaultSagaWaitSeconds)
+	wait, err := d.Int64Env("SAGA_WAIT_SECONDS", transfer.DefaultSagaWaitSeconds)
 	if err != nil {
 		return nil, err
 	}
-	sfnClient := sfn.NewFromConfig(d.AWS, func(o *sfn.Options) {
-		if os.Getenv("AWS_ENDPOINT_URL") != "" {
-			// StartSyncExecution is served on the sync-<endpoint> host on AWS; an emulator
-			// behind a custom endpoint (127.0.0.1) has no such host name.
-			o.APIOptions = append(o.APIOptions, withoutHostPrefix)
-		}
-	})
+	var runner transfer.Runner = noSaga{}
+	if sagaSource != nil {
+		runner = sagaSource(d)
+	}
 	return &transfer.Service{Store: store, Idem: store.Idempotency, Breaker: breaker, Log: d.Log, SagaWaitSeconds: int(wait),
-		Saga: &saga.Runner{SFN: sfnClient, StateMachineArn: d.Env("TRANSFER_STATE_MACHINE_ARN")}}, nil
+		Saga: runner}, nil
 }
 
-func withoutHostPrefix(st *middleware.Stack) error {
-	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("WithoutHostPrefix",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
-		}), middleware.Before)
-}
-
-// ServeTransfers starts a transfer route's function.
-func ServeTransfers(route func(apigw.Transfers) apigw.HandlerFunc) {
+// ServeTransfers starts a transfer route's function; the routes that start the saga pass
+// its source (sfnapp.Saga), the reads nil.
+func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		ts, err := d.TransferService()
+		ts, err := d.TransferService(saga)
 		if err != nil {
 			return nil, err
 		}
@@ -317,10 +310,11 @@ func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out
 	})
 }
 
-// ServeHoldExpiry starts the scheduled function that releases expired holds.
+// ServeHoldExpiry starts the scheduled function that releases expired holds (it releases
+// them directly, without the saga).
 func ServeHoldExpiry() {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		ts, err := d.TransferService()
+		ts, err := d.TransferService(nil)
 		if err != nil {
 			return nil, err
 		}
@@ -337,11 +331,22 @@ func (d *Deps) ledgerStore() *dynamo.Ledger {
 	return &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
 }
 
-// NotificationService builds the notification service; only the consumer pushes.
-func (d *Deps) NotificationService(withPush bool) *notification.Service {
+// Topic is an SNS topic to publish wallet events and user notifications to.
+type Topic interface {
+	event.Bus
+	notification.Pusher
+}
+
+// TopicSource builds the topic whose ARN is in the environment variable arnVar. Only the
+// functions that publish have one (snsapp.Topic, over SNS).
+type TopicSource func(d *Deps, arnVar string) Topic
+
+// NotificationService builds the notification service; only the consumer pushes, with
+// a topic source.
+func (d *Deps) NotificationService(push TopicSource) *notification.Service {
 	s := &notification.Service{Store: &dynamo.Notifications{DB: d.DynamoDB(), Table: d.Env("NOTIFICATIONS_TABLE")}}
-	if withPush {
-		s.Push = &snsbus.Bus{SNS: sns.NewFromConfig(d.AWS), TopicArn: d.Env("USER_NOTIFICATIONS_TOPIC_ARN")}
+	if push != nil {
+		s.Push = push(d, "USER_NOTIFICATIONS_TOPIC_ARN")
 	}
 	return s
 }
@@ -349,11 +354,11 @@ func (d *Deps) NotificationService(withPush bool) *notification.Service {
 // RewardService builds the reward service.
 func (d *Deps) RewardService() (*reward.Service, error) {
 	ledgerStore := d.ledgerStore()
-	capPoints, err := d.int64Env("REWARD_POINTS_PER_TRANSFER_MAX", reward.DefaultPointsPerTransferMax)
+	capPoints, err := d.Int64Env("REWARD_POINTS_PER_TRANSFER_MAX", reward.DefaultPointsPerTransferMax)
 	if err != nil {
 		return nil, err
 	}
-	dayPoints, err := d.int64Env("REWARD_POINTS_PER_DAY_MAX", reward.DefaultPointsPerDayMax)
+	dayPoints, err := d.Int64Env("REWARD_POINTS_PER_DAY_MAX", reward.DefaultPointsPerDayMax)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +369,7 @@ func (d *Deps) RewardService() (*reward.Service, error) {
 // ServeNotifications starts a notification route's function.
 func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		return d.Serve(route(d.NotificationService(false)))
+		return d.Serve(route(d.NotificationService(nil)))
 	})
 }
 
@@ -379,18 +384,32 @@ func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
 	})
 }
 
-// ServeEventPublisher starts the ledger-stream function that publishes wallet events.
-func ServeEventPublisher() {
+// ServeEventPublisher starts the ledger-stream function that publishes wallet events
+// to the topic that topics builds (snsapp.Topic).
+func ServeEventPublisher(topics TopicSource) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		bus := &snsbus.Bus{SNS: sns.NewFromConfig(d.AWS), TopicArn: d.Env("WALLET_EVENTS_TOPIC_ARN")}
+		bus := topics(d, "WALLET_EVENTS_TOPIC_ARN")
 		return event.PublishFromStream(d.Log, dynamo.EventsOf, bus), nil
 	})
 }
 
-// ServeNotificationConsumer starts the notifications queue's consumer.
-func ServeNotificationConsumer() {
+// ServeNotificationConsumer starts the notifications queue's consumer, which pushes
+// each notification to the topic that topics builds (snsapp.Topic).
+func ServeNotificationConsumer(topics TopicSource) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		return event.ConsumeSQS(d.Log, d.NotificationService(true).Handle), nil
+		return event.ConsumeSQS(d.Log, d.NotificationService(topics).Handle), nil
+	})
+}
+
+// ServeAuthorizer starts the API's TOKEN authorizer over the token source
+// (secretsapp.Tokens).
+func ServeAuthorizer(tokens TokenSource) {
+	Start(func(ctx context.Context, d *Deps) (any, error) {
+		t, err := tokens(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		return apigw.Authorizer(d.Log, t), nil
 	})
 }
 

@@ -30,6 +30,17 @@ func TestPasswordHashRoundTrip(t *testing.T) {
 	assert.NotEqual(t, h, h2, "every hash has its own salt")
 }
 
+func TestDecoyHashHasTheCurrentParameters(t *testing.T) {
+	fresh, err := HashPassword("any password")
+	require.NoError(t, err)
+	params := func(h string) string { return strings.Join(strings.Split(h, "$")[:4], "$") } // $argon2id$v=…$m=…,t=…,p=…
+	assert.Equal(t, params(fresh), params(DecoyHash()), "make a new decoy with HashPassword when the parameters change")
+
+	ok, err := VerifyPassword("any password", DecoyHash())
+	require.NoError(t, err, "the decoy must verify like a stored hash, at the same cost")
+	assert.False(t, ok)
+}
+
 func TestVerifyPasswordRefusesMalformedHashes(t *testing.T) {
 	tests := map[string]string{
 		"empty":            "",

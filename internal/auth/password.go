@@ -26,6 +26,17 @@ const (
 	argonMemoryKiBMax = 256 * 1024 // refuse to verify a stored hash that asks for more
 )
 
+// decoyHash is the hash of a random password that was thrown away, made once with the
+// parameters above (TestDecoyHashHasTheCurrentParameters keeps it in step with them).
+// Login verifies it when the email is unknown, so an unknown email costs the same hash
+// as a known one; its result is never used. A constant instead of a hash made at init
+// saves every login cold start one hash (about 50 ms; docs/PERFORMANCE.md).
+const decoyHash = "$argon2id$v=19$m=19456,t=2,p=1$+g40WuV2yRGgcS+mrTtfMg$vaVfo8wQpH40vPFhjT7QgpLP6CzQXOvRvT0MalA7ZDY"
+
+// DecoyHash returns a hash, with the current parameters, that no known password
+// matches: what a login verifies when it found no account.
+func DecoyHash() string { return decoyHash }
+
 // ErrMalformedHash means a stored hash could not be parsed.
 var ErrMalformedHash = errors.New("auth: malformed password hash")
 

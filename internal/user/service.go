@@ -61,11 +61,7 @@ func NewService(store Store, tokens TokenIssuer, guard LoginGuard, adminEmails s
 	}
 	s := &Service{store: store, tokens: tokens, guard: guard, adminEmails: admins, now: now, verify: auth.VerifyPassword}
 	if tokens != nil {
-		decoy, err := auth.HashPassword(uuid.NewString())
-		if err != nil {
-			return nil, err
-		}
-		s.decoyHash = decoy
+		s.decoyHash = auth.DecoyHash()
 	}
 	return s, nil
 }

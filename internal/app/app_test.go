@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/transfer"
+)
+
+// A transfer service built without a saga source serves reads and the sweeper; were it
+// ever asked to start a saga, it refuses instead of calling a nil runner.
+func TestTransferServiceWithoutSagaRefusesToStartOne(t *testing.T) {
+	t.Setenv("LEDGER_TABLE", "ledger")
+	t.Setenv("IDEMPOTENCY_TABLE", "idempotency")
+	d := &Deps{Log: slog.Default(), AWS: aws.Config{Region: "us-east-1"}}
+	ts, err := d.TransferService(nil)
+	require.NoError(t, err)
+	require.NoError(t, d.EnvErr())
+	assert.ErrorIs(t, ts.Saga.Run(context.Background(), transfer.SagaInput{TransferID: "t1"}), errNoSaga)
+}
+
+func TestTransferServiceUsesTheSagaSource(t *testing.T) {
+	t.Setenv("LEDGER_TABLE", "ledger")
+	t.Setenv("IDEMPOTENCY_TABLE", "idempotency")
+	d := &Deps{Log: slog.Default(), AWS: aws.Config{Region: "us-east-1"}}
+	runner := &countingRunner{}
+	ts, err := d.TransferService(func(*Deps) transfer.Runner { return runner })
+	require.NoError(t, err)
+	require.NoError(t, ts.Saga.Run(context.Background(), transfer.SagaInput{TransferID: "t1"}))
+	assert.Equal(t, 1, runner.runs)
+}
+
+type countingRunner struct{ runs int }
+
+func (r *countingRunner) Run(context.Context, transfer.SagaInput) error { r.runs++; return nil }
