@@ -20,9 +20,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // RequestBodyBytesMax is the largest request body the API accepts.
@@ -133,10 +133,10 @@ func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHand
 }
 
 // statusOfOutcome is the status each outcome of a guarded write is answered with.
-var statusOfOutcome = map[wallet.Outcome]int{
-	wallet.Created:  http.StatusCreated,
-	wallet.Done:     http.StatusOK,
-	wallet.Accepted: http.StatusAccepted,
+var statusOfOutcome = map[op.Outcome]int{
+	op.Created:  http.StatusCreated,
+	op.Done:     http.StatusOK,
+	op.Accepted: http.StatusAccepted,
 }
 
 var internalErrorBody = ErrorBody{ErrorDetail{Code: "internal_error", Message: "something went wrong; it has been logged"}}

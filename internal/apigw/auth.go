@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
@@ -23,15 +24,6 @@ const (
 // answers 401 (its UNAUTHORIZED gateway response, which carries the API's error body)
 // and calls no function. The message must be exactly "Unauthorized".
 var errUnauthorized = errors.New("Unauthorized")
-
-// Caller is the authenticated user a request acts for.
-type Caller struct {
-	UserID string
-	Role   string
-}
-
-// IsAdmin reports whether the caller has the admin role.
-func (c Caller) IsAdmin() bool { return c.Role == auth.RoleAdmin }
 
 // Verifier checks an access token.
 type Verifier interface {
@@ -118,11 +110,11 @@ func (r *Request) callerID() string {
 // Caller returns the authenticated caller, or a 401 problem. Behind the REST API a
 // request without a verified token never reaches a handler; this check is the second
 // wall, for direct invocations.
-func (r *Request) Caller() (Caller, error) {
+func (r *Request) Caller() (op.Caller, error) {
 	id := r.callerID()
 	role, _ := r.RequestContext.Authorizer[ctxRole].(string)
 	if id == "" || (role != auth.RoleUser && role != auth.RoleAdmin) {
-		return Caller{}, problem.ErrUnauthenticated
+		return op.Caller{}, problem.ErrUnauthenticated
 	}
-	return Caller{UserID: id, Role: role}, nil
+	return op.Caller{UserID: id, Role: role}, nil
 }

@@ -5,8 +5,8 @@ import (
 	"net/http"
 
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Notifications is what the notification routes need.
@@ -19,7 +19,7 @@ type Notifications interface {
 // Rewards is what the reward routes need.
 type Rewards interface {
 	Get(ctx context.Context, userID string, limit int, cursor string) (reward.Page, error)
-	Redeem(ctx context.Context, c wallet.Caller, key string, in reward.RedeemInput) (wallet.Result, error)
+	Redeem(ctx context.Context, c op.Caller, key string, in reward.RedeemInput) (op.Result, error)
 }
 
 var (
@@ -96,7 +96,7 @@ func GetRewards(rs Rewards) HandlerFunc {
 // RedeemRewards answers POST /v1/rewards/redeem.
 func RedeemRewards(rs Rewards) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}

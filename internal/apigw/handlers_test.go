@@ -18,10 +18,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -171,18 +172,18 @@ func TestListNotificationsUnauthenticated(t *testing.T) {
 
 // fakeRewards records Redeem calls and answers with res/err.
 type fakeRewards struct {
-	res    wallet.Result
+	res    op.Result
 	err    error
 	keys   []string
 	inputs []reward.RedeemInput
-	caller []wallet.Caller
+	caller []op.Caller
 }
 
 func (f *fakeRewards) Get(context.Context, string, int, string) (reward.Page, error) {
 	return reward.Page{}, nil
 }
 
-func (f *fakeRewards) Redeem(_ context.Context, c wallet.Caller, key string, in reward.RedeemInput) (wallet.Result, error) {
+func (f *fakeRewards) Redeem(_ context.Context, c op.Caller, key string, in reward.RedeemInput) (op.Result, error) {
 	f.caller = append(f.caller, c)
 	f.keys = append(f.keys, key)
 	f.inputs = append(f.inputs, in)
@@ -195,7 +196,7 @@ func TestRedeemRewards(t *testing.T) {
 		name         string
 		headers      map[string]string
 		body         string
-		res          wallet.Result
+		res          op.Result
 		err          error
 		wantStatus   int
 		wantReplayed bool
@@ -204,18 +205,18 @@ func TestRedeemRewards(t *testing.T) {
 	}{
 		{
 			name:       "first request",
-			res:        wallet.Result{Outcome: wallet.Created, Body: []byte(stored)},
+			res:        op.Result{Outcome: op.Created, Body: []byte(stored)},
 			wantStatus: http.StatusCreated, wantKey: "redeem-0001",
 		},
 		{
 			name:       "replayed request",
-			res:        wallet.Result{Outcome: wallet.Created, Body: []byte(stored), Replayed: true},
+			res:        op.Result{Outcome: op.Created, Body: []byte(stored), Replayed: true},
 			wantStatus: http.StatusCreated, wantReplayed: true, wantKey: "redeem-0001",
 		},
 		{
 			name:       "header name in lower case",
 			headers:    map[string]string{"authorization": "Bearer abc", "idempotency-key": "redeem-XYZ"},
-			res:        wallet.Result{Outcome: wallet.Created, Body: []byte(stored)},
+			res:        op.Result{Outcome: op.Created, Body: []byte(stored)},
 			wantStatus: http.StatusCreated, wantKey: "redeem-XYZ",
 		},
 		{
@@ -251,7 +252,7 @@ func TestRedeemRewards(t *testing.T) {
 			require.Len(t, rs.keys, 1)
 			assert.Equal(t, tt.wantKey, rs.keys[0])
 			assert.Equal(t, []reward.RedeemInput{{Points: 150, WalletID: "w-1"}}, rs.inputs)
-			assert.Equal(t, []wallet.Caller{{UserID: "u-1"}}, rs.caller)
+			assert.Equal(t, []op.Caller{{UserID: "u-1", Role: auth.RoleUser}}, rs.caller)
 			if tt.wantReplayed {
 				assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
 			} else {

@@ -4,17 +4,17 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/transfer"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Transfers is what the transfer routes need from the transfer service.
 type Transfers interface {
-	Create(ctx context.Context, c wallet.Caller, key string, in transfer.CreateInput) (wallet.Result, error)
-	Get(ctx context.Context, c wallet.Caller, id string) (transfer.View, error)
-	List(ctx context.Context, c wallet.Caller, walletID string, limit int, cursor string) (transfer.Page, error)
-	Capture(ctx context.Context, c wallet.Caller, id, key string, in transfer.CaptureInput) (wallet.Result, error)
-	Void(ctx context.Context, c wallet.Caller, id, key string) (wallet.Result, error)
+	Create(ctx context.Context, c op.Caller, key string, in transfer.CreateInput) (op.Result, error)
+	Get(ctx context.Context, c op.Caller, id string) (transfer.View, error)
+	List(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (transfer.Page, error)
+	Capture(ctx context.Context, c op.Caller, id, key string, in transfer.CaptureInput) (op.Result, error)
+	Void(ctx context.Context, c op.Caller, id, key string) (op.Result, error)
 }
 
 var _ Transfers = (*transfer.Service)(nil)
@@ -22,7 +22,7 @@ var _ Transfers = (*transfer.Service)(nil)
 // CreateTransfer answers POST /v1/transfers.
 func CreateTransfer(ts Transfers) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -41,7 +41,7 @@ func CreateTransfer(ts Transfers) HandlerFunc {
 // GetTransfer answers GET /v1/transfers/{id}.
 func GetTransfer(ts Transfers) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -56,7 +56,7 @@ func GetTransfer(ts Transfers) HandlerFunc {
 // ListTransfers answers GET /v1/transfers.
 func ListTransfers(ts Transfers) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -75,7 +75,7 @@ func ListTransfers(ts Transfers) HandlerFunc {
 // CaptureTransfer answers POST /v1/transfers/{id}/capture; the body is optional.
 func CaptureTransfer(ts Transfers) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -98,7 +98,7 @@ func CaptureTransfer(ts Transfers) HandlerFunc {
 // VoidTransfer answers POST /v1/transfers/{id}/void.
 func VoidTransfer(ts Transfers) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}

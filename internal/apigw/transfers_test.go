@@ -11,45 +11,45 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/transfer"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // fakeTransfers records Create and Capture calls.
 type fakeTransfers struct {
 	creates  []transfer.CreateInput
 	captures []captureCall
-	res      wallet.Result
+	res      op.Result
 }
 
 type captureCall struct {
-	caller wallet.Caller
+	caller op.Caller
 	id     string
 	key    string
 	in     transfer.CaptureInput
 }
 
-func (f *fakeTransfers) Create(_ context.Context, _ wallet.Caller, _ string, in transfer.CreateInput) (wallet.Result, error) {
+func (f *fakeTransfers) Create(_ context.Context, _ op.Caller, _ string, in transfer.CreateInput) (op.Result, error) {
 	f.creates = append(f.creates, in)
 	return f.res, nil
 }
 
-func (f *fakeTransfers) Get(context.Context, wallet.Caller, string) (transfer.View, error) {
+func (f *fakeTransfers) Get(context.Context, op.Caller, string) (transfer.View, error) {
 	return transfer.View{}, nil
 }
 
-func (f *fakeTransfers) List(context.Context, wallet.Caller, string, int, string) (transfer.Page, error) {
+func (f *fakeTransfers) List(context.Context, op.Caller, string, int, string) (transfer.Page, error) {
 	return transfer.Page{}, nil
 }
 
-func (f *fakeTransfers) Capture(_ context.Context, c wallet.Caller, id, key string, in transfer.CaptureInput) (wallet.Result, error) {
+func (f *fakeTransfers) Capture(_ context.Context, c op.Caller, id, key string, in transfer.CaptureInput) (op.Result, error) {
 	f.captures = append(f.captures, captureCall{c, id, key, in})
 	return f.res, nil
 }
 
-func (f *fakeTransfers) Void(context.Context, wallet.Caller, string, string) (wallet.Result, error) {
-	return wallet.Result{}, nil
+func (f *fakeTransfers) Void(context.Context, op.Caller, string, string) (op.Result, error) {
+	return op.Result{}, nil
 }
 
 func minor(n int64) *money.Minor {
@@ -85,7 +85,7 @@ func TestCaptureTransfer(t *testing.T) {
 				role = tt.role
 				ev.RequestContext.Authorizer["role"] = role
 			}
-			ts := &fakeTransfers{res: wallet.Result{Outcome: wallet.Accepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
+			ts := &fakeTransfers{res: op.Result{Outcome: op.Accepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
 			resp := serve(t, apigw.CaptureTransfer(ts), ev)
 			if tt.wantCode != "" {
 				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -97,7 +97,7 @@ func TestCaptureTransfer(t *testing.T) {
 			assert.Equal(t, `{"id":"t-1","status":"HELD"}`, resp.Body)
 			require.Len(t, ts.captures, 1)
 			got := ts.captures[0]
-			assert.Equal(t, wallet.Caller{UserID: "u-1", IsAdmin: role == "admin"}, got.caller)
+			assert.Equal(t, op.Caller{UserID: "u-1", Role: role}, got.caller)
 			assert.Equal(t, "t-1", got.id)
 			assert.Equal(t, "capture-0001", got.key)
 			assert.Equal(t, tt.want, got.in)
@@ -133,7 +133,7 @@ func TestCreateTransferAuthentication(t *testing.T) {
 func TestCreateTransferAuthenticated(t *testing.T) {
 	ev := request(t, "create-transfer-unauthenticated.json")
 	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
-	ts := &fakeTransfers{res: wallet.Result{Outcome: wallet.Created, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
+	ts := &fakeTransfers{res: op.Result{Outcome: op.Created, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
 	resp := serve(t, apigw.CreateTransfer(ts), ev)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
 	assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
@@ -147,17 +147,17 @@ func TestGuardedResultsAreAnsweredOnce(t *testing.T) {
 	failed := &problem.Error{Kind: problem.KindUnprocessable, Code: "insufficient_funds",
 		Message: "the transfer failed and moved no money", Details: map[string]any{"transfer_id": "t-3"}}
 	tests := map[string]struct {
-		res        wallet.Result
+		res        op.Result
 		wantStatus int
 		wantCode   string
 		wantBody   string
 	}{
-		"created":             {res: wallet.Result{Outcome: wallet.Created, Body: []byte(`{"id":"t-1"}`)}, wantStatus: http.StatusCreated, wantBody: `{"id":"t-1"}`},
-		"done":                {res: wallet.Result{Outcome: wallet.Done, Body: []byte(`{"id":"t-1"}`)}, wantStatus: http.StatusOK, wantBody: `{"id":"t-1"}`},
-		"accepted":            {res: wallet.Result{Outcome: wallet.Accepted, Body: []byte(`{"id":"t-2"}`)}, wantStatus: http.StatusAccepted, wantBody: `{"id":"t-2"}`},
-		"refused":             {res: wallet.Result{Refusal: failed}, wantStatus: http.StatusUnprocessableEntity, wantCode: "insufficient_funds"},
-		"refused, replayed":   {res: wallet.Result{Refusal: failed, Replayed: true}, wantStatus: http.StatusUnprocessableEntity, wantCode: "insufficient_funds"},
-		"no outcome is a bug": {res: wallet.Result{Body: []byte(`{}`)}, wantStatus: http.StatusInternalServerError, wantCode: "internal_error"},
+		"created":             {res: op.Result{Outcome: op.Created, Body: []byte(`{"id":"t-1"}`)}, wantStatus: http.StatusCreated, wantBody: `{"id":"t-1"}`},
+		"done":                {res: op.Result{Outcome: op.Done, Body: []byte(`{"id":"t-1"}`)}, wantStatus: http.StatusOK, wantBody: `{"id":"t-1"}`},
+		"accepted":            {res: op.Result{Outcome: op.Accepted, Body: []byte(`{"id":"t-2"}`)}, wantStatus: http.StatusAccepted, wantBody: `{"id":"t-2"}`},
+		"refused":             {res: op.Result{Refusal: failed}, wantStatus: http.StatusUnprocessableEntity, wantCode: "insufficient_funds"},
+		"refused, replayed":   {res: op.Result{Refusal: failed, Replayed: true}, wantStatus: http.StatusUnprocessableEntity, wantCode: "insufficient_funds"},
+		"no outcome is a bug": {res: op.Result{Body: []byte(`{}`)}, wantStatus: http.StatusInternalServerError, wantCode: "internal_error"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -5,18 +5,19 @@ import (
 	"net/http"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Wallets is what the wallet routes need from the wallet service.
 type Wallets interface {
-	Create(ctx context.Context, c wallet.Caller, in wallet.CreateInput) (wallet.View, error)
-	List(ctx context.Context, c wallet.Caller) ([]wallet.View, error)
-	Get(ctx context.Context, c wallet.Caller, id string) (wallet.View, error)
-	ChangeStatus(ctx context.Context, c wallet.Caller, id string, in wallet.PatchInput) (wallet.View, error)
-	Credit(ctx context.Context, c wallet.Caller, walletID, key string, in wallet.CreditInput) (wallet.Result, error)
-	Entries(ctx context.Context, c wallet.Caller, walletID string, limit int, cursor string) (wallet.Page, error)
-	CheckLedger(ctx context.Context, c wallet.Caller) (ledger.Report, error)
+	Create(ctx context.Context, c op.Caller, in wallet.CreateInput) (wallet.View, error)
+	List(ctx context.Context, c op.Caller) ([]wallet.View, error)
+	Get(ctx context.Context, c op.Caller, id string) (wallet.View, error)
+	ChangeStatus(ctx context.Context, c op.Caller, id string, in wallet.PatchInput) (wallet.View, error)
+	Credit(ctx context.Context, c op.Caller, walletID, key string, in wallet.CreditInput) (op.Result, error)
+	Entries(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (wallet.Page, error)
+	CheckLedger(ctx context.Context, c op.Caller) (ledger.Report, error)
 }
 
 var _ Wallets = (*wallet.Service)(nil)
@@ -24,18 +25,10 @@ var _ Wallets = (*wallet.Service)(nil)
 // IdempotencyKeyHeader carries the client's idempotency key.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
-func (r *Request) walletCaller() (wallet.Caller, error) {
-	c, err := r.Caller()
-	if err != nil {
-		return wallet.Caller{}, err
-	}
-	return wallet.Caller{UserID: c.UserID, IsAdmin: c.IsAdmin()}, nil
-}
-
 // CreateWallet answers POST /v1/wallets.
 func CreateWallet(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -54,7 +47,7 @@ func CreateWallet(ws Wallets) HandlerFunc {
 // ListWallets answers GET /v1/wallets.
 func ListWallets(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -69,7 +62,7 @@ func ListWallets(ws Wallets) HandlerFunc {
 // GetWallet answers GET /v1/wallets/{id}.
 func GetWallet(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -84,7 +77,7 @@ func GetWallet(ws Wallets) HandlerFunc {
 // PatchWallet answers PATCH /v1/wallets/{id}.
 func PatchWallet(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -103,7 +96,7 @@ func PatchWallet(ws Wallets) HandlerFunc {
 // CreateCredit answers POST /v1/wallets/{id}/credits.
 func CreateCredit(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -121,7 +114,7 @@ func CreateCredit(ws Wallets) HandlerFunc {
 
 // replayable answers a guarded write's result: its outcome's status and body, or its
 // refusal as an error body; a replay says so in a header.
-func replayable(res wallet.Result) Response {
+func replayable(res op.Result) Response {
 	out := Response{Status: statusOfOutcome[res.Outcome], Raw: res.Body}
 	if res.Refusal != nil {
 		out = problemResponse(res.Refusal)
@@ -138,7 +131,7 @@ func replayable(res wallet.Result) Response {
 // ListEntries answers GET /v1/wallets/{id}/entries.
 func ListEntries(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}
@@ -157,7 +150,7 @@ func ListEntries(ws Wallets) HandlerFunc {
 // CheckLedger answers GET /v1/admin/ledger/check.
 func CheckLedger(ws Wallets) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.walletCaller()
+		c, err := r.Caller()
 		if err != nil {
 			return Response{}, err
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 type breakerItem struct {
@@ -50,7 +50,7 @@ func (s *Ledger) SaveBreaker(ctx context.Context, next transfer.BreakerState) er
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 	if isConditionFailed(err) {
-		return wallet.ErrConflict
+		return retry.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("save breaker: %w", err)

@@ -12,7 +12,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
-	"github.com/serverless-wallet/wallet/internal/wallet"
+	"github.com/serverless-wallet/wallet/internal/op"
 )
 
 // Entries returns a page of a wallet's entries, newest first, older than the position
@@ -22,7 +22,7 @@ func (s *Ledger) Entries(ctx context.Context, walletID string, limit int, after 
 	kc := expression.Key("pk").Equal(expression.Value(walletPK(walletID)))
 	if after != "" {
 		if !strings.HasPrefix(after, entrySortKeyPrefix) || len(after) > entrySortKeyLenMax {
-			return nil, "", wallet.ErrInvalidCursor
+			return nil, "", op.ErrInvalidCursor
 		}
 		kc = kc.And(expression.Key("sk").LessThan(expression.Value(after)))
 	} else {

@@ -13,6 +13,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -175,7 +176,7 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 		case reasonAt(reasons, 1) == reasonConditionalCheckFailed:
 			return wallet.ErrWalletLimit
 		case hasReason(reasons, reasonTxConflict):
-			return wallet.ErrConflict
+			return retry.ErrConflict
 		}
 		return fmt.Errorf("create wallet: cancelled: %v", reasons)
 	}
@@ -276,7 +277,7 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet) err
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 	if isConditionFailed(err) {
-		return wallet.ErrConflict // re-read: the service decides again (and names a refusal)
+		return retry.ErrConflict // re-read: the service decides again (and names a refusal)
 	}
 	if err != nil {
 		return fmt.Errorf("set status of %s: %w", after.ID, err)

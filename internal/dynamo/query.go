@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // newestPage queries one partition's items whose sort key starts with prefix, newest
@@ -31,7 +31,7 @@ func newestPage(ctx context.Context, db API, table, pk, prefix string, limit int
 	if cursor != "" {
 		sk, err := base64.RawURLEncoding.DecodeString(cursor)
 		if err != nil || !strings.HasPrefix(string(sk), prefix) {
-			return nil, "", wallet.ErrInvalidCursor
+			return nil, "", op.ErrInvalidCursor
 		}
 		in.ExclusiveStartKey = key(pk, string(sk))
 	}

@@ -14,10 +14,10 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Rewards keeps points in their own table:
@@ -176,7 +176,7 @@ func (s *Rewards) balances(ctx context.Context, userID string) ([]reward.Balance
 
 // Wallet reads a wallet from the ledger.
 func (s *Rewards) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
-	if !wallet.IsID(id) {
+	if !op.IsID(id) {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	return s.Ledger.Wallet(ctx, id)

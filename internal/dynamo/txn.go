@@ -15,7 +15,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/wallet"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // txn collects the items of one TransactWriteItems and, in the order they were added,
@@ -42,7 +42,7 @@ func (tx *txn) add(it ddbtypes.TransactWriteItem, explain func(map[string]ddbtyp
 }
 
 // conflict explains a failed condition as a lost race: decide again on fresh state.
-func conflict(map[string]ddbtypes.AttributeValue) error { return wallet.ErrConflict }
+func conflict(map[string]ddbtypes.AttributeValue) error { return retry.ErrConflict }
 
 func (tx *txn) addDeltas(s *Ledger, ds []ledger.Delta, p *ledger.Posting) error {
 	for _, d := range ds {
@@ -104,13 +104,13 @@ func (s *Ledger) commit(ctx context.Context, tx *txn) error {
 		}
 		reasons, _ := cancellationReasons(err)
 		if hasReason(reasons, reasonTxConflict) {
-			return wallet.ErrConflict
+			return retry.ErrConflict
 		}
 		return fmt.Errorf("commit: cancelled: %v", reasons)
 	}
 	var txConflict *ddbtypes.TransactionConflictException
 	if errors.As(err, &txConflict) {
-		return wallet.ErrConflict
+		return retry.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -182,7 +182,7 @@ func deltaRefusal(d ledger.Delta, old map[string]ddbtypes.AttributeValue) error 
 	if _, err := d.Apply(it.wallet()); err != nil {
 		return err
 	}
-	return wallet.ErrConflict // no rule explains it: decide again on fresh state
+	return retry.ErrConflict // no rule explains it: decide again on fresh state
 }
 
 func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]ddbtypes.TransactWriteItem, error) {

@@ -74,7 +74,7 @@ func Hash(operation, target string, body any) (string, error) {
 
 // Response is a stored answer.
 type Response struct {
-	Outcome string // what the write did (wallet.Outcome)
+	Outcome string // what the write did (op.Outcome)
 	Body    []byte
 }
 

@@ -14,9 +14,10 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 func TestRedeemValidation(t *testing.T) {
@@ -39,7 +40,7 @@ func TestRedeemValidation(t *testing.T) {
 			idem := &idemtest.Store{}
 			res, err := newService(store, idem).Redeem(context.Background(), payer, tt.key, tt.in)
 			assert.ErrorIs(t, err, tt.want)
-			assert.Equal(t, wallet.Result{}, res)
+			assert.Equal(t, op.Result{}, res)
 			assert.Zero(t, store.walletReads)
 			if errors.Is(tt.want, reward.ErrInvalidPoints) {
 				assert.Equal(t, idem.Begun(), idem.Released(), "the key is claimed first (a completed key replays first), then freed")
@@ -89,7 +90,7 @@ func TestRedeemSuccess(t *testing.T) {
 	assert.Equal(t, validKey, claim.Key)
 	assert.Empty(t, idem.Released())
 
-	assert.Equal(t, wallet.Created, res.Outcome)
+	assert.Equal(t, op.Created, res.Outcome)
 	assert.False(t, res.Replayed)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(res.Body, &body))
@@ -127,7 +128,7 @@ func TestRedeemSuccess(t *testing.T) {
 	assert.Equal(t, int64(-150), rewardsLeg, "the money comes from the rewards account")
 	require.NotNil(t, r.Completion)
 	assert.Equal(t, claim, r.Completion.Claim)
-	assert.Equal(t, idempotency.Response{Outcome: string(wallet.Created), Body: res.Body}, r.Completion.Response,
+	assert.Equal(t, idempotency.Response{Outcome: string(op.Created), Body: res.Body}, r.Completion.Response,
 		"a replay must answer exactly what the first request answered")
 }
 
@@ -166,7 +167,7 @@ func TestRedeemFailureReleasesTheClaim(t *testing.T) {
 			idem := &idemtest.Store{}
 			res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 			assert.ErrorIs(t, err, tt.want)
-			assert.Equal(t, wallet.Result{}, res)
+			assert.Equal(t, op.Result{}, res)
 			require.Len(t, idem.Begun(), 1)
 			if tt.wantRelease {
 				assert.Equal(t, idem.Begun(), idem.Released(), "the claim taken must be the one released")
@@ -180,10 +181,10 @@ func TestRedeemFailureReleasesTheClaim(t *testing.T) {
 func TestRedeemReplay(t *testing.T) {
 	stored := []byte(`{"id":"redeem-first","points":50}`)
 	store := &fakeStore{wallet: payerUSD}
-	idem := &idemtest.Store{Replay: &idempotency.Response{Outcome: string(wallet.Created), Body: stored}}
+	idem := &idemtest.Store{Replay: &idempotency.Response{Outcome: string(op.Created), Body: stored}}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	require.NoError(t, err)
-	assert.Equal(t, wallet.Result{Outcome: wallet.Created, Body: stored, Replayed: true}, res)
+	assert.Equal(t, op.Result{Outcome: op.Created, Body: stored, Replayed: true}, res)
 	assert.Empty(t, store.redemptions, "a replay moves no money")
 	assert.Empty(t, idem.Released())
 }
@@ -198,11 +199,11 @@ func TestRedeemBeginRefused(t *testing.T) {
 }
 
 func TestRedeemRetriesConflicts(t *testing.T) {
-	store := &fakeStore{wallet: payerUSD, redeemErrs: []error{wallet.ErrConflict, wallet.ErrConflict}}
+	store := &fakeStore{wallet: payerUSD, redeemErrs: []error{retry.ErrConflict, retry.ErrConflict}}
 	idem := &idemtest.Store{}
 	res, err := newService(store, idem).Redeem(context.Background(), payer, validKey, reward.RedeemInput{Points: 50, WalletID: "w-a"})
 	require.NoError(t, err)
-	assert.Equal(t, wallet.Created, res.Outcome)
+	assert.Equal(t, op.Created, res.Outcome)
 	require.Len(t, store.redemptions, 3)
 	assert.Equal(t, 4, store.walletReads, "one ownership check, then a fresh read per attempt")
 	for _, r := range store.redemptions {

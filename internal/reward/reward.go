@@ -14,9 +14,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Rules and limits. Points are earned and held per currency, and a point is worth the
@@ -112,7 +112,7 @@ type Store interface {
 	Earn(ctx context.Context, userID string, e Entry, day string, earnedBefore int64) error
 	History(ctx context.Context, userID string, limit int, cursor string) ([]Entry, string, []Balance, error)
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
-	// Redeem fails with ErrInsufficientPoints, wallet.ErrConflict or idempotency.ErrInProgress.
+	// Redeem fails with ErrInsufficientPoints, retry.ErrConflict or idempotency.ErrInProgress.
 	Redeem(ctx context.Context, r Redemption) error
 }
 
@@ -213,29 +213,29 @@ type RedeemView struct {
 }
 
 // Redeem turns points into money in one of the caller's wallets, once per key.
-func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in RedeemInput) (wallet.Result, error) {
+func (s *Service) Redeem(ctx context.Context, c op.Caller, key string, in RedeemInput) (op.Result, error) {
 	if err := idempotency.ValidateKey(key); err != nil {
-		return wallet.Result{}, err
+		return op.Result{}, err
 	}
 	hash, err := idempotency.Hash("redeem", "", in)
 	if err != nil {
-		return wallet.Result{}, err
+		return op.Result{}, err
 	}
 	// The key comes first (as for credits and transfers): a completed key replays
 	// before any other check.
-	return wallet.Guarded(ctx, s.Idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (wallet.Result, error) {
+	return op.Guarded(ctx, s.Idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (op.Result, error) {
 		if in.Points <= 0 {
-			return wallet.Result{}, ErrInvalidPoints
+			return op.Result{}, ErrInvalidPoints
 		}
 		w, err := s.Store.Wallet(ctx, in.WalletID)
 		if err != nil || w.OwnerID != c.UserID {
 			if err == nil || len(in.WalletID) > 64 {
 				err = problem.ErrNotFound
 			}
-			return wallet.Result{}, err
+			return op.Result{}, err
 		}
 		postingID := "redeem-" + claim.Token
-		var res wallet.Result
+		var res op.Result
 		err = retry.Conflicts(ctx, func(int) error {
 			w, err := s.Store.Wallet(ctx, in.WalletID)
 			if err != nil {
@@ -261,7 +261,7 @@ func (s *Service) Redeem(ctx context.Context, c wallet.Caller, key string, in Re
 			if err != nil {
 				return err
 			}
-			res = wallet.Result{Outcome: wallet.Created, Body: body}
+			res = op.Result{Outcome: op.Created, Body: body}
 			return s.Store.Redeem(ctx, Redemption{UserID: c.UserID,
 				Entry:      Entry{ID: postingID, Points: -in.Points, Currency: w.Currency, Kind: KindRedeem, WalletID: w.ID, CreatedAt: now},
 				Wallet:     d,

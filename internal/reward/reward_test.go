@@ -19,10 +19,10 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 func sample(t *testing.T, name string) event.Event {
@@ -176,7 +176,7 @@ func (s *fakeStore) Redeem(_ context.Context, r reward.Redemption) error {
 
 var (
 	now       = time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, time.UTC)
-	payer     = wallet.Caller{UserID: "u-payer"}
+	payer     = op.Caller{UserID: "u-payer"}
 	payerUSD  = ledger.Wallet{ID: "w-a", OwnerID: "u-payer", Currency: "USD", BalanceMinor: 1000, Status: ledger.StatusActive, Version: 3, EntryCount: 2}
 	validKey  = "redeem-key-1"
 	clockFunc = func() time.Time { return now }

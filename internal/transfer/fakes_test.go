@@ -13,8 +13,8 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // clock is a controllable time source.
@@ -40,7 +40,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // breakerStore keeps the breaker in memory. SaveBreaker is conditional on the
-// version, like the DynamoDB store: a stale version is wallet.ErrConflict.
+// version, like the DynamoDB store: a stale version is retry.ErrConflict.
 type breakerStore struct {
 	mu       sync.Mutex
 	st       transfer.BreakerState
@@ -69,7 +69,7 @@ func (s *breakerStore) SaveBreaker(_ context.Context, next transfer.BreakerState
 		s.beforeNx = s.beforeNx[1:]
 	}
 	if next.Version != s.st.Version {
-		return wallet.ErrConflict
+		return retry.ErrConflict
 	}
 	next.Version++
 	s.st = next
@@ -162,14 +162,14 @@ func (s *memStore) CommitTransfer(_ context.Context, c transfer.Change) error {
 	defer s.mu.Unlock()
 	if s.conflictsN > 0 {
 		s.conflictsN--
-		return wallet.ErrConflict
+		return retry.ErrConflict
 	}
 	cur, exists := s.transfers[c.After.ID]
 	switch {
 	case c.Before == nil:
 		return errors.New("memStore: CommitTransfer without Before (CreateTransfer creates)")
 	case !exists || cur.Version != c.Before.Version:
-		return wallet.ErrConflict
+		return retry.ErrConflict
 	case c.After.Version != c.Before.Version+1:
 		return fmt.Errorf("memStore: transfer version %d after %d", c.After.Version, c.Before.Version)
 	}

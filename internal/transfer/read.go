@@ -4,27 +4,27 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // visible reads a transfer the caller may see: the owner of either wallet, or an admin.
-func (s *Service) visible(ctx context.Context, c wallet.Caller, id string) (Transfer, error) {
-	if !wallet.IsID(id) {
+func (s *Service) visible(ctx context.Context, c op.Caller, id string) (Transfer, error) {
+	if !op.IsID(id) {
 		return Transfer{}, problem.ErrNotFound
 	}
 	t, err := s.Store.Transfer(ctx, id)
 	if err != nil {
 		return Transfer{}, err
 	}
-	if t.SourceOwnerID != c.UserID && t.DestinationOwnerID != c.UserID && !c.IsAdmin {
+	if t.SourceOwnerID != c.UserID && t.DestinationOwnerID != c.UserID && !c.IsAdmin() {
 		return Transfer{}, problem.ErrNotFound
 	}
 	return t, nil
 }
 
 // Get returns a transfer with its saga steps.
-func (s *Service) Get(ctx context.Context, c wallet.Caller, id string) (View, error) {
+func (s *Service) Get(ctx context.Context, c op.Caller, id string) (View, error) {
 	t, err := s.visible(ctx, c, id)
 	if err != nil {
 		return View{}, err
@@ -41,14 +41,14 @@ type Page struct {
 // List returns the transfers the caller takes part in, newest first, optionally only
 // those of one of its wallets: one query per wallet (a caller has at most
 // wallet.WalletsPerOwnerMax) and one batch read of the page's transfers.
-func (s *Service) List(ctx context.Context, c wallet.Caller, walletID string, limit int, cursor string) (Page, error) {
+func (s *Service) List(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (Page, error) {
 	if limit < 1 || limit > ListPageSizeMax {
 		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", ListPageSizeMax))
 	}
 	walletIDs := []string{walletID}
 	if walletID != "" {
 		w, err := s.wallet(ctx, walletID)
-		if err != nil || (w.OwnerID != c.UserID && !c.IsAdmin) {
+		if err != nil || (w.OwnerID != c.UserID && !c.IsAdmin()) {
 			return Page{}, orNotFound(err)
 		}
 	} else {

@@ -11,9 +11,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // Phases of the saga.
@@ -75,7 +75,7 @@ type CreateInput struct {
 }
 
 // Result is an answer: status and JSON body, and whether it replays a key.
-type Result = wallet.Result
+type Result = op.Result
 
 func (in *CreateInput) validate() error {
 	if err := money.Positive(int64(in.Amount)); err != nil {
@@ -98,7 +98,7 @@ func (in *CreateInput) validate() error {
 			return problem.Invalid("invalid_hold_expiry", fmt.Sprintf("hold_expires_in_seconds must be %d to %d", HoldExpirySecondsMin, HoldExpirySecondsMax))
 		}
 	}
-	if err := wallet.ValidateDescription(in.Description); err != nil {
+	if err := op.ValidateDescription(in.Description); err != nil {
 		return err
 	}
 	if in.SourceWalletID == "" || in.DestinationWalletID == "" {
@@ -111,7 +111,7 @@ func (in *CreateInput) validate() error {
 }
 
 func (s *Service) wallet(ctx context.Context, id string) (ledger.Wallet, error) {
-	if !wallet.IsID(id) {
+	if !op.IsID(id) {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	return s.Store.Wallet(ctx, id)
@@ -126,7 +126,7 @@ func (s *Service) wallet(ctx context.Context, id string) (ledger.Wallet, error) 
 // (one key, one request, on every endpoint); the transfer's id is derived from the key
 // (IDFor), and its conditional write is what makes the transfer happen once, so the
 // record is not written a second time to complete it.
-func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in CreateInput) (Result, error) {
+func (s *Service) Create(ctx context.Context, c op.Caller, key string, in CreateInput) (Result, error) {
 	if err := idempotency.ValidateKey(key); err != nil {
 		return Result{}, err
 	}
@@ -176,7 +176,7 @@ func (s *Service) Create(ctx context.Context, c wallet.Caller, key string, in Cr
 	if err != nil {
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
-	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, wallet.Created)
+	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, op.Created)
 }
 
 func ignoreNotFound(err error) error {
@@ -187,7 +187,7 @@ func ignoreNotFound(err error) error {
 }
 
 // open checks a new transfer (the input, both wallets, the breaker) and builds it.
-func (s *Service) open(ctx context.Context, c wallet.Caller, id, hash string, in CreateInput) (Transfer, bool, error) {
+func (s *Service) open(ctx context.Context, c op.Caller, id, hash string, in CreateInput) (Transfer, bool, error) {
 	if err := in.validate(); err != nil {
 		return Transfer{}, false, err
 	}
@@ -252,13 +252,13 @@ func (s *Service) replayTransfer(ctx context.Context, t Transfer, hash, phase st
 		} else if err := s.Store.IndexTransfer(ctx, t); err != nil { // its creator may have stopped before the entries
 			return Result{}, err
 		}
-		res, err := s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, wallet.Created)
+		res, err := s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: p, Mode: t.Mode, Attempt: int(s.now().Unix())}, false, op.Created)
 		res.Replayed = true
 		return res, err
 	}
-	ok := wallet.Created
+	ok := op.Created
 	if phase != PhaseStart {
-		ok = wallet.Done
+		ok = op.Done
 	}
 	res, err := answer(t, ok)
 	res.Replayed = true
@@ -283,7 +283,7 @@ func (s *Service) sagaWait(ctx context.Context) time.Duration {
 // runAndAnswer runs the saga for the transfer as this request wrote it (known) and
 // answers with how it ended, or with 202 and known when the wait ran out: then the
 // transfer is read no more, which keeps a busy platform from making the answer late.
-func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput, probe bool, ok wallet.Outcome) (Result, error) {
+func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput, probe bool, ok op.Outcome) (Result, error) {
 	wait, cancel := context.WithTimeout(ctx, s.sagaWait(ctx))
 	defer cancel()
 	runErr := s.Saga.Run(wait, in)
@@ -309,7 +309,7 @@ func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput
 // answer renders a transfer as the answer to the request that started (or settled) it:
 // ok when it reached a state the request asked for, Accepted while it runs, and a
 // refusal carrying the transfer when it failed.
-func answer(t Transfer, ok wallet.Outcome) (Result, error) {
+func answer(t Transfer, ok op.Outcome) (Result, error) {
 	v := ViewOf(t)
 	switch t.Status {
 	case StatusFailed:
@@ -324,7 +324,7 @@ func answer(t Transfer, ok wallet.Outcome) (Result, error) {
 		return Result{Outcome: ok, Body: body}, err
 	default:
 		body, err := json.Marshal(v)
-		return Result{Outcome: wallet.Accepted, Body: body}, err
+		return Result{Outcome: op.Accepted, Body: body}, err
 	}
 }
 

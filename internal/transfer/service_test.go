@@ -14,9 +14,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/transfer"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 const (
@@ -27,7 +27,7 @@ const (
 	idemKey   = "key-1"
 )
 
-var callerA = wallet.Caller{UserID: ownerA}
+var callerA = op.Caller{UserID: ownerA}
 
 type serviceEnv struct {
 	svc    *transfer.Service
@@ -153,7 +153,7 @@ func TestCreateValidation(t *testing.T) {
 			begun, _ := idemCounts(e.idem)
 			assert.Equal(t, 1, begun)
 			require.Len(t, e.runner.calls(), 1)
-			assert.Equal(t, wallet.Accepted, res.Outcome, "the fake saga did nothing, so it is still pending")
+			assert.Equal(t, op.Accepted, res.Outcome, "the fake saga did nothing, so it is still pending")
 			v := decodeView(t, res.Body)
 			stored := e.store.transfer(v.ID)
 			assert.Equal(t, transfer.StatusPending, stored.Status)
@@ -171,16 +171,16 @@ func TestCreateRunsTheSaga(t *testing.T) {
 	tests := map[string]struct {
 		amount       money.Minor
 		mode         string
-		wantOutcome  wallet.Outcome // empty: refused
+		wantOutcome  op.Outcome // empty: refused
 		wantTransfer transfer.Status
 		wantSrc      int64 // balance
 		wantSrcHeld  int64
 		wantDst      int64
 		wantCode     string // the refusal's code
 	}{
-		"immediate completes": {amount: 1_000, wantOutcome: wallet.Created, wantTransfer: transfer.StatusCompleted,
+		"immediate completes": {amount: 1_000, wantOutcome: op.Created, wantTransfer: transfer.StatusCompleted,
 			wantSrc: startMinor - 1_000, wantDst: 1_000},
-		"hold stops at HELD": {amount: 1_000, mode: transfer.ModeHold, wantOutcome: wallet.Created, wantTransfer: transfer.StatusHeld,
+		"hold stops at HELD": {amount: 1_000, mode: transfer.ModeHold, wantOutcome: op.Created, wantTransfer: transfer.StatusHeld,
 			wantSrc: startMinor, wantSrcHeld: 1_000},
 		"insufficient funds fails": {amount: startMinor + 1, wantTransfer: transfer.StatusFailed,
 			wantSrc: startMinor, wantCode: "insufficient_funds"},
@@ -232,7 +232,7 @@ func TestCreateAnswers202WhenTheSagaIsSlow(t *testing.T) {
 	res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
 	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 5*time.Second, "the wait is bounded by SagaWaitSeconds")
-	assert.Equal(t, wallet.Accepted, res.Outcome)
+	assert.Equal(t, op.Accepted, res.Outcome)
 	assert.Equal(t, transfer.StatusPending, decodeView(t, res.Body).Status)
 	assert.Len(t, e.runner.calls(), 1)
 }
@@ -249,7 +249,7 @@ func TestCreateWaitsOnlyWhatItsDeadlineAllows(t *testing.T) {
 	res, err := e.svc.Create(ctx, callerA, idemKey, validCreate())
 	require.NoError(t, err)
 	assert.NoError(t, ctx.Err(), "answered before the deadline")
-	assert.Equal(t, wallet.Accepted, res.Outcome)
+	assert.Equal(t, op.Accepted, res.Outcome)
 }
 
 func TestCreateReplay(t *testing.T) {
@@ -259,12 +259,12 @@ func TestCreateReplay(t *testing.T) {
 	e.store.put(tr)
 	body, err := json.Marshal(map[string]string{"transfer_id": transferID})
 	require.NoError(t, err)
-	e.idem.Replay = &idempotency.Response{Outcome: string(wallet.Accepted), Body: body}
+	e.idem.Replay = &idempotency.Response{Outcome: string(op.Accepted), Body: body}
 
 	res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
 	require.NoError(t, err)
 	assert.True(t, res.Replayed)
-	assert.Equal(t, wallet.Created, res.Outcome, "a replay renders the transfer's current state")
+	assert.Equal(t, op.Created, res.Outcome, "a replay renders the transfer's current state")
 	assert.Equal(t, transfer.StatusCompleted, decodeView(t, res.Body).Status)
 	assert.Empty(t, e.runner.calls(), "a finished transfer's saga is not started again")
 	commits, _ := e.store.counts()
@@ -290,7 +290,7 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 		beginErr     error
 		given        func(e *serviceEnv)
 		racer        func(s *memStore) // writes the transfer inside CreateTransfer, first
-		wantOutcome  wallet.Outcome
+		wantOutcome  op.Outcome
 		wantErr      error
 		wantReplayed bool
 		wantSaga     bool // the saga was (re)started
@@ -298,21 +298,21 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 		wantReleased int
 	}{
 		"a new key creates the transfer under its derived id": {
-			wantOutcome: wallet.Accepted, wantSaga: true, wantIndexed: 1},
+			wantOutcome: op.Accepted, wantSaga: true, wantIndexed: 1},
 		"the key's request still runs and has written it: a replay": {
 			beginErr: idempotency.ErrInProgress, given: existing(hash[:transfer.RequestHashChars], transfer.StatusPending, 0),
-			wantOutcome: wallet.Accepted, wantReplayed: true},
+			wantOutcome: op.Accepted, wantReplayed: true},
 		"the key's request still runs and has not written it": {
 			beginErr: idempotency.ErrInProgress, wantErr: idempotency.ErrInProgress},
 		"the claim was taken over, and the transfer exists: a replay, the claim kept": {
 			given:       existing(hash[:transfer.RequestHashChars], transfer.StatusCompleted, time.Hour),
-			wantOutcome: wallet.Created, wantReplayed: true},
+			wantOutcome: op.Created, wantReplayed: true},
 		"the record expired, and the key created another transfer": {
 			given:   existing("0123456789abcdef0123456789abcdef", transfer.StatusCompleted, 48*time.Hour),
 			wantErr: idempotency.ErrKeyReused, wantReleased: 1},
 		"its creator stopped before the entries and the saga: both again": {
 			beginErr: idempotency.ErrInProgress, given: existing(hash[:transfer.RequestHashChars], transfer.StatusPending, time.Minute),
-			wantOutcome: wallet.Accepted, wantReplayed: true, wantSaga: true, wantIndexed: 1},
+			wantOutcome: op.Accepted, wantReplayed: true, wantSaga: true, wantIndexed: 1},
 		"a racer with the key wrote it between the read and the write: a replay": {
 			racer: func(s *memStore) {
 				tr := pendingTransfer(1_000, transfer.ModeImmediate)
@@ -320,14 +320,14 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 				tr.CreatedAt, tr.UpdatedAt = newClock().Now(), newClock().Now() // just now
 				s.transfers[id] = tr
 			},
-			wantOutcome: wallet.Accepted, wantReplayed: true},
+			wantOutcome: op.Accepted, wantReplayed: true},
 		"another key of the same body is another transfer": {
 			beginErr: nil, given: func(e *serviceEnv) {
 				tr := pendingTransfer(1_000, transfer.ModeImmediate)
 				tr.ID = transfer.IDFor(ownerA, "other-key")
 				e.store.put(tr)
 			},
-			wantOutcome: wallet.Accepted, wantSaga: true, wantIndexed: 1},
+			wantOutcome: op.Accepted, wantSaga: true, wantIndexed: 1},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // marker is the idempotency record's content for a settle (capture, void): the
@@ -18,7 +18,7 @@ import (
 // always the final answer.
 func marker(claim idempotency.Claim, id string) *idempotency.Completion {
 	body, _ := json.Marshal(map[string]string{"transfer_id": id})
-	return &idempotency.Completion{Claim: claim, Response: idempotency.Response{Outcome: string(wallet.Accepted), Body: body}}
+	return &idempotency.Completion{Claim: claim, Response: idempotency.Response{Outcome: string(op.Accepted), Body: body}}
 }
 
 // CaptureInput is the body of POST /v1/transfers/{id}/capture.
@@ -29,7 +29,7 @@ type CaptureInput struct {
 // Capture settles a HELD transfer, fully or partly (the rest is released). Capture,
 // void and expiry race through one conditional write from HELD: one wins, the others
 // get ErrNotHeld.
-func (s *Service) Capture(ctx context.Context, c wallet.Caller, id, key string, in CaptureInput) (Result, error) {
+func (s *Service) Capture(ctx context.Context, c op.Caller, id, key string, in CaptureInput) (Result, error) {
 	return s.settle(ctx, c, id, key, "capture", in, func(t Transfer) (*Change, error) {
 		amount := t.AmountMinor
 		if in.Amount != nil {
@@ -57,7 +57,7 @@ func (s *Service) Capture(ctx context.Context, c wallet.Caller, id, key string, 
 }
 
 // Void releases a HELD transfer's hold.
-func (s *Service) Void(ctx context.Context, c wallet.Caller, id, key string) (Result, error) {
+func (s *Service) Void(ctx context.Context, c op.Caller, id, key string) (Result, error) {
 	return s.settle(ctx, c, id, key, "void", struct{}{}, func(t Transfer) (*Change, error) {
 		return s.releaseChange(ctx, t)
 	})
@@ -77,11 +77,11 @@ func (s *Service) releaseChange(ctx context.Context, t Transfer) (*Change, error
 	return &Change{Deltas: deltas(d), After: after}, nil
 }
 
-func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
+func (s *Service) settle(ctx context.Context, c op.Caller, id, key, action string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
 	if err := idempotency.ValidateKey(key); err != nil {
 		return Result{}, err
 	}
-	hash, err := idempotency.Hash(op, id, body)
+	hash, err := idempotency.Hash(action, id, body)
 	if err != nil {
 		return Result{}, err
 	}
@@ -134,7 +134,7 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		before := t
 		ch.Before, ch.Completion = &before, marker(claim, t.ID)
 		ch.After.Version, ch.After.UpdatedAt = t.Version+1, s.now()
-		ch.After.record(op, "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
+		ch.After.record(action, "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
 		if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *Service) settle(ctx context.Context, c wallet.Caller, id, key, op strin
 		return Result{}, err
 	}
 	if won.Status == StatusCapturing {
-		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, wallet.Done)
+		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, op.Done)
 	}
-	return answer(won, wallet.Done)
+	return answer(won, op.Done)
 }

@@ -10,9 +10,9 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/transfer"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
 // heldTransfer stores a HELD transfer of amount with its hold on the source.
@@ -32,7 +32,7 @@ func TestVoidReleasesTheHold(t *testing.T) {
 
 	res, err := e.svc.Void(context.Background(), callerA, transferID, idemKey)
 	require.NoError(t, err)
-	assert.Equal(t, wallet.Done, res.Outcome)
+	assert.Equal(t, op.Done, res.Outcome)
 	assert.Equal(t, transfer.StatusReleased, decodeView(t, res.Body).Status)
 
 	src := e.store.wallet(srcID)
@@ -79,7 +79,7 @@ func TestVoidByTheReceiverIsNotFound(t *testing.T) {
 	e := newServiceEnv(t)
 	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
 
-	_, err := e.svc.Void(context.Background(), wallet.Caller{UserID: ownerB}, transferID, idemKey)
+	_, err := e.svc.Void(context.Background(), op.Caller{UserID: ownerB}, transferID, idemKey)
 	assert.ErrorIs(t, err, problem.ErrNotFound)
 	assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
 	begun, released := idemCounts(e.idem)
@@ -159,7 +159,7 @@ func TestCapturePartial(t *testing.T) {
 
 	res, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{Amount: &amount})
 	require.NoError(t, err)
-	assert.Equal(t, wallet.Done, res.Outcome)
+	assert.Equal(t, op.Done, res.Outcome)
 	v := decodeView(t, res.Body)
 	assert.Equal(t, transfer.StatusCompleted, v.Status)
 	require.NotNil(t, v.CapturedAmount)

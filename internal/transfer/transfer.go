@@ -192,7 +192,7 @@ type Store interface {
 	// the two leaves a PENDING transfer, whose replay writes them before it restarts the
 	// saga.
 	IndexTransfer(ctx context.Context, t Transfer) error
-	CommitTransfer(ctx context.Context, c Change) error // wallet.ErrConflict when something moved on
+	CommitTransfer(ctx context.Context, c Change) error // retry.ErrConflict when something moved on
 	// WalletIDsOf returns the ids of an owner's wallets (at most
 	// wallet.WalletsPerOwnerMax).
 	WalletIDsOf(ctx context.Context, ownerID string) ([]string, error)

@@ -11,6 +11,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -100,7 +101,7 @@ func (s *memStore) SetStatus(_ context.Context, before, after ledger.Wallet) err
 	cur, ok := s.wallets[before.ID]
 	if !ok || cur.Version != before.Version ||
 		(after.Status == ledger.StatusClosed && (cur.BalanceMinor != 0 || cur.HeldMinor != 0)) {
-		return wallet.ErrConflict
+		return retry.ErrConflict
 	}
 	cur.Status, cur.Version, cur.UpdatedAt = after.Status, after.Version, after.UpdatedAt
 	s.wallets[before.ID] = cur

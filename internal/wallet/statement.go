@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
@@ -37,7 +38,7 @@ type Page struct {
 // older one is the next newer one's minus its amount. The cursor carries the running
 // balance to the next page; a posting that lands meanwhile is newer than every entry
 // already shown, so it changes nothing below the cursor.
-func (s *Service) Entries(ctx context.Context, c Caller, walletID string, limit int, cursor string) (Page, error) {
+func (s *Service) Entries(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (Page, error) {
 	if limit < 1 || limit > EntriesPageSizeMax {
 		return Page{}, ErrInvalidLimit
 	}
@@ -105,15 +106,15 @@ func encodeStatementCursor(walletID, pos string, balance int64) string {
 func decodeStatementCursor(c, walletID string) (string, int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return "", 0, ErrInvalidCursor
+		return "", 0, op.ErrInvalidCursor
 	}
 	f := strings.Split(string(b), "|")
 	if len(f) != 4 || f[0] != statementCursorPrefix || f[1] != walletID || f[2] == "" {
-		return "", 0, ErrInvalidCursor
+		return "", 0, op.ErrInvalidCursor
 	}
 	balance, err := strconv.ParseInt(f[3], 10, 64)
 	if err != nil {
-		return "", 0, ErrInvalidCursor
+		return "", 0, op.ErrInvalidCursor
 	}
 	return f[2], balance, nil
 }

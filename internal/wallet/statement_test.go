@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
 
@@ -58,7 +59,7 @@ func TestStatementRunningBalances(t *testing.T) {
 		"forged shape":            base64.RawURLEncoding.EncodeToString([]byte("s2|" + other + "|x")),
 	} {
 		_, err := svc.Entries(ctx, ownerCaller, other, 2, c)
-		assert.ErrorIs(t, err, wallet.ErrInvalidCursor, name)
+		assert.ErrorIs(t, err, op.ErrInvalidCursor, name)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -19,10 +20,10 @@ func withStatus(w ledger.Wallet, st ledger.Status) ledger.Wallet {
 }
 
 func TestChangeStatus(t *testing.T) {
-	strangerCaller := wallet.Caller{UserID: stranger}
+	strangerCaller := op.Caller{UserID: stranger}
 	tests := map[string]struct {
 		wallet     ledger.Wallet
-		caller     wallet.Caller
+		caller     op.Caller
 		to         ledger.Status
 		wantKind   problem.Kind // 0: accepted
 		wantCode   string

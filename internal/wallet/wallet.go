@@ -6,7 +6,6 @@ package wallet
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +13,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 )
@@ -23,7 +23,6 @@ const (
 	WalletsPerOwnerMax     = 10
 	EntriesPageSizeMax     = 200
 	EntriesPageSizeDefault = 50
-	DescriptionRunesMax    = 140
 	// statementReadsMax bounds the tries to read a statement's first page and its
 	// wallet at one moment (see Entries) while postings keep arriving.
 	statementReadsMax = 8
@@ -31,19 +30,10 @@ const (
 
 // Errors of this package.
 var (
-	ErrWalletExists  = problem.New(problem.KindConflict, "wallet_exists", "you already have a wallet in this currency")
-	ErrWalletLimit   = problem.Unprocessable("wallet_limit_reached", fmt.Sprintf("a user can have at most %d wallets", WalletsPerOwnerMax))
-	ErrInvalidCursor = problem.Invalid("invalid_cursor", "the cursor is not one this API returned")
-	ErrInvalidLimit  = problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", EntriesPageSizeMax))
-	// ErrConflict means the state a write was decided on moved on; see retry.Conflicts.
-	ErrConflict = retry.ErrConflict
+	ErrWalletExists = problem.New(problem.KindConflict, "wallet_exists", "you already have a wallet in this currency")
+	ErrWalletLimit  = problem.Unprocessable("wallet_limit_reached", fmt.Sprintf("a user can have at most %d wallets", WalletsPerOwnerMax))
+	ErrInvalidLimit = problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", EntriesPageSizeMax))
 )
-
-// Caller is who acts.
-type Caller struct {
-	UserID  string
-	IsAdmin bool
-}
 
 // Change is written atomically: money deltas on wallets (each applied by the store
 // under its rules, see ledger.Delta), at most one posting, and the completion of the
@@ -63,7 +53,7 @@ type Store interface {
 	// (as ledger.Delta.Apply names it on the stored wallet).
 	Commit(ctx context.Context, c Change) error
 	// SetStatus writes after's status conditional on before's version (and, for a
-	// close, on a zero balance and no holds); ErrConflict when the wallet moved on.
+	// close, on a zero balance and no holds); retry.ErrConflict when the wallet moved on.
 	SetStatus(ctx context.Context, before, after ledger.Wallet) error
 	// Entries returns up to limit entries older than the position after ("" for the
 	// newest), newest first, and the position to continue from ("" at the end).
@@ -112,7 +102,7 @@ type CreateInput struct {
 }
 
 // Create opens a wallet for the caller.
-func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (View, error) {
+func (s *Service) Create(ctx context.Context, c op.Caller, in CreateInput) (View, error) {
 	cur, err := money.ParseCurrency(in.Currency)
 	if err != nil {
 		return View{}, err
@@ -127,7 +117,7 @@ func (s *Service) Create(ctx context.Context, c Caller, in CreateInput) (View, e
 }
 
 // List returns the caller's wallets.
-func (s *Service) List(ctx context.Context, c Caller) ([]View, error) {
+func (s *Service) List(ctx context.Context, c op.Caller) ([]View, error) {
 	ws, err := s.store.WalletsOf(ctx, c.UserID)
 	if err != nil {
 		return nil, err
@@ -139,24 +129,17 @@ func (s *Service) List(ctx context.Context, c Caller) ([]View, error) {
 	return out, nil
 }
 
-// idPattern is the shape of every id the platform hands out (wallets, transfers): a
-// lower-case UUID. Anything else is answered like an unknown id, before any read.
-var idPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// IsID reports whether s has the shape of an id the platform hands out.
-func IsID(s string) bool { return idPattern.MatchString(s) }
-
 // visible reads a wallet the caller may see: its own, or any for an admin. Another
 // user's wallet is reported as not found, so ids leak nothing.
-func (s *Service) visible(ctx context.Context, c Caller, id string) (ledger.Wallet, error) {
-	if !IsID(id) {
+func (s *Service) visible(ctx context.Context, c op.Caller, id string) (ledger.Wallet, error) {
+	if !op.IsID(id) {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	w, err := s.store.Wallet(ctx, id)
 	if err != nil {
 		return ledger.Wallet{}, err
 	}
-	if w.OwnerID != c.UserID && !c.IsAdmin {
+	if w.OwnerID != c.UserID && !c.IsAdmin() {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
 	return w, nil
@@ -165,7 +148,7 @@ func (s *Service) visible(ctx context.Context, c Caller, id string) (ledger.Wall
 // owned reads a wallet only its owner may move money on: admins read and freeze
 // wallets, they never credit another user's (an adjustment would be its own, audited
 // route). Anyone else's wallet is not found.
-func (s *Service) owned(ctx context.Context, c Caller, id string) (ledger.Wallet, error) {
+func (s *Service) owned(ctx context.Context, c op.Caller, id string) (ledger.Wallet, error) {
 	w, err := s.visible(ctx, c, id)
 	if err == nil && w.OwnerID != c.UserID {
 		return ledger.Wallet{}, problem.ErrNotFound
@@ -174,7 +157,7 @@ func (s *Service) owned(ctx context.Context, c Caller, id string) (ledger.Wallet
 }
 
 // Get returns one wallet.
-func (s *Service) Get(ctx context.Context, c Caller, id string) (View, error) {
+func (s *Service) Get(ctx context.Context, c op.Caller, id string) (View, error) {
 	w, err := s.visible(ctx, c, id)
 	if err != nil {
 		return View{}, err
@@ -188,14 +171,14 @@ type PatchInput struct {
 }
 
 // ChangeStatus freezes, unfreezes or closes a wallet.
-func (s *Service) ChangeStatus(ctx context.Context, c Caller, id string, in PatchInput) (View, error) {
+func (s *Service) ChangeStatus(ctx context.Context, c op.Caller, id string, in PatchInput) (View, error) {
 	var out ledger.Wallet
 	err := retry.Conflicts(ctx, func(int) error {
 		w, err := s.visible(ctx, c, id)
 		if err != nil {
 			return err
 		}
-		next, err := ledger.ChangeStatus(w, ledger.Status(in.Status), c.IsAdmin, w.OwnerID == c.UserID, s.now().UTC().Truncate(time.Millisecond))
+		next, err := ledger.ChangeStatus(w, ledger.Status(in.Status), c.IsAdmin(), w.OwnerID == c.UserID, s.now().UTC().Truncate(time.Millisecond))
 		if err != nil || next.Version == w.Version {
 			out = next
 			return err
@@ -213,8 +196,8 @@ func (s *Service) ChangeStatus(ctx context.Context, c Caller, id string, in Patc
 }
 
 // CheckLedger runs the invariant check over the whole ledger; admins only.
-func (s *Service) CheckLedger(ctx context.Context, c Caller) (ledger.Report, error) {
-	if !c.IsAdmin {
+func (s *Service) CheckLedger(ctx context.Context, c op.Caller) (ledger.Report, error) {
+	if !c.IsAdmin() {
 		return ledger.Report{}, problem.ErrForbidden
 	}
 	snap, err := s.store.Snapshot(ctx)

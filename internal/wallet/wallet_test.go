@@ -11,9 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -26,8 +28,8 @@ const (
 )
 
 var (
-	ownerCaller = wallet.Caller{UserID: owner}
-	adminCaller = wallet.Caller{UserID: "admin-1", IsAdmin: true}
+	ownerCaller = op.Caller{UserID: owner}
+	adminCaller = op.Caller{UserID: "admin-1", Role: auth.RoleAdmin}
 	limits      = ledger.CreditLimits{PerCreditMaxMinor: ledger.DefaultCreditMaxMinor, DailyMaxMinor: ledger.DefaultCreditDailyMaxMinor}
 	fixedNow    = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 )
@@ -77,7 +79,7 @@ func TestCreditRefusals(t *testing.T) {
 
 // TestCreditOnlyByTheOwner: nobody else credits a wallet, admins included.
 func TestCreditOnlyByTheOwner(t *testing.T) {
-	for name, c := range map[string]wallet.Caller{"stranger": {UserID: stranger}, "admin": adminCaller} {
+	for name, c := range map[string]op.Caller{"stranger": {UserID: stranger}, "admin": adminCaller} {
 		t.Run(name, func(t *testing.T) {
 			svc, store, idem := newService(activeWallet(0))
 
@@ -95,7 +97,7 @@ func TestCreditOnlyByTheOwner(t *testing.T) {
 func TestCreditReplaysBeforeChecking(t *testing.T) {
 	svc, store, idem := newService(withStatus(activeWallet(1_000), ledger.StatusFrozen))
 	stored := []byte(`{"id":"p-1","amount":250}`)
-	idem.Replay = &idempotency.Response{Outcome: string(wallet.Created), Body: stored}
+	idem.Replay = &idempotency.Response{Outcome: string(op.Created), Body: stored}
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250})
 	require.NoError(t, err)
@@ -109,7 +111,7 @@ func TestCreditCommits(t *testing.T) {
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250, Description: "top-up"})
 	require.NoError(t, err)
-	assert.Equal(t, wallet.Created, res.Outcome)
+	assert.Equal(t, op.Created, res.Outcome)
 	assert.False(t, res.Replayed)
 	var v wallet.CreditView
 	require.NoError(t, json.Unmarshal(res.Body, &v))
@@ -128,12 +130,12 @@ func TestCreditCommits(t *testing.T) {
 func TestCreditReplay(t *testing.T) {
 	svc, store, idem := newService(activeWallet(1_000))
 	stored := []byte(`{"id":"p-1","amount":250}`)
-	idem.Replay = &idempotency.Response{Outcome: string(wallet.Created), Body: stored}
+	idem.Replay = &idempotency.Response{Outcome: string(op.Created), Body: stored}
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 250})
 	require.NoError(t, err)
 	assert.True(t, res.Replayed)
-	assert.Equal(t, wallet.Created, res.Outcome)
+	assert.Equal(t, op.Created, res.Outcome)
 	assert.Equal(t, stored, res.Body)
 	assert.Zero(t, store.commitN, "a replay writes nothing")
 	assert.Equal(t, int64(1_000), store.wallet(walletID).BalanceMinor)

@@ -1,0 +1,95 @@
+// Package op holds what every operation of the API shares, whichever domain it belongs
+// to: who acts (Caller), what a guarded write answers (Outcome, Result) and running it
+// once per Idempotency-Key (Guarded), and the shapes every domain checks the same way
+// (ids, descriptions, cursors). It sits under the domain packages and imports none of
+// them.
+package op
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+	"unicode/utf8"
+
+	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+// Caller is the authenticated user an operation acts for.
+type Caller struct {
+	UserID string
+	Role   string // auth.RoleUser or auth.RoleAdmin
+}
+
+// IsAdmin reports whether the caller has the admin role.
+func (c Caller) IsAdmin() bool { return c.Role == auth.RoleAdmin }
+
+// Outcome is what a guarded write did; package apigw answers each with its status.
+type Outcome string
+
+// The outcomes.
+const (
+	Created  Outcome = "created"  // it made something new
+	Done     Outcome = "done"     // it acted on something that exists
+	Accepted Outcome = "accepted" // it is still running
+)
+
+// Result is a guarded write's answer: its outcome and JSON body, or the refusal it
+// ended in (a transfer that ran and failed), and whether it replays an earlier answer.
+type Result struct {
+	Outcome  Outcome
+	Body     []byte
+	Refusal  *problem.Error
+	Replayed bool
+}
+
+// Guarded runs fn under an idempotency claim: a replay answers with the stored
+// response; a failure releases the claim so the same key may be retried.
+func Guarded(ctx context.Context, idem idempotency.Store, now time.Time, claim idempotency.Claim, fn func(idempotency.Claim) (Result, error)) (Result, error) {
+	replay, err := idem.Begin(ctx, claim, now)
+	if err != nil {
+		return Result{}, err
+	}
+	if replay != nil {
+		return Result{Outcome: Outcome(replay.Outcome), Body: replay.Body, Replayed: true}, nil
+	}
+	res, err := fn(claim)
+	if err != nil {
+		if !errors.Is(err, idempotency.ErrInProgress) { // a lost claim belongs to someone else now
+			if rerr := idem.Release(context.WithoutCancel(ctx), claim); rerr != nil {
+				return Result{}, errors.Join(err, rerr)
+			}
+		}
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// DescriptionRunesMax is the longest description a movement may carry, in characters.
+const DescriptionRunesMax = 140
+
+// ValidateDescription checks a movement's description.
+func ValidateDescription(d string) error {
+	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > DescriptionRunesMax {
+		return problem.Invalid("invalid_description", fmt.Sprintf("description must be at most %d characters", DescriptionRunesMax))
+	}
+	for _, r := range d {
+		if r < 0x20 || r == 0x7f {
+			return problem.Invalid("invalid_description", "description must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// idPattern is the shape of every id the platform hands out (wallets, transfers): a
+// lower-case UUID. Anything else is answered like an unknown id, before any read.
+var idPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// IsID reports whether s has the shape of an id the platform hands out.
+func IsID(s string) bool { return idPattern.MatchString(s) }
+
+// ErrInvalidCursor refuses a paging cursor the API did not hand out.
+var ErrInvalidCursor = problem.Invalid("invalid_cursor", "the cursor is not one this API returned")
