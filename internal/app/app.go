@@ -10,7 +10,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,12 +26,8 @@ import (
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
-	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/ledger"
-	"github.com/serverless-wallet/wallet/internal/notification"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
-	"github.com/serverless-wallet/wallet/internal/reward"
-	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/user"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -223,182 +218,9 @@ func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) {
 	})
 }
 
-// transferParts builds the transfer steps' and service's shared parts.
-func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
-	store := d.ledgerStore()
-	cfg := transfer.BreakerConfig{FailuresMax: transfer.DefaultBreakerFailuresMax, WindowSeconds: transfer.DefaultBreakerWindowSeconds,
-		CooldownSeconds: transfer.DefaultBreakerCooldownSeconds}
-	for name, v := range map[string]*int{"BREAKER_FAILURES_MAX": &cfg.FailuresMax, "BREAKER_WINDOW_SECONDS": &cfg.WindowSeconds,
-		"BREAKER_COOLDOWN_SECONDS": &cfg.CooldownSeconds} {
-		n, err := d.Int64Env(name, int64(*v))
-		if err != nil {
-			return nil, nil, err
-		}
-		*v = int(n)
-	}
-	return store, &transfer.Breaker{Store: store, Config: cfg}, nil
-}
-
-// TransferSteps builds the saga's steps; fault injection is wired in only when the
-// deployment's FaultInjection parameter turned it on.
-func (d *Deps) TransferSteps() (*transfer.Steps, error) {
-	store, breaker, err := d.transferParts()
-	if err != nil {
-		return nil, err
-	}
-	steps := &transfer.Steps{Store: store, Breaker: breaker}
-	if d.OptionalEnv("FAULT_INJECTION") == "true" {
-		d.Log.Warn("fault injection is on: saga steps obey the CONTROL/FAULTS item; never in production")
-		steps.Faults = store
-	}
-	return steps, nil
-}
-
-// SagaSource builds the runner that starts the transfer saga. Only the functions that
-// start sagas (create, capture, void) have one (sfnapp.Saga, over Step Functions); the
-// others pass nil.
-type SagaSource func(d *Deps) transfer.Runner
-
-// errNoSaga is what a function built without a saga runner answers if it ever tried to
-// start one: reads and the hold sweeper never do.
-var errNoSaga = errors.New("this function starts no transfer saga (built without a saga runner)")
-
-type noSaga struct{}
-
-func (noSaga) Run(context.Context, transfer.SagaInput) error { return errNoSaga }
-
-// TransferService builds the transfer API service; with a saga source it can start the
-// saga, without one it serves reads and the hold sweeper.
-func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error) {
-	store, breaker, err := d.transferParts()
-	if err != nil {
-		return nil, err
-	}
-	wait, err := d.Int64Env("SAGA_WAIT_SECONDS", transfer.DefaultSagaWaitSeconds)
-	if err != nil {
-		return nil, err
-	}
-	var runner transfer.Runner = noSaga{}
-	if sagaSource != nil {
-		runner = sagaSource(d)
-	}
-	return &transfer.Service{Store: store, Idem: store.Idempotency, Breaker: breaker, Log: d.Log, SagaWaitSeconds: int(wait),
-		Saga: runner}, nil
-}
-
-// ServeTransfers starts a transfer route's function; the routes that start the saga pass
-// its source (sfnapp.Saga), the reads nil.
-func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		ts, err := d.TransferService(saga)
-		if err != nil {
-			return nil, err
-		}
-		return d.Serve(route(ts))
-	})
-}
-
-// ServeStep starts one saga step's function.
-// step is a method expression such as (*transfer.Steps).Reserve.
-func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		steps, err := d.TransferSteps()
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, in In) (Out, error) { return step(steps, ctx, in) }, nil
-	})
-}
-
-// ServeHoldExpiry starts the scheduled function that releases expired holds (it releases
-// them directly, without the saga).
-func ServeHoldExpiry() {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		ts, err := d.TransferService(nil)
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context) error {
-			n, err := ts.ExpireHolds(ctx)
-			d.Log.InfoContext(ctx, "expired holds released", slog.Int("count", n))
-			return err
-		}, nil
-	})
-}
-
 func (d *Deps) ledgerStore() *dynamo.Ledger {
 	db := d.DynamoDB()
 	return &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
-}
-
-// Topic is an SNS topic to publish wallet events and user notifications to.
-type Topic interface {
-	event.Bus
-	notification.Pusher
-}
-
-// TopicSource builds the topic whose ARN is in the environment variable arnVar. Only the
-// functions that publish have one (snsapp.Topic, over SNS).
-type TopicSource func(d *Deps, arnVar string) Topic
-
-// NotificationService builds the notification service; only the consumer pushes, with
-// a topic source.
-func (d *Deps) NotificationService(push TopicSource) *notification.Service {
-	s := &notification.Service{Store: &dynamo.Notifications{DB: d.DynamoDB(), Table: d.Env("NOTIFICATIONS_TABLE")}}
-	if push != nil {
-		s.Push = push(d, "USER_NOTIFICATIONS_TOPIC_ARN")
-	}
-	return s
-}
-
-// RewardService builds the reward service.
-func (d *Deps) RewardService() (*reward.Service, error) {
-	ledgerStore := d.ledgerStore()
-	capPoints, err := d.Int64Env("REWARD_POINTS_PER_TRANSFER_MAX", reward.DefaultPointsPerTransferMax)
-	if err != nil {
-		return nil, err
-	}
-	dayPoints, err := d.Int64Env("REWARD_POINTS_PER_DAY_MAX", reward.DefaultPointsPerDayMax)
-	if err != nil {
-		return nil, err
-	}
-	return &reward.Service{Store: &dynamo.Rewards{DB: ledgerStore.DB, Table: d.Env("REWARDS_TABLE"), Ledger: ledgerStore},
-		Idem: ledgerStore.Idempotency, PointsPerTransferMax: capPoints, PointsPerDayMax: dayPoints}, nil
-}
-
-// ServeNotifications starts a notification route's function.
-func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		return d.Serve(route(d.NotificationService(nil)))
-	})
-}
-
-// ServeRewards starts a reward route's function.
-func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		rs, err := d.RewardService()
-		if err != nil {
-			return nil, err
-		}
-		return d.Serve(route(rs))
-	})
-}
-
-// ServeEventPublisher starts the ledger-stream function that publishes wallet events
-// to the topic that topics builds (snsapp.Topic).
-func ServeEventPublisher(topics TopicSource) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		bus := topics(d, "WALLET_EVENTS_TOPIC_ARN")
-		return event.PublishFromStream(d.Log, dynamo.EventsOf, bus), nil
-	})
-}
-
-// ServeNotificationConsumer starts the notifications queue's consumer, which pushes
-// each notification to the topic that topics builds (snsapp.Topic).
-func ServeNotificationConsumer(topics TopicSource) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		return event.ConsumeSQS(d.Log, d.NotificationService(topics).Handle), nil
-	})
 }
 
 // ServeAuthorizer starts the API's TOKEN authorizer over the token source
@@ -410,16 +232,5 @@ func ServeAuthorizer(tokens TokenSource) {
 			return nil, err
 		}
 		return apigw.Authorizer(d.Log, t), nil
-	})
-}
-
-// ServeRewardConsumer starts the rewards queue's consumer.
-func ServeRewardConsumer() {
-	Start(func(_ context.Context, d *Deps) (any, error) {
-		rs, err := d.RewardService()
-		if err != nil {
-			return nil, err
-		}
-		return event.ConsumeSQS(d.Log, rs.Handle), nil
 	})
 }
