@@ -12,7 +12,7 @@ say "deploying stack '$STACK_NAME' to $ENGINE_URL"
 engine_env
 cd "$ROOT"
 # --emulate-import: the engine does not import request validators, models or gateway
-# responses from the REST API body (localstack/KNOWN_GAPS.md, 1); AWS does.
+# responses from the REST API body (localstack/MINISTACK_GAPS.md, 1); AWS does.
 go run ./cmd/deploy \
   --stack "$STACK_NAME" \
   --build-dir build \

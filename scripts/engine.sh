@@ -20,9 +20,9 @@ start() {
   # Step Functions retry back-offs tenfold, so fault-injection tests take seconds.
   # LAMBDA_WARM_TTL_SECONDS reaps idle function environments after 20 s instead of
   # 300 s: every warm environment costs the engine CPU while idle, and the hundreds a
-  # concurrency burst leaves behind starved later tests (localstack/KNOWN_GAPS.md, 14).
+  # concurrency burst leaves behind starved later tests (localstack/MINISTACK_GAPS.md, 14).
   # tools/engine_launch.py starts MiniStack with those idle environments waiting on
-  # events instead of polling every 0.1 s (KNOWN_GAPS.md, 15).
+  # events instead of polling every 0.1 s (MINISTACK_GAPS.md, 15).
   # TMPDIR: the engine unpacks every function's code (about 340 MB) under its temp
   # directory; keeping that in .local/ lets stop remove it.
   mkdir -p "$ENGINE_TMP"

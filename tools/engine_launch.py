@@ -9,7 +9,7 @@ every 0.1 s to notice a stop. After a concurrency burst a few hundred such
 environments stay warm, and their wake-ups compete for the interpreter's one
 lock with the threads doing the work; on a machine with a busy core the engine
 then stalled for tens of seconds and invocations timed out
-(localstack/KNOWN_GAPS.md, 15).
+(localstack/MINISTACK_GAPS.md, 15).
 
 This launcher is local tooling only: it changes how the engine waits, not what
 it does. Before starting MiniStack it replaces

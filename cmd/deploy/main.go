@@ -104,7 +104,7 @@ func run() error {
 }
 
 // applyImportExtensions puts on the stack's REST API the parts of its OpenAPI body that
-// the local engine's import ignores (localstack/KNOWN_GAPS.md, 1), then deploys the
+// the local engine's import ignores (localstack/MINISTACK_GAPS.md, 1), then deploys the
 // stage again so it serves them.
 func applyImportExtensions(ctx context.Context, cfg aws.Config, docPath string, outputs map[string]string) error {
 	doc, err := os.ReadFile(docPath) // #nosec G304 -- the operator names the file

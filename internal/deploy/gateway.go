@@ -39,7 +39,7 @@ type GatewayAPI interface {
 
 // ApplyGatewayResponses puts each response on a REST API and deploys the stage again, so
 // the stage serves them. It is for the local engine only, which does not import a REST
-// API body's x-amazon-apigateway-gateway-responses (localstack/KNOWN_GAPS.md); on AWS
+// API body's x-amazon-apigateway-gateway-responses (localstack/MINISTACK_GAPS.md); on AWS
 // the import does it. Putting a response is idempotent.
 func ApplyGatewayResponses(ctx context.Context, api GatewayAPI, apiID, stage string, responses map[string]GatewayResponse) error {
 	types := make([]string, 0, len(responses))

@@ -174,7 +174,7 @@ func (d *Deployer) applyChangeSet(ctx context.Context, body []byte, params map[s
 		if err := d.upload(ctx, b); err != nil {
 			return err
 		}
-		// Path-style: MiniStack reads the bucket from the path only (localstack/KNOWN_GAPS.md).
+		// Path-style: MiniStack reads the bucket from the path only (localstack/MINISTACK_GAPS.md).
 		in.TemplateURL = aws.String(fmt.Sprintf("https://s3.%s.amazonaws.com/%s/%s", d.Region, d.Bucket, b.Key))
 	}
 	d.logf("creating change set %s (%s)", name, kind)

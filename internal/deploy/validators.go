@@ -198,7 +198,7 @@ type ValidationAPI interface {
 // ApplyRequestValidation creates the document's validators and body models on a REST
 // API and attaches them, with the required parameters, to each operation that names a
 // validator. It is for the local engine only, which imports none of them from a body
-// (localstack/KNOWN_GAPS.md, 1); on AWS the import does it. Running it again changes
+// (localstack/MINISTACK_GAPS.md, 1); on AWS the import does it. Running it again changes
 // nothing.
 //
 // A method is put again (keeping its authorization and integration) instead of

@@ -104,7 +104,7 @@ type Handler func(ctx context.Context, e Event) error
 // queue's maxReceiveCount, moved to its dead-letter queue); the others are deleted.
 func ConsumeSQS(log *slog.Logger, handle Handler) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		// A nil slice marshals to null; always send a list (see localstack/KNOWN_GAPS.md).
+		// A nil slice marshals to null; always send a list (see localstack/MINISTACK_GAPS.md).
 		resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 		for _, m := range ev.Records {
 			var e Event
