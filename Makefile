@@ -22,7 +22,7 @@ walkthrough: ## run the README's curl walkthrough as pasted against the running 
 collection: ## run the Postman collection (api/wallet.postman_collection.json) with newman against the running stack
 	@scripts/collection.sh
 
-chaos: ## the bank workload with injected saga faults against the running stack, then the money check (CLIENTS=8 OPS=400)
+chaos: ## the bank workload with injected saga faults against the running stack, then the money check (CLIENTS=8 OPS=400 TIMEOUT=30m)
 	@scripts/chaos.sh
 
 fuzz: ## schemathesis over api/openapi.yaml against the running stack (FUZZ_EXAMPLES=25)
