@@ -74,8 +74,8 @@ func (s *Service) expireHold(ctx context.Context, id string) (bool, error) {
 func (s *Service) expire(ctx context.Context, t Transfer) error {
 	ch, err := s.releaseChange(ctx, t)
 	if err != nil {
-		if fresh, ferr := s.Store.Transfer(ctx, t.ID); ferr == nil && fresh.Version != t.Version {
-			return retry.ErrConflict // settled by a racer meanwhile: decide again
+		if s.movedOn(ctx, t) {
+			return retry.ErrConflict
 		}
 		return err
 	}

@@ -63,18 +63,22 @@ func (s *Service) Void(ctx context.Context, c op.Caller, id, key string) (Result
 	})
 }
 
+// releaseChange releases a HELD transfer's hold and ends it RELEASED (void, expiry).
 func (s *Service) releaseChange(ctx context.Context, t Transfer) (*Change, error) {
-	src, err := s.Store.Wallet(ctx, t.SourceWalletID)
+	ch, err := releaseHold(ctx, s.Store, t, s.now())
 	if err != nil {
 		return nil, err
 	}
-	d, err := ledger.Release(src, t.AmountMinor, s.now())
-	if err != nil {
-		return nil, err
-	}
-	after := t
-	after.Status, after.Released = StatusReleased, true
-	return &Change{Deltas: deltas(d), After: after}, nil
+	ch.After.Status = StatusReleased
+	return ch, nil
+}
+
+// movedOn reports whether a racer changed the transfer since t was read. Deciding on a
+// transfer that a racer settled meanwhile can fail on the wallet it already changed (its
+// hold is gone); the decision is then taken again on fresh state.
+func (s *Service) movedOn(ctx context.Context, t Transfer) bool {
+	fresh, err := s.Store.Transfer(ctx, t.ID)
+	return err == nil && fresh.Version != t.Version
 }
 
 func (s *Service) settle(ctx context.Context, c op.Caller, id, key, action string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
@@ -124,10 +128,8 @@ func (s *Service) settle(ctx context.Context, c op.Caller, id, key, action strin
 		}
 		ch, err := decide(t)
 		if err != nil {
-			// Deciding on a transfer that a racer settled meanwhile can fail on the wallet
-			// it already changed (its hold is gone): that racer won.
-			if fresh, ferr := s.Store.Transfer(ctx, id); ferr == nil && fresh.Status != StatusHeld {
-				return ErrNotHeld
+			if s.movedOn(ctx, t) { // the next attempt sees how the racer settled it
+				return retry.ErrConflict
 			}
 			return err
 		}

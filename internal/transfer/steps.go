@@ -270,18 +270,24 @@ func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {
 		if t.Credited && !t.Reversed { // only an earlier version's saga credits before it captures
 			return nil, fmt.Errorf("release of transfer %s before its credit was reversed", t.ID)
 		}
-		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
-		if err != nil {
-			return nil, err
-		}
-		d, err := ledger.Release(src, t.AmountMinor, now)
-		if err != nil {
-			return nil, err
-		}
-		after := t
-		after.Released = true
-		return &Change{Deltas: deltas(d), After: after}, nil
+		return releaseHold(ctx, s.Store, t, now)
 	})
+}
+
+// releaseHold is the one way a transfer's hold is given back (compensation, void,
+// expiry): the source's release and the transfer marked released.
+func releaseHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
+	src, err := store.Wallet(ctx, t.SourceWalletID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ledger.Release(src, t.AmountMinor, now)
+	if err != nil {
+		return nil, err
+	}
+	after := t
+	after.Released = true
+	return &Change{Deltas: deltas(d), After: after}, nil
 }
 
 // Finalize sets the saga's outcome on the transfer, once. A technical failure counts
