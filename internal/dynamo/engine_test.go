@@ -17,12 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/transfer/transfertest"
 )
 
 // engineTable creates an on-demand table keyed by pk (and sk when withSort) and deletes
@@ -236,4 +239,21 @@ func TestCreateTransferOncePerID(t *testing.T) {
 	assert.Equal(t, tr.ID, page[0].ID)
 
 	assert.Error(t, s.CommitTransfer(ctx, transfer.Change{After: tr}), "a change without Before is refused")
+}
+
+// TestLedgerConformsAsATransferStore: the DynamoDB store passes the suite the unit
+// tests' fake passes (internal/transfer/transfertest).
+func TestLedgerConformsAsATransferStore(t *testing.T) {
+	transfertest.Run(t, func(t *testing.T) transfertest.Fixture {
+		db, table := engineTable(t, true)
+		s := &Ledger{DB: db, Table: table}
+		at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+		src := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-a", Currency: "USD", BalanceMinor: transfertest.FundedMinor,
+			Status: ledger.StatusActive, Version: 1, CreatedAt: at, UpdatedAt: at}
+		dst := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-b", Currency: "USD", Status: ledger.StatusActive, Version: 1,
+			CreatedAt: at, UpdatedAt: at}
+		require.NoError(t, s.CreateWallet(context.Background(), src))
+		require.NoError(t, s.CreateWallet(context.Background(), dst))
+		return transfertest.Fixture{Store: s, Source: src, Destination: dst}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
@@ -15,6 +16,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/transfer/transfertest"
 )
 
 // clock is a controllable time source.
@@ -381,4 +383,14 @@ func caught(err error) *transfer.CaughtError {
 	}
 	cause, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": typ})
 	return &transfer.CaughtError{Error: typ, Cause: string(cause)}
+}
+
+// TestMemStoreConforms: the fake keeps the rules the DynamoDB store keeps
+// (internal/dynamo runs the same suite on the local engine).
+func TestMemStoreConforms(t *testing.T) {
+	transfertest.Run(t, func(t *testing.T) transfertest.Fixture {
+		src := usdWallet(srcID, ownerA, transfertest.FundedMinor)
+		dst := usdWallet(dstID, ownerB, 0)
+		return transfertest.Fixture{Store: newMemStore(src, dst), Source: src, Destination: dst}
+	})
 }
