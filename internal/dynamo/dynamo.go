@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // API is the part of the DynamoDB client the stores call.
@@ -45,16 +46,37 @@ func absentPut(table string, item map[string]ddbtypes.AttributeValue) (*ddbtypes
 }
 
 // putIfAbsent writes item alone (one conditional write, not a transaction) unless an
-// item with its key exists; created says which.
-func putIfAbsent(ctx context.Context, db API, table string, item map[string]ddbtypes.AttributeValue) (created bool, err error) {
+// item with its key exists, and then returns that item (nil when item was written). The
+// existing item may be this very write: the SDK sends a write again when its first
+// answer was lost, and the second attempt then finds the first's item.
+func putIfAbsent(ctx context.Context, db API, table string, item map[string]ddbtypes.AttributeValue) (existing map[string]ddbtypes.AttributeValue, err error) {
 	put, err := absentPut(table, item)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
-		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
-	if isConditionFailed(err) {
-		return false, nil
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil, nil
+	case !errors.As(err, &ccf):
+		return nil, err
+	case len(ccf.Item) > 0:
+		return ccf.Item, nil
 	}
-	return err == nil, err
+	// An engine that does not return the item with the refusal: read it.
+	k := map[string]ddbtypes.AttributeValue{"pk": item["pk"]}
+	if sk, ok := item["sk"]; ok {
+		k["sk"] = sk
+	}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read the existing item: %w", err)
+	}
+	if len(out.Item) == 0 { // deleted since: nothing of this is stored
+		return nil, fmt.Errorf("put refused for an item that is gone: %w", retry.ErrConflict)
+	}
+	return out.Item, nil
 }

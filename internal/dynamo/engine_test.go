@@ -7,6 +7,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/reward"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/transfer/transfertest"
+	"github.com/serverless-wallet/wallet/internal/wallet/wallettest"
 )
 
 // engineTable creates an on-demand table keyed by pk (and sk when withSort) and deletes
@@ -45,10 +47,16 @@ func engineTable(t *testing.T, withSort bool) (*dynamodb.Client, string) {
 	}
 	_, err = db.CreateTable(context.Background(), &dynamodb.CreateTableInput{TableName: aws.String(name),
 		AttributeDefinitions: attrs, KeySchema: keys, BillingMode: ddbtypes.BillingModePayPerRequest})
-	require.NoError(t, err)
+	var inUse *ddbtypes.ResourceInUseException
+	if !errors.As(err, &inUse) { // the name is this test's: in use means the SDK sent the create twice (MINISTACK_GAPS 18)
+		require.NoError(t, err)
+	}
 	t.Cleanup(func() {
 		_, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		assert.NoError(t, err)
+		var gone *ddbtypes.ResourceNotFoundException
+		if !errors.As(err, &gone) { // a delete the SDK sent again after its first answer was lost (MINISTACK_GAPS 18)
+			assert.NoError(t, err)
+		}
 	})
 	return db, name
 }
@@ -255,5 +263,19 @@ func TestLedgerConformsAsATransferStore(t *testing.T) {
 		require.NoError(t, s.CreateWallet(context.Background(), src))
 		require.NoError(t, s.CreateWallet(context.Background(), dst))
 		return transfertest.Fixture{Store: s, Source: src, Destination: dst}
+	})
+}
+
+// TestLedgerConformsAsAWalletStore: the DynamoDB store passes the suite the unit tests'
+// wallet fake passes (internal/wallet/wallettest).
+func TestLedgerConformsAsAWalletStore(t *testing.T) {
+	wallettest.Run(t, func(t *testing.T) wallettest.Fixture {
+		db, table := engineTable(t, true)
+		s := &Ledger{DB: db, Table: table}
+		at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+		w := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-a", Currency: "USD", Status: ledger.StatusActive, Version: 1,
+			CreatedAt: at, UpdatedAt: at}
+		require.NoError(t, s.CreateWallet(context.Background(), w))
+		return wallettest.Fixture{Store: s, Wallet: w}
 	})
 }

@@ -89,11 +89,11 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 	if err != nil {
 		return fmt.Errorf("marshal notification: %w", err)
 	}
-	created, err := putIfAbsent(ctx, s.DB, s.Table, item)
+	existing, err := putIfAbsent(ctx, s.DB, s.Table, item)
 	if err != nil {
 		return fmt.Errorf("add notification: %w", err)
 	}
-	if !created {
+	if existing != nil {
 		return nil // stored before: a redelivery
 	}
 	if n.Read {

@@ -129,14 +129,29 @@ func (s *Ledger) CreateTransfer(ctx context.Context, t transfer.Transfer) error 
 	if err != nil {
 		return fmt.Errorf("marshal transfer: %w", err)
 	}
-	created, err := putIfAbsent(ctx, s.DB, s.Table, item)
+	existing, err := putIfAbsent(ctx, s.DB, s.Table, item)
 	if err != nil {
 		return fmt.Errorf("create transfer: %w", err)
 	}
-	if !created {
-		return transfer.ErrExists
+	if existing != nil {
+		var old transferItem
+		if err := attributevalue.UnmarshalMap(existing, &old); err != nil {
+			return fmt.Errorf("unmarshal transfer: %w", err)
+		}
+		if !sameCreation(old, t) {
+			return transfer.ErrExists
+		}
+		// This write, sent again by the SDK after its first answer was lost: created.
 	}
 	return s.IndexTransfer(ctx, t)
+}
+
+// sameCreation reports whether a stored transfer is t as its creator wrote it: the same
+// request at the same millisecond, not yet changed. (Two requests with one key and one
+// body in the same millisecond would both pass; both start the saga, whose steps run
+// once.)
+func sameCreation(stored transferItem, t transfer.Transfer) bool {
+	return stored.RequestHash == t.RequestHash && stored.CreatedAt.Equal(t.CreatedAt) && stored.Version == 1 && t.Version == 1
 }
 
 // IndexTransfer puts the transfer's entry in each of its wallets' list partitions; the

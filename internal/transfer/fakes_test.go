@@ -203,8 +203,10 @@ func (s *memStore) CreateTransfer(_ context.Context, t transfer.Transfer) error 
 		s.onCreate = nil
 		race(s)
 	}
-	if _, exists := s.transfers[t.ID]; exists {
-		return transfer.ErrExists
+	if cur, exists := s.transfers[t.ID]; exists {
+		if cur.RequestHash != t.RequestHash || !cur.CreatedAt.Equal(t.CreatedAt) || cur.Version != 1 {
+			return transfer.ErrExists
+		}
 	}
 	s.transfers[t.ID] = cloneTransfer(t)
 	s.indexed[t.ID]++

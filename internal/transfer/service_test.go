@@ -317,7 +317,10 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 			racer: func(s *memStore) {
 				tr := pendingTransfer(1_000, transfer.ModeImmediate)
 				tr.ID, tr.RequestHash = id, hash[:transfer.RequestHashChars]
-				tr.CreatedAt, tr.UpdatedAt = newClock().Now(), newClock().Now() // just now
+				// just now, by its own clock read (a write at the very same millisecond would
+				// pass for this request's own; both would start the saga, whose steps run once)
+				racedAt := newClock().Now().Add(-time.Millisecond)
+				tr.CreatedAt, tr.UpdatedAt = racedAt, racedAt
 				s.transfers[id] = tr
 			},
 			wantOutcome: op.Accepted, wantReplayed: true},

@@ -184,8 +184,10 @@ type Change struct {
 type Store interface {
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	Transfer(ctx context.Context, id string) (Transfer, error)
-	// CreateTransfer writes a new transfer (ErrExists when its id is taken), then its
-	// per-wallet list entries (see IndexTransfer).
+	// CreateTransfer writes a new transfer (ErrExists when its id is taken by another
+	// request's transfer), then its per-wallet list entries (see IndexTransfer). Writing
+	// the same transfer again is no error: a write that was sent twice (its first answer
+	// lost) creates it once.
 	CreateTransfer(ctx context.Context, t Transfer) error
 	// IndexTransfer writes a transfer's per-wallet list entries; writing them again is
 	// harmless. They are outside the transfer's write: a creator that stopped between

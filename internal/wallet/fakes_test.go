@@ -3,8 +3,10 @@ package wallet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
@@ -13,10 +15,12 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
+	"github.com/serverless-wallet/wallet/internal/wallet/wallettest"
 )
 
 // memStore is an in-memory wallet.Store: Commit applies each delta under its rules
-// (ledger.ApplyAll), SetStatus checks the version it was decided at.
+// (ledger.ApplyAll) and writes a posting once, SetStatus checks the version it was
+// decided at; TestMemStoreConforms holds it to the DynamoDB store's behaviour.
 type memStore struct {
 	mu          sync.Mutex
 	wallets     map[string]ledger.Wallet
@@ -79,6 +83,13 @@ func (s *memStore) Commit(_ context.Context, c wallet.Change) error {
 	defer s.mu.Unlock()
 	if err := s.nextWrite(); err != nil {
 		return err
+	}
+	if c.Posting != nil {
+		for _, p := range s.postings {
+			if p.ID == c.Posting.ID { // the DynamoDB store writes each entry on condition it is new
+				return fmt.Errorf("memStore: posting %s written twice", p.ID)
+			}
+		}
 	}
 	if err := ledger.ApplyAll(s.wallets, c.Deltas, c.Posting); err != nil {
 		return err
@@ -166,4 +177,13 @@ func activeWallet(balance int64) ledger.Wallet {
 func newService(ws ...ledger.Wallet) (*wallet.Service, *memStore, *idemtest.Store) {
 	store, idem := newMemStore(ws...), &idemtest.Store{}
 	return wallet.NewService(store, idem, limits, func() time.Time { return fixedNow }), store, idem
+}
+
+// TestMemStoreConforms: the fake keeps the rules the DynamoDB store keeps
+// (internal/dynamo runs the same suite on the local engine).
+func TestMemStoreConforms(t *testing.T) {
+	wallettest.Run(t, func(t *testing.T) wallettest.Fixture {
+		w := activeWallet(0)
+		return wallettest.Fixture{Store: newMemStore(w), Wallet: w}
+	})
 }

@@ -73,9 +73,10 @@ func createdOnce(t *testing.T, f Fixture) {
 	ctx := context.Background()
 	tr := pending(f, 500)
 	require.NoError(t, f.Store.CreateTransfer(ctx, tr))
+	require.NoError(t, f.Store.CreateTransfer(ctx, tr), "the same write sent twice (its first answer lost) creates it once")
 	again := tr
-	again.AmountMinor = 900
-	require.ErrorIs(t, f.Store.CreateTransfer(ctx, again), transfer.ErrExists)
+	again.AmountMinor, again.RequestHash = 900, "ffeeddccbbaa99887766554433221100"
+	require.ErrorIs(t, f.Store.CreateTransfer(ctx, again), transfer.ErrExists, "another request's transfer under the id")
 	got, err := f.Store.Transfer(ctx, tr.ID)
 	require.NoError(t, err)
 	assert.Equal(t, int64(500), got.AmountMinor, "the first write stands")

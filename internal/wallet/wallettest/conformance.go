@@ -1,0 +1,118 @@
+// Package wallettest is the conformance suite of wallet.Store: the in-memory fake the
+// unit tests use and the DynamoDB store on the local engine run the same cases, so the
+// fake cannot drift from the real thing on the rules the wallet use cases rely on.
+package wallettest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/retry"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+// Fixture is a store holding one ACTIVE, empty USD wallet.
+type Fixture struct {
+	Store  wallet.Store
+	Wallet ledger.Wallet
+}
+
+// Run runs every case, each on a fixture of its own from newFixture.
+func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
+	cases := map[string]func(t *testing.T, f Fixture){
+		"a credit adds to the balance with its posting":         creditAdds,
+		"a posting is written once":                             postingOnce,
+		"a frozen wallet refuses money decided while active":    frozenRefuses,
+		"a status change on a stale version changes nothing":    staleStatus,
+		"a close needs a zero balance at the time of its write": closeNeedsZero,
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) { c(t, newFixture(t)) })
+	}
+}
+
+var at = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+var limits = ledger.CreditLimits{PerCreditMaxMinor: 1_000_000, DailyMaxMinor: 10_000_000}
+
+func read(t *testing.T, f Fixture) ledger.Wallet {
+	t.Helper()
+	w, err := f.Store.Wallet(context.Background(), f.Wallet.ID)
+	require.NoError(t, err)
+	return w
+}
+
+// credit commits a credit of amount decided on w under postingID.
+func credit(t *testing.T, f Fixture, w ledger.Wallet, postingID string, amount int64) error {
+	t.Helper()
+	d, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: amount, Now: at}, limits)
+	require.NoError(t, err)
+	return f.Store.Commit(context.Background(), wallet.Change{Deltas: []ledger.Delta{d}, Posting: &p})
+}
+
+func creditAdds(t *testing.T, f Fixture) {
+	require.NoError(t, credit(t, f, read(t, f), "p-1", 700))
+	require.NoError(t, credit(t, f, read(t, f), "p-2", 300))
+	w := read(t, f)
+	assert.Equal(t, int64(1_000), w.BalanceMinor)
+	assert.Zero(t, w.HeldMinor)
+	entries, _, err := f.Store.Entries(context.Background(), f.Wallet.ID, 10, "")
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "one entry per posting on the wallet")
+	var sum int64
+	for _, e := range entries {
+		sum += e.AmountMinor
+	}
+	assert.Equal(t, w.BalanceMinor, sum, "the statement sums to the balance")
+}
+
+func postingOnce(t *testing.T, f Fixture) {
+	require.NoError(t, credit(t, f, read(t, f), "p-once", 500))
+	// Decided again on the wallet as it is now, so no wallet rule refuses it: only the
+	// posting's own uniqueness can.
+	assert.Error(t, credit(t, f, read(t, f), "p-once", 500), "the same posting again")
+	assert.Equal(t, int64(500), read(t, f).BalanceMinor)
+}
+
+func setStatus(t *testing.T, f Fixture, before ledger.Wallet, to ledger.Status) error {
+	t.Helper()
+	after := before
+	after.Status, after.Version, after.UpdatedAt = to, before.Version+1, at
+	return f.Store.SetStatus(context.Background(), before, after)
+}
+
+func frozenRefuses(t *testing.T, f Fixture) {
+	active := read(t, f)
+	require.NoError(t, setStatus(t, f, active, ledger.StatusFrozen))
+	err := credit(t, f, active, "p-late", 500) // decided on the ACTIVE read
+	require.ErrorIs(t, err, ledger.ErrWalletNotActive)
+	w := read(t, f)
+	assert.Zero(t, w.BalanceMinor)
+	assert.Equal(t, ledger.StatusFrozen, w.Status)
+}
+
+func staleStatus(t *testing.T, f Fixture) {
+	before := read(t, f)
+	require.NoError(t, setStatus(t, f, before, ledger.StatusFrozen))
+	err := setStatus(t, f, before, ledger.StatusClosed) // decided on the read before the freeze
+	require.True(t, errors.Is(err, retry.ErrConflict), "got %v", err)
+	w := read(t, f)
+	assert.Equal(t, ledger.StatusFrozen, w.Status)
+	assert.Equal(t, before.Version+1, w.Version)
+}
+
+func closeNeedsZero(t *testing.T, f Fixture) {
+	empty := read(t, f)
+	require.NoError(t, credit(t, f, empty, "p-arrives", 100)) // money arrives; the version does not move
+	err := setStatus(t, f, empty, ledger.StatusClosed)
+	require.True(t, errors.Is(err, retry.ErrConflict), "got %v", err)
+	w := read(t, f)
+	assert.Equal(t, ledger.StatusActive, w.Status)
+	assert.Equal(t, int64(100), w.BalanceMinor)
+}
