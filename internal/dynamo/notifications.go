@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
 // Notifications keeps notifications in their own table:
@@ -50,16 +52,10 @@ func userPK(id string) string { return "USER#" + id }
 
 func (s *Notifications) state(ctx context.Context, userID string) (notificationState, error) {
 	var st notificationState
-	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(userPK(userID), "STATE"), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return st, fmt.Errorf("get notification state: %w", err)
+	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "STATE", &st); err != nil && !errors.Is(err, problem.ErrNotFound) {
+		return st, err
 	}
-	if len(res.Item) > 0 {
-		if err := attributevalue.UnmarshalMap(res.Item, &st); err != nil {
-			return st, fmt.Errorf("unmarshal notification state: %w", err)
-		}
-	}
-	return st, nil
+	return st, nil // none stored yet: nothing unread, nothing read
 }
 
 func (s *Notifications) unreadDelta(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
