@@ -32,95 +32,115 @@ const violationsShownMax = 100
 //   - every external account's stored balance = sum of its entries;
 //   - per currency, wallet balances plus external balances sum to zero.
 func Check(s Snapshot) Report {
-	r := Report{Violations: []string{}}
-	add := func(format string, args ...any) {
-		if len(r.Violations) < violationsShownMax {
-			r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
-		}
-	}
+	c := checker{r: Report{Violations: []string{}}, byAccount: map[string][]Entry{}, byPosting: map[string][]Entry{},
+		total: map[string]int64{}}
 	for _, p := range s.Problems {
-		add("%s", p)
+		c.add("%s", p)
 	}
-	byAccount := map[string][]Entry{}
-	byPosting := map[string][]Entry{}
 	for _, e := range s.Entries {
-		byAccount[e.Account] = append(byAccount[e.Account], e)
-		byPosting[e.PostingID] = append(byPosting[e.PostingID], e)
+		c.byAccount[e.Account] = append(c.byAccount[e.Account], e)
+		c.byPosting[e.PostingID] = append(c.byPosting[e.PostingID], e)
 	}
-	r.EntriesChecked = len(s.Entries)
-	total := map[string]int64{} // per currency
-
+	c.r.EntriesChecked = len(s.Entries)
 	for _, w := range s.Wallets {
-		r.WalletsChecked++
-		total[w.Currency] += w.BalanceMinor
-		if w.HeldMinor < 0 {
-			add("wallet %s: held %d < 0", w.ID, w.HeldMinor)
-		}
-		if w.AvailableMinor() < 0 {
-			add("wallet %s: available %d < 0", w.ID, w.AvailableMinor())
-		}
-		entries := byAccount[w.ID]
-		sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
-		if int64(len(entries)) != w.EntryCount {
-			add("wallet %s: %d entries, entry_count %d", w.ID, len(entries), w.EntryCount)
-		}
-		var running int64
-		for _, e := range entries {
-			running += e.AmountMinor
-			if e.Currency != w.Currency {
-				add("wallet %s: entry %s in %s", w.ID, e.ID, e.Currency)
-			}
-		}
-		if running != w.BalanceMinor {
-			add("wallet %s: balance %d, entries sum to %d", w.ID, w.BalanceMinor, running)
-		}
-		delete(byAccount, w.ID)
+		c.wallet(w)
 	}
+	c.externals(s.ExternalBalances)
+	for _, a := range sortedKeys(c.byAccount) { // what no wallet or external balance claimed
+		c.add("account %s: %d entries but no wallet or external balance", a, len(c.byAccount[a]))
+	}
+	for _, id := range sortedKeys(c.byPosting) {
+		c.posting(id, c.byPosting[id])
+	}
+	for _, cur := range sortedKeys(c.total) {
+		if c.total[cur] != 0 {
+			c.add("%s: wallets and external accounts sum to %d, want 0", cur, c.total[cur])
+		}
+	}
+	c.r.OK = len(c.r.Violations) == 0
+	return c.r
+}
 
-	accounts := make([]string, 0, len(s.ExternalBalances))
-	for a := range s.ExternalBalances {
-		accounts = append(accounts, a)
+// checker is one Check in progress: the report, the entries by account (an account
+// is removed once checked) and by posting, and the balance total per currency. Every
+// map is walked in sorted order, so the same snapshot gives the same report.
+type checker struct {
+	r         Report
+	byAccount map[string][]Entry
+	byPosting map[string][]Entry
+	total     map[string]int64
+}
+
+func (c *checker) add(format string, args ...any) {
+	if len(c.r.Violations) < violationsShownMax {
+		c.r.Violations = append(c.r.Violations, fmt.Sprintf(format, args...))
 	}
-	sort.Strings(accounts)
-	for _, a := range accounts {
+}
+
+// wallet checks a wallet's amounts against each other and against its entries.
+func (c *checker) wallet(w Wallet) {
+	c.r.WalletsChecked++
+	c.total[w.Currency] += w.BalanceMinor
+	if w.HeldMinor < 0 {
+		c.add("wallet %s: held %d < 0", w.ID, w.HeldMinor)
+	}
+	if w.AvailableMinor() < 0 {
+		c.add("wallet %s: available %d < 0", w.ID, w.AvailableMinor())
+	}
+	entries := c.byAccount[w.ID]
+	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
+	if int64(len(entries)) != w.EntryCount {
+		c.add("wallet %s: %d entries, entry_count %d", w.ID, len(entries), w.EntryCount)
+	}
+	var running int64
+	for _, e := range entries {
+		running += e.AmountMinor
+		if e.Currency != w.Currency {
+			c.add("wallet %s: entry %s in %s", w.ID, e.ID, e.Currency)
+		}
+	}
+	if running != w.BalanceMinor {
+		c.add("wallet %s: balance %d, entries sum to %d", w.ID, w.BalanceMinor, running)
+	}
+	delete(c.byAccount, w.ID)
+}
+
+// externals checks each external account's stored balance against its entries.
+func (c *checker) externals(balances map[string]int64) {
+	for _, a := range sortedKeys(balances) {
 		var sum int64
 		var currency string
-		for _, e := range byAccount[a] {
+		for _, e := range c.byAccount[a] {
 			sum += e.AmountMinor
 			currency = e.Currency
 		}
-		if sum != s.ExternalBalances[a] {
-			add("external account %s: balance %d, entries sum to %d", a, s.ExternalBalances[a], sum)
+		if sum != balances[a] {
+			c.add("external account %s: balance %d, entries sum to %d", a, balances[a], sum)
 		}
 		if currency != "" {
-			total[currency] += s.ExternalBalances[a]
+			c.total[currency] += balances[a]
 		}
-		delete(byAccount, a)
+		delete(c.byAccount, a)
 	}
-	for a, es := range byAccount {
-		add("account %s: %d entries but no wallet or external balance", a, len(es))
-	}
+}
 
-	for id, es := range byPosting {
-		r.PostingsChecked++
-		p := Posting{ID: id, Entries: es}
-		if len(es) > 0 {
-			p.Currency = es[0].Currency
-		}
-		if err := p.Validate(); err != nil {
-			add("%v", err)
-		}
+// posting checks that a posting's entries balance.
+func (c *checker) posting(id string, es []Entry) {
+	c.r.PostingsChecked++
+	p := Posting{ID: id, Entries: es}
+	if len(es) > 0 {
+		p.Currency = es[0].Currency
 	}
-	currencies := make([]string, 0, len(total))
-	for c := range total {
-		currencies = append(currencies, c)
+	if err := p.Validate(); err != nil {
+		c.add("%v", err)
 	}
-	sort.Strings(currencies)
-	for _, c := range currencies {
-		if total[c] != 0 {
-			add("%s: wallets and external accounts sum to %d, want 0", c, total[c])
-		}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	r.OK = len(r.Violations) == 0
-	return r
+	sort.Strings(keys)
+	return keys
 }

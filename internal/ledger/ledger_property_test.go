@@ -215,3 +215,23 @@ func TestCheckFindsViolations(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckReportsInOneOrder: the same snapshot gives the same report, its violations
+// in sorted order, however Go orders the maps inside.
+func TestCheckReportsInOneOrder(t *testing.T) {
+	var s Snapshot
+	for i := range 12 {
+		// postings of one entry each, on accounts nothing claims: two violations apiece
+		s.Entries = append(s.Entries, Entry{ID: fmt.Sprintf("e-%02d", i), PostingID: fmt.Sprintf("p-%02d", i),
+			Account: fmt.Sprintf("orphan-%02d", i), Currency: "USD", AmountMinor: int64(i + 1)})
+	}
+	first := Check(s)
+	require.False(t, first.OK)
+	require.Len(t, first.Violations, 12+12, "an orphan account and an unbalanced posting per entry")
+	for range 20 {
+		assert.Equal(t, first, Check(s))
+	}
+	assert.Equal(t, "account orphan-00: 1 entries but no wallet or external balance", first.Violations[0])
+	assert.Equal(t, "account orphan-11: 1 entries but no wallet or external balance", first.Violations[11])
+	assert.Contains(t, first.Violations[12], "p-00")
+}
