@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/conformance"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
@@ -38,9 +39,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		"a change decided on a stale version changes nothing":   staleVersion,
 		"a post moves the hold to the destination, once":        postOnce,
 	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) { c(t, newFixture(t)) })
-	}
+	conformance.Run(t, cases, newFixture)
 }
 
 var at = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -1,0 +1,14 @@
+// Package conformance runs a store's conformance suite: each case on a fixture of its
+// own, so that a fake and the real store are held to the same cases (see
+// transfer/transfertest and wallet/wallettest).
+package conformance
+
+import "testing"
+
+// Run runs every case as a subtest, each on a fresh fixture from newFixture.
+func Run[F any](t *testing.T, cases map[string]func(t *testing.T, f F), newFixture func(t *testing.T) F) {
+	t.Helper()
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) { c(t, newFixture(t)) })
+	}
+}
