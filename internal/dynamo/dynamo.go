@@ -57,26 +57,39 @@ func putIfAbsent(ctx context.Context, db API, table string, item map[string]ddbt
 	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
 		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
 		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil, nil
-	case !errors.As(err, &ccf):
-		return nil, err
-	case len(ccf.Item) > 0:
-		return ccf.Item, nil
 	}
-	// An engine that does not return the item with the refusal: read it.
 	k := map[string]ddbtypes.AttributeValue{"pk": item["pk"]}
 	if sk, ok := item["sk"]; ok {
 		k["sk"] = sk
 	}
-	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("read the existing item: %w", err)
-	}
-	if len(out.Item) == 0 { // deleted since: nothing of this is stored
+	existing, refused, err := refusedBy(ctx, db, table, k, err)
+	switch {
+	case !refused || err != nil:
+		return nil, err
+	case len(existing) == 0: // deleted since: nothing of this is stored
 		return nil, fmt.Errorf("put refused for an item that is gone: %w", retry.ErrConflict)
 	}
-	return out.Item, nil
+	return existing, nil
+}
+
+// refusedBy tells whether err is a conditional write's refusal and, if so, returns the
+// item that refused it: the one DynamoDB sends back with the refusal (the write asks
+// for it with ReturnValuesOnConditionCheckFailure ALL_OLD), or the item at k read back
+// for an engine that sends none (empty when it is gone). Any other error is returned
+// as it is.
+func refusedBy(ctx context.Context, db API, table string, k map[string]ddbtypes.AttributeValue, err error) (map[string]ddbtypes.AttributeValue, bool, error) {
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return nil, false, err
+	}
+	if len(ccf.Item) > 0 {
+		return ccf.Item, true, nil
+	}
+	out, gerr := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
+	if gerr != nil {
+		return nil, true, fmt.Errorf("read the item that refused a write: %w", gerr)
+	}
+	return out.Item, true, nil
 }

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -81,20 +80,12 @@ func (s *Idempotency) Begin(ctx context.Context, c idempotency.Claim, now time.T
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		if err != nil {
-			return nil, fmt.Errorf("begin idempotency record: %w", err)
-		}
+	if err == nil {
 		return nil, nil
 	}
-	existing := ccf.Item
-	if len(existing) == 0 { // an engine that does not return the old item: read it
-		out, gerr := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: idemKey(c), ConsistentRead: aws.Bool(true)})
-		if gerr != nil {
-			return nil, fmt.Errorf("read idempotency record: %w", gerr)
-		}
-		existing = out.Item
+	existing, refused, err := refusedBy(ctx, s.DB, s.Table, idemKey(c), err)
+	if !refused || err != nil {
+		return nil, fmt.Errorf("begin idempotency record: %w", err)
 	}
 	var old idemItem
 	if err := attributevalue.UnmarshalMap(existing, &old); err != nil {

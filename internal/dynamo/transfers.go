@@ -151,7 +151,7 @@ func (s *Ledger) CreateTransfer(ctx context.Context, t transfer.Transfer) error 
 // body in the same millisecond would both pass; both start the saga, whose steps run
 // once.)
 func sameCreation(stored transferItem, t transfer.Transfer) bool {
-	return stored.RequestHash == t.RequestHash && stored.CreatedAt.Equal(t.CreatedAt) && stored.Version == 1 && t.Version == 1
+	return stored.RequestHash == t.RequestHash && stored.CreatedAt.Equal(t.CreatedAt) && stored.Version == t.Version
 }
 
 // IndexTransfer puts the transfer's entry in each of its wallets' list partitions; the

@@ -134,6 +134,7 @@ func (s *Service) Create(ctx context.Context, c op.Caller, key string, in Create
 	if err != nil {
 		return Result{}, err
 	}
+	id := IDFor(c.UserID, key)
 	claim := idempotency.NewClaim(c.UserID, key, hash)
 	replay, err := s.Idem.Begin(ctx, claim, s.now())
 	switch {
@@ -142,7 +143,7 @@ func (s *Service) Create(ctx context.Context, c op.Caller, key string, in Create
 	case errors.Is(err, idempotency.ErrInProgress):
 		// The first request with this key is running, or stopped: once it has written
 		// the transfer, this is a replay of it.
-		t, rerr := s.Store.Transfer(ctx, IDFor(c.UserID, key))
+		t, rerr := s.Store.Transfer(ctx, id)
 		if rerr != nil {
 			return Result{}, errors.Join(err, ignoreNotFound(rerr))
 		}
@@ -152,7 +153,6 @@ func (s *Service) Create(ctx context.Context, c op.Caller, key string, in Create
 	}
 	// The claim is new, or took over a record whose request stopped or whose 24 hours
 	// ran out: the transfer may exist all the same.
-	id := IDFor(c.UserID, key)
 	if t, err := s.Store.Transfer(ctx, id); !errors.Is(err, problem.ErrNotFound) {
 		if err == nil {
 			var res Result
