@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
@@ -100,6 +101,16 @@ type ErrorDetail struct {
 // be nil for none), logs one line per request with its correlation ids and maps any
 // error to the API's error response, hiding internal errors from the client.
 func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHandler {
+	return HandleMeasured(log, limiter, nil, fn)
+}
+
+// RequestIDHeader carries API Gateway's request id on every answer of a function: the
+// id its log line has (api_request_id), for a client to quote.
+const RequestIDHeader = "X-Request-Id"
+
+// HandleMeasured is Handle that also counts, in m, idempotent replays (by route) and
+// rate-limit refusals (by class).
+func HandleMeasured(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, fn HandlerFunc) LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		start := time.Now()
 		req := &Request{ev}
@@ -109,7 +120,7 @@ func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHand
 			slog.String("user_id", req.callerID()),
 		)
 		work, cancel := withWorkDeadline(ctx)
-		decision, err := admit(work, lg, limiter, req)
+		decision, err := admit(work, lg, limiter, m, req)
 		var resp Response
 		if err == nil {
 			resp, err = fn(work, req)
@@ -125,10 +136,19 @@ func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHand
 		if decision != nil {
 			resp.Headers = withHeaders(resp.Headers, decision.Headers())
 		}
+		resp.Headers = withHeaders(resp.Headers, map[string]string{RequestIDHeader: ev.RequestContext.RequestID})
+		measure(m, req, resp)
 		out := encode(resp)
 		lg.InfoContext(ctx, "request", slog.Int("status", out.StatusCode),
 			slog.Int64("duration_ms", time.Since(start).Milliseconds()))
 		return out, nil
+	}
+}
+
+// measure counts an idempotent replay, by route.
+func measure(m *metrics.Emitter, req *Request, resp Response) {
+	if resp.Headers["Idempotent-Replayed"] == "true" {
+		m.Put(metrics.IdempotentReplays, 1, []metrics.Dim{metrics.D("Route", req.Route())})
 	}
 }
 

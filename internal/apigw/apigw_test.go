@@ -195,7 +195,7 @@ func TestCaller(t *testing.T) {
 	r := &Request{ev}
 	c, err := r.Caller()
 	require.NoError(t, err)
-	assert.Equal(t, op.Caller{UserID: "u-1", Role: "user"}, c)
+	assert.Equal(t, op.Caller{UserID: "u-1", Role: "user", RequestID: "req-1"}, c)
 	assert.False(t, c.IsAdmin())
 	assert.Equal(t, "Bearer abc", r.Header("Authorization"))
 	assert.Equal(t, "Bearer abc", r.Header("authorization"), "header names are matched case-insensitively")

@@ -116,5 +116,5 @@ func (r *Request) Caller() (op.Caller, error) {
 	if id == "" || (role != auth.RoleUser && role != auth.RoleAdmin) {
 		return op.Caller{}, problem.ErrUnauthenticated
 	}
-	return op.Caller{UserID: id, Role: role}, nil
+	return op.Caller{UserID: id, Role: role, RequestID: r.RequestContext.RequestID}, nil
 }

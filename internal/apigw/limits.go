@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 )
 
@@ -18,27 +19,30 @@ var _ RequestLimiter = (*ratelimit.Limiter)(nil)
 // RouteClasses gives every route of the API its rate-limit class; the contract test
 // holds it to the routes the template deploys.
 var RouteClasses = map[string]ratelimit.Class{
-	"GET /v1/health":                   ratelimit.ClassRead,
-	"POST /v1/auth/signup":             ratelimit.ClassSignup,
-	"POST /v1/auth/login":              ratelimit.ClassLogin,
-	"GET /v1/me":                       ratelimit.ClassRead,
-	"POST /v1/wallets":                 ratelimit.ClassWrite,
-	"GET /v1/wallets":                  ratelimit.ClassRead,
-	"GET /v1/wallets/{id}":             ratelimit.ClassRead,
-	"PATCH /v1/wallets/{id}":           ratelimit.ClassWrite,
-	"POST /v1/wallets/{id}/credits":    ratelimit.ClassMoney,
-	"GET /v1/wallets/{id}/entries":     ratelimit.ClassRead,
-	"GET /v1/admin/ledger/check":       ratelimit.ClassRead,
-	"POST /v1/transfers":               ratelimit.ClassMoney,
-	"GET /v1/transfers/{id}":           ratelimit.ClassRead,
-	"GET /v1/transfers":                ratelimit.ClassRead,
-	"POST /v1/transfers/{id}/capture":  ratelimit.ClassMoney,
-	"POST /v1/transfers/{id}/void":     ratelimit.ClassMoney,
-	"GET /v1/notifications":            ratelimit.ClassRead,
-	"POST /v1/notifications/{id}/read": ratelimit.ClassWrite,
-	"POST /v1/notifications/read-all":  ratelimit.ClassWrite,
-	"GET /v1/rewards":                  ratelimit.ClassRead,
-	"POST /v1/rewards/redeem":          ratelimit.ClassMoney,
+	"GET /v1/health":                        ratelimit.ClassRead,
+	"POST /v1/auth/signup":                  ratelimit.ClassSignup,
+	"POST /v1/auth/login":                   ratelimit.ClassLogin,
+	"GET /v1/me":                            ratelimit.ClassRead,
+	"POST /v1/wallets":                      ratelimit.ClassWrite,
+	"GET /v1/wallets":                       ratelimit.ClassRead,
+	"GET /v1/wallets/{id}":                  ratelimit.ClassRead,
+	"PATCH /v1/wallets/{id}":                ratelimit.ClassWrite,
+	"POST /v1/wallets/{id}/credits":         ratelimit.ClassMoney,
+	"GET /v1/wallets/{id}/entries":          ratelimit.ClassRead,
+	"GET /v1/admin/ledger/check":            ratelimit.ClassRead,
+	"GET /v1/admin/transfers":               ratelimit.ClassRead,
+	"POST /v1/admin/transfers/{id}/resolve": ratelimit.ClassMoney,
+	"GET /v1/admin/audit":                   ratelimit.ClassRead,
+	"POST /v1/transfers":                    ratelimit.ClassMoney,
+	"GET /v1/transfers/{id}":                ratelimit.ClassRead,
+	"GET /v1/transfers":                     ratelimit.ClassRead,
+	"POST /v1/transfers/{id}/capture":       ratelimit.ClassMoney,
+	"POST /v1/transfers/{id}/void":          ratelimit.ClassMoney,
+	"GET /v1/notifications":                 ratelimit.ClassRead,
+	"POST /v1/notifications/{id}/read":      ratelimit.ClassWrite,
+	"POST /v1/notifications/read-all":       ratelimit.ClassWrite,
+	"GET /v1/rewards":                       ratelimit.ClassRead,
+	"POST /v1/rewards/redeem":               ratelimit.ClassMoney,
 }
 
 // perIP lists the classes counted per source IP: their callers are not logged in.
@@ -48,7 +52,7 @@ var perIP = map[ratelimit.Class]bool{ratelimit.ClassSignup: true, ratelimit.Clas
 // (nil when the limiter could not be asked) and the refusal, if any. A limiter that
 // fails lets the request through: the limits protect capacity, while every money rule
 // holds without them.
-func admit(ctx context.Context, lg *slog.Logger, limiter RequestLimiter, r *Request) (*ratelimit.Decision, error) {
+func admit(ctx context.Context, lg *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, r *Request) (*ratelimit.Decision, error) {
 	if limiter == nil {
 		return nil, nil
 	}
@@ -67,6 +71,7 @@ func admit(ctx context.Context, lg *slog.Logger, limiter RequestLimiter, r *Requ
 	}
 	if !d.Allowed {
 		lg.InfoContext(ctx, "rate limited", slog.String("class", string(class)))
+		m.Put(metrics.RateLimited, 1, []metrics.Dim{metrics.D("Class", string(class))})
 		return &d, d.Err()
 	}
 	return &d, nil

@@ -97,7 +97,7 @@ func TestCaptureTransfer(t *testing.T) {
 			assert.Equal(t, `{"id":"t-1","status":"HELD"}`, resp.Body)
 			require.Len(t, ts.captures, 1)
 			got := ts.captures[0]
-			assert.Equal(t, op.Caller{UserID: "u-1", Role: role}, got.caller)
+			assert.Equal(t, op.Caller{UserID: "u-1", Role: role, RequestID: "req-capture-1"}, got.caller)
 			assert.Equal(t, "t-1", got.id)
 			assert.Equal(t, "capture-0001", got.key)
 			assert.Equal(t, tt.want, got.in)

@@ -27,6 +27,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/user"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -38,6 +39,7 @@ type Deps struct {
 	AWS     aws.Config
 	missing []string
 	ddb     dynamo.API
+	metrics *metrics.Emitter
 }
 
 // Env returns a required environment variable, remembering it when it is missing.
@@ -165,7 +167,7 @@ func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return apigw.Handle(d.Log, limiter, fn), nil
+	return apigw.HandleMeasured(d.Log, limiter, d.Metrics(), fn), nil
 }
 
 // WalletService builds the wallet service over the ledger and idempotency tables.
@@ -220,7 +222,11 @@ func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) {
 
 func (d *Deps) ledgerStore() *dynamo.Ledger {
 	db := d.DynamoDB()
-	return &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
+	l := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
+	if table := d.OptionalEnv("AUDIT_TABLE"); table != "" { // the functions that take admin actions
+		l.Audit = &dynamo.Audit{DB: db, Table: table}
+	}
+	return l
 }
 
 // ServeAuthorizer starts the API's TOKEN authorizer over the token source

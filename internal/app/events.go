@@ -68,7 +68,7 @@ func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
 func ServeEventPublisher(topics TopicSource) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
 		bus := topics(d, "WALLET_EVENTS_TOPIC_ARN")
-		return event.PublishFromStream(d.Log, dynamo.EventsOf, bus), nil
+		return event.PublishFromStream(d.Log, d.Metrics(), dynamo.EventsOf, bus), nil
 	})
 }
 
@@ -76,7 +76,7 @@ func ServeEventPublisher(topics TopicSource) {
 // each notification to the topic that topics builds (snsapp.Topic).
 func ServeNotificationConsumer(topics TopicSource) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
-		return event.ConsumeSQS(d.Log, d.NotificationService(topics).Handle), nil
+		return event.ConsumeSQS(d.Log, d.Metrics(), event.ConsumerNotifications, d.NotificationService(topics).Handle), nil
 	})
 }
 
@@ -87,6 +87,6 @@ func ServeRewardConsumer() {
 		if err != nil {
 			return nil, err
 		}
-		return event.ConsumeSQS(d.Log, rs.Handle), nil
+		return event.ConsumeSQS(d.Log, d.Metrics(), event.ConsumerRewards, rs.Handle), nil
 	})
 }

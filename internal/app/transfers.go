@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
+	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
@@ -23,7 +26,7 @@ func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
 		}
 		*v = int(n)
 	}
-	return store, &transfer.Breaker{Store: store, Config: cfg}, nil
+	return store, &transfer.Breaker{Store: store, Config: cfg, Metrics: d.Metrics()}, nil
 }
 
 // TransferSteps builds the saga's steps; fault injection is wired in only when the
@@ -33,7 +36,7 @@ func (d *Deps) TransferSteps() (*transfer.Steps, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := &transfer.Steps{Store: store, Breaker: breaker}
+	steps := &transfer.Steps{Store: store, Breaker: breaker, Metrics: d.Metrics()}
 	if d.OptionalEnv("FAULT_INJECTION") == "true" {
 		d.Log.Warn("fault injection is on: saga steps obey the CONTROL/FAULTS item; never in production")
 		steps.Faults = store
@@ -70,7 +73,7 @@ func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error)
 		runner = sagaSource(d)
 	}
 	return &transfer.Service{Store: store, Idem: store.Idempotency, Breaker: breaker, Log: d.Log, SagaWaitSeconds: int(wait),
-		Saga: runner}, nil
+		Saga: runner, Reviews: store, Metrics: d.Metrics()}, nil
 }
 
 // ServeTransfers starts a transfer route's function; the routes that start the saga pass
@@ -85,15 +88,27 @@ func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFu
 	})
 }
 
-// ServeStep starts one saga step's function.
+// ServeStep starts one saga step's function. Each invocation logs one line: the step,
+// the transfer, how it ended and how long it took.
 // step is a method expression such as (*transfer.Steps).Reserve.
-func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) {
+func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) {
 	Start(func(_ context.Context, d *Deps) (any, error) {
 		steps, err := d.TransferSteps()
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, in In) (Out, error) { return step(steps, ctx, in) }, nil
+		return func(ctx context.Context, in In) (Out, error) {
+			start := time.Now()
+			out, err := step(steps, ctx, in)
+			attrs := []any{slog.String("transfer_id", in.Transfer()), slog.String("step", in.StepName()),
+				slog.Int64("duration_ms", time.Since(start).Milliseconds())}
+			if err != nil {
+				d.Log.WarnContext(ctx, "step failed", append(attrs, slog.String("error_type", fmt.Sprintf("%T", err)), slog.String("error", err.Error()))...)
+			} else {
+				d.Log.InfoContext(ctx, "step", append(attrs, slog.String("status", "succeeded"))...)
+			}
+			return out, err
+		}, nil
 	})
 }
 
@@ -108,6 +123,13 @@ func ServeHoldExpiry() {
 		return func(ctx context.Context) error {
 			n, err := ts.ExpireHolds(ctx)
 			d.Log.InfoContext(ctx, "expired holds released", slog.Int("count", n))
+			// The sweeper runs every minute: it reports the open review cases, the gauge the
+			// OpenReviewCasesAlarm watches.
+			if open, cerr := ts.OpenReviewCases(ctx); cerr != nil {
+				err = errors.Join(err, cerr)
+			} else {
+				d.Metrics().Put(metrics.OpenReviewCases, float64(open), nil)
+			}
 			return err
 		}, nil
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -33,6 +34,7 @@ type Ledger struct {
 	DB          API
 	Table       string
 	Idempotency *Idempotency // writes the completion item of a guarded change
+	Audit       *Audit       // writes an admin action's audit record; nil where none is taken
 	Now         func() time.Time
 }
 
@@ -261,7 +263,7 @@ func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
 // SetStatus writes a status change conditional on the version it was decided at; a
 // close also needs a zero balance and no holds at the time of the write, since money
 // changes do not move the version.
-func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet) error {
+func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet, rec *audit.Record) error {
 	update := expression.Set(expression.Name("status"), expression.Value(string(after.Status))).
 		Set(expression.Name("version"), expression.Value(after.Version)).
 		Set(expression.Name("updated_at"), expression.Value(after.UpdatedAt))
@@ -273,9 +275,20 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet) err
 	if err != nil {
 		return fmt.Errorf("build status update: %w", err)
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(walletPK(after.ID), walletSortKey),
+	change := &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(after.ID), walletSortKey),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	if rec != nil { // an admin's change and its audit record: one transaction
+		var tx txn
+		tx.add(ddbtypes.TransactWriteItem{Update: change}, conflict)
+		if err := tx.addAudit(s.Audit, rec); err != nil {
+			return err
+		}
+		return s.commit(ctx, &tx)
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: change.TableName, Key: change.Key,
+		UpdateExpression: change.UpdateExpression, ConditionExpression: change.ConditionExpression,
+		ExpressionAttributeNames: change.ExpressionAttributeNames, ExpressionAttributeValues: change.ExpressionAttributeValues})
 	if isConditionFailed(err) {
 		return retry.ErrConflict // re-read: the service decides again (and names a refusal)
 	}

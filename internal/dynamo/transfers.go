@@ -64,6 +64,7 @@ type transferItem struct {
 	Reversed            bool      `dynamodbav:"reversed"`
 	Steps               []string  `dynamodbav:"steps"` // compact: see encodeSteps
 	RequestHash         string    `dynamodbav:"request_hash,omitempty"`
+	ReviewOpenedAt      time.Time `dynamodbav:"review_opened_at,omitempty"`
 }
 
 func transferPK(id string) string { return "TRANSFER#" + id }
@@ -99,7 +100,7 @@ func toTransferItem(t transfer.Transfer) transferItem {
 		AmountMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor, Currency: t.Currency, Description: t.Description, Mode: t.Mode,
 		Status: string(t.Status), FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
 		Version: t.Version, Reserved: t.Reserved, Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
-		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash}
+		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash, ReviewOpenedAt: t.ReviewOpenedAt}
 }
 
 func (it transferItem) transfer() transfer.Transfer {
@@ -108,7 +109,7 @@ func (it transferItem) transfer() transfer.Transfer {
 		CaptureMinor: it.CaptureMinor, Currency: it.Currency, Description: it.Description, Mode: it.Mode,
 		Status: transfer.Status(it.Status), FailureReason: it.FailureReason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
-		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash}
+		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash, ReviewOpenedAt: it.ReviewOpenedAt}
 }
 
 // Transfer reads one transfer with a strongly consistent read.
@@ -200,6 +201,12 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 		tx.add(s.put(map[string]string{"pk": holdsPK, "sk": holdSK(c.After), "transfer_id": c.After.ID}), nil)
 	case wasHeld && !isHeld:
 		tx.add(ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdsPK, holdSK(*c.Before))}}, nil)
+	}
+	if err := tx.reviewIndex(s, c); err != nil {
+		return err
+	}
+	if err := tx.addAudit(s.Audit, c.Audit); err != nil {
+		return err
 	}
 	if err := tx.addCompletion(s, c.Completion); err != nil {
 		return err

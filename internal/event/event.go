@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/serverless-wallet/wallet/internal/metrics"
 )
 
 // Event types.
@@ -74,8 +76,9 @@ type Decoder func(rec events.DynamoDBEventRecord) ([]Event, error)
 // PublishFromStream is the stream-triggered publisher: it publishes each record's
 // events and reports the first failed record, so Lambda retries from there (records
 // of one shard stay in order; a retried record may publish again, which consumers
-// absorb by event id).
-func PublishFromStream(log *slog.Logger, decode Decoder, bus Bus) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+// absorb by event id). A failed record counts in m as an EventConsumerFailures of
+// ConsumerPublisher.
+func PublishFromStream(log *slog.Logger, m *metrics.Emitter, decode Decoder, bus Bus) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 		for _, rec := range ev.Records {
@@ -84,46 +87,78 @@ func PublishFromStream(log *slog.Logger, decode Decoder, bus Bus) func(context.C
 				err = bus.Publish(ctx, es)
 			}
 			if err != nil {
-				log.ErrorContext(ctx, "publish failed", slog.String("event_id", rec.EventID), slog.String("error", err.Error()))
+				log.ErrorContext(ctx, "publish failed", slog.String("record_id", rec.EventID), slog.String("error", err.Error()))
+				m.Put(metrics.EventConsumerFailures, 1, []metrics.Dim{metrics.D("Consumer", ConsumerPublisher)})
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 				return resp, nil
 			}
 			for _, e := range es {
-				log.InfoContext(ctx, "event published", slog.String("event_id", e.ID), slog.String("type", e.Type))
+				log.InfoContext(ctx, "event published", e.attrs()...)
 			}
 		}
 		return resp, nil
 	}
 }
 
+// Consumers, as logs and the EventConsumerFailures metric name them.
+const (
+	ConsumerPublisher     = "publishevents"
+	ConsumerNotifications = "notify"
+	ConsumerRewards       = "earnrewards"
+	ConsumerReview        = "recordreview"
+)
+
+// attrs are an event's log fields: its id, its type and, when it is about a transfer,
+// the transfer's id, which is how one transfer's whole story is found in the logs.
+func (e Event) attrs() []any {
+	a := []any{slog.String("event_id", e.ID), slog.String("type", e.Type)}
+	if e.Payload.TransferID != "" {
+		a = append(a, slog.String("transfer_id", e.Payload.TransferID))
+	}
+	return a
+}
+
 // Handler consumes one event; it must be idempotent by event id.
 type Handler func(ctx context.Context, e Event) error
 
-// ConsumeSQS adapts a Handler to an SQS batch with partial batch failures: a message
-// that cannot be parsed or handled is reported and redelivered (and, after the
+// ConsumeSQS adapts a Handler to an SQS batch of wallet events (see ConsumeQueue).
+func ConsumeSQS(log *slog.Logger, m *metrics.Emitter, consumer string, handle Handler) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	decode := func(body []byte) (Event, error) {
+		var e Event
+		err := json.Unmarshal(body, &e)
+		if err == nil {
+			err = e.Validate()
+		}
+		return e, err
+	}
+	return ConsumeQueue(log, m, consumer, decode, handle, Event.attrs)
+}
+
+// ConsumeQueue adapts a handler of one message to an SQS batch with partial batch
+// failures: a message that cannot be decoded or handled is reported (logged, and
+// counted in m as an EventConsumerFailures of consumer) and redelivered (and, after the
 // queue's maxReceiveCount, moved to its dead-letter queue); the others are deleted.
-func ConsumeSQS(log *slog.Logger, handle Handler) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+// Each message logs one line with attrs.
+func ConsumeQueue[T any](log *slog.Logger, m *metrics.Emitter, consumer string, decode func([]byte) (T, error),
+	handle func(context.Context, T) error, attrs func(T) []any) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		// A nil slice marshals to null; always send a list (see localstack/MINISTACK_GAPS.md).
 		resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-		for _, m := range ev.Records {
-			var e Event
-			err := json.Unmarshal([]byte(m.Body), &e)
-			if err == nil {
-				err = e.Validate()
-			}
+		for _, msg := range ev.Records {
+			v, err := decode([]byte(msg.Body))
 			if err != nil {
-				err = fmt.Errorf("malformed event: %w", err)
+				err = fmt.Errorf("malformed message: %w", err)
 			} else {
-				err = handle(ctx, e)
+				err = handle(ctx, v)
 			}
+			fields := append([]any{slog.String("consumer", consumer), slog.String("message_id", msg.MessageId)}, attrs(v)...)
 			if err != nil {
-				log.WarnContext(ctx, "event not handled", slog.String("message_id", m.MessageId), slog.String("event_id", e.ID),
-					slog.String("type", e.Type), slog.String("error", err.Error()))
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				log.WarnContext(ctx, "message not handled", append(fields, slog.String("error", err.Error()))...)
+				m.Put(metrics.EventConsumerFailures, 1, []metrics.Dim{metrics.D("Consumer", consumer)})
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 				continue
 			}
-			log.InfoContext(ctx, "event handled", slog.String("event_id", e.ID), slog.String("type", e.Type))
+			log.InfoContext(ctx, "message handled", fields...)
 		}
 		return resp, nil
 	}

@@ -123,7 +123,7 @@ func TestPublishFromStream(t *testing.T) {
 			dec := &fakeDecoder{out: out, fail: tt.decodeFail}
 			bus := &fakeBus{failOn: tt.busFail}
 
-			resp, err := event.PublishFromStream(quiet, dec.decode, bus)(context.Background(), in)
+			resp, err := event.PublishFromStream(quiet, nil, dec.decode, bus)(context.Background(), in)
 			require.NoError(t, err, "a failed record is reported, not returned as a Lambda error")
 
 			require.NotNil(t, resp.BatchItemFailures)
@@ -147,7 +147,7 @@ func TestPublishFromStreamEmptyFailuresMarshalAsList(t *testing.T) {
 				load(t, "stream-event.json", &in)
 			}
 			dec := &fakeDecoder{out: map[string][]event.Event{"rec-1": {ev("credit:p-1", event.CreditCompleted)}}}
-			resp, err := event.PublishFromStream(quiet, dec.decode, &fakeBus{})(context.Background(), in)
+			resp, err := event.PublishFromStream(quiet, nil, dec.decode, &fakeBus{})(context.Background(), in)
 			require.NoError(t, err)
 			b, err := json.Marshal(resp)
 			require.NoError(t, err)
@@ -175,7 +175,7 @@ func TestConsumeSQS(t *testing.T) {
 	load(t, "sqs-event.json", &in)
 	h := &recordingHandler{failOn: map[string]bool{"credit:p-boom": true}}
 
-	resp, err := event.ConsumeSQS(quiet, h.handle)(context.Background(), in)
+	resp, err := event.ConsumeSQS(quiet, nil, event.ConsumerNotifications, h.handle)(context.Background(), in)
 	require.NoError(t, err)
 
 	failed := make([]string, 0, len(resp.BatchItemFailures))
@@ -219,7 +219,7 @@ func TestConsumeSQSEachMessageAlone(t *testing.T) {
 			m, ok := byID[tt.messageID]
 			require.True(t, ok)
 			h := &recordingHandler{failOn: map[string]bool{"credit:p-boom": true}}
-			resp, err := event.ConsumeSQS(quiet, h.handle)(context.Background(), events.SQSEvent{Records: []events.SQSMessage{m}})
+			resp, err := event.ConsumeSQS(quiet, nil, event.ConsumerNotifications, h.handle)(context.Background(), events.SQSEvent{Records: []events.SQSMessage{m}})
 			require.NoError(t, err)
 			if tt.wantFail {
 				assert.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: tt.messageID}}, resp.BatchItemFailures)
@@ -234,7 +234,7 @@ func TestConsumeSQSEachMessageAlone(t *testing.T) {
 }
 
 func TestConsumeSQSEmptyBatch(t *testing.T) {
-	resp, err := event.ConsumeSQS(quiet, (&recordingHandler{}).handle)(context.Background(), events.SQSEvent{})
+	resp, err := event.ConsumeSQS(quiet, nil, event.ConsumerNotifications, (&recordingHandler{}).handle)(context.Background(), events.SQSEvent{})
 	require.NoError(t, err)
 	b, err := json.Marshal(resp)
 	require.NoError(t, err)

@@ -22,6 +22,9 @@ import (
 type Caller struct {
 	UserID string
 	Role   string // auth.RoleUser or auth.RoleAdmin
+	// RequestID is the API request the caller made (API Gateway's request id): the audit
+	// trail and the logs name it.
+	RequestID string
 }
 
 // IsAdmin reports whether the caller has the admin role.

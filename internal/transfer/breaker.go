@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/serverless-wallet/wallet/internal/metrics"
+
 	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
@@ -52,9 +54,25 @@ const (
 // by every instance through the store; state changes are conditional writes, so when
 // the cool-down ends exactly one caller wins the half-open probe.
 type Breaker struct {
-	Store  BreakerStore
-	Config BreakerConfig
-	Now    func() time.Time
+	Store   BreakerStore
+	Config  BreakerConfig
+	Now     func() time.Time
+	Metrics *metrics.Emitter // counts state changes; nil: none
+}
+
+// save writes next over st and counts a change of state.
+func (b *Breaker) save(ctx context.Context, st, next BreakerState) error {
+	if err := b.Store.SaveBreaker(ctx, next); err != nil {
+		return err
+	}
+	from, to := st.State, next.State
+	if from == "" {
+		from = BreakerClosed
+	}
+	if to != from {
+		b.Metrics.Put(metrics.BreakerTransitions, 1, []metrics.Dim{metrics.D("State", string(to))})
+	}
+	return nil
 }
 
 func (b *Breaker) now() time.Time {
@@ -93,7 +111,7 @@ func (b *Breaker) Allow(ctx context.Context) (probe bool, err error) {
 		}
 		next := st
 		next.State, next.ProbeAt = BreakerHalfOpen, now
-		if err := b.Store.SaveBreaker(ctx, next); err != nil {
+		if err := b.save(ctx, st, next); err != nil {
 			return err // a conflict: another instance changed it, look again
 		}
 		probe = true
@@ -148,7 +166,7 @@ func (b *Breaker) Record(ctx context.Context, o Outcome) error {
 				next.State, next.OpenedAt = BreakerOpen, now
 			}
 		}
-		return b.Store.SaveBreaker(ctx, next)
+		return b.save(ctx, st, next)
 	})
 	if errors.Is(err, retry.ErrContention) {
 		return nil // losing every race means others are recording the same news

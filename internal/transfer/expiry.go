@@ -83,5 +83,9 @@ func (s *Service) expire(ctx context.Context, t Transfer) error {
 	ch.Before = &before
 	ch.After.Version, ch.After.UpdatedAt, ch.After.FailureReason = t.Version+1, s.now(), ReasonExpired
 	ch.After.record("expire", "succeeded", "", ch.After.UpdatedAt, ch.After.UpdatedAt)
-	return s.Store.CommitTransfer(ctx, *ch)
+	if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
+		return err
+	}
+	countOutcome(s.Metrics, before, ch.After)
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -42,6 +43,8 @@ type Service struct {
 	Saga    Runner
 	Breaker *Breaker
 	Log     *slog.Logger
+	Reviews ReviewStore      // the review desk's reads; nil where no desk route runs
+	Metrics *metrics.Emitter // nil: no metrics
 	// SagaWaitSeconds is how long a request waits for the saga before answering 202.
 	SagaWaitSeconds int
 	Now             func() time.Time
@@ -224,17 +227,22 @@ func (s *Service) open(ctx context.Context, c op.Caller, id, hash string, in Cre
 }
 
 func (s *Service) replay(ctx context.Context, r *idempotency.Response, phase string) (Result, error) {
-	var m struct {
-		TransferID string `json:"transfer_id"`
-	}
-	if err := json.Unmarshal(r.Body, &m); err != nil || m.TransferID == "" {
-		return Result{}, fmt.Errorf("transfer idempotency record without a transfer id: %q", r.Body)
-	}
-	t, err := s.Store.Transfer(ctx, m.TransferID)
+	t, err := s.markedTransfer(ctx, r)
 	if err != nil {
 		return Result{}, err
 	}
 	return s.replayTransfer(ctx, t, "", phase)
+}
+
+// markedTransfer reads the transfer a completed key's record names (see marker).
+func (s *Service) markedTransfer(ctx context.Context, r *idempotency.Response) (Transfer, error) {
+	var m struct {
+		TransferID string `json:"transfer_id"`
+	}
+	if err := json.Unmarshal(r.Body, &m); err != nil || m.TransferID == "" {
+		return Transfer{}, fmt.Errorf("transfer idempotency record without a transfer id: %q", r.Body)
+	}
+	return s.Store.Transfer(ctx, m.TransferID)
 }
 
 // replayTransfer answers a request whose key already has its transfer: with the

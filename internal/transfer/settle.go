@@ -82,49 +82,86 @@ func (s *Service) movedOn(ctx context.Context, t Transfer) bool {
 }
 
 func (s *Service) settle(ctx context.Context, c op.Caller, id, key, action string, body any, decide func(Transfer) (*Change, error)) (Result, error) {
-	if err := idempotency.ValidateKey(key); err != nil {
+	payer := func(t Transfer) error {
+		if t.SourceOwnerID != c.UserID {
+			return problem.ErrNotFound // the receiver may see it, only the payer settles it
+		}
+		return nil
+	}
+	won, replayed, err := s.writeOnce(ctx, c, id, key, action, body, payer, func(t Transfer) (*Change, error) {
+		if err := s.fromHeld(ctx, t); err != nil {
+			return nil, err
+		}
+		return decide(t)
+	})
+	if err != nil {
 		return Result{}, err
+	}
+	if replayed {
+		return s.replayTransfer(ctx, won, "", PhaseSettle)
+	}
+	if won.Status == StatusCapturing {
+		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, op.Done)
+	}
+	return answer(won, op.Done)
+}
+
+// fromHeld refuses a settle of a transfer that is not HELD. Past its expiry a hold can
+// only be released: fromHeld does that now, exactly once (the commit is conditional on
+// the transfer's version, as the sweeper's is), and refuses with ErrHoldExpired.
+func (s *Service) fromHeld(ctx context.Context, t Transfer) error {
+	if t.Status == StatusReleased && t.FailureReason == ReasonExpired {
+		return ErrHoldExpired
+	}
+	if t.Status != StatusHeld {
+		return ErrNotHeld
+	}
+	if !t.ExpiresAt.IsZero() && !s.now().Before(t.ExpiresAt) {
+		if err := s.expire(ctx, t); err != nil {
+			return err
+		}
+		return ErrHoldExpired
+	}
+	return nil
+}
+
+// writeOnce is the one guarded path of a change to an existing transfer (capture, void,
+// an admin's resolve): the key is claimed first; a completed key answers with the
+// transfer as it stands (replayed); may refuses a caller the transfer is not for; decide
+// names the change, which is committed with the key's completion in one transaction,
+// conditional on the transfer's version, and decided again on fresh state when a racer
+// moved the transfer on. A refusal releases the key for a corrected retry.
+func (s *Service) writeOnce(ctx context.Context, c op.Caller, id, key, action string, body any, may func(Transfer) error,
+	decide func(Transfer) (*Change, error)) (won Transfer, replayed bool, err error) {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return Transfer{}, false, err
 	}
 	hash, err := idempotency.Hash(action, id, body)
 	if err != nil {
-		return Result{}, err
+		return Transfer{}, false, err
 	}
 	claim := idempotency.NewClaim(c.UserID, key, hash)
-	replay, err := s.Idem.Begin(ctx, claim, s.now()) // the key comes first, as in Create
+	stored, err := s.Idem.Begin(ctx, claim, s.now()) // the key comes first, as in Create
 	if err != nil {
-		return Result{}, err
+		return Transfer{}, false, err
 	}
-	if replay != nil {
-		return s.replay(ctx, replay, PhaseSettle)
+	if stored != nil {
+		t, err := s.markedTransfer(ctx, stored)
+		return t, true, err
 	}
 	t, err := s.visible(ctx, c, id)
-	if err == nil && t.SourceOwnerID != c.UserID {
-		err = problem.ErrNotFound // the receiver may see it, only the payer settles it
+	if err == nil {
+		err = may(t)
 	}
 	if err != nil {
-		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+		return Transfer{}, false, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
-	var won Transfer
 	err = retry.Conflicts(ctx, func(attempt int) error {
 		if attempt > 1 {
 			var err error
 			if t, err = s.Store.Transfer(ctx, id); err != nil {
 				return err
 			}
-		}
-		if t.Status == StatusReleased && t.FailureReason == ReasonExpired {
-			return ErrHoldExpired
-		}
-		if t.Status != StatusHeld {
-			return ErrNotHeld
-		}
-		if !t.ExpiresAt.IsZero() && !s.now().Before(t.ExpiresAt) {
-			// Past its expiry a hold can only be released: do it now, exactly once (the
-			// commit is conditional on the transfer's version, as the sweeper's is).
-			if err := s.expire(ctx, t); err != nil {
-				return err
-			}
-			return ErrHoldExpired
 		}
 		ch, err := decide(t)
 		if err != nil {
@@ -140,6 +177,7 @@ func (s *Service) settle(ctx context.Context, c op.Caller, id, key, action strin
 		if err := s.Store.CommitTransfer(ctx, *ch); err != nil {
 			return err
 		}
+		countOutcome(s.Metrics, before, ch.After)
 		won = ch.After
 		return nil
 	})
@@ -147,10 +185,7 @@ func (s *Service) settle(ctx context.Context, c op.Caller, id, key, action strin
 		if !errors.Is(err, idempotency.ErrInProgress) {
 			err = errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 		}
-		return Result{}, err
+		return Transfer{}, false, err
 	}
-	if won.Status == StatusCapturing {
-		return s.runAndAnswer(ctx, won, SagaInput{TransferID: won.ID, Phase: PhaseSettle, Mode: won.Mode}, false, op.Done)
-	}
-	return answer(won, op.Done)
+	return won, false, nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/serverless-wallet/wallet/internal/metrics"
+
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
@@ -37,6 +39,24 @@ func (e *Contention) Error() string { return "contention in step " + e.Step }
 type StepInput struct {
 	TransferID string `json:"transfer_id"`
 }
+
+// StepRequest is what every step's input tells its log line: the transfer and the step.
+type StepRequest interface {
+	Transfer() string
+	StepName() string
+}
+
+// Transfer names the transfer a step acts on.
+func (in StepInput) Transfer() string { return in.TransferID }
+
+// StepName is "" for the steps whose function names them.
+func (in StepInput) StepName() string { return "" }
+
+// Transfer names the transfer a step acts on.
+func (in FinalizeInput) Transfer() string { return in.TransferID }
+
+// StepName names the outcome the finalize step writes.
+func (in FinalizeInput) StepName() string { return StepFinalize + ":" + string(in.Status) }
 
 // StepOutput is what a step returns into the state machine's state.
 type StepOutput struct {
@@ -110,6 +130,7 @@ type Steps struct {
 	Faults  Faults   // nil unless the deployment enables fault injection
 	Breaker *Breaker // told about every saga that failed for technical reasons
 	Now     func() time.Time
+	Metrics *metrics.Emitter // counts the outcomes the steps write; nil: none
 }
 
 func (s *Steps) now() time.Time {
@@ -150,6 +171,7 @@ func (s *Steps) run(ctx context.Context, step string, id string, decide act) (St
 		if err := s.Store.CommitTransfer(ctx, *c); err != nil {
 			return err // a conflict decides again on fresh state
 		}
+		countOutcome(s.Metrics, before, c.After)
 		out.Status = c.After.Status
 		return nil
 	})
@@ -157,6 +179,30 @@ func (s *Steps) run(ctx context.Context, step string, id string, decide act) (St
 		return StepOutput{}, asStepError(step, err)
 	}
 	return out, nil
+}
+
+// countOutcome counts a transfer that reached an outcome (COMPLETED, HELD, FAILED,
+// RELEASED) by the change from before to after, with how long its saga took: from its
+// creation for the start phase, from the capture for the settle phase.
+func countOutcome(m *metrics.Emitter, before, after Transfer) {
+	if before.Status == after.Status {
+		return
+	}
+	switch after.Status {
+	case StatusCompleted, StatusHeld, StatusFailed, StatusReleased, StatusNeedsReview:
+	default:
+		return
+	}
+	id := metrics.D("transfer_id", after.ID)
+	m.Put(metrics.Transfers, 1, []metrics.Dim{metrics.D("Outcome", string(after.Status)), metrics.D("Mode", after.Mode)}, id)
+	if after.Status == StatusReleased || after.Status == StatusNeedsReview {
+		return // not the end of a saga
+	}
+	since := before.CreatedAt
+	if before.Status == StatusCapturing {
+		since = before.UpdatedAt
+	}
+	m.Put(metrics.SagaDuration, float64(after.UpdatedAt.Sub(since).Milliseconds()), []metrics.Dim{metrics.D("Outcome", string(after.Status))}, id)
 }
 
 func (s *Steps) injectFault(ctx context.Context, step string) error {
@@ -239,27 +285,37 @@ func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 		if t.Credited {
 			return nil, fmt.Errorf("post transfer %s: credited from transit by an earlier version's saga, not captured", t.ID)
 		}
-		src, err := s.Store.Wallet(ctx, t.SourceWalletID)
-		if err != nil {
-			return nil, err
-		}
-		dst, err := s.Store.Wallet(ctx, t.DestinationWalletID)
-		if err != nil {
-			return nil, err
-		}
-		if src.Currency != t.Currency || dst.Currency != t.Currency {
-			return nil, ledger.ErrCurrencyMismatch
-		}
-		ds, p, err := ledger.Post(src, dst, ledger.PostInput{PostingID: t.ID + "-post", CaptureMinor: t.CaptureMinor,
-			HoldMinor: t.AmountMinor, Kind: ledger.KindTransfer, Description: t.Description, Now: now})
-		if err != nil {
-			return nil, err
-		}
-		after := t
-		after.Credited, after.Captured, after.Status = true, true, StatusCompleted
-		return &Change{Deltas: ds, Posting: &p, After: after}, nil
+		return postHold(ctx, s.Store, t, now)
 	})
 }
+
+// postHold is the one way a transfer's hold is posted (the saga's post, an admin's
+// complete): one posting moves the captured part to the destination, the whole hold
+// leaves the source's held, and the transfer is COMPLETED.
+func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
+	src, err := store.Wallet(ctx, t.SourceWalletID)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := store.Wallet(ctx, t.DestinationWalletID)
+	if err != nil {
+		return nil, err
+	}
+	if src.Currency != t.Currency || dst.Currency != t.Currency {
+		return nil, ledger.ErrCurrencyMismatch
+	}
+	ds, p, err := ledger.Post(src, dst, ledger.PostInput{PostingID: PostingIDOf(t), CaptureMinor: t.CaptureMinor,
+		HoldMinor: t.AmountMinor, Kind: ledger.KindTransfer, Description: t.Description, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	after := t
+	after.Credited, after.Captured, after.Status = true, true, StatusCompleted
+	return &Change{Deltas: ds, Posting: &p, After: after}, nil
+}
+
+// PostingIDOf is the id of the posting that settles a transfer.
+func PostingIDOf(t Transfer) string { return t.ID + "-post" }
 
 // Release gives the source's hold back (compensation, void, expiry).
 func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {

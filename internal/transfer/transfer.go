@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -87,6 +88,9 @@ type Transfer struct {
 	Released            bool
 	Reversed            bool
 	Steps               []Step
+	// ReviewOpenedAt is when the review case of a NEEDS_REVIEW transfer was recorded
+	// (see RecordCase); zero until then.
+	ReviewOpenedAt time.Time
 	// RequestHash fingerprints the create request (see RequestHashChars), so that a key
 	// sent again with another request is refused for as long as the transfer exists.
 	RequestHash string
@@ -172,12 +176,19 @@ var (
 // Change is written atomically by the store: wallet deltas (see ledger.Delta), at most
 // one posting, the transfer (conditional on its version), the expiring-hold index, and
 // an idempotency completion.
+//
+// The store also keeps the review index from Before and After: a change that sets
+// ReviewOpenedAt opens the transfer's case (Case, written with it), and a change that
+// takes a transfer with an open case out of NEEDS_REVIEW closes it. An admin's change
+// carries its audit record, written in the same transaction.
 type Change struct {
 	Deltas     []ledger.Delta
 	Posting    *ledger.Posting
 	Before     *Transfer
 	After      Transfer
 	Completion *idempotency.Completion
+	Case       *ReviewCase
+	Audit      *audit.Record
 }
 
 // Store persists transfers.

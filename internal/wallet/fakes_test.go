@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-wallet/wallet/internal/audit"
+
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
@@ -103,7 +105,7 @@ func (s *memStore) Commit(_ context.Context, c wallet.Change) error {
 	return nil
 }
 
-func (s *memStore) SetStatus(_ context.Context, before, after ledger.Wallet) error {
+func (s *memStore) SetStatus(_ context.Context, before, after ledger.Wallet, _ *audit.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.nextWrite(); err != nil {

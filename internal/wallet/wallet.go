@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/money"
@@ -54,7 +55,9 @@ type Store interface {
 	Commit(ctx context.Context, c Change) error
 	// SetStatus writes after's status conditional on before's version (and, for a
 	// close, on a zero balance and no holds); retry.ErrConflict when the wallet moved on.
-	SetStatus(ctx context.Context, before, after ledger.Wallet) error
+	// An admin's change carries its audit record (nil otherwise), written in the same
+	// transaction.
+	SetStatus(ctx context.Context, before, after ledger.Wallet, rec *audit.Record) error
 	// Entries returns up to limit entries older than the position after ("" for the
 	// newest), newest first, and the position to continue from ("" at the end).
 	Entries(ctx context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error)
@@ -168,10 +171,17 @@ func (s *Service) Get(ctx context.Context, c op.Caller, id string) (View, error)
 // PatchInput is the body of PATCH /v1/wallets/{id}.
 type PatchInput struct {
 	Status string `json:"status"`
+	// Reason is an admin's reason for a freeze or unfreeze, kept in the audit trail.
+	Reason string `json:"reason,omitempty"`
 }
 
 // ChangeStatus freezes, unfreezes or closes a wallet.
 func (s *Service) ChangeStatus(ctx context.Context, c op.Caller, id string, in PatchInput) (View, error) {
+	if in.Reason != "" {
+		if err := audit.ValidateReason(in.Reason); err != nil {
+			return View{}, err
+		}
+	}
 	var out ledger.Wallet
 	err := retry.Conflicts(ctx, func(int) error {
 		w, err := s.visible(ctx, c, id)
@@ -183,7 +193,11 @@ func (s *Service) ChangeStatus(ctx context.Context, c op.Caller, id string, in P
 			out = next
 			return err
 		}
-		if err := s.store.SetStatus(ctx, w, next); err != nil {
+		rec, err := statusAudit(c, w, next, in.Reason)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetStatus(ctx, w, next, rec); err != nil {
 			return err
 		}
 		out = next
@@ -193,6 +207,25 @@ func (s *Service) ChangeStatus(ctx context.Context, c op.Caller, id string, in P
 		return View{}, err
 	}
 	return ViewOf(out), nil
+}
+
+// statusAudit is the audit record of an admin's freeze or unfreeze; nil for an owner's
+// close, which is no admin action.
+func statusAudit(c op.Caller, before, after ledger.Wallet, reason string) (*audit.Record, error) {
+	if !c.IsAdmin() || before.OwnerID == c.UserID {
+		return nil, nil
+	}
+	action := audit.ActionUnfreeze
+	if after.Status == ledger.StatusFrozen {
+		action = audit.ActionFreeze
+	}
+	state := func(w ledger.Wallet) any {
+		return struct {
+			Status  ledger.Status `json:"status"`
+			Version int64         `json:"version"`
+		}{w.Status, w.Version}
+	}
+	return audit.New(c, action, audit.TargetWallet, before.ID, reason, state(before), state(after), after.UpdatedAt)
 }
 
 // CheckLedger runs the invariant check over the whole ledger; admins only.

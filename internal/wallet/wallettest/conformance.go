@@ -83,7 +83,7 @@ func setStatus(t *testing.T, f Fixture, before ledger.Wallet, to ledger.Status) 
 	t.Helper()
 	after := before
 	after.Status, after.Version, after.UpdatedAt = to, before.Version+1, at
-	return f.Store.SetStatus(context.Background(), before, after)
+	return f.Store.SetStatus(context.Background(), before, after, nil)
 }
 
 func frozenRefuses(t *testing.T, f Fixture) {

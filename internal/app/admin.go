@@ -1,0 +1,59 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/audit"
+	"github.com/serverless-wallet/wallet/internal/dynamo"
+	"github.com/serverless-wallet/wallet/internal/event"
+	"github.com/serverless-wallet/wallet/internal/metrics"
+	"github.com/serverless-wallet/wallet/internal/transfer"
+)
+
+// Metrics returns the cold start's metrics emitter (CloudWatch embedded metric format on
+// stdout, in the METRICS_NAMESPACE namespace; nil, which emits nothing, when unset).
+func (d *Deps) Metrics() *metrics.Emitter {
+	if d.metrics == nil {
+		d.metrics = metrics.New(d.OptionalEnv("METRICS_NAMESPACE"))
+	}
+	return d.metrics
+}
+
+// ServeReviewDesk starts an admin review-desk route's function.
+func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		ts, err := d.TransferService(nil)
+		if err != nil {
+			return nil, err
+		}
+		return d.Serve(route(ts))
+	})
+}
+
+// ServeAudit starts the audit trail's route function.
+func ServeAudit(route func(apigw.AuditTrail) apigw.HandlerFunc) {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		trail := &audit.Service{Store: &dynamo.Audit{DB: d.DynamoDB(), Table: d.Env("AUDIT_TABLE")}}
+		return d.Serve(route(trail))
+	})
+}
+
+// ServeReviewConsumer starts the manual-review queue's consumer, which records each case
+// once for the review desk.
+func ServeReviewConsumer() {
+	Start(func(_ context.Context, d *Deps) (any, error) {
+		ts, err := d.TransferService(nil)
+		if err != nil {
+			return nil, err
+		}
+		decode := func(body []byte) (transfer.ReviewMessage, error) {
+			var m transfer.ReviewMessage
+			return m, json.Unmarshal(body, &m)
+		}
+		attrs := func(m transfer.ReviewMessage) []any { return []any{slog.String("transfer_id", m.TransferID)} }
+		return event.ConsumeQueue(d.Log, d.Metrics(), event.ConsumerReview, decode, ts.RecordCase, attrs), nil
+	})
+}

@@ -1,0 +1,359 @@
+package transfer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/audit"
+	"github.com/serverless-wallet/wallet/internal/metrics"
+	"github.com/serverless-wallet/wallet/internal/op"
+	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
+)
+
+// ReviewCase is an open manual-review case: a transfer whose saga could not compensate,
+// with the error that stopped it.
+type ReviewCase struct {
+	TransferID string    `json:"transfer_id"`
+	OpenedAt   time.Time `json:"opened_at"`
+	Phase      string    `json:"phase,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	Cause      string    `json:"cause,omitempty"`
+}
+
+// ReviewMessage is a message of the manual-review queue, as the state machine's
+// NeedsReview state sends it.
+type ReviewMessage struct {
+	TransferID string       `json:"transfer_id"`
+	Phase      string       `json:"phase"`
+	Error      *CaughtError `json:"error"`
+}
+
+// ReviewStore is what the review desk reads besides Store.
+type ReviewStore interface {
+	// ReviewCases returns up to limit open cases, newest first, after cursor, and the
+	// cursor of the next page ("" on the last).
+	ReviewCases(ctx context.Context, limit int, cursor string) ([]ReviewCase, string, error)
+	// TransfersByID reads transfers by id, in the order given, skipping ids not found.
+	TransfersByID(ctx context.Context, ids []string) ([]Transfer, error)
+	// TransfersWithStatus returns up to limit transfers in status that were last
+	// changed before updatedBefore, newest first within the page, after cursor.
+	TransfersWithStatus(ctx context.Context, status Status, updatedBefore time.Time, limit int, cursor string) ([]Transfer, string, error)
+	// OpenReviewCases counts the open cases.
+	OpenReviewCases(ctx context.Context) (int, error)
+}
+
+// Limits of the review desk, in the units their names carry.
+const (
+	reviewCauseRunesMax = 400 // of the caught error kept on a case
+	DeskPageSizeMax     = 100
+	DeskPageSizeDefault = 25
+	// DeskAgeSecondsMax bounds older_than_seconds (30 days).
+	DeskAgeSecondsMax = 2_592_000
+)
+
+// Resolve actions.
+const (
+	ActionRetry    = "retry"    // run the step the saga did not finish: its compensation (or mark it COMPLETED when it posted)
+	ActionComplete = "complete" // post the open hold to the destination: COMPLETED
+	ActionReverse  = "reverse"  // give the hold back: FAILED, reason "reversed"
+)
+
+// ReasonReversed is the failure reason of a transfer an admin reversed.
+const ReasonReversed = "reversed"
+
+// Errors of the review desk.
+var (
+	ErrNotInReview    = problem.Unprocessable("transfer_not_in_review", "only a NEEDS_REVIEW transfer can be resolved")
+	ErrNothingToPost  = problem.Unprocessable("no_hold_to_post", "nothing is held for this transfer, so it cannot be completed; reverse it, and the payer sends it again")
+	ErrPosted         = problem.Unprocessable("transfer_posted", "the money was posted: complete it (a reversal is a new transfer from the payee)")
+	ErrLegacyCredit   = problem.Unprocessable("legacy_credit_open", "an earlier version's saga credited this transfer from transit; it needs a manual posting")
+	errNotYetInReview = errors.New("the transfer is not NEEDS_REVIEW yet: its saga has still to mark it")
+)
+
+// Money says where a transfer's money is: derived from the step flags, which are written
+// in the same transaction as the money they describe.
+type Money struct {
+	Reserved       bool   `json:"reserved"`
+	Released       bool   `json:"released"`
+	Posted         bool   `json:"posted"`
+	HoldOpenMinor  int64  `json:"hold_open_amount"`
+	HoldWalletID   string `json:"hold_wallet_id,omitempty"`
+	PostingID      string `json:"posting_id,omitempty"`
+	LegacyCredited bool   `json:"legacy_credited,omitempty"`
+}
+
+// MoneyOf says where t's money is.
+func MoneyOf(t Transfer) Money {
+	m := Money{Reserved: t.Reserved, Released: t.Released, Posted: t.Captured, LegacyCredited: t.Credited && !t.Captured && !t.Reversed}
+	if t.holdOpen() {
+		m.HoldOpenMinor, m.HoldWalletID = t.AmountMinor, t.SourceWalletID
+	}
+	if t.Captured {
+		m.PostingID = PostingIDOf(t)
+	}
+	return m
+}
+
+func (t Transfer) holdOpen() bool { return t.Reserved && !t.Released && !t.Captured }
+
+// DeskItem is a transfer as the review desk shows it: with its steps, where its money
+// is, and its open case.
+type DeskItem struct {
+	View
+	Money  Money       `json:"money"`
+	Review *ReviewCase `json:"review,omitempty"`
+}
+
+// DeskPage is one page of the review desk.
+type DeskPage struct {
+	Items      []DeskItem `json:"items"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+// DeskQuery selects the desk's transfers: NEEDS_REVIEW (open cases, newest first),
+// HELD past expiry (oldest expiry first), or FAILED or PENDING last changed more than
+// OlderThanSeconds ago.
+type DeskQuery struct {
+	Status           Status
+	OlderThanSeconds int64
+	Limit            int
+	Cursor           string
+}
+
+// Desk answers GET /v1/admin/transfers.
+func (s *Service) Desk(ctx context.Context, c op.Caller, q DeskQuery) (DeskPage, error) {
+	if !c.IsAdmin() {
+		return DeskPage{}, problem.ErrForbidden
+	}
+	if q.Limit <= 0 || q.Limit > DeskPageSizeMax {
+		return DeskPage{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be 1 to %d", DeskPageSizeMax))
+	}
+	if q.OlderThanSeconds < 0 || q.OlderThanSeconds > DeskAgeSecondsMax {
+		return DeskPage{}, problem.Invalid("invalid_age", fmt.Sprintf("older_than_seconds must be 0 to %d", DeskAgeSecondsMax))
+	}
+	var page DeskPage
+	var err error
+	switch q.Status {
+	case StatusNeedsReview:
+		page, err = s.openCases(ctx, q)
+	case StatusHeld:
+		page, err = s.overdueHolds(ctx, q)
+	case StatusFailed, StatusPending:
+		var ts []Transfer
+		ts, page.NextCursor, err = s.Reviews.TransfersWithStatus(ctx, q.Status, s.now().Add(-time.Duration(q.OlderThanSeconds)*time.Second), q.Limit, q.Cursor)
+		for _, t := range ts {
+			page.Items = append(page.Items, deskItemOf(t, nil))
+		}
+	default:
+		return DeskPage{}, problem.Invalid("invalid_status", "status must be NEEDS_REVIEW, HELD, FAILED or PENDING")
+	}
+	if err != nil {
+		return DeskPage{}, err
+	}
+	if page.Items == nil {
+		page.Items = []DeskItem{}
+	}
+	return page, nil
+}
+
+func deskItemOf(t Transfer, rc *ReviewCase) DeskItem {
+	return DeskItem{View: DetailedViewOf(t), Money: MoneyOf(t), Review: rc}
+}
+
+func (s *Service) openCases(ctx context.Context, q DeskQuery) (DeskPage, error) {
+	cases, next, err := s.Reviews.ReviewCases(ctx, q.Limit, q.Cursor)
+	if err != nil {
+		return DeskPage{}, err
+	}
+	ids := make([]string, 0, len(cases))
+	for _, rc := range cases {
+		ids = append(ids, rc.TransferID)
+	}
+	ts, err := s.Reviews.TransfersByID(ctx, ids)
+	if err != nil {
+		return DeskPage{}, err
+	}
+	byID := make(map[string]Transfer, len(ts))
+	for _, t := range ts {
+		byID[t.ID] = t
+	}
+	page := DeskPage{NextCursor: next}
+	for _, rc := range cases {
+		if t, ok := byID[rc.TransferID]; ok && t.Status == StatusNeedsReview {
+			page.Items = append(page.Items, deskItemOf(t, &rc))
+		}
+	}
+	return page, nil
+}
+
+func (s *Service) overdueHolds(ctx context.Context, q DeskQuery) (DeskPage, error) {
+	ids, next, err := s.Store.ExpiredHolds(ctx, s.now().Add(-time.Duration(q.OlderThanSeconds)*time.Second), q.Limit, q.Cursor)
+	if err != nil {
+		return DeskPage{}, err
+	}
+	ts, err := s.Reviews.TransfersByID(ctx, ids)
+	if err != nil {
+		return DeskPage{}, err
+	}
+	page := DeskPage{NextCursor: next}
+	for _, t := range ts {
+		if t.Status == StatusHeld {
+			page.Items = append(page.Items, deskItemOf(t, nil))
+		}
+	}
+	return page, nil
+}
+
+// RecordCase records the review case of a message from the manual-review queue, once:
+// a redelivered message, or a case already resolved, changes nothing. A message that
+// arrives before the state machine marked its transfer NEEDS_REVIEW is an error, so
+// the queue delivers it again.
+func (s *Service) RecordCase(ctx context.Context, m ReviewMessage) error {
+	if !op.IsID(m.TransferID) {
+		return fmt.Errorf("review message without a transfer id: %q", m.TransferID)
+	}
+	opened, mode := false, ""
+	err := retry.Conflicts(ctx, func(int) error {
+		opened = false
+		t, err := s.Store.Transfer(ctx, m.TransferID)
+		if err != nil {
+			return err
+		}
+		if t.Status != StatusNeedsReview {
+			if t.Status.Final() {
+				return nil // resolved (or never sent for review): nothing to open
+			}
+			return errNotYetInReview
+		}
+		if !t.ReviewOpenedAt.IsZero() {
+			return nil
+		}
+		now := s.now()
+		rc := ReviewCase{TransferID: t.ID, OpenedAt: now, Phase: m.Phase}
+		if m.Error != nil {
+			rc.Error, rc.Cause = m.Error.Error, truncateRunes(m.Error.Cause, reviewCauseRunesMax)
+		}
+		before := t
+		after := t
+		after.ReviewOpenedAt, after.Version = now, t.Version+1
+		if err := s.Store.CommitTransfer(ctx, Change{Before: &before, After: after, Case: &rc}); err != nil {
+			return err
+		}
+		opened, mode = true, t.Mode
+		return nil
+	})
+	if err == nil && opened {
+		id := metrics.D("transfer_id", m.TransferID)
+		s.Metrics.Put(metrics.ReviewCasesOpened, 1, nil, id)
+		s.Metrics.Put(metrics.Transfers, 1, []metrics.Dim{metrics.D("Outcome", string(StatusNeedsReview)), metrics.D("Mode", mode)}, id)
+	}
+	return err
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// ResolveInput is the body of POST /v1/admin/transfers/{id}/resolve.
+type ResolveInput struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// Resolve settles a NEEDS_REVIEW transfer the way an admin chose, once per
+// Idempotency-Key, with balanced postings and its audit record in the same transaction
+// as its effect, and closes its case.
+//
+//	where the money is | retry                         | complete              | reverse
+//	hold open          | release it: FAILED            | post it: COMPLETED    | release it: FAILED (reversed)
+//	nothing held       | FAILED                        | no_hold_to_post       | FAILED (reversed)
+//	posted             | COMPLETED                     | COMPLETED             | transfer_posted
+func (s *Service) Resolve(ctx context.Context, c op.Caller, id, key string, in ResolveInput) (op.Result, error) {
+	if !c.IsAdmin() {
+		return op.Result{}, problem.ErrForbidden
+	}
+	switch in.Action {
+	case ActionRetry, ActionComplete, ActionReverse:
+	default:
+		return op.Result{}, problem.Invalid("invalid_action", "action must be retry, complete or reverse")
+	}
+	if err := audit.ValidateReason(in.Reason); err != nil {
+		return op.Result{}, err
+	}
+	anyone := func(Transfer) error { return nil }
+	won, replayed, err := s.writeOnce(ctx, c, id, key, "resolve", in, anyone, func(t Transfer) (*Change, error) {
+		ch, err := s.resolution(ctx, t, in.Action)
+		if err != nil {
+			return nil, err
+		}
+		state := func(t Transfer) any {
+			return struct {
+				Status        Status `json:"status"`
+				FailureReason string `json:"failure_reason,omitempty"`
+				Money         Money  `json:"money"`
+			}{t.Status, t.FailureReason, MoneyOf(t)}
+		}
+		ch.Audit, err = audit.New(c, audit.ActionResolve+"."+in.Action, audit.TargetTransfer, t.ID, in.Reason, state(t), state(ch.After), s.now())
+		return ch, err
+	})
+	if err != nil {
+		return op.Result{}, err
+	}
+	if !replayed {
+		s.Metrics.Put(metrics.ReviewCasesResolved, 1, []metrics.Dim{metrics.D("Action", in.Action)}, metrics.D("transfer_id", won.ID))
+	}
+	body, err := json.Marshal(deskItemOf(won, nil))
+	if err != nil {
+		return op.Result{}, err
+	}
+	return op.Result{Outcome: op.Done, Body: body, Replayed: replayed}, nil
+}
+
+// resolution is the change an action makes to a NEEDS_REVIEW transfer (see Resolve).
+func (s *Service) resolution(ctx context.Context, t Transfer, action string) (*Change, error) {
+	if t.Status != StatusNeedsReview {
+		return nil, ErrNotInReview
+	}
+	if t.Credited && !t.Captured && !t.Reversed {
+		return nil, ErrLegacyCredit
+	}
+	now := s.now()
+	var ch *Change
+	var err error
+	switch {
+	case t.Captured && action == ActionReverse:
+		return nil, ErrPosted
+	case t.Captured:
+		ch = &Change{After: t}
+		ch.After.Status = StatusCompleted
+		return ch, nil
+	case t.holdOpen() && action == ActionComplete:
+		return postHold(ctx, s.Store, t, now)
+	case action == ActionComplete:
+		return nil, ErrNothingToPost
+	case t.holdOpen():
+		if ch, err = releaseHold(ctx, s.Store, t, now); err != nil {
+			return nil, err
+		}
+	default:
+		ch = &Change{After: t}
+	}
+	ch.After.Status = StatusFailed
+	if action == ActionReverse {
+		ch.After.FailureReason = ReasonReversed
+	}
+	return ch, nil
+}
+
+// OpenReviewCases counts the open review cases.
+func (s *Service) OpenReviewCases(ctx context.Context) (int, error) {
+	return s.Reviews.OpenReviewCases(ctx)
+}
