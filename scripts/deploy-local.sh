@@ -13,11 +13,14 @@ engine_env
 cd "$ROOT"
 # --emulate-import: the engine does not import request validators, models or gateway
 # responses from the REST API body (localstack/MINISTACK_GAPS.md, 1); AWS does.
+# --flatten-metric-math-alarms: the engine creates no metric-math alarm (19) and
+# evaluates none (10); each is deployed as a single-metric stand-in.
 go run ./cmd/deploy \
   --stack "$STACK_NAME" \
   --build-dir build \
   --outputs "$OUTPUTS_FILE" \
   --emulate-import api/openapi.yaml \
+  --flatten-metric-math-alarms \
   --param Architecture="$(host_arch)" \
   --param AdminEmails="${ADMIN_EMAILS:-admin@wallet.local}" \
   --param LogLevel="${LOG_LEVEL:-INFO}" \

@@ -50,6 +50,7 @@ func run() error {
 	bucket := flag.String("bucket", "wallet-artifacts", "artifact bucket (created when missing)")
 	outputsFile := flag.String("outputs", "", "write the stack outputs as JSON to this file")
 	emulateImport := flag.String("emulate-import", "", "emulators only: apply what the engine's import of this OpenAPI document skips (request validators, body models, gateway responses) to the stack's REST API (ApiId, ApiStage outputs) and redeploy its stage")
+	flattenAlarms := flag.Bool("flatten-metric-math-alarms", false, "emulators only: deploy each metric-math alarm as a single-metric alarm on its first metric, for engines that create no metric-math alarm (they evaluate no alarm either)")
 	flag.Var(params, "param", "template parameter Key=Value (repeatable)")
 	flag.Parse()
 
@@ -75,6 +76,8 @@ func run() error {
 		BaseDir:   filepath.Dir(*templatePath),
 		Log:       os.Stdout,
 		StackName: *stack,
+
+		FlattenMetricMathAlarms: *flattenAlarms,
 	}
 	outputs, err := d.Deploy(ctx, body, params)
 	if err != nil {

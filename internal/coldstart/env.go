@@ -22,6 +22,7 @@ var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no 
 	"REWARD_POINTS_PER_TRANSFER_MAX": "1000",
 	"REWARD_POINTS_PER_DAY_MAX":      "10000",
 	"METER_DYNAMODB":                 "false",
+	"METRICS_NAMESPACE":              "Wallet/bench",
 	"SIGNING_KEY_SECRET_ARN":         "arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-signing-key",
 	"SIGNING_KEY_REFRESH_SECONDS":    "300",
 	"TOKEN_ISSUER":                   "wallet-api",

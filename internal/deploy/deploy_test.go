@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 const sample = `Transform: AWS::Serverless-2016-10-31
@@ -98,4 +99,84 @@ func TestZipDirIsDeterministicAndExecutable(t *testing.T) {
 
 func TestLocalAPIURL(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:4566/_aws/execute-api/abc/dev", LocalAPIURL("http://127.0.0.1:4566/", "abc", "dev"))
+}
+
+const alarms = `Resources:
+  Plain:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/SQS
+      MetricName: ApproximateNumberOfMessagesVisible
+      Statistic: Maximum
+      Period: 60
+      Threshold: 1
+  Share:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: share
+      Metrics:
+        - Id: errors
+          ReturnData: false
+          MetricStat:
+            Metric:
+              Namespace: AWS/ApiGateway
+              MetricName: 5XXError
+              Dimensions:
+                - Name: ApiName
+                  Value: !Sub "${AWS::StackName}-api"
+            Period: 300
+            Stat: Sum
+        - Id: rate
+          Expression: errors * 100
+          ReturnData: true
+      Threshold: 1
+      ComparisonOperator: GreaterThanThreshold
+      AlarmActions: [!Ref Topic]
+  Slow:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Metrics:
+        - Id: e
+          Expression: m * 2
+        - Id: m
+          MetricStat:
+            Metric:
+              Namespace: AWS/ApiGateway
+              MetricName: Latency
+            Period: 60
+            Stat: p99
+      Threshold: 1000
+`
+
+func TestFlattenMetricMathAlarms(t *testing.T) {
+	tpl, err := ParseTemplate([]byte(alarms))
+	require.NoError(t, err)
+	ids, err := tpl.FlattenMetricMathAlarms()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Share", "Slow"}, ids)
+	out, err := tpl.Bytes()
+	require.NoError(t, err)
+	var got struct {
+		Resources map[string]struct {
+			Properties map[string]any `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	require.NoError(t, yaml.Unmarshal(out, &got))
+	assert.Equal(t, map[string]any{
+		"AlarmDescription": "share", "Namespace": "AWS/ApiGateway", "MetricName": "5XXError",
+		"Dimensions": []any{map[string]any{"Name": "ApiName", "Value": "${AWS::StackName}-api"}},
+		"Statistic":  "Sum", "Period": 300, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+		"AlarmActions": []any{"Topic"},
+	}, got.Resources["Share"].Properties)
+	assert.Equal(t, "p99", got.Resources["Slow"].Properties["ExtendedStatistic"], "a percentile is an extended statistic")
+	assert.NotContains(t, got.Resources["Slow"].Properties, "Metrics")
+	assert.Equal(t, "Maximum", got.Resources["Plain"].Properties["Statistic"], "a single-metric alarm is left alone")
+	assert.Contains(t, string(out), `!Sub "${AWS::StackName}-api"`, "tags are kept")
+}
+
+func TestFlattenMetricMathAlarmsNeedsAMetric(t *testing.T) {
+	tpl, err := ParseTemplate([]byte("Resources:\n  A:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Metrics:\n        - Id: e\n          Expression: ANOMALY_DETECTION_BAND(x)\n"))
+	require.NoError(t, err)
+	_, err = tpl.FlattenMetricMathAlarms()
+	assert.ErrorContains(t, err, "A: metric math without a MetricStat")
 }

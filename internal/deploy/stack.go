@@ -59,6 +59,9 @@ type Deployer struct {
 	BaseDir   string // directory the template's relative paths are relative to
 	Log       io.Writer
 	StackName string
+	// FlattenMetricMathAlarms: emulators only, deploy metric-math alarms as single-metric
+	// stand-ins (Template.FlattenMetricMathAlarms).
+	FlattenMetricMathAlarms bool
 }
 
 // Deploy packages the template and creates or updates the stack; it returns the stack outputs.
@@ -66,6 +69,13 @@ func (d *Deployer) Deploy(ctx context.Context, templateBody []byte, params map[s
 	tpl, err := ParseTemplate(templateBody)
 	if err != nil {
 		return nil, err
+	}
+	if d.FlattenMetricMathAlarms {
+		ids, err := tpl.FlattenMetricMathAlarms()
+		if err != nil {
+			return nil, err
+		}
+		d.logf("%d metric-math alarms deployed as single-metric stand-ins: %s", len(ids), strings.Join(ids, ", "))
 	}
 	if err := d.ensureBucket(ctx); err != nil {
 		return nil, err
