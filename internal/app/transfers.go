@@ -75,8 +75,8 @@ func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error)
 
 // ServeTransfers starts a transfer route's function; the routes that start the saga pass
 // its source (sfnapp.Saga), the reads nil.
-func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(saga)
 		if err != nil {
 			return nil, err
@@ -87,8 +87,8 @@ func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFu
 
 // ServeStep starts one saga step's function.
 // step is a method expression such as (*transfer.Steps).Reserve.
-func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		steps, err := d.TransferSteps()
 		if err != nil {
 			return nil, err
@@ -99,8 +99,8 @@ func ServeStep[In, Out any](step func(*transfer.Steps, context.Context, In) (Out
 
 // ServeHoldExpiry starts the scheduled function that releases expired holds (it releases
 // them directly, without the saga).
-func ServeHoldExpiry() {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeHoldExpiry() int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(nil)
 		if err != nil {
 			return nil, err
