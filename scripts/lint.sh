@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# make lint: gofmt, go vet, golangci-lint, cfn-lint and sam validate --lint, with the
-# tools pinned (tools/lint-requirements.txt, GOLANGCI_LINT_VERSION below) and installed
-# into .tools/ on first use.
+# make lint: gofmt, go vet, golangci-lint, deadcode, cfn-lint and sam validate --lint,
+# with the tools pinned (tools/lint-requirements.txt, GOLANGCI_LINT_VERSION and
+# DEADCODE_VERSION below) and installed into .tools/ on first use.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 GOLANGCI_LINT_VERSION=v2.15.0
+DEADCODE_VERSION=v0.39.0 # golang.org/x/tools
+# What only tests reach, on purpose: the packages that exist for tests (fakes and
+# conformance suites), and ledger.ApplyAll, the all-or-nothing apply the in-memory
+# store and ledger's own property test share (it cannot move to a test package:
+# ledger's internal tests would import it back).
+DEADCODE_TEST_SUPPORT='^(internal/memstore/|internal/conformance/|internal/[a-z/]*test/[a-z]*\.go:|internal/ledger/moves\.go:[0-9]+:[0-9]+: unreachable func: ApplyAll$)'
 LINT_VENV="$TOOLS_DIR/lint"
 pinned_venv "$LINT_VENV" "$ROOT/tools/lint-requirements.txt" "cfn-lint and the SAM CLI"
 golangci="$TOOLS_DIR/bin/golangci-lint"
@@ -22,6 +28,11 @@ go vet ./...
 go vet -tags integration ./test/...
 say "golangci-lint"
 "$golangci" run ./...
+say "deadcode (functions no main reaches: dead, or used only by tests)"
+pinned_go_tool "$TOOLS_DIR/bin/deadcode" golang.org/x/tools/cmd/deadcode "$DEADCODE_VERSION"
+unreachable="$("$TOOLS_DIR/bin/deadcode" ./...)"
+dead="$(grep -Ev "$DEADCODE_TEST_SUPPORT" <<<"$unreachable" || true)"
+[[ -z "$dead" ]] || { echo "unreachable from every main (delete it, or list a test-support package above):"; echo "$dead"; exit 1; }
 say "cfn-lint"
 "$LINT_VENV/bin/cfn-lint" template.yaml
 say "sam validate --lint"

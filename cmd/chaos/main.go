@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/serverless-wallet/wallet/internal/chaos"
+	"github.com/serverless-wallet/wallet/internal/cli"
 )
 
 // The admin account of the local deployment (AdminEmails), with the tests' password.
@@ -37,12 +37,7 @@ const (
 	userPassword  = "chaos workload password"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.ExitCode(os.Stderr, "chaos", run())) }
 
 func run() error {
 	clients := flag.Int("clients", 8, "concurrent clients (one user and wallet each)")
@@ -60,7 +55,7 @@ func run() error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	outputs, err := readOutputs(*outputsFile)
+	outputs, err := cli.ReadOutputs(*outputsFile)
 	if err != nil {
 		return err
 	}
@@ -146,41 +141,36 @@ func report(exp chaos.Expectations, elapsed time.Duration) {
 	}
 }
 
-func readOutputs(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path) // #nosec G304 -- the operator names the file
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]string
-	return m, json.Unmarshal(b, &m)
-}
-
 func newUser(ctx context.Context, api *chaos.Client, email string) (chaos.User, error) {
-	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": email, "password": userPassword, "name": "Chaos"})
-	if err != nil || r.Status != http.StatusCreated {
-		return chaos.User{}, chaos.Unexpected("signup "+email, r, err)
-	}
-	var me struct {
-		ID string `json:"id"`
-	}
-	if err := r.Decode(&me); err != nil {
+	userID, err := create(ctx, api, "signup "+email, "/v1/auth/signup", "",
+		map[string]string{"email": email, "password": userPassword, "name": "Chaos"})
+	if err != nil {
 		return chaos.User{}, err
 	}
 	token, err := login(ctx, api, email, userPassword)
 	if err != nil {
 		return chaos.User{}, err
 	}
-	r, err = api.Settle(ctx, "POST", "/v1/wallets", token, "", map[string]string{"currency": "USD"})
-	if err != nil || r.Status != http.StatusCreated {
-		return chaos.User{}, chaos.Unexpected("wallet for "+email, r, err)
-	}
-	var w struct {
-		ID string `json:"id"`
-	}
-	if err := r.Decode(&w); err != nil {
+	walletID, err := create(ctx, api, "wallet for "+email, "/v1/wallets", token, map[string]string{"currency": "USD"})
+	if err != nil {
 		return chaos.User{}, err
 	}
-	return chaos.User{ID: me.ID, Email: email, Token: token, WalletID: w.ID}, nil
+	return chaos.User{ID: userID, Email: email, Token: token, WalletID: walletID}, nil
+}
+
+// create POSTs body to path, wants 201 Created, and returns the id of what it created.
+func create(ctx context.Context, api *chaos.Client, what, path, token string, body any) (string, error) {
+	r, err := api.Settle(ctx, "POST", path, token, "", body)
+	if err != nil || r.Status != http.StatusCreated {
+		return "", chaos.Unexpected(what, r, err)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := r.Decode(&created); err != nil {
+		return "", err
+	}
+	return created.ID, nil
 }
 
 func login(ctx context.Context, api *chaos.Client, email, password string) (string, error) {

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/coldstart"
 )
 
@@ -31,12 +32,7 @@ const helloName = "hello-world"
 // roundsMax bounds a run: each round starts every bootstrap once.
 const roundsMax = 1000
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "coldstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.ExitCode(os.Stderr, "coldstart", run())) }
 
 func run() error {
 	rie := flag.String("rie", ".tools/bin/aws-lambda-rie", "the aws-lambda-rie binary")

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -16,15 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/costreport"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "costreport:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.ExitCode(os.Stderr, "costreport", run())) }
 
 func run() error {
 	n := flag.Int("n", 200, "transfers to run")
@@ -35,12 +30,8 @@ func run() error {
 	flag.Parse()
 	ctx := context.Background()
 
-	b, err := os.ReadFile(*outputsFile)
+	outputs, err := cli.ReadOutputs(*outputsFile)
 	if err != nil {
-		return err
-	}
-	var outputs map[string]string
-	if err := json.Unmarshal(b, &outputs); err != nil {
 		return err
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/deploy"
 )
 
@@ -35,12 +36,7 @@ func (p paramFlags) Set(v string) error {
 	return nil
 }
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "deploy:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.ExitCode(os.Stderr, "deploy", run())) }
 
 func run() error {
 	params := paramFlags{}

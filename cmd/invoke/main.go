@@ -15,15 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/invoke"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "invoke:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.ExitCode(os.Stderr, "invoke", run())) }
 
 func run() error {
 	fn := flag.String("fn", "", "the function's logical id in template.yaml, e.g. MeFunction")

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,28 +17,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/secrets"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "rotatekey:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(cli.ExitCode(os.Stderr, "rotatekey", run())) }
 
 func run() error {
 	secret := flag.String("secret", "", "ARN or name of the signing key secret (the stack output SigningKeySecretArn)")
 	outputsFile := flag.String("outputs", "", "read the secret from this stack outputs file instead")
 	flag.Parse()
 	if *secret == "" && *outputsFile != "" {
-		b, err := os.ReadFile(*outputsFile)
+		outputs, err := cli.ReadOutputs(*outputsFile)
 		if err != nil {
 			return err
-		}
-		var outputs map[string]string
-		if err := json.Unmarshal(b, &outputs); err != nil {
-			return fmt.Errorf("%s: %w", *outputsFile, err)
 		}
 		*secret = outputs["SigningKeySecretArn"]
 	}

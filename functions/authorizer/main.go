@@ -2,8 +2,10 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/app"
 	"github.com/serverless-wallet/wallet/internal/app/secretsapp"
 )
 
-func main() { app.ServeAuthorizer(secretsapp.Tokens) }
+func main() { os.Exit(app.ServeAuthorizer(secretsapp.Tokens)) }

@@ -2,8 +2,10 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
 )
 
-func main() { app.ServeWallets(apigw.CreateWallet) }
+func main() { os.Exit(app.ServeWallets(apigw.CreateWallet)) }

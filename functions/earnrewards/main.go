@@ -1,6 +1,10 @@
 // Command earnrewards consumes the rewards queue.
 package main
 
-import "github.com/serverless-wallet/wallet/internal/app"
+import (
+	"os"
 
-func main() { app.ServeRewardConsumer() }
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { os.Exit(app.ServeRewardConsumer()) }

@@ -1,6 +1,10 @@
 // Command expireholds runs every minute and releases holds past their expiry.
 package main
 
-import "github.com/serverless-wallet/wallet/internal/app"
+import (
+	"os"
 
-func main() { app.ServeHoldExpiry() }
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { os.Exit(app.ServeHoldExpiry()) }

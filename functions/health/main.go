@@ -3,13 +3,14 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
 )
 
 func main() {
-	app.Start(func(_ context.Context, d *app.Deps) (any, error) {
+	os.Exit(app.Start(func(_ context.Context, d *app.Deps) (any, error) {
 		return d.Serve(apigw.Health())
-	})
+	}))
 }

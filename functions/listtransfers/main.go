@@ -2,8 +2,10 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
 )
 
-func main() { app.ServeTransfers(nil, apigw.ListTransfers) }
+func main() { os.Exit(app.ServeTransfers(nil, apigw.ListTransfers)) }

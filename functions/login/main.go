@@ -2,9 +2,11 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
 	"github.com/serverless-wallet/wallet/internal/app/secretsapp"
 )
 
-func main() { app.ServeUsers(secretsapp.Tokens, apigw.Login) }
+func main() { os.Exit(app.ServeUsers(secretsapp.Tokens, apigw.Login)) }

@@ -2,8 +2,10 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/app"
 	"github.com/serverless-wallet/wallet/internal/app/snsapp"
 )
 
-func main() { app.ServeNotificationConsumer(snsapp.Topic) }
+func main() { os.Exit(app.ServeNotificationConsumer(snsapp.Topic)) }

@@ -2,6 +2,10 @@
 // the review desk (GET /v1/admin/transfers?status=NEEDS_REVIEW).
 package main
 
-import "github.com/serverless-wallet/wallet/internal/app"
+import (
+	"os"
 
-func main() { app.ServeReviewConsumer() }
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { os.Exit(app.ServeReviewConsumer()) }

@@ -2,8 +2,10 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/app"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
-func main() { app.ServeStep((*transfer.Steps).Release) }
+func main() { os.Exit(app.ServeStep((*transfer.Steps).Release)) }

@@ -2,9 +2,11 @@
 package main
 
 import (
+	"os"
+
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
 	"github.com/serverless-wallet/wallet/internal/app/sfnapp"
 )
 
-func main() { app.ServeTransfers(sfnapp.Saga, apigw.VoidTransfer) }
+func main() { os.Exit(app.ServeTransfers(sfnapp.Saga, apigw.VoidTransfer)) }

@@ -23,8 +23,8 @@ func (d *Deps) Metrics() *metrics.Emitter {
 }
 
 // ServeReviewDesk starts an admin review-desk route's function.
-func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(nil)
 		if err != nil {
 			return nil, err
@@ -34,8 +34,8 @@ func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) {
 }
 
 // ServeAudit starts the audit trail's route function.
-func ServeAudit(route func(apigw.AuditTrail) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeAudit(route func(apigw.AuditTrail) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		trail := &audit.Service{Store: &dynamo.Audit{DB: d.DynamoDB(), Table: d.Env("AUDIT_TABLE")}}
 		return d.Serve(route(trail))
 	})
@@ -43,8 +43,8 @@ func ServeAudit(route func(apigw.AuditTrail) apigw.HandlerFunc) {
 
 // ServeReviewConsumer starts the manual-review queue's consumer, which records each case
 // once for the review desk.
-func ServeReviewConsumer() {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeReviewConsumer() int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(nil)
 		if err != nil {
 			return nil, err

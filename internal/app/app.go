@@ -62,9 +62,12 @@ func (d *Deps) EnvErr() error {
 	return nil
 }
 
-// Start builds the handler once and hands it to the Lambda runtime. A cold start that
-// cannot build its handler logs why and exits, so Lambda reports an init error.
-func Start(build func(ctx context.Context, d *Deps) (any, error)) {
+// Start builds the handler once and hands it to the Lambda runtime, which serves it for
+// the life of the process. It returns only when the cold start cannot build its handler:
+// it logs why and returns the status for the main to exit with (like testing.M.Run, for
+// `os.Exit(app.Serve…(…))`), so Lambda reports an init error. The Serve… functions
+// return what it returns.
+func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int) {
 	ctx := context.Background()
 	d := &Deps{Log: lambdacontext.NewLogger()}
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -77,11 +80,11 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) {
 		}
 		if err == nil {
 			lambda.Start(h)
-			return
+			return 0
 		}
 	}
 	d.Log.Error("cold start failed", slog.String("error", err.Error()))
-	os.Exit(1)
+	return 1
 }
 
 // DynamoDB returns the cold start's one DynamoDB client, metered when the deployment
@@ -198,8 +201,8 @@ func (d *Deps) Int64Env(name string, fallback int64) (int64, error) {
 }
 
 // ServeWallets starts a wallet route's function.
-func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ws, err := d.WalletService()
 		if err != nil {
 			return nil, err
@@ -210,8 +213,8 @@ func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) {
 
 // ServeUsers starts a user route's function; a route that issues tokens passes its
 // token source (secretsapp.Tokens), the others nil.
-func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) {
-	Start(func(ctx context.Context, d *Deps) (any, error) {
+func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) int {
+	return Start(func(ctx context.Context, d *Deps) (any, error) {
 		users, err := d.UserService(ctx, tokens)
 		if err != nil {
 			return nil, err
@@ -231,8 +234,8 @@ func (d *Deps) ledgerStore() *dynamo.Ledger {
 
 // ServeAuthorizer starts the API's TOKEN authorizer over the token source
 // (secretsapp.Tokens).
-func ServeAuthorizer(tokens TokenSource) {
-	Start(func(ctx context.Context, d *Deps) (any, error) {
+func ServeAuthorizer(tokens TokenSource) int {
+	return Start(func(ctx context.Context, d *Deps) (any, error) {
 		t, err := tokens(ctx, d)
 		if err != nil {
 			return nil, err

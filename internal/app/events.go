@@ -46,15 +46,15 @@ func (d *Deps) RewardService() (*reward.Service, error) {
 }
 
 // ServeNotifications starts a notification route's function.
-func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		return d.Serve(route(d.NotificationService(nil)))
 	})
 }
 
 // ServeRewards starts a reward route's function.
-func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		rs, err := d.RewardService()
 		if err != nil {
 			return nil, err
@@ -65,8 +65,8 @@ func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) {
 
 // ServeEventPublisher starts the ledger-stream function that publishes wallet events
 // to the topic that topics builds (snsapp.Topic).
-func ServeEventPublisher(topics TopicSource) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeEventPublisher(topics TopicSource) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		bus := topics(d, "WALLET_EVENTS_TOPIC_ARN")
 		return event.PublishFromStream(d.Log, d.Metrics(), dynamo.EventsOf, bus), nil
 	})
@@ -74,15 +74,15 @@ func ServeEventPublisher(topics TopicSource) {
 
 // ServeNotificationConsumer starts the notifications queue's consumer, which pushes
 // each notification to the topic that topics builds (snsapp.Topic).
-func ServeNotificationConsumer(topics TopicSource) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeNotificationConsumer(topics TopicSource) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		return event.ConsumeSQS(d.Log, d.Metrics(), event.ConsumerNotifications, d.NotificationService(topics).Handle), nil
 	})
 }
 
 // ServeRewardConsumer starts the rewards queue's consumer.
-func ServeRewardConsumer() {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeRewardConsumer() int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		rs, err := d.RewardService()
 		if err != nil {
 			return nil, err

@@ -78,8 +78,8 @@ func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error)
 
 // ServeTransfers starts a transfer route's function; the routes that start the saga pass
 // its source (sfnapp.Saga), the reads nil.
-func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(saga)
 		if err != nil {
 			return nil, err
@@ -91,8 +91,8 @@ func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFu
 // ServeStep starts one saga step's function. Each invocation logs one line: the step,
 // the transfer, how it ended and how long it took.
 // step is a method expression such as (*transfer.Steps).Reserve.
-func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		steps, err := d.TransferSteps()
 		if err != nil {
 			return nil, err
@@ -114,8 +114,8 @@ func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, cont
 
 // ServeHoldExpiry starts the scheduled function that releases expired holds (it releases
 // them directly, without the saga).
-func ServeHoldExpiry() {
-	Start(func(_ context.Context, d *Deps) (any, error) {
+func ServeHoldExpiry() int {
+	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(nil)
 		if err != nil {
 			return nil, err

@@ -250,7 +250,7 @@ func TestCreateTransferOncePerID(t *testing.T) {
 }
 
 // TestLedgerConformsAsATransferStore: the DynamoDB store passes the suite the unit
-// tests' fake passes (internal/transfer/transfertest).
+// tests' fake (internal/memstore) passes (internal/transfer/transfertest).
 func TestLedgerConformsAsATransferStore(t *testing.T) {
 	transfertest.Run(t, func(t *testing.T) transfertest.Fixture {
 		db, table := engineTable(t, true)
@@ -267,7 +267,7 @@ func TestLedgerConformsAsATransferStore(t *testing.T) {
 }
 
 // TestLedgerConformsAsAWalletStore: the DynamoDB store passes the suite the unit tests'
-// wallet fake passes (internal/wallet/wallettest).
+// fake (internal/memstore) passes (internal/wallet/wallettest).
 func TestLedgerConformsAsAWalletStore(t *testing.T) {
 	wallettest.Run(t, func(t *testing.T) wallettest.Fixture {
 		db, table := engineTable(t, true)

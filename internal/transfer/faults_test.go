@@ -43,17 +43,17 @@ func TestStepsFaultInjection(t *testing.T) {
 
 	_, err := s.Reserve(context.Background(), stepIn)
 	require.NoError(t, err, "a fault on another step does not apply")
-	commitsBefore, _ := store.counts()
-	readsBefore := store.readN
+	commitsBefore, _ := store.Counts()
+	readsBefore := store.Reads
 
 	_, err = s.Post(context.Background(), stepIn)
 	var transient *transfer.Transient
 	require.ErrorAs(t, err, &transient)
 	assert.Contains(t, transient.Cause, transfer.StepPost)
-	commits, _ := store.counts()
+	commits, _ := store.Counts()
 	assert.Equal(t, commitsBefore, commits)
-	assert.Equal(t, readsBefore, store.readN, "an injected failure does not touch the store")
-	assert.False(t, store.transfer(transferID).Captured)
+	assert.Equal(t, readsBefore, store.Reads, "an injected failure does not touch the store")
+	assert.False(t, store.StoredTransfer(transferID).Captured)
 }
 
 func TestStepsFaultContend(t *testing.T) {
@@ -64,7 +64,7 @@ func TestStepsFaultContend(t *testing.T) {
 	var c *transfer.Contention
 	require.ErrorAs(t, err, &c, "the injected lost race is named Contention")
 	assert.Equal(t, transfer.StepReserve, c.Step)
-	assert.False(t, store.transfer(transferID).Reserved)
+	assert.False(t, store.StoredTransfer(transferID).Reserved)
 }
 
 func TestStepsFaultDelay(t *testing.T) {
@@ -75,7 +75,7 @@ func TestStepsFaultDelay(t *testing.T) {
 		_, err := s.Reserve(context.Background(), stepIn)
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
-		assert.True(t, store.transfer(transferID).Reserved)
+		assert.True(t, store.StoredTransfer(transferID).Reserved)
 	})
 	t.Run("delay cut short by the context", func(t *testing.T) {
 		s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
@@ -84,7 +84,7 @@ func TestStepsFaultDelay(t *testing.T) {
 		defer cancel()
 		_, err := s.Reserve(ctx, stepIn)
 		assert.Error(t, err)
-		assert.False(t, store.transfer(transferID).Reserved)
+		assert.False(t, store.StoredTransfer(transferID).Reserved)
 	})
 }
 
@@ -106,7 +106,7 @@ func TestFinalizeCountsTechnicalFailuresOnly(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, store, bs := newSteps(t, 100, transfer.ModeImmediate)
 			runSteps(t, s, tt.path...)
-			assert.True(t, store.transfer(transferID).Status.Final())
+			assert.True(t, store.StoredTransfer(transferID).Status.Final())
 			assert.Equal(t, tt.wantFails, bs.state().Failures)
 		})
 	}

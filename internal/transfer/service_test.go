@@ -13,6 +13,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -32,7 +33,7 @@ var callerA = op.Caller{UserID: ownerA}
 type serviceEnv struct {
 	svc    *transfer.Service
 	steps  *transfer.Steps // for a runner that plays the saga in-process
-	store  *memStore
+	store  *memstore.Store
 	idem   *idemtest.Store
 	runner *runner
 	clock  *clock
@@ -44,7 +45,7 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 	frozen.Status = ledger.StatusFrozen
 	eur := usdWallet(eurID, ownerA, startMinor)
 	eur.Currency = "EUR"
-	store := newMemStore(usdWallet(srcID, ownerA, startMinor), usdWallet(dstID, ownerB, 0), frozen, eur, usdWallet(othersID, ownerB, startMinor))
+	store := memstore.New(usdWallet(srcID, ownerA, startMinor), usdWallet(dstID, ownerB, 0), frozen, eur, usdWallet(othersID, ownerB, startMinor))
 	clk := newClock()
 	breaker := &transfer.Breaker{Store: newBreakerStore(), Now: clk.Now,
 		Config: transfer.BreakerConfig{FailuresMax: 5, WindowSeconds: 60, CooldownSeconds: 30}}
@@ -145,7 +146,7 @@ func TestCreateValidation(t *testing.T) {
 					assert.Equal(t, begun, released, "a refused request frees its key (claimed first, so that a completed key replays first)")
 				}
 				assert.Empty(t, e.runner.calls(), "refused input starts no saga")
-				commits, _ := e.store.counts()
+				commits, _ := e.store.Counts()
 				assert.Zero(t, commits)
 				return
 			}
@@ -155,7 +156,7 @@ func TestCreateValidation(t *testing.T) {
 			require.Len(t, e.runner.calls(), 1)
 			assert.Equal(t, op.Accepted, res.Outcome, "the fake saga did nothing, so it is still pending")
 			v := decodeView(t, res.Body)
-			stored := e.store.transfer(v.ID)
+			stored := e.store.StoredTransfer(v.ID)
 			assert.Equal(t, transfer.StatusPending, stored.Status)
 			assert.Equal(t, int64(in.Amount), stored.AmountMinor)
 			if in.HoldExpiresInSeconds != nil {
@@ -213,8 +214,8 @@ func TestCreateRunsTheSaga(t *testing.T) {
 				id = v.ID
 			}
 			assert.Equal(t, calls[0].TransferID, id)
-			assert.Equal(t, tt.wantTransfer, e.store.transfer(id).Status)
-			src, dst := e.store.wallet(srcID), e.store.wallet(dstID)
+			assert.Equal(t, tt.wantTransfer, e.store.StoredTransfer(id).Status)
+			src, dst := e.store.StoredWallet(srcID), e.store.StoredWallet(dstID)
 			assert.Equal(t, tt.wantSrc, src.BalanceMinor)
 			assert.Equal(t, tt.wantSrcHeld, src.HeldMinor)
 			assert.Equal(t, tt.wantDst, dst.BalanceMinor)
@@ -256,7 +257,7 @@ func TestCreateReplay(t *testing.T) {
 	e := newServiceEnv(t)
 	tr := pendingTransfer(1_000, transfer.ModeImmediate)
 	tr.Status, tr.Reserved, tr.Credited, tr.Captured = transfer.StatusCompleted, true, true, true
-	e.store.put(tr)
+	e.store.PutTransfer(tr)
 	body, err := json.Marshal(map[string]string{"transfer_id": transferID})
 	require.NoError(t, err)
 	e.idem.Replay = &idempotency.Response{Outcome: string(op.Accepted), Body: body}
@@ -267,7 +268,7 @@ func TestCreateReplay(t *testing.T) {
 	assert.Equal(t, op.Created, res.Outcome, "a replay renders the transfer's current state")
 	assert.Equal(t, transfer.StatusCompleted, decodeView(t, res.Body).Status)
 	assert.Empty(t, e.runner.calls(), "a finished transfer's saga is not started again")
-	commits, _ := e.store.counts()
+	commits, _ := e.store.Counts()
 	assert.Zero(t, commits)
 }
 
@@ -283,13 +284,13 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 			tr := pendingTransfer(1_000, transfer.ModeImmediate)
 			tr.ID, tr.RequestHash, tr.Status = id, requestHash, status
 			tr.CreatedAt, tr.UpdatedAt = e.clock.Now().Add(-age), e.clock.Now().Add(-age)
-			e.store.put(tr)
+			e.store.PutTransfer(tr)
 		}
 	}
 	tests := map[string]struct {
 		beginErr     error
 		given        func(e *serviceEnv)
-		racer        func(s *memStore) // writes the transfer inside CreateTransfer, first
+		racer        func(s *memstore.Store) // writes the transfer inside CreateTransfer, first
 		wantOutcome  op.Outcome
 		wantErr      error
 		wantReplayed bool
@@ -314,21 +315,21 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 			beginErr: idempotency.ErrInProgress, given: existing(hash[:transfer.RequestHashChars], transfer.StatusPending, time.Minute),
 			wantOutcome: op.Accepted, wantReplayed: true, wantSaga: true, wantIndexed: 1},
 		"a racer with the key wrote it between the read and the write: a replay": {
-			racer: func(s *memStore) {
+			racer: func(s *memstore.Store) {
 				tr := pendingTransfer(1_000, transfer.ModeImmediate)
 				tr.ID, tr.RequestHash = id, hash[:transfer.RequestHashChars]
 				// just now, by its own clock read (a write at the very same millisecond would
 				// pass for this request's own; both would start the saga, whose steps run once)
 				racedAt := newClock().Now().Add(-time.Millisecond)
 				tr.CreatedAt, tr.UpdatedAt = racedAt, racedAt
-				s.transfers[id] = tr
+				s.Transfers[id] = tr
 			},
 			wantOutcome: op.Accepted, wantReplayed: true},
 		"another key of the same body is another transfer": {
 			beginErr: nil, given: func(e *serviceEnv) {
 				tr := pendingTransfer(1_000, transfer.ModeImmediate)
 				tr.ID = transfer.IDFor(ownerA, "other-key")
-				e.store.put(tr)
+				e.store.PutTransfer(tr)
 			},
 			wantOutcome: op.Accepted, wantSaga: true, wantIndexed: 1},
 	}
@@ -337,7 +338,7 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 			e := newServiceEnv(t)
 			e.runner.block = true // the saga stays PENDING: the answer is 202
 			e.idem.BeginErr = tt.beginErr
-			e.store.onCreate = tt.racer
+			e.store.OnCreate = tt.racer
 			if tt.given != nil {
 				tt.given(e)
 			}
@@ -352,10 +353,10 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 				assert.Equal(t, id, decodeView(t, res.Body).ID)
 			}
 			assert.Equal(t, tt.wantSaga, len(e.runner.calls()) == 1, "saga runs: %v", e.runner.calls())
-			assert.Equal(t, tt.wantIndexed, e.store.indexed[id])
+			assert.Equal(t, tt.wantIndexed, e.store.Indexed[id])
 			_, released := idemCounts(e.idem)
 			assert.Equal(t, tt.wantReleased, released)
-			assert.Empty(t, e.store.completions, "a create does not write its record twice")
+			assert.Empty(t, e.store.Completions, "a create does not write its record twice")
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -19,11 +20,11 @@ import (
 func heldTransfer(e *serviceEnv, id string, amount int64, expiresAt time.Time) {
 	tr := pendingTransfer(amount, transfer.ModeHold)
 	tr.ID, tr.Status, tr.Reserved, tr.ExpiresAt = id, transfer.StatusHeld, true, expiresAt
-	e.store.put(tr)
-	w := e.store.wallet(srcID)
+	e.store.PutTransfer(tr)
+	w := e.store.StoredWallet(srcID)
 	w.HeldMinor += amount
 	w.Version++
-	e.store.setWallet(w)
+	e.store.PutWallet(w)
 }
 
 func TestVoidReleasesTheHold(t *testing.T) {
@@ -35,20 +36,20 @@ func TestVoidReleasesTheHold(t *testing.T) {
 	assert.Equal(t, op.Done, res.Outcome)
 	assert.Equal(t, transfer.StatusReleased, decodeView(t, res.Body).Status)
 
-	src := e.store.wallet(srcID)
+	src := e.store.StoredWallet(srcID)
 	assert.Zero(t, src.HeldMinor)
 	assert.Equal(t, int64(startMinor), src.BalanceMinor)
-	tr := e.store.transfer(transferID)
+	tr := e.store.StoredTransfer(transferID)
 	assert.Equal(t, transfer.StatusReleased, tr.Status)
 	assert.True(t, tr.Released)
 	assert.Equal(t, int64(2), tr.Version)
 	begun, released := idemCounts(e.idem)
 	assert.Equal(t, 1, begun)
 	assert.Zero(t, released)
-	require.Len(t, e.store.completions, 1, "the key is completed in the same commit")
-	assert.Equal(t, e.idem.Begun()[0].Token, e.store.completions[0].Claim.Token)
+	require.Len(t, e.store.Completions, 1, "the key is completed in the same commit")
+	assert.Equal(t, e.idem.Begun()[0].Token, e.store.Completions[0].Claim.Token)
 	assert.Empty(t, e.runner.calls())
-	_, postings := e.store.counts()
+	_, postings := e.store.Counts()
 	assert.Zero(t, postings, "a void moves no money")
 }
 
@@ -57,20 +58,20 @@ func TestVoidReleasesTheHold(t *testing.T) {
 func TestVoidLosingARaceIsNotHeld(t *testing.T) {
 	e := newServiceEnv(t)
 	heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
-	e.store.onWalletRead = func(s *memStore) { // the racer's void: hold released, transfer RELEASED
-		w := s.wallets[srcID]
+	e.store.OnWalletRead = func(s *memstore.Store) { // the racer's void: hold released, transfer RELEASED
+		w := s.Wallets[srcID]
 		w.HeldMinor -= 800
 		w.Version++
-		s.wallets[srcID] = w
-		tr := s.transfers[transferID]
+		s.Wallets[srcID] = w
+		tr := s.Transfers[transferID]
 		tr.Status, tr.Released, tr.Version = transfer.StatusReleased, true, tr.Version+1
-		s.transfers[transferID] = tr
+		s.Transfers[transferID] = tr
 	}
 
 	_, err := e.svc.Void(context.Background(), callerA, transferID, idemKey)
 	assert.ErrorIs(t, err, transfer.ErrNotHeld)
-	assert.Zero(t, e.store.wallet(srcID).HeldMinor, "released once")
-	assert.Equal(t, int64(startMinor), e.store.wallet(srcID).BalanceMinor)
+	assert.Zero(t, e.store.StoredWallet(srcID).HeldMinor, "released once")
+	assert.Equal(t, int64(startMinor), e.store.StoredWallet(srcID).BalanceMinor)
 	_, released := idemCounts(e.idem)
 	assert.Equal(t, 1, released, "the loser's key is free again")
 }
@@ -81,7 +82,7 @@ func TestVoidByTheReceiverIsNotFound(t *testing.T) {
 
 	_, err := e.svc.Void(context.Background(), op.Caller{UserID: ownerB}, transferID, idemKey)
 	assert.ErrorIs(t, err, problem.ErrNotFound)
-	assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
+	assert.Equal(t, transfer.StatusHeld, e.store.StoredTransfer(transferID).Status)
 	begun, released := idemCounts(e.idem)
 	assert.Equal(t, begun, released, "the receiver's key is free again")
 }
@@ -129,9 +130,9 @@ func TestSettleRefusals(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newServiceEnv(t)
 			heldTransfer(e, transferID, 800, e.clock.Now().Add(time.Hour))
-			tr := e.store.transfer(transferID)
+			tr := e.store.StoredTransfer(transferID)
 			tr.Status = tt.status
-			e.store.put(tr)
+			e.store.PutTransfer(tr)
 
 			err := tt.settle(e)
 			p, ok := problem.As(err)
@@ -143,9 +144,9 @@ func TestSettleRefusals(t *testing.T) {
 			require.Equal(t, 1, begun)
 			require.Equal(t, 1, released, "a refused settle frees its key")
 			assert.Equal(t, e.idem.Begun()[0], e.idem.Released()[0])
-			commits, _ := e.store.counts()
+			commits, _ := e.store.Counts()
 			assert.Zero(t, commits)
-			assert.Equal(t, tr, e.store.transfer(transferID))
+			assert.Equal(t, tr, e.store.StoredTransfer(transferID))
 			assert.Empty(t, e.runner.calls())
 		})
 	}
@@ -169,7 +170,7 @@ func TestCapturePartial(t *testing.T) {
 	calls := e.runner.calls()
 	require.Len(t, calls, 1)
 	assert.Equal(t, transfer.SagaInput{TransferID: transferID, Phase: transfer.PhaseSettle, Mode: transfer.ModeHold}, calls[0])
-	src, dst := e.store.wallet(srcID), e.store.wallet(dstID)
+	src, dst := e.store.StoredWallet(srcID), e.store.StoredWallet(dstID)
 	assert.Equal(t, int64(startMinor-300), src.BalanceMinor)
 	assert.Zero(t, src.HeldMinor)
 	assert.Equal(t, int64(300), dst.BalanceMinor)
@@ -193,14 +194,14 @@ func TestSettleAfterExpiry(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newServiceEnv(t)
 			heldTransfer(e, transferID, 700, e.clock.Now()) // expires right now
-			e.store.expired = []string{transferID}
+			e.store.Expired = []string{transferID}
 
 			assert.ErrorIs(t, op(e, "k-1"), transfer.ErrHoldExpired)
-			tr := e.store.transfer(transferID)
+			tr := e.store.StoredTransfer(transferID)
 			assert.Equal(t, transfer.StatusReleased, tr.Status)
 			assert.Equal(t, transfer.ReasonExpired, tr.FailureReason)
-			assert.Zero(t, e.store.wallet(srcID).HeldMinor)
-			assert.Zero(t, e.store.wallet(dstID).BalanceMinor, "nothing was captured")
+			assert.Zero(t, e.store.StoredWallet(srcID).HeldMinor)
+			assert.Zero(t, e.store.StoredWallet(dstID).BalanceMinor, "nothing was captured")
 			_, released := idemCounts(e.idem)
 			assert.Equal(t, 1, released, "a refused settle frees its key")
 
@@ -220,14 +221,14 @@ func TestCaptureRefusedWhileAWalletIsFrozen(t *testing.T) {
 		t.Run(side, func(t *testing.T) {
 			e := newServiceEnv(t)
 			heldTransfer(e, transferID, 700, e.clock.Now().Add(time.Hour))
-			w := e.store.wallet(side)
+			w := e.store.StoredWallet(side)
 			w.Status = ledger.StatusFrozen
-			e.store.setWallet(w)
+			e.store.PutWallet(w)
 
 			_, err := e.svc.Capture(context.Background(), callerA, transferID, idemKey, transfer.CaptureInput{})
 			assert.ErrorIs(t, err, ledger.ErrWalletNotActive)
-			assert.Equal(t, transfer.StatusHeld, e.store.transfer(transferID).Status)
-			assert.Equal(t, int64(700), e.store.wallet(srcID).HeldMinor)
+			assert.Equal(t, transfer.StatusHeld, e.store.StoredTransfer(transferID).Status)
+			assert.Equal(t, int64(700), e.store.StoredWallet(srcID).HeldMinor)
 			assert.Empty(t, e.runner.calls())
 		})
 	}

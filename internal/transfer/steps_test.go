@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
@@ -34,10 +35,10 @@ func pendingTransfer(amount int64, mode string) transfer.Transfer {
 
 // newSteps sets up a source with startMinor, an empty destination and a PENDING
 // transfer of amount.
-func newSteps(t *testing.T, amount int64, mode string) (*transfer.Steps, *memStore, *breakerStore) {
+func newSteps(t *testing.T, amount int64, mode string) (*transfer.Steps, *memstore.Store, *breakerStore) {
 	t.Helper()
-	store := newMemStore(usdWallet(srcID, ownerA, startMinor), usdWallet(dstID, ownerB, 0))
-	store.put(pendingTransfer(amount, mode))
+	store := memstore.New(usdWallet(srcID, ownerA, startMinor), usdWallet(dstID, ownerB, 0))
+	store.PutTransfer(pendingTransfer(amount, mode))
 	bs, clk := newBreakerStore(), newClock()
 	return &transfer.Steps{Store: store, Now: clk.Now, Breaker: &transfer.Breaker{Store: bs, Now: clk.Now,
 		Config: transfer.BreakerConfig{FailuresMax: 5, WindowSeconds: 60, CooldownSeconds: 30}}}, store, bs
@@ -58,10 +59,10 @@ var (
 // creditedEarlier leaves the transfer as the saga of earlier versions did between its
 // credit (from transit) and its capture.
 func creditedEarlier(s *transfer.Steps) (transfer.StepOutput, error) {
-	store := s.Store.(*memStore)
-	tr := store.transfer(transferID)
+	store := s.Store.(*memstore.Store)
+	tr := store.StoredTransfer(transferID)
 	tr.Credited, tr.Version = true, tr.Version+1
-	store.put(tr)
+	store.PutTransfer(tr)
 	return transfer.StepOutput{}, nil
 }
 
@@ -80,9 +81,9 @@ func runSteps(t *testing.T, s *transfer.Steps, fns ...stepFn) {
 }
 
 // assertConserved checks every posting sums to zero and touches only the two wallets.
-func assertConserved(t *testing.T, store *memStore) {
+func assertConserved(t *testing.T, store *memstore.Store) {
 	t.Helper()
-	perAccount, total := store.accountSums()
+	perAccount, total := store.AccountSums()
 	assert.Zero(t, total, "all postings sum to zero")
 	for account := range perAccount {
 		assert.Contains(t, []string{srcID, dstID}, account, "a transfer posts between its wallets only")
@@ -96,7 +97,7 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 	out, err := s.Reserve(context.Background(), stepIn)
 	require.NoError(t, err)
 	assert.Equal(t, transfer.StatusPending, out.Status)
-	src := store.wallet(srcID)
+	src := store.StoredWallet(srcID)
 	assert.Equal(t, int64(startMinor), src.BalanceMinor, "a hold leaves the balance")
 	assert.Equal(t, int64(amount), src.HeldMinor)
 
@@ -107,12 +108,12 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 	require.NoError(t, err, "a late Finalize(COMPLETED) is a no-op")
 	assert.Equal(t, transfer.StatusCompleted, out.Status)
 
-	src, dst := store.wallet(srcID), store.wallet(dstID)
+	src, dst := store.StoredWallet(srcID), store.StoredWallet(dstID)
 	assert.Equal(t, int64(startMinor-amount), src.BalanceMinor)
 	assert.Zero(t, src.HeldMinor)
 	assert.Equal(t, int64(amount), dst.BalanceMinor)
 
-	tr := store.transfer(transferID)
+	tr := store.StoredTransfer(transferID)
 	assert.Equal(t, transfer.StatusCompleted, tr.Status)
 	assert.Empty(t, tr.FailureReason)
 	assert.True(t, tr.Reserved && tr.Credited && tr.Captured)
@@ -125,11 +126,11 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 	}
 	assert.Equal(t, []string{"reserve", "post"}, names)
 
-	perAccount, _ := store.accountSums()
+	perAccount, _ := store.AccountSums()
 	assert.Equal(t, int64(-amount), perAccount[srcID])
 	assert.Equal(t, int64(amount), perAccount[dstID])
 	assertConserved(t, store)
-	_, postings := store.counts()
+	_, postings := store.Counts()
 	assert.Equal(t, 1, postings, "only the post posts; reserve and finalize do not")
 	saves, _ := bs.counts()
 	assert.Zero(t, saves, "a success does not touch the breaker")
@@ -145,12 +146,12 @@ func TestStepsAreIdempotent(t *testing.T) {
 	// A late compensation after completion changes nothing either.
 	runSteps(t, s, release)
 
-	commits, postings := store.counts()
+	commits, postings := store.Counts()
 	assert.Equal(t, 2, commits, "reserve and post (which completes); everything else was a no-op")
 	assert.Equal(t, 1, postings)
-	assert.Equal(t, int64(startMinor-amount), store.wallet(srcID).BalanceMinor)
-	assert.Zero(t, store.wallet(srcID).HeldMinor)
-	assert.Equal(t, int64(amount), store.wallet(dstID).BalanceMinor)
+	assert.Equal(t, int64(startMinor-amount), store.StoredWallet(srcID).BalanceMinor)
+	assert.Zero(t, store.StoredWallet(srcID).HeldMinor)
+	assert.Equal(t, int64(amount), store.StoredWallet(dstID).BalanceMinor)
 	assertConserved(t, store)
 }
 
@@ -159,7 +160,7 @@ func TestStepsAreIdempotent(t *testing.T) {
 // in time, having written nothing.
 func TestStepsContentionIsNamed(t *testing.T) {
 	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
-	store.conflictsN = 1_000_000
+	store.Conflicts = 1_000_000
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 
@@ -167,21 +168,21 @@ func TestStepsContentionIsNamed(t *testing.T) {
 	var c *transfer.Contention
 	require.ErrorAs(t, err, &c)
 	assert.NoError(t, ctx.Err(), "it failed before its deadline")
-	assert.Zero(t, store.wallet(srcID).HeldMinor)
+	assert.Zero(t, store.StoredWallet(srcID).HeldMinor)
 }
 
 func TestStepsRetryOnConflict(t *testing.T) {
 	s, store, _ := newSteps(t, 100, transfer.ModeImmediate)
-	store.conflictsN = 3
+	store.Conflicts = 3
 
 	_, err := s.Reserve(context.Background(), stepIn)
 	require.NoError(t, err)
-	assert.Equal(t, int64(100), store.wallet(srcID).HeldMinor, "held once, not once per attempt")
+	assert.Equal(t, int64(100), store.StoredWallet(srcID).HeldMinor, "held once, not once per attempt")
 }
 
 func TestStepsBusinessRefusals(t *testing.T) {
 	tests := map[string]struct {
-		setup    func(store *memStore)
+		setup    func(store *memstore.Store)
 		amount   int64
 		before   []stepFn
 		step     stepFn
@@ -189,34 +190,34 @@ func TestStepsBusinessRefusals(t *testing.T) {
 	}{
 		"reserve beyond the balance": {amount: startMinor + 1, step: reserve, wantCode: "insufficient_funds"},
 		"reserve beyond what is available": {amount: 600, step: reserve, wantCode: "insufficient_funds",
-			setup: func(store *memStore) {
-				w := store.wallet(srcID)
+			setup: func(store *memstore.Store) {
+				w := store.StoredWallet(srcID)
 				w.HeldMinor = startMinor - 500
-				store.setWallet(w)
+				store.PutWallet(w)
 			}},
 		"reserve on a frozen source": {amount: 100, step: reserve, wantCode: "wallet_not_active",
-			setup: func(store *memStore) {
-				w := store.wallet(srcID)
+			setup: func(store *memstore.Store) {
+				w := store.StoredWallet(srcID)
 				w.Status = ledger.StatusFrozen
-				store.setWallet(w)
+				store.PutWallet(w)
 			}},
 		"post to a frozen destination": {amount: 100, before: []stepFn{reserve}, step: post, wantCode: "wallet_not_active",
-			setup: func(store *memStore) {
-				w := store.wallet(dstID)
+			setup: func(store *memstore.Store) {
+				w := store.StoredWallet(dstID)
 				w.Status = ledger.StatusFrozen
-				store.setWallet(w)
+				store.PutWallet(w)
 			}},
 		"post to a closed destination": {amount: 100, before: []stepFn{reserve}, step: post, wantCode: "wallet_not_active",
-			setup: func(store *memStore) {
-				w := store.wallet(dstID)
+			setup: func(store *memstore.Store) {
+				w := store.StoredWallet(dstID)
 				w.Status = ledger.StatusClosed
-				store.setWallet(w)
+				store.PutWallet(w)
 			}},
 		"post to a wallet in another currency": {amount: 100, before: []stepFn{reserve}, step: post, wantCode: "currency_mismatch",
-			setup: func(store *memStore) {
-				w := store.wallet(dstID)
+			setup: func(store *memstore.Store) {
+				w := store.StoredWallet(dstID)
 				w.Currency = "EUR"
-				store.setWallet(w)
+				store.PutWallet(w)
 			}},
 	}
 	for name, tt := range tests {
@@ -226,8 +227,8 @@ func TestStepsBusinessRefusals(t *testing.T) {
 				tt.setup(store)
 			}
 			runSteps(t, s, tt.before...)
-			commitsBefore, postingsBefore := store.counts()
-			srcBefore, dstBefore, trBefore := store.wallet(srcID), store.wallet(dstID), store.transfer(transferID)
+			commitsBefore, postingsBefore := store.Counts()
+			srcBefore, dstBefore, trBefore := store.StoredWallet(srcID), store.StoredWallet(dstID), store.StoredTransfer(transferID)
 
 			_, err := tt.step(s)
 			var refusal *transfer.BusinessRefusal
@@ -235,12 +236,12 @@ func TestStepsBusinessRefusals(t *testing.T) {
 			assert.Equal(t, tt.wantCode, refusal.Code)
 			assert.Equal(t, tt.wantCode, err.Error(), "Lambda reports the code as the error message")
 
-			commits, postings := store.counts()
+			commits, postings := store.Counts()
 			assert.Equal(t, commitsBefore, commits)
 			assert.Equal(t, postingsBefore, postings)
-			assert.Equal(t, srcBefore, store.wallet(srcID))
-			assert.Equal(t, dstBefore, store.wallet(dstID))
-			assert.Equal(t, trBefore, store.transfer(transferID))
+			assert.Equal(t, srcBefore, store.StoredWallet(srcID))
+			assert.Equal(t, dstBefore, store.StoredWallet(dstID))
+			assert.Equal(t, trBefore, store.StoredTransfer(transferID))
 		})
 	}
 }
@@ -271,7 +272,7 @@ func TestStepsCompensation(t *testing.T) {
 			s, store, bs := newSteps(t, 1_200, transfer.ModeImmediate)
 			runSteps(t, s, tt.path...)
 
-			tr := store.transfer(transferID)
+			tr := store.StoredTransfer(transferID)
 			assert.Equal(t, transfer.StatusFailed, tr.Status)
 			assert.Equal(t, tt.wantReason, tr.FailureReason)
 			assert.True(t, tr.Released)
@@ -282,11 +283,11 @@ func TestStepsCompensation(t *testing.T) {
 			}
 			assert.Equal(t, tt.wantSteps, names)
 
-			src, dst := store.wallet(srcID), store.wallet(dstID)
+			src, dst := store.StoredWallet(srcID), store.StoredWallet(dstID)
 			assert.Equal(t, int64(startMinor), src.BalanceMinor)
 			assert.Zero(t, src.HeldMinor)
 			assert.Zero(t, dst.BalanceMinor)
-			perAccount, _ := store.accountSums()
+			perAccount, _ := store.AccountSums()
 			assert.Zero(t, perAccount[dstID], "nothing reached the destination")
 			assertConserved(t, store)
 			assert.Equal(t, tt.wantFails, bs.state().Failures)
@@ -315,8 +316,8 @@ func TestStepsRefuseOutOfOrder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, store, _ := newSteps(t, 300, transfer.ModeImmediate)
 			runSteps(t, s, tt.before...)
-			commitsBefore, _ := store.counts()
-			trBefore := store.transfer(transferID)
+			commitsBefore, _ := store.Counts()
+			trBefore := store.StoredTransfer(transferID)
 
 			_, err := tt.step(s)
 			require.Error(t, err)
@@ -324,9 +325,9 @@ func TestStepsRefuseOutOfOrder(t *testing.T) {
 			assert.ErrorAs(t, err, &transient, "a broken saga order is technical, so it is retried then reviewed")
 			var refusal *transfer.BusinessRefusal
 			assert.False(t, errors.As(err, &refusal))
-			commits, _ := store.counts()
+			commits, _ := store.Counts()
 			assert.Equal(t, commitsBefore, commits)
-			assert.Equal(t, trBefore, store.transfer(transferID))
+			assert.Equal(t, trBefore, store.StoredTransfer(transferID))
 		})
 	}
 }
@@ -339,32 +340,32 @@ func TestFinalizeRefusesFailedAfterPost(t *testing.T) {
 	technical := &transfer.CaughtError{Error: "States.Timeout"}
 	s, store, _ := newSteps(t, 300, transfer.ModeImmediate)
 	runSteps(t, s, reserve, post, release)
-	trBefore := store.transfer(transferID)
+	trBefore := store.StoredTransfer(transferID)
 	require.True(t, trBefore.Captured)
 
 	_, err := s.Finalize(context.Background(), transfer.FinalizeInput{TransferID: transferID, Status: transfer.StatusFailed, Error: technical})
 	require.NoError(t, err)
-	assert.Equal(t, transfer.StatusCompleted, store.transfer(transferID).Status,
-		"source was debited %d and destination credited %d", startMinor-store.wallet(srcID).BalanceMinor, store.wallet(dstID).BalanceMinor)
+	assert.Equal(t, transfer.StatusCompleted, store.StoredTransfer(transferID).Status,
+		"source was debited %d and destination credited %d", startMinor-store.StoredWallet(srcID).BalanceMinor, store.StoredWallet(dstID).BalanceMinor)
 }
 
 func TestStepsPartialCapture(t *testing.T) {
 	const held, captured = 1_000, 600
 	s, store, _ := newSteps(t, held, transfer.ModeHold)
 	runSteps(t, s, reserve, finalizeTo(transfer.StatusHeld, nil))
-	require.Equal(t, transfer.StatusHeld, store.transfer(transferID).Status)
+	require.Equal(t, transfer.StatusHeld, store.StoredTransfer(transferID).Status)
 
 	// The capture request (Service.Capture) moves HELD to CAPTURING with the amount.
-	tr := store.transfer(transferID)
+	tr := store.StoredTransfer(transferID)
 	tr.Status, tr.CaptureMinor, tr.Version = transfer.StatusCapturing, captured, tr.Version+1
-	store.put(tr)
+	store.PutTransfer(tr)
 	runSteps(t, s, post)
 
-	src, dst := store.wallet(srcID), store.wallet(dstID)
+	src, dst := store.StoredWallet(srcID), store.StoredWallet(dstID)
 	assert.Equal(t, int64(startMinor-captured), src.BalanceMinor)
 	assert.Zero(t, src.HeldMinor, "the uncaptured rest is released with the post")
 	assert.Equal(t, int64(startMinor-captured), src.AvailableMinor())
 	assert.Equal(t, int64(captured), dst.BalanceMinor)
-	assert.Equal(t, transfer.StatusCompleted, store.transfer(transferID).Status)
+	assert.Equal(t, transfer.StatusCompleted, store.StoredTransfer(transferID).Status)
 	assertConserved(t, store)
 }

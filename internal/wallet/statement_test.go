@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -52,7 +53,7 @@ func TestStatementRunningBalances(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, p.NextCursor)
 	other := "0a000000-0000-4000-8000-000000000002"
-	store.wallets[other] = ledger.Wallet{ID: other, OwnerID: owner, Currency: "USD", Status: ledger.StatusActive}
+	store.Wallets[other] = ledger.Wallet{ID: other, OwnerID: owner, Currency: "USD", Status: ledger.StatusActive}
 	for name, c := range map[string]string{
 		"another wallet's cursor": *p.NextCursor,
 		"not base64":              "%%%",
@@ -70,12 +71,12 @@ func TestStatementFirstPageRereadsWhenAPostingLands(t *testing.T) {
 	ctx := context.Background()
 	_, err := svc.Credit(ctx, ownerCaller, walletID, "k-1", wallet.CreditInput{Amount: 100})
 	require.NoError(t, err)
-	store.onEntries = func(s *memStore) {
-		w := s.wallets[walletID]
+	store.OnEntries = func(s *memstore.Store) {
+		w := s.Wallets[walletID]
 		w.BalanceMinor += 5 // a posting commits after the page was read …
 		w.EntryCount++
-		s.wallets[walletID] = w
-		s.postings = append(s.postings, ledger.Posting{ID: "late", Entries: []ledger.Entry{{ID: "late:0", PostingID: "late", Account: walletID,
+		s.Wallets[walletID] = w
+		s.Postings = append(s.Postings, ledger.Posting{ID: "late", Entries: []ledger.Entry{{ID: "late:0", PostingID: "late", Account: walletID,
 			Currency: "USD", AmountMinor: 5, CreatedAt: fixedNow.Add(time.Second)}}})
 	}
 	p, err := svc.Entries(ctx, ownerCaller, walletID, 10, "")

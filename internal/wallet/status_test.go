@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/wallet"
@@ -69,18 +70,18 @@ func TestChangeStatus(t *testing.T) {
 				require.True(t, ok, "err = %v", err)
 				assert.Equal(t, tt.wantKind, p.Kind)
 				assert.Equal(t, tt.wantCode, p.Code)
-				assert.Zero(t, store.commitN)
-				assert.Equal(t, tt.wallet, store.wallet(walletID))
+				assert.Zero(t, store.Writes)
+				assert.Equal(t, tt.wallet, store.StoredWallet(walletID))
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, string(tt.wantStatus), v.Status)
-			assert.Equal(t, tt.wantStatus, store.wallet(walletID).Status)
+			assert.Equal(t, tt.wantStatus, store.StoredWallet(walletID).Status)
 			if tt.wantCommit {
-				assert.Equal(t, 1, store.commitN)
-				assert.Equal(t, tt.wallet.Version+1, store.wallet(walletID).Version)
+				assert.Equal(t, 1, store.Writes)
+				assert.Equal(t, tt.wallet.Version+1, store.StoredWallet(walletID).Version)
 			} else {
-				assert.Zero(t, store.commitN, "no change, no write")
+				assert.Zero(t, store.Writes, "no change, no write")
 			}
 		})
 	}
@@ -92,24 +93,24 @@ func TestChangeStatusMalformedIDTouchesNothing(t *testing.T) {
 			svc, store, _ := newService(activeWallet(0))
 			_, err := svc.ChangeStatus(context.Background(), adminCaller, id, wallet.PatchInput{Status: string(ledger.StatusFrozen)})
 			assert.ErrorIs(t, err, problem.ErrNotFound)
-			assert.Zero(t, store.readN, "refused before any read")
-			assert.Zero(t, store.commitN)
+			assert.Zero(t, store.Reads, "refused before any read")
+			assert.Zero(t, store.Writes)
 		})
 	}
 }
 
 func TestChangeStatusRetriesAConflict(t *testing.T) {
 	svc, store, _ := newService(activeWallet(0))
-	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
-		w := s.wallets[walletID]
+	store.BeforeWrite = append(store.BeforeWrite, func(s *memstore.Store) error {
+		w := s.Wallets[walletID]
 		w.Version++ // another status change landed meanwhile (an unfreeze of nothing, say)
-		s.wallets[walletID] = w
+		s.Wallets[walletID] = w
 		return nil
 	})
 
 	v, err := svc.ChangeStatus(context.Background(), adminCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusFrozen)})
 	require.NoError(t, err)
-	assert.Equal(t, 2, store.commitN)
+	assert.Equal(t, 2, store.Writes)
 	assert.Equal(t, string(ledger.StatusFrozen), v.Status)
 }
 
@@ -117,15 +118,15 @@ func TestChangeStatusRetriesAConflict(t *testing.T) {
 // read (balance 0) and its write keeps the wallet open.
 func TestCloseRefusedWhenMoneyArrivesMeanwhile(t *testing.T) {
 	svc, store, _ := newService(activeWallet(0))
-	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
-		w := s.wallets[walletID]
+	store.BeforeWrite = append(store.BeforeWrite, func(s *memstore.Store) error {
+		w := s.Wallets[walletID]
 		w.BalanceMinor = 30 // money changes do not move the version
-		s.wallets[walletID] = w
+		s.Wallets[walletID] = w
 		return nil
 	})
 
 	_, err := svc.ChangeStatus(context.Background(), ownerCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusClosed)})
 	assert.ErrorIs(t, err, ledger.ErrWalletNotEmpty)
-	assert.Equal(t, ledger.StatusActive, store.wallet(walletID).Status)
-	assert.Equal(t, int64(30), store.wallet(walletID).BalanceMinor)
+	assert.Equal(t, ledger.StatusActive, store.StoredWallet(walletID).Status)
+	assert.Equal(t, int64(30), store.StoredWallet(walletID).BalanceMinor)
 }

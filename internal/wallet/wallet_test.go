@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -71,8 +72,8 @@ func TestCreditRefusals(t *testing.T) {
 			} else {
 				assert.Empty(t, idem.Begun())
 			}
-			assert.Zero(t, store.commitN)
-			assert.Equal(t, tt.wantRead, store.readN > 0)
+			assert.Zero(t, store.Writes)
+			assert.Equal(t, tt.wantRead, store.Reads > 0)
 		})
 	}
 }
@@ -86,8 +87,8 @@ func TestCreditOnlyByTheOwner(t *testing.T) {
 			_, err := svc.Credit(context.Background(), c, walletID, idemKey, wallet.CreditInput{Amount: 100})
 			assert.ErrorIs(t, err, problem.ErrNotFound)
 			assert.Equal(t, idem.Begun(), idem.Released())
-			assert.Zero(t, store.commitN)
-			assert.Zero(t, store.wallet(walletID).BalanceMinor)
+			assert.Zero(t, store.Writes)
+			assert.Zero(t, store.StoredWallet(walletID).BalanceMinor)
 		})
 	}
 }
@@ -103,7 +104,7 @@ func TestCreditReplaysBeforeChecking(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.Replayed)
 	assert.Equal(t, stored, res.Body)
-	assert.Zero(t, store.readN, "no check ran before the replay")
+	assert.Zero(t, store.Reads, "no check ran before the replay")
 }
 
 func TestCreditCommits(t *testing.T) {
@@ -118,12 +119,12 @@ func TestCreditCommits(t *testing.T) {
 	assert.Equal(t, int64(250), v.Amount)
 	assert.Equal(t, "USD", v.Currency)
 
-	assert.Equal(t, int64(1_250), store.wallet(walletID).BalanceMinor)
-	require.Len(t, store.postings, 1)
-	assert.Equal(t, v.ID, store.postings[0].ID)
-	require.Len(t, store.completions, 1, "the key is completed in the same commit")
-	assert.Equal(t, idem.Begun()[0], store.completions[0].Claim)
-	assert.Equal(t, res.Body, store.completions[0].Response.Body)
+	assert.Equal(t, int64(1_250), store.StoredWallet(walletID).BalanceMinor)
+	require.Len(t, store.Postings, 1)
+	assert.Equal(t, v.ID, store.Postings[0].ID)
+	require.Len(t, store.Completions, 1, "the key is completed in the same commit")
+	assert.Equal(t, idem.Begun()[0], store.Completions[0].Claim)
+	assert.Equal(t, res.Body, store.Completions[0].Response.Body)
 	assert.Empty(t, idem.Released())
 }
 
@@ -137,8 +138,8 @@ func TestCreditReplay(t *testing.T) {
 	assert.True(t, res.Replayed)
 	assert.Equal(t, op.Created, res.Outcome)
 	assert.Equal(t, stored, res.Body)
-	assert.Zero(t, store.commitN, "a replay writes nothing")
-	assert.Equal(t, int64(1_000), store.wallet(walletID).BalanceMinor)
+	assert.Zero(t, store.Writes, "a replay writes nothing")
+	assert.Equal(t, int64(1_000), store.StoredWallet(walletID).BalanceMinor)
 	assert.Empty(t, idem.Released())
 }
 
@@ -148,7 +149,7 @@ func TestCreditBeginError(t *testing.T) {
 
 	_, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 100})
 	assert.ErrorIs(t, err, idempotency.ErrKeyReused)
-	assert.Zero(t, store.commitN)
+	assert.Zero(t, store.Writes)
 	assert.Empty(t, idem.Released(), "a key that was not claimed is not released")
 }
 
@@ -169,7 +170,7 @@ func TestCreditFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			svc, store, idem := newService(tt.wallet)
 			if tt.commitErr != nil {
-				store.beforeCommit = append(store.beforeCommit, func(*memStore) error { return tt.commitErr })
+				store.BeforeWrite = append(store.BeforeWrite, func(*memstore.Store) error { return tt.commitErr })
 			}
 
 			_, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: money.Minor(tt.amount)})
@@ -186,8 +187,8 @@ func TestCreditFailures(t *testing.T) {
 			} else {
 				assert.Empty(t, idem.Released(), "a claim lost to another request is not ours to release")
 			}
-			assert.Equal(t, tt.wallet, store.wallet(walletID))
-			assert.Empty(t, store.postings)
+			assert.Equal(t, tt.wallet, store.StoredWallet(walletID))
+			assert.Empty(t, store.Postings)
 		})
 	}
 }
@@ -196,23 +197,23 @@ func TestCreditFailures(t *testing.T) {
 // its write does not make it retry; both add to the stored balance.
 func TestCreditAddsWithoutConflict(t *testing.T) {
 	svc, store, idem := newService(activeWallet(1_000))
-	store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
-		w := s.wallets[walletID]
+	store.BeforeWrite = append(store.BeforeWrite, func(s *memstore.Store) error {
+		w := s.Wallets[walletID]
 		w.BalanceMinor += 40
-		s.wallets[walletID] = w
+		s.Wallets[walletID] = w
 		return nil
 	})
 
 	res, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 100})
 	require.NoError(t, err)
-	assert.Equal(t, 1, store.commitN, "one write, no retry")
-	assert.Equal(t, int64(1_140), store.wallet(walletID).BalanceMinor)
+	assert.Equal(t, 1, store.Writes, "one write, no retry")
+	assert.Equal(t, int64(1_140), store.StoredWallet(walletID).BalanceMinor)
 	var v wallet.CreditView
 	require.NoError(t, json.Unmarshal(res.Body, &v))
-	require.Len(t, store.postings, 1)
-	assert.Equal(t, v.ID, store.postings[0].ID)
-	require.Len(t, store.completions, 1)
-	assert.Equal(t, res.Body, store.completions[0].Response.Body, "the stored answer is the one returned")
+	require.Len(t, store.Postings, 1)
+	assert.Equal(t, v.ID, store.Postings[0].ID)
+	require.Len(t, store.Completions, 1)
+	assert.Equal(t, res.Body, store.Completions[0].Response.Body, "the stored answer is the one returned")
 	assert.Empty(t, idem.Released())
 }
 
@@ -236,23 +237,23 @@ func TestCreditRaces(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			svc, store, idem := newService(activeWallet(1_000))
-			store.beforeCommit = append(store.beforeCommit, func(s *memStore) error {
-				w := s.wallets[walletID]
+			store.BeforeWrite = append(store.BeforeWrite, func(s *memstore.Store) error {
+				w := s.Wallets[walletID]
 				tt.change(&w)
-				s.wallets[walletID] = w
+				s.Wallets[walletID] = w
 				return nil
 			})
 			_, err := svc.Credit(context.Background(), ownerCaller, walletID, idemKey, wallet.CreditInput{Amount: 100})
 			if tt.wantErr != nil {
 				assert.ErrorIs(t, err, tt.wantErr)
 				assert.Len(t, idem.Released(), 1, "a refused credit frees its key")
-				assert.Empty(t, store.postings)
+				assert.Empty(t, store.Postings)
 			} else {
 				require.NoError(t, err)
-				assert.Len(t, store.postings, 1)
+				assert.Len(t, store.Postings, 1)
 			}
-			assert.Equal(t, tt.wantCommits, store.commitN)
-			assert.Equal(t, tt.wantBalance, store.wallet(walletID).BalanceMinor)
+			assert.Equal(t, tt.wantCommits, store.Writes)
+			assert.Equal(t, tt.wantBalance, store.StoredWallet(walletID).BalanceMinor)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,6 +166,29 @@ func do(t *testing.T, c call) reply {
 	r, err := send(c)
 	require.NoError(t, err)
 	return r
+}
+
+// concurrently runs run(0) … run(n-1) at once and returns their results in order. The
+// goroutines only hand their errors back; the test fails here, in its own goroutine,
+// when any of them could not finish.
+func concurrently[T any](t *testing.T, n int, run func(i int) (T, error)) []T {
+	t.Helper()
+	results := make([]T, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i], errs[i] = run(i) })
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	return results
+}
+
+// fetch GETs path and decodes its 200 answer; safe in goroutines.
+func fetch[T any](token, path string) (T, error) {
+	var v T
+	err := getJSON(token, path, &v)
+	return v, err
 }
 
 // getJSON GETs path and decodes a 200 answer into v; any other answer is an error.

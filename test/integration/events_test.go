@@ -5,11 +5,9 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,9 +111,7 @@ func completedEvent(id, transferID, payer, payee string, amount int64, at time.T
 func TestTransferEvents(t *testing.T) {
 	a, wa := funded(t, "evt-a", 50_000)
 	b, wb := funded(t, "evt-b", 0)
-	r := postTransfer(t, a.Token, "evt-1", transferBody(wa.ID, wb.ID, 12_345))
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	id := transferIDOf(t, r)
+	id := createTransfer(t, a.Token, "evt-1", transferBody(wa.ID, wb.ID, 12_345)).ID
 
 	notifiedOnce := func() bool {
 		return countOf(notifications(t, a.Token), "transfer.completed", id) == 1 && countOf(notifications(t, b.Token), "transfer.completed", id) == 1
@@ -199,19 +195,10 @@ func TestConcurrentRedemptions(t *testing.T) {
 	eventually(t, eventDeadline(), "2000 points", func() bool { return rewards(t, a.Token).PointsBalance() == affordable*pointsEach })
 	before := getWallet(t, a.Token, wa.ID).Balance
 
-	var wg sync.WaitGroup
-	replies := make([]reply, redemptions)
-	errs := make([]error, redemptions)
-	for i := 0; i < redemptions; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			replies[i], errs[i] = send(call{method: "POST", path: "/v1/rewards/redeem", token: a.Token, headers: map[string]string{"Idempotency-Key": fmt.Sprintf("r-%d", i)},
-				body: map[string]any{"points": pointsEach, "wallet_id": wa.ID}})
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	replies := concurrently(t, redemptions, func(i int) (reply, error) {
+		return send(call{method: "POST", path: "/v1/rewards/redeem", token: a.Token, headers: map[string]string{"Idempotency-Key": fmt.Sprintf("r-%d", i)},
+			body: map[string]any{"points": pointsEach, "wallet_id": wa.ID}})
+	})
 	ok, refused := 0, 0
 	for i, r := range replies {
 		switch {

@@ -122,28 +122,21 @@ func TestLostRacesDoNotTripTheBreaker(t *testing.T) {
 	_, sink := funded(t, "racer-sink", 0)
 	withFaults(t, stepFaults{"reserve": {Mode: "contend"}})
 
-	ids := make([]string, failuresMax+1)
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i := range ids {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			r, err := sendTransfer(a.Token, fmt.Sprintf("race-%d", i), transferBody(hot.ID, sink.ID, 1))
-			if err == nil {
-				ids[i], err = transferIDIn(r)
-			}
-			if err == nil {
-				var v transferView
-				if v, err = awaitFinal(a.Token, ids[i]); err == nil && (v.Status != "FAILED" || v.FailureReason != "contention") {
-					err = fmt.Errorf("transfer %s ended %s (%s), want FAILED (contention)", ids[i], v.Status, v.FailureReason)
-				}
-			}
-			errs[i] = err
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	concurrently(t, failuresMax+1, func(i int) (transferView, error) {
+		r, err := sendTransfer(a.Token, fmt.Sprintf("race-%d", i), transferBody(hot.ID, sink.ID, 1))
+		if err != nil {
+			return transferView{}, err
+		}
+		id, err := transferIDIn(r)
+		if err != nil {
+			return transferView{}, err
+		}
+		v, err := awaitFinal(a.Token, id)
+		if err == nil && (v.Status != "FAILED" || v.FailureReason != "contention") {
+			err = fmt.Errorf("transfer %s ended %s (%s), want FAILED (contention)", id, v.Status, v.FailureReason)
+		}
+		return v, err
+	})
 	clearFaults(t)
 
 	assert.Equal(t, "CLOSED", breakerState(t))

@@ -64,6 +64,18 @@ func postTransfer(t *testing.T, token, key string, body map[string]any) reply {
 	return r
 }
 
+// createTransfer posts a transfer that must be created (201) and returns it as
+// answered.
+func createTransfer(t *testing.T, token, key string, body map[string]any) transferView {
+	t.Helper()
+	r := postTransfer(t, token, key, body)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var v transferView
+	decode(t, r, &v)
+	require.NotEmpty(t, v.ID, "%s", r.Body)
+	return v
+}
+
 func transferBody(src, dst string, amount int64, extra ...any) map[string]any {
 	b := map[string]any{"source_wallet_id": src, "destination_wallet_id": dst, "amount": amount, "currency": "USD"}
 	for i := 0; i+1 < len(extra); i += 2 {
@@ -102,9 +114,7 @@ func transferIDOf(t *testing.T, r reply) string {
 }
 
 func fetchTransfer(token, id string) (transferView, error) {
-	var v transferView
-	err := getJSON(token, "/v1/transfers/"+id, &v)
-	return v, err
+	return fetch[transferView](token, "/v1/transfers/"+id)
 }
 
 func getTransfer(t *testing.T, token, id string) transferView {

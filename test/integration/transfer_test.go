@@ -21,10 +21,7 @@ func TestImmediateTransfer(t *testing.T) {
 	b, wb := funded(t, "payee", 0)
 	stranger := signupAndLogin(t, "nosy")
 
-	r := postTransfer(t, a.Token, "pay-1", transferBody(wa.ID, wb.ID, 300, "description", "rent"))
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	var v transferView
-	decode(t, r, &v)
+	v := createTransfer(t, a.Token, "pay-1", transferBody(wa.ID, wb.ID, 300, "description", "rent"))
 	assert.Equal(t, "COMPLETED", v.Status)
 	assert.Equal(t, "immediate", v.Mode)
 	assert.EqualValues(t, 300, v.Amount)
@@ -141,10 +138,7 @@ func TestHoldCaptureAndVoid(t *testing.T) {
 	a, wa := funded(t, "holder", 1000)
 	b, wb := funded(t, "merchant", 0)
 
-	r := postTransfer(t, a.Token, "hold-1", transferBody(wa.ID, wb.ID, 500, "mode", "hold", "hold_expires_in_seconds", 600))
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	var hold transferView
-	decode(t, r, &hold)
+	hold := createTransfer(t, a.Token, "hold-1", transferBody(wa.ID, wb.ID, 500, "mode", "hold", "hold_expires_in_seconds", 600))
 	assert.Equal(t, "HELD", hold.Status)
 	require.NotNil(t, hold.ExpiresAt)
 	assert.WithinDuration(t, time.Now().Add(600*time.Second), *hold.ExpiresAt, 30*time.Second)
@@ -185,9 +179,7 @@ func TestHoldCaptureAndVoid(t *testing.T) {
 		assert.Equal(t, "transfer_not_held", late.ErrorCode())
 	})
 	t.Run("void", func(t *testing.T) {
-		r := postTransfer(t, a.Token, "hold-2", transferBody(wa.ID, wb.ID, 300, "mode", "hold"))
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		id := transferIDOf(t, r)
+		id := createTransfer(t, a.Token, "hold-2", transferBody(wa.ID, wb.ID, 300, "mode", "hold")).ID
 		assert.EqualValues(t, 300, getWallet(t, a.Token, wa.ID).Held)
 		v := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/void", token: a.Token, headers: map[string]string{"Idempotency-Key": "void-1"}})
 		require.Equal(t, http.StatusOK, v.Status, "%s", v.Body)
@@ -196,23 +188,12 @@ func TestHoldCaptureAndVoid(t *testing.T) {
 		assert.Equal(t, "transfer_not_held", capture("cap-3", id, nil).ErrorCode())
 	})
 	t.Run("capture, void and capture racing settle once", func(t *testing.T) {
-		r := postTransfer(t, a.Token, "hold-3", transferBody(wa.ID, wb.ID, 100, "mode", "hold"))
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		id := transferIDOf(t, r)
-		var wg sync.WaitGroup
-		replies := make([]reply, 6)
-		errs := make([]error, len(replies))
-		for i := range replies {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				op := []string{"capture", "void"}[i%2]
-				replies[i], errs[i] = send(call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: a.Token,
-					headers: map[string]string{"Idempotency-Key": fmt.Sprintf("race-%d", i)}})
-			}(i)
-		}
-		wg.Wait()
-		require.NoError(t, errors.Join(errs...))
+		id := createTransfer(t, a.Token, "hold-3", transferBody(wa.ID, wb.ID, 100, "mode", "hold")).ID
+		replies := concurrently(t, 6, func(i int) (reply, error) {
+			op := []string{"capture", "void"}[i%2]
+			return send(call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: a.Token,
+				headers: map[string]string{"Idempotency-Key": fmt.Sprintf("race-%d", i)}})
+		})
 		winners := 0
 		for i, r := range replies {
 			switch {
@@ -235,18 +216,9 @@ func TestConcurrentTransfersFromOneWallet(t *testing.T) {
 	const transfers, funds = 100, 60
 	a, wa := funded(t, "spender", funds)
 	b, wb := funded(t, "sink", 0)
-	var wg sync.WaitGroup
-	replies := make([]reply, transfers)
-	errs := make([]error, transfers)
-	for i := 0; i < transfers; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			replies[i], errs[i] = sendTransfer(a.Token, fmt.Sprintf("spend-%d", i), transferBody(wa.ID, wb.ID, 1))
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	replies := concurrently(t, transfers, func(i int) (reply, error) {
+		return sendTransfer(a.Token, fmt.Sprintf("spend-%d", i), transferBody(wa.ID, wb.ID, 1))
+	})
 	var ids []string
 	for _, r := range replies {
 		if assert.Contains(t, []int{201, 202, 422}, r.Status, "%s", r.Body) {
@@ -290,22 +262,12 @@ func TestCrossTransfersLoseNoUpdate(t *testing.T) {
 		}
 		return awaitFinal(token, id)
 	}
-	var wg sync.WaitGroup
-	finals := make([]transferView, 2*each)
-	errs := make([]error, 2*each)
-	for i := 0; i < each; i++ {
-		wg.Add(2)
-		go func(i int) {
-			defer wg.Done()
-			finals[2*i], errs[2*i] = transferToEnd(a.Token, fmt.Sprintf("ab-%d", i), transferBody(wa.ID, wb.ID, 10))
-		}(i)
-		go func(i int) {
-			defer wg.Done()
-			finals[2*i+1], errs[2*i+1] = transferToEnd(b.Token, fmt.Sprintf("ba-%d", i), transferBody(wb.ID, wa.ID, 3))
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	finals := concurrently(t, 2*each, func(i int) (transferView, error) { // a to b on even i, b to a on odd
+		if i%2 == 0 {
+			return transferToEnd(a.Token, fmt.Sprintf("ab-%d", i/2), transferBody(wa.ID, wb.ID, 10))
+		}
+		return transferToEnd(b.Token, fmt.Sprintf("ba-%d", i/2), transferBody(wb.ID, wa.ID, 3))
+	})
 	for _, v := range finals {
 		assert.Equal(t, "COMPLETED", v.Status, "transfer %s: %s", v.ID, v.FailureReason)
 	}
@@ -317,18 +279,7 @@ func TestCrossTransfersLoseNoUpdate(t *testing.T) {
 func TestOneKeySentTenTimes(t *testing.T) {
 	a, wa := funded(t, "tenfold", 100)
 	_, wb := funded(t, "tenfold-b", 0)
-	var wg sync.WaitGroup
-	replies := make([]reply, 10)
-	errs := make([]error, len(replies))
-	for i := range replies {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			replies[i], errs[i] = sendTransfer(a.Token, "once", transferBody(wa.ID, wb.ID, 40))
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	replies := concurrently(t, 10, func(int) (reply, error) { return sendTransfer(a.Token, "once", transferBody(wa.ID, wb.ID, 40)) })
 	ids := map[string]bool{}
 	for _, r := range replies {
 		if r.Status == http.StatusConflict {
@@ -443,9 +394,7 @@ func TestCompensation(t *testing.T) {
 		assert.Zero(t, w.Held)
 	})
 	t.Run("a failing post of a held transfer's capture releases the hold", func(t *testing.T) {
-		r := postTransfer(t, a.Token, "comp-2", transferBody(wa.ID, wb.ID, 100, "mode", "hold"))
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		id := transferIDOf(t, r)
+		id := createTransfer(t, a.Token, "comp-2", transferBody(wa.ID, wb.ID, 100, "mode", "hold")).ID
 		withFaults(t, stepFaults{"post": {Mode: "fail"}})
 		c := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/capture", token: a.Token,
 			headers: map[string]string{"Idempotency-Key": "comp-2-capture"}})
@@ -570,9 +519,7 @@ func TestTransferAccess(t *testing.T) {
 	a, wa := funded(t, "acc-a", 100)
 	b, wb := funded(t, "acc-b", 100)
 	c := signupAndLogin(t, "acc-c")
-	r := postTransfer(t, a.Token, "h", transferBody(wa.ID, wb.ID, 10, "mode", "hold"))
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	id := transferIDOf(t, r)
+	id := createTransfer(t, a.Token, "h", transferBody(wa.ID, wb.ID, 10, "mode", "hold")).ID
 	for _, op := range []string{"capture", "void"} {
 		for _, tok := range []string{b.Token, c.Token} {
 			r := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/" + op, token: tok, headers: map[string]string{"Idempotency-Key": "x"}})
@@ -580,7 +527,7 @@ func TestTransferAccess(t *testing.T) {
 		}
 	}
 	assert.Equal(t, http.StatusNotFound, do(t, call{method: "GET", path: "/v1/transfers/" + id, token: c.Token}).Status)
-	r = postTransfer(t, b.Token, "steal", transferBody(wa.ID, wb.ID, 10))
+	r := postTransfer(t, b.Token, "steal", transferBody(wa.ID, wb.ID, 10))
 	assert.Equal(t, http.StatusNotFound, r.Status, "B cannot move money out of A's wallet")
 	assert.EqualValues(t, 90, getWallet(t, a.Token, wa.ID).Available)
 	v := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/void", token: a.Token, headers: map[string]string{"Idempotency-Key": "v"}})
@@ -594,10 +541,7 @@ func TestHoldExpiry(t *testing.T) {
 	t.Parallel()
 	a, wa := funded(t, "expiry", 100)
 	_, wb := funded(t, "expiry-b", 0)
-	r := postTransfer(t, a.Token, "short", transferBody(wa.ID, wb.ID, 70, "mode", "hold", "hold_expires_in_seconds", 60))
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-	var v transferView
-	decode(t, r, &v)
+	v := createTransfer(t, a.Token, "short", transferBody(wa.ID, wb.ID, 70, "mode", "hold", "hold_expires_in_seconds", 60))
 	require.NotNil(t, v.ExpiresAt)
 	deadline := v.ExpiresAt.Add(70 * time.Second) // within a minute of expires_at, plus slack
 	var got transferView
@@ -625,10 +569,7 @@ func TestSettleAfterExpiry(t *testing.T) {
 	holds := map[string]string{} // op → transfer id
 	var expiresAt time.Time
 	for _, op := range []string{"capture", "void"} {
-		r := postTransfer(t, a.Token, "late-"+op, transferBody(wa.ID, wb.ID, 30, "mode", "hold", "hold_expires_in_seconds", 60))
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		var v transferView
-		decode(t, r, &v)
+		v := createTransfer(t, a.Token, "late-"+op, transferBody(wa.ID, wb.ID, 30, "mode", "hold", "hold_expires_in_seconds", 60))
 		require.NotNil(t, v.ExpiresAt)
 		holds[op], expiresAt = v.ID, *v.ExpiresAt
 	}
@@ -659,9 +600,7 @@ func TestCaptureWithAFrozenWallet(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	}
 	for i, frozen := range []string{wa.ID, wb.ID} {
-		r := postTransfer(t, a.Token, fmt.Sprintf("fc-%d", i), transferBody(wa.ID, wb.ID, 100, "mode", "hold"))
-		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		id := transferIDOf(t, r)
+		id := createTransfer(t, a.Token, fmt.Sprintf("fc-%d", i), transferBody(wa.ID, wb.ID, 100, "mode", "hold")).ID
 		setStatus(frozen, "FROZEN")
 		c := do(t, call{method: "POST", path: "/v1/transfers/" + id + "/capture", token: a.Token, headers: map[string]string{"Idempotency-Key": fmt.Sprintf("fcc-%d", i)}})
 		assert.Equal(t, http.StatusUnprocessableEntity, c.Status, "%s", c.Body)

@@ -96,9 +96,7 @@ func createWallet(t *testing.T, token, currency string) walletView {
 }
 
 func fetchWallet(token, id string) (walletView, error) {
-	var w walletView
-	err := getJSON(token, "/v1/wallets/"+id, &w)
-	return w, err
+	return fetch[walletView](token, "/v1/wallets/"+id)
 }
 
 func getWallet(t *testing.T, token, id string) walletView {

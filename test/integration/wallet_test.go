@@ -179,18 +179,9 @@ func TestConcurrentCreditsWithDistinctKeys(t *testing.T) {
 	const clients = 50
 	a := signupAndLogin(t, "concurrent")
 	w := createWallet(t, a.Token, "USD")
-	var wg sync.WaitGroup
-	replies := make([]reply, clients)
-	errs := make([]error, clients)
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			replies[i], errs[i] = sendCredit(a.Token, w.ID, fmt.Sprintf("c-%d", i), int64(100+i))
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	replies := concurrently(t, clients, func(i int) (reply, error) {
+		return sendCredit(a.Token, w.ID, fmt.Sprintf("c-%d", i), int64(100+i))
+	})
 	var want int64
 	for i := 0; i < clients; i++ {
 		assert.Equal(t, http.StatusCreated, replies[i].Status, "client %d: %s", i, replies[i].Body)
@@ -214,18 +205,7 @@ func TestConcurrentCreditsWithOneKey(t *testing.T) {
 	const clients = 20
 	a := signupAndLogin(t, "onekey")
 	w := createWallet(t, a.Token, "USD")
-	var wg sync.WaitGroup
-	replies := make([]reply, clients)
-	errs := make([]error, clients)
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			replies[i], errs[i] = sendCredit(a.Token, w.ID, "same-key", 700)
-		}(i)
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	replies := concurrently(t, clients, func(int) (reply, error) { return sendCredit(a.Token, w.ID, "same-key", 700) })
 	var created []reply
 	for i, r := range replies {
 		switch r.Status {

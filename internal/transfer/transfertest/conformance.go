@@ -1,8 +1,8 @@
 // Package transfertest is the conformance suite of transfer.Store: the in-memory fake
-// the unit tests use and the DynamoDB store on the local engine run the same cases, so
-// the fake cannot drift from the real thing on the rules the saga relies on (a transfer
-// created once, changes conditional on its version, money moved only under the wallet
-// rules, a posting written once).
+// the unit tests use (internal/memstore) and the DynamoDB store on the local engine run
+// the same cases, so the fake cannot drift from the real thing on the rules the saga
+// relies on (a transfer created once, changes conditional on its version, money moved
+// only under the wallet rules, a posting written once).
 package transfertest
 
 import (

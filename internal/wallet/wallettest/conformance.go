@@ -1,6 +1,7 @@
 // Package wallettest is the conformance suite of wallet.Store: the in-memory fake the
-// unit tests use and the DynamoDB store on the local engine run the same cases, so the
-// fake cannot drift from the real thing on the rules the wallet use cases rely on.
+// unit tests use (internal/memstore) and the DynamoDB store on the local engine run the
+// same cases, so the fake cannot drift from the real thing on the rules the wallet use
+// cases rely on.
 package wallettest
 
 import (

@@ -1,0 +1,19 @@
+package wallet_test
+
+import (
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
+	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/memstore"
+	"github.com/serverless-wallet/wallet/internal/wallet"
+)
+
+func activeWallet(balance int64) ledger.Wallet {
+	return ledger.Wallet{ID: walletID, OwnerID: owner, Currency: "USD", BalanceMinor: balance, Status: ledger.StatusActive, Version: 7}
+}
+
+func newService(ws ...ledger.Wallet) (*wallet.Service, *memstore.Store, *idemtest.Store) {
+	store, idem := memstore.New(ws...), &idemtest.Store{}
+	return wallet.NewService(store, idem, limits, func() time.Time { return fixedNow }), store, idem
+}
