@@ -16,11 +16,14 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
-// newestPage queries one partition's items whose sort key starts with prefix, newest
+// newestPage queries one partition's items whose sort key starts with prefix ("": all), newest
 // (highest sort key) first, resuming after the opaque cursor. The next cursor encodes
 // the last returned sort key, so items added meanwhile never shift a page.
 func newestPage(ctx context.Context, db API, table, pk, prefix string, limit int, cursor string) ([]map[string]ddbtypes.AttributeValue, string, error) {
-	kc := expression.Key("pk").Equal(expression.Value(pk)).And(expression.Key("sk").BeginsWith(prefix))
+	kc := expression.Key("pk").Equal(expression.Value(pk))
+	if prefix != "" { // DynamoDB refuses begins_with an empty string
+		kc = kc.And(expression.Key("sk").BeginsWith(prefix))
+	}
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return nil, "", fmt.Errorf("build query: %w", err)

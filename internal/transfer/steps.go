@@ -195,8 +195,8 @@ func countOutcome(m *metrics.Emitter, before, after Transfer) {
 	}
 	id := metrics.D("transfer_id", after.ID)
 	m.Put(metrics.Transfers, 1, []metrics.Dim{metrics.D("Outcome", string(after.Status)), metrics.D("Mode", after.Mode)}, id)
-	if after.Status == StatusReleased || after.Status == StatusNeedsReview {
-		return // not the end of a saga
+	if after.Status == StatusReleased || after.Status == StatusNeedsReview || before.Status == StatusNeedsReview {
+		return // not the end of a saga (a release, a review case, an admin's resolution)
 	}
 	since := before.CreatedAt
 	if before.Status == StatusCapturing {

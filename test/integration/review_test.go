@@ -1,0 +1,252 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type deskItem struct {
+	transferView
+	Money struct {
+		Reserved     bool   `json:"reserved"`
+		Released     bool   `json:"released"`
+		Posted       bool   `json:"posted"`
+		HoldOpen     int64  `json:"hold_open_amount"`
+		HoldWalletID string `json:"hold_wallet_id"`
+		PostingID    string `json:"posting_id"`
+	} `json:"money"`
+	Review *struct {
+		OpenedAt time.Time `json:"opened_at"`
+		Error    string    `json:"error"`
+		Cause    string    `json:"cause"`
+	} `json:"review"`
+}
+
+type auditRecord struct {
+	Action     string          `json:"action"`
+	ActorID    string          `json:"actor_id"`
+	TargetType string          `json:"target_type"`
+	TargetID   string          `json:"target_id"`
+	Reason     string          `json:"reason"`
+	Before     json.RawMessage `json:"before"`
+	After      json.RawMessage `json:"after"`
+	RequestID  string          `json:"request_id"`
+}
+
+// reviewCaseWait bounds the wait for the review consumer to record a case: the queue
+// redelivers a message that came before its transfer was marked NEEDS_REVIEW after the
+// queue's visibility timeout (5 s locally).
+const reviewCaseWait = 60 * time.Second
+
+// openCase waits until the review desk lists the transfer, and returns its item.
+func openCase(t *testing.T, id string) deskItem {
+	t.Helper()
+	var found deskItem
+	err := pollUntil(time.Now().Add(reviewCaseWait), 500*time.Millisecond, func() (bool, error) {
+		var page struct {
+			Items []deskItem `json:"items"`
+		}
+		if err := getJSON(adminToken(t), "/v1/admin/transfers?status=NEEDS_REVIEW&limit=100", &page); err != nil {
+			return false, err
+		}
+		for _, it := range page.Items {
+			if it.ID == id {
+				found = it
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	require.NoError(t, err, "transfer %s never reached the review desk", id)
+	return found
+}
+
+// resolve sends an admin's resolve with the key key+"-"+id: every run has one admin,
+// whose keys must not meet another run's.
+func resolve(t *testing.T, id, key, action, reason string) reply {
+	t.Helper()
+	return do(t, call{method: "POST", path: "/v1/admin/transfers/" + id + "/resolve", token: adminToken(t),
+		headers: map[string]string{"Idempotency-Key": key + "-" + id}, body: map[string]string{"action": action, "reason": reason}})
+}
+
+func auditOf(t *testing.T, target string) []auditRecord {
+	t.Helper()
+	var page struct {
+		Items []auditRecord `json:"items"`
+	}
+	require.NoError(t, getJSON(adminToken(t), "/v1/admin/audit?target="+target, &page))
+	return page.Items
+}
+
+func statusIn(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var s struct {
+		Status string `json:"status"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &s), "%s", raw)
+	return s.Status
+}
+
+// TestReviewDesk forces transfers into NEEDS_REVIEW with a fault in each compensation
+// step, finds them on the desk and resolves them with each allowed action, checking the
+// money, the ledger, the refusals, a replayed key and the audit trail.
+//
+// It runs serially (no t.Parallel): it writes CONTROL/FAULTS, which every saga reads.
+func TestReviewDesk(t *testing.T) {
+	isolateBreaker(t)
+	a, wa := funded(t, "review", 1000)
+	b, wb := funded(t, "review-b", 0)
+
+	// A fault in the release (the compensation of a failed post) leaves the hold open; a
+	// fault in the finalize after a successful release leaves nothing held.
+	needsReview := func(key string, faults stepFaults) string {
+		withFaults(t, faults)
+		id := transferIDOf(t, postTransfer(t, a.Token, key, transferBody(wa.ID, wb.ID, 100)))
+		v := waitFinal(t, a.Token, id)
+		require.Equal(t, "NEEDS_REVIEW", v.Status, "%+v", v)
+		clearFaults(t)
+		return id
+	}
+	held1 := needsReview("review-held-1", stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
+	held2 := needsReview("review-held-2", stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
+	released := needsReview("review-released", stepFaults{"post": {Mode: "fail"}, "finalize": {Mode: "fail"}})
+	assert.EqualValues(t, 200, getWallet(t, a.Token, wa.ID).Held, "two holds stay open until a person settles them")
+
+	t.Run("the desk shows each case with where its money is", func(t *testing.T) {
+		for _, id := range []string{held1, held2} {
+			it := openCase(t, id)
+			assert.True(t, it.Money.Reserved)
+			assert.False(t, it.Money.Released)
+			assert.EqualValues(t, 100, it.Money.HoldOpen)
+			assert.Equal(t, wa.ID, it.Money.HoldWalletID)
+			require.NotNil(t, it.Review)
+			assert.Equal(t, "Transient", it.Review.Error, "the error that stopped the compensation")
+			assert.NotEmpty(t, it.Steps, "with its saga steps")
+		}
+		it := openCase(t, released)
+		assert.True(t, it.Money.Released)
+		assert.Zero(t, it.Money.HoldOpen)
+	})
+
+	t.Run("non-admins get 403 on every admin route", func(t *testing.T) {
+		for _, c := range []call{
+			{method: "GET", path: "/v1/admin/transfers?status=NEEDS_REVIEW"},
+			{method: "POST", path: "/v1/admin/transfers/" + held1 + "/resolve", headers: map[string]string{"Idempotency-Key": "review-non-admin"},
+				body: map[string]string{"action": "reverse", "reason": "not mine to do"}},
+			{method: "GET", path: "/v1/admin/audit"},
+			{method: "GET", path: "/v1/admin/ledger/check"},
+		} {
+			c.token = a.Token
+			r := do(t, c)
+			assert.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", c.method, c.path, r.Body)
+			assert.Equal(t, "forbidden", r.ErrorCode())
+		}
+		assert.EqualValues(t, 200, getWallet(t, a.Token, wa.ID).Held, "nothing changed")
+	})
+
+	t.Run("actions from the wrong state are refused and change nothing", func(t *testing.T) {
+		done := transferIDOf(t, postTransfer(t, a.Token, "review-done", transferBody(wa.ID, wb.ID, 1)))
+		require.Equal(t, "COMPLETED", waitFinal(t, a.Token, done).Status)
+		r := resolve(t, done, "review-wrong-1", "reverse", "a completed transfer is not in review")
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Equal(t, "transfer_not_in_review", r.ErrorCode())
+		r = resolve(t, released, "review-wrong-2", "complete", "nothing is held to post")
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Equal(t, "no_hold_to_post", r.ErrorCode())
+		r = resolve(t, released, "review-wrong-3", "undo", "no such action")
+		assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+		assert.Equal(t, "NEEDS_REVIEW", getTransfer(t, a.Token, released).Status)
+		assert.Empty(t, auditOf(t, released), "a refused action leaves no audit record")
+	})
+
+	t.Run("complete posts the hold to the destination", func(t *testing.T) {
+		r := resolve(t, held1, "review-complete", "complete", "the destination is good; posting by hand")
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.NotEmpty(t, r.Header.Get("X-Request-Id"), "every answer names its request")
+		var it deskItem
+		decode(t, r, &it)
+		assert.Equal(t, "COMPLETED", it.Status)
+		assert.True(t, it.Money.Posted)
+		assert.Equal(t, held1+"-post", it.Money.PostingID)
+		assert.EqualValues(t, 1+100, getWallet(t, b.Token, wb.ID).Balance, "the completed 1 and the posted hold")
+		requireLedgerConsistent(t)
+
+		again := resolve(t, held1, "review-complete", "complete", "the destination is good; posting by hand")
+		assert.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
+		assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+		other := resolve(t, held1, "review-complete", "reverse", "changed my mind")
+		assert.Equal(t, http.StatusUnprocessableEntity, other.Status, "%s", other.Body)
+		assert.Equal(t, "idempotency_key_reused", other.ErrorCode())
+		assert.EqualValues(t, 1+100, getWallet(t, b.Token, wb.ID).Balance, "posted once")
+
+		trail := auditOf(t, held1)
+		require.Len(t, trail, 1, "one record for one action, however often it is sent")
+		rec := trail[0]
+		assert.Equal(t, "transfer.resolve.complete", rec.Action)
+		assert.Equal(t, "transfer", rec.TargetType)
+		assert.Equal(t, "the destination is good; posting by hand", rec.Reason)
+		assert.Equal(t, "NEEDS_REVIEW", statusIn(t, rec.Before))
+		assert.Equal(t, "COMPLETED", statusIn(t, rec.After))
+		assert.Equal(t, r.Header.Get("X-Request-Id"), rec.RequestID, "the record names the request that did it")
+		assert.NotEmpty(t, rec.ActorID)
+	})
+
+	t.Run("reverse gives the hold back", func(t *testing.T) {
+		r := resolve(t, held2, "review-reverse", "reverse", "payee account under investigation")
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var it deskItem
+		decode(t, r, &it)
+		assert.Equal(t, "FAILED", it.Status)
+		assert.Equal(t, "reversed", it.FailureReason)
+		assert.True(t, it.Money.Released)
+		assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
+		requireLedgerConsistent(t)
+		trail := auditOf(t, held2)
+		require.Len(t, trail, 1)
+		assert.Equal(t, "transfer.resolve.reverse", trail[0].Action)
+	})
+
+	t.Run("retry finishes the compensation", func(t *testing.T) {
+		r := resolve(t, released, "review-retry", "retry", "the finalize step failed after the release; finishing it")
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "FAILED", getTransfer(t, a.Token, released).Status)
+		requireLedgerConsistent(t)
+	})
+
+	t.Run("resolved cases leave the desk", func(t *testing.T) {
+		var page struct {
+			Items []deskItem `json:"items"`
+		}
+		require.NoError(t, getJSON(adminToken(t), "/v1/admin/transfers?status=NEEDS_REVIEW&limit=100", &page))
+		for _, it := range page.Items {
+			assert.NotContains(t, []string{held1, held2, released}, it.ID)
+		}
+		w := getWallet(t, a.Token, wa.ID)
+		assert.EqualValues(t, 1000-100-1, w.Balance, "the completed case and the 1 unit transfer left; the rest came back")
+		assert.EqualValues(t, w.Balance, w.Available)
+	})
+
+	t.Run("a freeze and an unfreeze are audited with their reason", func(t *testing.T) {
+		admin := adminToken(t)
+		for _, status := range []string{"FROZEN", "ACTIVE"} {
+			r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin,
+				body: map[string]string{"status": status, "reason": "review desk test: " + strings.ToLower(status)}})
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		}
+		trail := auditOf(t, wb.ID)
+		require.Len(t, trail, 2)
+		assert.Equal(t, "wallet.unfreeze", trail[0].Action, "newest first")
+		assert.Equal(t, "wallet.freeze", trail[1].Action)
+		assert.Equal(t, "ACTIVE", statusIn(t, trail[1].Before))
+		assert.Equal(t, "FROZEN", statusIn(t, trail[1].After))
+		assert.Equal(t, "review desk test: frozen", trail[1].Reason)
+	})
+}
