@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke deploy-local api-url engine-start engine-stop lint cost bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -64,6 +64,9 @@ lint: ## gofmt, go vet, golangci-lint, deadcode, cfn-lint, sam validate --lint, 
 
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200
 	@scripts/cost.sh
+
+trace: ## one transfer's whole story from the local stack's logs, oldest first: make trace ID=<transfer id>
+	@. scripts/lib.sh && engine_env && go run ./cmd/trace --id "$(ID)"
 
 rotate-key: ## rotate the token signing key of the local stack (docs/ARCHITECTURE.md, Auth)
 	@. scripts/lib.sh && engine_env && go run ./cmd/rotatekey --outputs "$$OUTPUTS_FILE"

@@ -97,20 +97,16 @@ type ErrorDetail struct {
 	Details map[string]any `json:"details,omitempty"`
 }
 
-// Handle wraps fn: it counts the request against its caller's rate limit (limiter may
-// be nil for none), logs one line per request with its correlation ids and maps any
-// error to the API's error response, hiding internal errors from the client.
-func Handle(log *slog.Logger, limiter RequestLimiter, fn HandlerFunc) LambdaHandler {
-	return HandleMeasured(log, limiter, nil, fn)
-}
-
 // RequestIDHeader carries API Gateway's request id on every answer of a function: the
 // id its log line has (api_request_id), for a client to quote.
 const RequestIDHeader = "X-Request-Id"
 
-// HandleMeasured is Handle that also counts, in m, idempotent replays (by route) and
-// rate-limit refusals (by class).
-func HandleMeasured(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, fn HandlerFunc) LambdaHandler {
+// Handle wraps fn: it counts the request against its caller's rate limit (limiter may
+// be nil for none), logs one line per request with its correlation ids and maps any
+// error to the API's error response, hiding internal errors from the client.
+// It also counts, in m (nil: nothing), idempotent replays by route and rate-limit
+// refusals by class.
+func Handle(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, fn HandlerFunc) LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		start := time.Now()
 		req := &Request{ev}
@@ -119,6 +115,9 @@ func HandleMeasured(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter
 			slog.String("route", req.Route()),
 			slog.String("user_id", req.callerID()),
 		)
+		if id := ev.PathParameters["id"]; id != "" { // a transfer's or wallet's id: its story is found by it
+			lg = lg.With(slog.String("resource_id", id))
+		}
 		work, cancel := withWorkDeadline(ctx)
 		decision, err := admit(work, lg, limiter, m, req)
 		var resp Response

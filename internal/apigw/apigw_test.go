@@ -96,7 +96,7 @@ func TestHandleMapsErrorsOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := Handle(quiet, nil, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
+			h := Handle(quiet, nil, nil, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
 			out, err := h(context.Background(), events.APIGatewayProxyRequest{})
 			require.NoError(t, err, "handlers never return a Lambda error")
 			assert.Equal(t, tt.status, out.StatusCode)
@@ -242,7 +242,7 @@ func TestRoute(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	out, err := Handle(quiet, nil, Health())(context.Background(), events.APIGatewayProxyRequest{})
+	out, err := Handle(quiet, nil, nil, Health())(context.Background(), events.APIGatewayProxyRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, out.StatusCode)
 	assert.JSONEq(t, `{"status":"ok"}`, out.Body)

@@ -38,7 +38,7 @@ func request(t *testing.T, name string) events.APIGatewayProxyRequest {
 
 func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	t.Helper()
-	resp, err := apigw.Handle(discard, nil, fn)(context.Background(), ev)
+	resp, err := apigw.Handle(discard, nil, nil, fn)(context.Background(), ev)
 	require.NoError(t, err, "handlers answer errors in the response, never as a Lambda error")
 	return resp
 }

@@ -170,7 +170,7 @@ func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return apigw.HandleMeasured(d.Log, limiter, d.Metrics(), fn), nil
+	return apigw.Handle(d.Log, limiter, d.Metrics(), fn), nil
 }
 
 // WalletService builds the wallet service over the ledger and idempotency tables.

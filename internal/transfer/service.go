@@ -179,6 +179,10 @@ func (s *Service) Create(ctx context.Context, c op.Caller, key string, in Create
 	if err != nil {
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
+	if s.Log != nil { // the link from the API request to the transfer's id, which every later line carries
+		s.Log.InfoContext(ctx, "transfer created", slog.String("transfer_id", t.ID), slog.String("api_request_id", c.RequestID),
+			slog.String("mode", t.Mode))
+	}
 	return s.runAndAnswer(ctx, t, SagaInput{TransferID: t.ID, Phase: PhaseStart, Mode: t.Mode}, probe, op.Created)
 }
 
