@@ -211,7 +211,7 @@ func (s *Service) overdueHolds(ctx context.Context, q DeskQuery) (DeskPage, erro
 // RecordCase records the review case of a message from the manual-review queue, once:
 // a redelivered message, or a case already resolved, changes nothing. A message that
 // arrives before the state machine marked its transfer NEEDS_REVIEW is an error, so
-// the queue delivers it again.
+// the queue delivers it again. A message about no transfer is dropped: no retry finds one.
 func (s *Service) RecordCase(ctx context.Context, m ReviewMessage) error {
 	if !op.IsID(m.TransferID) {
 		return fmt.Errorf("review message without a transfer id: %q", m.TransferID)
@@ -220,6 +220,9 @@ func (s *Service) RecordCase(ctx context.Context, m ReviewMessage) error {
 	err := retry.Conflicts(ctx, func(int) error {
 		opened = false
 		t, err := s.Store.Transfer(ctx, m.TransferID)
+		if errors.Is(err, problem.ErrNotFound) {
+			return nil // no such transfer: nothing to review, and no retry would find one
+		}
 		if err != nil {
 			return err
 		}

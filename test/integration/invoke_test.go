@@ -44,6 +44,9 @@ var eventOutcomes = map[string]invokeOutcome{
 	"CreateCreditFunction":         {status: 404, code: "not_found"},
 	"ListEntriesFunction":          {status: 404, code: "not_found"},
 	"CheckLedgerFunction":          {status: 403, code: "forbidden"},
+	"AdminListTransfersFunction":   {status: 403, code: "forbidden"},
+	"ResolveTransferFunction":      {status: 403, code: "forbidden"},
+	"ListAuditFunction":            {status: 403, code: "forbidden"},
 	"CreateTransferFunction":       {status: 404, code: "not_found"},
 	"ListTransfersFunction":        {status: 200},
 	"GetTransferFunction":          {status: 404, code: "not_found"},
@@ -63,6 +66,7 @@ var eventOutcomes = map[string]invokeOutcome{
 	"EarnRewardsFunction":          {},
 	"PublishEventsFunction":        {},
 	"ExpireHoldsFunction":          {},
+	"RecordReviewFunction":         {},
 }
 
 var serverlessFunction = regexp.MustCompile(`(?m)^  (\w+):\n    Type: AWS::Serverless::Function$`)
