@@ -55,6 +55,8 @@ func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGa
 		if err != nil {
 			return events.APIGatewayCustomAuthorizerResponse{}, err
 		}
+		log.InfoContext(ctx, "token accepted", slog.String("user_id", claims.Subject), slog.String("role", claims.Role),
+			slog.String("method_arn", ev.MethodArn))
 		return events.APIGatewayCustomAuthorizerResponse{
 			PrincipalID: claims.Subject,
 			PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{

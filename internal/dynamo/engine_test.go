@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
@@ -209,6 +210,27 @@ func TestAddFailureCountsAWriteSentTwiceOnce(t *testing.T) {
 			assert.Equal(t, tt.want, st.Failures, "what is stored")
 		})
 	}
+}
+
+// TestBeginSentTwiceHoldsTheClaim: a claim whose put is sent twice (its first answer
+// lost) meets its own record and holds the key, instead of answering its own request
+// 409 request_in_progress; another request's claim on the key still gets 409.
+func TestBeginSentTwiceHoldsTheClaim(t *testing.T) {
+	db, table := engineTable(t, false)
+	ctx := context.Background()
+	now := time.Now()
+	claim := idempotency.NewClaim("user-twice", "key-1", "hash-1")
+	twice := &Idempotency{DB: &sentTwice{API: db, n: 1}, Table: table}
+	replay, err := twice.Begin(ctx, claim, now)
+	require.NoError(t, err, "the claim's own record")
+	assert.Nil(t, replay)
+
+	plain := &Idempotency{DB: db, Table: table}
+	_, err = plain.Begin(ctx, idempotency.NewClaim("user-twice", "key-1", "hash-1"), now)
+	assert.ErrorIs(t, err, idempotency.ErrInProgress, "another request with the key waits")
+	require.NoError(t, plain.Release(ctx, claim))
+	_, err = plain.Begin(ctx, idempotency.NewClaim("user-twice", "key-1", "hash-1"), now)
+	assert.NoError(t, err, "the claim was ours to release")
 }
 
 // TestCreateTransferOncePerID: a transfer is created by one conditional put; the same id

@@ -92,6 +92,11 @@ func (s *Idempotency) Begin(ctx context.Context, c idempotency.Claim, now time.T
 		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
 	}
 	switch {
+	case false:
+		// This very claim: the SDK sent the put again after its first answer was lost
+		// (MINISTACK_GAPS 18; AWS retries a lost answer too), and the second attempt met
+		// the first's record. The claim is held.
+		return nil, nil
 	case old.RequestHash != c.Hash:
 		return nil, idempotency.ErrKeyReused
 	case old.Status == idempotency.StatusCompleted:
