@@ -17,6 +17,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/costreport"
+	"github.com/serverless-wallet/wallet/internal/event"
 )
 
 func main() { os.Exit(cli.ExitCode(os.Stderr, "costreport", run())) }
@@ -73,8 +74,8 @@ func run() error {
 		return err
 	}
 	m := costreport.Measured{Transfers: completed, Functions: fns, Executions: execs, StateTransitions: transitions, ExecutionMs: execMs,
-		EventsPublished: marks["PublishEvents: event published"], APIRequests: apiRequests,
-		NotificationsTotal: marks["Notify: event handled"] + marks["EarnRewards: event handled"]}
+		EventsPublished: marks["PublishEvents: "+event.LogPublished], APIRequests: apiRequests,
+		NotificationsTotal: marks["Notify: "+event.LogHandled] + marks["EarnRewards: "+event.LogHandled]}
 	f, err := os.Create(*out)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/serverless-wallet/wallet/internal/event"
 )
 
 // Limits of the collector.
@@ -83,7 +84,7 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 					u.ReadUnits += r
 					u.WriteUnits += w
 				}
-				for _, text := range []string{"event published", "event handled"} {
+				for _, text := range []string{event.LogPublished, event.LogHandled} {
 					if strings.Contains(msg, text) {
 						marks[name+": "+text]++
 					}

@@ -93,12 +93,19 @@ func PublishFromStream(log *slog.Logger, m *metrics.Emitter, decode Decoder, bus
 				return resp, nil
 			}
 			for _, e := range es {
-				log.InfoContext(ctx, "event published", e.attrs()...)
+				log.InfoContext(ctx, LogPublished, e.attrs()...)
 			}
 		}
 		return resp, nil
 	}
 }
+
+// The messages of the lines the publisher and the consumers log for each event or
+// message they got through (the cost report counts them).
+const (
+	LogPublished = "event published"
+	LogHandled   = "message handled"
+)
 
 // Consumers, as logs and the EventConsumerFailures metric name them.
 const (
@@ -158,7 +165,7 @@ func ConsumeQueue[T any](log *slog.Logger, m *metrics.Emitter, consumer string, 
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 				continue
 			}
-			log.InfoContext(ctx, "message handled", fields...)
+			log.InfoContext(ctx, LogHandled, fields...)
 		}
 		return resp, nil
 	}
