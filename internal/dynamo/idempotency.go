@@ -92,7 +92,7 @@ func (s *Idempotency) Begin(ctx context.Context, c idempotency.Claim, now time.T
 		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
 	}
 	switch {
-	case false:
+	case old.Token == c.Token && old.Status == idempotency.StatusInProgress:
 		// This very claim: the SDK sent the put again after its first answer was lost
 		// (MINISTACK_GAPS 18; AWS retries a lost answer too), and the second attempt met
 		// the first's record. The claim is held.
