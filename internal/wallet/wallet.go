@@ -209,10 +209,10 @@ func (s *Service) ChangeStatus(ctx context.Context, c op.Caller, id string, in P
 	return ViewOf(out), nil
 }
 
-// statusAudit is the audit record of an admin's freeze or unfreeze; nil for an owner's
-// close, which is no admin action.
+// statusAudit is the audit record of a freeze or unfreeze (only admins may); nil for an
+// owner's close, which is no admin action.
 func statusAudit(c op.Caller, before, after ledger.Wallet, reason string) (*audit.Record, error) {
-	if !c.IsAdmin() || before.OwnerID == c.UserID {
+	if after.Status != ledger.StatusFrozen && before.Status != ledger.StatusFrozen {
 		return nil, nil
 	}
 	action := audit.ActionUnfreeze

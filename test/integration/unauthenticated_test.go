@@ -124,6 +124,7 @@ func TestEveryProtectedOperationRefusesAnonymousCalls(t *testing.T) {
 				assert.Equal(t, http.StatusUnauthorized, r.Status, "%s: %s", tok.name, r.Body)
 				assert.Equal(t, tok.code, r.ErrorCode(), "%s", tok.name)
 				assert.Equal(t, "Bearer", r.Header.Get("WWW-Authenticate"), "%s: the gateway's refusal", tok.name)
+				assert.Regexp(t, `^[0-9a-f-]{16,}$`, r.Header.Get("X-Request-Id"), "%s: the gateway's answer names its request", tok.name)
 				assert.Empty(t, r.Header.Get("RateLimit-Limit"), "%s: no function ran", tok.name)
 			}
 		})
