@@ -101,6 +101,10 @@ type ErrorDetail struct {
 // id its log line has (api_request_id), for a client to quote.
 const RequestIDHeader = "X-Request-Id"
 
+// ReplayedHeader marks an answer replayed from an earlier request with the same
+// Idempotency-Key.
+const ReplayedHeader = "Idempotent-Replayed"
+
 // Handle wraps fn: it counts the request against its caller's rate limit (limiter may
 // be nil for none), logs one line per request with its correlation ids and maps any
 // error to the API's error response, hiding internal errors from the client.
@@ -146,7 +150,7 @@ func Handle(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, fn Han
 
 // measure counts an idempotent replay, by route.
 func measure(m *metrics.Emitter, req *Request, resp Response) {
-	if resp.Headers["Idempotent-Replayed"] == "true" {
+	if resp.Headers[ReplayedHeader] == "true" {
 		m.Put(metrics.IdempotentReplays, 1, []metrics.Dim{metrics.D("Route", req.Route())})
 	}
 }

@@ -123,7 +123,7 @@ func replayable(res op.Result) Response {
 		out = Response{Status: http.StatusInternalServerError, Body: internalErrorBody}
 	}
 	if res.Replayed {
-		out.Headers = map[string]string{"Idempotent-Replayed": "true"}
+		out.Headers = map[string]string{ReplayedHeader: "true"}
 	}
 	return out
 }

@@ -9,18 +9,8 @@ import (
 	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/event"
-	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
-
-// Metrics returns the cold start's metrics emitter (CloudWatch embedded metric format on
-// stdout, in the METRICS_NAMESPACE namespace; nil, which emits nothing, when unset).
-func (d *Deps) Metrics() *metrics.Emitter {
-	if d.metrics == nil {
-		d.metrics = metrics.New(d.OptionalEnv("METRICS_NAMESPACE"))
-	}
-	return d.metrics
-}
 
 // ServeReviewDesk starts an admin review-desk route's function.
 func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) int {

@@ -100,6 +100,15 @@ func (d *Deps) DynamoDB() dynamo.API {
 	return d.ddb
 }
 
+// Metrics returns the cold start's metrics emitter (CloudWatch embedded metric format on
+// stdout, in the METRICS_NAMESPACE namespace; nil, which emits nothing, when unset).
+func (d *Deps) Metrics() *metrics.Emitter {
+	if d.metrics == nil {
+		d.metrics = metrics.New(d.OptionalEnv("METRICS_NAMESPACE"))
+	}
+	return d.metrics
+}
+
 // TokenSource builds the token issuer/verifier. Only the functions that sign or check
 // tokens have one (secretsapp.Tokens, over Secrets Manager); the others pass nil.
 type TokenSource func(ctx context.Context, d *Deps) (*auth.Tokens, error)

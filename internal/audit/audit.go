@@ -110,13 +110,5 @@ func ValidateReason(reason string) error {
 	if reason == "" {
 		return problem.Invalid("invalid_reason", "a reason is required")
 	}
-	if len([]rune(reason)) > ReasonRunesMax {
-		return problem.Invalid("invalid_reason", fmt.Sprintf("reason must be at most %d characters", ReasonRunesMax))
-	}
-	for _, r := range reason {
-		if r < 0x20 || r == 0x7f {
-			return problem.Invalid("invalid_reason", "reason must not contain control characters")
-		}
-	}
-	return nil
+	return op.ValidateText("reason", reason, ReasonRunesMax)
 }

@@ -54,7 +54,7 @@ func (tx *txn) addAudit(a *Audit, r *audit.Record) error {
 	if a == nil {
 		return fmt.Errorf("audit record %s for %s: this store has no audit table", r.Action, r.TargetID)
 	}
-	sk := fmt.Sprintf("%013d#%s", r.At.UnixMilli(), r.ID)
+	sk := byTime(r.At, r.ID)
 	for _, pk := range []string{auditAllPK, auditTargetPK(r.TargetID)} {
 		item, err := attributevalue.MarshalMap(auditItem{PK: pk, SK: sk, ID: r.ID, At: r.At, ActorID: r.ActorID, Action: r.Action,
 			TargetType: r.TargetType, TargetID: r.TargetID, Reason: r.Reason, Before: string(r.Before), After: string(r.After), RequestID: r.RequestID})

@@ -103,8 +103,12 @@ func ownerPK(id string) string  { return "OWNER#" + id }
 
 // entrySK orders a wallet's entries by time, ties by entry id.
 func entrySK(e ledger.Entry) string {
-	return fmt.Sprintf("%s%013d#%s", entrySortKeyPrefix, e.CreatedAt.UnixMilli(), e.ID)
+	return entrySortKeyPrefix + byTime(e.CreatedAt, e.ID)
 }
+
+// byTime is a sort key that orders items by time (unix ms, 13 digits, so strings sort
+// as numbers until the year 2286), ties by id.
+func byTime(at time.Time, id string) string { return fmt.Sprintf("%013d#%s", at.UnixMilli(), id) }
 
 func externalPK(account, postingID string) string {
 	h := fnv.New32a()

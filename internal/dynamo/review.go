@@ -32,6 +32,8 @@ const (
 	// this many scan pages of statusScanItemsMax items each are read for one answer.
 	statusScanPagesMax = 8
 	statusScanItemsMax = 1_000
+	// reviewCountPagesMax bounds the count of open review cases (1 MB of keys a page).
+	reviewCountPagesMax = 8
 )
 
 type reviewItem struct {
@@ -45,15 +47,11 @@ type reviewItem struct {
 	Cause      string    `dynamodbav:"cause,omitempty"`
 }
 
-func reviewSK(openedAt time.Time, id string) string {
-	return fmt.Sprintf("%013d#%s", openedAt.UnixMilli(), id)
-}
-
 // reviewIndex adds to tx the opening or closing of a transfer's review case.
 func (tx *txn) reviewIndex(s *Ledger, c transfer.Change) error {
 	switch {
 	case c.Case != nil:
-		item, err := attributevalue.MarshalMap(reviewItem{PK: reviewPK, SK: reviewSK(c.Case.OpenedAt, c.Case.TransferID), Type: "review_case",
+		item, err := attributevalue.MarshalMap(reviewItem{PK: reviewPK, SK: byTime(c.Case.OpenedAt, c.Case.TransferID), Type: "review_case",
 			TransferID: c.Case.TransferID, OpenedAt: c.Case.OpenedAt, Phase: c.Case.Phase, Error: c.Case.Error, Cause: c.Case.Cause})
 		if err != nil {
 			return fmt.Errorf("marshal review case: %w", err)
@@ -65,7 +63,7 @@ func (tx *txn) reviewIndex(s *Ledger, c transfer.Change) error {
 		tx.add(ddbtypes.TransactWriteItem{Put: put}, conflict)
 	case c.Before.Status == transfer.StatusNeedsReview && c.After.Status != transfer.StatusNeedsReview && !c.Before.ReviewOpenedAt.IsZero():
 		tx.add(ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table),
-			Key: key(reviewPK, reviewSK(c.Before.ReviewOpenedAt, c.Before.ID))}}, nil)
+			Key: key(reviewPK, byTime(c.Before.ReviewOpenedAt, c.Before.ID))}}, nil)
 	}
 	return nil
 }
@@ -98,7 +96,7 @@ func (s *Ledger) OpenReviewCases(ctx context.Context) (int, error) {
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Select: ddbtypes.SelectCount}
 	n := 0
 	p := dynamodb.NewQueryPaginator(s.DB, in)
-	for pages := 0; p.HasMorePages() && pages < statusScanPagesMax; pages++ {
+	for pages := 0; p.HasMorePages() && pages < reviewCountPagesMax; pages++ {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("count review cases: %w", err)
@@ -106,11 +104,6 @@ func (s *Ledger) OpenReviewCases(ctx context.Context) (int, error) {
 		n += int(out.Count)
 	}
 	return n, nil
-}
-
-// TransfersByID reads transfers by id (one BatchGetItem per page).
-func (s *Ledger) TransfersByID(ctx context.Context, ids []string) ([]transfer.Transfer, error) {
-	return s.transfers(ctx, ids)
 }
 
 // TransfersWithStatus scans the ledger table for transfers in status last changed

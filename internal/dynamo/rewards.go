@@ -51,7 +51,7 @@ type rewardItem struct {
 }
 
 func historySK(e reward.Entry) string {
-	return fmt.Sprintf("H#%013d#%s", e.CreatedAt.UnixMilli(), e.ID)
+	return "H#" + byTime(e.CreatedAt, e.ID)
 }
 
 func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWriteItem, error) {

@@ -64,7 +64,7 @@ func (s *Ledger) TransfersOfWallets(ctx context.Context, walletIDs []string, lim
 	for i, f := range page {
 		ids[i] = f.id
 	}
-	ts, err := s.transfers(ctx, ids)
+	ts, err := s.TransfersByID(ctx, ids)
 	if err != nil {
 		return nil, "", err
 	}
@@ -79,9 +79,9 @@ func (s *Ledger) TransfersOfWallets(ctx context.Context, walletIDs []string, lim
 // (UnprocessedKeys, under throttling).
 const batchGetAttemptsMax = 5
 
-// transfers reads transfers by id in one BatchGetItem (ids are at most a page, and a
+// TransfersByID reads transfers by id in one BatchGetItem (ids are at most a page, and a
 // page is at most 100, BatchGetItem's own limit), in the order of ids.
-func (s *Ledger) transfers(ctx context.Context, ids []string) ([]transfer.Transfer, error) {
+func (s *Ledger) TransfersByID(ctx context.Context, ids []string) ([]transfer.Transfer, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}

@@ -76,12 +76,20 @@ const DescriptionRunesMax = 140
 
 // ValidateDescription checks a movement's description.
 func ValidateDescription(d string) error {
-	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > DescriptionRunesMax {
-		return problem.Invalid("invalid_description", fmt.Sprintf("description must be at most %d characters", DescriptionRunesMax))
+	return ValidateText("description", d, DescriptionRunesMax)
+}
+
+// ValidateText checks a free-text field a person writes (a description, a reason): valid
+// UTF-8, at most runesMax characters, no control characters. A refusal is 400
+// invalid_<field>.
+func ValidateText(field, s string, runesMax int) error {
+	code := "invalid_" + field
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > runesMax {
+		return problem.Invalid(code, fmt.Sprintf("%s must be at most %d characters", field, runesMax))
 	}
-	for _, r := range d {
+	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
-			return problem.Invalid("invalid_description", "description must not contain control characters")
+			return problem.Invalid(code, field+" must not contain control characters")
 		}
 	}
 	return nil

@@ -37,7 +37,8 @@ type ReviewStore interface {
 	// ReviewCases returns up to limit open cases, newest first, after cursor, and the
 	// cursor of the next page ("" on the last).
 	ReviewCases(ctx context.Context, limit int, cursor string) ([]ReviewCase, string, error)
-	// TransfersByID reads transfers by id, in the order given, skipping ids not found.
+	// TransfersByID reads transfers by id, in the order given; an id without its transfer
+	// is an error (every id comes from an index item).
 	TransfersByID(ctx context.Context, ids []string) ([]Transfer, error)
 	// TransfersWithStatus returns up to limit transfers in status that were last
 	// changed before updatedBefore, newest first within the page, after cursor.
