@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make lint: gofmt, go vet, golangci-lint, deadcode, cfn-lint and sam validate --lint,
+# make lint: gofmt, go mod tidy -diff, go vet, golangci-lint, deadcode, cfn-lint and sam validate --lint,
 # with the tools pinned (tools/lint-requirements.txt, GOLANGCI_LINT_VERSION and
 # DEADCODE_VERSION below) and installed into .tools/ on first use.
 source "$(dirname "$0")/lib.sh"
@@ -23,6 +23,8 @@ fi
 say "gofmt"
 unformatted="$(gofmt -l $(find . -name '*.go' -not -path './.tools/*'))"
 [[ -z "$unformatted" ]] || { echo "not gofmt-ed:"; echo "$unformatted"; exit 1; }
+say "go mod tidy (no diff)"
+go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 say "go vet"
 go vet ./...
 go vet -tags integration ./test/...
