@@ -2,7 +2,6 @@ package apigw
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 
 	"github.com/serverless-wallet/wallet/internal/audit"
@@ -28,11 +27,7 @@ var _ AuditTrail = (*audit.Service)(nil)
 
 // AdminTransfers answers GET /v1/admin/transfers.
 func AdminTransfers(desk ReviewDesk) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		limit, err := r.limit(transfer.DeskPageSizeDefault)
 		if err != nil {
 			return Response{}, err
@@ -43,51 +38,31 @@ func AdminTransfers(desk ReviewDesk) HandlerFunc {
 				return Response{}, problem.Invalid("invalid_age", "older_than_seconds must be an integer")
 			}
 		}
-		page, err := desk.Desk(ctx, c, q)
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, page)
-	}
+		return ok(desk.Desk(ctx, c, q))
+	})
 }
 
 // ResolveTransfer answers POST /v1/admin/transfers/{id}/resolve.
 func ResolveTransfer(desk ReviewDesk) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		if !c.IsAdmin() { // before the body or the key: a non-admin learns nothing more
 			return Response{}, problem.ErrForbidden
 		}
-		var in transfer.ResolveInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Response{}, err
-		}
-		res, err := desk.Resolve(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in)
+		in, err := bodyOf[transfer.ResolveInput](r)
 		if err != nil {
 			return Response{}, err
 		}
-		return replayable(res), nil
-	}
+		return replayed(desk.Resolve(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in))
+	})
 }
 
 // ListAudit answers GET /v1/admin/audit.
 func ListAudit(trail AuditTrail) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		limit, err := r.limit(audit.ListPageSizeDefault)
 		if err != nil {
 			return Response{}, err
 		}
-		page, err := trail.List(ctx, c, r.QueryStringParameters["target"], limit, r.QueryStringParameters["cursor"])
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, page)
-	}
+		return ok(trail.List(ctx, c, r.QueryStringParameters["target"], limit, r.QueryStringParameters["cursor"]))
+	})
 }

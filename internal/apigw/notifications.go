@@ -2,9 +2,9 @@ package apigw
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/op"
 )
 
 // Notifications is what the notification routes need.
@@ -18,47 +18,25 @@ var _ Notifications = (*notification.Service)(nil)
 
 // ListNotifications answers GET /v1/notifications.
 func ListNotifications(ns Notifications) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		limit, err := r.limit(notification.PageSizeDefault)
 		if err != nil {
 			return Response{}, err
 		}
-		p, err := ns.List(ctx, c.UserID, limit, r.QueryStringParameters["cursor"])
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, p)
-	}
+		return ok(ns.List(ctx, c.UserID, limit, r.QueryStringParameters["cursor"]))
+	})
 }
 
 // ReadNotification answers POST /v1/notifications/{id}/read.
 func ReadNotification(ns Notifications) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
-		if err := ns.MarkRead(ctx, c.UserID, r.PathParameters["id"]); err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, map[string]bool{"read": true})
-	}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		return ok(map[string]bool{"read": true}, ns.MarkRead(ctx, c.UserID, r.PathParameters["id"]))
+	})
 }
 
 // ReadAllNotifications answers POST /v1/notifications/read-all.
 func ReadAllNotifications(ns Notifications) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
-		if err := ns.MarkAllRead(ctx, c.UserID); err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, map[string]int{"unread_count": 0})
-	}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		return ok(map[string]int{"unread_count": 0}, ns.MarkAllRead(ctx, c.UserID))
+	})
 }

@@ -2,7 +2,6 @@ package apigw
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/reward"
@@ -18,38 +17,22 @@ var _ Rewards = (*reward.Service)(nil)
 
 // GetRewards answers GET /v1/rewards.
 func GetRewards(rs Rewards) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		limit, err := r.limit(reward.PageSizeDefault)
 		if err != nil {
 			return Response{}, err
 		}
-		p, err := rs.Get(ctx, c.UserID, limit, r.QueryStringParameters["cursor"])
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, p)
-	}
+		return ok(rs.Get(ctx, c.UserID, limit, r.QueryStringParameters["cursor"]))
+	})
 }
 
 // RedeemRewards answers POST /v1/rewards/redeem.
 func RedeemRewards(rs Rewards) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		in, err := bodyOf[reward.RedeemInput](r)
 		if err != nil {
 			return Response{}, err
 		}
-		var in reward.RedeemInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Response{}, err
-		}
-		res, err := rs.Redeem(ctx, c, r.Header(IdempotencyKeyHeader), in)
-		if err != nil {
-			return Response{}, err
-		}
-		return replayable(res), nil
-	}
+		return replayed(rs.Redeem(ctx, c, r.Header(IdempotencyKeyHeader), in))
+	})
 }

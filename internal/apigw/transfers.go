@@ -2,7 +2,6 @@ package apigw
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/transfer"
@@ -21,64 +20,36 @@ var _ Transfers = (*transfer.Service)(nil)
 
 // CreateTransfer answers POST /v1/transfers.
 func CreateTransfer(ts Transfers) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		in, err := bodyOf[transfer.CreateInput](r)
 		if err != nil {
 			return Response{}, err
 		}
-		var in transfer.CreateInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Response{}, err
-		}
-		res, err := ts.Create(ctx, c, r.Header(IdempotencyKeyHeader), in)
-		if err != nil {
-			return Response{}, err
-		}
-		return replayable(res), nil
-	}
+		return replayed(ts.Create(ctx, c, r.Header(IdempotencyKeyHeader), in))
+	})
 }
 
 // GetTransfer answers GET /v1/transfers/{id}.
 func GetTransfer(ts Transfers) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
-		v, err := ts.Get(ctx, c, r.PathParameters["id"])
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, v)
-	}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		return ok(ts.Get(ctx, c, r.PathParameters["id"]))
+	})
 }
 
 // ListTransfers answers GET /v1/transfers.
 func ListTransfers(ts Transfers) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		limit, err := r.limit(transfer.ListPageSizeDefault)
 		if err != nil {
 			return Response{}, err
 		}
-		p, err := ts.List(ctx, c, r.QueryStringParameters["wallet_id"], limit, r.QueryStringParameters["cursor"])
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, p)
-	}
+		return ok(ts.List(ctx, c, r.QueryStringParameters["wallet_id"], limit, r.QueryStringParameters["cursor"]))
+	})
 }
 
 // CaptureTransfer answers POST /v1/transfers/{id}/capture; the body is optional.
 func CaptureTransfer(ts Transfers) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		var in transfer.CaptureInput
 		if body, err := r.Body(); err != nil {
 			return Response{}, err
@@ -87,25 +58,13 @@ func CaptureTransfer(ts Transfers) HandlerFunc {
 				return Response{}, err
 			}
 		}
-		res, err := ts.Capture(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in)
-		if err != nil {
-			return Response{}, err
-		}
-		return replayable(res), nil
-	}
+		return replayed(ts.Capture(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in))
+	})
 }
 
 // VoidTransfer answers POST /v1/transfers/{id}/void.
 func VoidTransfer(ts Transfers) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
-		res, err := ts.Void(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader))
-		if err != nil {
-			return Response{}, err
-		}
-		return replayable(res), nil
-	}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		return replayed(ts.Void(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader)))
+	})
 }

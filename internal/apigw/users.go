@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/user"
 )
 
@@ -26,44 +27,28 @@ func Health() HandlerFunc {
 // Signup answers POST /v1/auth/signup.
 func Signup(users Users) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		var in user.SignupInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Response{}, err
-		}
-		u, err := users.Signup(ctx, in)
+		in, err := bodyOf[user.SignupInput](r)
 		if err != nil {
 			return Response{}, err
 		}
-		return JSON(http.StatusCreated, u)
+		return created(users.Signup(ctx, in))
 	}
 }
 
 // Login answers POST /v1/auth/login.
 func Login(users Users) HandlerFunc {
 	return func(ctx context.Context, r *Request) (Response, error) {
-		var in user.LoginInput
-		if err := r.DecodeJSON(&in); err != nil {
-			return Response{}, err
-		}
-		s, err := users.Login(ctx, in)
+		in, err := bodyOf[user.LoginInput](r)
 		if err != nil {
 			return Response{}, err
 		}
-		return JSON(http.StatusOK, s)
+		return ok(users.Login(ctx, in))
 	}
 }
 
 // Me answers GET /v1/me.
 func Me(users Users) HandlerFunc {
-	return func(ctx context.Context, r *Request) (Response, error) {
-		c, err := r.Caller()
-		if err != nil {
-			return Response{}, err
-		}
-		u, err := users.Get(ctx, c.UserID)
-		if err != nil {
-			return Response{}, err
-		}
-		return JSON(http.StatusOK, u)
-	}
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		return ok(users.Get(ctx, c.UserID))
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -45,11 +46,15 @@ func absentPut(table string, item map[string]ddbtypes.AttributeValue) (*ddbtypes
 		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}, nil
 }
 
-// putIfAbsent writes item alone (one conditional write, not a transaction) unless an
-// item with its key exists, and then returns that item (nil when item was written). The
-// existing item may be this very write: the SDK sends a write again when its first
-// answer was lost, and the second attempt then finds the first's item.
-func putIfAbsent(ctx context.Context, db API, table string, item map[string]ddbtypes.AttributeValue) (existing map[string]ddbtypes.AttributeValue, err error) {
+// putIfAbsent writes v, a kind of item (what, for errors), alone (one conditional write,
+// not a transaction) unless an item with its key exists, and then returns that item (nil
+// when v was written). The existing item may be this very write: the SDK sends a write
+// again when its first answer was lost, and the second attempt then finds the first's.
+func putIfAbsent[T any](ctx context.Context, db API, table, what string, v T) (existing *T, err error) {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", what, err)
+	}
 	put, err := absentPut(table, item)
 	if err != nil {
 		return nil, err
@@ -64,12 +69,16 @@ func putIfAbsent(ctx context.Context, db API, table string, item map[string]ddbt
 	if sk, ok := item["sk"]; ok {
 		k["sk"] = sk
 	}
-	existing, refused, err := refusedBy(ctx, db, table, k, err)
+	stored, _, err := refusedBy(ctx, db, table, k, err)
 	switch {
-	case !refused || err != nil:
-		return nil, err
-	case len(existing) == 0: // deleted since: nothing of this is stored
-		return nil, fmt.Errorf("put refused for an item that is gone: %w", retry.ErrConflict)
+	case err != nil:
+		return nil, fmt.Errorf("put %s: %w", what, err)
+	case len(stored) == 0: // deleted since: nothing of this is stored
+		return nil, fmt.Errorf("put %s refused for an item that is gone: %w", what, retry.ErrConflict)
+	}
+	existing = new(T)
+	if err := attributevalue.UnmarshalMap(stored, existing); err != nil {
+		return nil, fmt.Errorf("unmarshal %s: %w", what, err)
 	}
 	return existing, nil
 }

@@ -80,14 +80,10 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 		return err
 	}
 	n.Read = !n.CreatedAt.After(st.ReadAllBefore)
-	item, err := attributevalue.MarshalMap(notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID, ID: n.ID, Type: n.Type, Message: n.Message,
-		TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
+	existing, err := putIfAbsent(ctx, s.DB, s.Table, "notification", notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID,
+		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
 	if err != nil {
-		return fmt.Errorf("marshal notification: %w", err)
-	}
-	existing, err := putIfAbsent(ctx, s.DB, s.Table, item)
-	if err != nil {
-		return fmt.Errorf("add notification: %w", err)
+		return err
 	}
 	if existing != nil {
 		return nil // stored before: a redelivery

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -59,23 +58,6 @@ func EventsOf(rec events.DynamoDBEventRecord) ([]event.Event, error) {
 		}
 	}
 	return nil, nil
-}
-
-// transferFacts is the part of a transfer item an event needs; it leaves the step log
-// out, so a change of its encoding never stops the stream.
-type transferFacts struct {
-	ID                  string    `dynamodbav:"id"`
-	SourceWalletID      string    `dynamodbav:"source_wallet_id"`
-	DestinationWalletID string    `dynamodbav:"destination_wallet_id"`
-	SourceOwnerID       string    `dynamodbav:"source_owner_id"`
-	DestinationOwnerID  string    `dynamodbav:"destination_owner_id"`
-	AmountMinor         int64     `dynamodbav:"amount"`
-	CaptureMinor        int64     `dynamodbav:"capture_amount"`
-	Currency            string    `dynamodbav:"currency"`
-	Mode                string    `dynamodbav:"mode"`
-	Status              string    `dynamodbav:"status"`
-	FailureReason       string    `dynamodbav:"failure_reason"`
-	UpdatedAt           time.Time `dynamodbav:"updated_at"`
 }
 
 func transferEvents(rec events.DynamoDBEventRecord, newImage map[string]ddbtypes.AttributeValue) ([]event.Event, error) {

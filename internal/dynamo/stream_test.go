@@ -39,12 +39,33 @@ func at(s string) time.Time {
 	return t
 }
 
+// streamCase is one record of a testdata stream event and the events it must yield.
+type streamCase struct {
+	record string
+	want   []event.Event
+}
+
+// checkEventsOf runs EventsOf over each case's record in the named testdata file; every
+// event it yields must also pass the consumers' validation.
+func checkEventsOf(t *testing.T, name string, tests []streamCase) {
+	t.Helper()
+	recs := streamRecords(t, name)
+	for _, tt := range tests {
+		t.Run(tt.record, func(t *testing.T) {
+			rec, ok := recs[tt.record]
+			require.True(t, ok, "no record %q in testdata", tt.record)
+			got, err := dynamo.EventsOf(rec)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			for _, e := range got {
+				assert.NoError(t, e.Validate(), "every published event must pass the consumers' validation")
+			}
+		})
+	}
+}
+
 func TestEventsOfTransfers(t *testing.T) {
-	recs := streamRecords(t, "stream-transfers.json")
-	tests := []struct {
-		record string
-		want   []event.Event
-	}{
+	tests := []streamCase{
 		{
 			record: "completed", // PENDING → COMPLETED of a partly captured hold: the amount is what moved
 			want: []event.Event{{ID: "transfer:t-1:completed", Type: event.TransferCompleted, Time: at("2026-01-01T00:00:02.5Z"),
@@ -92,18 +113,7 @@ func TestEventsOfTransfers(t *testing.T) {
 		{record: "capturing"},       // internal status: still held for the outside world
 		{record: "remove-transfer"}, // deletes publish nothing
 	}
-	for _, tt := range tests {
-		t.Run(tt.record, func(t *testing.T) {
-			rec, ok := recs[tt.record]
-			require.True(t, ok, "no record %q in testdata", tt.record)
-			got, err := dynamo.EventsOf(rec)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-			for _, e := range got {
-				assert.NoError(t, e.Validate(), "every published event must pass the consumers' validation")
-			}
-		})
-	}
+	checkEventsOf(t, "stream-transfers.json", tests)
 }
 
 func TestEventsOfRedeliveryIsStable(t *testing.T) {
@@ -117,11 +127,7 @@ func TestEventsOfRedeliveryIsStable(t *testing.T) {
 }
 
 func TestEventsOfEntries(t *testing.T) {
-	recs := streamRecords(t, "stream-entries.json")
-	tests := []struct {
-		record string
-		want   []event.Event
-	}{
+	tests := []streamCase{
 		{
 			record: "credit-wallet-entry",
 			want: []event.Event{{ID: "credit:p-credit-1", Type: event.CreditCompleted, Time: at("2026-01-02T10:00:00.123Z"),
@@ -139,15 +145,7 @@ func TestEventsOfEntries(t *testing.T) {
 		{record: "wallet-insert"},
 		{record: "wallettx-index-insert"}, // no type attribute at all
 	}
-	for _, tt := range tests {
-		t.Run(tt.record, func(t *testing.T) {
-			rec, ok := recs[tt.record]
-			require.True(t, ok, "no record %q in testdata", tt.record)
-			got, err := dynamo.EventsOf(rec)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
+	checkEventsOf(t, "stream-entries.json", tests)
 }
 
 func TestEventsOfMalformedImage(t *testing.T) {

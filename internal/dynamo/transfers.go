@@ -38,9 +38,28 @@ const (
 )
 
 type transferItem struct {
-	PK                  string    `dynamodbav:"pk"`
-	SK                  string    `dynamodbav:"sk"`
-	Type                string    `dynamodbav:"type"`
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	transferFacts
+	Description    string    `dynamodbav:"description,omitempty"`
+	CreatedAt      time.Time `dynamodbav:"created_at"`
+	ExpiresAt      time.Time `dynamodbav:"expires_at,omitempty"`
+	Version        int64     `dynamodbav:"version"`
+	Reserved       bool      `dynamodbav:"reserved"`
+	Credited       bool      `dynamodbav:"credited"`
+	Captured       bool      `dynamodbav:"captured"`
+	Released       bool      `dynamodbav:"released"`
+	Reversed       bool      `dynamodbav:"reversed"`
+	Steps          []string  `dynamodbav:"steps"` // compact: see encodeSteps
+	RequestHash    string    `dynamodbav:"request_hash,omitempty"`
+	ReviewOpenedAt time.Time `dynamodbav:"review_opened_at,omitempty"`
+}
+
+// transferFacts is the part of a transfer item an event needs (the stream decodes only
+// these, so a change of the step log's encoding never stops it); a transfer item holds
+// them inline.
+type transferFacts struct {
 	ID                  string    `dynamodbav:"id"`
 	SourceWalletID      string    `dynamodbav:"source_wallet_id"`
 	DestinationWalletID string    `dynamodbav:"destination_wallet_id"`
@@ -49,22 +68,10 @@ type transferItem struct {
 	AmountMinor         int64     `dynamodbav:"amount"`
 	CaptureMinor        int64     `dynamodbav:"capture_amount"`
 	Currency            string    `dynamodbav:"currency"`
-	Description         string    `dynamodbav:"description,omitempty"`
 	Mode                string    `dynamodbav:"mode"`
 	Status              string    `dynamodbav:"status"`
 	FailureReason       string    `dynamodbav:"failure_reason,omitempty"`
-	CreatedAt           time.Time `dynamodbav:"created_at"`
 	UpdatedAt           time.Time `dynamodbav:"updated_at"`
-	ExpiresAt           time.Time `dynamodbav:"expires_at,omitempty"`
-	Version             int64     `dynamodbav:"version"`
-	Reserved            bool      `dynamodbav:"reserved"`
-	Credited            bool      `dynamodbav:"credited"`
-	Captured            bool      `dynamodbav:"captured"`
-	Released            bool      `dynamodbav:"released"`
-	Reversed            bool      `dynamodbav:"reversed"`
-	Steps               []string  `dynamodbav:"steps"` // compact: see encodeSteps
-	RequestHash         string    `dynamodbav:"request_hash,omitempty"`
-	ReviewOpenedAt      time.Time `dynamodbav:"review_opened_at,omitempty"`
 }
 
 func transferPK(id string) string { return "TRANSFER#" + id }
@@ -95,11 +102,13 @@ func decodeSteps(raw []string) []transfer.Step {
 }
 
 func toTransferItem(t transfer.Transfer) transferItem {
-	return transferItem{PK: transferPK(t.ID), SK: transferSK, Type: "transfer", ID: t.ID, SourceWalletID: t.SourceWalletID,
-		DestinationWalletID: t.DestinationWalletID, SourceOwnerID: t.SourceOwnerID, DestinationOwnerID: t.DestinationOwnerID,
-		AmountMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor, Currency: t.Currency, Description: t.Description, Mode: t.Mode,
-		Status: string(t.Status), FailureReason: t.FailureReason, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, ExpiresAt: t.ExpiresAt,
-		Version: t.Version, Reserved: t.Reserved, Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
+	return transferItem{PK: transferPK(t.ID), SK: transferSK, Type: "transfer",
+		transferFacts: transferFacts{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID,
+			SourceOwnerID: t.SourceOwnerID, DestinationOwnerID: t.DestinationOwnerID, AmountMinor: t.AmountMinor,
+			CaptureMinor: t.CaptureMinor, Currency: t.Currency, Mode: t.Mode, Status: string(t.Status),
+			FailureReason: t.FailureReason, UpdatedAt: t.UpdatedAt},
+		Description: t.Description, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Version: t.Version, Reserved: t.Reserved,
+		Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
 		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash, ReviewOpenedAt: t.ReviewOpenedAt}
 }
 
@@ -126,23 +135,14 @@ func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, er
 // item under 1 KB, where a transaction bills 2 per item), and the entries are
 // idempotent puts that a replay writes again (transfer.Store).
 func (s *Ledger) CreateTransfer(ctx context.Context, t transfer.Transfer) error {
-	item, err := attributevalue.MarshalMap(toTransferItem(t))
+	old, err := putIfAbsent(ctx, s.DB, s.Table, "transfer", toTransferItem(t))
 	if err != nil {
-		return fmt.Errorf("marshal transfer: %w", err)
+		return err
 	}
-	existing, err := putIfAbsent(ctx, s.DB, s.Table, item)
-	if err != nil {
-		return fmt.Errorf("create transfer: %w", err)
-	}
-	if existing != nil {
-		var old transferItem
-		if err := attributevalue.UnmarshalMap(existing, &old); err != nil {
-			return fmt.Errorf("unmarshal transfer: %w", err)
-		}
-		if !sameCreation(old, t) {
-			return transfer.ErrExists
-		}
-		// This write, sent again by the SDK after its first answer was lost: created.
+	// An old item that is this very creation is this write sent again by the SDK after
+	// its first answer was lost: created.
+	if old != nil && !sameCreation(*old, t) {
+		return transfer.ErrExists
 	}
 	return s.IndexTransfer(ctx, t)
 }

@@ -55,6 +55,23 @@ func openBreaker(t *testing.T, b *transfer.Breaker, st *breakerStore, clk *clock
 	return clk.Now()
 }
 
+// cooledBreaker returns a breaker opened by failures whose cool-down has just passed.
+func cooledBreaker(t *testing.T) (*transfer.Breaker, *breakerStore, *clock) {
+	t.Helper()
+	b, st, clk := newBreaker()
+	openBreaker(t, b, st, clk)
+	clk.Advance(testCooldownSeconds * time.Second)
+	return b, st, clk
+}
+
+// takeProbe asks a cooled breaker to allow a call, which must be the probe.
+func takeProbe(t *testing.T, b *transfer.Breaker) {
+	t.Helper()
+	probe, err := b.Allow(context.Background())
+	require.NoError(t, err)
+	require.True(t, probe, "the first caller after the cool-down is the probe")
+}
+
 func TestBreakerClosedAllows(t *testing.T) {
 	b, st, _ := newBreaker()
 	probe, err := b.Allow(context.Background())
@@ -136,9 +153,7 @@ func TestBreakerOpenRetryAfter(t *testing.T) {
 }
 
 func TestBreakerOneProbeAfterCooldown(t *testing.T) {
-	b, st, clk := newBreaker()
-	openBreaker(t, b, st, clk)
-	clk.Advance(testCooldownSeconds * time.Second)
+	b, st, clk := cooledBreaker(t)
 
 	probe, err := b.Allow(context.Background())
 	require.NoError(t, err)
@@ -155,19 +170,15 @@ func TestBreakerOneProbeAfterCooldown(t *testing.T) {
 
 func TestBreakerProbeOutcome(t *testing.T) {
 	t.Run("success closes", func(t *testing.T) {
-		b, st, clk := newBreaker()
-		openBreaker(t, b, st, clk)
-		clk.Advance(testCooldownSeconds * time.Second)
-		probe, err := b.Allow(context.Background())
-		require.NoError(t, err)
-		require.True(t, probe)
+		b, st, _ := cooledBreaker(t)
+		takeProbe(t, b)
 
 		require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: true, Probe: true}))
 		got := st.state()
 		assert.Equal(t, transfer.BreakerClosed, got.State)
 		assert.Zero(t, got.Failures, "a closed breaker starts counting afresh")
 
-		probe, err = b.Allow(context.Background())
+		probe, err := b.Allow(context.Background())
 		require.NoError(t, err)
 		assert.False(t, probe)
 		// One more failure must not reopen it: the old count is gone.
@@ -178,9 +189,7 @@ func TestBreakerProbeOutcome(t *testing.T) {
 		b, st, clk := newBreaker()
 		firstOpened := openBreaker(t, b, st, clk)
 		clk.Advance(testCooldownSeconds*time.Second + 5*time.Second)
-		probe, err := b.Allow(context.Background())
-		require.NoError(t, err)
-		require.True(t, probe)
+		takeProbe(t, b)
 		clk.Advance(2 * time.Second)
 
 		require.NoError(t, b.Record(context.Background(), transfer.Outcome{Healthy: false, Probe: true}))
@@ -189,7 +198,7 @@ func TestBreakerProbeOutcome(t *testing.T) {
 		assert.Equal(t, clk.Now(), got.OpenedAt)
 		assert.True(t, got.OpenedAt.After(firstOpened))
 
-		_, err = b.Allow(context.Background())
+		_, err := b.Allow(context.Background())
 		assert.Equal(t, testCooldownSeconds, requireUnavailable(t, err))
 	})
 	t.Run("a straggler's success does not close an open breaker", func(t *testing.T) {
@@ -205,15 +214,11 @@ func TestBreakerProbeOutcome(t *testing.T) {
 }
 
 func TestBreakerStuckProbe(t *testing.T) {
-	b, st, clk := newBreaker()
-	openBreaker(t, b, st, clk)
-	clk.Advance(testCooldownSeconds * time.Second)
-	probe, err := b.Allow(context.Background())
-	require.NoError(t, err)
-	require.True(t, probe)
+	b, st, clk := cooledBreaker(t)
+	takeProbe(t, b)
 
 	clk.Advance(probeTimeout)
-	probe, err = b.Allow(context.Background())
+	probe, err := b.Allow(context.Background())
 	require.NoError(t, err)
 	assert.True(t, probe, "a probe that never reported frees the slot")
 	assert.Equal(t, clk.Now(), st.state().ProbeAt)
@@ -257,9 +262,7 @@ func TestBreakerSaveConflictIsRetried(t *testing.T) {
 		assert.Equal(t, 2, st.state().Failures, "both failures count")
 	})
 	t.Run("allow loses the probe to another instance", func(t *testing.T) {
-		b, st, clk := newBreaker()
-		openBreaker(t, b, st, clk)
-		clk.Advance(testCooldownSeconds * time.Second)
+		b, st, clk := cooledBreaker(t)
 		st.beforeNx = append(st.beforeNx, func(s *transfer.BreakerState) {
 			s.State, s.ProbeAt, s.Version = transfer.BreakerHalfOpen, clk.Now(), s.Version+1
 		})
@@ -269,9 +272,7 @@ func TestBreakerSaveConflictIsRetried(t *testing.T) {
 		requireUnavailable(t, err)
 	})
 	t.Run("allow wins the probe after a version-only race", func(t *testing.T) {
-		b, st, clk := newBreaker()
-		openBreaker(t, b, st, clk)
-		clk.Advance(testCooldownSeconds * time.Second)
+		b, st, _ := cooledBreaker(t)
 		st.beforeNx = append(st.beforeNx, func(s *transfer.BreakerState) { s.Version++ })
 
 		probe, err := b.Allow(context.Background())

@@ -191,6 +191,15 @@ func fetch[T any](token, path string) (T, error) {
 	return v, err
 }
 
+// get GETs path and decodes its 200 answer; any other answer fails the test (not for
+// goroutines: use fetch there).
+func get[T any](t *testing.T, token, path string) T {
+	t.Helper()
+	v, err := fetch[T](token, path)
+	require.NoError(t, err)
+	return v
+}
+
 // getJSON GETs path and decodes a 200 answer into v; any other answer is an error.
 func getJSON(token, path string, v any) error {
 	r, err := send(call{method: "GET", path: path, token: token})

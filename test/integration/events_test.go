@@ -61,20 +61,12 @@ func (p rewardsPage) points(currency string) int64 {
 
 func notifications(t *testing.T, token string) notificationsPage {
 	t.Helper()
-	r := do(t, call{method: "GET", path: "/v1/notifications?limit=100", token: token})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var p notificationsPage
-	decode(t, r, &p)
-	return p
+	return get[notificationsPage](t, token, "/v1/notifications?limit=100")
 }
 
 func rewards(t *testing.T, token string) rewardsPage {
 	t.Helper()
-	r := do(t, call{method: "GET", path: "/v1/rewards?limit=100", token: token})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var p rewardsPage
-	decode(t, r, &p)
-	return p
+	return get[rewardsPage](t, token, "/v1/rewards?limit=100")
 }
 
 // eventDeadline is when an event published now must have been handled.

@@ -119,9 +119,7 @@ func fetchTransfer(token, id string) (transferView, error) {
 
 func getTransfer(t *testing.T, token, id string) transferView {
 	t.Helper()
-	v, err := fetchTransfer(token, id)
-	require.NoError(t, err)
-	return v
+	return get[transferView](t, token, "/v1/transfers/"+id)
 }
 
 // awaitFinal polls a transfer until its saga has ended (or it reached one of alsoDone,

@@ -101,9 +101,7 @@ func fetchWallet(token, id string) (walletView, error) {
 
 func getWallet(t *testing.T, token, id string) walletView {
 	t.Helper()
-	w, err := fetchWallet(token, id)
-	require.NoError(t, err)
-	return w
+	return get[walletView](t, token, "/v1/wallets/"+id)
 }
 
 // sendCredit POSTs a credit; safe in goroutines.

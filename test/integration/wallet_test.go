@@ -54,10 +54,7 @@ func TestWallets(t *testing.T) {
 	})
 	t.Run("get and list", func(t *testing.T) {
 		assert.Equal(t, usd, getWallet(t, a.Token, usd.ID))
-		r := do(t, call{method: "GET", path: "/v1/wallets", token: a.Token})
-		require.Equal(t, http.StatusOK, r.Status)
-		var list struct{ Items []walletView }
-		decode(t, r, &list)
+		list := get[struct{ Items []walletView }](t, a.Token, "/v1/wallets")
 		assert.Equal(t, []walletView{usd}, list.Items)
 	})
 	t.Run("unknown and malformed ids are not found", func(t *testing.T) {
