@@ -27,18 +27,16 @@ var _ AuditTrail = (*audit.Service)(nil)
 
 // AdminTransfers answers GET /v1/admin/transfers.
 func AdminTransfers(desk ReviewDesk) HandlerFunc {
-	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
-		limit, err := r.limit(transfer.DeskPageSizeDefault)
-		if err != nil {
-			return Response{}, err
-		}
-		q := transfer.DeskQuery{Status: transfer.Status(r.QueryStringParameters["status"]), Limit: limit, Cursor: r.QueryStringParameters["cursor"]}
+	return paged(transfer.DeskPageSizeDefault, func(ctx context.Context, r *Request, c op.Caller, limit int, cursor string) (transfer.DeskPage, error) {
+		q := transfer.DeskQuery{Status: transfer.Status(r.QueryStringParameters["status"]), Limit: limit, Cursor: cursor}
 		if s, ok := r.QueryStringParameters["older_than_seconds"]; ok {
-			if q.OlderThanSeconds, err = strconv.ParseInt(s, 10, 64); err != nil {
-				return Response{}, problem.Invalid("invalid_age", "older_than_seconds must be an integer")
+			age, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return transfer.DeskPage{}, problem.Invalid("invalid_age", "older_than_seconds must be an integer")
 			}
+			q.OlderThanSeconds = age
 		}
-		return ok(desk.Desk(ctx, c, q))
+		return desk.Desk(ctx, c, q)
 	})
 }
 
@@ -58,11 +56,7 @@ func ResolveTransfer(desk ReviewDesk) HandlerFunc {
 
 // ListAudit answers GET /v1/admin/audit.
 func ListAudit(trail AuditTrail) HandlerFunc {
-	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
-		limit, err := r.limit(audit.ListPageSizeDefault)
-		if err != nil {
-			return Response{}, err
-		}
-		return ok(trail.List(ctx, c, r.QueryStringParameters["target"], limit, r.QueryStringParameters["cursor"]))
+	return paged(audit.ListPageSizeDefault, func(ctx context.Context, r *Request, c op.Caller, limit int, cursor string) (audit.Page, error) {
+		return trail.List(ctx, c, r.QueryStringParameters["target"], limit, cursor)
 	})
 }

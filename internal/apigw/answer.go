@@ -21,6 +21,21 @@ func forCaller(h callerFunc) HandlerFunc {
 	}
 }
 
+// pageFunc reads one page of a list for the caller.
+type pageFunc[P any] func(ctx context.Context, r *Request, c op.Caller, limit int, cursor string) (P, error)
+
+// paged serves a list route for the caller: the page read for ?limit= (fallback when
+// absent; the service checks its range) and ?cursor=, answered 200.
+func paged[P any](fallback int, read pageFunc[P]) HandlerFunc {
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		limit, err := r.limit(fallback)
+		if err != nil {
+			return Response{}, err
+		}
+		return ok(read(ctx, r, c, limit, r.QueryStringParameters["cursor"]))
+	})
+}
+
 // bodyOf decodes the request's JSON body into a new T (see DecodeJSON).
 func bodyOf[T any](r *Request) (T, error) {
 	var in T

@@ -21,9 +21,11 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+// Discard is a logger that writes nowhere; the external tests (apigw_test) use it too.
+var Discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func loadRequest(t *testing.T, name string) events.APIGatewayProxyRequest {
+// RequestFromFile reads a REST API proxy event from testdata; the external tests use it too.
+func RequestFromFile(t *testing.T, name string) events.APIGatewayProxyRequest {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)
 	require.NoError(t, err)
@@ -96,7 +98,7 @@ func TestHandleMapsErrorsOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := Handle(quiet, nil, nil, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
+			h := Handle(Discard, nil, nil, func(context.Context, *Request) (Response, error) { return Response{}, tt.err })
 			out, err := h(context.Background(), events.APIGatewayProxyRequest{})
 			require.NoError(t, err, "handlers never return a Lambda error")
 			assert.Equal(t, tt.status, out.StatusCode)
@@ -126,7 +128,7 @@ func (f fakeVerifier) Verify(_ context.Context, raw string) (*auth.Claims, error
 func TestAuthorizer(t *testing.T) {
 	v := fakeVerifier{"good": {Role: auth.RoleAdmin}}
 	v["good"].Subject = "u-9"
-	authz := Authorizer(quiet, v)
+	authz := Authorizer(Discard, v)
 	const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/v1/wallets"
 	allowed := func(resource string) events.APIGatewayCustomAuthorizerResponse {
 		return events.APIGatewayCustomAuthorizerResponse{
@@ -191,7 +193,7 @@ func TestAuthorizer(t *testing.T) {
 }
 
 func TestCaller(t *testing.T) {
-	ev := loadRequest(t, "me-request.json")
+	ev := RequestFromFile(t, "me-request.json")
 	r := &Request{ev}
 	c, err := r.Caller()
 	require.NoError(t, err)
@@ -210,7 +212,7 @@ func TestCaller(t *testing.T) {
 	}
 	for name, authorizer := range tests {
 		t.Run(name, func(t *testing.T) {
-			ev := loadRequest(t, "me-request.json")
+			ev := RequestFromFile(t, "me-request.json")
 			ev.RequestContext.Authorizer = authorizer
 			_, err := (&Request{ev}).Caller()
 			p, ok := problem.As(err)
@@ -234,7 +236,7 @@ func TestRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			r := &Request{loadRequest(t, tt.file)}
+			r := &Request{RequestFromFile(t, tt.file)}
 			assert.Equal(t, tt.want, r.Route(), "the resource template, not the concrete path %q", r.Path)
 			assert.Contains(t, RouteClasses, r.Route())
 		})
@@ -242,7 +244,7 @@ func TestRoute(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	out, err := Handle(quiet, nil, nil, Health())(context.Background(), events.APIGatewayProxyRequest{})
+	out, err := Handle(Discard, nil, nil, Health())(context.Background(), events.APIGatewayProxyRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, out.StatusCode)
 	assert.JSONEq(t, `{"status":"ok"}`, out.Body)

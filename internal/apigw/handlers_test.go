@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,20 +21,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/reward"
 )
 
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-func request(t *testing.T, name string) events.APIGatewayProxyRequest {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	var ev events.APIGatewayProxyRequest
-	require.NoError(t, json.Unmarshal(b, &ev))
-	return ev
-}
-
 func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	t.Helper()
-	resp, err := apigw.Handle(discard, nil, nil, fn)(context.Background(), ev)
+	resp, err := apigw.Handle(apigw.Discard, nil, nil, fn)(context.Background(), ev)
 	require.NoError(t, err, "handlers answer errors in the response, never as a Lambda error")
 	return resp
 }
@@ -105,7 +90,7 @@ func TestListNotificationsLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := request(t, "notifications-request.json")
+			ev := apigw.RequestFromFile(t, "notifications-request.json")
 			ev.QueryStringParameters = tt.query
 			ns := &fakeNotifications{page: notification.Page{Items: []notification.Notification{}, UnreadCount: 2}}
 			resp := serve(t, apigw.ListNotifications(ns), ev)
@@ -149,7 +134,7 @@ func TestListNotificationsBoundsThroughTheService(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.limit, func(t *testing.T) {
-			ev := request(t, "notifications-request.json")
+			ev := apigw.RequestFromFile(t, "notifications-request.json")
 			ev.QueryStringParameters = map[string]string{"limit": tt.limit}
 			store := &noteStore{}
 			resp := serve(t, apigw.ListNotifications(&notification.Service{Store: store}), ev)
@@ -164,7 +149,7 @@ func TestListNotificationsBoundsThroughTheService(t *testing.T) {
 
 func TestListNotificationsUnauthenticated(t *testing.T) {
 	ns := &fakeNotifications{}
-	resp := serve(t, apigw.ListNotifications(ns), unauthenticated(request(t, "notifications-request.json"), nil))
+	resp := serve(t, apigw.ListNotifications(ns), unauthenticated(apigw.RequestFromFile(t, "notifications-request.json"), nil))
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	assert.Equal(t, "unauthenticated", errorCode(t, resp))
 	assert.Empty(t, ns.calls)
@@ -238,7 +223,7 @@ func TestRedeemRewards(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := request(t, "redeem-request.json")
+			ev := apigw.RequestFromFile(t, "redeem-request.json")
 			if tt.headers != nil {
 				ev.Headers = tt.headers
 			}
@@ -285,7 +270,7 @@ func TestRedeemRewardsRefusedBeforeTheService(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := request(t, "redeem-request.json")
+			ev := apigw.RequestFromFile(t, "redeem-request.json")
 			if tt.body != "" {
 				ev.Body = tt.body
 			}

@@ -59,7 +59,7 @@ func TestHandleRateLimits(t *testing.T) {
 		return JSON(http.StatusOK, map[string]string{})
 	}
 	limiter := newRecordingLimiter(t, &ratelimittest.Counter{})
-	h := Handle(quiet, limiter, nil, ok)
+	h := Handle(Discard, limiter, nil, ok)
 	ctx := context.Background()
 
 	for i, want := range []string{"1", "0"} {
@@ -92,7 +92,7 @@ func TestHandleRateLimits(t *testing.T) {
 
 func TestHandleLetsRequestsThroughWhenTheLimiterFails(t *testing.T) {
 	limiter := newRecordingLimiter(t, &ratelimittest.Counter{Err: errors.New("throttled")})
-	h := Handle(quiet, limiter, nil, func(context.Context, *Request) (Response, error) { return JSON(http.StatusOK, nil) })
+	h := Handle(Discard, limiter, nil, func(context.Context, *Request) (Response, error) { return JSON(http.StatusOK, nil) })
 	out, err := h(context.Background(), routed("GET /v1/me", "u1"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, out.StatusCode)
@@ -101,7 +101,7 @@ func TestHandleLetsRequestsThroughWhenTheLimiterFails(t *testing.T) {
 
 func TestHandleRefusesARouteWithoutAClass(t *testing.T) {
 	limiter := newRecordingLimiter(t, &ratelimittest.Counter{})
-	h := Handle(quiet, limiter, nil, func(context.Context, *Request) (Response, error) { return JSON(http.StatusOK, nil) })
+	h := Handle(Discard, limiter, nil, func(context.Context, *Request) (Response, error) { return JSON(http.StatusOK, nil) })
 	out, err := h(context.Background(), routed("GET /v1/unknown", "u1"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, out.StatusCode)

@@ -18,12 +18,8 @@ var _ Notifications = (*notification.Service)(nil)
 
 // ListNotifications answers GET /v1/notifications.
 func ListNotifications(ns Notifications) HandlerFunc {
-	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
-		limit, err := r.limit(notification.PageSizeDefault)
-		if err != nil {
-			return Response{}, err
-		}
-		return ok(ns.List(ctx, c.UserID, limit, r.QueryStringParameters["cursor"]))
+	return paged(notification.PageSizeDefault, func(ctx context.Context, _ *Request, c op.Caller, limit int, cursor string) (notification.Page, error) {
+		return ns.List(ctx, c.UserID, limit, cursor)
 	})
 }
 

@@ -17,12 +17,8 @@ var _ Rewards = (*reward.Service)(nil)
 
 // GetRewards answers GET /v1/rewards.
 func GetRewards(rs Rewards) HandlerFunc {
-	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
-		limit, err := r.limit(reward.PageSizeDefault)
-		if err != nil {
-			return Response{}, err
-		}
-		return ok(rs.Get(ctx, c.UserID, limit, r.QueryStringParameters["cursor"]))
+	return paged(reward.PageSizeDefault, func(ctx context.Context, _ *Request, c op.Caller, limit int, cursor string) (reward.Page, error) {
+		return rs.Get(ctx, c.UserID, limit, cursor)
 	})
 }
 

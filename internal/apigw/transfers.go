@@ -38,12 +38,8 @@ func GetTransfer(ts Transfers) HandlerFunc {
 
 // ListTransfers answers GET /v1/transfers.
 func ListTransfers(ts Transfers) HandlerFunc {
-	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
-		limit, err := r.limit(transfer.ListPageSizeDefault)
-		if err != nil {
-			return Response{}, err
-		}
-		return ok(ts.List(ctx, c, r.QueryStringParameters["wallet_id"], limit, r.QueryStringParameters["cursor"]))
+	return paged(transfer.ListPageSizeDefault, func(ctx context.Context, r *Request, c op.Caller, limit int, cursor string) (transfer.Page, error) {
+		return ts.List(ctx, c, r.QueryStringParameters["wallet_id"], limit, cursor)
 	})
 }
 

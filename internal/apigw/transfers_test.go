@@ -78,7 +78,7 @@ func TestCaptureTransfer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := request(t, "capture-request.json")
+			ev := apigw.RequestFromFile(t, "capture-request.json")
 			ev.Body, ev.IsBase64Encoded = tt.body, tt.base64
 			role := "user"
 			if tt.role != "" {
@@ -119,7 +119,7 @@ func TestCreateTransferAuthentication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := request(t, "create-transfer-unauthenticated.json")
+			ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
 			ev.RequestContext.Authorizer = tt.authorizer
 			ts := &fakeTransfers{}
 			resp := serve(t, apigw.CreateTransfer(ts), ev)
@@ -131,7 +131,7 @@ func TestCreateTransferAuthentication(t *testing.T) {
 }
 
 func TestCreateTransferAuthenticated(t *testing.T) {
-	ev := request(t, "create-transfer-unauthenticated.json")
+	ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
 	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
 	ts := &fakeTransfers{res: op.Result{Outcome: op.Created, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
 	resp := serve(t, apigw.CreateTransfer(ts), ev)
@@ -161,7 +161,7 @@ func TestGuardedResultsAreAnsweredOnce(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			ev := request(t, "create-transfer-unauthenticated.json")
+			ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
 			ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
 			resp := serve(t, apigw.CreateTransfer(&fakeTransfers{res: tt.res}), ev)
 			assert.Equal(t, tt.wantStatus, resp.StatusCode)

@@ -74,12 +74,8 @@ func CreateCredit(ws Wallets) HandlerFunc {
 
 // ListEntries answers GET /v1/wallets/{id}/entries.
 func ListEntries(ws Wallets) HandlerFunc {
-	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
-		limit, err := r.limit(wallet.EntriesPageSizeDefault)
-		if err != nil {
-			return Response{}, err
-		}
-		return ok(ws.Entries(ctx, c, r.PathParameters["id"], limit, r.QueryStringParameters["cursor"]))
+	return paged(wallet.EntriesPageSizeDefault, func(ctx context.Context, r *Request, c op.Caller, limit int, cursor string) (wallet.Page, error) {
+		return ws.Entries(ctx, c, r.PathParameters["id"], limit, cursor)
 	})
 }
 

@@ -91,8 +91,8 @@ func (s *Service) List(ctx context.Context, c op.Caller, targetID string, limit 
 	if targetID != "" && !op.IsID(targetID) {
 		return Page{}, problem.Invalid("invalid_target", "target must be a wallet or transfer id")
 	}
-	if limit <= 0 || limit > ListPageSizeMax {
-		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be 1 to %d", ListPageSizeMax))
+	if err := op.CheckPageSize(limit, ListPageSizeMax); err != nil {
+		return Page{}, err
 	}
 	items, next, err := s.Store.AuditRecords(ctx, targetID, limit, cursor)
 	if err != nil {

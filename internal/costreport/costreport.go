@@ -210,32 +210,45 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	fmt.Fprintf(&b, "- DynamoDB on-demand: $%.3f per million write units, $%.3f per million read units\n", p.DynamoPerMillionWriteUnits, p.DynamoPerMillionReadUnits)
 	fmt.Fprintf(&b, "- SNS: $%.2f per million publishes (deliveries to SQS free); SQS: $%.2f per million requests\n", p.SNSPerMillionPublishes, p.SQSPerMillionRequests)
 	fmt.Fprintf(&b, "- CloudWatch Logs: $%.2f per GB ingested; X-Ray: $%.2f per million traces recorded\n\n", p.LogsPerGBIngested, p.XRayPerMillionTracesRecorded)
-	fmt.Fprintf(&b, "## What this does not show\n\n")
-	fmt.Fprintf(&b, "- Lambda durations are the local engine's (a new process per cold worker on a 2-core machine), usually longer than\n")
-	fmt.Fprintf(&b, "  on AWS arm64; they are priced as measured. Express duration is priced from the executions' start and stop times.\n")
-	fmt.Fprintf(&b, "- The DynamoDB usage lines are written only by a deployment with MeterDynamoDB=true (refused for prod); they\n")
-	fmt.Fprintf(&b, "  carry the capacity the engine reports (ReturnConsumedCapacity), or units computed from item sizes when it\n")
-	fmt.Fprintf(&b, "  reports none (a cancelled transaction). Their bytes are counted apart (metering log bytes) and not billed.\n")
-	fmt.Fprintf(&b, "- SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed\n")
-	fmt.Fprintf(&b, "  monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.\n\n")
-	fmt.Fprintf(&b, "## Against the goal of $15 per million\n\n")
+	b.WriteString(notShown)
 	sagaMin := p.RESTAPIPerMillionRequests + p.ExpressPerMillionRequests + sagaWriteUnits*p.DynamoPerMillionWriteUnits
-	fmt.Fprintf(&b, "The goal is %.1f× the floor above, so it needs a transfer close to the floor's shape. DynamoDB writes are most\n", 15/Total(floor))
-	fmt.Fprintf(&b, "of the bill; per transfer they are (see the table above): the request's rate-limit counter (1), its idempotency\n")
-	fmt.Fprintf(&b, "claim (1), the transfer, whose id is derived from (user, Idempotency-Key) so that its own conditional put is what\n")
-	fmt.Fprintf(&b, "makes it happen once (1), and its two per-wallet list entries, written outside any transaction (2); the saga's\n")
-	fmt.Fprintf(&b, "reserve (wallet and transfer, 4) and post (both wallets, both entries, the transfer in one transaction, 10); the\n")
-	fmt.Fprintf(&b, "events' notifications (a conditional put and the unread count per party, 4) and the reward (entry, points\n")
-	fmt.Fprintf(&b, "balance and the day's count in one transaction, 6).\n\n")
-	fmt.Fprintf(&b, "With the saga kept, three items alone cost $%.2f per million: the API request, one Express execution and the\n", sagaMin)
-	fmt.Fprintf(&b, "saga's two transactions (%d write units), before the request's own writes, the events and any Lambda time.\n", sagaWriteUnits)
-	fmt.Fprintf(&b, "So $15 is out of reach while every transfer runs through Step Functions. Levers left, in write units per\n")
-	fmt.Fprintf(&b, "transfer (1 unit = $%.3f per million):\n", p.DynamoPerMillionWriteUnits)
-	fmt.Fprintf(&b, "- reserve and post an immediate transfer in one transaction (one saga step, nothing to compensate): −4 units\n")
-	fmt.Fprintf(&b, "  and one Lambda invocation;\n")
-	fmt.Fprintf(&b, "- run that transaction in the request, without Step Functions, keeping the saga for holds: the floor's shape;\n")
-	fmt.Fprintf(&b, "- notifications without a stored unread count (count the unread ones when listing): −2.\n")
-	fmt.Fprintf(&b, "On AWS, Lambda durations are also far shorter than the local ones priced above.\n")
+	fmt.Fprintf(&b, againstTheGoal, 15/Total(floor), sagaMin, sagaWriteUnits, p.DynamoPerMillionWriteUnits)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// notShown is the report's section on what the figures leave out.
+const notShown = `## What this does not show
+
+- Lambda durations are the local engine's (a new process per cold worker on a 2-core machine), usually longer than
+  on AWS arm64; they are priced as measured. Express duration is priced from the executions' start and stop times.
+- The DynamoDB usage lines are written only by a deployment with MeterDynamoDB=true (refused for prod); they
+  carry the capacity the engine reports (ReturnConsumedCapacity), or units computed from item sizes when it
+  reports none (a cancelled transaction). Their bytes are counted apart (metering log bytes) and not billed.
+- SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed
+  monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.
+
+`
+
+// againstTheGoal is the report's closing section; its verbs take the goal over the
+// floor, the saga's minimum per million, the saga's write units and the price of one.
+const againstTheGoal = `## Against the goal of $15 per million
+
+The goal is %.1f× the floor above, so it needs a transfer close to the floor's shape. DynamoDB writes are most
+of the bill; per transfer they are (see the table above): the request's rate-limit counter (1), its idempotency
+claim (1), the transfer, whose id is derived from (user, Idempotency-Key) so that its own conditional put is what
+makes it happen once (1), and its two per-wallet list entries, written outside any transaction (2); the saga's
+reserve (wallet and transfer, 4) and post (both wallets, both entries, the transfer in one transaction, 10); the
+events' notifications (a conditional put and the unread count per party, 4) and the reward (entry, points
+balance and the day's count in one transaction, 6).
+
+With the saga kept, three items alone cost $%.2f per million: the API request, one Express execution and the
+saga's two transactions (%d write units), before the request's own writes, the events and any Lambda time.
+So $15 is out of reach while every transfer runs through Step Functions. Levers left, in write units per
+transfer (1 unit = $%.3f per million):
+- reserve and post an immediate transfer in one transaction (one saga step, nothing to compensate): −4 units
+  and one Lambda invocation;
+- run that transaction in the request, without Step Functions, keeping the saga for holds: the floor's shape;
+- notifications without a stored unread count (count the unread ones when listing): −2.
+On AWS, Lambda durations are also far shorter than the local ones priced above.
+`

@@ -76,18 +76,8 @@ func (a *Audit) AuditRecords(ctx context.Context, targetID string, limit int, cu
 	if targetID != "" {
 		pk = auditTargetPK(targetID)
 	}
-	items, next, err := newestPage(ctx, a.DB, a.Table, pk, "", limit, cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]audit.Record, 0, len(items))
-	for _, item := range items {
-		var it auditItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, "", fmt.Errorf("unmarshal audit record: %w", err)
-		}
-		out = append(out, audit.Record{ID: it.ID, At: it.At, ActorID: it.ActorID, Action: it.Action, TargetType: it.TargetType,
-			TargetID: it.TargetID, Reason: it.Reason, Before: []byte(it.Before), After: []byte(it.After), RequestID: it.RequestID})
-	}
-	return out, next, nil
+	return newestPageOf(ctx, a.DB, a.Table, "audit record", pk, "", limit, cursor, func(it auditItem) audit.Record {
+		return audit.Record{ID: it.ID, At: it.At, ActorID: it.ActorID, Action: it.Action, TargetType: it.TargetType,
+			TargetID: it.TargetID, Reason: it.Reason, Before: []byte(it.Before), After: []byte(it.After), RequestID: it.RequestID}
+	})
 }

@@ -48,7 +48,6 @@ const (
 	typeExternal        = "external"
 	scanPagesMax        = 10_000
 	walletsPerOwnerMax  = wallet.WalletsPerOwnerMax
-	reasonTxConflict    = "TransactionConflict"
 	entrySortKeyPrefix  = "ENTRY#"
 	walletSortKey       = "WALLET"
 	externalSortKey     = "ACCOUNT"
@@ -168,28 +167,13 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 	if err != nil {
 		return fmt.Errorf("build count update: %w", err)
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
-		{Put: claimPut},
-		{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(ownerPK(w.OwnerID), "COUNT"),
-			UpdateExpression: count.Update(), ConditionExpression: count.Condition(),
-			ExpressionAttributeNames: count.Names(), ExpressionAttributeValues: count.Values()}},
-		{Put: walletPut},
-	}})
-	if reasons, ok := cancellationReasons(err); ok {
-		switch {
-		case reasonAt(reasons, 0) == reasonConditionalCheckFailed:
-			return wallet.ErrWalletExists
-		case reasonAt(reasons, 1) == reasonConditionalCheckFailed:
-			return wallet.ErrWalletLimit
-		case hasReason(reasons, reasonTxConflict):
-			return retry.ErrConflict
-		}
-		return fmt.Errorf("create wallet: cancelled: %v", reasons)
-	}
-	if err != nil {
-		return fmt.Errorf("create wallet: %w", err)
-	}
-	return nil
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{Put: claimPut}, refuseWith(wallet.ErrWalletExists))
+	tx.add(ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(ownerPK(w.OwnerID), "COUNT"),
+		UpdateExpression: count.Update(), ConditionExpression: count.Condition(),
+		ExpressionAttributeNames: count.Names(), ExpressionAttributeValues: count.Values()}}, refuseWith(wallet.ErrWalletLimit))
+	tx.add(ddbtypes.TransactWriteItem{Put: walletPut}, nil)
+	return tx.commit(ctx, s.DB)
 }
 
 // Wallet reads one wallet with a strongly consistent read.
@@ -261,7 +245,7 @@ func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
 	if err := tx.addCompletion(s, c.Completion); err != nil {
 		return err
 	}
-	return s.commit(ctx, &tx)
+	return tx.commit(ctx, s.DB)
 }
 
 // SetStatus writes a status change conditional on the version it was decided at; a
@@ -288,7 +272,7 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet, rec
 		if err := tx.addAudit(s.Audit, rec); err != nil {
 			return err
 		}
-		return s.commit(ctx, &tx)
+		return tx.commit(ctx, s.DB)
 	}
 	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: change.TableName, Key: change.Key,
 		UpdateExpression: change.UpdateExpression, ConditionExpression: change.ConditionExpression,

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -110,18 +109,13 @@ func (s *Notifications) List(ctx context.Context, userID string, limit int, curs
 	if err != nil {
 		return nil, "", 0, err
 	}
-	raws, next, err := newestPage(ctx, s.DB, s.Table, userPK(userID), "N#", limit, cursor)
+	items, next, err := newestPageOf(ctx, s.DB, s.Table, "notification", userPK(userID), "N#", limit, cursor,
+		func(it notificationItem) notification.Notification {
+			return notification.Notification{ID: it.ID, UserID: userID, Type: it.Type, Message: it.Message,
+				TransferID: it.TransferID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt}
+		})
 	if err != nil {
 		return nil, "", 0, err
-	}
-	items := make([]notification.Notification, 0, len(raws))
-	for _, raw := range raws {
-		var it notificationItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", 0, fmt.Errorf("unmarshal notification: %w", err)
-		}
-		items = append(items, notification.Notification{ID: it.ID, UserID: userID, Type: it.Type, Message: it.Message,
-			TransferID: it.TransferID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt})
 	}
 	return items, next, max(st.Unread, 0), nil
 }
@@ -149,18 +143,12 @@ func (s *Notifications) MarkRead(ctx context.Context, userID, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
-		{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "N#"+id), UpdateExpression: mark.Update(),
-			ConditionExpression: mark.Condition(), ExpressionAttributeNames: mark.Names(), ExpressionAttributeValues: mark.Values()}},
-		dec,
-	}})
-	if _, cancelled := cancellationReasons(err); cancelled {
-		return nil // read meanwhile
-	}
-	if err != nil {
-		return fmt.Errorf("mark read: %w", err)
-	}
-	return nil
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "N#"+id),
+		UpdateExpression: mark.Update(), ConditionExpression: mark.Condition(), ExpressionAttributeNames: mark.Names(),
+		ExpressionAttributeValues: mark.Values()}}, refuseWith(nil)) // read meanwhile
+	tx.add(dec, refuseWith(nil)) // the count is at zero already
+	return tx.commit(ctx, s.DB)
 }
 
 // MarkAllRead moves the watermark to now and zeroes the unread count.

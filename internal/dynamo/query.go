@@ -16,6 +16,24 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
+// newestPageOf is newestPage with each item decoded as an I (what names it in errors)
+// and turned into a T by conv.
+func newestPageOf[I, T any](ctx context.Context, db API, table, what, pk, prefix string, limit int, cursor string, conv func(I) T) ([]T, string, error) {
+	items, next, err := newestPage(ctx, db, table, pk, prefix, limit, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]T, 0, len(items))
+	for _, item := range items {
+		var it I
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, "", fmt.Errorf("unmarshal %s: %w", what, err)
+		}
+		out = append(out, conv(it))
+	}
+	return out, next, nil
+}
+
 // newestPage queries one partition's items whose sort key starts with prefix ("": all), newest
 // (highest sort key) first, resuming after the opaque cursor. The next cursor encodes
 // the last returned sort key, so items added meanwhile never shift a page.

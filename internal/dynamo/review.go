@@ -70,19 +70,9 @@ func (tx *txn) reviewIndex(s *Ledger, c transfer.Change) error {
 
 // ReviewCases lists open review cases, newest first.
 func (s *Ledger) ReviewCases(ctx context.Context, limit int, cursor string) ([]transfer.ReviewCase, string, error) {
-	items, next, err := newestPage(ctx, s.DB, s.Table, reviewPK, "", limit, cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]transfer.ReviewCase, 0, len(items))
-	for _, item := range items {
-		var it reviewItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, "", fmt.Errorf("unmarshal review case: %w", err)
-		}
-		out = append(out, transfer.ReviewCase{TransferID: it.TransferID, OpenedAt: it.OpenedAt, Phase: it.Phase, Error: it.Error, Cause: it.Cause})
-	}
-	return out, next, nil
+	return newestPageOf(ctx, s.DB, s.Table, "review case", reviewPK, "", limit, cursor, func(it reviewItem) transfer.ReviewCase {
+		return transfer.ReviewCase{TransferID: it.TransferID, OpenedAt: it.OpenedAt, Phase: it.Phase, Error: it.Error, Cause: it.Cause}
+	})
 }
 
 // OpenReviewCases counts the open review cases (for the OpenReviewCases metric).

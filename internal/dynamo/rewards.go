@@ -16,7 +16,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
 )
 
@@ -107,19 +106,11 @@ func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry, day s
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{put, add, count}})
-	if reasons, ok := cancellationReasons(err); ok {
-		switch {
-		case reasonAt(reasons, 0) == reasonConditionalCheckFailed:
-			return nil // earned before: a redelivered event
-		case reasonAt(reasons, 2) == reasonConditionalCheckFailed:
-			return retry.ErrConflict // another earn counted on the same day first
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("earn points: %w", err)
-	}
-	return nil
+	var tx txn
+	tx.add(put, refuseWith(nil)) // earned before: a redelivered event
+	tx.add(add, nil)
+	tx.add(count, conflict) // another earn counted on the same day first
+	return tx.commit(ctx, s.DB)
 }
 
 // History returns the points balances (one query) and a page of history, newest first.
@@ -128,18 +119,13 @@ func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor 
 	if err != nil {
 		return nil, "", nil, err
 	}
-	raws, next, err := newestPage(ctx, s.DB, s.Table, userPK(userID), "H#", limit, cursor)
+	items, next, err := newestPageOf(ctx, s.DB, s.Table, "reward entry", userPK(userID), "H#", limit, cursor,
+		func(it rewardItem) reward.Entry {
+			return reward.Entry{ID: it.ID, Points: it.Points, Currency: it.Currency, Kind: it.Kind,
+				TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt}
+		})
 	if err != nil {
 		return nil, "", nil, err
-	}
-	items := make([]reward.Entry, 0, len(raws))
-	for _, raw := range raws {
-		var it rewardItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", nil, fmt.Errorf("unmarshal reward entry: %w", err)
-		}
-		items = append(items, reward.Entry{ID: it.ID, Points: it.Points, Currency: it.Currency, Kind: it.Kind,
-			TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt})
 	}
 	return items, next, balances, nil
 }
@@ -207,5 +193,5 @@ func (s *Rewards) Redeem(ctx context.Context, r reward.Redemption) error {
 	if err := tx.addCompletion(s.Ledger, r.Completion); err != nil {
 		return err
 	}
-	return s.Ledger.commit(ctx, &tx)
+	return tx.commit(ctx, s.DB)
 }

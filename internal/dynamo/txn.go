@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -16,6 +17,12 @@ import (
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
+)
+
+// Cancellation reason codes of TransactWriteItems.
+const (
+	reasonConditionalCheckFailed = "ConditionalCheckFailed"
+	reasonTxConflict             = "TransactionConflict"
 )
 
 // txn collects the items of one TransactWriteItems and, in the order they were added,
@@ -39,6 +46,11 @@ func (tx *txn) add(it ddbtypes.TransactWriteItem, explain func(map[string]ddbtyp
 		tx.checks = append(tx.checks, check{at: len(tx.items), explain: explain})
 	}
 	tx.items = append(tx.items, it)
+}
+
+// refuseWith explains a failed condition as err, whatever the item was.
+func refuseWith(err error) func(map[string]ddbtypes.AttributeValue) error {
+	return func(map[string]ddbtypes.AttributeValue) error { return err }
 }
 
 // conflict explains a failed condition as a lost race: decide again on fresh state.
@@ -90,23 +102,29 @@ func (tx *txn) addCompletion(s *Ledger, c *idempotency.Completion) error {
 	return nil
 }
 
-func (s *Ledger) commit(ctx context.Context, tx *txn) error {
+// commit writes the transaction; a cancellation is explained by the first check, in
+// the order added, whose condition failed (explain may return nil: nothing to do), else
+// as a lost race when one was, else as an error.
+func (tx *txn) commit(ctx context.Context, db API) error {
 	if len(tx.items) > transactionItemsMax {
 		return fmt.Errorf("commit: %d items exceed the transaction limit", len(tx.items))
 	}
-	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
+	_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
 	var tce *ddbtypes.TransactionCanceledException
 	if errors.As(err, &tce) {
+		codes := make([]string, len(tce.CancellationReasons)) // "" for an item that did not fail
+		for i, r := range tce.CancellationReasons {
+			codes[i] = aws.ToString(r.Code)
+		}
 		for _, c := range tx.checks {
-			if c.at < len(tce.CancellationReasons) && aws.ToString(tce.CancellationReasons[c.at].Code) == reasonConditionalCheckFailed {
+			if c.at < len(codes) && codes[c.at] == reasonConditionalCheckFailed {
 				return c.explain(tce.CancellationReasons[c.at].Item)
 			}
 		}
-		reasons, _ := cancellationReasons(err)
-		if hasReason(reasons, reasonTxConflict) {
+		if slices.Contains(codes, reasonTxConflict) {
 			return retry.ErrConflict
 		}
-		return fmt.Errorf("commit: cancelled: %v", reasons)
+		return fmt.Errorf("commit: cancelled: %q", codes)
 	}
 	var txConflict *ddbtypes.TransactionConflictException
 	if errors.As(err, &txConflict) {
@@ -227,20 +245,4 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 			ExpressionAttributeNames: upd.Names(), ExpressionAttributeValues: upd.Values()}})
 	}
 	return items, nil
-}
-
-func reasonAt(reasons []string, i int) string {
-	if i < len(reasons) {
-		return reasons[i]
-	}
-	return ""
-}
-
-func hasReason(reasons []string, code string) bool {
-	for _, r := range reasons {
-		if r == code {
-			return true
-		}
-	}
-	return false
 }

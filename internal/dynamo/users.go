@@ -2,12 +2,9 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -57,19 +54,10 @@ func (s *Users) Create(ctx context.Context, u user.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []ddbtypes.TransactWriteItem{{Put: emailPut}, {Put: userPut}},
-	})
-	if reasons, ok := cancellationReasons(err); ok {
-		if len(reasons) > 0 && reasons[0] == reasonConditionalCheckFailed {
-			return user.ErrEmailTaken
-		}
-		return fmt.Errorf("create user: cancelled: %v", reasons)
-	}
-	if err != nil {
-		return fmt.Errorf("create user: %w", err)
-	}
-	return nil
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{Put: emailPut}, refuseWith(user.ErrEmailTaken))
+	tx.add(ddbtypes.TransactWriteItem{Put: userPut}, nil)
+	return tx.commit(ctx, s.DB)
 }
 
 // ByEmail finds a user through the email claim.
@@ -88,27 +76,4 @@ func (s *Users) ByID(ctx context.Context, id string) (user.User, error) {
 		return user.User{}, err
 	}
 	return it.User, nil
-}
-
-// Cancellation reason codes of TransactWriteItems.
-const (
-	reasonNone                   = "None"
-	reasonConditionalCheckFailed = "ConditionalCheckFailed"
-)
-
-// cancellationReasons returns the per-item reason codes of a cancelled transaction
-// ("None" for items that did not fail), in the order the items were sent.
-func cancellationReasons(err error) ([]string, bool) {
-	var tce *ddbtypes.TransactionCanceledException
-	if !errors.As(err, &tce) {
-		return nil, false
-	}
-	out := make([]string, len(tce.CancellationReasons))
-	for i, r := range tce.CancellationReasons {
-		out[i] = aws.ToString(r.Code)
-		if out[i] == "" {
-			out[i] = reasonNone
-		}
-	}
-	return out, true
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/money"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
@@ -119,8 +120,8 @@ type Page struct {
 
 // List returns the caller's notifications, newest first.
 func (s *Service) List(ctx context.Context, userID string, limit int, cursor string) (Page, error) {
-	if limit < 1 || limit > PageSizeMax {
-		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", PageSizeMax))
+	if err := op.CheckPageSize(limit, PageSizeMax); err != nil {
+		return Page{}, err
 	}
 	items, next, unread, err := s.Store.List(ctx, userID, limit, cursor)
 	if err != nil {

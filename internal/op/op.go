@@ -102,5 +102,13 @@ var idPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 // IsID reports whether s has the shape of an id the platform hands out.
 func IsID(s string) bool { return idPattern.MatchString(s) }
 
+// CheckPageSize refuses a page size (?limit=) outside 1 to sizeMax: 400 invalid_limit.
+func CheckPageSize(limit, sizeMax int) error {
+	if limit < 1 || limit > sizeMax {
+		return problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", sizeMax))
+	}
+	return nil
+}
+
 // ErrInvalidCursor refuses a paging cursor the API did not hand out.
 var ErrInvalidCursor = problem.Invalid("invalid_cursor", "the cursor is not one this API returned")

@@ -175,8 +175,8 @@ type Page struct {
 
 // Get returns the caller's points balance and history, newest first.
 func (s *Service) Get(ctx context.Context, userID string, limit int, cursor string) (Page, error) {
-	if limit < 1 || limit > PageSizeMax {
-		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", PageSizeMax))
+	if err := op.CheckPageSize(limit, PageSizeMax); err != nil {
+		return Page{}, err
 	}
 	items, next, balances, err := s.Store.History(ctx, userID, limit, cursor)
 	if err != nil {

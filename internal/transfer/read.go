@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -42,8 +41,8 @@ type Page struct {
 // those of one of its wallets: one query per wallet (a caller has at most
 // wallet.WalletsPerOwnerMax) and one batch read of the page's transfers.
 func (s *Service) List(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (Page, error) {
-	if limit < 1 || limit > ListPageSizeMax {
-		return Page{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", ListPageSizeMax))
+	if err := op.CheckPageSize(limit, ListPageSizeMax); err != nil {
+		return Page{}, err
 	}
 	walletIDs := []string{walletID}
 	if walletID != "" {

@@ -130,8 +130,8 @@ func (s *Service) Desk(ctx context.Context, c op.Caller, q DeskQuery) (DeskPage,
 	if !c.IsAdmin() {
 		return DeskPage{}, problem.ErrForbidden
 	}
-	if q.Limit <= 0 || q.Limit > DeskPageSizeMax {
-		return DeskPage{}, problem.Invalid("invalid_limit", fmt.Sprintf("limit must be 1 to %d", DeskPageSizeMax))
+	if err := op.CheckPageSize(q.Limit, DeskPageSizeMax); err != nil {
+		return DeskPage{}, err
 	}
 	if q.OlderThanSeconds < 0 || q.OlderThanSeconds > DeskAgeSecondsMax {
 		return DeskPage{}, problem.Invalid("invalid_age", fmt.Sprintf("older_than_seconds must be 0 to %d", DeskAgeSecondsMax))

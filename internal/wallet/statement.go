@@ -39,8 +39,8 @@ type Page struct {
 // balance to the next page; a posting that lands meanwhile is newer than every entry
 // already shown, so it changes nothing below the cursor.
 func (s *Service) Entries(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (Page, error) {
-	if limit < 1 || limit > EntriesPageSizeMax {
-		return Page{}, ErrInvalidLimit
+	if err := op.CheckPageSize(limit, EntriesPageSizeMax); err != nil {
+		return Page{}, err
 	}
 	w, err := s.visible(ctx, c, walletID)
 	if err != nil {

@@ -33,7 +33,6 @@ const (
 var (
 	ErrWalletExists = problem.New(problem.KindConflict, "wallet_exists", "you already have a wallet in this currency")
 	ErrWalletLimit  = problem.Unprocessable("wallet_limit_reached", fmt.Sprintf("a user can have at most %d wallets", WalletsPerOwnerMax))
-	ErrInvalidLimit = problem.Invalid("invalid_limit", fmt.Sprintf("limit must be an integer from 1 to %d", EntriesPageSizeMax))
 )
 
 // Change is written atomically: money deltas on wallets (each applied by the store
