@@ -121,14 +121,23 @@ func (t *Tokens) load(ctx context.Context) error {
 	return nil
 }
 
+// keysWanted says why the keys are read: a kid the ring does not hold may reload them
+// sooner than the refresh interval (bounded by unknownKidReloadInterval).
+type keysWanted int
+
+const (
+	forUse keysWanted = iota
+	forUnknownKid
+)
+
 // keys returns the keyring, reloading it when it is older than the refresh interval, or
 // older than unknownKidReloadInterval when the caller met a kid it does not hold. A
 // failed reload keeps the keys it had.
-func (t *Tokens) keys(ctx context.Context, unknownKid bool) Keyring {
+func (t *Tokens) keys(ctx context.Context, why keysWanted) Keyring {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	age := t.now().Sub(t.loadedAt)
-	if age >= t.refresh || (unknownKid && age >= unknownKidReloadInterval) {
+	if age >= t.refresh || (why == forUnknownKid && age >= unknownKidReloadInterval) {
 		_ = t.load(ctx) // on failure the previous keys stay in use until the next try
 	}
 	return t.ring
@@ -137,7 +146,7 @@ func (t *Tokens) keys(ctx context.Context, unknownKid bool) Keyring {
 // Issue signs an access token for a user with the current key; it returns the token
 // and its lifetime in seconds.
 func (t *Tokens) Issue(ctx context.Context, userID, role string) (string, int, error) {
-	key := t.keys(ctx, false).Current
+	key := t.keys(ctx, forUse).Current
 	now := t.now()
 	claims := Claims{
 		Role: role,
@@ -179,10 +188,10 @@ func (t *Tokens) Verify(ctx context.Context, raw string) (*Claims, error) {
 		if kid == "" {
 			return nil, ErrUnknownKey
 		}
-		if secret, ok := t.keys(ctx, false).byID(kid); ok {
+		if secret, ok := t.keys(ctx, forUse).byID(kid); ok {
 			return secret, nil
 		}
-		if secret, ok := t.keys(ctx, true).byID(kid); ok {
+		if secret, ok := t.keys(ctx, forUnknownKid).byID(kid); ok {
 			return secret, nil
 		}
 		return nil, ErrUnknownKey

@@ -215,9 +215,9 @@ func (w *Workload) step(ctx context.Context, rng *rand.Rand, u User) {
 	case n < shareCredit:
 		w.credit(ctx, rng, u)
 	case n < shareCredit+shareTransfer:
-		w.transfer(ctx, rng, u, false)
+		w.transfer(ctx, rng, u, immediate)
 	case n < shareCredit+shareTransfer+shareHold:
-		w.transfer(ctx, rng, u, true)
+		w.transfer(ctx, rng, u, asHold)
 	default:
 		w.redeem(ctx, rng, u)
 	}
@@ -265,7 +265,15 @@ type transferView struct {
 	} `json:"error"`
 }
 
-func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, hold bool) {
+// transferMode is how the workload sends a transfer: moved at once, or held first.
+type transferMode int
+
+const (
+	immediate transferMode = iota
+	asHold
+)
+
+func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, mode transferMode) {
 	// Any other user, uniformly: draw from all but the last; drawing the payer means the
 	// last (who is not the payer, or the payer could not have been drawn).
 	payee := w.Users[rng.IntN(len(w.Users)-1)]
@@ -275,7 +283,7 @@ func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, hold bo
 	body := map[string]any{"source_wallet_id": u.WalletID, "destination_wallet_id": payee.WalletID,
 		"amount": 1 + rng.Int64N(transferMaxMinor), "currency": "USD"}
 	kind := "transfer"
-	if hold {
+	if mode == asHold {
 		kind = "hold"
 		body["mode"] = "hold"
 		body["hold_expires_in_seconds"] = holdExpirySecs
@@ -299,7 +307,7 @@ func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, hold bo
 	w.mu.Lock()
 	w.exp.Transfers[id] = u
 	w.mu.Unlock()
-	if !hold {
+	if mode != asHold {
 		return
 	}
 	status := v.Status

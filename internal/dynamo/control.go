@@ -24,7 +24,7 @@ type breakerItem struct {
 // LoadBreaker reads the breaker; a missing item is a closed breaker at version 0.
 func (s *Ledger) LoadBreaker(ctx context.Context) (transfer.BreakerState, error) {
 	var it breakerItem
-	err := getInto(ctx, s.DB, s.Table, controlPK, breakerSK, &it)
+	err := getItem(ctx, s.DB, s.Table, key(controlPK, breakerSK), &it)
 	if errors.Is(err, problem.ErrNotFound) {
 		return transfer.BreakerState{State: transfer.BreakerClosed}, nil
 	}
@@ -65,7 +65,7 @@ func (s *Ledger) Fault(ctx context.Context, step string) (transfer.Fault, bool, 
 	var it struct {
 		Faults map[string]transfer.Fault `dynamodbav:"faults"`
 	}
-	err := getInto(ctx, s.DB, s.Table, controlPK, faultsSK, &it)
+	err := getItem(ctx, s.DB, s.Table, key(controlPK, faultsSK), &it)
 	if errors.Is(err, problem.ErrNotFound) {
 		return transfer.Fault{}, false, nil
 	}

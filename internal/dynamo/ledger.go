@@ -179,7 +179,7 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 // Wallet reads one wallet with a strongly consistent read.
 func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
 	var it walletItem
-	if err := getInto(ctx, s.DB, s.Table, walletPK(id), walletSortKey, &it); err != nil {
+	if err := getItem(ctx, s.DB, s.Table, key(walletPK(id), walletSortKey), &it); err != nil {
 		return ledger.Wallet{}, err
 	}
 	return it.wallet(), nil

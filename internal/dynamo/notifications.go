@@ -51,7 +51,7 @@ func userPK(id string) string { return "USER#" + id }
 
 func (s *Notifications) state(ctx context.Context, userID string) (notificationState, error) {
 	var st notificationState
-	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "STATE", &st); err != nil && !errors.Is(err, problem.ErrNotFound) {
+	if err := getItem(ctx, s.DB, s.Table, key(userPK(userID), "STATE"), &st); err != nil && !errors.Is(err, problem.ErrNotFound) {
 		return st, err
 	}
 	return st, nil // none stored yet: nothing unread, nothing read
@@ -127,7 +127,7 @@ func (s *Notifications) MarkRead(ctx context.Context, userID, id string) error {
 		return err
 	}
 	var it notificationItem
-	if err := getInto(ctx, s.DB, s.Table, userPK(userID), "N#"+id, &it); err != nil {
+	if err := getItem(ctx, s.DB, s.Table, key(userPK(userID), "N#"+id), &it); err != nil {
 		return err
 	}
 	if it.Read || !it.CreatedAt.After(st.ReadAllBefore) {

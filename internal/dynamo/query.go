@@ -89,11 +89,6 @@ func pkOnly(pk string) map[string]ddbtypes.AttributeValue {
 	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}
 }
 
-// getInto reads the item at (pk, sk) of a two-part-key table.
-func getInto(ctx context.Context, db API, table, pk, sk string, out any) error {
-	return getItem(ctx, db, table, key(pk, sk), out)
-}
-
 func keyString(k map[string]ddbtypes.AttributeValue) string {
 	var parts []string
 	for _, name := range []string{"pk", "sk"} {

@@ -79,7 +79,7 @@ func (s *Rewards) EarnedOn(ctx context.Context, userID, currency, day string) (i
 	var it struct {
 		Points int64 `dynamodbav:"points"`
 	}
-	err := getInto(ctx, s.DB, s.Table, userPK(userID), daySK(currency, day), &it)
+	err := getItem(ctx, s.DB, s.Table, key(userPK(userID), daySK(currency, day)), &it)
 	if errors.Is(err, problem.ErrNotFound) {
 		return 0, nil
 	}

@@ -124,7 +124,7 @@ func (it transferItem) transfer() transfer.Transfer {
 // Transfer reads one transfer with a strongly consistent read.
 func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, error) {
 	var it transferItem
-	if err := getInto(ctx, s.DB, s.Table, transferPK(id), transferSK, &it); err != nil {
+	if err := getItem(ctx, s.DB, s.Table, key(transferPK(id), transferSK), &it); err != nil {
 		return transfer.Transfer{}, err
 	}
 	return it.transfer(), nil
