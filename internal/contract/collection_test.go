@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-wallet/wallet/internal/deploy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -94,12 +95,12 @@ func TestCollectionFollowsTheDocument(t *testing.T) {
 			}
 			require.NotNil(t, found, "%s /%s is not an operation of the document", r.Method, strings.Join(r.Path, "/"))
 			covered[found.String()] = true
-			if params := child(found.Node, "parameters"); params != nil {
+			if params := deploy.MapValue(found.Node, "parameters"); params != nil {
 				for _, p := range params.Content {
 					p, err := resolve(root, p)
 					require.NoError(t, err)
-					if child(p, "in").Value == "header" && child(p, "required") != nil && child(p, "required").Value == "true" {
-						name := child(p, "name").Value
+					if deploy.MapValue(p, "in").Value == "header" && deploy.MapValue(p, "required") != nil && deploy.MapValue(p, "required").Value == "true" {
+						name := deploy.MapValue(p, "name").Value
 						assert.True(t, r.Headers[strings.ToLower(name)], "%s requires the %s header", found, name)
 					}
 				}

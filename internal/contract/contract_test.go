@@ -35,7 +35,7 @@ const (
 // API Gateway imports OpenAPI 3.0, not 3.1.
 func TestOpenAPIVersionIs30(t *testing.T) {
 	root := loadYAML(t, openAPIPath)
-	v := child(root, "openapi")
+	v := deploy.MapValue(root, "openapi")
 	require.NotNil(t, v, "api/openapi.yaml has no openapi field")
 	assert.Regexp(t, regexp.MustCompile(`^3\.0\.\d+$`), v.Value)
 	var only31 []string
@@ -95,21 +95,21 @@ func TestEveryOperationStatesItsOwnSecurity(t *testing.T) {
 	root := loadYAML(t, openAPIPath)
 	ops, err := operations(root)
 	require.NoError(t, err)
-	scheme := child(child(child(root, "components"), "securitySchemes"), "bearerAuth")
+	scheme := deploy.MapValue(deploy.MapValue(deploy.MapValue(root, "components"), "securitySchemes"), "bearerAuth")
 	require.NotNil(t, scheme, "components.securitySchemes.bearerAuth")
-	authorizer := child(scheme, "x-amazon-apigateway-authorizer")
+	authorizer := deploy.MapValue(scheme, "x-amazon-apigateway-authorizer")
 	require.NotNil(t, authorizer, "bearerAuth carries the Lambda authorizer")
-	assert.Equal(t, "token", child(authorizer, "type").Value)
-	assert.Equal(t, "method.request.header.Authorization", child(authorizer, "identitySource").Value)
+	assert.Equal(t, "token", deploy.MapValue(authorizer, "type").Value)
+	assert.Equal(t, "method.request.header.Authorization", deploy.MapValue(authorizer, "identitySource").Value)
 	public := map[string]bool{"GET /v1/health": true, "POST /v1/auth/signup": true, "POST /v1/auth/login": true}
 	for _, op := range ops {
-		sec := child(op.Node, "security")
+		sec := deploy.MapValue(op.Node, "security")
 		if !assert.NotNil(t, sec, "%s has no security of its own", op) {
 			continue
 		}
 		assert.Equal(t, public[op.String()], op.Public, "%s: public is %v", op, op.Public)
 		if !op.Public {
-			assert.NotNil(t, child(sec.Content[0], "bearerAuth"), "%s: security names bearerAuth", op)
+			assert.NotNil(t, deploy.MapValue(sec.Content[0], "bearerAuth"), "%s: security names bearerAuth", op)
 		}
 	}
 }
@@ -132,14 +132,14 @@ func TestEveryOperationIsValidatedAtTheDoor(t *testing.T) {
 	for _, op := range ops {
 		t.Run(op.String(), func(t *testing.T) {
 			m, ok := validated[op.String()]
-			requestBody := child(op.Node, "requestBody")
-			requiredBody := requestBody != nil && child(requestBody, "required") != nil && child(requestBody, "required").Value == "true"
+			requestBody := deploy.MapValue(op.Node, "requestBody")
+			requiredBody := requestBody != nil && deploy.MapValue(requestBody, "required") != nil && deploy.MapValue(requestBody, "required").Value == "true"
 			requiredParam := false
-			if params := child(op.Node, "parameters"); params != nil {
+			if params := deploy.MapValue(op.Node, "parameters"); params != nil {
 				for _, p := range params.Content {
 					p, err := resolve(root, p)
 					require.NoError(t, err)
-					if child(p, "in").Value != "path" && child(p, "required") != nil && child(p, "required").Value == "true" {
+					if deploy.MapValue(p, "in").Value != "path" && deploy.MapValue(p, "required") != nil && deploy.MapValue(p, "required").Value == "true" {
 						requiredParam = true
 					}
 				}
@@ -154,14 +154,14 @@ func TestEveryOperationIsValidatedAtTheDoor(t *testing.T) {
 				assert.True(t, rv.Validators[m.Validator].Parameters, "validator %s does not check the required parameters", m.Validator)
 			}
 			if ok {
-				assert.NotNil(t, child(child(op.Node, "responses"), "400"), "a validated operation documents its 400")
+				assert.NotNil(t, deploy.MapValue(deploy.MapValue(op.Node, "responses"), "400"), "a validated operation documents its 400")
 			}
 		})
 	}
 	for _, code := range []string{"BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS"} {
-		gw := child(child(root, "x-amazon-apigateway-gateway-responses"), code)
+		gw := deploy.MapValue(deploy.MapValue(root, "x-amazon-apigateway-gateway-responses"), code)
 		require.NotNil(t, gw, "%s has a gateway response in the API's error shape", code)
-		assert.Contains(t, child(child(gw, "responseTemplates"), "application/json").Value, `"error":{"code":"invalid_`)
+		assert.Contains(t, deploy.MapValue(deploy.MapValue(gw, "responseTemplates"), "application/json").Value, `"error":{"code":"invalid_`)
 	}
 }
 
@@ -172,7 +172,7 @@ func TestEveryOperationDocumentsClientErrors(t *testing.T) {
 	require.NotEmpty(t, ops)
 	for _, op := range ops {
 		t.Run(op.String(), func(t *testing.T) {
-			responses := child(op.Node, "responses")
+			responses := deploy.MapValue(op.Node, "responses")
 			require.NotNil(t, responses, "no responses")
 			var found []string
 			var problems []string
@@ -210,7 +210,7 @@ func TestEveryOperationHasARateLimitClass(t *testing.T) {
 		t.Run(op.String(), func(t *testing.T) {
 			_, ok := apigw.RouteClasses[op.String()]
 			assert.True(t, ok, "apigw.RouteClasses has no class for %s", op)
-			assert.NotNil(t, child(child(op.Node, "responses"), "429"), "%s does not document its 429", op)
+			assert.NotNil(t, deploy.MapValue(deploy.MapValue(op.Node, "responses"), "429"), "%s does not document its 429", op)
 		})
 	}
 	for route := range apigw.RouteClasses {
@@ -224,7 +224,7 @@ func TestEveryRefResolves(t *testing.T) {
 	var dangling []string
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
-		if ref := child(n, "$ref"); ref != nil {
+		if ref := deploy.MapValue(n, "$ref"); ref != nil {
 			if _, err := pointer(root, ref.Value); err != nil {
 				dangling = append(dangling, err.Error())
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-wallet/wallet/internal/deploy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -57,19 +58,6 @@ func parseYAML(body []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-// child returns the value under key in a mapping node, or nil.
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // pairs calls fn for each key and value of a mapping node, in document order.
 func pairs(n *yaml.Node, fn func(key string, value *yaml.Node)) {
 	if n == nil || n.Kind != yaml.MappingNode {
@@ -83,22 +71,22 @@ func pairs(n *yaml.Node, fn func(key string, value *yaml.Node)) {
 // templateFunctions lists the template's functions and, of those, the ones API Gateway
 // may invoke (an AWS::Lambda::Permission for apigateway.amazonaws.com names them).
 func templateFunctions(root *yaml.Node) (functions, invokable map[string]bool, err error) {
-	resources := child(root, "Resources")
+	resources := deploy.MapValue(root, "Resources")
 	if resources == nil {
 		return nil, nil, fmt.Errorf("the template has no Resources")
 	}
 	functions, invokable = map[string]bool{}, map[string]bool{}
 	pairs(resources, func(logicalID string, res *yaml.Node) {
-		typ := child(res, "Type")
+		typ := deploy.MapValue(res, "Type")
 		if typ == nil {
 			return
 		}
-		props := child(res, "Properties")
+		props := deploy.MapValue(res, "Properties")
 		switch typ.Value {
 		case functionType:
 			functions[logicalID] = true
 		case permissionType:
-			principal, name := child(props, "Principal"), child(props, "FunctionName")
+			principal, name := deploy.MapValue(props, "Principal"), deploy.MapValue(props, "FunctionName")
 			if principal != nil && principal.Value == "apigateway.amazonaws.com" && name != nil && name.Tag == "!Ref" {
 				invokable[name.Value] = true
 			}
@@ -110,7 +98,7 @@ func templateFunctions(root *yaml.Node) (functions, invokable map[string]bool, e
 // integrationFunction reads an operation's x-amazon-apigateway-integration and returns
 // the logical id of the function it proxies to.
 func integrationFunction(op *yaml.Node) (string, error) {
-	in := child(op, "x-amazon-apigateway-integration")
+	in := deploy.MapValue(op, "x-amazon-apigateway-integration")
 	if in == nil {
 		return "", fmt.Errorf("no x-amazon-apigateway-integration")
 	}
@@ -136,11 +124,11 @@ func integrationFunction(op *yaml.Node) (string, error) {
 
 // operations lists every operation of an OpenAPI document.
 func operations(root *yaml.Node) ([]operation, error) {
-	paths := child(root, "paths")
+	paths := deploy.MapValue(root, "paths")
 	if paths == nil {
 		return nil, fmt.Errorf("the OpenAPI document has no paths")
 	}
-	globalPublic := securityIsPublic(child(root, "security"))
+	globalPublic := securityIsPublic(deploy.MapValue(root, "security"))
 	var ops []operation
 	var errs []string
 	pairs(paths, func(path string, item *yaml.Node) {
@@ -149,7 +137,7 @@ func operations(root *yaml.Node) ([]operation, error) {
 			errs = append(errs, path+": "+err.Error())
 		}
 		for _, key := range operationKeys {
-			op := child(item, key)
+			op := deploy.MapValue(item, key)
 			if op == nil {
 				continue
 			}
@@ -158,7 +146,7 @@ func operations(root *yaml.Node) ([]operation, error) {
 				errs = append(errs, key+" "+path+": "+err.Error())
 			}
 			public := globalPublic
-			if sec := child(op, "security"); sec != nil {
+			if sec := deploy.MapValue(op, "security"); sec != nil {
 				public = securityIsPublic(sec)
 			}
 			ops = append(ops, operation{
@@ -177,7 +165,7 @@ func operations(root *yaml.Node) ([]operation, error) {
 
 // implementedFlag reads x-implemented from n; absent means inherited.
 func implementedFlag(n *yaml.Node, inherited bool) (bool, error) {
-	flag := child(n, "x-implemented")
+	flag := deploy.MapValue(n, "x-implemented")
 	if flag == nil {
 		return inherited, nil
 	}
@@ -206,7 +194,7 @@ func securityIsPublic(sec *yaml.Node) bool {
 // a reference.
 func resolve(root, n *yaml.Node) (*yaml.Node, error) {
 	for range refDepthMax {
-		ref := child(n, "$ref")
+		ref := deploy.MapValue(n, "$ref")
 		if ref == nil {
 			return n, nil
 		}
@@ -228,7 +216,7 @@ func pointer(root *yaml.Node, ref string) (*yaml.Node, error) {
 	n := root
 	for _, part := range strings.Split(rest, "/") {
 		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
-		if n = child(n, part); n == nil {
+		if n = deploy.MapValue(n, part); n == nil {
 			return nil, fmt.Errorf("$ref %q points at nothing", ref)
 		}
 	}
@@ -242,20 +230,20 @@ func usesErrorSchema(root, response *yaml.Node) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	schema := child(child(child(resp, "content"), "application/json"), "schema")
+	schema := deploy.MapValue(deploy.MapValue(deploy.MapValue(resp, "content"), "application/json"), "schema")
 	if schema == nil {
 		return false, nil
 	}
-	if ref := child(schema, "$ref"); ref != nil {
+	if ref := deploy.MapValue(schema, "$ref"); ref != nil {
 		return ref.Value == errorSchemaRef, nil
 	}
 	for _, combinator := range []string{"oneOf", "anyOf"} {
-		alts := child(schema, combinator)
+		alts := deploy.MapValue(schema, combinator)
 		if alts == nil {
 			continue
 		}
 		for _, alt := range alts.Content {
-			if ref := child(alt, "$ref"); ref != nil && ref.Value == errorSchemaRef {
+			if ref := deploy.MapValue(alt, "$ref"); ref != nil && ref.Value == errorSchemaRef {
 				return true, nil
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/serverless-wallet/wallet/internal/deploy"
 	"github.com/serverless-wallet/wallet/internal/metrics"
 )
 
@@ -122,8 +123,8 @@ func scalar(n *yaml.Node) string {
 // resourcesOfType lists the template's resources of one type, by logical id.
 func resourcesOfType(root *yaml.Node, typ string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
-	pairs(child(root, "Resources"), func(id string, res *yaml.Node) {
-		if t := child(res, "Type"); t != nil && t.Value == typ {
+	pairs(deploy.MapValue(root, "Resources"), func(id string, res *yaml.Node) {
+		if t := deploy.MapValue(res, "Type"); t != nil && t.Value == typ {
 			out[id] = res
 		}
 	})
@@ -137,7 +138,7 @@ func dimensionKeys(n *yaml.Node) []string {
 		return keys
 	}
 	for _, d := range n.Content {
-		keys = append(keys, scalar(child(d, "Name")))
+		keys = append(keys, scalar(deploy.MapValue(d, "Name")))
 	}
 	return keys
 }
@@ -145,24 +146,24 @@ func dimensionKeys(n *yaml.Node) []string {
 // alarmMetrics lists the metrics one alarm watches: its single metric, or each
 // MetricStat of its metric math.
 func alarmMetrics(id string, alarm *yaml.Node) ([]metricRef, error) {
-	props := child(alarm, "Properties")
-	single, math := child(props, "MetricName"), child(props, "Metrics")
+	props := deploy.MapValue(alarm, "Properties")
+	single, math := deploy.MapValue(props, "MetricName"), deploy.MapValue(props, "Metrics")
 	switch {
 	case single != nil && math == nil:
-		return []metricRef{{where: id, namespace: scalar(child(props, "Namespace")), name: scalar(single),
-			dimensions: dimensionKeys(child(props, "Dimensions"))}}, nil
+		return []metricRef{{where: id, namespace: scalar(deploy.MapValue(props, "Namespace")), name: scalar(single),
+			dimensions: dimensionKeys(deploy.MapValue(props, "Dimensions"))}}, nil
 	case single == nil && math != nil:
 		var refs []metricRef
 		for _, q := range math.Content {
-			stat := child(child(q, "MetricStat"), "Metric")
+			stat := deploy.MapValue(deploy.MapValue(q, "MetricStat"), "Metric")
 			if stat == nil {
-				if child(q, "Expression") == nil {
-					return nil, fmt.Errorf("%s: query %s has neither MetricStat nor Expression", id, scalar(child(q, "Id")))
+				if deploy.MapValue(q, "Expression") == nil {
+					return nil, fmt.Errorf("%s: query %s has neither MetricStat nor Expression", id, scalar(deploy.MapValue(q, "Id")))
 				}
 				continue
 			}
-			refs = append(refs, metricRef{where: id + "/" + scalar(child(q, "Id")), namespace: scalar(child(stat, "Namespace")),
-				name: scalar(child(stat, "MetricName")), dimensions: dimensionKeys(child(stat, "Dimensions"))})
+			refs = append(refs, metricRef{where: id + "/" + scalar(deploy.MapValue(q, "Id")), namespace: scalar(deploy.MapValue(stat, "Namespace")),
+				name: scalar(deploy.MapValue(stat, "MetricName")), dimensions: dimensionKeys(deploy.MapValue(stat, "Dimensions"))})
 		}
 		return refs, nil
 	default:
@@ -211,7 +212,7 @@ type dashboard struct {
 // dashboardMetrics lists the metrics of a dashboard's widgets, and the alarms its alarm
 // widgets show (by logical id).
 func dashboardMetrics(id string, res *yaml.Node) (refs []metricRef, alarms []string, err error) {
-	body := scalar(child(child(res, "Properties"), "DashboardBody"))
+	body := scalar(deploy.MapValue(deploy.MapValue(res, "Properties"), "DashboardBody"))
 	var d dashboard
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
 		return nil, nil, fmt.Errorf("%s: DashboardBody is not JSON: %w", id, err)
@@ -319,9 +320,9 @@ func TestDashboardGraphsMetricsTheCodeEmits(t *testing.T) {
 func TestAlarmsNotifyTheAlarmTopic(t *testing.T) {
 	root := loadYAML(t, templatePath)
 	for id, alarm := range resourcesOfType(root, alarmType) {
-		props := child(alarm, "Properties")
+		props := deploy.MapValue(alarm, "Properties")
 		for _, key := range []string{"AlarmActions", "OKActions"} {
-			actions := child(props, key)
+			actions := deploy.MapValue(props, key)
 			if !assert.NotNil(t, actions, "%s has no %s", id, key) {
 				continue
 			}

@@ -19,18 +19,18 @@ var simpleStatistics = []string{"SampleCount", "Average", "Sum", "Minimum", "Max
 // rewritten alarm is a stand-in that exists and never fires. It returns the logical
 // ids it rewrote, in template order.
 func (t *Template) FlattenMetricMathAlarms() ([]string, error) {
-	resources := mapValue(t.root.Content[0], "Resources")
+	resources := MapValue(t.root.Content[0], "Resources")
 	if resources == nil || resources.Kind != yaml.MappingNode {
 		return nil, nil
 	}
 	var rewritten []string
 	for i := 0; i+1 < len(resources.Content); i += 2 {
 		id, res := resources.Content[i].Value, resources.Content[i+1]
-		if typ := mapValue(res, "Type"); typ == nil || typ.Value != "AWS::CloudWatch::Alarm" {
+		if typ := MapValue(res, "Type"); typ == nil || typ.Value != "AWS::CloudWatch::Alarm" {
 			continue
 		}
-		props := mapValue(res, "Properties")
-		queries := mapValue(props, "Metrics")
+		props := MapValue(res, "Properties")
+		queries := MapValue(props, "Metrics")
 		if queries == nil {
 			continue
 		}
@@ -47,15 +47,15 @@ func (t *Template) FlattenMetricMathAlarms() ([]string, error) {
 func flattenAlarm(props, queries *yaml.Node) error {
 	var stat *yaml.Node
 	for _, q := range queries.Content {
-		if stat = mapValue(q, "MetricStat"); stat != nil {
+		if stat = MapValue(q, "MetricStat"); stat != nil {
 			break
 		}
 	}
-	metric := mapValue(stat, "Metric")
+	metric := MapValue(stat, "Metric")
 	if metric == nil {
 		return fmt.Errorf("metric math without a MetricStat to stand in for it")
 	}
-	statistic := mapValue(stat, "Stat")
+	statistic := MapValue(stat, "Stat")
 	if statistic == nil {
 		return fmt.Errorf("its first MetricStat has no Stat")
 	}
@@ -75,11 +75,11 @@ func flattenAlarm(props, queries *yaml.Node) error {
 			kept = append(kept, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
 		}
 	}
-	add("Namespace", mapValue(metric, "Namespace"))
-	add("MetricName", mapValue(metric, "MetricName"))
-	add("Dimensions", mapValue(metric, "Dimensions"))
+	add("Namespace", MapValue(metric, "Namespace"))
+	add("MetricName", MapValue(metric, "MetricName"))
+	add("Dimensions", MapValue(metric, "Dimensions"))
 	add(statKey, statistic)
-	add("Period", mapValue(stat, "Period"))
+	add("Period", MapValue(stat, "Period"))
 	props.Content = kept
 	return nil
 }

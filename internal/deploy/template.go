@@ -92,18 +92,18 @@ func (t *Template) Bytes() ([]byte, error) {
 }
 
 func (t *Template) eachArtifact(visit func(Artifact, *yaml.Node)) {
-	resources := mapValue(t.root.Content[0], "Resources")
+	resources := MapValue(t.root.Content[0], "Resources")
 	if resources == nil || resources.Kind != yaml.MappingNode {
 		return
 	}
 	for i := 0; i+1 < len(resources.Content); i += 2 {
 		id, res := resources.Content[i].Value, resources.Content[i+1]
-		typ := mapValue(res, "Type")
+		typ := MapValue(res, "Type")
 		if typ == nil {
 			continue
 		}
 		if prop, ok := artifactProperties[typ.Value]; ok {
-			value := mapValue(mapValue(res, "Properties"), prop)
+			value := MapValue(MapValue(res, "Properties"), prop)
 			if value != nil && value.Kind == yaml.ScalarNode && isLocalPath(value.Value) {
 				visit(Artifact{LogicalID: id, Property: prop, LocalPath: path.Clean(value.Value)}, value)
 			}
@@ -125,9 +125,9 @@ func eachInclude(n *yaml.Node, depth int, visit func(location *yaml.Node)) {
 		return
 	}
 	if n.Kind == yaml.MappingNode {
-		if tr := mapValue(n, "Fn::Transform"); tr != nil {
-			if name := mapValue(tr, "Name"); name != nil && name.Value == includeProperty {
-				loc := mapValue(mapValue(tr, "Parameters"), "Location")
+		if tr := MapValue(n, "Fn::Transform"); tr != nil {
+			if name := MapValue(tr, "Name"); name != nil && name.Value == includeProperty {
+				loc := MapValue(MapValue(tr, "Parameters"), "Location")
 				if loc != nil && loc.Kind == yaml.ScalarNode && isLocalPath(loc.Value) {
 					visit(loc)
 				}
@@ -143,7 +143,9 @@ func isLocalPath(p string) bool {
 	return p != "" && !strings.HasPrefix(p, "s3://") && !strings.HasPrefix(p, "https://")
 }
 
-func mapValue(m *yaml.Node, key string) *yaml.Node {
+// MapValue returns the value at key of a YAML mapping node; nil when m is not a mapping
+// or has no such key.
+func MapValue(m *yaml.Node, key string) *yaml.Node {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/audit"
@@ -56,12 +55,8 @@ func (tx *txn) addAudit(a *Audit, r *audit.Record) error {
 	}
 	sk := byTime(r.At, r.ID)
 	for _, pk := range []string{auditAllPK, auditTargetPK(r.TargetID)} {
-		item, err := attributevalue.MarshalMap(auditItem{PK: pk, SK: sk, ID: r.ID, At: r.At, ActorID: r.ActorID, Action: r.Action,
+		put, err := absentPut(a.Table, "audit record", auditItem{PK: pk, SK: sk, ID: r.ID, At: r.At, ActorID: r.ActorID, Action: r.Action,
 			TargetType: r.TargetType, TargetID: r.TargetID, Reason: r.Reason, Before: string(r.Before), After: string(r.After), RequestID: r.RequestID})
-		if err != nil {
-			return fmt.Errorf("marshal audit record: %w", err)
-		}
-		put, err := absentPut(a.Table, item)
 		if err != nil {
 			return err
 		}

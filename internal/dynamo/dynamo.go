@@ -35,9 +35,14 @@ func isConditionFailed(err error) bool {
 	return errors.As(err, &ccf)
 }
 
-// absentPut puts item on condition that no item has its key yet: how every record that
-// is written once (a transfer, an entry, a notification, a claim) is created.
-func absentPut(table string, item map[string]ddbtypes.AttributeValue) (*ddbtypes.Put, error) {
+// absentPut puts v (marshalled; what names it in errors) on condition that no item has
+// its key yet: how every record that is written once (a transfer, an entry, a
+// notification, a claim) is created.
+func absentPut(table, what string, v any) (*ddbtypes.Put, error) {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s: %w", what, err)
+	}
 	absent, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build condition: %w", err)
@@ -51,14 +56,11 @@ func absentPut(table string, item map[string]ddbtypes.AttributeValue) (*ddbtypes
 // when v was written). The existing item may be this very write: the SDK sends a write
 // again when its first answer was lost, and the second attempt then finds the first's.
 func putIfAbsent[T any](ctx context.Context, db API, table, what string, v T) (existing *T, err error) {
-	item, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		return nil, fmt.Errorf("marshal %s: %w", what, err)
-	}
-	put, err := absentPut(table, item)
+	put, err := absentPut(table, what, v)
 	if err != nil {
 		return nil, err
 	}
+	item := put.Item
 	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
 		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
 		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld})

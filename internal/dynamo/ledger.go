@@ -142,19 +142,11 @@ func (it entryItem) entry() ledger.Entry {
 // CreateWallet writes a new wallet with its currency claim and the owner's wallet
 // count in one transaction.
 func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
-	wav, err := attributevalue.MarshalMap(toItem(w))
-	if err != nil {
-		return fmt.Errorf("marshal wallet: %w", err)
-	}
-	claim, err := attributevalue.MarshalMap(map[string]string{"pk": ownerPK(w.OwnerID), "sk": "CUR#" + w.Currency, "wallet_id": w.ID})
-	if err != nil {
-		return fmt.Errorf("marshal claim: %w", err)
-	}
-	claimPut, err := absentPut(s.Table, claim)
+	claimPut, err := absentPut(s.Table, "currency claim", map[string]string{"pk": ownerPK(w.OwnerID), "sk": "CUR#" + w.Currency, "wallet_id": w.ID})
 	if err != nil {
 		return err
 	}
-	walletPut, err := absentPut(s.Table, wav)
+	walletPut, err := absentPut(s.Table, "wallet", toItem(w))
 	if err != nil {
 		return err
 	}

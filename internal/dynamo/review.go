@@ -51,12 +51,8 @@ type reviewItem struct {
 func (tx *txn) reviewIndex(s *Ledger, c transfer.Change) error {
 	switch {
 	case c.Case != nil:
-		item, err := attributevalue.MarshalMap(reviewItem{PK: reviewPK, SK: byTime(c.Case.OpenedAt, c.Case.TransferID), Type: "review_case",
+		put, err := absentPut(s.Table, "review case", reviewItem{PK: reviewPK, SK: byTime(c.Case.OpenedAt, c.Case.TransferID), Type: "review_case",
 			TransferID: c.Case.TransferID, OpenedAt: c.Case.OpenedAt, Phase: c.Case.Phase, Error: c.Case.Error, Cause: c.Case.Cause})
-		if err != nil {
-			return fmt.Errorf("marshal review case: %w", err)
-		}
-		put, err := absentPut(s.Table, item)
 		if err != nil {
 			return err
 		}

@@ -54,12 +54,8 @@ func historySK(e reward.Entry) string {
 }
 
 func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWriteItem, error) {
-	item, err := attributevalue.MarshalMap(rewardItem{PK: userPK(userID), SK: historySK(e), ID: e.ID, Points: e.Points, Currency: e.Currency, Kind: e.Kind,
-		TransferID: e.TransferID, WalletID: e.WalletID, CreatedAt: e.CreatedAt})
-	if err != nil {
-		return ddbtypes.TransactWriteItem{}, fmt.Errorf("marshal reward entry: %w", err)
-	}
-	put, err := absentPut(s.Table, item)
+	put, err := absentPut(s.Table, "reward entry", rewardItem{PK: userPK(userID), SK: historySK(e), ID: e.ID, Points: e.Points,
+		Currency: e.Currency, Kind: e.Kind, TransferID: e.TransferID, WalletID: e.WalletID, CreatedAt: e.CreatedAt})
 	return ddbtypes.TransactWriteItem{Put: put}, err
 }
 

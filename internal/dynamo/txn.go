@@ -222,11 +222,7 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 			}
 			externalDelta[e.Account] += e.AmountMinor
 		}
-		av, err := attributevalue.MarshalMap(it)
-		if err != nil {
-			return nil, fmt.Errorf("marshal entry: %w", err)
-		}
-		put, err := absentPut(s.Table, av)
+		put, err := absentPut(s.Table, "entry", it)
 		if err != nil {
 			return nil, err
 		}

@@ -2,9 +2,7 @@ package dynamo
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -38,19 +36,11 @@ func emailKey(email string) string { return "EMAIL#" + email }
 
 // Create writes the user and claims its email; a taken email gives user.ErrEmailTaken.
 func (s *Users) Create(ctx context.Context, u user.User) error {
-	userAV, err := attributevalue.MarshalMap(userItem{PK: userKey(u.ID), User: u})
-	if err != nil {
-		return fmt.Errorf("marshal user: %w", err)
-	}
-	emailAV, err := attributevalue.MarshalMap(emailItem{PK: emailKey(u.Email), UserID: u.ID})
-	if err != nil {
-		return fmt.Errorf("marshal email claim: %w", err)
-	}
-	emailPut, err := absentPut(s.Table, emailAV)
+	emailPut, err := absentPut(s.Table, "email claim", emailItem{PK: emailKey(u.Email), UserID: u.ID})
 	if err != nil {
 		return err
 	}
-	userPut, err := absentPut(s.Table, userAV)
+	userPut, err := absentPut(s.Table, "user", userItem{PK: userKey(u.ID), User: u})
 	if err != nil {
 		return err
 	}
