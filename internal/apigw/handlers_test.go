@@ -28,6 +28,13 @@ func serve(t *testing.T, fn apigw.HandlerFunc, ev events.APIGatewayProxyRequest)
 	return resp
 }
 
+// assertBadRequest checks resp is a 400 with the error code want.
+func assertBadRequest(t *testing.T, resp events.APIGatewayProxyResponse, want string) {
+	t.Helper()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, want, errorCode(t, resp))
+}
+
 func errorCode(t *testing.T, resp events.APIGatewayProxyResponse) string {
 	t.Helper()
 	var body apigw.ErrorBody
@@ -95,8 +102,7 @@ func TestListNotificationsLimit(t *testing.T) {
 			ns := &fakeNotifications{page: notification.Page{Items: []notification.Notification{}, UnreadCount: 2}}
 			resp := serve(t, apigw.ListNotifications(ns), ev)
 			if tt.wantCode != "" {
-				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+				assertBadRequest(t, resp, tt.wantCode)
 				assert.Empty(t, ns.calls)
 				return
 			}

@@ -88,8 +88,7 @@ func TestCaptureTransfer(t *testing.T) {
 			ts := &fakeTransfers{res: op.Result{Outcome: op.Accepted, Body: []byte(`{"id":"t-1","status":"HELD"}`)}}
 			resp := serve(t, apigw.CaptureTransfer(ts), ev)
 			if tt.wantCode != "" {
-				assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-				assert.Equal(t, tt.wantCode, errorCode(t, resp))
+				assertBadRequest(t, resp, tt.wantCode)
 				assert.Empty(t, ts.captures)
 				return
 			}

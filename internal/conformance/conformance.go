@@ -3,7 +3,10 @@
 // transfer/transfertest and wallet/wallettest).
 package conformance
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // Run runs every case as a subtest, each on a fresh fixture from newFixture.
 func Run[F any](t *testing.T, cases map[string]func(t *testing.T, f F), newFixture func(t *testing.T) F) {
@@ -12,3 +15,7 @@ func Run[F any](t *testing.T, cases map[string]func(t *testing.T, f F), newFixtu
 		t.Run(name, func(t *testing.T) { c(t, newFixture(t)) })
 	}
 }
+
+// At is the instant the suites and their fixtures write at: fixed, so that a case can
+// compare stored times exactly (and millisecond-exact, as the stores keep them).
+var At = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)

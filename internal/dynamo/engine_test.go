@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/conformance"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/notification"
@@ -281,11 +282,10 @@ func TestLedgerConformsAsATransferStore(t *testing.T) {
 	transfertest.Run(t, func(t *testing.T) transfertest.Fixture {
 		db, table := engineTable(t, true)
 		s := &Ledger{DB: db, Table: table}
-		at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 		src := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-a", Currency: "USD", BalanceMinor: transfertest.FundedMinor,
-			Status: ledger.StatusActive, Version: 1, CreatedAt: at, UpdatedAt: at}
+			Status: ledger.StatusActive, Version: 1, CreatedAt: conformance.At, UpdatedAt: conformance.At}
 		dst := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-b", Currency: "USD", Status: ledger.StatusActive, Version: 1,
-			CreatedAt: at, UpdatedAt: at}
+			CreatedAt: conformance.At, UpdatedAt: conformance.At}
 		require.NoError(t, s.CreateWallet(context.Background(), src))
 		require.NoError(t, s.CreateWallet(context.Background(), dst))
 		return transfertest.Fixture{Store: s, Source: src, Destination: dst}
@@ -298,9 +298,8 @@ func TestLedgerConformsAsAWalletStore(t *testing.T) {
 	wallettest.Run(t, func(t *testing.T) wallettest.Fixture {
 		db, table := engineTable(t, true)
 		s := &Ledger{DB: db, Table: table}
-		at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 		w := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-a", Currency: "USD", Status: ledger.StatusActive, Version: 1,
-			CreatedAt: at, UpdatedAt: at}
+			CreatedAt: conformance.At, UpdatedAt: conformance.At}
 		require.NoError(t, s.CreateWallet(context.Background(), w))
 		return wallettest.Fixture{Store: s, Wallet: w}
 	})

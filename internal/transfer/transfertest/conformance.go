@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,13 +41,11 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	conformance.Run(t, cases, newFixture)
 }
 
-var at = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
 func pending(f Fixture, amount int64) transfer.Transfer {
 	return transfer.Transfer{ID: transfer.IDFor(f.Source.OwnerID, "conformance"), SourceWalletID: f.Source.ID,
 		DestinationWalletID: f.Destination.ID, SourceOwnerID: f.Source.OwnerID, DestinationOwnerID: f.Destination.OwnerID,
 		AmountMinor: amount, CaptureMinor: amount, Currency: f.Source.Currency, Mode: transfer.ModeImmediate,
-		Status: transfer.StatusPending, CreatedAt: at, UpdatedAt: at, Version: 1, RequestHash: "00112233445566778899aabbccddeeff"}
+		Status: transfer.StatusPending, CreatedAt: conformance.At, UpdatedAt: conformance.At, Version: 1, RequestHash: "00112233445566778899aabbccddeeff"}
 }
 
 func wallet(t *testing.T, s transfer.Store, id string) ledger.Wallet {
@@ -61,7 +58,7 @@ func wallet(t *testing.T, s transfer.Store, id string) ledger.Wallet {
 // reserve commits the hold of tr's amount, from the wallet as read now.
 func reserve(t *testing.T, f Fixture, tr transfer.Transfer) (transfer.Transfer, error) {
 	t.Helper()
-	d, err := ledger.Hold(wallet(t, f.Store, f.Source.ID), tr.AmountMinor, at)
+	d, err := ledger.Hold(wallet(t, f.Store, f.Source.ID), tr.AmountMinor, conformance.At)
 	require.NoError(t, err)
 	after := tr
 	after.Reserved, after.Version = true, tr.Version+1
@@ -104,7 +101,7 @@ func reserveRefused(t *testing.T, f Fixture) {
 	// condition must refuse it.
 	rich := wallet(t, f.Store, f.Source.ID)
 	rich.BalanceMinor = 1 << 40
-	d, err := ledger.Hold(rich, FundedMinor+1, at)
+	d, err := ledger.Hold(rich, FundedMinor+1, conformance.At)
 	require.NoError(t, err)
 	after := tr
 	after.Reserved, after.Version = true, 2
@@ -135,7 +132,7 @@ func postOnce(t *testing.T, f Fixture) {
 	reserved, err := reserve(t, f, tr)
 	require.NoError(t, err)
 	ds, p, err := ledger.Post(wallet(t, f.Store, f.Source.ID), wallet(t, f.Store, f.Destination.ID), ledger.PostInput{
-		PostingID: tr.ID + "-post", CaptureMinor: 1_000, HoldMinor: 1_200, Kind: ledger.KindTransfer, Now: at})
+		PostingID: tr.ID + "-post", CaptureMinor: 1_000, HoldMinor: 1_200, Kind: ledger.KindTransfer, Now: conformance.At})
 	require.NoError(t, err)
 	post := func(before transfer.Transfer) error {
 		after := before

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,16 +27,14 @@ type Fixture struct {
 // Run runs every case, each on a fixture of its own from newFixture.
 func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	cases := map[string]func(t *testing.T, f Fixture){
-		"a credit adds to the balance with its posting":         creditAdds,
-		"a posting is written once":                             postingOnce,
-		"a frozen wallet refuses money decided while active":    frozenRefuses,
-		"a status change on a stale version changes nothing":    staleStatus,
-		"a close needs a zero balance at the time of its write": closeNeedsZero,
+		"a credit adds to the balance with its posting":                     creditAdds,
+		"a posting is written once":                                         postingOnce,
+		"a frozen wallet refuses money decided while active":                frozenRefuses,
+		"a status change on a stale version changes nothing":                staleStatus,
+		"a close needs a zero balance conformance.At the time of its write": closeNeedsZero,
 	}
 	conformance.Run(t, cases, newFixture)
 }
-
-var at = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 var limits = ledger.CreditLimits{PerCreditMaxMinor: 1_000_000, DailyMaxMinor: 10_000_000}
 
@@ -51,7 +48,7 @@ func read(t *testing.T, f Fixture) ledger.Wallet {
 // credit commits a credit of amount decided on w under postingID.
 func credit(t *testing.T, f Fixture, w ledger.Wallet, postingID string, amount int64) error {
 	t.Helper()
-	d, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: amount, Now: at}, limits)
+	d, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: amount, Now: conformance.At}, limits)
 	require.NoError(t, err)
 	return f.Store.Commit(context.Background(), wallet.Change{Deltas: []ledger.Delta{d}, Posting: &p})
 }
@@ -83,7 +80,7 @@ func postingOnce(t *testing.T, f Fixture) {
 func setStatus(t *testing.T, f Fixture, before ledger.Wallet, to ledger.Status) error {
 	t.Helper()
 	after := before
-	after.Status, after.Version, after.UpdatedAt = to, before.Version+1, at
+	after.Status, after.Version, after.UpdatedAt = to, before.Version+1, conformance.At
 	return f.Store.SetStatus(context.Background(), before, after, nil)
 }
 
