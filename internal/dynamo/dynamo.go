@@ -51,6 +51,22 @@ func absentPut(table, what string, v any) (*ddbtypes.Put, error) {
 		ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names()}, nil
 }
 
+// updateOf is the change expr makes to the item at k, as a transaction item holds it;
+// updateAlone sends the same change as one UpdateItem.
+func updateOf(table string, k map[string]ddbtypes.AttributeValue, expr expression.Expression) *ddbtypes.Update {
+	return &ddbtypes.Update{TableName: aws.String(table), Key: k, UpdateExpression: expr.Update(),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+}
+
+// updateAlone sends u as one UpdateItem (a single write, not a transaction), returning
+// the attributes rv asks for.
+func updateAlone(ctx context.Context, db API, u *ddbtypes.Update, rv ddbtypes.ReturnValue) (*dynamodb.UpdateItemOutput, error) {
+	return db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
+		ExpressionAttributeValues: u.ExpressionAttributeValues, ReturnValues: rv,
+		ReturnValuesOnConditionCheckFailure: u.ReturnValuesOnConditionCheckFailure})
+}
+
 // putIfAbsent writes v, a kind of item (what, for errors), alone (one conditional write,
 // not a transaction) unless an item with its key exists, and then returns that item (nil
 // when v was written). The existing item may be this very write: the SDK sends a write

@@ -141,9 +141,5 @@ func (s *Idempotency) completionItem(c idempotency.Completion, now time.Time) (d
 	if err != nil {
 		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build completion: %w", err)
 	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{
-		TableName: aws.String(s.Table), Key: idemKey(c.Claim),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}, nil
+	return ddbtypes.TransactWriteItem{Update: updateOf(s.Table, idemKey(c.Claim), expr)}, nil
 }

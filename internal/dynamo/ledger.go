@@ -161,9 +161,7 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 	}
 	var tx txn
 	tx.add(ddbtypes.TransactWriteItem{Put: claimPut}, refuseWith(wallet.ErrWalletExists))
-	tx.add(ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(ownerPK(w.OwnerID), "COUNT"),
-		UpdateExpression: count.Update(), ConditionExpression: count.Condition(),
-		ExpressionAttributeNames: count.Names(), ExpressionAttributeValues: count.Values()}}, refuseWith(wallet.ErrWalletLimit))
+	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(ownerPK(w.OwnerID), "COUNT"), count)}, refuseWith(wallet.ErrWalletLimit))
 	tx.add(ddbtypes.TransactWriteItem{Put: walletPut}, nil)
 	return tx.commit(ctx, s.DB)
 }
@@ -255,9 +253,7 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet, rec
 	if err != nil {
 		return fmt.Errorf("build status update: %w", err)
 	}
-	change := &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(after.ID), walletSortKey),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}
+	change := updateOf(s.Table, key(walletPK(after.ID), walletSortKey), expr)
 	if rec != nil { // an admin's change and its audit record: one transaction
 		var tx txn
 		tx.add(ddbtypes.TransactWriteItem{Update: change}, conflict)
@@ -266,9 +262,7 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet, rec
 		}
 		return tx.commit(ctx, s.DB)
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: change.TableName, Key: change.Key,
-		UpdateExpression: change.UpdateExpression, ConditionExpression: change.ConditionExpression,
-		ExpressionAttributeNames: change.ExpressionAttributeNames, ExpressionAttributeValues: change.ExpressionAttributeValues})
+	_, err = updateAlone(ctx, s.DB, change, ddbtypes.ReturnValueNone)
 	if isConditionFailed(err) {
 		return retry.ErrConflict // re-read: the service decides again (and names a refusal)
 	}

@@ -47,12 +47,7 @@ func (s *Limits) Hit(ctx context.Context, key string, limit int64, expiresAt tim
 	if err != nil {
 		return 0, false, fmt.Errorf("build hit: %w", err)
 	}
-	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: pkOnly(key),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValues: ddbtypes.ReturnValueUpdatedNew,
-	})
+	out, err := updateAlone(ctx, s.DB, updateOf(s.Table, pkOnly(key), expr), ddbtypes.ReturnValueUpdatedNew)
 	if isConditionFailed(err) {
 		return limit, false, nil
 	}
@@ -134,12 +129,7 @@ func (s *Limits) AddFailure(ctx context.Context, key string, now, windowEnds tim
 		return 0, fmt.Errorf("marshal lock-out: %w", err)
 	}
 	for range lockoutAttemptsMax {
-		out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(s.Table), Key: pkOnly(key),
-			UpdateExpression: add.Update(), ConditionExpression: add.Condition(),
-			ExpressionAttributeNames: add.Names(), ExpressionAttributeValues: add.Values(),
-			ReturnValues: ddbtypes.ReturnValueUpdatedNew,
-		})
+		out, err := updateAlone(ctx, s.DB, updateOf(s.Table, pkOnly(key), add), ddbtypes.ReturnValueUpdatedNew)
 		if err == nil {
 			var got struct {
 				Failures int64 `dynamodbav:"failures"`
@@ -192,10 +182,7 @@ func (s *Limits) LockUntil(ctx context.Context, key string, until, keep time.Tim
 	if err != nil {
 		return fmt.Errorf("build lock: %w", err)
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: pkOnly(key),
-		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
+	_, err = updateAlone(ctx, s.DB, updateOf(s.Table, pkOnly(key), expr), ddbtypes.ReturnValueNone)
 	if err != nil {
 		return fmt.Errorf("lock %s until %s: %w", key, until.UTC().Format(time.RFC3339), err)
 	}

@@ -94,9 +94,7 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: upd.Update.TableName, Key: upd.Update.Key,
-		UpdateExpression: upd.Update.UpdateExpression, ExpressionAttributeNames: upd.Update.ExpressionAttributeNames,
-		ExpressionAttributeValues: upd.Update.ExpressionAttributeValues})
+	_, err = updateAlone(ctx, s.DB, upd.Update, ddbtypes.ReturnValueNone)
 	if err != nil {
 		return fmt.Errorf("count unread: %w", err)
 	}
@@ -144,10 +142,10 @@ func (s *Notifications) MarkRead(ctx context.Context, userID, id string) error {
 		return err
 	}
 	var tx txn
-	tx.add(ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(userPK(userID), "N#"+id),
-		UpdateExpression: mark.Update(), ConditionExpression: mark.Condition(), ExpressionAttributeNames: mark.Names(),
-		ExpressionAttributeValues: mark.Values()}}, refuseWith(nil)) // read meanwhile
-	tx.add(dec, refuseWith(nil)) // the count is at zero already
+	// Either condition failing means there is nothing to do: read meanwhile, or the
+	// count is at zero already.
+	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(userPK(userID), "N#"+id), mark)}, refuseWith(nil))
+	tx.add(dec, refuseWith(nil))
 	return tx.commit(ctx, s.DB)
 }
 
@@ -158,8 +156,7 @@ func (s *Notifications) MarkAllRead(ctx context.Context, userID string, now time
 	if err != nil {
 		return fmt.Errorf("build update: %w", err)
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(userPK(userID), "STATE"),
-		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
+	_, err = updateAlone(ctx, s.DB, updateOf(s.Table, key(userPK(userID), "STATE"), expr), ddbtypes.ReturnValueNone)
 	if err != nil {
 		return fmt.Errorf("mark all read: %w", err)
 	}

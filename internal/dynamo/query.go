@@ -109,7 +109,5 @@ func addTo(table string, k map[string]ddbtypes.AttributeValue, attr string, delt
 	if err != nil {
 		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build %s update: %w", attr, err)
 	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(table), Key: k,
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, nil
+	return ddbtypes.TransactWriteItem{Update: updateOf(table, k, expr)}, nil
 }

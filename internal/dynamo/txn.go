@@ -182,10 +182,9 @@ func (s *Ledger) deltaUpdate(d ledger.Delta, entries int64) (ddbtypes.TransactWr
 	if err != nil {
 		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build wallet delta: %w", err)
 	}
-	return ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table), Key: key(walletPK(d.WalletID), walletSortKey),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld}}, nil
+	u := updateOf(s.Table, key(walletPK(d.WalletID), walletSortKey), expr)
+	u.ReturnValuesOnConditionCheckFailure = ddbtypes.ReturnValuesOnConditionCheckFailureAllOld
+	return ddbtypes.TransactWriteItem{Update: u}, nil
 }
 
 // deltaRefusal names a refused delta from the wallet as it was, by the same rules.
@@ -236,9 +235,7 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 		if err != nil {
 			return nil, fmt.Errorf("build external update: %w", err)
 		}
-		items = append(items, ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: aws.String(s.Table),
-			Key: key(externalPK(acct, p.ID), externalSortKey), UpdateExpression: upd.Update(),
-			ExpressionAttributeNames: upd.Names(), ExpressionAttributeValues: upd.Values()}})
+		items = append(items, ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(externalPK(acct, p.ID), externalSortKey), upd)})
 	}
 	return items, nil
 }
