@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make lint: gofmt, go mod tidy -diff, go vet, golangci-lint, deadcode, cfn-lint and sam validate --lint,
+# make lint: gofmt, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports,
+# cfn-lint and sam validate --lint,
 # with the tools pinned (tools/lint-requirements.txt, GOLANGCI_LINT_VERSION and
 # DEADCODE_VERSION below) and installed into .tools/ on first use.
 source "$(dirname "$0")/lib.sh"
@@ -35,6 +36,9 @@ pinned_go_tool "$TOOLS_DIR/bin/deadcode" golang.org/x/tools/cmd/deadcode "$DEADC
 unreachable="$("$TOOLS_DIR/bin/deadcode" ./...)"
 dead="$(grep -Ev "$DEADCODE_TEST_SUPPORT" <<<"$unreachable" || true)"
 [[ -z "$dead" ]] || { echo "unreachable from every main (delete it, or list a test-support package above):"; echo "$dead"; exit 1; }
+say "unusedexports (exported names no code of the module uses: deadcode's blind spot, constants, variables and types)"
+(cd "$ROOT/tools/unusedexports" && go mod tidy -diff && go vet ./... && go test -count=1 ./... && go run . -tags integration "$ROOT") ||
+  { echo "unexport or delete what is listed above"; exit 1; }
 say "cfn-lint"
 "$LINT_VENV/bin/cfn-lint" template.yaml
 say "sam validate --lint"

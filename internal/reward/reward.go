@@ -21,14 +21,13 @@ import (
 
 // Rules and limits. Points are earned and held per currency, and a point is worth the
 // same share of a major unit in every currency: one point is earned per full major unit
-// a payer transfers, and PointsPerMajorUnit points redeem as one major unit (so 1 % back).
+// a payer transfers, and 10^pointsExponent points redeem as one major unit (so 1 % back).
 const (
-	PointsPerMajorUnit          = 100    // 100 USD points redeem as $1.00, 100 JPY points as ¥1
 	DefaultPointsPerTransferMax = 1_000  // cap on the points one transfer earns
 	DefaultPointsPerDayMax      = 10_000 // cap on the points one user earns per UTC day, per currency
 	PageSizeMax                 = 100
 	PageSizeDefault             = 25
-	pointsExponent              = 2 // PointsPerMajorUnit = 10^pointsExponent
+	pointsExponent              = 2 // 100 USD points redeem as $1.00, 100 JPY points as ¥1
 )
 
 // Kinds of history entries.
@@ -57,7 +56,7 @@ func PointsFor(amountMinor int64, c money.Currency, capPoints int64) int64 {
 	return min(amountMinor/pow10(c.Exponent), capPoints)
 }
 
-// MinorFor is the money points of currency c redeem as: points/PointsPerMajorUnit major
+// MinorFor is the money points of currency c redeem as: points/10^pointsExponent major
 // units. For a currency with fewer than two decimals the points must be a multiple of
 // what one minor unit is worth (100 for JPY).
 func MinorFor(points int64, c money.Currency) (int64, error) {

@@ -1,0 +1,5 @@
+//go:build integration
+
+package used
+
+var _ = Sum()
