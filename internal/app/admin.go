@@ -14,21 +14,14 @@ import (
 
 // ServeReviewDesk starts an admin review-desk route's function.
 func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) int {
-	return Start(func(_ context.Context, d *Deps) (any, error) {
-		ts, err := d.TransferService(nil)
-		if err != nil {
-			return nil, err
-		}
-		return d.Serve(route(ts))
-	})
+	return serveRoute(func(_ context.Context, d *Deps) (apigw.ReviewDesk, error) { return d.TransferService(nil) }, route)
 }
 
 // ServeAudit starts the audit trail's route function.
 func ServeAudit(route func(apigw.AuditTrail) apigw.HandlerFunc) int {
-	return Start(func(_ context.Context, d *Deps) (any, error) {
-		trail := &audit.Service{Store: &dynamo.Audit{DB: d.DynamoDB(), Table: d.Env("AUDIT_TABLE")}}
-		return d.Serve(route(trail))
-	})
+	return serveRoute(func(_ context.Context, d *Deps) (apigw.AuditTrail, error) {
+		return &audit.Service{Store: &dynamo.Audit{DB: d.DynamoDB(), Table: d.Env("AUDIT_TABLE")}}, nil
+	}, route)
 }
 
 // ServeReviewConsumer starts the manual-review queue's consumer, which records each case

@@ -209,27 +209,27 @@ func (d *Deps) Int64Env(name string, fallback int64) (int64, error) {
 	return n, nil
 }
 
-// ServeWallets starts a wallet route's function.
-func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) int {
-	return Start(func(_ context.Context, d *Deps) (any, error) {
-		ws, err := d.WalletService()
+// serveRoute starts an API route's function: the service that build makes, answered
+// by route (behind Serve's rate limits, logging and error mapping).
+func serveRoute[S any](build func(context.Context, *Deps) (S, error), route func(S) apigw.HandlerFunc) int {
+	return Start(func(ctx context.Context, d *Deps) (any, error) {
+		svc, err := build(ctx, d)
 		if err != nil {
 			return nil, err
 		}
-		return d.Serve(route(ws))
+		return d.Serve(route(svc))
 	})
+}
+
+// ServeWallets starts a wallet route's function.
+func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) int {
+	return serveRoute(func(_ context.Context, d *Deps) (apigw.Wallets, error) { return d.WalletService() }, route)
 }
 
 // ServeUsers starts a user route's function; a route that issues tokens passes its
 // token source (secretsapp.Tokens), the others nil.
 func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) int {
-	return Start(func(ctx context.Context, d *Deps) (any, error) {
-		users, err := d.UserService(ctx, tokens)
-		if err != nil {
-			return nil, err
-		}
-		return d.Serve(route(users))
-	})
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, tokens) }, route)
 }
 
 func (d *Deps) ledgerStore() *dynamo.Ledger {

@@ -47,20 +47,12 @@ func (d *Deps) RewardService() (*reward.Service, error) {
 
 // ServeNotifications starts a notification route's function.
 func ServeNotifications(route func(apigw.Notifications) apigw.HandlerFunc) int {
-	return Start(func(_ context.Context, d *Deps) (any, error) {
-		return d.Serve(route(d.NotificationService(nil)))
-	})
+	return serveRoute(func(_ context.Context, d *Deps) (apigw.Notifications, error) { return d.NotificationService(nil), nil }, route)
 }
 
 // ServeRewards starts a reward route's function.
 func ServeRewards(route func(apigw.Rewards) apigw.HandlerFunc) int {
-	return Start(func(_ context.Context, d *Deps) (any, error) {
-		rs, err := d.RewardService()
-		if err != nil {
-			return nil, err
-		}
-		return d.Serve(route(rs))
-	})
+	return serveRoute(func(_ context.Context, d *Deps) (apigw.Rewards, error) { return d.RewardService() }, route)
 }
 
 // ServeEventPublisher starts the ledger-stream function that publishes wallet events

@@ -79,13 +79,7 @@ func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error)
 // ServeTransfers starts a transfer route's function; the routes that start the saga pass
 // its source (sfnapp.Saga), the reads nil.
 func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFunc) int {
-	return Start(func(_ context.Context, d *Deps) (any, error) {
-		ts, err := d.TransferService(saga)
-		if err != nil {
-			return nil, err
-		}
-		return d.Serve(route(ts))
-	})
+	return serveRoute(func(_ context.Context, d *Deps) (apigw.Transfers, error) { return d.TransferService(saga) }, route)
 }
 
 // ServeStep starts one saga step's function. Each invocation logs one line: the step,
