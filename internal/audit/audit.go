@@ -70,7 +70,7 @@ func New(c op.Caller, action, targetType, targetID, reason string, before, after
 // Page is one page of the trail, newest first.
 type Page struct {
 	Items      []Record `json:"items"`
-	NextCursor string   `json:"next_cursor,omitempty"`
+	NextCursor *string  `json:"next_cursor"`
 }
 
 // Store reads the trail; records are written by the stores of the actions they record.
@@ -101,7 +101,7 @@ func (s *Service) List(ctx context.Context, c op.Caller, targetID string, limit 
 	if items == nil {
 		items = []Record{}
 	}
-	return Page{Items: items, NextCursor: next}, nil
+	return Page{Items: items, NextCursor: op.NextCursor(next)}, nil
 }
 
 // ValidateReason checks the reason an admin gives for an action: required, printable,

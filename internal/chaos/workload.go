@@ -223,18 +223,28 @@ func (w *Workload) step(ctx context.Context, rng *rand.Rand, u User) {
 	}
 }
 
+// created reports whether a money write of kind op was answered 201 Created; any other
+// answer is counted by status and code, and no answer at all (err: the retries ran
+// out) leaves the write undetermined for the money check.
+func (w *Workload) created(op, key string, r Reply, err error) bool {
+	if err != nil {
+		w.undetermined(op+" "+key, err)
+		return false
+	}
+	if r.Status != http.StatusCreated {
+		w.count(fmt.Sprintf("%s %d %s", op, r.Status, r.Code()))
+		return false
+	}
+	return true
+}
+
 func (w *Workload) credit(ctx context.Context, rng *rand.Rand, u User) {
 	key := uuid.NewString()
 	amount := 1 + rng.Int64N(creditMaxMinor)
 	path := "/v1/wallets/" + u.WalletID + "/credits"
 	body := map[string]int64{"amount": amount}
 	r, err := w.API.Settle(ctx, "POST", path, u.Token, key, body)
-	if err != nil {
-		w.undetermined("credit "+key, err)
-		return
-	}
-	if r.Status != http.StatusCreated {
-		w.count(fmt.Sprintf("credit %d %s", r.Status, r.Code()))
+	if !w.created("credit", key, r, err) {
 		return
 	}
 	w.mu.Lock()
@@ -372,12 +382,7 @@ func (w *Workload) redeem(ctx context.Context, rng *rand.Rand, u User) {
 	}
 	key := uuid.NewString()
 	r, err = w.API.Settle(ctx, "POST", "/v1/rewards/redeem", u.Token, key, map[string]any{"points": 1 + rng.Int64N(points), "wallet_id": u.WalletID})
-	if err != nil {
-		w.undetermined("redeem "+key, err)
-		return
-	}
-	if r.Status != http.StatusCreated {
-		w.count(fmt.Sprintf("redeem %d %s", r.Status, r.Code()))
+	if !w.created("redeem", key, r, err) {
 		return
 	}
 	var red struct {

@@ -131,9 +131,7 @@ func (s *Service) List(ctx context.Context, userID string, limit int, cursor str
 	if p.Items == nil {
 		p.Items = []Notification{}
 	}
-	if next != "" {
-		p.NextCursor = &next
-	}
+	p.NextCursor = op.NextCursor(next)
 	return p, nil
 }
 

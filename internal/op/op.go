@@ -110,5 +110,14 @@ func CheckPageSize(limit, sizeMax int) error {
 	return nil
 }
 
+// NextCursor is a page's next_cursor: the cursor of the next page, or nil (JSON null)
+// on the last page, the same in every list the API answers.
+func NextCursor(next string) *string {
+	if next == "" {
+		return nil
+	}
+	return &next
+}
+
 // ErrInvalidCursor refuses a paging cursor the API did not hand out.
 var ErrInvalidCursor = problem.Invalid("invalid_cursor", "the cursor is not one this API returned")

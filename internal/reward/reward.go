@@ -188,9 +188,7 @@ func (s *Service) Get(ctx context.Context, userID string, limit int, cursor stri
 	if p.Balances == nil {
 		p.Balances = []Balance{}
 	}
-	if next != "" {
-		p.NextCursor = &next
-	}
+	p.NextCursor = op.NextCursor(next)
 	return p, nil
 }
 

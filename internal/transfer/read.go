@@ -68,8 +68,6 @@ func (s *Service) List(ctx context.Context, c op.Caller, walletID string, limit 
 	for _, t := range ts {
 		p.Items = append(p.Items, ViewOf(t))
 	}
-	if next != "" {
-		p.NextCursor = &next
-	}
+	p.NextCursor = op.NextCursor(next)
 	return p, nil
 }

@@ -112,7 +112,7 @@ type DeskItem struct {
 // DeskPage is one page of the review desk.
 type DeskPage struct {
 	Items      []DeskItem `json:"items"`
-	NextCursor string     `json:"next_cursor,omitempty"`
+	NextCursor *string    `json:"next_cursor"`
 }
 
 // DeskQuery selects the desk's transfers: NEEDS_REVIEW (open cases, newest first),
@@ -137,15 +137,16 @@ func (s *Service) Desk(ctx context.Context, c op.Caller, q DeskQuery) (DeskPage,
 		return DeskPage{}, problem.Invalid("invalid_age", fmt.Sprintf("older_than_seconds must be 0 to %d", DeskAgeSecondsMax))
 	}
 	var page DeskPage
+	var next string
 	var err error
 	switch q.Status {
 	case StatusNeedsReview:
-		page, err = s.openCases(ctx, q)
+		page.Items, next, err = s.openCases(ctx, q)
 	case StatusHeld:
-		page, err = s.overdueHolds(ctx, q)
+		page.Items, next, err = s.overdueHolds(ctx, q)
 	case StatusFailed, StatusPending:
 		var ts []Transfer
-		ts, page.NextCursor, err = s.Reviews.TransfersWithStatus(ctx, q.Status, s.now().Add(-time.Duration(q.OlderThanSeconds)*time.Second), q.Limit, q.Cursor)
+		ts, next, err = s.Reviews.TransfersWithStatus(ctx, q.Status, s.now().Add(-time.Duration(q.OlderThanSeconds)*time.Second), q.Limit, q.Cursor)
 		for _, t := range ts {
 			page.Items = append(page.Items, deskItemOf(t, nil))
 		}
@@ -158,6 +159,7 @@ func (s *Service) Desk(ctx context.Context, c op.Caller, q DeskQuery) (DeskPage,
 	if page.Items == nil {
 		page.Items = []DeskItem{}
 	}
+	page.NextCursor = op.NextCursor(next)
 	return page, nil
 }
 
@@ -165,10 +167,10 @@ func deskItemOf(t Transfer, rc *ReviewCase) DeskItem {
 	return DeskItem{View: DetailedViewOf(t), Money: MoneyOf(t), Review: rc}
 }
 
-func (s *Service) openCases(ctx context.Context, q DeskQuery) (DeskPage, error) {
+func (s *Service) openCases(ctx context.Context, q DeskQuery) ([]DeskItem, string, error) {
 	cases, next, err := s.Reviews.ReviewCases(ctx, q.Limit, q.Cursor)
 	if err != nil {
-		return DeskPage{}, err
+		return nil, "", err
 	}
 	ids := make([]string, 0, len(cases))
 	for _, rc := range cases {
@@ -176,37 +178,37 @@ func (s *Service) openCases(ctx context.Context, q DeskQuery) (DeskPage, error) 
 	}
 	ts, err := s.Reviews.TransfersByID(ctx, ids)
 	if err != nil {
-		return DeskPage{}, err
+		return nil, "", err
 	}
 	byID := make(map[string]Transfer, len(ts))
 	for _, t := range ts {
 		byID[t.ID] = t
 	}
-	page := DeskPage{NextCursor: next}
+	var items []DeskItem
 	for _, rc := range cases {
 		if t, ok := byID[rc.TransferID]; ok && t.Status == StatusNeedsReview {
-			page.Items = append(page.Items, deskItemOf(t, &rc))
+			items = append(items, deskItemOf(t, &rc))
 		}
 	}
-	return page, nil
+	return items, next, nil
 }
 
-func (s *Service) overdueHolds(ctx context.Context, q DeskQuery) (DeskPage, error) {
+func (s *Service) overdueHolds(ctx context.Context, q DeskQuery) ([]DeskItem, string, error) {
 	ids, next, err := s.Store.ExpiredHolds(ctx, s.now().Add(-time.Duration(q.OlderThanSeconds)*time.Second), q.Limit, q.Cursor)
 	if err != nil {
-		return DeskPage{}, err
+		return nil, "", err
 	}
 	ts, err := s.Reviews.TransfersByID(ctx, ids)
 	if err != nil {
-		return DeskPage{}, err
+		return nil, "", err
 	}
-	page := DeskPage{NextCursor: next}
+	var items []DeskItem
 	for _, t := range ts {
 		if t.Status == StatusHeld {
-			page.Items = append(page.Items, deskItemOf(t, nil))
+			items = append(items, deskItemOf(t, nil))
 		}
 	}
-	return page, nil
+	return items, next, nil
 }
 
 // RecordCase records the review case of a message from the manual-review queue, once:
