@@ -59,7 +59,7 @@ engine-start:
 engine-stop:
 	@scripts/engine.sh stop
 
-lint: ## gofmt, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
+lint: ## gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
 	@scripts/lint.sh
 
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make lint: gofmt, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports,
+# make lint: gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports,
 # cfn-lint and sam validate --lint,
 # with the tools pinned (tools/lint-requirements.txt, GOLANGCI_LINT_VERSION and
 # DEADCODE_VERSION below) and installed into .tools/ on first use.
@@ -8,6 +8,7 @@ cd "$ROOT"
 
 GOLANGCI_LINT_VERSION=v2.15.0
 DEADCODE_VERSION=v0.39.0 # golang.org/x/tools
+GO_FILE_LINES_MAX=400
 # What only tests reach, on purpose: the packages that exist for tests (fakes and
 # conformance suites), and ledger.ApplyAll, the all-or-nothing apply the in-memory
 # store and ledger's own property test share (it cannot move to a test package:
@@ -24,6 +25,9 @@ fi
 say "gofmt"
 unformatted="$(gofmt -l $(find . -name '*.go' -not -path './.tools/*'))"
 [[ -z "$unformatted" ]] || { echo "not gofmt-ed:"; echo "$unformatted"; exit 1; }
+say "file length (no Go file under internal/ over $GO_FILE_LINES_MAX lines: split it by concern)"
+long="$(find internal -name '*.go' -exec wc -l {} + | awk -v max="$GO_FILE_LINES_MAX" '$2 != "total" && $1 > max')"
+[[ -z "$long" ]] || { echo "$long"; exit 1; }
 say "go mod tidy (no diff)"
 go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 say "go vet"
