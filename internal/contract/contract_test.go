@@ -1,7 +1,9 @@
 package contract
 
 import (
+	"go/build"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -235,4 +237,20 @@ func TestEveryRefResolves(t *testing.T) {
 	}
 	walk(root)
 	assert.Empty(t, dangling)
+}
+
+// TestDomainPackagesKnowNoTransportOrAWS: the rules and use cases import neither HTTP
+// nor an AWS SDK nor the Lambda library; adapters (apigw, dynamo, saga, snsbus, secrets)
+// and the composition root (app) bring those in.
+func TestDomainPackagesKnowNoTransportOrAWS(t *testing.T) {
+	domain := []string{"audit", "idempotency", "ledger", "money", "notification", "op", "problem", "retry", "reward",
+		"transfer", "user", "wallet"}
+	forbidden := regexp.MustCompile(`^(net/http|github\.com/aws/)`)
+	for _, name := range domain {
+		pkg, err := build.ImportDir(filepath.Join("..", name), 0)
+		require.NoError(t, err, name)
+		for _, imp := range pkg.Imports {
+			assert.False(t, forbidden.MatchString(imp), "internal/%s imports %s", name, imp)
+		}
+	}
 }
