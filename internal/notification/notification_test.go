@@ -17,6 +17,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/notification"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 func sampleEvents(t *testing.T) map[string]event.Event {
@@ -114,6 +115,7 @@ type fakeStore struct {
 	listUnread int64
 	listErr    error
 	readIDs    []string
+	readErrs   []error // answered by MarkRead, one per call, before it succeeds
 }
 
 func (s *fakeStore) record(line string) {
@@ -150,6 +152,11 @@ func (s *fakeStore) List(_ context.Context, _ string, limit int, _ string) ([]no
 
 func (s *fakeStore) MarkRead(_ context.Context, _ string, id string) error {
 	s.readIDs = append(s.readIDs, id)
+	if len(s.readErrs) > 0 {
+		err := s.readErrs[0]
+		s.readErrs = s.readErrs[1:]
+		return err
+	}
 	return nil
 }
 
@@ -340,27 +347,32 @@ func TestListPage(t *testing.T) {
 }
 
 func TestMarkRead(t *testing.T) {
+	id := notification.IDFor(event.Event{ID: "e", Time: time.Unix(1, 0)}, "u-1")
+	boom := errors.New("dynamodb: unavailable")
 	tests := []struct {
 		name      string
 		id        string
-		wantStore bool
+		storeErrs []error
+		wantCalls int
+		wantErr   error
 	}{
-		{"normal id", notification.IDFor(event.Event{ID: "e", Time: time.Unix(1, 0)}, "u-1"), true},
-		{"64 bytes", strings.Repeat("a", 64), true},
-		{"65 bytes", strings.Repeat("a", 65), false},
+		{name: "normal id", id: id, wantCalls: 1},
+		{name: "64 bytes", id: strings.Repeat("a", 64), wantCalls: 1},
+		{name: "65 bytes", id: strings.Repeat("a", 65), wantErr: problem.ErrNotFound},
+		{name: "a lost race is tried again", id: id, storeErrs: []error{retry.ErrConflict, retry.ErrConflict}, wantCalls: 3},
+		{name: "a store failure is not", id: id, storeErrs: []error{boom}, wantCalls: 1, wantErr: boom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &fakeStore{}
+			store := &fakeStore{readErrs: tt.storeErrs}
 			svc := &notification.Service{Store: store}
 			err := svc.MarkRead(context.Background(), "u-1", tt.id)
-			if !tt.wantStore {
-				assert.ErrorIs(t, err, problem.ErrNotFound)
-				assert.Empty(t, store.readIDs)
-				return
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+			} else {
+				require.NoError(t, err)
 			}
-			require.NoError(t, err)
-			assert.Equal(t, []string{tt.id}, store.readIDs)
+			assert.Len(t, store.readIDs, tt.wantCalls)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // TokenIssuer signs access tokens.
@@ -102,7 +103,9 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 		CreatedAt:    s.now().UTC().Truncate(time.Millisecond),
 		PasswordHash: hash,
 	}
-	if err := s.store.Create(ctx, u); err != nil {
+	// A creation that lost a race wrote nothing: it is tried again, and then finds the
+	// email claimed or free.
+	if err := retry.Conflicts(ctx, func(int) error { return s.store.Create(ctx, u) }); err != nil {
 		return User{}, err
 	}
 	return u, nil

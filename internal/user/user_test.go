@@ -2,6 +2,7 @@ package user
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/ratelimit/ratelimittest"
+	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -80,9 +82,10 @@ func TestNormalizeName(t *testing.T) {
 
 // memStore is a small in-memory Store.
 type memStore struct {
-	mu      sync.Mutex
-	byID    map[string]User
-	byEmail map[string]string
+	mu         sync.Mutex
+	byID       map[string]User
+	byEmail    map[string]string
+	createErrs []error // answered by Create, one per call, before it writes
 }
 
 func newMemStore() *memStore {
@@ -92,6 +95,11 @@ func newMemStore() *memStore {
 func (m *memStore) Create(_ context.Context, u User) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(m.createErrs) > 0 {
+		err := m.createErrs[0]
+		m.createErrs = m.createErrs[1:]
+		return err
+	}
 	if _, taken := m.byEmail[u.Email]; taken {
 		return ErrEmailTaken
 	}
@@ -179,6 +187,22 @@ func TestSignup(t *testing.T) {
 	_, err = s.Signup(ctx, SignupInput{Email: "new@example.com", Password: "short", Name: "New"})
 	assert.Error(t, err)
 	assert.Len(t, store.byID, 2, "refused signups store nothing")
+}
+
+// TestSignupAfterALostRace: a creation cancelled by a concurrent write is tried again;
+// any other failure is not.
+func TestSignupAfterALostRace(t *testing.T) {
+	s, store, _ := newTestService(t)
+	store.createErrs = []error{retry.ErrConflict, retry.ErrConflict}
+	u, err := s.Signup(context.Background(), SignupInput{Email: "race@example.com", Password: "correct horse battery", Name: "R"})
+	require.NoError(t, err)
+	assert.Contains(t, store.byID, u.ID)
+
+	boom := errors.New("dynamodb: unavailable")
+	store.createErrs = []error{boom, nil}
+	_, err = s.Signup(context.Background(), SignupInput{Email: "boom@example.com", Password: "correct horse battery", Name: "B"})
+	assert.ErrorIs(t, err, boom)
+	assert.Len(t, store.createErrs, 1, "not tried again")
 }
 
 func TestLogin(t *testing.T) {

@@ -112,7 +112,9 @@ func (s *Service) Create(ctx context.Context, c op.Caller, in CreateInput) (View
 	now := s.now().UTC().Truncate(time.Millisecond)
 	w := ledger.Wallet{ID: uuid.NewString(), OwnerID: c.UserID, Currency: cur.Code, Status: ledger.StatusActive,
 		Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateWallet(ctx, w); err != nil {
+	// A creation that lost a race (another of the owner's wallets counted at the same
+	// time) wrote nothing: it is tried again, and then finds the limit or the claim.
+	if err := retry.Conflicts(ctx, func(int) error { return s.store.CreateWallet(ctx, w) }); err != nil {
 		return View{}, err
 	}
 	return ViewOf(w), nil

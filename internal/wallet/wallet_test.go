@@ -13,6 +13,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
+	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/money"
@@ -34,6 +35,19 @@ var (
 	limits      = ledger.CreditLimits{PerCreditMaxMinor: ledger.DefaultCreditMaxMinor, DailyMaxMinor: ledger.DefaultCreditDailyMaxMinor}
 	fixedNow    = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 )
+
+// TestCreateAfterALostRace: a wallet creation cancelled by a concurrent write is
+// tried again and then written once.
+func TestCreateAfterALostRace(t *testing.T) {
+	store := &racingStore{Store: memstore.New(), losses: 2}
+	svc := wallet.NewService(store, &idemtest.Store{}, limits, func() time.Time { return fixedNow })
+	v, err := svc.Create(context.Background(), ownerCaller, wallet.CreateInput{Currency: "EUR"})
+	require.NoError(t, err)
+	assert.Equal(t, 3, store.calls)
+	got, err := store.Wallet(context.Background(), v.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "EUR", got.Currency)
+}
 
 // TestCreditRefusals: a key that is not a valid key is refused before anything; every
 // other refusal comes after the key is claimed (so a completed key replays first) and

@@ -27,11 +27,11 @@ type Fixture struct {
 // Run runs every case, each on a fixture of its own from newFixture.
 func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	cases := map[string]func(t *testing.T, f Fixture){
-		"a credit adds to the balance with its posting":                     creditAdds,
-		"a posting is written once":                                         postingOnce,
-		"a frozen wallet refuses money decided while active":                frozenRefuses,
-		"a status change on a stale version changes nothing":                staleStatus,
-		"a close needs a zero balance conformance.At the time of its write": closeNeedsZero,
+		"a credit adds to the balance with its posting":         creditAdds,
+		"a posting is written once":                             postingOnce,
+		"a frozen wallet refuses money decided while active":    frozenRefuses,
+		"a status change on a stale version changes nothing":    staleStatus,
+		"a close needs a zero balance at the time of its write": closeNeedsZero,
 	}
 	conformance.Run(t, cases, newFixture)
 }

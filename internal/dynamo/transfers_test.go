@@ -12,29 +12,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
-// Unit tests of the item encodings: what is stored, and how it reads back.
-
-// TestStoredOutcome: a record stores its outcome; one written before outcomes were
-// stored holds an HTTP status, read as the outcome it stood for.
-func TestStoredOutcome(t *testing.T) {
-	tests := map[string]struct {
-		item idemItem
-		want string
-	}{
-		"stored outcome":         {item: idemItem{ResponseOutcome: "created"}, want: "created"},
-		"outcome wins":           {item: idemItem{ResponseOutcome: "done", ResponseStatus: 201}, want: "done"},
-		"older record, 201":      {item: idemItem{ResponseStatus: 201}, want: "created"},
-		"older record, 200":      {item: idemItem{ResponseStatus: 200}, want: "done"},
-		"older record, 202":      {item: idemItem{ResponseStatus: 202}, want: "accepted"},
-		"in progress: no answer": {item: idemItem{}, want: ""},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.item.outcome())
-		})
-	}
-}
-
 // TestTransferItemRoundTrip: a transfer survives its item encoding, and the facts the
 // stream reads stand at the item's top level (inline, not a nested map).
 func TestTransferItemRoundTrip(t *testing.T) {
