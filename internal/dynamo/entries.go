@@ -12,6 +12,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/op"
 )
 
@@ -91,6 +92,12 @@ func (s *Ledger) Snapshot(ctx context.Context) (ledger.Snapshot, error) {
 					return snap, fmt.Errorf("unmarshal entry: %w", err)
 				}
 				snap.Entries = append(snap.Entries, it.entry())
+			case typeTransfer:
+				var it transferItem
+				if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+					return snap, fmt.Errorf("unmarshal transfer: %w", err)
+				}
+				snap.Holds = append(snap.Holds, transfer.HoldFactsOf(it.transfer()))
 			case typeExternal:
 				var it externalItem
 				if err := attributevalue.UnmarshalMap(item, &it); err != nil {

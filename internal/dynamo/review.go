@@ -98,7 +98,7 @@ func (s *Ledger) OpenReviewCases(ctx context.Context) (int, error) {
 // the table per answer and sorts what it found newest first; the cursor resumes the
 // scan. It is for an admin's desk, not for a hot path.
 func (s *Ledger) TransfersWithStatus(ctx context.Context, status transfer.Status, updatedBefore time.Time, limit int, cursor string) ([]transfer.Transfer, string, error) {
-	filter := expression.Name("type").Equal(expression.Value("transfer")).
+	filter := expression.Name("type").Equal(expression.Value(typeTransfer)).
 		And(expression.Name("status").Equal(expression.Value(string(status)))).
 		And(expression.Name("updated_at").LessThan(expression.Value(updatedBefore.UTC().Format(time.RFC3339Nano))))
 	expr, err := expression.NewBuilder().WithFilter(filter).Build()

@@ -39,7 +39,7 @@ func EventsOf(rec events.DynamoDBEventRecord) ([]event.Event, error) {
 		return nil, fmt.Errorf("decode stream record %s: %w", rec.EventID, err)
 	}
 	switch {
-	case kind.Type == "transfer" && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
+	case kind.Type == typeTransfer && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
 		return transferEvents(rec, newImage)
 	case kind.Type == typeEntry && rec.EventName == "INSERT":
 		var it entryItem

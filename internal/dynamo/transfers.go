@@ -35,6 +35,8 @@ const (
 	breakerSK  = "BREAKER"
 	faultsSK   = "FAULTS"
 	transferSK = "TRANSFER"
+	// typeTransfer is a transfer item's type attribute.
+	typeTransfer = "transfer"
 )
 
 type transferItem struct {
@@ -54,6 +56,7 @@ type transferItem struct {
 	Steps          []string  `dynamodbav:"steps"` // compact: see encodeSteps
 	RequestHash    string    `dynamodbav:"request_hash,omitempty"`
 	ReviewOpenedAt time.Time `dynamodbav:"review_opened_at,omitempty"`
+	ReviewFrom     string    `dynamodbav:"review_from,omitempty"` // written by the state machine's MarkNeedsReview
 }
 
 // transferFacts is the part of a transfer item an event needs (the stream decodes only
@@ -102,14 +105,14 @@ func decodeSteps(raw []string) []transfer.Step {
 }
 
 func toTransferItem(t transfer.Transfer) transferItem {
-	return transferItem{PK: transferPK(t.ID), SK: transferSK, Type: "transfer",
+	return transferItem{PK: transferPK(t.ID), SK: transferSK, Type: typeTransfer,
 		transferFacts: transferFacts{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID,
 			SourceOwnerID: t.SourceOwnerID, DestinationOwnerID: t.DestinationOwnerID, AmountMinor: t.AmountMinor,
 			CaptureMinor: t.CaptureMinor, Currency: t.Currency, Mode: t.Mode, Status: string(t.Status),
 			FailureReason: t.FailureReason, UpdatedAt: t.UpdatedAt},
 		Description: t.Description, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Version: t.Version, Reserved: t.Reserved,
 		Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
-		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash, ReviewOpenedAt: t.ReviewOpenedAt}
+		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash, ReviewOpenedAt: t.ReviewOpenedAt, ReviewFrom: string(t.ReviewFrom)}
 }
 
 func (it transferItem) transfer() transfer.Transfer {
@@ -118,7 +121,8 @@ func (it transferItem) transfer() transfer.Transfer {
 		CaptureMinor: it.CaptureMinor, Currency: it.Currency, Description: it.Description, Mode: it.Mode,
 		Status: transfer.Status(it.Status), FailureReason: it.FailureReason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
-		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash, ReviewOpenedAt: it.ReviewOpenedAt}
+		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash, ReviewOpenedAt: it.ReviewOpenedAt,
+		ReviewFrom: transfer.Status(it.ReviewFrom)}
 }
 
 // Transfer reads one transfer with a strongly consistent read.

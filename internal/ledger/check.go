@@ -10,8 +10,26 @@ type Snapshot struct {
 	Wallets          []Wallet
 	Entries          []Entry          // every entry, on wallets and external accounts
 	ExternalBalances map[string]int64 // external account id → stored balance
+	Holds            []HoldFacts      // every transfer's hold, for the hold rules
 	Problems         []string         // inconsistencies the store found while reading
 }
+
+// HoldFacts is what Check needs of a transfer: the hold it placed on its source wallet
+// and what became of it (the transfer's step flags, written in the same transaction as
+// the money they describe).
+type HoldFacts struct {
+	TransferID   string
+	WalletID     string // the source, where the hold is
+	HoldMinor    int64  // the amount reserved
+	CaptureMinor int64  // what its posting moves, once posted
+	PostingID    string // the id of the posting that settles it
+	Reserved     bool
+	Released     bool
+	Posted       bool
+}
+
+// Open reports whether the hold still reserves money on its wallet.
+func (h HoldFacts) Open() bool { return h.Reserved && !h.Released && !h.Posted }
 
 // Report is the outcome of Check.
 type Report struct {
@@ -30,10 +48,15 @@ const violationsShownMax = 100
 //     held ≥ 0 and available = balance − held ≥ 0;
 //   - every posting sums to zero;
 //   - every external account's stored balance = sum of its entries;
-//   - per currency, wallet balances plus external balances sum to zero.
+//   - per currency, wallet balances plus external balances sum to zero;
+//   - every wallet's held = the sum of its open holds;
+//   - no hold is both posted and released, and none is posted or released unreserved;
+//   - every transfer posting moves, out of the source, the captured amount of a posted
+//     hold of at least that amount, and every posted hold has its posting.
 func Check(s Snapshot) Report {
 	c := checker{r: Report{Violations: []string{}}, byAccount: map[string][]Entry{}, byPosting: map[string][]Entry{},
-		total: map[string]int64{}}
+		total: map[string]int64{}, openHeld: map[string]int64{}}
+	holdByPosting := c.holds(s.Holds)
 	for _, p := range s.Problems {
 		c.add("%s", p)
 	}
@@ -51,6 +74,12 @@ func Check(s Snapshot) Report {
 	}
 	for _, id := range sortedKeys(c.byPosting) {
 		c.posting(id, c.byPosting[id])
+		c.settles(id, c.byPosting[id], holdByPosting)
+	}
+	for _, id := range sortedKeys(holdByPosting) {
+		if h := holdByPosting[id]; h.Posted && len(c.byPosting[id]) == 0 {
+			c.add("transfer %s: posted, but its posting %s is missing", h.TransferID, id)
+		}
 	}
 	for _, cur := range sortedKeys(c.total) {
 		if c.total[cur] != 0 {
@@ -69,6 +98,46 @@ type checker struct {
 	byAccount map[string][]Entry
 	byPosting map[string][]Entry
 	total     map[string]int64
+	openHeld  map[string]int64 // wallet id → the sum of its open holds
+}
+
+// holds checks each hold's flags, sums the open ones per wallet, and returns the holds
+// by the id of the posting that settles them.
+func (c *checker) holds(hs []HoldFacts) map[string]HoldFacts {
+	byPosting := make(map[string]HoldFacts, len(hs))
+	sorted := append([]HoldFacts(nil), hs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].TransferID < sorted[j].TransferID })
+	for _, h := range sorted {
+		switch {
+		case h.Posted && h.Released:
+			c.add("transfer %s: both posted and released", h.TransferID)
+		case (h.Posted || h.Released) && !h.Reserved:
+			c.add("transfer %s: settled without a hold", h.TransferID)
+		}
+		if h.Open() {
+			c.openHeld[h.WalletID] += h.HoldMinor
+		}
+		byPosting[h.PostingID] = h
+	}
+	return byPosting
+}
+
+// settles checks that a transfer posting took, out of its source, the captured amount
+// of a posted hold of at least that amount.
+func (c *checker) settles(id string, es []Entry, byPosting map[string]HoldFacts) {
+	if len(es) == 0 || es[0].Kind != KindTransfer {
+		return
+	}
+	h, ok := byPosting[id]
+	if !ok || !h.Posted {
+		c.add("posting %s: a transfer posting without a posted hold", id)
+		return
+	}
+	for _, e := range es {
+		if e.Account == h.WalletID && (e.AmountMinor != -h.CaptureMinor || h.CaptureMinor > h.HoldMinor) {
+			c.add("transfer %s: posting %s takes %d from a hold of %d capturing %d", h.TransferID, id, -e.AmountMinor, h.HoldMinor, h.CaptureMinor)
+		}
+	}
 }
 
 func (c *checker) add(format string, args ...any) {
@@ -86,6 +155,9 @@ func (c *checker) wallet(w Wallet) {
 	}
 	if w.AvailableMinor() < 0 {
 		c.add("wallet %s: available %d < 0", w.ID, w.AvailableMinor())
+	}
+	if w.HeldMinor != c.openHeld[w.ID] {
+		c.add("wallet %s: held %d, open holds sum to %d", w.ID, w.HeldMinor, c.openHeld[w.ID])
 	}
 	entries := c.byAccount[w.ID]
 	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -18,7 +19,11 @@ type book struct {
 	wallets  map[string]Wallet
 	external map[string]int64
 	entries  []Entry
+	holds    []HoldFacts // every hold placed, as a transfer's flags record it
 }
+
+// errNoOpenHold refuses a release or post when the book has no open hold to settle.
+var errNoOpenHold = errors.New("no open hold")
 
 func (b *book) snapshot() Snapshot {
 	s := Snapshot{ExternalBalances: map[string]int64{}}
@@ -29,7 +34,22 @@ func (b *book) snapshot() Snapshot {
 		s.ExternalBalances[a] = v
 	}
 	s.Entries = append(s.Entries, b.entries...)
+	s.Holds = append(s.Holds, b.holds...)
 	return s
+}
+
+// openHold picks one of the open holds at random (-1: none).
+func (b *book) openHold(rng *rand.Rand) int {
+	var open []int
+	for i, h := range b.holds {
+		if h.Open() {
+			open = append(open, i)
+		}
+	}
+	if len(open) == 0 {
+		return -1
+	}
+	return open[rng.IntN(len(open))]
 }
 
 func (b *book) clone() *book {
@@ -41,6 +61,7 @@ func (b *book) clone() *book {
 		c.external[k] = v
 	}
 	c.entries = append(c.entries, b.entries...)
+	c.holds = append(c.holds, b.holds...)
 	return c
 }
 
@@ -93,10 +114,18 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 	}
 	switch op := rng.IntN(10); op {
 	case 7, 8:
-		src, dst := pick(), pick()
-		hold := upTo(rng, src.HeldMinor)
-		ds, p, err := Post(src, dst, PostInput{PostingID: pid, CaptureMinor: upTo(rng, hold), HoldMinor: hold, Kind: KindTransfer, Now: now})
-		return moved("post", ds, p, err)
+		i := b.openHold(rng)
+		if i < 0 {
+			return "post", errNoOpenHold
+		}
+		h := b.holds[i]
+		capture := upTo(rng, h.HoldMinor+1) // now and then one more than the hold: refused
+		ds, p, err := Post(b.wallets[h.WalletID], pick(), PostInput{PostingID: h.PostingID, CaptureMinor: capture, HoldMinor: h.HoldMinor, Kind: KindTransfer, Now: now})
+		name, err := moved("post", ds, p, err)
+		if err == nil {
+			b.holds[i].Posted, b.holds[i].CaptureMinor = true, capture
+		}
+		return name, err
 	case 9:
 		w := pick()
 		d, p, err := Receive(w, MoveInput{PostingID: pid, AmountMinor: amount(), Counter: ExternalAccount(PurposeRewards, w.Currency), Kind: KindReward, Now: now})
@@ -106,13 +135,25 @@ func (b *book) step(rng *rand.Rand, ids []string, limits CreditLimits, now time.
 		d, p, err := Credit(w, CreditInput{PostingID: pid, AmountMinor: amount(), Now: now}, limits)
 		return moved("credit", []Delta{d}, p, err)
 	case 3, 4:
-		w := pick()
-		d, err := Hold(w, amount(), now)
-		return held("hold", d, err)
+		w, a := pick(), amount()
+		d, err := Hold(w, a, now)
+		name, err := held("hold", d, err)
+		if err == nil {
+			b.holds = append(b.holds, HoldFacts{TransferID: pid, WalletID: w.ID, HoldMinor: a, PostingID: pid + "-post", Reserved: true})
+		}
+		return name, err
 	case 5:
-		w := pick()
-		d, err := Release(w, upTo(rng, w.HeldMinor), now)
-		return held("release", d, err)
+		i := b.openHold(rng)
+		if i < 0 {
+			return "release", errNoOpenHold
+		}
+		h := b.holds[i]
+		d, err := Release(b.wallets[h.WalletID], h.HoldMinor, now)
+		name, err := held("release", d, err)
+		if err == nil {
+			b.holds[i].Released = true
+		}
+		return name, err
 	default:
 		w := pick()
 		to := []Status{StatusActive, StatusFrozen, StatusClosed, "BOGUS"}[rng.IntN(4)]
@@ -181,26 +222,41 @@ func TestLedgerProperties(t *testing.T) {
 func TestCheckFindsViolations(t *testing.T) {
 	good := func() Snapshot {
 		return Snapshot{
-			Wallets: []Wallet{{ID: "w", Currency: "USD", BalanceMinor: 70, HeldMinor: 20, EntryCount: 2, Status: StatusActive}},
+			Wallets: []Wallet{{ID: "w", Currency: "USD", BalanceMinor: 65, HeldMinor: 20, EntryCount: 3, Status: StatusActive},
+				{ID: "v", Currency: "USD", BalanceMinor: 5, EntryCount: 1, Status: StatusActive}},
 			Entries: []Entry{
 				{ID: "a:0", PostingID: "a", Account: "w", Currency: "USD", AmountMinor: 100},
 				{ID: "a:1", PostingID: "a", Account: "external:funding:USD", Currency: "USD", AmountMinor: -100},
 				{ID: "b:0", PostingID: "b", Account: "w", Currency: "USD", AmountMinor: -30},
 				{ID: "b:1", PostingID: "b", Account: "external:funding:USD", Currency: "USD", AmountMinor: 30},
+				{ID: "t2-post:0", PostingID: "t2-post", Account: "w", Currency: "USD", AmountMinor: -5, Kind: KindTransfer},
+				{ID: "t2-post:1", PostingID: "t2-post", Account: "v", Currency: "USD", AmountMinor: 5, Kind: KindTransfer},
 			},
 			ExternalBalances: map[string]int64{"external:funding:USD": -70},
+			Holds: []HoldFacts{
+				{TransferID: "t1", WalletID: "w", HoldMinor: 20, CaptureMinor: 20, PostingID: "t1-post", Reserved: true},
+				{TransferID: "t2", WalletID: "w", HoldMinor: 8, CaptureMinor: 5, PostingID: "t2-post", Reserved: true, Posted: true},
+				{TransferID: "t3", WalletID: "w", HoldMinor: 9, CaptureMinor: 9, PostingID: "t3-post", Reserved: true, Released: true},
+			},
 		}
 	}
 	require.True(t, Check(good()).OK, "%v", Check(good()).Violations)
 
 	tests := map[string]func(s *Snapshot){
-		"balance differs from entries": func(s *Snapshot) { s.Wallets[0].BalanceMinor = 71 },
-		"available negative":           func(s *Snapshot) { s.Wallets[0].HeldMinor = 80 },
-		"missing entry":                func(s *Snapshot) { s.Entries = s.Entries[1:] },
-		"posting unbalanced":           func(s *Snapshot) { s.Entries[3].AmountMinor = 31 },
-		"external balance off":         func(s *Snapshot) { s.ExternalBalances["external:funding:USD"] = -69 },
-		"entry count off":              func(s *Snapshot) { s.Wallets[0].EntryCount = 3 },
-		"entry in another currency":    func(s *Snapshot) { s.Entries[2].Currency = "EUR"; s.Entries[3].Currency = "EUR" },
+		"balance differs from entries":      func(s *Snapshot) { s.Wallets[0].BalanceMinor = 71 },
+		"available negative":                func(s *Snapshot) { s.Wallets[0].HeldMinor = 80 },
+		"missing entry":                     func(s *Snapshot) { s.Entries = s.Entries[1:] },
+		"posting unbalanced":                func(s *Snapshot) { s.Entries[3].AmountMinor = 31 },
+		"external balance off":              func(s *Snapshot) { s.ExternalBalances["external:funding:USD"] = -69 },
+		"entry count off":                   func(s *Snapshot) { s.Wallets[0].EntryCount = 4 },
+		"entry in another currency":         func(s *Snapshot) { s.Entries[2].Currency = "EUR"; s.Entries[3].Currency = "EUR" },
+		"held differs from open holds":      func(s *Snapshot) { s.Holds[0].Released = true },
+		"a hold posted and released":        func(s *Snapshot) { s.Holds[2].Posted = true },
+		"a hold settled unreserved":         func(s *Snapshot) { s.Holds[2].Reserved = false },
+		"a posting without a posted hold":   func(s *Snapshot) { s.Holds[1].Posted, s.Holds[1].Released = false, true },
+		"a posting larger than its capture": func(s *Snapshot) { s.Holds[1].CaptureMinor = 4 },
+		"a capture larger than its hold":    func(s *Snapshot) { s.Holds[1].HoldMinor = 4 },
+		"a posted hold without posting":     func(s *Snapshot) { s.Holds[2].Released, s.Holds[2].Posted = false, true },
 		"orphan entry": func(s *Snapshot) {
 			s.Entries = append(s.Entries, Entry{ID: "x", PostingID: "x", Account: "ghost", AmountMinor: 1})
 		},

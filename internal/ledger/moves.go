@@ -60,8 +60,10 @@ type PostInput struct {
 // Post settles a hold in one posting, as two-phase ledgers do (TigerBeetle's post of a
 // pending transfer): the captured part leaves the source's balance and enters the
 // destination's, and the whole hold leaves the source's held (the uncaptured rest
-// becomes available again). The source may have any status (the money was reserved
-// for this); the destination must be active. Nothing passes through another account.
+// becomes available again). Both wallets must be ACTIVE when the posting is written:
+// a freeze of either side, however late, stops the money (a release still works on a
+// frozen wallet, so the hold can always be given back). Nothing passes through another
+// account.
 func Post(src, dst Wallet, in PostInput) ([]Delta, Posting, error) {
 	switch {
 	case in.CaptureMinor <= 0 || in.CaptureMinor > in.HoldMinor:
@@ -72,7 +74,7 @@ func Post(src, dst Wallet, in PostInput) ([]Delta, Posting, error) {
 		return nil, Posting{}, ErrCurrencyMismatch
 	}
 	ds := []Delta{
-		{WalletID: src.ID, BalanceMinor: -in.CaptureMinor, HeldMinor: -in.HoldMinor, Now: in.Now},
+		{WalletID: src.ID, BalanceMinor: -in.CaptureMinor, HeldMinor: -in.HoldMinor, RequireActive: true, Now: in.Now},
 		{WalletID: dst.ID, BalanceMinor: in.CaptureMinor, RequireActive: true, Now: in.Now},
 	}
 	// The destination's rule first: a frozen destination is the refusal a client can

@@ -28,15 +28,14 @@ func TestPost(t *testing.T) {
 			wantSrc: Wallet{BalanceMinor: 700, HeldMinor: 0}, wantDst: Wallet{BalanceMinor: 350}},
 		"post part, release the rest": {src: src, dst: dst, capture: 120, hold: 300,
 			wantSrc: Wallet{BalanceMinor: 880, HeldMinor: 0}, wantDst: Wallet{BalanceMinor: 170}},
-		"from a frozen source (the money was reserved)": {src: frozen(src), dst: dst, capture: 300, hold: 300,
-			wantSrc: Wallet{BalanceMinor: 700, HeldMinor: 0}, wantDst: Wallet{BalanceMinor: 350}},
-		"to a frozen destination":  {src: src, dst: frozen(dst), capture: 300, hold: 300, wantErr: ErrWalletNotActive},
-		"to another currency":      {src: src, dst: eur, capture: 300, hold: 300, wantErr: ErrCurrencyMismatch},
-		"to itself":                {src: src, dst: src, capture: 300, hold: 300, wantErr: ErrSameWallet},
-		"without the hold":         {src: src, dst: dst, capture: 300, hold: 301, wantErr: ErrHoldMissing},
-		"more than the hold":       {src: src, dst: dst, capture: 301, hold: 300, wantAnyErr: true},
-		"nothing":                  {src: src, dst: dst, capture: 0, hold: 300, wantAnyErr: true},
-		"frozen named before hold": {src: src, dst: frozen(dst), capture: 300, hold: 301, wantErr: ErrWalletNotActive},
+		"from a frozen source (a late freeze stops the money)": {src: frozen(src), dst: dst, capture: 300, hold: 300, wantErr: ErrWalletNotActive},
+		"to a frozen destination":                              {src: src, dst: frozen(dst), capture: 300, hold: 300, wantErr: ErrWalletNotActive},
+		"to another currency":                                  {src: src, dst: eur, capture: 300, hold: 300, wantErr: ErrCurrencyMismatch},
+		"to itself":                                            {src: src, dst: src, capture: 300, hold: 300, wantErr: ErrSameWallet},
+		"without the hold":                                     {src: src, dst: dst, capture: 300, hold: 301, wantErr: ErrHoldMissing},
+		"more than the hold":                                   {src: src, dst: dst, capture: 301, hold: 300, wantAnyErr: true},
+		"nothing":                                              {src: src, dst: dst, capture: 0, hold: 300, wantAnyErr: true},
+		"frozen named before hold":                             {src: src, dst: frozen(dst), capture: 300, hold: 301, wantErr: ErrWalletNotActive},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -257,9 +257,28 @@ func (s *Store) Entries(_ context.Context, walletID string, limit int, after str
 	return append([]ledger.Entry(nil), page...), next, nil
 }
 
-// Snapshot is not used by the tests.
+// Snapshot is the whole store as the ledger check reads it: every wallet, every entry,
+// the external accounts' balances (the sums of their entries: this store keeps no
+// other), and every transfer's hold.
 func (s *Store) Snapshot(context.Context) (ledger.Snapshot, error) {
-	return ledger.Snapshot{}, errors.New("memstore: Snapshot not used")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := ledger.Snapshot{ExternalBalances: map[string]int64{}}
+	for _, w := range s.Wallets {
+		snap.Wallets = append(snap.Wallets, w)
+	}
+	for _, p := range s.Postings {
+		for _, e := range p.Entries {
+			snap.Entries = append(snap.Entries, e)
+			if _, isWallet := s.Wallets[e.Account]; !isWallet {
+				snap.ExternalBalances[e.Account] += e.AmountMinor
+			}
+		}
+	}
+	for _, t := range s.Transfers {
+		snap.Holds = append(snap.Holds, transfer.HoldFactsOf(t))
+	}
+	return snap, nil
 }
 
 // CreateTransfer writes a new transfer, or answers transfer.ErrExists when another
@@ -300,25 +319,35 @@ func (s *Store) TransfersOfWallets(context.Context, []string, int, string) ([]tr
 	return nil, "", errors.New("memstore: TransfersOfWallets not used")
 }
 
-// ExpiredHolds pages through Expired, recording the call.
+// ExpiredHolds pages through Expired, recording the call. Like the DynamoDB index,
+// whose keys hold whole seconds, it names a hold whose expiry falls in now's second
+// or before (so up to a second early: the sweeper must check the expiry itself); an
+// entry whose transfer is gone is named too.
 func (s *Store) ExpiredHolds(_ context.Context, now time.Time, limit int, after string) ([]string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ExpiredAt, s.ExpiredLimit = now, limit
 	s.ExpiredPages++
-	start := 0
+	pos := 0
 	if after != "" {
 		var err error
-		if start, err = strconv.Atoi(after); err != nil {
+		if pos, err = strconv.Atoi(after); err != nil {
 			return nil, "", err
 		}
 	}
-	end := min(start+limit, len(s.Expired))
-	next := ""
-	if end < len(s.Expired) {
-		next = strconv.Itoa(end)
+	var ids []string
+	for ; pos < len(s.Expired) && len(ids) < limit; pos++ {
+		id := s.Expired[pos]
+		if t, ok := s.Transfers[id]; ok && t.ExpiresAt.Unix() > now.Unix() {
+			continue
+		}
+		ids = append(ids, id)
 	}
-	return append([]string(nil), s.Expired[start:end]...), next, nil
+	next := ""
+	if pos < len(s.Expired) {
+		next = strconv.Itoa(pos)
+	}
+	return ids, next, nil
 }
 
 // ForgetHold records a stale index entry the sweeper dropped.

@@ -60,6 +60,12 @@ func (s *Service) expireHold(ctx context.Context, id string) (bool, error) {
 			// entry left behind: make sure it is gone either way.
 			return s.Store.ForgetHold(ctx, t)
 		}
+		if s.now().Before(t.ExpiresAt) {
+			// The index keys hold whole seconds, so a hold may be named up to a second
+			// before it expires: it stays capturable until expires_at, and the next
+			// sweep releases it.
+			return nil
+		}
 		if err := s.expire(ctx, t); err != nil {
 			return err
 		}

@@ -131,11 +131,9 @@ func simulate(ctx context.Context, s *transfer.Steps, in transfer.SagaInput) err
 		_, ferr := s.Finalize(ctx, transfer.FinalizeInput{TransferID: in.TransferID, Status: transfer.StatusFailed, Error: caught(err)})
 		return ferr
 	}
-	releaseAndFail := func(err error) error {
-		if _, rerr := s.Release(ctx, id); rerr != nil {
-			return rerr
-		}
-		return fail(err)
+	releaseAndFail := func(err error) error { // ReleaseHold: it ends the transfer FAILED itself
+		_, rerr := s.Release(ctx, transfer.CompensateInput{TransferID: in.TransferID, Phase: in.Phase, Error: caught(err)})
+		return rerr
 	}
 	if in.Phase != transfer.PhaseSettle {
 		if _, err := s.Reserve(ctx, id); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/audit"
+	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -66,13 +67,22 @@ const (
 // ReasonReversed is the failure reason of a transfer an admin reversed.
 const ReasonReversed = "reversed"
 
+// StalledAfterSeconds is how long a transfer must have stayed PENDING or CAPTURING
+// before an operator may resolve it: the longest an Express execution of its saga can
+// run (statemachines/transfer.asl.json, TimeoutSeconds), so no execution started before
+// its last change is still running. (A replay may start a new one at any time; every
+// step and every resolution is conditional on the version it read, so they cannot
+// both settle it.)
+const StalledAfterSeconds = 300
+
 // Errors of the review desk.
 var (
-	ErrNotInReview    = problem.Unprocessable("transfer_not_in_review", "only a NEEDS_REVIEW transfer can be resolved")
-	ErrNothingToPost  = problem.Unprocessable("no_hold_to_post", "nothing is held for this transfer, so it cannot be completed; reverse it, and the payer sends it again")
-	ErrPosted         = problem.Unprocessable("transfer_posted", "the money was posted: complete it (a reversal is a new transfer from the payee)")
-	ErrLegacyCredit   = problem.Unprocessable("legacy_credit_open", "an earlier version's saga credited this transfer from transit; it needs a manual posting")
-	errNotYetInReview = errors.New("the transfer is not NEEDS_REVIEW yet: its saga has still to mark it")
+	ErrNotInReview     = problem.Unprocessable("transfer_not_in_review", "only a NEEDS_REVIEW transfer, or one PENDING or CAPTURING for longer than its saga can run, can be resolved")
+	ErrHoldNotCaptured = problem.Unprocessable("hold_not_captured", "the payer never captured this hold, and only the payer settles a hold: retry puts it back HELD for the payer, reverse releases it")
+	ErrNothingToPost   = problem.Unprocessable("no_hold_to_post", "nothing is held for this transfer, so it cannot be completed; reverse it, and the payer sends it again")
+	ErrPosted          = problem.Unprocessable("transfer_posted", "the money was posted: complete it (a reversal is a new transfer from the payee)")
+	ErrLegacyCredit    = problem.Unprocessable("legacy_credit_open", "an earlier version's saga credited this transfer from transit; it needs a manual posting")
+	errNotYetInReview  = errors.New("the transfer is not NEEDS_REVIEW yet: its saga has still to mark it")
 )
 
 // Money says where a transfer's money is: derived from the step flags, which are written
@@ -100,6 +110,12 @@ func MoneyOf(t Transfer) Money {
 }
 
 func (t Transfer) holdOpen() bool { return t.Reserved && !t.Released && !t.Captured }
+
+// HoldFactsOf is what the ledger check needs of a transfer (see ledger.Check).
+func HoldFactsOf(t Transfer) ledger.HoldFacts {
+	return ledger.HoldFacts{TransferID: t.ID, WalletID: t.SourceWalletID, HoldMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor,
+		PostingID: PostingIDOf(t), Reserved: t.Reserved, Released: t.Released, Posted: t.Captured}
+}
 
 // DeskItem is a transfer as the review desk shows it: with its steps, where its money
 // is, and its open case.
@@ -144,14 +160,14 @@ func (s *Service) Desk(ctx context.Context, c op.Caller, q DeskQuery) (DeskPage,
 		page.Items, next, err = s.openCases(ctx, q)
 	case StatusHeld:
 		page.Items, next, err = s.overdueHolds(ctx, q)
-	case StatusFailed, StatusPending:
+	case StatusFailed, StatusPending, StatusCapturing:
 		var ts []Transfer
 		ts, next, err = s.Reviews.TransfersWithStatus(ctx, q.Status, s.now().Add(-time.Duration(q.OlderThanSeconds)*time.Second), q.Limit, q.Cursor)
 		for _, t := range ts {
 			page.Items = append(page.Items, deskItemOf(t, nil))
 		}
 	default:
-		return DeskPage{}, problem.Invalid("invalid_status", "status must be NEEDS_REVIEW, HELD, FAILED or PENDING")
+		return DeskPage{}, problem.Invalid("invalid_status", "status must be NEEDS_REVIEW, HELD, FAILED, PENDING or CAPTURING")
 	}
 	if err != nil {
 		return DeskPage{}, err
@@ -274,14 +290,20 @@ type ResolveInput struct {
 	Reason string `json:"reason"`
 }
 
-// Resolve settles a NEEDS_REVIEW transfer the way an admin chose, once per
-// Idempotency-Key, with balanced postings and its audit record in the same transaction
-// as its effect, and closes its case.
+// Resolve settles a NEEDS_REVIEW transfer (or one stalled PENDING or CAPTURING past
+// StalledAfterSeconds) the way an admin chose, once per Idempotency-Key, with balanced
+// postings and its audit record in the same transaction as its effect, and closes its
+// case. Only the payer settles a hold: a hold the payer never captured is never posted.
 //
-//	where the money is | retry                         | complete              | reverse
-//	hold open          | release it: FAILED            | post it: COMPLETED    | release it: FAILED (reversed)
-//	nothing held       | FAILED                        | no_hold_to_post       | FAILED (reversed)
-//	posted             | COMPLETED                     | COMPLETED             | transfer_posted
+//	where the money is            | retry                  | complete              | reverse
+//	hold open, never captured     | back to HELD (payer's) | hold_not_captured     | release it: FAILED (reversed)
+//	hold open, payer settling     | release it: FAILED     | post it: COMPLETED    | release it: FAILED (reversed)
+//	nothing held, never captured  | FAILED                 | hold_not_captured     | FAILED (reversed)
+//	nothing held                  | FAILED                 | no_hold_to_post       | FAILED (reversed)
+//	posted                        | COMPLETED              | COMPLETED             | transfer_posted
+//
+// "Payer settling" is an immediate transfer, or a hold whose capture the payer asked
+// for (it was CAPTURING). A post needs both wallets ACTIVE (see ledger.Post).
 func (s *Service) Resolve(ctx context.Context, c op.Caller, id, key string, in ResolveInput) (op.Result, error) {
 	if !c.IsAdmin() {
 		return op.Result{}, problem.ErrForbidden
@@ -323,17 +345,35 @@ func (s *Service) Resolve(ctx context.Context, c op.Caller, id, key string, in R
 	return op.Result{Outcome: op.Done, Body: body, Replayed: replayed}, nil
 }
 
-// resolution is the change an action makes to a NEEDS_REVIEW transfer (see Resolve).
+// resolvableFrom is the status whose saga stopped a transfer an admin may resolve: the
+// one its saga marked NEEDS_REVIEW from, or PENDING or CAPTURING when it stalled there.
+func (s *Service) resolvableFrom(t Transfer) (Status, error) {
+	switch t.Status {
+	case StatusNeedsReview:
+		if t.ReviewFrom == "" { // marked before the mark recorded it: assume nothing was captured
+			return StatusPending, nil
+		}
+		return t.ReviewFrom, nil
+	case StatusPending, StatusCapturing:
+		if s.now().Sub(t.UpdatedAt) >= StalledAfterSeconds*time.Second {
+			return t.Status, nil
+		}
+	}
+	return "", ErrNotInReview
+}
+
+// resolution is the change an action makes to a transfer under review (see Resolve).
 func (s *Service) resolution(ctx context.Context, t Transfer, action string) (*Change, error) {
-	if t.Status != StatusNeedsReview {
-		return nil, ErrNotInReview
+	from, err := s.resolvableFrom(t)
+	if err != nil {
+		return nil, err
 	}
 	if t.Credited && !t.Captured && !t.Reversed {
 		return nil, ErrLegacyCredit
 	}
+	neverCaptured := t.Mode == ModeHold && from != StatusCapturing
 	now := s.now()
 	var ch *Change
-	var err error
 	switch {
 	case t.Captured && action == ActionReverse:
 		return nil, ErrPosted
@@ -341,10 +381,18 @@ func (s *Service) resolution(ctx context.Context, t Transfer, action string) (*C
 		ch = &Change{After: t}
 		ch.After.Status = StatusCompleted
 		return ch, nil
-	case t.holdOpen() && action == ActionComplete:
+	case action == ActionComplete && neverCaptured:
+		return nil, ErrHoldNotCaptured
+	case action == ActionComplete && t.holdOpen():
 		return postHold(ctx, s.Store, t, now)
 	case action == ActionComplete:
 		return nil, ErrNothingToPost
+	case action == ActionRetry && neverCaptured && t.holdOpen():
+		// Where the payer's flow left it: HELD, to capture or void, and still bound by
+		// its expiry (the sweeper releases it once past).
+		ch = &Change{After: t}
+		ch.After.Status, ch.After.FailureReason = StatusHeld, ""
+		return ch, nil
 	case t.holdOpen():
 		if ch, err = releaseHold(ctx, s.Store, t, now); err != nil {
 			return nil, err

@@ -319,8 +319,9 @@ func (s *Service) runAndAnswer(ctx context.Context, known Transfer, in SagaInput
 }
 
 // answer renders a transfer as the answer to the request that started (or settled) it:
-// ok when it reached a state the request asked for, Accepted while it runs, and a
-// refusal carrying the transfer when it failed.
+// ok once it stopped (COMPLETED, HELD, RELEASED, or NEEDS_REVIEW: final until an
+// operator acts, its body says so), Accepted only while its saga runs (PENDING,
+// CAPTURING), and a refusal carrying the transfer when it failed.
 func answer(t Transfer, ok op.Outcome) (Result, error) {
 	v := ViewOf(t)
 	switch t.Status {
@@ -331,7 +332,7 @@ func answer(t Transfer, ok op.Outcome) (Result, error) {
 		}
 		return Result{Refusal: &problem.Error{Kind: problem.KindUnprocessable, Code: code,
 			Message: "the transfer failed and moved no money", Details: map[string]any{"transfer_id": t.ID, "transfer": v}}}, nil
-	case StatusCompleted, StatusHeld, StatusReleased:
+	case StatusCompleted, StatusHeld, StatusReleased, StatusNeedsReview:
 		body, err := json.Marshal(v)
 		return Result{Outcome: ok, Body: body}, err
 	default:

@@ -115,9 +115,18 @@ const (
 
 // Fault is an injected failure for tests.
 type Fault struct {
-	Mode    string `dynamodbav:"mode"` // "fail" (Transient), "contend" (Contention) or "delay"
+	Mode    string `dynamodbav:"mode"` // one of the Fault modes below, or "delay" (DelayMs alone)
 	DelayMs int    `dynamodbav:"delay_ms"`
 }
+
+// Fault modes.
+const (
+	FaultFail    = "fail"    // the step fails (Transient) before it does anything
+	FaultContend = "contend" // the step reports Contention before it does anything
+	// FaultTwice commits the step's change, then fails as if its answer were lost, so
+	// the state machine runs the step a second time (at-least-once task delivery).
+	FaultTwice = "twice"
+)
 
 // Faults tells a step which fault to act out; nil in production deployments.
 type Faults interface {
@@ -145,11 +154,14 @@ func (s *Steps) now() time.Time {
 type act func(t Transfer, now time.Time) (*Change, error)
 
 func (s *Steps) run(ctx context.Context, step string, id string, decide act) (StepOutput, error) {
-	if err := s.injectFault(ctx, step); err != nil {
+	fault, err := s.injectFault(ctx, step)
+	if err != nil {
 		return StepOutput{}, err
 	}
 	var out StepOutput
-	err := retry.Conflicts(ctx, func(int) error {
+	committed := false
+	err = retry.Conflicts(ctx, func(int) error {
+		committed = false
 		t, err := s.Store.Transfer(ctx, id)
 		if err != nil {
 			return err
@@ -172,11 +184,16 @@ func (s *Steps) run(ctx context.Context, step string, id string, decide act) (St
 			return err // a conflict decides again on fresh state
 		}
 		countOutcome(s.Metrics, before, c.After)
-		out.Status = c.After.Status
+		out.Status, committed = c.After.Status, true
 		return nil
 	})
 	if err != nil {
 		return StepOutput{}, asStepError(step, err)
+	}
+	if committed && fault.Mode == FaultTwice {
+		// The write landed but its answer is "lost": the state machine runs the step
+		// again, which must find its work done.
+		return StepOutput{}, &Transient{Cause: "injected: the answer of " + step + " was lost after its commit"}
 	}
 	return out, nil
 }
@@ -205,31 +222,33 @@ func countOutcome(m *metrics.Emitter, before, after Transfer) {
 	m.Put(metrics.SagaDuration, float64(after.UpdatedAt.Sub(since).Milliseconds()), []metrics.Dim{metrics.D("Outcome", string(after.Status))}, id)
 }
 
-func (s *Steps) injectFault(ctx context.Context, step string) error {
+// injectFault acts out the step's injected fault, if any, before the step runs, and
+// returns it (the twice mode acts after the step's commit, in run).
+func (s *Steps) injectFault(ctx context.Context, step string) (Fault, error) {
 	if s.Faults == nil {
-		return nil
+		return Fault{}, nil
 	}
 	f, ok, err := s.Faults.Fault(ctx, step)
 	if err != nil {
-		return &Transient{Cause: "read injected faults: " + err.Error()}
+		return Fault{}, &Transient{Cause: "read injected faults: " + err.Error()}
 	}
 	if !ok {
-		return nil
+		return Fault{}, nil
 	}
 	if f.DelayMs > 0 {
 		select {
 		case <-ctx.Done():
-			return &Transient{Cause: "injected delay cut short: " + ctx.Err().Error()}
+			return f, &Transient{Cause: "injected delay cut short: " + ctx.Err().Error()}
 		case <-time.After(time.Duration(f.DelayMs) * time.Millisecond):
 		}
 	}
 	switch f.Mode {
-	case "fail":
-		return &Transient{Cause: "injected fault in " + step}
-	case "contend":
-		return &Contention{Step: step}
+	case FaultFail:
+		return f, &Transient{Cause: "injected fault in " + step}
+	case FaultContend:
+		return f, &Contention{Step: step}
 	}
-	return nil
+	return f, nil
 }
 
 // asStepError maps domain refusals to BusinessRefusal, races lost until the budget ran
@@ -279,8 +298,8 @@ func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
 // goes to review.
 func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 	return s.run(ctx, StepPost, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		if t.Captured || !t.Reserved || t.Released {
-			return nil, nil
+		if !t.settling() || !t.holdOpen() {
+			return nil, nil // posted, released, never reserved, or no longer this saga's to post
 		}
 		if t.Credited {
 			return nil, fmt.Errorf("post transfer %s: credited from transit by an earlier version's saga, not captured", t.ID)
@@ -293,6 +312,9 @@ func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 // complete): one posting moves the captured part to the destination, the whole hold
 // leaves the source's held, and the transfer is COMPLETED.
 func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
+	if !t.holdOpen() {
+		return nil, ErrNotHeld
+	}
 	src, err := store.Wallet(ctx, t.SourceWalletID)
 	if err != nil {
 		return nil, err
@@ -317,22 +339,80 @@ func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Cha
 // PostingIDOf is the id of the posting that settles a transfer.
 func PostingIDOf(t Transfer) string { return t.ID + "-post" }
 
-// Release gives the source's hold back (compensation, void, expiry).
-func (s *Steps) Release(ctx context.Context, in StepInput) (StepOutput, error) {
-	return s.run(ctx, StepRelease, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		if !t.Reserved || t.Released || t.Captured {
+// CompensateInput is the compensation's input: the transfer, the phase whose failure
+// it undoes, and the error the state machine caught.
+type CompensateInput struct {
+	TransferID string       `json:"transfer_id"`
+	Phase      string       `json:"phase"`
+	Error      *CaughtError `json:"error,omitempty"`
+}
+
+// Transfer names the transfer the compensation acts on.
+func (in CompensateInput) Transfer() string { return in.TransferID }
+
+// StepName is "" (the function names its step).
+func (in CompensateInput) StepName() string { return "" }
+
+// Release is the saga's compensation: it undoes a phase that failed, in one
+// transaction, only while the transfer is still in that phase's state (PENDING for
+// the start, CAPTURING for the settle): it gives the open hold back, if any, and ends
+// the transfer FAILED with the caught error's reason. A transfer the phase left
+// otherwise (HELD by a MarkHeld whose answer was lost, COMPLETED by a post whose
+// answer was lost, final, or under review) is not touched, so a second execution, a
+// retried task or a late failure can never release a hold twice or undo a settled
+// transfer.
+func (s *Steps) Release(ctx context.Context, in CompensateInput) (StepOutput, error) {
+	failed := false
+	out, err := s.run(ctx, StepRelease, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
+		failed = false // decided afresh on every attempt; only the committed one counts
+		if t.Status != phaseStatus(in.Phase) {
 			return nil, nil
 		}
-		if t.Credited && !t.Reversed { // only an earlier version's saga credits before it captures
+		if t.Credited && !t.Captured && !t.Reversed { // only an earlier version's saga credits before it captures
 			return nil, fmt.Errorf("release of transfer %s before its credit was reversed", t.ID)
 		}
-		return releaseHold(ctx, s.Store, t, now)
+		ch := &Change{After: t}
+		if t.holdOpen() {
+			var err error
+			if ch, err = releaseHold(ctx, s.Store, t, now); err != nil {
+				return nil, err
+			}
+		}
+		ch.After.Status, ch.After.FailureReason = StatusFailed, in.Error.Reason()
+		if ch.After.FailureReason == "" {
+			ch.After.FailureReason = ReasonStepFailed
+		}
+		failed = true
+		return ch, nil
 	})
+	if err == nil && failed {
+		err = s.recordFailure(ctx, out.Status, in.Error)
+	}
+	return out, err
+}
+
+// phaseStatus is the status a transfer holds while a phase of its saga runs.
+func phaseStatus(phase string) Status {
+	if phase == PhaseSettle {
+		return StatusCapturing
+	}
+	return StatusPending
+}
+
+// settling reports whether a post belongs to the transfer's saga now: an immediate
+// transfer's start, or a capture's settle.
+func (t Transfer) settling() bool {
+	return (t.Status == StatusPending && t.Mode == ModeImmediate) || t.Status == StatusCapturing
 }
 
 // releaseHold is the one way a transfer's hold is given back (compensation, void,
-// expiry): the source's release and the transfer marked released.
+// expiry, an admin's resolution): the source's release and the transfer marked
+// released, only while the hold is open (the transfer's own flags, read at the version
+// the commit is conditional on), so no hold is ever released twice or after its post.
 func releaseHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
+	if !t.holdOpen() {
+		return nil, ErrNotHeld
+	}
 	src, err := store.Wallet(ctx, t.SourceWalletID)
 	if err != nil {
 		return nil, err
@@ -351,13 +431,22 @@ func releaseHold(ctx context.Context, store Store, t Transfer, now time.Time) (*
 func (s *Steps) Finalize(ctx context.Context, in FinalizeInput) (StepOutput, error) {
 	changed := false
 	out, err := s.finalize(ctx, in, &changed)
-	// Only a dependency's failure counts: not a business refusal, not lost races.
-	if err == nil && changed && in.Status == StatusFailed && in.Error.Reason() == ReasonStepFailed && s.Breaker != nil {
-		if berr := s.Breaker.Record(ctx, Outcome{Healthy: false}); berr != nil {
-			return out, asStepError(StepFinalize, berr)
-		}
+	if err == nil && changed && in.Status == StatusFailed {
+		err = s.recordFailure(ctx, out.Status, in.Error)
 	}
 	return out, err
+}
+
+// recordFailure tells the breaker about a saga this step ended FAILED. Only a
+// dependency's failure counts: not a business refusal, not lost races.
+func (s *Steps) recordFailure(ctx context.Context, status Status, e *CaughtError) error {
+	if status != StatusFailed || e.Reason() != ReasonStepFailed || s.Breaker == nil {
+		return nil
+	}
+	if err := s.Breaker.Record(ctx, Outcome{Healthy: false}); err != nil {
+		return asStepError(StepFinalize, err)
+	}
+	return nil
 }
 
 func (s *Steps) finalize(ctx context.Context, in FinalizeInput, changed *bool) (StepOutput, error) {
@@ -372,7 +461,7 @@ func (s *Steps) finalize(ctx context.Context, in FinalizeInput, changed *bool) (
 				return nil, fmt.Errorf("complete transfer %s before its capture", t.ID)
 			}
 		case StatusHeld:
-			if !t.Reserved || t.Status != StatusPending {
+			if !t.holdOpen() || t.Status != StatusPending || t.Mode != ModeHold {
 				return nil, fmt.Errorf("hold transfer %s in status %s", t.ID, t.Status)
 			}
 		case StatusFailed:

@@ -52,7 +52,7 @@ type stepFn func(*transfer.Steps) (transfer.StepOutput, error)
 var (
 	reserve  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Reserve(context.Background(), stepIn) }
 	post     stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Post(context.Background(), stepIn) }
-	release  stepFn = func(s *transfer.Steps) (transfer.StepOutput, error) { return s.Release(context.Background(), stepIn) }
+	release  stepFn = compensate(transfer.PhaseStart, technicalErr)
 	complete stepFn = finalizeTo(transfer.StatusCompleted, nil)
 )
 
@@ -64,6 +64,19 @@ func creditedEarlier(s *transfer.Steps) (transfer.StepOutput, error) {
 	tr.Credited, tr.Version = true, tr.Version+1
 	store.PutTransfer(tr)
 	return transfer.StepOutput{}, nil
+}
+
+// Errors the state machine catches, as it passes them on.
+var (
+	refusedErr   = &transfer.CaughtError{Error: "BusinessRefusal", Cause: `{"errorMessage":"wallet_not_active","errorType":"BusinessRefusal"}`}
+	technicalErr = &transfer.CaughtError{Error: "Transient", Cause: `{"errorMessage":"transient: throttled","errorType":"Transient"}`}
+)
+
+// compensate is the saga's compensation of phase after it caught e.
+func compensate(phase string, e *transfer.CaughtError) stepFn {
+	return func(s *transfer.Steps) (transfer.StepOutput, error) {
+		return s.Release(context.Background(), transfer.CompensateInput{TransferID: transferID, Phase: phase, Error: e})
+	}
 }
 
 func finalizeTo(status transfer.Status, e *transfer.CaughtError) stepFn {
@@ -246,24 +259,31 @@ func TestStepsBusinessRefusals(t *testing.T) {
 	}
 }
 
+// TestStepsCompensation: the compensation releases the hold and ends the transfer
+// FAILED in one transaction, with the caught error's reason; a second run (the same
+// execution's retry, or a second execution) changes nothing more.
 func TestStepsCompensation(t *testing.T) {
-	refused := &transfer.CaughtError{Error: "BusinessRefusal", Cause: `{"errorMessage":"wallet_not_active","errorType":"BusinessRefusal"}`}
-	technical := &transfer.CaughtError{Error: "Transient", Cause: `{"errorMessage":"transient: throttled","errorType":"Transient"}`}
 	tests := map[string]struct {
 		path       []stepFn
 		wantReason string
 		wantSteps  []string
 		wantFails  int // breaker failures recorded
 	}{
-		"post refused: release, fail": {
-			path:       []stepFn{reserve, release, finalizeTo(transfer.StatusFailed, refused)},
+		"post refused: release and fail": {
+			path:       []stepFn{reserve, compensate(transfer.PhaseStart, refusedErr)},
 			wantReason: "wallet_not_active",
-			wantSteps:  []string{"reserve", "release", "finalize"},
+			wantSteps:  []string{"reserve", "release"},
 		},
-		"post failed: release, fail": {
-			path:       []stepFn{reserve, release, finalizeTo(transfer.StatusFailed, technical)},
+		"post failed: release and fail": {
+			path:       []stepFn{reserve, compensate(transfer.PhaseStart, technicalErr)},
 			wantReason: transfer.ReasonStepFailed,
-			wantSteps:  []string{"reserve", "release", "finalize"},
+			wantSteps:  []string{"reserve", "release"},
+			wantFails:  1,
+		},
+		"compensated twice": {
+			path:       []stepFn{reserve, compensate(transfer.PhaseStart, technicalErr), compensate(transfer.PhaseStart, technicalErr), post},
+			wantReason: transfer.ReasonStepFailed,
+			wantSteps:  []string{"reserve", "release"},
 			wantFails:  1,
 		},
 	}
@@ -333,13 +353,12 @@ func TestStepsRefuseOutOfOrder(t *testing.T) {
 }
 
 // A post that committed but whose Lambda answer was lost (States.Timeout) ends in the
-// Catch path: ReleaseHold is a no-op on a posted transfer, and MarkFailed must not then
-// mark FAILED ("moved no money") a transfer whose money moved: the post already
-// completed it, so the late Finalize(FAILED) changes nothing.
+// Catch path: the compensation is a no-op on a posted transfer, and a late
+// Finalize(FAILED) must not mark FAILED ("moved no money") a transfer whose money moved.
 func TestFinalizeRefusesFailedAfterPost(t *testing.T) {
 	technical := &transfer.CaughtError{Error: "States.Timeout"}
 	s, store, _ := newSteps(t, 300, transfer.ModeImmediate)
-	runSteps(t, s, reserve, post, release)
+	runSteps(t, s, reserve, post, compensate(transfer.PhaseStart, technical))
 	trBefore := store.StoredTransfer(transferID)
 	require.True(t, trBefore.Captured)
 

@@ -26,7 +26,7 @@ type Status string
 const (
 	StatusPending     Status = "PENDING"
 	StatusHeld        Status = "HELD"
-	StatusCapturing   Status = "CAPTURING" // internal: a capture won the race and its saga runs
+	StatusCapturing   Status = "CAPTURING" // a capture won the race and its settle saga runs
 	StatusCompleted   Status = "COMPLETED"
 	StatusFailed      Status = "FAILED"
 	StatusReleased    Status = "RELEASED"
@@ -91,6 +91,9 @@ type Transfer struct {
 	// ReviewOpenedAt is when the review case of a NEEDS_REVIEW transfer was recorded
 	// (see RecordCase); zero until then.
 	ReviewOpenedAt time.Time
+	// ReviewFrom is the status a NEEDS_REVIEW transfer was in when its saga marked it
+	// (PENDING or CAPTURING): whether the payer had asked to settle a hold.
+	ReviewFrom Status
 	// RequestHash fingerprints the create request (see RequestHashChars), so that a key
 	// sent again with another request is refused for as long as the transfer exists.
 	RequestHash string
@@ -133,9 +136,6 @@ func ViewOf(t Transfer) View {
 	v := View{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID, Amount: t.AmountMinor,
 		Currency: t.Currency, Description: t.Description, Mode: t.Mode, Status: t.Status, FailureReason: t.FailureReason,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
-	if v.Status == StatusCapturing {
-		v.Status = StatusHeld // still held until the settle saga ends
-	}
 	if t.Status == StatusCompleted && t.Mode == ModeHold {
 		c := t.CaptureMinor
 		v.CapturedAmount = &c

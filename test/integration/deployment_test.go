@@ -85,7 +85,7 @@ func receiveMatching(t *testing.T, queueURL string, within time.Duration, match 
 
 // fault is what one saga step acts out (transfer.Fault in the product).
 type fault struct {
-	Mode    string `dynamodbav:"mode"` // "fail" or "delay"
+	Mode    string `dynamodbav:"mode"` // "fail", "contend", "twice" or "delay"
 	DelayMs int64  `dynamodbav:"delay_ms,omitempty"`
 }
 

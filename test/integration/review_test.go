@@ -106,19 +106,26 @@ func TestReviewDesk(t *testing.T) {
 	b, wb := funded(t, "review-b", 0)
 
 	// A fault in the release (the compensation of a failed post) leaves the hold open; a
-	// fault in the finalize after a successful release leaves nothing held.
-	needsReview := func(key string, faults stepFaults) string {
+	// reserve that kept failing, then a failing compensation, leaves nothing held; a hold
+	// whose MarkHeld and compensation both failed leaves a hold the payer never captured.
+	needsReview := func(key string, faults stepFaults, extra ...any) string {
 		withFaults(t, faults)
-		id := transferIDOf(t, postTransfer(t, a.Token, key, transferBody(wa.ID, wb.ID, 100)))
+		r := postTransfer(t, a.Token, key, transferBody(wa.ID, wb.ID, 100, extra...))
+		id := transferIDOf(t, r)
 		v := waitFinal(t, a.Token, id)
 		require.Equal(t, "NEEDS_REVIEW", v.Status, "%+v", v)
 		clearFaults(t)
+		if r.Status != http.StatusAccepted { // the saga ended within the wait: NEEDS_REVIEW is final, not "still running"
+			assert.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		}
 		return id
 	}
 	held1 := needsReview("review-held-1", stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
 	held2 := needsReview("review-held-2", stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
-	released := needsReview("review-released", stepFaults{"post": {Mode: "fail"}, "finalize": {Mode: "fail"}})
-	assert.EqualValues(t, 200, getWallet(t, a.Token, wa.ID).Held, "two holds stay open until a person settles them")
+	released := needsReview("review-released", stepFaults{"reserve": {Mode: "fail"}, "release": {Mode: "fail"}})
+	uncaptured := needsReview("review-uncaptured", stepFaults{"finalize": {Mode: "fail"}, "release": {Mode: "fail"}},
+		"mode", "hold", "hold_expires_in_seconds", 600)
+	assert.EqualValues(t, 300, getWallet(t, a.Token, wa.ID).Held, "three holds stay open until a person settles them")
 
 	t.Run("the desk shows each case with where its money is", func(t *testing.T) {
 		for _, id := range []string{held1, held2} {
@@ -132,8 +139,25 @@ func TestReviewDesk(t *testing.T) {
 			assert.NotEmpty(t, it.Steps, "with its saga steps")
 		}
 		it := openCase(t, released)
-		assert.True(t, it.Money.Released)
+		assert.False(t, it.Money.Reserved)
 		assert.Zero(t, it.Money.HoldOpen)
+	})
+
+	t.Run("a hold the payer never captured is not posted by the desk", func(t *testing.T) {
+		r := resolve(t, uncaptured, "review-uncaptured-complete", "complete", "paying it out by hand")
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+		assert.Equal(t, "hold_not_captured", r.ErrorCode())
+		assert.EqualValues(t, 0, getWallet(t, b.Token, wb.ID).Balance, "nothing moved")
+
+		r = resolve(t, uncaptured, "review-uncaptured-retry", "retry", "handing the hold back to the payer")
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		assert.Equal(t, "HELD", getTransfer(t, a.Token, uncaptured).Status, "back where the payer's flow left it")
+		v := do(t, call{method: "POST", path: "/v1/transfers/" + uncaptured + "/void", token: a.Token,
+			headers: map[string]string{"Idempotency-Key": "review-uncaptured-void"}})
+		require.Equal(t, http.StatusOK, v.Status, "%s", v.Body)
+		assert.Equal(t, "RELEASED", getTransfer(t, a.Token, uncaptured).Status, "the payer settles it")
+		assert.EqualValues(t, 200, getWallet(t, a.Token, wa.ID).Held, "its hold was released once")
+		requireLedgerConsistent(t)
 	})
 
 	t.Run("non-admins get 403 on every admin route", func(t *testing.T) {
@@ -215,7 +239,7 @@ func TestReviewDesk(t *testing.T) {
 	})
 
 	t.Run("retry finishes the compensation", func(t *testing.T) {
-		r := resolve(t, released, "review-retry", "retry", "the finalize step failed after the release; finishing it")
+		r := resolve(t, released, "review-retry", "retry", "the reserve never held anything; finishing the compensation")
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Equal(t, "FAILED", getTransfer(t, a.Token, released).Status)
 		requireLedgerConsistent(t)
