@@ -12,8 +12,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/ledger"
-	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/op"
+	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
 // Entries returns a page of a wallet's entries, newest first, older than the position
