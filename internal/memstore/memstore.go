@@ -64,6 +64,10 @@ type Store struct {
 	ExpiredPages int            // ExpiredHolds calls
 	Forgotten    []string       // the ids ForgetHold dropped
 	Indexed      map[string]int // list-entry writes per transfer id
+
+	// opening is each wallet's balance as New was given it, which Snapshot shows as an
+	// opening posting from the external funding account: the money the test put there.
+	opening map[string]ledger.Wallet
 }
 
 var (
@@ -73,9 +77,11 @@ var (
 
 // New returns a store holding ws.
 func New(ws ...ledger.Wallet) *Store {
-	s := &Store{Wallets: map[string]ledger.Wallet{}, Transfers: map[string]transfer.Transfer{}, Indexed: map[string]int{}}
+	s := &Store{Wallets: map[string]ledger.Wallet{}, Transfers: map[string]transfer.Transfer{}, Indexed: map[string]int{},
+		opening: map[string]ledger.Wallet{}}
 	for _, w := range ws {
 		s.Wallets[w.ID] = w
+		s.opening[w.ID] = w
 	}
 	return s
 }
@@ -257,14 +263,24 @@ func (s *Store) Entries(_ context.Context, walletID string, limit int, after str
 	return append([]ledger.Entry(nil), page...), next, nil
 }
 
-// Snapshot is the whole store as the ledger check reads it: every wallet, every entry,
-// the external accounts' balances (the sums of their entries: this store keeps no
-// other), and every transfer's hold.
+// Snapshot is the whole store as the ledger check reads it: every wallet, every entry
+// (with an opening posting for each balance New was given), the external accounts'
+// balances (the sums of their entries: this store keeps no other), and every
+// transfer's hold.
 func (s *Store) Snapshot(context.Context) (ledger.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := ledger.Snapshot{ExternalBalances: map[string]int64{}}
 	for _, w := range s.Wallets {
+		if open, ok := s.opening[w.ID]; ok && open.BalanceMinor != 0 {
+			funding := ledger.ExternalAccount(ledger.PurposeFunding, w.Currency)
+			id := "opening-" + w.ID
+			snap.Entries = append(snap.Entries,
+				ledger.Entry{ID: id + ":0", PostingID: id, Account: w.ID, Currency: w.Currency, AmountMinor: open.BalanceMinor, Kind: ledger.KindCredit},
+				ledger.Entry{ID: id + ":1", PostingID: id, Account: funding, Currency: w.Currency, AmountMinor: -open.BalanceMinor, Kind: ledger.KindCredit})
+			snap.ExternalBalances[funding] -= open.BalanceMinor
+			w.EntryCount++
+		}
 		snap.Wallets = append(snap.Wallets, w)
 	}
 	for _, p := range s.Postings {

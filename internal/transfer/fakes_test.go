@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency/idemtest"
+	"github.com/serverless-wallet/wallet/internal/memstore"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
@@ -133,6 +135,13 @@ func simulate(ctx context.Context, s *transfer.Steps, in transfer.SagaInput) err
 	}
 	releaseAndFail := func(err error) error { // ReleaseHold: it ends the transfer FAILED itself
 		_, rerr := s.Release(ctx, transfer.CompensateInput{TransferID: in.TransferID, Phase: in.Phase, Error: caught(err)})
+		if rerr != nil { // MarkNeedsReview, on its condition
+			store := s.Store.(*memstore.Store)
+			if tr := store.StoredTransfer(in.TransferID); slices.Contains(transfer.Reviewable, tr.Status) {
+				tr.ReviewFrom, tr.Status, tr.Version = tr.Status, transfer.StatusNeedsReview, tr.Version+1
+				store.PutTransfer(tr)
+			}
+		}
 		return rerr
 	}
 	if in.Phase != transfer.PhaseSettle {

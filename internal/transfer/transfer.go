@@ -33,6 +33,12 @@ const (
 	StatusNeedsReview Status = "NEEDS_REVIEW"
 )
 
+// Reviewable are the statuses a saga that could not compensate may mark NEEDS_REVIEW:
+// those of a running phase. The state machine's MarkNeedsReview is conditional on
+// exactly these (a contract test holds statemachines/transfer.asl.json to it), so a
+// late failing execution never reopens a settled or held transfer.
+var Reviewable = []Status{StatusPending, StatusCapturing}
+
 // Final reports whether no further change will happen without a person.
 func (s Status) Final() bool {
 	return s == StatusCompleted || s == StatusFailed || s == StatusReleased || s == StatusNeedsReview

@@ -37,6 +37,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		"a reserve beyond the available amount changes nothing": reserveRefused,
 		"a change decided on a stale version changes nothing":   staleVersion,
 		"a post moves the hold to the destination, once":        postOnce,
+		"saga steps run twice and interleaved move money once":  twiceRun,
 	}
 	conformance.Run(t, cases, newFixture)
 }
