@@ -80,6 +80,15 @@ type transitions struct {
 	transfer.Store
 	mu      sync.Mutex
 	arrived map[string]map[transfer.Status]int
+	illegal []string // transitions no saga step may make
+}
+
+// sagaMoves are the status changes the saga's steps (and the capture) may make: a HELD
+// transfer is the payer's, and a settled one is nobody's.
+var sagaMoves = map[transfer.Status][]transfer.Status{
+	transfer.StatusPending:   {transfer.StatusHeld, transfer.StatusCompleted, transfer.StatusFailed, transfer.StatusNeedsReview},
+	transfer.StatusHeld:      {transfer.StatusCapturing},
+	transfer.StatusCapturing: {transfer.StatusCompleted, transfer.StatusFailed, transfer.StatusNeedsReview},
 }
 
 func (s *transitions) CommitTransfer(ctx context.Context, c transfer.Change) error {
@@ -89,6 +98,9 @@ func (s *transitions) CommitTransfer(ctx context.Context, c transfer.Change) err
 	if c.Before.Status != c.After.Status {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if !slices.Contains(sagaMoves[c.Before.Status], c.After.Status) {
+			s.illegal = append(s.illegal, fmt.Sprintf("%s: %s to %s", c.After.ID, c.Before.Status, c.After.Status))
+		}
 		if s.arrived[c.After.ID] == nil {
 			s.arrived[c.After.ID] = map[transfer.Status]int{}
 		}
@@ -209,6 +221,7 @@ func twiceRun(t *testing.T, f Fixture) {
 			assert.Equal(t, 1, times, "%s arrived in %s %d times: one event per fact", id, status, times)
 		}
 	}
+	assert.Empty(t, rec.illegal, "a second execution undid what the first settled")
 	src, dst := wallet(t, f.Store, f.Source.ID), wallet(t, f.Store, f.Destination.ID)
 	assert.Equal(t, open, src.HeldMinor, "the source's held is the sum of its open holds")
 	assert.Equal(t, completed, dst.BalanceMinor, "the destination received exactly what completed")
