@@ -137,6 +137,9 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	}
 	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 0))
 	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 100), "a redelivered event is not an error")
+	later := entry("earn-t1", 100)
+	later.CreatedAt = at.Add(time.Hour) // a second event about the same transfer, at another time
+	require.NoError(t, r.Earn(ctx, "u", later, "2026-05-01", 100), "a second event about the same transfer earns nothing")
 	err := r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 0)
 	assert.ErrorIs(t, err, retry.ErrConflict, "a count read before another earn is stale")
 	require.NoError(t, r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 100))
@@ -365,7 +368,7 @@ func TestMarkReadOnce(t *testing.T) {
 	ctx := context.Background()
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	for _, id := range []string{"n1", "n2"} {
-		require.NoError(t, s.Add(ctx, notification.Notification{ID: id, UserID: "u", Type: "transfer.completed", Message: "m", CreatedAt: at}))
+		require.NoError(t, s.Add(ctx, notification.Notification{ID: id, Fact: "fact-" + id, UserID: "u", Type: "transfer.completed", Message: "m", CreatedAt: at}))
 	}
 	unread := func() int64 {
 		_, _, n, err := s.List(ctx, "u", 10, "")
@@ -376,4 +379,27 @@ func TestMarkReadOnce(t *testing.T) {
 	require.NoError(t, s.MarkRead(ctx, "u", "n1"))
 	require.NoError(t, s.MarkRead(ctx, "u", "n1"))
 	assert.Equal(t, int64(1), unread())
+}
+
+// TestANotificationOncePerFact: a second event about the same fact, at another time (so
+// under another time-ordered id), stores nothing and counts nothing.
+func TestANotificationOncePerFact(t *testing.T) {
+	db, table := engineTable(t, true)
+	s := &Notifications{DB: db, Table: table}
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	first := notification.Notification{ID: "0001-f", Fact: "f", UserID: "u", Type: "transfer.completed", Message: "m", CreatedAt: at}
+	later := first
+	later.ID, later.CreatedAt = "0002-f", at.Add(time.Hour)
+	for _, n := range []notification.Notification{first, first, later} {
+		require.NoError(t, s.Add(ctx, n))
+	}
+	items, _, unread, err := s.List(ctx, "u", 10, "")
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, first.ID, items[0].ID, "the first stays")
+	assert.Equal(t, int64(1), unread, "counted once")
+	stored, err := s.Exists(ctx, later)
+	require.NoError(t, err)
+	assert.True(t, stored, "its fact is stored")
 }

@@ -18,10 +18,12 @@ import (
 // Notifications keeps notifications in their own table:
 //
 //	pk USER#<user>  sk N#<notification id>  one notification (ids are time-ordered)
+//	pk USER#<user>  sk F#<fact>             its fact's claim (event id and recipient, no time)
 //	pk USER#<user>  sk STATE                unread count and the read-all watermark
 //
-// A notification's id comes from its event and recipient, so the conditional put is the
-// deduplication. The unread count is raised after the put, outside a transaction: it is
+// A notification and its fact's claim are written in one transaction on condition that
+// the claim is new: the deduplication is by what the notification is about, never by
+// its time. The unread count is raised after the put, outside a transaction: it is
 // a hint, and a crash in between leaves it one low at worst (1 write unit each instead
 // of 2 in a transaction).
 type Notifications struct {
@@ -61,9 +63,15 @@ func (s *Notifications) unreadDelta(userID string, delta int64, cond *expression
 	return addTo(s.Table, key(userPK(userID), "STATE"), "unread", delta, cond)
 }
 
-// Exists reports whether the notification is stored.
+// factSK is the key of a notification's fact claim.
+func factSK(n notification.Notification) string { return "F#" + n.Fact }
+
+// errNotifiedBefore is a notification whose fact is claimed: nothing to add.
+var errNotifiedBefore = errors.New("notified before")
+
+// Exists reports whether a notification of n's fact is stored.
 func (s *Notifications) Exists(ctx context.Context, n notification.Notification) (bool, error) {
-	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(userPK(n.UserID), "N#"+n.ID),
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(userPK(n.UserID), factSK(n)),
 		ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk")})
 	if err != nil {
 		return false, fmt.Errorf("get notification: %w", err)
@@ -79,13 +87,25 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 		return err
 	}
 	n.Read = !n.CreatedAt.After(st.ReadAllBefore)
-	existing, err := putIfAbsent(ctx, s.DB, s.Table, "notification", notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID,
+	if n.Fact == "" {
+		return fmt.Errorf("notification %s without its fact", n.ID)
+	}
+	claim, err := absentPut(s.Table, "notification claim", map[string]string{"pk": userPK(n.UserID), "sk": factSK(n), "id": n.ID})
+	if err != nil {
+		return err
+	}
+	put, err := absentPut(s.Table, "notification", notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID,
 		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
 	if err != nil {
 		return err
 	}
-	if existing != nil {
-		return nil // stored before: a redelivery
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{Put: claim}, refuseWith(errNotifiedBefore))
+	tx.add(ddbtypes.TransactWriteItem{Put: put}, refuseWith(errNotifiedBefore))
+	if err := tx.commit(ctx, s.DB); errors.Is(err, errNotifiedBefore) {
+		return nil // stored before: a redelivery, or another event about the same fact
+	} else if err != nil {
+		return err
 	}
 	if n.Read {
 		return nil

@@ -23,10 +23,10 @@ import (
 //
 //	pk USER#<user>  sk BALANCE#<currency>             the points balance in one currency
 //	pk USER#<user>  sk DAY#<currency>#<YYYY-MM-DD>    the points earned that UTC day
-//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history; an earn entry is
-//	                                                    keyed by its event's time and
-//	                                                    earn-<transfer id>, so a redelivered
-//	                                                    event cannot earn twice
+//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history, newest first
+//	pk USER#<user>  sk EARNED#<entry id>               an earn's claim: earn-<transfer id>,
+//	                                                    written with the earn, so a transfer
+//	                                                    earns once whatever the event's time
 //
 // A redemption spans this table and the ledger table in one transaction.
 type Rewards struct {
@@ -62,6 +62,7 @@ func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWr
 const (
 	balanceSKPrefix = "BALANCE#"
 	daySKPrefix     = "DAY#"
+	earnedSKPrefix  = "EARNED#"
 )
 
 func (s *Rewards) balanceAdd(userID, currency string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
@@ -102,8 +103,15 @@ func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry, day s
 	if err != nil {
 		return err
 	}
+	// The claim is keyed by the entry id alone (what the points are for), never by a
+	// time: a second event about the same transfer, with another time, cannot earn again.
+	claim, err := absentPut(s.Table, "earn claim", map[string]string{"pk": userPK(userID), "sk": earnedSKPrefix + e.ID})
+	if err != nil {
+		return err
+	}
 	var tx txn
-	tx.add(put, refuseWith(nil)) // earned before: a redelivered event
+	tx.add(ddbtypes.TransactWriteItem{Put: claim}, refuseWith(nil)) // earned before: nothing to do
+	tx.add(put, refuseWith(nil))                                    // the same event redelivered
 	tx.add(add, nil)
 	tx.add(count, conflict) // another earn counted on the same day first
 	return tx.commit(ctx, s.DB)

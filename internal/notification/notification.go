@@ -26,6 +26,7 @@ const (
 // Notification is one message to one user.
 type Notification struct {
 	ID         string    `json:"id"`
+	Fact       string    `json:"-"` // what it is about: its event and recipient, never a time (see FactOf)
 	UserID     string    `json:"-"`
 	Type       string    `json:"type"`
 	Message    string    `json:"message"`
@@ -36,8 +37,9 @@ type Notification struct {
 
 // Store keeps notifications.
 type Store interface {
+	// Exists reports whether a notification of n's fact is stored.
 	Exists(ctx context.Context, n Notification) (bool, error)
-	// Add stores n unless a notification with its id exists (then it does nothing).
+	// Add stores n unless a notification of its fact exists (then it does nothing).
 	Add(ctx context.Context, n Notification) error
 	List(ctx context.Context, userID string, limit int, cursor string) ([]Notification, string, int64, error)
 	MarkRead(ctx context.Context, userID, id string) error // problem.ErrNotFound when absent
@@ -55,11 +57,18 @@ type Service struct {
 	Push  Pusher
 }
 
-// IDFor derives a notification's id from its event and recipient, ordered by the
-// event's time: a redelivered event (same id, same time) lands on the same item.
-func IDFor(e event.Event, userID string) string {
+// FactOf names what a notification is about: its event's id (the transfer and the
+// status it reached, the credit's posting, …) and its recipient, never a time, so the
+// store keeps one notification per fact however often, and whenever, it is told.
+func FactOf(e event.Event, userID string) string {
 	sum := sha256.Sum256([]byte(e.ID + "|" + userID))
-	return fmt.Sprintf("%013d-%s", e.Time.UnixMilli(), hex.EncodeToString(sum[:8]))
+	return hex.EncodeToString(sum[:8])
+}
+
+// IDFor derives a notification's id from its fact, ordered by the event's time (the
+// list is newest first).
+func IDFor(e event.Event, userID string) string {
+	return fmt.Sprintf("%013d-%s", e.Time.UnixMilli(), FactOf(e, userID))
 }
 
 // For returns the notifications an event implies: a completed transfer tells both
@@ -68,7 +77,7 @@ func For(e event.Event) []Notification {
 	p := e.Payload
 	amount := money.Format(p.AmountMinor, p.Currency)
 	one := func(user, msg string) Notification {
-		return Notification{ID: IDFor(e, user), UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID, CreatedAt: e.Time}
+		return Notification{ID: IDFor(e, user), Fact: FactOf(e, user), UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID, CreatedAt: e.Time}
 	}
 	switch e.Type {
 	case event.TransferCompleted:
