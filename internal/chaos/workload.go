@@ -20,8 +20,7 @@ type Faults interface {
 	// Inject makes saga steps act out faults; an empty map clears them. The circuit
 	// breaker is left to recover by itself.
 	Inject(ctx context.Context, faults map[string]Fault) error
-	// Reset clears the faults and closes the breaker, leaving the deployment as a run
-	// found it.
+	// Reset puts the fault and breaker items back exactly as the run found them.
 	Reset(ctx context.Context) error
 }
 
