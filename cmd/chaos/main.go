@@ -113,8 +113,9 @@ func run() error {
 	for _, w := range wallets {
 		money += w.Balance
 	}
-	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; nothing held; ledger check green\n",
-		money, len(wallets), len(exp.Credits), len(exp.Redemptions))
+	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; "+
+		"%d final transfers match their postings; nothing held; ledger check green\n",
+		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Ends))
 	return nil
 }
 
