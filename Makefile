@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -15,6 +15,9 @@ test: ## unit tests and integration tests through the deployed API (-race)
 
 unit-test:
 	go test -race -count=1 ./...
+
+mutation: ## the mutants of the money and security rules (tools/mutation/mutants.json) must each fail a test; writes docs/TESTING.md (slow, not in make test; ONLY=<id>[,<id>])
+	@scripts/mutation.sh
 
 walkthrough: ## run the README's curl walkthrough as pasted against the running stack
 	@scripts/walkthrough.sh

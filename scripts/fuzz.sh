@@ -34,3 +34,6 @@ fuzz() {
 fuzz "with a token" -H "Authorization: Bearer $(cat "$token_file")"
 fuzz "anonymous"
 rm -f "$token_file"
+# Whatever the generated requests did, the ledger must still balance.
+say "ledger check after fuzzing"
+python3 "$ROOT/scripts/ledger-check.py"

@@ -66,7 +66,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	faults := controlItems{db: dynamodb.NewFromConfig(cfg), table: outputs["LedgerTableName"]}
+	faults := &controlItems{db: dynamodb.NewFromConfig(cfg), table: outputs["LedgerTableName"]}
+	if err := faults.save(ctx); err != nil {
+		return err
+	}
 	api := &chaos.Client{BaseURL: outputs["LocalApiUrl"], HTTP: &http.Client{Timeout: 30 * time.Second}}
 	sessions := &chaos.Sessions{}
 	sessions.Login = func(ctx context.Context, email string) (string, error) { return login(ctx, api, email, userPassword) }
@@ -110,8 +113,9 @@ func run() error {
 	for _, w := range wallets {
 		money += w.Balance
 	}
-	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; nothing held; ledger check green\n",
-		money, len(wallets), len(exp.Credits), len(exp.Redemptions))
+	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; "+
+		"%d final transfers match their postings; nothing held; ledger check green\n",
+		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Ends))
 	return nil
 }
 
@@ -211,18 +215,36 @@ func ledgerCheck(ctx context.Context, api *chaos.Client) error {
 }
 
 // controlItems writes the deployment's CONTROL items: FAULTS (read by every saga step
-// when fault injection is on) and BREAKER (deleted, it reads as closed).
+// when fault injection is on) and BREAKER (read by every new transfer). It saves both
+// before the run and puts them back exactly as they were at the end.
 type controlItems struct {
 	db    *dynamodb.Client
 	table string
+	saved map[string]map[string]ddbtypes.AttributeValue // sk → item as found; nil when absent
 }
 
-func (c controlItems) key(sk string) map[string]ddbtypes.AttributeValue {
+// controlSKs are the CONTROL items a run changes.
+var controlSKs = []string{"FAULTS", "BREAKER"}
+
+func (c *controlItems) key(sk string) map[string]ddbtypes.AttributeValue {
 	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "CONTROL"}, "sk": &ddbtypes.AttributeValueMemberS{Value: sk}}
 }
 
+// save reads the CONTROL items as the run finds them.
+func (c *controlItems) save(ctx context.Context) error {
+	c.saved = map[string]map[string]ddbtypes.AttributeValue{}
+	for _, sk := range controlSKs {
+		out, err := c.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.table), Key: c.key(sk), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return fmt.Errorf("read CONTROL/%s: %w", sk, err)
+		}
+		c.saved[sk] = out.Item
+	}
+	return nil
+}
+
 // Inject puts the faults, or clears them when there are none.
-func (c controlItems) Inject(ctx context.Context, faults map[string]chaos.Fault) error {
+func (c *controlItems) Inject(ctx context.Context, faults map[string]chaos.Fault) error {
 	if len(faults) == 0 {
 		return c.remove(ctx, "FAULTS")
 	}
@@ -236,12 +258,24 @@ func (c controlItems) Inject(ctx context.Context, faults map[string]chaos.Fault)
 	return nil
 }
 
-// Reset clears the faults and deletes the breaker's item, which reads as closed.
-func (c controlItems) Reset(ctx context.Context) error {
-	return errors.Join(c.remove(ctx, "FAULTS"), c.remove(ctx, "BREAKER"))
+// Reset puts the CONTROL items back exactly as save found them (an item that was absent
+// is deleted); every item is tried whatever happens.
+func (c *controlItems) Reset(ctx context.Context) error {
+	var errs []error
+	for _, sk := range controlSKs {
+		item := c.saved[sk]
+		if item == nil {
+			errs = append(errs, c.remove(ctx, sk))
+			continue
+		}
+		if _, err := c.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: item}); err != nil {
+			errs = append(errs, fmt.Errorf("restore CONTROL/%s: %w", sk, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-func (c controlItems) remove(ctx context.Context, sk string) error {
+func (c *controlItems) remove(ctx context.Context, sk string) error {
 	if _, err := c.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(c.table), Key: c.key(sk)}); err != nil {
 		return fmt.Errorf("clear CONTROL/%s: %w", sk, err)
 	}

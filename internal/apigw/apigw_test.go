@@ -161,6 +161,7 @@ func TestAuthorizer(t *testing.T) {
 			want:      allowed("arn:aws:execute-api:eu-west-1:123456789012:xyz789/dev/*")},
 		{name: "missing token", token: "", methodARN: methodARN, refused: true},
 		{name: "basic scheme", token: "Basic x", methodARN: methodARN, refused: true},
+		{name: "a valid token under another scheme", token: "Basic good", methodARN: methodARN, refused: true},
 		{name: "bearer without token", token: "Bearer ", methodARN: methodARN, refused: true},
 		{name: "expired", token: "Bearer expired", methodARN: methodARN, refused: true},
 		{name: "forged", token: "Bearer forged", methodARN: methodARN, refused: true},

@@ -2,6 +2,9 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +31,28 @@ func TestPasswordHashRoundTrip(t *testing.T) {
 	h2, err := HashPassword("correct horse battery")
 	require.NoError(t, err)
 	assert.NotEqual(t, h, h2, "every hash has its own salt")
+}
+
+// A stored key that differs from the derived one in any single byte refuses the right
+// password: the whole key is compared, not a part of it.
+func TestVerifyPasswordComparesTheWholeKey(t *testing.T) {
+	h, err := HashPassword("correct horse battery")
+	require.NoError(t, err)
+	parts := strings.Split(h, "$")
+	require.Len(t, parts, 6)
+	key, err := base64.RawStdEncoding.DecodeString(parts[5])
+	require.NoError(t, err)
+	for _, at := range []int{0, len(key) / 2, len(key) - 1} {
+		t.Run(fmt.Sprintf("byte %d of %d", at, len(key)), func(t *testing.T) {
+			tampered := slices.Clone(key)
+			tampered[at] ^= 0x01
+			stored := slices.Clone(parts)
+			stored[5] = base64.RawStdEncoding.EncodeToString(tampered)
+			ok, err := VerifyPassword("correct horse battery", strings.Join(stored, "$"))
+			require.NoError(t, err)
+			assert.False(t, ok)
+		})
+	}
 }
 
 func TestDecoyHashHasTheCurrentParameters(t *testing.T) {

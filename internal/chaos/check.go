@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // WalletState is one wallet at the end of a run, as the API shows it.
@@ -77,9 +79,10 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 //   - every wallet's statement sums to its balance, no posting appears twice in one
 //     statement, nothing is left held, and no balance is negative;
 //   - every credit accepted appears once in its wallet's statement;
-//   - every transfer ended in a final state, none needing review;
-//   - every operation got a definitive answer, every replay was identical, and no 5xx
-//     came outside a fault phase.
+//   - every transfer ended in a final state, none needing review, and its wallets'
+//     statements show what that state says (see checkTransfers);
+//   - every operation got a definitive answer that could be read, every replay was
+//     identical, and no 5xx came but the breaker's 503s in a fault phase.
 func Verify(exp Expectations, wallets []WalletState) []string {
 	var problems []string
 	var want, have int64
@@ -123,9 +126,11 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 	if n := exp.Ops["final NEEDS_REVIEW"]; n > 0 {
 		problems = append(problems, fmt.Sprintf("%d transfers need review", n))
 	}
+	problems = append(problems, checkTransfers(exp.Ends, wallets)...)
 	problems = append(problems, prefixed("no definitive answer: ", exp.Undetermined)...)
+	problems = append(problems, prefixed("unreadable answer: ", exp.Unreadable)...)
 	problems = append(problems, prefixed("replay differs: ", exp.Mismatches)...)
-	problems = append(problems, prefixed("5xx outside a fault phase: ", exp.ServerErrors)...)
+	problems = append(problems, prefixed("5xx not excused (only the breaker's 503 in a fault phase is): ", exp.ServerErrors)...)
 	return problems
 }
 
@@ -136,4 +141,102 @@ func prefixed(p string, items []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TransferEnd is a transfer as the API showed it once it was final.
+type TransferEnd struct {
+	ID, Status          string
+	Source, Destination string // wallet ids
+	Amount              int64
+	Captured            *int64 // captured_amount: set on a COMPLETED hold
+}
+
+// moved is what a COMPLETED transfer moved: the captured amount of a hold, else the amount.
+func (t TransferEnd) moved() int64 {
+	if t.Captured != nil {
+		return *t.Captured
+	}
+	return t.Amount
+}
+
+// postingSuffix makes a transfer's posting id from its id (transfer.PostingIDOf): the
+// one posting a transfer ever makes.
+const postingSuffix = "-post"
+
+// line is one statement entry and the wallet whose statement shows it.
+type line struct {
+	wallet string
+	amount int64
+}
+
+// checkTransfers checks every final transfer against its wallets' statements: a
+// COMPLETED one moved exactly what it says once (its posting <id>-post: one entry taking
+// the amount from the source, one giving it to the destination, nothing else); a FAILED
+// or RELEASED one moved nothing. A transfer posting in a statement that no final
+// transfer explains (a transfer whose answer was lost) is a problem too.
+func checkTransfers(ends map[string]TransferEnd, wallets []WalletState) []string {
+	byPosting := map[string][]line{}
+	for _, w := range wallets {
+		for _, e := range w.Entries {
+			if strings.HasSuffix(e.PostingID, postingSuffix) {
+				byPosting[e.PostingID] = append(byPosting[e.PostingID], line{wallet: w.ID, amount: e.Amount})
+			}
+		}
+	}
+	var problems []string
+	for _, t := range ends {
+		posting := t.ID + postingSuffix
+		got := byPosting[posting]
+		delete(byPosting, posting)
+		switch t.Status {
+		case "COMPLETED":
+			want := []line{{wallet: t.Source, amount: -t.moved()}, {wallet: t.Destination, amount: t.moved()}}
+			if !sameLines(got, want) {
+				problems = append(problems, fmt.Sprintf("transfer %s COMPLETED moving %d from %s to %s: posting %s shows %s",
+					t.ID, t.moved(), t.Source, t.Destination, posting, linesText(got)))
+			}
+		case "FAILED", "RELEASED":
+			if len(got) > 0 {
+				problems = append(problems, fmt.Sprintf("transfer %s %s moved money: posting %s shows %s", t.ID, t.Status, posting, linesText(got)))
+			}
+		}
+	}
+	for posting, got := range byPosting {
+		problems = append(problems, fmt.Sprintf("posting %s (%s) belongs to no transfer the clients saw end", posting, linesText(got)))
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+func sameLines(got, want []line) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	rest := slices.Clone(got)
+	for _, l := range want {
+		i := slices.Index(rest, l)
+		if i < 0 {
+			return false
+		}
+		rest = slices.Delete(rest, i, i+1)
+	}
+	return true
+}
+
+func linesText(ls []line) string {
+	if len(ls) == 0 {
+		return "no entry"
+	}
+	sorted := slices.Clone(ls)
+	slices.SortFunc(sorted, func(a, b line) int {
+		if c := strings.Compare(a.wallet, b.wallet); c != 0 {
+			return c
+		}
+		return int(min(max(a.amount-b.amount, -1), 1))
+	})
+	parts := make([]string, 0, len(sorted))
+	for _, l := range sorted {
+		parts = append(parts, fmt.Sprintf("%+d on %s", l.amount, l.wallet))
+	}
+	return strings.Join(parts, ", ")
 }

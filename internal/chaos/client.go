@@ -25,14 +25,21 @@ type Reply struct {
 	At     time.Time
 }
 
-// Code is the API error code of an error answer, or "".
+// codeUnreadable is what Code says of a body that is not JSON (the workload also records
+// such an answer as a problem: see Workload.observe).
+const codeUnreadable = "unreadable_answer"
+
+// Code is the API error code of an error answer, "" when it has none, codeUnreadable
+// when the body is not JSON.
 func (r Reply) Code() string {
 	var e struct {
 		Error struct {
 			Code string `json:"code"`
 		} `json:"error"`
 	}
-	_ = json.Unmarshal(r.Body, &e)
+	if len(r.Body) > 0 && json.Unmarshal(r.Body, &e) != nil {
+		return codeUnreadable
+	}
 	return e.Error.Code
 }
 

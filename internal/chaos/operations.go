@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -78,10 +77,13 @@ func (w *Workload) credit(ctx context.Context, rng *rand.Rand, u User) {
 
 // transferView is the part of a transfer answer the workload reads.
 type transferView struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Amount int64  `json:"amount"`
-	Error  struct {
+	ID                  string `json:"id"`
+	Status              string `json:"status"`
+	Amount              int64  `json:"amount"`
+	CapturedAmount      *int64 `json:"captured_amount"`
+	SourceWalletID      string `json:"source_wallet_id"`
+	DestinationWalletID string `json:"destination_wallet_id"`
+	Error               struct {
 		Code    string `json:"code"`
 		Details struct {
 			TransferID string `json:"transfer_id"`
@@ -119,7 +121,10 @@ func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, mode tr
 		return
 	}
 	var v transferView
-	_ = json.Unmarshal(r.Body, &v)
+	if err := r.Decode(&v); err != nil {
+		w.unreadable(kind+" "+key, err)
+		return
+	}
 	id := v.ID
 	if id == "" {
 		id = v.Error.Details.TransferID
@@ -136,7 +141,7 @@ func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, mode tr
 	}
 	status := v.Status
 	if status == "PENDING" {
-		status = w.await(ctx, u, id, func(s string) bool { return s != "PENDING" })
+		status = w.await(ctx, u, id, func(s string) bool { return s != "PENDING" }).Status
 	}
 	if status != "HELD" {
 		return
@@ -180,8 +185,8 @@ func (w *Workload) redeem(ctx context.Context, rng *rand.Rand, u User) {
 			Points   int64  `json:"points"`
 		} `json:"balances"`
 	}
-	if r.Decode(&rw) != nil {
-		w.count("rewards read failed")
+	if err := r.Decode(&rw); err != nil {
+		w.unreadable("rewards of "+u.ID, err)
 		return
 	}
 	var points int64

@@ -11,28 +11,28 @@ import (
 )
 
 // await polls a transfer until done says its status is what the caller waits for, or
-// SettleWithin passes; it returns the last status seen.
-func (w *Workload) await(ctx context.Context, u User, id string, done func(string) bool) string {
+// SettleWithin passes; it returns the last view read. An answer it cannot read is
+// recorded (Expectations.Unreadable) and polled again.
+func (w *Workload) await(ctx context.Context, u User, id string, done func(string) bool) transferView {
 	deadline := time.Now().Add(w.Config.SettleWithin)
-	status := ""
+	var last transferView
 	for time.Now().Before(deadline) {
 		r, err := w.API.Settle(ctx, "GET", "/v1/transfers/"+id, u.Token, "", nil)
 		if err == nil && r.Status == http.StatusOK {
 			var v transferView
-			if r.Decode(&v) == nil {
-				status = v.Status
-				if done(status) {
-					return status
-				}
+			if err := r.Decode(&v); err != nil {
+				w.unreadable("transfer "+id, err)
+			} else if last = v; done(v.Status) {
+				return v
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return status
+			return last
 		case <-time.After(pollEvery):
 		}
 	}
-	return status
+	return last
 }
 
 // settleAll waits, with as many workers as clients, for every transfer to be final; a
@@ -61,16 +61,22 @@ func (w *Workload) settleAll(ctx context.Context) {
 }
 
 func (w *Workload) settle(ctx context.Context, id string, u User) {
-	s := w.await(ctx, u, id, func(s string) bool { return finalStatus[s] || s == "HELD" })
-	if s == "HELD" {
+	v := w.await(ctx, u, id, func(s string) bool { return finalStatus[s] || s == "HELD" })
+	if v.Status == "HELD" {
 		if _, err := w.API.Settle(ctx, "POST", "/v1/transfers/"+id+"/void", u.Token, uuid.NewString(), nil); err != nil {
 			w.undetermined("final void "+id, err)
 			return
 		}
-		s = w.await(ctx, u, id, func(s string) bool { return finalStatus[s] })
+		v = w.await(ctx, u, id, func(s string) bool { return finalStatus[s] })
 	}
-	if !finalStatus[s] {
-		w.undetermined("transfer "+id, fmt.Errorf("still %q after %s", s, w.Config.SettleWithin))
+	if !finalStatus[v.Status] {
+		w.undetermined("transfer "+id, fmt.Errorf("still %q after %s", v.Status, w.Config.SettleWithin))
 	}
-	w.count("final " + s)
+	w.count("final " + v.Status)
+	if finalStatus[v.Status] {
+		w.mu.Lock()
+		w.exp.Ends[id] = TransferEnd{ID: id, Status: v.Status, Source: v.SourceWalletID, Destination: v.DestinationWalletID,
+			Amount: v.Amount, Captured: v.CapturedAmount}
+		w.mu.Unlock()
+	}
 }

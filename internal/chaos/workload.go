@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -19,8 +20,7 @@ type Faults interface {
 	// Inject makes saga steps act out faults; an empty map clears them. The circuit
 	// breaker is left to recover by itself.
 	Inject(ctx context.Context, faults map[string]Fault) error
-	// Reset clears the faults and closes the breaker, leaving the deployment as a run
-	// found it.
+	// Reset puts the fault and breaker items back exactly as the run found them.
 	Reset(ctx context.Context) error
 }
 
@@ -65,15 +65,17 @@ type User struct {
 
 // Expectations is what the clients were told, from which the final state must follow.
 type Expectations struct {
-	Credits      map[string]int64 // Idempotency-Key → amount, for every 201
-	Redemptions  map[string]int64 // Idempotency-Key → amount, for every 201
-	Transfers    map[string]User  // transfer id → its payer
-	Undetermined []string         // operations that never got a definitive answer
-	Replays      int              // successful answers replayed and compared
-	Mismatches   []string         // replays that differ from the first answer
-	Statuses     map[int]int      // every answer's status
-	ServerErrors []string         // 5xx outside a fault phase (and its grace)
-	Ops          map[string]int   // operations by kind and outcome
+	Credits      map[string]int64       // Idempotency-Key → amount, for every 201
+	Redemptions  map[string]int64       // Idempotency-Key → amount, for every 201
+	Transfers    map[string]User        // transfer id → its payer
+	Undetermined []string               // operations that never got a definitive answer
+	Replays      int                    // successful answers replayed and compared
+	Mismatches   []string               // replays that differ from the first answer
+	Statuses     map[int]int            // every answer's status
+	ServerErrors []string               // 5xx other than the breaker's 503 in a fault phase (and its grace)
+	Unreadable   []string               // answers whose body could not be read
+	Ends         map[string]TransferEnd // transfer id → the transfer as the API showed it once final
+	Ops          map[string]int         // operations by kind and outcome
 	windows      [][2]time.Time
 }
 
@@ -92,24 +94,43 @@ type Workload struct {
 func NewWorkload(api *Client, faults Faults, cfg Config, users []User) *Workload {
 	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users}
 	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Transfers: map[string]User{},
-		Statuses: map[int]int{}, Ops: map[string]int{}}
+		Statuses: map[int]int{}, Ops: map[string]int{}, Ends: map[string]TransferEnd{}}
 	api.Observe = w.observe
 	return w
 }
 
+// breakerOpenCode is the code of the circuit breaker's 503 (transfer.ErrUnavailable):
+// the one server error a fault phase excuses.
+const breakerOpenCode = "service_unavailable"
+
+// observe counts every answer, records a body that is not JSON, and records every 5xx
+// except the breaker's 503 inside a fault window (or its grace).
 func (w *Workload) observe(method, path string, r Reply) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.exp.Statuses[r.Status]++
+	if r.Code() == codeUnreadable {
+		w.exp.Unreadable = append(w.exp.Unreadable, fmt.Sprintf("%s %s: %d %q", method, path, r.Status, r.Body))
+	}
 	if r.Status < 500 {
 		return
 	}
-	for _, win := range w.exp.windows {
-		if !r.At.Before(win[0]) && (win[1].IsZero() || r.At.Before(win[1].Add(w.Config.FaultGrace))) {
-			return
+	if r.Status == http.StatusServiceUnavailable && r.Code() == breakerOpenCode {
+		for _, win := range w.exp.windows {
+			if !r.At.Before(win[0]) && (win[1].IsZero() || r.At.Before(win[1].Add(w.Config.FaultGrace))) {
+				return
+			}
 		}
 	}
 	w.exp.ServerErrors = append(w.exp.ServerErrors, fmt.Sprintf("%s %s: %d %s", method, path, r.Status, r.Body))
+}
+
+// unreadable records an answer the workload needed and could not read: the operation's
+// outcome is unknown, which the money check counts as a problem.
+func (w *Workload) unreadable(what string, err error) {
+	w.mu.Lock()
+	w.exp.Unreadable = append(w.exp.Unreadable, fmt.Sprintf("%s: %v", what, err))
+	w.mu.Unlock()
 }
 
 func (w *Workload) count(op string) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,9 +145,68 @@ func (c control) putFaults(f stepFaults) error {
 
 func (c control) clearFaults() error { return c.remove("FAULTS") }
 
-// closeBreaker deletes the breaker's item, which the product reads as CLOSED with no
-// failures counted.
-func (c control) closeBreaker() error { return c.remove("BREAKER") }
+// closeBreaker closes the breaker without deleting its item (its version moves on, so
+// an instance that loaded it before saves nothing over it): state CLOSED, no failures.
+// An absent item already reads as CLOSED.
+func (c control) closeBreaker() error {
+	item, err := c.get("BREAKER")
+	if err != nil || item == nil {
+		return err
+	}
+	var b struct {
+		State    string `dynamodbav:"state"`
+		Failures int    `dynamodbav:"failures"`
+		Version  int64  `dynamodbav:"version"`
+	}
+	if err := attributevalue.UnmarshalMap(item, &b); err != nil {
+		return fmt.Errorf("decode CONTROL/BREAKER: %w", err)
+	}
+	if b.State == "CLOSED" && b.Failures == 0 {
+		return nil
+	}
+	closed := maps.Clone(item)
+	closed["state"] = &ddbtypes.AttributeValueMemberS{Value: "CLOSED"}
+	closed["failures"] = &ddbtypes.AttributeValueMemberN{Value: "0"}
+	closed["version"] = &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(b.Version+1, 10)}
+	if _, err := c.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: closed}); err != nil {
+		return fmt.Errorf("close CONTROL/BREAKER: %w", err)
+	}
+	return nil
+}
+
+// controlSKs are the CONTROL items a test may change.
+var controlSKs = []string{"FAULTS", "BREAKER"}
+
+// controlSnapshot is the CONTROL items as read at one moment: sk → item, nil when absent.
+type controlSnapshot map[string]map[string]ddbtypes.AttributeValue
+
+func (c control) snapshot() (controlSnapshot, error) {
+	s := controlSnapshot{}
+	for _, sk := range controlSKs {
+		item, err := c.get(sk)
+		if err != nil {
+			return nil, err
+		}
+		s[sk] = item
+	}
+	return s, nil
+}
+
+// putBack writes the CONTROL items back exactly as the snapshot holds them (deleting one
+// that was absent); every item is tried whatever happens.
+func (c control) putBack(s controlSnapshot) error {
+	var errs []error
+	for _, sk := range controlSKs {
+		if s[sk] == nil {
+			errs = append(errs, c.remove(sk))
+			continue
+		}
+		if _, err := c.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(c.table), Item: s[sk]}); err != nil {
+			errs = append(errs, fmt.Errorf("restore CONTROL/%s: %w", sk, err))
+		}
+	}
+	return errors.Join(errs...)
+}
 
 func (c control) breaker() (breakerItem, error) {
 	item, err := c.get("BREAKER")
@@ -163,16 +223,14 @@ func (c control) breaker() (breakerItem, error) {
 	return b, nil
 }
 
-// restore clears the faults and closes the breaker; both are tried whatever happens.
-func (c control) restore() error {
-	return errors.Join(c.clearFaults(), c.closeBreaker())
-}
-
-// restoreOnCleanup makes the test leave the CONTROL items as it found them, even when it
-// fails or stops early.
+// restoreOnCleanup saves the CONTROL items now and makes the test put them back exactly
+// as they were when it ends, even when it fails or stops early.
 func restoreOnCleanup(t *testing.T, c control) {
+	t.Helper()
+	saved, err := c.snapshot()
+	require.NoError(t, err)
 	t.Cleanup(func() {
-		if err := c.restore(); err != nil {
+		if err := c.putBack(saved); err != nil {
 			t.Errorf("restoring the deployment's shared state: %v", err)
 		}
 	})
@@ -195,8 +253,8 @@ func clearFaults(t *testing.T) {
 	require.NoError(t, controlOf(t).clearFaults())
 }
 
-// isolateBreaker closes the circuit breaker now and again when the test ends (clearing
-// any faults too). Callers must be serial tests: every transfer reads the breaker.
+// isolateBreaker closes the circuit breaker now and puts the CONTROL items back as they
+// were when the test ends. Callers must be serial tests: every transfer reads the breaker.
 func isolateBreaker(t *testing.T) {
 	t.Helper()
 	c := controlOf(t)

@@ -27,6 +27,10 @@ func kidOf(t *testing.T, token string) string {
 	return kid
 }
 
+// keyChangeDeadlineFactor bounds the wait for a key change to show: this many times
+// the interval in which it must show.
+const keyChangeDeadlineFactor = 4
+
 // TestSigningKeyRotation rotates the signing key twice the way an operator does
 // (secrets.RotateSigningKey, which cmd/rotatekey runs): a token signed with the previous
 // key keeps working, new logins sign with the new key once the functions have re-read
@@ -39,10 +43,12 @@ func TestSigningKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 	cacheSeconds, err := strconv.Atoi(out["AuthorizerCacheSeconds"])
 	require.NoError(t, err)
-	refresh := time.Duration(refreshSeconds)*time.Second + 500*time.Millisecond
-	// API Gateway keeps an authorizer's answer for a token this long: a retired key's
-	// token is refused once the functions re-read the keys and the cached answer expires.
+	// The functions re-read the keys every refresh interval, and API Gateway keeps an
+	// authorizer's answer for a token for its cache time: each change below is polled for
+	// until a deadline of a few times those, never waited for with a fixed sleep.
+	refresh := time.Duration(refreshSeconds) * time.Second
 	retire := refresh + time.Duration(cacheSeconds)*time.Second
+	deadline := func(d time.Duration) time.Time { return time.Now().Add(keyChangeDeadlineFactor * (d + time.Second)) }
 	sm := secretsmanager.NewFromConfig(awsConfig(t))
 	ctx := context.Background()
 	t.Cleanup(forgetAdminToken) // a cached admin token may be signed with a retired key
@@ -60,16 +66,22 @@ func TestSigningKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, me(u.Token), "a token signed with the previous key still works")
 
-	time.Sleep(refresh)
-	fresh := login(t, u.Email, testPassword)
-	assert.Equal(t, second, kidOf(t, fresh), "new logins sign with the new key")
+	var fresh string
+	// one login a second: well inside the login rate limit
+	require.NoError(t, pollUntil(deadline(refresh), time.Second, func() (bool, error) {
+		fresh = login(t, u.Email, testPassword)
+		return kidOf(t, fresh) == second, nil
+	}), "new logins sign with the new key")
 	assert.Equal(t, http.StatusOK, me(fresh))
 	assert.Equal(t, http.StatusOK, me(u.Token), "the previous key is still accepted")
 
 	_, err = secrets.RotateSigningKey(ctx, sm, secretID)
 	require.NoError(t, err)
-	time.Sleep(retire)
-	r := do(t, call{method: "GET", path: "/v1/me", token: u.Token})
+	var r reply
+	eventually(t, deadline(retire), "a token signed with a retired key is refused", func() bool {
+		r = do(t, call{method: "GET", path: "/v1/me", token: u.Token})
+		return r.Status != http.StatusOK
+	})
 	assert.Equal(t, http.StatusUnauthorized, r.Status, "a token signed with a retired key is refused: %s", r.Body)
 	assert.Equal(t, "unauthenticated", r.ErrorCode())
 	assert.Equal(t, http.StatusOK, me(fresh), "the token of the key that is now previous still works")

@@ -102,116 +102,103 @@ func statusIn(t *testing.T, raw json.RawMessage) string {
 // It runs serially (no t.Parallel): it writes CONTROL/FAULTS, which every saga reads.
 func TestReviewDesk(t *testing.T) {
 	isolateBreaker(t)
-	a, wa := funded(t, "review", 1000)
-	b, wb := funded(t, "review-b", 0)
-
-	// A fault in the release (the compensation of a failed post) leaves the hold open; a
-	// reserve that kept failing, then a failing compensation, leaves nothing held; a hold
-	// whose MarkHeld and compensation both failed leaves a hold the payer never captured.
-	needsReview := func(key string, faults stepFaults, extra ...any) string {
-		withFaults(t, faults)
-		r := postTransfer(t, a.Token, key, transferBody(wa.ID, wb.ID, 100, extra...))
-		id := transferIDOf(t, r)
-		v := waitFinal(t, a.Token, id)
-		require.Equal(t, "NEEDS_REVIEW", v.Status, "%+v", v)
-		clearFaults(t)
-		if r.Status != http.StatusAccepted { // the saga ended within the wait: NEEDS_REVIEW is final, not "still running"
-			assert.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
-		}
-		return id
-	}
-	held1 := needsReview("review-held-1", stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
-	held2 := needsReview("review-held-2", stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}})
-	released := needsReview("review-released", stepFaults{"reserve": {Mode: "fail"}, "release": {Mode: "fail"}})
-	uncaptured := needsReview("review-uncaptured", stepFaults{"finalize": {Mode: "fail"}, "release": {Mode: "fail"}},
-		"mode", "hold", "hold_expires_in_seconds", 600)
-	assert.EqualValues(t, 300, getWallet(t, a.Token, wa.ID).Held, "three holds stay open until a person settles them")
 
 	t.Run("the desk shows each case with where its money is", func(t *testing.T) {
-		for _, id := range []string{held1, held2} {
-			it := openCase(t, id)
-			assert.True(t, it.Money.Reserved)
-			assert.False(t, it.Money.Released)
-			assert.EqualValues(t, 100, it.Money.HoldOpen)
-			assert.Equal(t, wa.ID, it.Money.HoldWalletID)
-			require.NotNil(t, it.Review)
-			assert.Equal(t, "Transient", it.Review.Error, "the error that stopped the compensation")
-			assert.NotEmpty(t, it.Steps, "with its saga steps")
-		}
-		it := openCase(t, released)
+		held := newReviewCase(t, "shown-held", holdLeftOpen)
+		released := newReviewCase(t, "shown-released", holdReleased)
+		it := openCase(t, held.id)
+		assert.True(t, it.Money.Reserved)
+		assert.False(t, it.Money.Released)
+		assert.EqualValues(t, reviewAmount, it.Money.HoldOpen)
+		assert.Equal(t, held.from.ID, it.Money.HoldWalletID)
+		require.NotNil(t, it.Review)
+		assert.Equal(t, "Transient", it.Review.Error, "the error that stopped the compensation")
+		assert.NotEmpty(t, it.Steps, "with its saga steps")
+		it = openCase(t, released.id)
 		assert.False(t, it.Money.Reserved)
 		assert.Zero(t, it.Money.HoldOpen)
 	})
 
 	t.Run("a hold the payer never captured is not posted by the desk", func(t *testing.T) {
-		r := resolve(t, uncaptured, "review-uncaptured-complete", "complete", "paying it out by hand")
+		c := newReviewCase(t, "uncaptured", holdUncaptured)
+		r := resolve(t, c.id, "review-uncaptured-complete", "complete", "paying it out by hand")
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Equal(t, "hold_not_captured", r.ErrorCode())
-		assert.EqualValues(t, 0, getWallet(t, b.Token, wb.ID).Balance, "nothing moved")
+		assert.Zero(t, getWallet(t, c.payee.Token, c.to.ID).Balance, "nothing moved")
 
-		r = resolve(t, uncaptured, "review-uncaptured-retry", "retry", "handing the hold back to the payer")
+		r = resolve(t, c.id, "review-uncaptured-retry", "retry", "handing the hold back to the payer")
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		assert.Equal(t, "HELD", getTransfer(t, a.Token, uncaptured).Status, "back where the payer's flow left it")
-		v := do(t, call{method: "POST", path: "/v1/transfers/" + uncaptured + "/void", token: a.Token,
+		assert.Equal(t, "HELD", getTransfer(t, c.payer.Token, c.id).Status, "back where the payer's flow left it")
+		v := do(t, call{method: "POST", path: "/v1/transfers/" + c.id + "/void", token: c.payer.Token,
 			headers: map[string]string{"Idempotency-Key": "review-uncaptured-void"}})
 		require.Equal(t, http.StatusOK, v.Status, "%s", v.Body)
-		assert.Equal(t, "RELEASED", getTransfer(t, a.Token, uncaptured).Status, "the payer settles it")
-		assert.EqualValues(t, 200, getWallet(t, a.Token, wa.ID).Held, "its hold was released once")
+		assert.Equal(t, "RELEASED", getTransfer(t, c.payer.Token, c.id).Status, "the payer settles it")
+		w := getWallet(t, c.payer.Token, c.from.ID)
+		assert.Zero(t, w.Held, "its hold was released once")
+		assert.EqualValues(t, reviewFunds, w.Balance)
 		requireLedgerConsistent(t)
+		assertLeftTheDesk(t, c.id)
 	})
 
 	t.Run("non-admins get 403 on every admin route", func(t *testing.T) {
-		for _, c := range []call{
+		c := newReviewCase(t, "non-admin", holdLeftOpen)
+		for _, req := range []call{
 			{method: "GET", path: "/v1/admin/transfers?status=NEEDS_REVIEW"},
-			{method: "POST", path: "/v1/admin/transfers/" + held1 + "/resolve", headers: map[string]string{"Idempotency-Key": "review-non-admin"},
+			{method: "POST", path: "/v1/admin/transfers/" + c.id + "/resolve", headers: map[string]string{"Idempotency-Key": "review-non-admin"},
 				body: map[string]string{"action": "reverse", "reason": "not mine to do"}},
 			{method: "GET", path: "/v1/admin/audit"},
 			{method: "GET", path: "/v1/admin/ledger/check"},
 		} {
-			c.token = a.Token
-			r := do(t, c)
-			assert.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", c.method, c.path, r.Body)
+			req.token = c.payer.Token
+			r := do(t, req)
+			assert.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", req.method, req.path, r.Body)
 			assert.Equal(t, "forbidden", r.ErrorCode())
 		}
-		assert.EqualValues(t, 200, getWallet(t, a.Token, wa.ID).Held, "nothing changed")
+		assert.EqualValues(t, reviewAmount, getWallet(t, c.payer.Token, c.from.ID).Held, "nothing changed")
 	})
 
 	t.Run("actions from the wrong state are refused and change nothing", func(t *testing.T) {
-		done := transferIDOf(t, postTransfer(t, a.Token, "review-done", transferBody(wa.ID, wb.ID, 1)))
-		require.Equal(t, "COMPLETED", waitFinal(t, a.Token, done).Status)
+		released := newReviewCase(t, "wrong-state", holdReleased)
+		done := transferIDOf(t, postTransfer(t, released.payer.Token, "review-done", transferBody(released.from.ID, released.to.ID, 1)))
+		require.Equal(t, "COMPLETED", waitFinal(t, released.payer.Token, done).Status)
 		r := resolve(t, done, "review-wrong-1", "reverse", "a completed transfer is not in review")
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Equal(t, "transfer_not_in_review", r.ErrorCode())
-		r = resolve(t, released, "review-wrong-2", "complete", "nothing is held to post")
+		r = resolve(t, released.id, "review-wrong-2", "complete", "nothing is held to post")
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
 		assert.Equal(t, "no_hold_to_post", r.ErrorCode())
-		r = resolve(t, released, "review-wrong-3", "undo", "no such action")
+		r = resolve(t, released.id, "review-wrong-3", "undo", "no such action")
 		assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
-		assert.Equal(t, "NEEDS_REVIEW", getTransfer(t, a.Token, released).Status)
-		assert.Empty(t, auditOf(t, released), "a refused action leaves no audit record")
+		assert.Equal(t, "NEEDS_REVIEW", getTransfer(t, released.payer.Token, released.id).Status)
+		assert.Empty(t, auditOf(t, released.id), "a refused action leaves no audit record")
 	})
 
 	t.Run("complete posts the hold to the destination", func(t *testing.T) {
-		r := resolve(t, held1, "review-complete", "complete", "the destination is good; posting by hand")
+		c := newReviewCase(t, "complete", holdLeftOpen)
+		r := resolve(t, c.id, "review-complete", "complete", "the destination is good; posting by hand")
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.NotEmpty(t, r.Header.Get("X-Request-Id"), "every answer names its request")
 		var it deskItem
 		decode(t, r, &it)
 		assert.Equal(t, "COMPLETED", it.Status)
 		assert.True(t, it.Money.Posted)
-		assert.Equal(t, held1+"-post", it.Money.PostingID)
-		assert.EqualValues(t, 1+100, getWallet(t, b.Token, wb.ID).Balance, "the completed 1 and the posted hold")
+		assert.Equal(t, c.id+"-post", it.Money.PostingID)
+		assert.EqualValues(t, reviewAmount, getWallet(t, c.payee.Token, c.to.ID).Balance, "the hold posted")
 		requireLedgerConsistent(t)
 
-		again := resolve(t, held1, "review-complete", "complete", "the destination is good; posting by hand")
+		again := resolve(t, c.id, "review-complete", "complete", "the destination is good; posting by hand")
 		assert.Equal(t, http.StatusOK, again.Status, "%s", again.Body)
 		assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
-		other := resolve(t, held1, "review-complete", "reverse", "changed my mind")
+		other := resolve(t, c.id, "review-complete", "reverse", "changed my mind")
 		assert.Equal(t, http.StatusUnprocessableEntity, other.Status, "%s", other.Body)
 		assert.Equal(t, "idempotency_key_reused", other.ErrorCode())
-		assert.EqualValues(t, 1+100, getWallet(t, b.Token, wb.ID).Balance, "posted once")
+		assert.EqualValues(t, reviewAmount, getWallet(t, c.payee.Token, c.to.ID).Balance, "posted once")
+		w := getWallet(t, c.payer.Token, c.from.ID)
+		assert.EqualValues(t, reviewFunds-reviewAmount, w.Balance, "the hold left the payer")
+		assert.EqualValues(t, w.Balance, w.Available)
+		assertLeftTheDesk(t, c.id)
 
-		trail := auditOf(t, held1)
+		trail := auditOf(t, c.id)
 		require.Len(t, trail, 1, "one record for one action, however often it is sent")
 		rec := trail[0]
 		assert.Equal(t, "transfer.resolve.complete", rec.Action)
@@ -224,48 +211,45 @@ func TestReviewDesk(t *testing.T) {
 	})
 
 	t.Run("reverse gives the hold back", func(t *testing.T) {
-		r := resolve(t, held2, "review-reverse", "reverse", "payee account under investigation")
+		c := newReviewCase(t, "reverse", holdLeftOpen)
+		r := resolve(t, c.id, "review-reverse", "reverse", "payee account under investigation")
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		var it deskItem
 		decode(t, r, &it)
 		assert.Equal(t, "FAILED", it.Status)
 		assert.Equal(t, "reversed", it.FailureReason)
 		assert.True(t, it.Money.Released)
-		assert.Zero(t, getWallet(t, a.Token, wa.ID).Held)
+		w := getWallet(t, c.payer.Token, c.from.ID)
+		assert.Zero(t, w.Held)
+		assert.EqualValues(t, reviewFunds, w.Balance, "the hold came back")
 		requireLedgerConsistent(t)
-		trail := auditOf(t, held2)
+		assertLeftTheDesk(t, c.id)
+		trail := auditOf(t, c.id)
 		require.Len(t, trail, 1)
 		assert.Equal(t, "transfer.resolve.reverse", trail[0].Action)
 	})
 
 	t.Run("retry finishes the compensation", func(t *testing.T) {
-		r := resolve(t, released, "review-retry", "retry", "the reserve never held anything; finishing the compensation")
+		c := newReviewCase(t, "retry", holdReleased)
+		r := resolve(t, c.id, "review-retry", "retry", "the reserve never held anything; finishing the compensation")
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-		assert.Equal(t, "FAILED", getTransfer(t, a.Token, released).Status)
-		requireLedgerConsistent(t)
-	})
-
-	t.Run("resolved cases leave the desk", func(t *testing.T) {
-		var page struct {
-			Items []deskItem `json:"items"`
-		}
-		require.NoError(t, getJSON(adminToken(t), "/v1/admin/transfers?status=NEEDS_REVIEW&limit=100", &page))
-		for _, it := range page.Items {
-			assert.NotContains(t, []string{held1, held2, released}, it.ID)
-		}
-		w := getWallet(t, a.Token, wa.ID)
-		assert.EqualValues(t, 1000-100-1, w.Balance, "the completed case and the 1 unit transfer left; the rest came back")
+		assert.Equal(t, "FAILED", getTransfer(t, c.payer.Token, c.id).Status)
+		w := getWallet(t, c.payer.Token, c.from.ID)
+		assert.EqualValues(t, reviewFunds, w.Balance, "nothing moved")
 		assert.EqualValues(t, w.Balance, w.Available)
+		requireLedgerConsistent(t)
+		assertLeftTheDesk(t, c.id)
 	})
 
 	t.Run("a freeze and an unfreeze are audited with their reason", func(t *testing.T) {
+		_, w := funded(t, "review-freeze", 0)
 		admin := adminToken(t)
 		for _, status := range []string{"FROZEN", "ACTIVE"} {
-			r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin,
+			r := do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin,
 				body: map[string]string{"status": status, "reason": "review desk test: " + strings.ToLower(status)}})
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		}
-		trail := auditOf(t, wb.ID)
+		trail := auditOf(t, w.ID)
 		require.Len(t, trail, 2)
 		assert.Equal(t, "wallet.unfreeze", trail[0].Action, "newest first")
 		assert.Equal(t, "wallet.freeze", trail[1].Action)
@@ -273,4 +257,66 @@ func TestReviewDesk(t *testing.T) {
 		assert.Equal(t, "FROZEN", statusIn(t, trail[1].After))
 		assert.Equal(t, "review desk test: frozen", trail[1].Reason)
 	})
+}
+
+// The review desk's cases: each subtest of TestReviewDesk makes its own, on wallets of
+// its own, so the subtests pass alone, in any order, or with -run picking one.
+const (
+	reviewFunds  = 1000
+	reviewAmount = 100
+)
+
+// reviewFault is where a case's compensation broke.
+type reviewFault int
+
+const (
+	holdLeftOpen reviewFault = iota // the release (the compensation of a failed post) failed: the hold stays
+	holdReleased                    // the reserve kept failing, then the compensation: nothing is held
+	holdUncaptured                  // a hold whose MarkHeld and compensation failed: a hold the payer never captured
+)
+
+type reviewCase struct {
+	payer, payee account
+	from, to     walletView
+	id           string
+}
+
+// newReviewCase funds a payer with reviewFunds and leaves a transfer of reviewAmount to a
+// new payee NEEDS_REVIEW, with the faults injected only while its saga runs.
+func newReviewCase(t *testing.T, name string, f reviewFault) reviewCase {
+	t.Helper()
+	c := reviewCase{}
+	c.payer, c.from = funded(t, "review-"+name, reviewFunds)
+	c.payee, c.to = funded(t, "review-"+name+"-b", 0)
+	faults := stepFaults{"post": {Mode: "fail"}, "release": {Mode: "fail"}}
+	body := transferBody(c.from.ID, c.to.ID, reviewAmount)
+	switch f {
+	case holdReleased:
+		faults = stepFaults{"reserve": {Mode: "fail"}, "release": {Mode: "fail"}}
+	case holdUncaptured:
+		faults = stepFaults{"finalize": {Mode: "fail"}, "release": {Mode: "fail"}}
+		body = transferBody(c.from.ID, c.to.ID, reviewAmount, "mode", "hold", "hold_expires_in_seconds", 600)
+	}
+	withFaults(t, faults)
+	r := postTransfer(t, c.payer.Token, "review-"+name, body)
+	c.id = transferIDOf(t, r)
+	v := waitFinal(t, c.payer.Token, c.id)
+	require.Equal(t, "NEEDS_REVIEW", v.Status, "%+v", v)
+	clearFaults(t)
+	if r.Status != http.StatusAccepted { // the saga stopped within the wait: NEEDS_REVIEW is final, not "still running"
+		assert.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	}
+	return c
+}
+
+// assertLeftTheDesk checks that a resolved case is no longer listed for review.
+func assertLeftTheDesk(t *testing.T, id string) {
+	t.Helper()
+	var page struct {
+		Items []deskItem `json:"items"`
+	}
+	require.NoError(t, getJSON(adminToken(t), "/v1/admin/transfers?status=NEEDS_REVIEW&limit=100", &page))
+	for _, it := range page.Items {
+		assert.NotEqual(t, id, it.ID, "a resolved case left the desk")
+	}
 }

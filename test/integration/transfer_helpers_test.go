@@ -37,6 +37,7 @@ type transferView struct {
 	Status              string     `json:"status"`
 	FailureReason       string     `json:"failure_reason"`
 	ExpiresAt           *time.Time `json:"expires_at"`
+	CreatedAt           time.Time  `json:"created_at"`
 	Steps               []stepView `json:"steps"`
 }
 

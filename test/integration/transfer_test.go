@@ -140,7 +140,7 @@ func TestHoldCaptureAndVoid(t *testing.T) {
 	hold := createTransfer(t, a.Token, "hold-1", transferBody(wa.ID, wb.ID, 500, "mode", "hold", "hold_expires_in_seconds", 600))
 	assert.Equal(t, "HELD", hold.Status)
 	require.NotNil(t, hold.ExpiresAt)
-	assert.WithinDuration(t, time.Now().Add(600*time.Second), *hold.ExpiresAt, 30*time.Second)
+	assert.Equal(t, 600*time.Second, hold.ExpiresAt.Sub(hold.CreatedAt), "expires 600 s after it was made, by the system's clock")
 	w := getWallet(t, a.Token, wa.ID)
 	assert.EqualValues(t, 1000, w.Balance)
 	assert.EqualValues(t, 500, w.Held)
@@ -342,12 +342,18 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 		return false, nil
 	})
 	require.NoError(t, err, "the reserve (hold of %d on the source) did not happen within SagaWaitSeconds", amount)
-	freezeSent := time.Now()
 	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	gap := time.Since(reserveAfter)
-	require.Less(t, gap, postDelay, "the freeze landed up to %s after the reserve, not inside the %s the post step waits: inconclusive", gap, postDelay)
-	t.Logf("froze the destination at most %s after the reserve; the post step waits %s", gap.Round(time.Millisecond), postDelay)
+	// When the freeze committed, by the system's own clock (not the test's): the order
+	// of the reserve and the freeze is read from what the system recorded, below; that
+	// the freeze came before the post is what the outcome shows (a post after it would
+	// have been refused only if it read the destination after the freeze).
+	var frozen struct {
+		UpdatedAt time.Time `json:"updated_at"`
+	}
+	decode(t, r, &frozen)
+	require.False(t, frozen.UpdatedAt.IsZero(), "the wallet answer has updated_at: %s", r.Body)
+	t.Logf("froze the destination about %s after the reserve was seen; the post step waits %s", time.Since(reserveAfter).Round(time.Millisecond), postDelay)
 
 	res := <-done
 	require.NoError(t, res.err)
@@ -361,8 +367,8 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	assert.Equal(t, []string{"reserve", "release", "finalize"}, names, "reserved, then the post was refused (no post step succeeded)")
 	if assert.NotEmpty(t, v.Steps) && assert.Equal(t, "reserve", v.Steps[0].Name) {
 		assert.Equal(t, "succeeded", v.Steps[0].Status)
-		assert.True(t, v.Steps[0].EndedAt.Before(freezeSent), "the reserve ended (%s) before the freeze was sent (%s)",
-			v.Steps[0].EndedAt.Format(time.StampMilli), freezeSent.Format(time.StampMilli))
+		assert.True(t, v.Steps[0].EndedAt.Before(frozen.UpdatedAt), "the reserve ended (%s) before the freeze committed (%s)",
+			v.Steps[0].EndedAt.Format(time.StampMilli), frozen.UpdatedAt.Format(time.StampMilli))
 	}
 	w := getWallet(t, a.Token, wa.ID)
 	assert.EqualValues(t, 500, w.Balance, "the hold was released")
@@ -432,7 +438,6 @@ func TestCircuitBreaker(t *testing.T) {
 	_, wb := funded(t, "breaker-b", 0)
 
 	withFaults(t, stepFaults{"post": {Mode: "fail"}})
-	tripStart := time.Now()
 	for i := 0; i < failuresMax; i++ {
 		if i == failuresMax-1 {
 			assert.Equal(t, "CLOSED", breakerState(t), "%d failures do not open the breaker", i)
@@ -440,15 +445,17 @@ func TestCircuitBreaker(t *testing.T) {
 		r := postTransfer(t, a.Token, fmt.Sprintf("trip-%d", i), transferBody(wa.ID, wb.ID, 1))
 		assert.Equal(t, "FAILED", waitFinal(t, a.Token, transferIDOf(t, r)).Status)
 	}
-	require.Less(t, time.Since(tripStart), window, "the %d failures took longer than BreakerWindowSeconds: the breaker could not open", failuresMax)
 	clearFaults(t)
 	// The saga marks a transfer FAILED before it counts the failure: give the last count
-	// a moment to land.
+	// a moment to land. Whether the failures fell inside one BreakerWindowSeconds is the
+	// breaker's own judgement (its window_start, by the functions' clocks), not the test's.
 	var opened breakerItem
-	eventually(t, time.Now().Add(sagaWait), "the breaker opens", func() bool {
-		opened = breakerNow(t)
-		return opened.State == "OPEN"
+	err := pollUntil(time.Now().Add(sagaWait), pollInterval, func() (bool, error) {
+		var err error
+		opened, err = controlOf(t).breaker()
+		return opened.State == "OPEN", err
 	})
+	require.NoError(t, err, "the breaker opens after %d failures: it is %s with %d counted (window %s)", failuresMax, opened.State, opened.Failures, window)
 	require.False(t, opened.OpenedAt.IsZero(), "the open breaker records when it opened")
 
 	start := time.Now()
