@@ -28,6 +28,7 @@ go run ./cmd/deploy \
   --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
   --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}" \
   --param MeterDynamoDB="${METER_DYNAMODB:-true}" \
+  --param AwsCallRecordDir="${AWS_CALL_RECORD_DIR:-$LOCAL_DIR/aws-calls}" \
   --param RateLimits="${RATE_LIMITS:-money=100/10s,write=10/10s,read=100/10s,signup=30/10s,login=30/10s}" \
   --param LoginFailuresMax="${LOGIN_FAILURES_MAX:-3}" \
   --param LoginFailureWindowSeconds="${LOGIN_FAILURE_WINDOW_SECONDS:-60}" \

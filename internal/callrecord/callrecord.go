@@ -126,6 +126,23 @@ var servicePrefixes = map[string]string{
 	"CloudWatch Logs": "logs",
 }
 
+// batchActions are SDK operations that IAM authorises as another action.
+var batchActions = map[string]string{
+	"sns:PublishBatch":                   "sns:Publish",
+	"sqs:SendMessageBatch":               "sqs:SendMessage",
+	"sqs:DeleteMessageBatch":             "sqs:DeleteMessage",
+	"sqs:ChangeMessageVisibilityBatch":   "sqs:ChangeMessageVisibility",
+	"secretsmanager:BatchGetSecretValue": "secretsmanager:GetSecretValue",
+}
+
+// arnTypes is the resource type segment of an ARN made from a bare name, per service.
+var arnTypes = map[string]string{
+	"secretsmanager": "secret:",
+	"states":         "stateMachine:",
+	"kms":            "key/",
+	"lambda":         "function:",
+}
+
 // prefixOf is IAM's action prefix of an SDK service id.
 func prefixOf(service string) string {
 	if p, ok := servicePrefixes[service]; ok {
@@ -144,7 +161,11 @@ func callsOf(service, operation string, params any, where location) []call {
 	if prefix == "dynamodb" {
 		return dynamoCalls(operation, v, where)
 	}
-	return []call{{Action: prefix + ":" + operation, Resource: resourceOf(prefix, v, where)}}
+	action := prefix + ":" + operation
+	if a, ok := batchActions[action]; ok {
+		action = a
+	}
+	return []call{{Action: action, Resource: resourceOf(prefix, v, where)}}
 }
 
 // transactParts are the members of a TransactWriteItem / TransactGetItem and the IAM
@@ -212,7 +233,7 @@ func resourceOf(prefix string, v reflect.Value, where location) string {
 			if strings.HasPrefix(s, "arn:") {
 				return s
 			}
-			return fmt.Sprintf("arn:aws:%s:%s:%s:%s", prefix, where.region, where.account, s)
+			return fmt.Sprintf("arn:aws:%s:%s:%s:%s%s", prefix, where.region, where.account, arnTypes[prefix], s)
 		}
 	}
 	return "*"
