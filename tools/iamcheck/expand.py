@@ -8,6 +8,7 @@ own account and physical ids), so a policy reads as AWS would evaluate it.
 
 import copy
 import json
+import logging
 import os
 import re
 
@@ -79,6 +80,7 @@ def translate(sam_template, parameters=None):
     """The CloudFormation template the SAM transform makes of sam_template."""
     from samtranslator.translator.transform import transform  # heavy; imported on use
 
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its feature-toggle and metrics chatter
     saved = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = REGION  # the translator asks boto for a region
     try:
