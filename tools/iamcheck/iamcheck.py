@@ -208,6 +208,50 @@ class Stack:
         return calls
 
 
+def gateway_failures(stack):
+    """API Gateway's invocations of the functions behind the REST API's routes and its
+    authorizer, checked against the template's AWS::Lambda::Permission resources (the
+    functions' resource policies); and each permission no route or authorizer needs."""
+    r = stack.r
+    permissions = []
+    for name, res in r.resources("AWS::Lambda::Permission"):
+        p = r.resolve(res["Properties"])
+        permissions.append((name, p))
+    used, failures = set(), []
+    for api, res in r.resources("AWS::ApiGateway::RestApi"):
+        body = r.resolve(res["Properties"].get("Body", {}))
+        stage = r.params.get("Stage", "dev")
+        base = f"arn:aws:execute-api:{r.names.region}:{r.names.account}:{r.ref(api)}"
+        invokes = []
+        for path, methods in body.get("paths", {}).items():
+            for method, op in methods.items():
+                uri = (op or {}).get("x-amazon-apigateway-integration", {}).get("uri", "") if isinstance(op, dict) else ""
+                if "/functions/" in uri:
+                    concrete = path.replace("{", "").replace("}", "")
+                    invokes.append((f"{method.upper()} {path}", _function_of_uri(uri), f"{base}/{stage}/{method.upper()}{concrete}"))
+        for scheme, spec in body.get("components", {}).get("securitySchemes", {}).items():
+            uri = spec.get("x-amazon-apigateway-authorizer", {}).get("authorizerUri", "")
+            if "/functions/" in uri:
+                invokes.append((f"authorizer {scheme}", _function_of_uri(uri), f"{base}/authorizers/authorizer-id"))
+        for route, fn_arn, source in invokes:
+            fn = fn_arn.rsplit(":", 1)[-1]
+            ok = [name for name, p in permissions
+                  if p.get("Action") == "lambda:InvokeFunction" and p.get("Principal") == "apigateway.amazonaws.com"
+                  and p.get("FunctionName") in (fn, fn_arn) and fnmatchcase(source, p.get("SourceArn", "*"))]
+            used.update(ok)
+            if not ok:
+                failures.append(f"REFUSED apigateway.amazonaws.com: lambda:InvokeFunction on {fn_arn} ({route}): "
+                                "no AWS::Lambda::Permission allows it")
+    for name, p in permissions:
+        if p.get("Principal") == "apigateway.amazonaws.com" and name not in used:
+            failures.append(f"UNUSED {name}: lambda:InvokeFunction on {p.get('FunctionName')} for API Gateway: no route or authorizer invokes it")
+    return failures
+
+
+def _function_of_uri(uri):
+    return uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
+
+
 def _tasks(definition):
     for state, spec in definition.get("States", {}).items():
         if spec.get("Type") == "Task":
@@ -406,6 +450,7 @@ def main(argv=None):
                 json.dump(sorted(set(c[:3] for c in calls)), f, indent=1)
         calls += stack.derived_calls()
         failures, notes = check(stack, calls, allowed, args.unused == "fail")
+        failures += gateway_failures(stack)
         label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "defaults"
         print(f"iamcheck [{label}]: {len(set(c[:3] for c in calls))} calls of {len(stack.principals)} principals "
               f"({len(records)} recorded), {len(failures)} failures, {len(notes)} notes")

@@ -101,6 +101,17 @@ class TheTemplate(unittest.TestCase):
         self.assertIn(("TransferStateMachine", "lambda:InvokeFunction",
                        "arn:aws:lambda:us-east-1:123456789012:function:SagaPostFunction"), derived)
 
+    def test_api_gateway_may_invoke_every_route_and_the_authorizer(self):
+        self.assertEqual([], iamcheck.gateway_failures(self.stack))
+
+    def test_a_route_without_its_invoke_permission_is_refused(self):
+        sam = expand.sam_input(iamcheck.ROOT)
+        del sam["Resources"]["MePermission"]
+        failures = iamcheck.gateway_failures(iamcheck.Stack(sam_template=sam))
+        self.assertEqual(["REFUSED apigateway.amazonaws.com: lambda:InvokeFunction on "
+                          "arn:aws:lambda:us-east-1:123456789012:function:MeFunction (GET /v1/me): "
+                          "no AWS::Lambda::Permission allows it"], failures)
+
     def test_every_derived_call_is_allowed(self):
         failures, _ = iamcheck.check(self.stack, self.stack.derived_calls(), iamcheck.load_allowed(), False)
         self.assertEqual([], [f for f in failures if f.startswith("REFUSED")])
