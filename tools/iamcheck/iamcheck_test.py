@@ -117,6 +117,38 @@ class TheTemplate(unittest.TestCase):
         self.assertEqual([], [f for f in failures if f.startswith("REFUSED")])
 
 
+# Limits AWS enforces and the local engine does not (localstack/MINISTACK_GAPS.md).
+CFN_RESOURCES_MAX = 500
+CFN_OUTPUTS_MAX = 200
+API_INTEGRATION_SECONDS_MAX = 29
+
+
+class AWSLimits(unittest.TestCase):
+    """Limits checked on the expanded template, which is what CloudFormation counts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = iamcheck.Stack()
+
+    def test_cloudformation_counts(self):
+        self.assertLess(len(self.stack.cfn["Resources"]), CFN_RESOURCES_MAX)
+        self.assertLess(len(self.stack.cfn.get("Outputs", {})), CFN_OUTPUTS_MAX)
+
+    def test_functions_behind_the_api_answer_within_its_integration_timeout(self):
+        routed = {line.split(" on ")[1].split(" (")[0].rsplit(":", 1)[-1]
+                  for line in iamcheck.gateway_failures(self._without_permissions())}
+        self.assertTrue(routed, "the API's functions were found")
+        for name in routed:
+            timeout = self.stack.r.resolve(self.stack.cfn["Resources"][name]["Properties"].get("Timeout", 3))
+            self.assertLess(int(timeout), API_INTEGRATION_SECONDS_MAX, name)
+
+    def _without_permissions(self):
+        sam = expand.sam_input(iamcheck.ROOT)
+        for name in [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]:
+            del sam["Resources"][name]
+        return iamcheck.Stack(sam_template=sam)
+
+
 class Normalizing(unittest.TestCase):
     def test_engine_names_become_the_fixed_accounts(self):
         sam = small_template([get_item_statement()])
