@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -27,6 +27,9 @@ collection: ## run the Postman collection (api/wallet.postman_collection.json) w
 
 chaos: ## the bank workload with injected saga faults against the running stack, then the money check (CLIENTS=8 OPS=400 TIMEOUT=30m)
 	@scripts/chaos.sh
+
+iam-check: ## what AWS would refuse: the functions' recorded AWS calls against template.yaml's policies (IAM_UNUSED=fail also fails unused grants)
+	@scripts/iam-check.sh
 
 fuzz: ## schemathesis over api/openapi.yaml against the running stack (FUZZ_EXAMPLES=25)
 	@scripts/fuzz.sh

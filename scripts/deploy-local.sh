@@ -13,6 +13,10 @@ engine_env
 cd "$ROOT"
 # --emulate-import: the engine does not import request validators, models or gateway
 # responses from the REST API body (localstack/MINISTACK_GAPS.md, 1); AWS does.
+# ManageApiGatewayAccount=false: the engine has no account-level API Gateway setting
+# (and no AWS::ApiGateway::Account); its stages log without one.
+# AwsCallRecordDir: every function appends the AWS calls it makes under .local/aws-calls
+# for the IAM check (make iam-check, tools/iamcheck).
 # --flatten-metric-math-alarms: the engine creates no metric-math alarm (19) and
 # evaluates none (10); each is deployed as a single-metric stand-in.
 go run ./cmd/deploy \
@@ -28,6 +32,8 @@ go run ./cmd/deploy \
   --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
   --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}" \
   --param MeterDynamoDB="${METER_DYNAMODB:-true}" \
+  --param ManageApiGatewayAccount=false \
+  --param AwsCallRecordDir="${AWS_CALL_RECORD_DIR:-$LOCAL_DIR/aws-calls}" \
   --param RateLimits="${RATE_LIMITS:-money=100/10s,write=10/10s,read=100/10s,signup=30/10s,login=30/10s}" \
   --param LoginFailuresMax="${LOGIN_FAILURES_MAX:-3}" \
   --param LoginFailureWindowSeconds="${LOGIN_FAILURE_WINDOW_SECONDS:-60}" \

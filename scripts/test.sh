@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: unit tests, then integration tests through the API deployed on the local
-# engine, then a small chaos run, the README walkthrough, the Postman collection and
+# engine, then a small chaos run, the IAM check (scripts/iam-check.sh), the README walkthrough, the Postman collection and
 # schema fuzzing against the same stack. Starts the engine when none is running and
 # stops what it started.
 source "$(dirname "$0")/lib.sh"
@@ -9,8 +9,12 @@ cd "$ROOT"
 say "unit tests"
 go test -race -count=1 ./...
 python3 -m unittest discover -s "$ROOT/tools" -p '*_test.py'
+pinned_venv "$TOOLS_DIR/iam" "$ROOT/tools/iam-requirements.txt" "the IAM check (moto's policy evaluator, the SAM translator)"
+(cd "$ROOT/tools/iamcheck" && "$TOOLS_DIR/iam/bin/python" -m unittest discover -p '*_test.py')
 
 use_engine
+# The IAM check evaluates what this run's functions call: start from no records.
+rm -rf "$LOCAL_DIR/aws-calls"
 "$ROOT/scripts/deploy-local.sh"
 
 say "integration tests against $("$ROOT/scripts/api-url.sh") (and the DynamoDB adapter against the engine)"
@@ -24,6 +28,9 @@ go test -race -count=1 -tags integration -timeout 10m ./internal/dynamo/
 # A small chaos run: it writes the deployment's CONTROL items, so it runs after the
 # integration tests, alone.
 CLIENTS="${CHAOS_CLIENTS:-4}" OPS="${CHAOS_OPS:-120}" "$ROOT/scripts/chaos.sh"
+# What AWS would refuse, from the calls the suite and the chaos run recorded. With a
+# TEST_RUN subset many grants go unused, so only the whole suite fails on them.
+IAM_JOURNEY=0 IAM_UNUSED="$([[ -z "${TEST_RUN:-}" ]] && echo fail || echo report)" "$ROOT/scripts/iam-check.sh"
 "$ROOT/scripts/walkthrough.sh"
 "$ROOT/scripts/collection.sh"
 "$ROOT/scripts/fuzz.sh"

@@ -25,6 +25,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/callrecord"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
 	"github.com/serverless-wallet/wallet/internal/metrics"
@@ -72,6 +73,9 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 	d := &Deps{Log: lambdacontext.NewLogger()}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err == nil {
+		err = d.recordCalls(&cfg)
+	}
+	if err == nil {
 		d.AWS = cfg
 		var h any
 		h, err = build(ctx, d)
@@ -85,6 +89,23 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 	}
 	d.Log.Error("cold start failed", slog.String("error", err.Error()))
 	return 1
+}
+
+// recordCalls puts the call recorder (internal/callrecord) on every client the cold
+// start builds, when the deployment turned it on (AwsCallRecordDir, never in prod).
+// Off, the SDK's middleware stack is left as it is.
+func (d *Deps) recordCalls(cfg *aws.Config) error {
+	dir := d.OptionalEnv(callrecord.DirEnv)
+	if dir == "" {
+		return nil
+	}
+	rec, err := callrecord.Open(dir, d.OptionalEnv("AWS_LAMBDA_FUNCTION_NAME"))
+	if err != nil {
+		return err
+	}
+	d.Log.Warn("AWS call recording is on: every AWS call is appended to a file for the IAM check; never in production", slog.String("dir", dir))
+	cfg.APIOptions = append(cfg.APIOptions, rec.AddTo)
+	return nil
 }
 
 // DynamoDB returns the cold start's one DynamoDB client, metered when the deployment
