@@ -72,7 +72,17 @@ func run() error {
 	}
 	api := &chaos.Client{BaseURL: outputs["LocalApiUrl"], HTTP: &http.Client{Timeout: 30 * time.Second}}
 	sessions := &chaos.Sessions{}
-	sessions.Login = func(ctx context.Context, email string) (string, error) { return login(ctx, api, email, userPassword) }
+	sessions.Login = func(ctx context.Context, email string) (string, error) {
+		if email == adminEmail {
+			return login(ctx, api, email, adminPassword)
+		}
+		return login(ctx, api, email, userPassword)
+	}
+	admin, err := adminToken(ctx, api)
+	if err != nil {
+		return err
+	}
+	sessions.Add(adminEmail, admin)
 
 	run := uuid.NewString()[:8]
 	users := make([]chaos.User, 0, *clients)
@@ -88,6 +98,7 @@ func run() error {
 	fmt.Printf("chaos: %d clients, %d operations, seed %d, run %s\n", *clients, *ops, *seed, run)
 	w := chaos.NewWorkload(api, faults, chaos.Config{Clients: *clients, Ops: *ops, Seed: *seed, Phases: chaos.DefaultPhases,
 		FaultGrace: 15 * time.Second, SettleWithin: 3 * time.Minute}, users)
+	w.AdminToken = admin
 	start := time.Now()
 	exp, err := w.Run(ctx)
 	if err != nil {
@@ -99,9 +110,14 @@ func run() error {
 		return err
 	}
 	problems := chaos.Verify(exp, wallets)
-	if err := ledgerCheck(ctx, api); err != nil {
+	if err := ledgerCheck(ctx, api, admin); err != nil {
 		problems = append(problems, err.Error())
 	}
+	told, err := chaos.CompletionEvents(ctx, api, users, exp.Ends, eventsWithin, eventsSettle)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, told...)
 	report(exp, elapsed)
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -114,7 +130,7 @@ func run() error {
 		money += w.Balance
 	}
 	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; "+
-		"%d final transfers match their postings; nothing held; ledger check green\n",
+		"%d final transfers match their postings, each completed one told its payer once; nothing held; ledger check green\n",
 		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Ends))
 	return nil
 }
@@ -188,17 +204,25 @@ func login(ctx context.Context, api *chaos.Client, email, password string) (stri
 	return s.Token, r.Decode(&s)
 }
 
-// ledgerCheck runs the product's own conservation check as the admin.
-func ledgerCheck(ctx context.Context, api *chaos.Client) error {
+// How long the completion events may take to arrive (stream, SNS, SQS, consumer), and
+// how long after the last one a duplicate is still waited for.
+const (
+	eventsWithin = 2 * time.Minute
+	eventsSettle = 10 * time.Second
+)
+
+// adminToken logs in the local deployment's admin (signing it up on first use).
+func adminToken(ctx context.Context, api *chaos.Client) (string, error) {
 	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"})
 	if err != nil || (r.Status != http.StatusCreated && r.Status != http.StatusConflict) {
-		return chaos.Unexpected("admin signup", r, err)
+		return "", chaos.Unexpected("admin signup", r, err)
 	}
-	token, err := login(ctx, api, adminEmail, adminPassword)
-	if err != nil {
-		return err
-	}
-	r, err = api.Settle(ctx, "GET", "/v1/admin/ledger/check", token, "", nil)
+	return login(ctx, api, adminEmail, adminPassword)
+}
+
+// ledgerCheck runs the product's own conservation check as the admin.
+func ledgerCheck(ctx context.Context, api *chaos.Client, token string) error {
+	r, err := api.Settle(ctx, "GET", "/v1/admin/ledger/check", token, "", nil)
 	if err != nil || r.Status != http.StatusOK {
 		return chaos.Unexpected("ledger check", r, err)
 	}

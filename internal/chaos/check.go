@@ -199,6 +199,8 @@ func checkTransfers(ends map[string]TransferEnd, wallets []WalletState) []string
 			if len(got) > 0 {
 				problems = append(problems, fmt.Sprintf("transfer %s %s moved money: posting %s shows %s", t.ID, t.Status, posting, linesText(got)))
 			}
+		default: // NEEDS_REVIEW: every case is resolved on the desk before the check
+			problems = append(problems, fmt.Sprintf("transfer %s ended %s", t.ID, t.Status))
 		}
 	}
 	for posting, got := range byPosting {

@@ -3,7 +3,10 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -62,6 +65,10 @@ func (w *Workload) settleAll(ctx context.Context) {
 
 func (w *Workload) settle(ctx context.Context, id string, u User) {
 	v := w.await(ctx, u, id, func(s string) bool { return finalStatus[s] || s == "HELD" })
+	if v.Status == "NEEDS_REVIEW" && w.AdminToken != "" {
+		w.resolveOnTheDesk(ctx, id)
+		v = w.await(ctx, u, id, func(s string) bool { return (finalStatus[s] && s != "NEEDS_REVIEW") || s == "HELD" })
+	}
 	if v.Status == "HELD" {
 		if _, err := w.API.Settle(ctx, "POST", "/v1/transfers/"+id+"/void", u.Token, uuid.NewString(), nil); err != nil {
 			w.undetermined("final void "+id, err)
@@ -79,4 +86,35 @@ func (w *Workload) settle(ctx context.Context, id string, u User) {
 			Amount: v.Amount, Captured: v.CapturedAmount}
 		w.mu.Unlock()
 	}
+}
+
+// deskActions are the review desk's actions, tried in a random order per case until one
+// is accepted (each refusal names a state the action does not apply to).
+var deskActions = []string{"retry", "complete", "reverse"}
+
+// resolveOnTheDesk resolves a NEEDS_REVIEW transfer as an operator would, with a random
+// action; a hold it hands back to the payer (retry) is then voided by settle.
+func (w *Workload) resolveOnTheDesk(ctx context.Context, id string) {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id))
+	rng := rand.New(rand.NewPCG(w.Config.Seed, h.Sum64())) // #nosec G404: a reproducible choice, not a secret
+	order := slices.Clone(deskActions)
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for _, action := range order {
+		r, err := w.API.Settle(ctx, "POST", "/v1/admin/transfers/"+id+"/resolve", w.AdminToken, uuid.NewString(),
+			map[string]string{"action": action, "reason": "chaos: resolved on the desk"})
+		switch {
+		case err != nil:
+			w.undetermined("resolve "+id, err)
+			return
+		case r.Status == http.StatusOK:
+			w.count("desk " + action)
+			return
+		case r.Status != http.StatusUnprocessableEntity:
+			w.undetermined("resolve "+id, Unexpected("resolve "+action, r, nil))
+			return
+		}
+		w.count("desk " + action + " refused " + r.Code())
+	}
+	w.undetermined("resolve "+id, fmt.Errorf("every action refused"))
 }

@@ -11,7 +11,7 @@ import (
 
 // Fault is what one saga step acts out (the product's transfer.Fault).
 type Fault struct {
-	Mode    string `dynamodbav:"mode"` // "fail" or "delay"
+	Mode    string `dynamodbav:"mode"` // "fail", "twice" (commit, then lose the answer) or "delay"
 	DelayMs int64  `dynamodbav:"delay_ms,omitempty"`
 }
 
@@ -31,14 +31,22 @@ type Phase struct {
 	Faults map[string]Fault
 }
 
+// twice makes a step commit, then fail as if its answer were lost: the state machine
+// runs it again.
+var twice = Fault{Mode: "twice"}
+
 // DefaultPhases: a quiet start, then the post step failing (transfers and captures
-// compensate with a release; the circuit breaker opens), the post step stalling, the
+// compensate with a release; the circuit breaker opens), the post step stalling, every
+// step running twice (its first answer lost), the post and its compensation both failing
+// (transfers and captures end NEEDS_REVIEW, resolved on the review desk at the end), the
 // reserve step stalling, and a quiet end.
 var DefaultPhases = []Phase{
 	{Name: "quiet", From: 0},
-	{Name: "post fails", From: 0.2, Faults: map[string]Fault{"post": {Mode: "fail"}}},
-	{Name: "post stalls", From: 0.4, Faults: map[string]Fault{"post": {Mode: "delay", DelayMs: 2500}}},
-	{Name: "reserve stalls", From: 0.6, Faults: map[string]Fault{"reserve": {Mode: "delay", DelayMs: 2500}}},
+	{Name: "post fails", From: 0.15, Faults: map[string]Fault{"post": {Mode: "fail"}}},
+	{Name: "post stalls", From: 0.3, Faults: map[string]Fault{"post": {Mode: "delay", DelayMs: 2500}}},
+	{Name: "steps run twice", From: 0.45, Faults: map[string]Fault{"reserve": twice, "post": twice, "finalize": twice, "release": twice}},
+	{Name: "compensation fails", From: 0.55, Faults: map[string]Fault{"post": {Mode: "fail"}, "release": {Mode: "fail"}}},
+	{Name: "reserve stalls", From: 0.65, Faults: map[string]Fault{"reserve": {Mode: "delay", DelayMs: 2500}}},
 	{Name: "quiet", From: 0.8},
 }
 
@@ -85,6 +93,9 @@ type Workload struct {
 	Faults Faults
 	Config Config
 	Users  []User
+	// AdminToken is an admin's token: a transfer that ended NEEDS_REVIEW is resolved on
+	// the review desk with a random action before the money is checked. Empty: left so.
+	AdminToken string
 
 	mu  sync.Mutex
 	exp Expectations
