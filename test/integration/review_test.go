@@ -270,9 +270,9 @@ const (
 type reviewFault int
 
 const (
-	holdLeftOpen reviewFault = iota // the release (the compensation of a failed post) failed: the hold stays
-	holdReleased                    // the reserve kept failing, then the compensation: nothing is held
-	holdUncaptured                  // a hold whose MarkHeld and compensation failed: a hold the payer never captured
+	holdLeftOpen   reviewFault = iota // the release (the compensation of a failed post) failed: the hold stays
+	holdReleased                      // the reserve kept failing, then the compensation: nothing is held
+	holdUncaptured                    // a hold whose MarkHeld and compensation failed: a hold the payer never captured
 )
 
 type reviewCase struct {
