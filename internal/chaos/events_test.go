@@ -19,8 +19,12 @@ func TestCompletionEvents(t *testing.T) {
 		Message    string `json:"message"`
 		TransferID string `json:"transfer_id"`
 	}
-	sent := func(id string) note { return note{Type: completedEventType, Message: "You sent $1.00.", TransferID: id} }
-	received := func(id string) note { return note{Type: completedEventType, Message: "You received $1.00.", TransferID: id} }
+	sent := func(id string) note {
+		return note{Type: completedEventType, Message: "You sent $1.00.", TransferID: id}
+	}
+	received := func(id string) note {
+		return note{Type: completedEventType, Message: "You received $1.00.", TransferID: id}
+	}
 	tests := []struct {
 		name  string
 		pages [][]note // the payer's notifications, page by page
