@@ -113,26 +113,6 @@ const (
 	StepFinalize = "finalize"
 )
 
-// Fault is an injected failure for tests.
-type Fault struct {
-	Mode    string `dynamodbav:"mode"` // one of the Fault modes below, or "delay" (DelayMs alone)
-	DelayMs int    `dynamodbav:"delay_ms"`
-}
-
-// Fault modes.
-const (
-	FaultFail    = "fail"    // the step fails (Transient) before it does anything
-	FaultContend = "contend" // the step reports Contention before it does anything
-	// FaultTwice commits the step's change, then fails as if its answer were lost, so
-	// the state machine runs the step a second time (at-least-once task delivery).
-	FaultTwice = "twice"
-)
-
-// Faults tells a step which fault to act out; nil in production deployments.
-type Faults interface {
-	Fault(ctx context.Context, step string) (Fault, bool, error)
-}
-
 // Steps implements the saga's Lambda tasks.
 type Steps struct {
 	Store   Store
@@ -222,35 +202,6 @@ func countOutcome(m *metrics.Emitter, before, after Transfer) {
 	m.Put(metrics.SagaDuration, float64(after.UpdatedAt.Sub(since).Milliseconds()), []metrics.Dim{metrics.D("Outcome", string(after.Status))}, id)
 }
 
-// injectFault acts out the step's injected fault, if any, before the step runs, and
-// returns it (the twice mode acts after the step's commit, in run).
-func (s *Steps) injectFault(ctx context.Context, step string) (Fault, error) {
-	if s.Faults == nil {
-		return Fault{}, nil
-	}
-	f, ok, err := s.Faults.Fault(ctx, step)
-	if err != nil {
-		return Fault{}, &Transient{Cause: "read injected faults: " + err.Error()}
-	}
-	if !ok {
-		return Fault{}, nil
-	}
-	if f.DelayMs > 0 {
-		select {
-		case <-ctx.Done():
-			return f, &Transient{Cause: "injected delay cut short: " + ctx.Err().Error()}
-		case <-time.After(time.Duration(f.DelayMs) * time.Millisecond):
-		}
-	}
-	switch f.Mode {
-	case FaultFail:
-		return f, &Transient{Cause: "injected fault in " + step}
-	case FaultContend:
-		return f, &Contention{Step: step}
-	}
-	return f, nil
-}
-
 // asStepError maps domain refusals to BusinessRefusal, races lost until the budget ran
 // out to Contention, and everything else to Transient.
 func asStepError(step string, err error) error {
@@ -338,93 +289,6 @@ func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Cha
 
 // PostingIDOf is the id of the posting that settles a transfer.
 func PostingIDOf(t Transfer) string { return t.ID + "-post" }
-
-// CompensateInput is the compensation's input: the transfer, the phase whose failure
-// it undoes, and the error the state machine caught.
-type CompensateInput struct {
-	TransferID string       `json:"transfer_id"`
-	Phase      string       `json:"phase"`
-	Error      *CaughtError `json:"error,omitempty"`
-}
-
-// Transfer names the transfer the compensation acts on.
-func (in CompensateInput) Transfer() string { return in.TransferID }
-
-// StepName is "" (the function names its step).
-func (in CompensateInput) StepName() string { return "" }
-
-// Release is the saga's compensation: it undoes a phase that failed, in one
-// transaction, only while the transfer is still in that phase's state (PENDING for
-// the start, CAPTURING for the settle): it gives the open hold back, if any, and ends
-// the transfer FAILED with the caught error's reason. A transfer the phase left
-// otherwise (HELD by a MarkHeld whose answer was lost, COMPLETED by a post whose
-// answer was lost, final, or under review) is not touched, so a second execution, a
-// retried task or a late failure can never release a hold twice or undo a settled
-// transfer.
-func (s *Steps) Release(ctx context.Context, in CompensateInput) (StepOutput, error) {
-	failed := false
-	out, err := s.run(ctx, StepRelease, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		failed = false // decided afresh on every attempt; only the committed one counts
-		if t.Status != phaseStatus(in.Phase) {
-			return nil, nil
-		}
-		if t.Credited && !t.Captured && !t.Reversed { // only an earlier version's saga credits before it captures
-			return nil, fmt.Errorf("release of transfer %s before its credit was reversed", t.ID)
-		}
-		ch := &Change{After: t}
-		if t.holdOpen() {
-			var err error
-			if ch, err = releaseHold(ctx, s.Store, t, now); err != nil {
-				return nil, err
-			}
-		}
-		ch.After.Status, ch.After.FailureReason = StatusFailed, in.Error.Reason()
-		if ch.After.FailureReason == "" {
-			ch.After.FailureReason = ReasonStepFailed
-		}
-		failed = true
-		return ch, nil
-	})
-	if err == nil && failed {
-		err = s.recordFailure(ctx, out.Status, in.Error)
-	}
-	return out, err
-}
-
-// phaseStatus is the status a transfer holds while a phase of its saga runs.
-func phaseStatus(phase string) Status {
-	if phase == PhaseSettle {
-		return StatusCapturing
-	}
-	return StatusPending
-}
-
-// settling reports whether a post belongs to the transfer's saga now: an immediate
-// transfer's start, or a capture's settle.
-func (t Transfer) settling() bool {
-	return (t.Status == StatusPending && t.Mode == ModeImmediate) || t.Status == StatusCapturing
-}
-
-// releaseHold is the one way a transfer's hold is given back (compensation, void,
-// expiry, an admin's resolution): the source's release and the transfer marked
-// released, only while the hold is open (the transfer's own flags, read at the version
-// the commit is conditional on), so no hold is ever released twice or after its post.
-func releaseHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
-	if !t.holdOpen() {
-		return nil, ErrNotHeld
-	}
-	src, err := store.Wallet(ctx, t.SourceWalletID)
-	if err != nil {
-		return nil, err
-	}
-	d, err := ledger.Release(src, t.AmountMinor, now)
-	if err != nil {
-		return nil, err
-	}
-	after := t
-	after.Released = true
-	return &Change{Deltas: deltas(d), After: after}, nil
-}
 
 // Finalize sets the saga's outcome on the transfer, once. A technical failure counts
 // against the circuit breaker here, where it is known, however long the saga took.
