@@ -40,7 +40,8 @@ func (s *Service) Capture(ctx context.Context, c op.Caller, id, key string, in C
 		}
 		// A frozen wallet on either side refuses the capture; the hold stays for a void
 		// or its expiry. (A freeze that lands after this check fails the settle saga's
-		// credit step, whose compensation releases the hold.)
+		// post, whose own transaction needs both wallets ACTIVE; its compensation then
+		// releases the hold.)
 		for _, id := range []string{t.SourceWalletID, t.DestinationWalletID} {
 			w, err := s.Store.Wallet(ctx, id)
 			if err != nil {
