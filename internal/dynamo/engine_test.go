@@ -31,7 +31,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/transfer"
 	"github.com/serverless-wallet/wallet/internal/transfer/transfertest"
 	"github.com/serverless-wallet/wallet/internal/user"
-	"github.com/serverless-wallet/wallet/internal/wallet"
 	"github.com/serverless-wallet/wallet/internal/wallet/wallettest"
 )
 
@@ -305,41 +304,6 @@ func TestLedgerConformsAsAWalletStore(t *testing.T) {
 		require.NoError(t, s.CreateWallet(context.Background(), w))
 		return wallettest.Fixture{Store: s, Wallet: w}
 	})
-}
-
-// TestCreateWalletRefusals: each failed condition of the wallet-creation transaction is
-// named by the engine's cancellation reasons, in a fixed order when several fail at once,
-// and a refused creation writes nothing.
-func TestCreateWalletRefusals(t *testing.T) {
-	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	newWallet := func(owner, currency string) ledger.Wallet {
-		return ledger.Wallet{ID: uuid.NewString(), OwnerID: owner, Currency: currency, Status: ledger.StatusActive,
-			Version: 1, CreatedAt: at, UpdatedAt: at}
-	}
-	tests := map[string]struct {
-		before int    // wallets the owner has, in currencies C0, C1, …
-		again  string // the new wallet's currency
-		want   error
-	}{
-		"a currency the owner has":                          {before: 1, again: "C0", want: wallet.ErrWalletExists},
-		"one wallet too many":                               {before: wallet.WalletsPerOwnerMax, again: "NEW", want: wallet.ErrWalletLimit},
-		"both at once: the currency claim is checked first": {before: wallet.WalletsPerOwnerMax, again: "C0", want: wallet.ErrWalletExists},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			db, table := engineTable(t, true)
-			s := &Ledger{DB: db, Table: table}
-			ctx := context.Background()
-			for i := range tt.before {
-				require.NoError(t, s.CreateWallet(ctx, newWallet("owner", fmt.Sprintf("C%d", i))))
-			}
-			refused := newWallet("owner", tt.again)
-			require.ErrorIs(t, s.CreateWallet(ctx, refused), tt.want)
-			_, err := s.Wallet(ctx, refused.ID)
-			assert.ErrorIs(t, err, problem.ErrNotFound, "a refused creation writes no wallet")
-			require.NoError(t, s.CreateWallet(ctx, newWallet("someone else", tt.again)), "another owner is not refused")
-		})
-	}
 }
 
 func TestCreateUserTakenEmail(t *testing.T) {

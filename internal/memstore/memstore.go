@@ -86,9 +86,26 @@ func New(ws ...ledger.Wallet) *Store {
 	return s
 }
 
-// CreateWallet stores w.
+// CreateWallet stores w under the rules the DynamoDB store's creation transaction
+// keeps, in its order: one wallet per owner and currency (wallet.ErrWalletExists), then
+// at most wallet.WalletsPerOwnerMax per owner (wallet.ErrWalletLimit).
 func (s *Store) CreateWallet(_ context.Context, w ledger.Wallet) error {
-	s.PutWallet(w)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	owned := 0
+	for _, other := range s.Wallets {
+		if other.OwnerID != w.OwnerID {
+			continue
+		}
+		if other.Currency == w.Currency {
+			return wallet.ErrWalletExists
+		}
+		owned++
+	}
+	if owned >= wallet.WalletsPerOwnerMax {
+		return wallet.ErrWalletLimit
+	}
+	s.Wallets[w.ID] = w
 	return nil
 }
 

@@ -7,6 +7,7 @@ package wallettest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/conformance"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/wallet"
 )
@@ -27,11 +29,12 @@ type Fixture struct {
 // Run runs every case, each on a fixture of its own from newFixture.
 func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	cases := map[string]func(t *testing.T, f Fixture){
-		"a credit adds to the balance with its posting":         creditAdds,
-		"a posting is written once":                             postingOnce,
-		"a frozen wallet refuses money decided while active":    frozenRefuses,
-		"a status change on a stale version changes nothing":    staleStatus,
-		"a close needs a zero balance at the time of its write": closeNeedsZero,
+		"a credit adds to the balance with its posting":          creditAdds,
+		"a posting is written once":                              postingOnce,
+		"a frozen wallet refuses money decided while active":     frozenRefuses,
+		"a status change on a stale version changes nothing":     staleStatus,
+		"a close needs a zero balance at the time of its write":  closeNeedsZero,
+		"one wallet per owner and currency, and a bounded count": creationRefusals,
 	}
 	conformance.Run(t, cases, newFixture)
 }
@@ -112,4 +115,39 @@ func closeNeedsZero(t *testing.T, f Fixture) {
 	w := read(t, f)
 	assert.Equal(t, ledger.StatusActive, w.Status)
 	assert.Equal(t, int64(100), w.BalanceMinor)
+}
+
+// creationRefusals: a second wallet in a currency the owner has is wallet_exists, one
+// wallet too many is wallet_limit_reached, and when both fail the currency claim is
+// named (a fixed order); a refused creation writes nothing, and other owners are not
+// refused.
+func creationRefusals(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	newWallet := func(owner, currency string, n int) ledger.Wallet {
+		return ledger.Wallet{ID: fmt.Sprintf("0e000000-0000-4000-8000-%012d", n), OwnerID: owner, Currency: currency,
+			Status: ledger.StatusActive, Version: 1, CreatedAt: conformance.At, UpdatedAt: conformance.At}
+	}
+	n := 0
+	create := func(owner, currency string) (ledger.Wallet, error) {
+		n++
+		w := newWallet(owner, currency, n)
+		return w, f.Store.CreateWallet(ctx, w)
+	}
+	const owner = "owner-of-many"
+	_, err := create(owner, "C0")
+	require.NoError(t, err)
+	refused, err := create(owner, "C0")
+	require.ErrorIs(t, err, wallet.ErrWalletExists, "a currency the owner has")
+	_, err = f.Store.Wallet(ctx, refused.ID)
+	require.ErrorIs(t, err, problem.ErrNotFound, "a refused creation writes no wallet")
+	for i := 1; i < wallet.WalletsPerOwnerMax; i++ {
+		_, err := create(owner, fmt.Sprintf("C%d", i))
+		require.NoError(t, err)
+	}
+	_, err = create(owner, "NEW")
+	require.ErrorIs(t, err, wallet.ErrWalletLimit, "one wallet too many")
+	_, err = create(owner, "C0")
+	require.ErrorIs(t, err, wallet.ErrWalletExists, "both at once: the currency claim is named first")
+	_, err = create("someone else", "C0")
+	require.NoError(t, err, "another owner is not refused")
 }
