@@ -165,12 +165,21 @@ func (s *Store) nextWrite() error {
 
 // apply writes deltas, posting and completion together or nothing, as the DynamoDB
 // transaction does: each delta under its wallet rules, the posting on condition it is
-// new; the caller holds s.mu.
+// new, the completion on condition its key is not completed yet; the caller holds s.mu.
 func (s *Store) apply(deltas []ledger.Delta, posting *ledger.Posting, completion *idempotency.Completion) error {
 	if posting != nil {
 		for _, p := range s.Postings {
 			if p.ID == posting.ID {
 				return fmt.Errorf("memstore: posting %s written twice", p.ID)
+			}
+		}
+	}
+	if completion != nil {
+		for _, done := range s.Completions {
+			// DynamoDB's completion is conditional on the record being IN_PROGRESS:
+			// once completed, a second completion of the key fails the whole write.
+			if done.Claim.UserID == completion.Claim.UserID && done.Claim.Key == completion.Claim.Key {
+				return idempotency.ErrInProgress
 			}
 		}
 	}
