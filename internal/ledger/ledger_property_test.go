@@ -242,32 +242,38 @@ func TestCheckFindsViolations(t *testing.T) {
 	}
 	require.True(t, Check(good()).OK, "%v", Check(good()).Violations)
 
-	tests := map[string]func(s *Snapshot){
-		"balance differs from entries":      func(s *Snapshot) { s.Wallets[0].BalanceMinor = 71 },
-		"available negative":                func(s *Snapshot) { s.Wallets[0].HeldMinor = 80 },
-		"missing entry":                     func(s *Snapshot) { s.Entries = s.Entries[1:] },
-		"posting unbalanced":                func(s *Snapshot) { s.Entries[3].AmountMinor = 31 },
-		"external balance off":              func(s *Snapshot) { s.ExternalBalances["external:funding:USD"] = -69 },
-		"entry count off":                   func(s *Snapshot) { s.Wallets[0].EntryCount = 4 },
-		"entry in another currency":         func(s *Snapshot) { s.Entries[2].Currency = "EUR"; s.Entries[3].Currency = "EUR" },
-		"held differs from open holds":      func(s *Snapshot) { s.Holds[0].Released = true },
-		"a hold posted and released":        func(s *Snapshot) { s.Holds[2].Posted = true },
-		"a hold settled unreserved":         func(s *Snapshot) { s.Holds[2].Reserved = false },
-		"a posting without a posted hold":   func(s *Snapshot) { s.Holds[1].Posted, s.Holds[1].Released = false, true },
-		"a posting larger than its capture": func(s *Snapshot) { s.Holds[1].CaptureMinor = 4 },
-		"a capture larger than its hold":    func(s *Snapshot) { s.Holds[1].HoldMinor = 4 },
-		"a posted hold without posting":     func(s *Snapshot) { s.Holds[2].Released, s.Holds[2].Posted = false, true },
-		"orphan entry": func(s *Snapshot) {
+	tests := map[string]struct {
+		breakIt func(s *Snapshot)
+		want    string // a part of the violation that names the broken rule
+	}{
+		"balance differs from entries":      {func(s *Snapshot) { s.Wallets[0].BalanceMinor = 66 }, "wallet w: balance 66, entries sum to 65"},
+		"available negative":                {func(s *Snapshot) { s.Wallets[0].HeldMinor = 80 }, "wallet w: available -15 < 0"},
+		"held negative":                     {func(s *Snapshot) { s.Wallets[1].HeldMinor = -1 }, "wallet v: held -1 < 0"},
+		"missing entry":                     {func(s *Snapshot) { s.Entries = s.Entries[1:] }, "posting a: 1 entries, want at least 2"},
+		"posting unbalanced up":             {func(s *Snapshot) { s.Entries[3].AmountMinor = 31 }, "posting b: entries sum to 1, want 0"},
+		"posting unbalanced down":           {func(s *Snapshot) { s.Entries[3].AmountMinor = 29 }, "posting b: entries sum to -1, want 0"},
+		"external balance off":              {func(s *Snapshot) { s.ExternalBalances["external:funding:USD"] = -69 }, "external account external:funding:USD: balance -69, entries sum to -70"},
+		"entry count off":                   {func(s *Snapshot) { s.Wallets[0].EntryCount = 4 }, "wallet w: 3 entries, entry_count 4"},
+		"entry in another currency":         {func(s *Snapshot) { s.Entries[2].Currency = "EUR"; s.Entries[3].Currency = "EUR" }, "wallet w: entry b:0 in EUR"},
+		"currency not conserved":            {func(s *Snapshot) { s.Wallets[1].BalanceMinor, s.Entries[5].AmountMinor = 6, 6 }, "USD: wallets and external accounts sum to 1, want 0"},
+		"held differs from open holds":      {func(s *Snapshot) { s.Holds[0].Released = true }, "wallet w: held 20, open holds sum to 0"},
+		"a hold posted and released":        {func(s *Snapshot) { s.Holds[2].Posted = true }, "transfer t3: both posted and released"},
+		"a hold settled unreserved":         {func(s *Snapshot) { s.Holds[2].Reserved = false }, "transfer t3: settled without a hold"},
+		"a posting without a posted hold":   {func(s *Snapshot) { s.Holds[1].Posted, s.Holds[1].Released = false, true }, "posting t2-post: a transfer posting without a posted hold"},
+		"a posting larger than its capture": {func(s *Snapshot) { s.Holds[1].CaptureMinor = 4 }, "transfer t2: posting t2-post takes 5 from a hold of 8 capturing 4"},
+		"a capture larger than its hold":    {func(s *Snapshot) { s.Holds[1].HoldMinor = 4 }, "transfer t2: posting t2-post takes 5 from a hold of 4 capturing 5"},
+		"a posted hold without posting":     {func(s *Snapshot) { s.Holds[2].Released, s.Holds[2].Posted = false, true }, "transfer t3: posted, but its posting t3-post is missing"},
+		"orphan entry": {func(s *Snapshot) {
 			s.Entries = append(s.Entries, Entry{ID: "x", PostingID: "x", Account: "ghost", AmountMinor: 1})
-		},
+		}, "account ghost: 1 entries but no wallet or external balance"},
 	}
-	for name, breakIt := range tests {
+	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			s := good()
-			breakIt(&s)
+			tt.breakIt(&s)
 			rep := Check(s)
 			assert.False(t, rep.OK)
-			assert.NotEmpty(t, rep.Violations)
+			assert.Contains(t, rep.Violations, tt.want, "the violation names the rule")
 		})
 	}
 }
