@@ -159,6 +159,7 @@ var twiceRunSagas = map[string]saga{
 	"immediate, one marks review":    {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, stepMarkReview}},
 	"hold, one compensates":          {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepReserve, compensate(transfer.PhaseStart)}},
 	"hold, one marks review":         {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepReserve, stepMarkReview}},
+	"hold, a stray post":             {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepPost}},
 	"settle, both post":              {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{stepPost}, second: []step{stepPost}},
 	"settle, one compensates":        {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{stepPost}, second: []step{compensate(transfer.PhaseSettle)}},
 	"settle, compensation and marks": {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{compensate(transfer.PhaseSettle)}, second: []step{compensate(transfer.PhaseSettle), stepMarkReview}},
