@@ -260,3 +260,75 @@ func TestMarkNeedsReviewIsConditional(t *testing.T) {
 	}
 	assert.False(t, slices.Contains(transfer.Reviewable, transfer.StatusHeld), "a HELD transfer is the payer's")
 }
+
+// TestEveryActionTwice: each action on a held or reviewed transfer, sent a second time
+// under another key (a second client, a second operator), is refused or finds nothing
+// to do, and the money is where one action left it.
+func TestEveryActionTwice(t *testing.T) {
+	const amount = 600
+	type outcome struct {
+		status        transfer.Status
+		held, srcBal  int64
+		dstBal        int64
+		secondRefused error // nil: the second finds nothing to do
+	}
+	act := map[string]func(e *serviceEnv, key string) error{
+		"void": func(e *serviceEnv, key string) error {
+			_, err := e.svc.Void(context.Background(), callerA, transferID, key)
+			return err
+		},
+		"capture": func(e *serviceEnv, key string) error {
+			_, err := e.svc.Capture(context.Background(), callerA, transferID, key, transfer.CaptureInput{})
+			return err
+		},
+		"sweep": func(e *serviceEnv, _ string) error {
+			e.clock.Advance(2 * time.Hour)
+			e.store.Expired = []string{transferID}
+			_, err := e.svc.ExpireHolds(context.Background())
+			return err
+		},
+	}
+	for _, action := range []string{transfer.ActionRetry, transfer.ActionComplete, transfer.ActionReverse} {
+		act["resolve "+action] = func(e *serviceEnv, key string) error {
+			_, err := e.svc.Resolve(context.Background(), admin, transferID, key, transfer.ResolveInput{Action: action, Reason: "twice"})
+			return err
+		}
+	}
+	want := map[string]outcome{
+		"void":             {status: transfer.StatusReleased, srcBal: startMinor, secondRefused: transfer.ErrNotHeld},
+		"capture":          {status: transfer.StatusCompleted, srcBal: startMinor - amount, dstBal: amount, secondRefused: transfer.ErrNotHeld},
+		"sweep":            {status: transfer.StatusReleased, srcBal: startMinor},
+		"resolve retry":    {status: transfer.StatusFailed, srcBal: startMinor, secondRefused: transfer.ErrNotInReview},
+		"resolve complete": {status: transfer.StatusCompleted, srcBal: startMinor - amount, dstBal: amount, secondRefused: transfer.ErrNotInReview},
+		"resolve reverse":  {status: transfer.StatusFailed, srcBal: startMinor, secondRefused: transfer.ErrNotInReview},
+	}
+	for name, do := range act {
+		t.Run(name, func(t *testing.T) {
+			e := newServiceEnv(t)
+			e.runner.steps = e.steps
+			if strings.HasPrefix(name, "resolve") { // an immediate transfer whose post and compensation failed
+				tr := pendingTransfer(amount, transfer.ModeImmediate)
+				e.store.PutTransfer(tr)
+				runSteps(t, e.steps, reserve)
+				markedForReview(e.store)
+			} else {
+				heldTransfer(e, transferID, amount, e.clock.Now().Add(time.Hour))
+			}
+			require.NoError(t, do(e, "first"))
+			err := do(e, "second")
+			if w := want[name].secondRefused; w != nil {
+				assert.ErrorIs(t, err, w)
+			} else {
+				assert.NoError(t, err)
+			}
+			got := want[name]
+			tr := e.store.StoredTransfer(transferID)
+			assert.Equal(t, got.status, tr.Status)
+			src, dst := e.store.StoredWallet(srcID), e.store.StoredWallet(dstID)
+			assert.Zero(t, src.HeldMinor, "the hold is settled once")
+			assert.Equal(t, got.srcBal, src.BalanceMinor)
+			assert.Equal(t, got.dstBal, dst.BalanceMinor)
+			requireLedgerOK(t, e.store)
+		})
+	}
+}
