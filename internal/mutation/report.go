@@ -36,7 +36,7 @@ changed and the list must follow it. A mutant that does not compile stops it too
 survives; ` + "`make mutation ONLY=<id>`" + ` runs one (comma-separated ids: several) without rewriting this page.
 
 `)
-	fmt.Fprintf(&b, "Last run: %d mutants, %d killed, %d survived, in %s (the tests of the unmutated copy first, then each mutant; one core-heavy run at a time).\n\n",
+	fmt.Fprintf(&b, "Last run: %d mutants, %d killed, %d survived, in %s (the unmutated copy's tests first, then each mutant's; without -race, for speed).\n\n",
 		len(results), killed, len(results)-killed, total.Round(time.Second))
 	b.WriteString("| mutant | rule | file | killed by | seconds | reproduce |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
