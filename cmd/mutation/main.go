@@ -26,7 +26,7 @@ import (
 func main() { os.Exit(cli.ExitCode(os.Stderr, "mutation", run())) }
 
 func run() error {
-	list := flag.String("mutants", "tools/mutation/mutants.json", "the mutant list")
+	listFile := flag.String("mutants", "tools/mutation/mutants.json", "the mutant list")
 	root := flag.String("root", ".", "the repository to copy")
 	only := flag.String("only", "", "comma-separated mutant ids to run (default: all)")
 	report := flag.String("report", "", "write the report here (default: docs/TESTING.md when every mutant runs)")
@@ -35,12 +35,12 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	all, err := mutation.Load(*list)
+	list, err := mutation.Load(*listFile)
 	if err != nil {
 		return err
 	}
-	if err := mutation.Stale(*root, all); err != nil {
-		return fmt.Errorf("stale mutants (update %s):\n%w", *list, err)
+	if err := mutation.Stale(*root, list.All()); err != nil {
+		return fmt.Errorf("stale mutants (update %s):\n%w", *listFile, err)
 	}
 	var ids []string
 	if *only != "" {
@@ -48,7 +48,7 @@ func run() error {
 	} else if *report == "" {
 		*report = "docs/TESTING.md"
 	}
-	ms, err := mutation.Select(all, ids)
+	ms, err := mutation.Select(list.Mutants, ids)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func run() error {
 	}
 	total := time.Since(start)
 	if *report != "" {
-		page := []byte(mutation.Report(results, total))
+		page := []byte(mutation.Report(results, list.Equivalent, total))
 		if err := os.WriteFile(*report, page, 0o644); err != nil { // #nosec G306 -- a page of the docs
 			return err
 		}

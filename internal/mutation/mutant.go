@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -33,26 +34,48 @@ type Mutant struct {
 	Engine      []string `json:"engine"`      // packages whose -tags integration tests, against the engine, must kill it
 }
 
+// List is the versioned file: the mutants the tests must kill, and the equivalent ones
+// (no test can tell them from the original), kept with the reason, so that nobody tries
+// them again and so that a change of their code, which may end the equivalence, shows.
+type List struct {
+	Mutants    []Mutant     `json:"mutants"`
+	Equivalent []Equivalent `json:"equivalent"`
+}
+
+// Equivalent is a mutant no test can kill, and why.
+type Equivalent struct {
+	ID          string `json:"id"`
+	File        string `json:"file"`
+	Original    string `json:"original"`
+	Replacement string `json:"replacement"`
+	Why         string `json:"why"`
+}
+
+// asMutant is the equivalent mutant in the form Stale checks.
+func (e Equivalent) asMutant() Mutant {
+	return Mutant{ID: e.ID, File: e.File, Original: e.Original, Replacement: e.Replacement}
+}
+
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,62}$`)
 
 // Load reads a mutant list and checks its shape (not yet the snippets: see Stale).
-func Load(path string) ([]Mutant, error) {
+func Load(path string) (List, error) {
 	b, err := os.ReadFile(path) // #nosec G304 -- the list named on the command line
 	if err != nil {
-		return nil, fmt.Errorf("read mutants: %w", err)
+		return List{}, fmt.Errorf("read mutants: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	var ms []Mutant
-	if err := dec.Decode(&ms); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+	var l List
+	if err := dec.Decode(&l); err != nil {
+		return List{}, fmt.Errorf("parse %s: %w", path, err)
 	}
-	if len(ms) == 0 || len(ms) > mutantsMax {
-		return nil, fmt.Errorf("%s: %d mutants, want 1..%d", path, len(ms), mutantsMax)
+	if len(l.Mutants) == 0 || len(l.Mutants)+len(l.Equivalent) > mutantsMax {
+		return List{}, fmt.Errorf("%s: %d mutants and %d equivalent ones, want 1..%d in all", path, len(l.Mutants), len(l.Equivalent), mutantsMax)
 	}
 	seen := map[string]bool{}
 	var errs []error
-	for _, m := range ms {
+	for _, m := range l.Mutants {
 		if seen[m.ID] {
 			errs = append(errs, fmt.Errorf("mutant %s: id given twice", m.ID))
 		}
@@ -61,7 +84,25 @@ func Load(path string) ([]Mutant, error) {
 			errs = append(errs, err)
 		}
 	}
-	return ms, errors.Join(errs...)
+	for _, e := range l.Equivalent {
+		if seen[e.ID] {
+			errs = append(errs, fmt.Errorf("mutant %s: id given twice", e.ID))
+		}
+		seen[e.ID] = true
+		if e.Why == "" || e.Original == "" || e.Original == e.Replacement || !idPattern.MatchString(e.ID) {
+			errs = append(errs, fmt.Errorf("equivalent mutant %q: id, original, a different replacement and why are required", e.ID))
+		}
+	}
+	return l, errors.Join(errs...)
+}
+
+// All is every mutant of the list in the form Stale checks, equivalent ones included.
+func (l List) All() []Mutant {
+	all := slices.Clone(l.Mutants)
+	for _, e := range l.Equivalent {
+		all = append(all, e.asMutant())
+	}
+	return all
 }
 
 func (m Mutant) check() error {

@@ -44,14 +44,16 @@ func TestLoadRefusesBadLists(t *testing.T) {
 		list    string
 		wantErr string
 	}{
-		{"a good list", "[" + good + "]", ""},
-		{"an empty list", "[]", "0 mutants"},
-		{"an unknown field", `[{"id":"ok-1","nope":1}]`, "unknown field"},
-		{"an id twice", "[" + good + "," + good + "]", "id given twice"},
-		{"no suite", `[{"id":"ok-2","rule":"r","file":"a.go","original":"a","replacement":"b"}]`, "name the unit or engine packages"},
-		{"a no-op", `[{"id":"ok-2","rule":"r","file":"a.go","original":"a","replacement":"a","unit":["./x/"]}]`, "the replacement is the original"},
-		{"a file outside", `[{"id":"ok-2","rule":"r","file":"../a.go","original":"a","replacement":"b","unit":["./x/"]}]`, "inside the repository"},
-		{"a package not ./", `[{"id":"ok-2","rule":"r","file":"a.go","original":"a","replacement":"b","unit":["x"]}]`, "must be a ./ path"},
+		{"a good list", `{"mutants":[` + good + `]}`, ""},
+		{"with an equivalent mutant", `{"mutants":[` + good + `],"equivalent":[{"id":"eq-1","file":"a.go","original":"a","replacement":"b","why":"w"}]}`, ""},
+		{"an equivalent mutant without why", `{"mutants":[` + good + `],"equivalent":[{"id":"eq-1","file":"a.go","original":"a","replacement":"b"}]}`, "why are required"},
+		{"an empty list", `{"mutants":[]}`, "0 mutants"},
+		{"an unknown field", `{"mutants":[{"id":"ok-1","nope":1}]}`, "unknown field"},
+		{"an id twice", `{"mutants":[` + good + "," + good + `]}`, "id given twice"},
+		{"no suite", `{"mutants":[{"id":"ok-2","rule":"r","file":"a.go","original":"a","replacement":"b"}]}`, "name the unit or engine packages"},
+		{"a no-op", `{"mutants":[{"id":"ok-2","rule":"r","file":"a.go","original":"a","replacement":"a","unit":["./x/"]}]}`, "the replacement is the original"},
+		{"a file outside", `{"mutants":[{"id":"ok-2","rule":"r","file":"../a.go","original":"a","replacement":"b","unit":["./x/"]}]}`, "inside the repository"},
+		{"a package not ./", `{"mutants":[{"id":"ok-2","rule":"r","file":"a.go","original":"a","replacement":"b","unit":["x"]}]}`, "must be a ./ path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

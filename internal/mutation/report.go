@@ -12,7 +12,7 @@ const killersShownMax = 3
 
 // Report is docs/TESTING.md: how the list is run, then one row per mutant with the test
 // that killed it and the commands that reproduce it.
-func Report(results []Result, total time.Duration) string {
+func Report(results []Result, equivalent []Equivalent, total time.Duration) string {
 	killed := 0
 	for _, r := range results {
 		if r.Killed {
@@ -36,7 +36,7 @@ changed and the list must follow it. A mutant that does not compile stops it too
 survives; ` + "`make mutation ONLY=<id>`" + ` runs one (comma-separated ids: several) without rewriting this page.
 
 `)
-	fmt.Fprintf(&b, "Last run: %d mutants, %d killed, %d survived, in %s (the tests of the unmutated copy first, then each mutant; one core-heavy run at a time).\n\n",
+	fmt.Fprintf(&b, "Last run: %d mutants, %d killed, %d survived, in %s (the unmutated copy's tests first, then each mutant's; without -race, for speed).\n\n",
 		len(results), killed, len(results)-killed, total.Round(time.Second))
 	b.WriteString("| mutant | rule | file | killed by | seconds | reproduce |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
@@ -48,6 +48,14 @@ survives; ` + "`make mutation ONLY=<id>`" + ` runs one (comma-separated ids: sev
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s | %.0f | %s |\n", r.Mutant.ID, cell(r.Mutant.Rule), r.Mutant.File, by,
 			r.Duration.Seconds(), repro)
+	}
+	if len(equivalent) > 0 {
+		b.WriteString("\n## Equivalent mutants\n\nNo test can tell these from the original code, for the reason given; they are kept in the list " +
+			"(their snippets are checked like the others) so that a change that ends the equivalence shows.\n\n" +
+			"| mutant | file | original → replacement | why it is equivalent |\n|---|---|---|---|\n")
+		for _, e := range equivalent {
+			fmt.Fprintf(&b, "| `%s` | `%s` | `%s` → `%s` | %s |\n", e.ID, e.File, cell(e.Original), cell(e.Replacement), cell(e.Why))
+		}
 	}
 	return b.String()
 }
