@@ -145,6 +145,7 @@ func TestStepsImmediateHappyPath(t *testing.T) {
 	assertConserved(t, store)
 	_, postings := store.Counts()
 	assert.Equal(t, 1, postings, "only the post posts; reserve and finalize do not")
+	assert.Equal(t, transferID+"-post", store.Postings[0].ID, "derived from the transfer: a retried post cannot post twice")
 	saves, _ := bs.counts()
 	assert.Zero(t, saves, "a success does not touch the breaker")
 }

@@ -8,6 +8,7 @@ package transfertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		"a change decided on a stale version changes nothing":   staleVersion,
 		"a post moves the hold to the destination, once":        postOnce,
 		"saga steps run twice and interleaved move money once":  twiceRun,
+		"holds and releases decided on stale reads":             staleHolds,
 	}
 	conformance.Run(t, cases, newFixture)
 }
@@ -157,4 +159,42 @@ func postOnce(t *testing.T, f Fixture) {
 	again, err := f.Store.Transfer(ctx, tr.ID)
 	require.NoError(t, err)
 	assert.Equal(t, done.Version, again.Version)
+}
+
+// staleHolds: the store's own conditions hold the hold rules against decisions taken on
+// reads that are stale by the time they are written: a hold needs the available amount
+// (not the balance: holds count), exactly the available amount may be held, and a
+// release needs that much held.
+func staleHolds(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	n := 0
+	commitHold := func(w ledger.Wallet, amount int64, release bool) error {
+		n++
+		tr := pending(f, amount)
+		tr.ID = transfer.IDFor(f.Source.OwnerID, fmt.Sprintf("stale-%d", n))
+		require.NoError(t, f.Store.CreateTransfer(ctx, tr))
+		d, err := ledger.Hold(w, amount, conformance.At)
+		if release {
+			d, err = ledger.Release(w, amount, conformance.At)
+		}
+		require.NoError(t, err, "allowed on the read it was decided on")
+		after := tr
+		after.Reserved, after.Version = true, tr.Version+1
+		return f.Store.CommitTransfer(ctx, transfer.Change{Deltas: []ledger.Delta{d}, Before: &tr, After: after})
+	}
+	fresh := wallet(t, f.Store, f.Source.ID)
+	require.NoError(t, commitHold(fresh, 6_000, false))
+	err := commitHold(fresh, 5_000, false) // the balance still covers it, the available amount does not
+	require.ErrorIs(t, err, ledger.ErrInsufficientFunds)
+	require.NoError(t, commitHold(wallet(t, f.Store, f.Source.ID), FundedMinor-6_000, false), "exactly what is available")
+	held := wallet(t, f.Store, f.Source.ID)
+	assert.Equal(t, int64(FundedMinor), held.HeldMinor)
+	assert.Zero(t, held.AvailableMinor())
+
+	require.NoError(t, commitHold(held, FundedMinor, true)) // give it all back
+	err = commitHold(held, FundedMinor, true)               // and again, decided on the same read
+	require.ErrorIs(t, err, ledger.ErrHoldMissing)
+	w := wallet(t, f.Store, f.Source.ID)
+	assert.Zero(t, w.HeldMinor, "released once")
+	assert.Equal(t, int64(FundedMinor), w.BalanceMinor)
 }

@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +37,9 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		"a status change on a stale version changes nothing":     staleStatus,
 		"a close needs a zero balance at the time of its write":  closeNeedsZero,
 		"one wallet per owner and currency, and a bounded count": creationRefusals,
+		"a credit past the day's limit decided on a stale read":  dailyLimitStale,
+		"a credit decided for a day the wallet has left":         dayMovedOn,
+		"a balance never overflows":                              balanceOverflow,
 	}
 	conformance.Run(t, cases, newFixture)
 }
@@ -150,4 +155,57 @@ func creationRefusals(t *testing.T, f Fixture) {
 	require.ErrorIs(t, err, wallet.ErrWalletExists, "both at once: the currency claim is named first")
 	_, err = create("someone else", "C0")
 	require.NoError(t, err, "another owner is not refused")
+}
+
+// problemCode is a refusal's API code ("" for an error that is not one).
+func problemCode(err error) string {
+	if p, ok := problem.As(err); ok {
+		return p.Code
+	}
+	return ""
+}
+
+// dailyLimitStale: two credits decided on one read that had room for one: the store's
+// own condition (the stored day total) refuses the second.
+func dailyLimitStale(t *testing.T, f Fixture) {
+	for i := range limits.DailyMaxMinor/limits.PerCreditMaxMinor - 1 {
+		require.NoError(t, credit(t, f, read(t, f), fmt.Sprintf("p-%d", i), limits.PerCreditMaxMinor))
+	}
+	room := read(t, f) // one credit's room left
+	require.NoError(t, credit(t, f, room, "p-last", limits.PerCreditMaxMinor))
+	err := credit(t, f, room, "p-over", limits.PerCreditMaxMinor)
+	assert.Equal(t, ledger.ErrLimitExceeded.Code, problemCode(err), "got %v", err)
+	w := read(t, f)
+	assert.Equal(t, limits.DailyMaxMinor, w.BalanceMinor)
+	assert.Equal(t, limits.DailyMaxMinor, w.CreditDayTotalMinor)
+}
+
+// dayMovedOn: a credit decided to continue a day's total, after the wallet's stored day
+// moved to the next day, is refused whole: it must not add to the new day's total.
+func dayMovedOn(t *testing.T, f Fixture) {
+	require.NoError(t, credit(t, f, read(t, f), "p-day1", 100))
+	dayOne := read(t, f)
+	d, p, err := ledger.Credit(dayOne, ledger.CreditInput{PostingID: "p-day2", AmountMinor: 200, Now: conformance.At.Add(24 * time.Hour)}, limits)
+	require.NoError(t, err)
+	require.NoError(t, f.Store.Commit(context.Background(), wallet.Change{Deltas: []ledger.Delta{d}, Posting: &p}))
+	err = credit(t, f, dayOne, "p-late", 300) // decided to continue day one's total
+	assert.Error(t, err)
+	w := read(t, f)
+	assert.Equal(t, int64(300), w.BalanceMinor, "the late credit added nothing")
+	assert.Equal(t, int64(200), w.CreditDayTotalMinor, "nor to the new day's total")
+}
+
+// balanceOverflow: a change decided on a read that left room is refused by the store
+// when the stored balance has grown: it never wraps around.
+func balanceOverflow(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	empty := read(t, f)
+	big := ledger.Delta{WalletID: f.Wallet.ID, BalanceMinor: math.MaxInt64 - 10, RequireActive: true, Now: conformance.At}
+	require.NoError(t, f.Store.Commit(ctx, wallet.Change{Deltas: []ledger.Delta{big}}))
+	more := ledger.Delta{WalletID: f.Wallet.ID, BalanceMinor: 11, RequireActive: true, Now: conformance.At}
+	_, err := more.Apply(empty)
+	require.NoError(t, err, "decided on the empty wallet, it fits")
+	err = f.Store.Commit(ctx, wallet.Change{Deltas: []ledger.Delta{more}})
+	assert.Equal(t, ledger.ErrLimitExceeded.Code, problemCode(err), "got %v", err)
+	assert.Equal(t, int64(math.MaxInt64-10), read(t, f).BalanceMinor)
 }
