@@ -15,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from fnmatch import fnmatchcase
@@ -246,6 +247,44 @@ def gateway_failures(stack):
         if p.get("Principal") == "apigateway.amazonaws.com" and name not in used:
             failures.append(f"UNUSED {name}: lambda:InvokeFunction on {p.get('FunctionName')} for API Gateway: no route or authorizer invokes it")
     return failures
+
+
+def doc_table_differences(stack, doc_path):
+    """Where docs/ARCHITECTURE.md's "which function gets which policy" table differs from
+    the expanded template: per function row, the customer managed policies (named
+    without "Policy") and the actions its inline statements grant (as `Action` or
+    `service:Action` in backticks)."""
+    with open(doc_path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    start = lines.index("| function | managed policies | inline, its own |")
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    managed = {n for n, _ in stack.r.resources("AWS::IAM::ManagedPolicy")}
+    out, seen = [], set()
+    for names, policies, inline in rows:
+        doc_managed = {p.strip() + "Policy" for p in policies.split(",") if p.strip()}
+        doc_actions = {a.split(":")[-1] for a in re.findall(r"`((?:[a-z0-9-]+:)?[A-Z][A-Za-z]+)`", inline)}
+        for name in (n.strip() for n in names.split(",")):
+            principal = next((p for p in stack.principals
+                              if p.lower() in (name.lower(), name.lower() + "function")), None)
+            if principal is None:
+                out.append(f"{name}: no such function in the template")
+                continue
+            seen.add(principal)
+            sources = {s.source for s in stack.principals[principal].statements}
+            got_managed = sources & managed
+            got_actions = {a.split(":")[-1] for s in stack.principals[principal].statements
+                           if re.fullmatch(rf"{principal}RolePolicy\d+", s.source) for a in s.actions}
+            if got_managed != doc_managed:
+                out.append(f"{name}: managed policies {sorted(got_managed)} in the template, {sorted(doc_managed)} in the table")
+            if stack.principals[principal].kind == "function" and got_actions != doc_actions:
+                out.append(f"{name}: inline actions {sorted(got_actions)} in the template, {sorted(doc_actions)} in the table")
+    for missing in sorted(set(stack.principals) - seen):
+        out.append(f"{missing}: not in the table")
+    return out
 
 
 def _function_of_uri(uri):

@@ -112,6 +112,10 @@ class TheTemplate(unittest.TestCase):
                           "arn:aws:lambda:us-east-1:123456789012:function:MeFunction (GET /v1/me): "
                           "no AWS::Lambda::Permission allows it"], failures)
 
+    def test_the_architecture_table_says_what_the_template_grants(self):
+        doc = os.path.join(iamcheck.ROOT, "docs", "ARCHITECTURE.md")
+        self.assertEqual([], iamcheck.doc_table_differences(self.stack, doc))
+
     def test_every_derived_call_is_allowed(self):
         failures, _ = iamcheck.check(self.stack, self.stack.derived_calls(), iamcheck.load_allowed(), False)
         self.assertEqual([], [f for f in failures if f.startswith("REFUSED")])
