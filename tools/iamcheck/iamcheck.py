@@ -469,6 +469,7 @@ def main(argv=None):
     ap.add_argument("--unused", choices=("fail", "report"), default="fail")
     ap.add_argument("--root", default=ROOT)
     ap.add_argument("--write-calls", help="write the normalized calls (JSON) here")
+    ap.add_argument("--verbose", action="store_true", help="list the allowed unused grants too")
     args = ap.parse_args(argv)
     parameters = dict(p.split("=", 1) for p in args.param)
     allowed = load_allowed()
@@ -493,8 +494,12 @@ def main(argv=None):
         label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "defaults"
         print(f"iamcheck [{label}]: {len(set(c[:3] for c in calls))} calls of {len(stack.principals)} principals "
               f"({len(records)} recorded), {len(failures)} failures, {len(notes)} notes")
+        allowed_notes = [n for n in notes if n.endswith("(allowed.yaml)")]
         for line in notes:
-            print("  note: " + line)
+            if args.verbose or line not in allowed_notes:
+                print("  note: " + line)
+        if allowed_notes and not args.verbose:
+            print(f"  note: {len(allowed_notes)} grants no call uses are listed in allowed.yaml (--verbose lists them)")
         for line in failures:
             print("  FAIL: " + line)
         failed = failed or bool(failures)
