@@ -428,7 +428,40 @@ def check(stack, calls, allowed, unused_fails=True):
                 else:
                     notes.append(line)
         failures += _redundant(name, p, allowed) if unused_fails else []
+    if unused_fails:
+        failures += needless_statements(stack, calls, allowed)
     return sorted(set(failures)), sorted(set(notes))
+
+
+def needless_statements(stack, calls, allowed):
+    """Each statement the template itself writes (inline or customer managed, not what
+    SAM or AWS add) is taken out of its role in turn: some call must then be refused,
+    or the statement's every grant must be listed as unused in allowed.yaml."""
+    by_principal = defaultdict(set)
+    for principal, action, resource, _ in calls:
+        by_principal[principal].add((action, resource))
+    out = []
+    for name, p in sorted(stack.principals.items()):
+        for s in list(p.statements):
+            if s.doc.get("Effect") != "Allow" or not _authored(stack, name, s):
+                continue
+            if all(_allowed(allowed, "unused", name, a, r, s.source) for a, r in s.grants()):
+                continue
+            p.statements.remove(s)
+            try:
+                refused = [c for c in sorted(by_principal[name]) if p.evaluate(*c) != "PERMITTED"]
+            finally:
+                p.statements.append(s)
+            if not refused:
+                out.append(f"NEEDLESS {name}: without {s} ({', '.join(f'{a} on {r}' for a, r in s.grants())}) no call is refused")
+    return out
+
+
+def _authored(stack, principal, statement):
+    """Whether a statement comes from the template's own Policies (not SAM's or AWS's)."""
+    if statement.source in stack.cfn["Resources"]:
+        return stack.cfn["Resources"][statement.source]["Type"] == "AWS::IAM::ManagedPolicy"
+    return re.fullmatch(rf"{principal}RolePolicy\d+", statement.source) is not None
 
 
 def _redundant(name, p, allowed):
@@ -491,6 +524,11 @@ def main(argv=None):
         calls += stack.derived_calls()
         failures, notes = check(stack, calls, allowed, args.unused == "fail")
         failures += gateway_failures(stack)
+        authored = sum(1 for n, p in stack.principals.items() for st in p.statements
+                       if st.doc.get("Effect") == "Allow" and _authored(stack, n, st))
+        if args.unused == "fail":
+            notes.append(f"each of the {authored} statements the template writes was taken out in turn: "
+                         "NEEDLESS lines (none is good) name those whose removal refuses no call")
         label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "defaults"
         print(f"iamcheck [{label}]: {len(set(c[:3] for c in calls))} calls of {len(stack.principals)} principals "
               f"({len(records)} recorded), {len(failures)} failures, {len(notes)} notes")

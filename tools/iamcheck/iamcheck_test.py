@@ -64,6 +64,13 @@ class Evaluation(unittest.TestCase):
         self.assertFalse(any("DeleteItem" in f for f in failures), failures)
         self.assertTrue(any("DeleteItem" in n and "allowed" in n for n in notes), notes)
 
+    def test_a_statement_nothing_needs_is_needless(self):
+        both = {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["Table", "Arn"]}}
+        calls = [("Fn", "dynamodb:GetItem", TABLE), ("Fn", "dynamodb:PutItem", TABLE)]
+        stack = iamcheck.Stack(sam_template=small_template([get_item_statement(), both]))
+        needless = iamcheck.needless_statements(stack, [c + ("test",) for c in calls], [])
+        self.assertEqual(["NEEDLESS Fn: without FnRolePolicy0#0 (dynamodb:GetItem on " + TABLE + ") no call is refused"], needless)
+
     def test_wildcards_fail_unless_aws_requires_them(self):
         star = {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
         failures, _ = self.check([star], [("Fn", "dynamodb:GetItem", TABLE)], unused=False)
