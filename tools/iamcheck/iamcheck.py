@@ -106,10 +106,12 @@ class Stack:
     """The expanded template: principals with their statements, and the calls AWS makes
     with their roles on the stack's behalf (derived, not recorded)."""
 
-    def __init__(self, root=ROOT, parameters=None, sam_template=None):
+    def __init__(self, root=ROOT, parameters=None, sam_template=None, cfn=None):
         self.parameters = dict(parameters or {})
-        sam = sam_template if sam_template is not None else expand.sam_input(root)
-        self.cfn = expand.translate(sam, self.parameters)
+        if cfn is None:
+            sam = sam_template if sam_template is not None else expand.sam_input(root)
+            cfn = expand.translate(sam, self.parameters)
+        self.cfn = cfn
         self.r = expand.Resolver(self.cfn, self.parameters)
         self.principals = {}
         roles = {}
