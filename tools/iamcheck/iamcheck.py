@@ -195,8 +195,8 @@ class Stack:
                 url = params["QueueUrl"]
                 calls.append((name, "sqs:SendMessage", expand._queue_arn(url, self.r.names.region), why))
             elif resource.startswith("arn:aws:states:::dynamodb:"):
-                action = "dynamodb:" + resource.rsplit(":", 1)[-1].split(".")[0]
-                action = action[:len("dynamodb:")] + action[len("dynamodb:")].upper() + action[len("dynamodb:") + 1:]
+                op = resource.rsplit(":", 1)[-1].split(".")[0]  # updateItem, or updateItem.sync
+                action = "dynamodb:" + op[0].upper() + op[1:]
                 table = f"arn:aws:dynamodb:{self.r.names.region}:{self.r.names.account}:table/{params['TableName']}"
                 calls.append((name, action, table, why))
             elif resource.startswith("arn:aws:states:::sns:publish"):
@@ -327,6 +327,8 @@ class Normalizer:
         self.functions = {}
         self.arns = []
         self.account = deployed.account
+        engine = expand.Resolver(stack.cfn, stack.parameters, deployed)
+        fixed = stack.r
         for name, res in stack.r.resources():
             if name not in deployed.physical:
                 continue
@@ -335,8 +337,6 @@ class Normalizer:
             attr = {"AWS::DynamoDB::Table": "Arn", "AWS::SQS::Queue": "Arn", LAMBDA_FUNCTION: "Arn"}.get(res["Type"])
             ref_arn = res["Type"] in ("AWS::SNS::Topic", "AWS::SecretsManager::Secret", STATE_MACHINE)
             if attr or ref_arn:
-                engine = expand.Resolver(stack.cfn, stack.parameters, deployed)
-                fixed = stack.r
                 pair = ((engine.get_att(name, attr), fixed.get_att(name, attr)) if attr
                         else (engine.ref(name), fixed.ref(name)))
                 self.arns.append(pair)
