@@ -39,12 +39,17 @@ type entry struct {
 	Resource string `json:"resource"`
 }
 
-// Recorder appends each distinct call once per process.
+// Recorder appends each distinct call once per file: once per process, and once again
+// after the file was removed (a new run's records start from an empty directory while
+// a warm process lives on).
 type Recorder struct {
 	function string
+	dir      string
+	path     string
 	mu       sync.Mutex
 	seen     map[entry]bool
 	file     *os.File
+	info     os.FileInfo
 }
 
 // Open starts recording the calls of function into dir/<function>.jsonl. Appends of
@@ -54,15 +59,33 @@ func Open(dir, function string) (*Recorder, error) {
 	if function == "" {
 		function = "unknown-function"
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("call records: %w", err)
+	r := &Recorder{function: function, dir: dir, path: filepath.Join(dir, filepath.Base(function)+".jsonl")}
+	if err := r.open(); err != nil {
+		return nil, err
 	}
-	name := filepath.Join(dir, filepath.Base(function)+".jsonl")
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600) //nolint:gosec // the test deployment's own directory
+	return r, nil
+}
+
+// open (re)opens the file, forgetting what was written to an earlier one.
+func (r *Recorder) open() error {
+	if r.file != nil {
+		_ = r.file.Close()
+		r.file = nil
+	}
+	if err := os.MkdirAll(r.dir, 0o750); err != nil {
+		return fmt.Errorf("call records: %w", err)
+	}
+	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600) //nolint:gosec // the test deployment's own directory
 	if err != nil {
-		return nil, fmt.Errorf("call records: %w", err)
+		return fmt.Errorf("call records: %w", err)
 	}
-	return &Recorder{function: function, seen: map[entry]bool{}, file: f}, nil
+	info, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("call records: %w", err)
+	}
+	r.file, r.info, r.seen = f, info, map[entry]bool{}
+	return nil
 }
 
 // AddTo puts the recorder on an SDK middleware stack (for aws.Config.APIOptions).
@@ -86,6 +109,11 @@ func (r *Recorder) record(ctx context.Context, params any) {
 func (r *Recorder) write(rec entry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if now, err := os.Stat(r.path); err != nil || !os.SameFile(now, r.info) {
+		if r.open() != nil {
+			return
+		}
+	}
 	if r.seen[rec] {
 		return
 	}
@@ -94,8 +122,8 @@ func (r *Recorder) write(rec entry) {
 	if err != nil {
 		return
 	}
-	// A failed write leaves a call unrecorded; the check then misses it, as it would
-	// miss a call no test makes. Nothing about the call itself changes.
+	// A failed open or write leaves a call unrecorded; the check then misses it, as it
+	// would miss a call no test makes. Nothing about the call itself changes.
 	_, _ = r.file.Write(append(line, '\n'))
 }
 

@@ -94,7 +94,23 @@ func TestRecorderWritesEachCallOnce(t *testing.T) {
 	_, err = client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("ledger"), Item: map[string]ddbtypes.AttributeValue{}})
 	require.NoError(t, err)
 
-	f, err := os.Open(filepath.Join(dir, "wallet-EarnRewardsFunction-abc.jsonl"))
+	assert.Equal(t, []entry{
+		{Function: "wallet-EarnRewardsFunction-abc", Action: "dynamodb:GetItem", Resource: ledgerARN},
+		{Function: "wallet-EarnRewardsFunction-abc", Action: "dynamodb:PutItem", Resource: "arn:aws:dynamodb:us-east-1:unknown-account:table/ledger"},
+	}, readEntries(t, filepath.Join(dir, "wallet-EarnRewardsFunction-abc.jsonl")))
+
+	// A new run empties the directory while this process lives on: the next call is
+	// recorded again, in a new file.
+	require.NoError(t, os.RemoveAll(dir))
+	_, err = client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("ledger"), Key: map[string]ddbtypes.AttributeValue{}})
+	require.NoError(t, err)
+	assert.Equal(t, []entry{{Function: "wallet-EarnRewardsFunction-abc", Action: "dynamodb:GetItem", Resource: ledgerARN}},
+		readEntries(t, filepath.Join(dir, "wallet-EarnRewardsFunction-abc.jsonl")))
+}
+
+func readEntries(t *testing.T, path string) []entry {
+	t.Helper()
+	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer func() { _ = f.Close() }()
 	var got []entry
@@ -104,8 +120,6 @@ func TestRecorderWritesEachCallOnce(t *testing.T) {
 		require.NoError(t, json.Unmarshal(lines.Bytes(), &e))
 		got = append(got, e)
 	}
-	assert.Equal(t, []entry{
-		{Function: "wallet-EarnRewardsFunction-abc", Action: "dynamodb:GetItem", Resource: ledgerARN},
-		{Function: "wallet-EarnRewardsFunction-abc", Action: "dynamodb:PutItem", Resource: "arn:aws:dynamodb:us-east-1:unknown-account:table/ledger"},
-	}, got)
+	require.NoError(t, lines.Err())
+	return got
 }

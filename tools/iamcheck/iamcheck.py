@@ -15,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from fnmatch import fnmatchcase
@@ -105,10 +106,12 @@ class Stack:
     """The expanded template: principals with their statements, and the calls AWS makes
     with their roles on the stack's behalf (derived, not recorded)."""
 
-    def __init__(self, root=ROOT, parameters=None, sam_template=None):
+    def __init__(self, root=ROOT, parameters=None, sam_template=None, cfn=None):
         self.parameters = dict(parameters or {})
-        sam = sam_template if sam_template is not None else expand.sam_input(root)
-        self.cfn = expand.translate(sam, self.parameters)
+        if cfn is None:
+            sam = sam_template if sam_template is not None else expand.sam_input(root)
+            cfn = expand.translate(sam, self.parameters)
+        self.cfn = cfn
         self.r = expand.Resolver(self.cfn, self.parameters)
         self.principals = {}
         roles = {}
@@ -192,8 +195,8 @@ class Stack:
                 url = params["QueueUrl"]
                 calls.append((name, "sqs:SendMessage", expand._queue_arn(url, self.r.names.region), why))
             elif resource.startswith("arn:aws:states:::dynamodb:"):
-                action = "dynamodb:" + resource.rsplit(":", 1)[-1].split(".")[0]
-                action = action[:len("dynamodb:")] + action[len("dynamodb:")].upper() + action[len("dynamodb:") + 1:]
+                op = resource.rsplit(":", 1)[-1].split(".")[0]  # updateItem, or updateItem.sync
+                action = "dynamodb:" + op[0].upper() + op[1:]
                 table = f"arn:aws:dynamodb:{self.r.names.region}:{self.r.names.account}:table/{params['TableName']}"
                 calls.append((name, action, table, why))
             elif resource.startswith("arn:aws:states:::sns:publish"):
@@ -248,6 +251,44 @@ def gateway_failures(stack):
     return failures
 
 
+def doc_table_differences(stack, doc_path):
+    """Where docs/ARCHITECTURE.md's "which function gets which policy" table differs from
+    the expanded template: per function row, the customer managed policies (named
+    without "Policy") and the actions its inline statements grant (as `Action` or
+    `service:Action` in backticks)."""
+    with open(doc_path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    start = lines.index("| function | managed policies | inline, its own |")
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    managed = {n for n, _ in stack.r.resources("AWS::IAM::ManagedPolicy")}
+    out, seen = [], set()
+    for names, policies, inline in rows:
+        doc_managed = {p.strip() + "Policy" for p in policies.split(",") if p.strip()}
+        doc_actions = {a.split(":")[-1] for a in re.findall(r"`((?:[a-z0-9-]+:)?[A-Z][A-Za-z]+)`", inline)}
+        for name in (n.strip() for n in names.split(",")):
+            principal = next((p for p in stack.principals
+                              if p.lower() in (name.lower(), name.lower() + "function")), None)
+            if principal is None:
+                out.append(f"{name}: no such function in the template")
+                continue
+            seen.add(principal)
+            sources = {s.source for s in stack.principals[principal].statements}
+            got_managed = sources & managed
+            got_actions = {a.split(":")[-1] for s in stack.principals[principal].statements
+                           if re.fullmatch(rf"{principal}RolePolicy\d+", s.source) for a in s.actions}
+            if got_managed != doc_managed:
+                out.append(f"{name}: managed policies {sorted(got_managed)} in the template, {sorted(doc_managed)} in the table")
+            if stack.principals[principal].kind == "function" and got_actions != doc_actions:
+                out.append(f"{name}: inline actions {sorted(got_actions)} in the template, {sorted(doc_actions)} in the table")
+    for missing in sorted(set(stack.principals) - seen):
+        out.append(f"{missing}: not in the table")
+    return out
+
+
 def _function_of_uri(uri):
     return uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
 
@@ -286,6 +327,8 @@ class Normalizer:
         self.functions = {}
         self.arns = []
         self.account = deployed.account
+        engine = expand.Resolver(stack.cfn, stack.parameters, deployed)
+        fixed = stack.r
         for name, res in stack.r.resources():
             if name not in deployed.physical:
                 continue
@@ -294,8 +337,6 @@ class Normalizer:
             attr = {"AWS::DynamoDB::Table": "Arn", "AWS::SQS::Queue": "Arn", LAMBDA_FUNCTION: "Arn"}.get(res["Type"])
             ref_arn = res["Type"] in ("AWS::SNS::Topic", "AWS::SecretsManager::Secret", STATE_MACHINE)
             if attr or ref_arn:
-                engine = expand.Resolver(stack.cfn, stack.parameters, deployed)
-                fixed = stack.r
                 pair = ((engine.get_att(name, attr), fixed.get_att(name, attr)) if attr
                         else (engine.ref(name), fixed.ref(name)))
                 self.arns.append(pair)
@@ -389,7 +430,40 @@ def check(stack, calls, allowed, unused_fails=True):
                 else:
                     notes.append(line)
         failures += _redundant(name, p, allowed) if unused_fails else []
+    if unused_fails:
+        failures += needless_statements(stack, calls, allowed)
     return sorted(set(failures)), sorted(set(notes))
+
+
+def needless_statements(stack, calls, allowed):
+    """Each statement the template itself writes (inline or customer managed, not what
+    SAM or AWS add) is taken out of its role in turn: some call must then be refused,
+    or the statement's every grant must be listed as unused in allowed.yaml."""
+    by_principal = defaultdict(set)
+    for principal, action, resource, _ in calls:
+        by_principal[principal].add((action, resource))
+    out = []
+    for name, p in sorted(stack.principals.items()):
+        for s in list(p.statements):
+            if s.doc.get("Effect") != "Allow" or not _authored(stack, name, s):
+                continue
+            if all(_allowed(allowed, "unused", name, a, r, s.source) for a, r in s.grants()):
+                continue
+            p.statements.remove(s)
+            try:
+                refused = [c for c in sorted(by_principal[name]) if p.evaluate(*c) != "PERMITTED"]
+            finally:
+                p.statements.append(s)
+            if not refused:
+                out.append(f"NEEDLESS {name}: without {s} ({', '.join(f'{a} on {r}' for a, r in s.grants())}) no call is refused")
+    return out
+
+
+def _authored(stack, principal, statement):
+    """Whether a statement comes from the template's own Policies (not SAM's or AWS's)."""
+    if statement.source in stack.cfn["Resources"]:
+        return stack.cfn["Resources"][statement.source]["Type"] == "AWS::IAM::ManagedPolicy"
+    return re.fullmatch(rf"{principal}RolePolicy\d+", statement.source) is not None
 
 
 def _redundant(name, p, allowed):
@@ -430,6 +504,7 @@ def main(argv=None):
     ap.add_argument("--unused", choices=("fail", "report"), default="fail")
     ap.add_argument("--root", default=ROOT)
     ap.add_argument("--write-calls", help="write the normalized calls (JSON) here")
+    ap.add_argument("--verbose", action="store_true", help="list the allowed unused grants too")
     args = ap.parse_args(argv)
     parameters = dict(p.split("=", 1) for p in args.param)
     allowed = load_allowed()
@@ -451,11 +526,20 @@ def main(argv=None):
         calls += stack.derived_calls()
         failures, notes = check(stack, calls, allowed, args.unused == "fail")
         failures += gateway_failures(stack)
+        authored = sum(1 for n, p in stack.principals.items() for st in p.statements
+                       if st.doc.get("Effect") == "Allow" and _authored(stack, n, st))
+        if args.unused == "fail":
+            notes.append(f"each of the {authored} statements the template writes was taken out in turn: "
+                         "NEEDLESS lines (none is good) name those whose removal refuses no call")
         label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "defaults"
         print(f"iamcheck [{label}]: {len(set(c[:3] for c in calls))} calls of {len(stack.principals)} principals "
               f"({len(records)} recorded), {len(failures)} failures, {len(notes)} notes")
+        allowed_notes = [n for n in notes if n.endswith("(allowed.yaml)")]
         for line in notes:
-            print("  note: " + line)
+            if args.verbose or line not in allowed_notes:
+                print("  note: " + line)
+        if allowed_notes and not args.verbose:
+            print(f"  note: {len(allowed_notes)} grants no call uses are listed in allowed.yaml (--verbose lists them)")
         for line in failures:
             print("  FAIL: " + line)
         failed = failed or bool(failures)

@@ -1,5 +1,6 @@
 """Tests of the IAM check (run by make test with the pinned .tools/iam interpreter)."""
 
+import copy
 import os
 import unittest
 
@@ -8,6 +9,24 @@ import iamcheck
 
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/Table"
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:Queue"
+
+
+_template = []
+
+
+def template_stack():
+    """template.yaml expanded once for all the tests that read it."""
+    if not _template:
+        _template.append(iamcheck.Stack())
+    return _template[0]
+
+
+def template_without(resource_type):
+    """template.yaml's expansion without its resources of one type."""
+    cfn = copy.deepcopy(template_stack().cfn)
+    for name in [n for n, r in cfn["Resources"].items() if r["Type"] == resource_type or n == resource_type]:
+        del cfn["Resources"][name]
+    return iamcheck.Stack(cfn=cfn)
 
 
 def small_template(statements, events=None):
@@ -64,6 +83,13 @@ class Evaluation(unittest.TestCase):
         self.assertFalse(any("DeleteItem" in f for f in failures), failures)
         self.assertTrue(any("DeleteItem" in n and "allowed" in n for n in notes), notes)
 
+    def test_a_statement_nothing_needs_is_needless(self):
+        both = {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["Table", "Arn"]}}
+        calls = [("Fn", "dynamodb:GetItem", TABLE), ("Fn", "dynamodb:PutItem", TABLE)]
+        stack = iamcheck.Stack(sam_template=small_template([get_item_statement(), both]))
+        needless = iamcheck.needless_statements(stack, [c + ("test",) for c in calls], [])
+        self.assertEqual(["NEEDLESS Fn: without FnRolePolicy0#0 (dynamodb:GetItem on " + TABLE + ") no call is refused"], needless)
+
     def test_wildcards_fail_unless_aws_requires_them(self):
         star = {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
         failures, _ = self.check([star], [("Fn", "dynamodb:GetItem", TABLE)], unused=False)
@@ -87,7 +113,7 @@ class TheTemplate(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.stack = iamcheck.Stack()
+        cls.stack = template_stack()
 
     def test_earn_rewards_may_read_its_table(self):
         # dynamo.Rewards.EarnedOn reads the day's count before the transaction (issue 23).
@@ -105,12 +131,14 @@ class TheTemplate(unittest.TestCase):
         self.assertEqual([], iamcheck.gateway_failures(self.stack))
 
     def test_a_route_without_its_invoke_permission_is_refused(self):
-        sam = expand.sam_input(iamcheck.ROOT)
-        del sam["Resources"]["MePermission"]
-        failures = iamcheck.gateway_failures(iamcheck.Stack(sam_template=sam))
+        failures = iamcheck.gateway_failures(template_without("MePermission"))
         self.assertEqual(["REFUSED apigateway.amazonaws.com: lambda:InvokeFunction on "
                           "arn:aws:lambda:us-east-1:123456789012:function:MeFunction (GET /v1/me): "
                           "no AWS::Lambda::Permission allows it"], failures)
+
+    def test_the_architecture_table_says_what_the_template_grants(self):
+        doc = os.path.join(iamcheck.ROOT, "docs", "ARCHITECTURE.md")
+        self.assertEqual([], iamcheck.doc_table_differences(self.stack, doc))
 
     def test_every_derived_call_is_allowed(self):
         failures, _ = iamcheck.check(self.stack, self.stack.derived_calls(), iamcheck.load_allowed(), False)
@@ -128,7 +156,7 @@ class AWSLimits(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.stack = iamcheck.Stack()
+        cls.stack = template_stack()
 
     def test_cloudformation_counts(self):
         self.assertLess(len(self.stack.cfn["Resources"]), CFN_RESOURCES_MAX)
@@ -136,17 +164,11 @@ class AWSLimits(unittest.TestCase):
 
     def test_functions_behind_the_api_answer_within_its_integration_timeout(self):
         routed = {line.split(" on ")[1].split(" (")[0].rsplit(":", 1)[-1]
-                  for line in iamcheck.gateway_failures(self._without_permissions())}
+                  for line in iamcheck.gateway_failures(template_without("AWS::Lambda::Permission"))}
         self.assertTrue(routed, "the API's functions were found")
         for name in routed:
             timeout = self.stack.r.resolve(self.stack.cfn["Resources"][name]["Properties"].get("Timeout", 3))
             self.assertLess(int(timeout), API_INTEGRATION_SECONDS_MAX, name)
-
-    def _without_permissions(self):
-        sam = expand.sam_input(iamcheck.ROOT)
-        for name in [n for n, r in sam["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]:
-            del sam["Resources"][name]
-        return iamcheck.Stack(sam_template=sam)
 
 
 class Normalizing(unittest.TestCase):
