@@ -526,6 +526,10 @@ def main(argv=None):
         calls += stack.derived_calls()
         failures, notes = check(stack, calls, allowed, args.unused == "fail")
         failures += gateway_failures(stack)
+        if args.unused == "fail":
+            reached = {c[0] for c in calls if c[3] == "recorded"}
+            failures += [f"UNREACHED {n}: the function made no recorded call, so nothing of its policy was checked"
+                         for n, p in sorted(stack.principals.items()) if p.kind == "function" and n not in reached]
         authored = sum(1 for n, p in stack.principals.items() for st in p.statements
                        if st.doc.get("Effect") == "Allow" and _authored(stack, n, st))
         if args.unused == "fail":
