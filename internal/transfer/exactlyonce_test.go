@@ -268,7 +268,7 @@ func TestEveryActionTwice(t *testing.T) {
 	const amount = 600
 	type outcome struct {
 		status        transfer.Status
-		held, srcBal  int64
+		srcBal        int64
 		dstBal        int64
 		secondRefused error // nil: the second finds nothing to do
 	}
