@@ -44,28 +44,8 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 			return nil, err
 		}
 		s := WalletState{ID: u.WalletID, Balance: w.Balance, Held: w.Held, Available: w.Available}
-		cursor := ""
-		for page := 0; page < entryPagesMax; page++ {
-			path := "/v1/wallets/" + u.WalletID + "/entries?limit=100"
-			if cursor != "" {
-				path += "&cursor=" + url.QueryEscape(cursor)
-			}
-			r, err := api.Settle(ctx, "GET", path, u.Token, "", nil)
-			if err != nil || r.Status != http.StatusOK {
-				return nil, Unexpected("read statement of "+u.WalletID, r, err)
-			}
-			var p struct {
-				Items      []Entry `json:"items"`
-				NextCursor *string `json:"next_cursor"`
-			}
-			if err := r.Decode(&p); err != nil {
-				return nil, err
-			}
-			s.Entries = append(s.Entries, p.Items...)
-			if p.NextCursor == nil || *p.NextCursor == "" {
-				break
-			}
-			cursor = *p.NextCursor
+		if s.Entries, err = allPages[Entry](ctx, api, u, "/v1/wallets/"+u.WalletID+"/entries", "statement of "+u.WalletID, entryPagesMax); err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
@@ -241,4 +221,34 @@ func linesText(ls []line) string {
 		parts = append(parts, fmt.Sprintf("%+d on %s", l.amount, l.wallet))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// allPages reads every page of a list route as u, 100 items a page, following
+// next_cursor for at most pagesMax pages.
+func allPages[T any](ctx context.Context, api *Client, u User, route, what string, pagesMax int) ([]T, error) {
+	var all []T
+	cursor := ""
+	for page := 0; page < pagesMax; page++ {
+		path := route + "?limit=100"
+		if cursor != "" {
+			path += "&cursor=" + url.QueryEscape(cursor)
+		}
+		r, err := api.Settle(ctx, "GET", path, u.Token, "", nil)
+		if err != nil || r.Status != http.StatusOK {
+			return nil, Unexpected("read "+what, r, err)
+		}
+		var p struct {
+			Items      []T     `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := r.Decode(&p); err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+		if p.NextCursor == nil || *p.NextCursor == "" {
+			break
+		}
+		cursor = *p.NextCursor
+	}
+	return all, nil
 }

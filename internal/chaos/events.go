@@ -3,8 +3,6 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -80,39 +78,24 @@ func CompletionEvents(ctx context.Context, api *Client, users []User, ends map[s
 func completionsSeen(ctx context.Context, api *Client, users []User) (map[string]int, error) {
 	seen := map[string]int{}
 	for _, u := range users {
-		cursor := ""
-		for page := 0; page < notificationPagesMax; page++ {
-			path := "/v1/notifications?limit=100"
-			if cursor != "" {
-				path += "&cursor=" + url.QueryEscape(cursor)
+		notes, err := allPages[notificationView](ctx, api, u, "/v1/notifications", "notifications of "+u.Email, notificationPagesMax)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range notes {
+			if n.Type == completedEventType && strings.HasPrefix(n.Message, sentPrefix) {
+				seen[n.TransferID]++
 			}
-			r, err := api.Settle(ctx, "GET", path, u.Token, "", nil)
-			if err != nil || r.Status != http.StatusOK {
-				return nil, Unexpected("read notifications of "+u.Email, r, err)
-			}
-			var p struct {
-				Items []struct {
-					Type       string `json:"type"`
-					Message    string `json:"message"`
-					TransferID string `json:"transfer_id"`
-				} `json:"items"`
-				NextCursor *string `json:"next_cursor"`
-			}
-			if err := r.Decode(&p); err != nil {
-				return nil, err
-			}
-			for _, n := range p.Items {
-				if n.Type == completedEventType && strings.HasPrefix(n.Message, sentPrefix) {
-					seen[n.TransferID]++
-				}
-			}
-			if p.NextCursor == nil || *p.NextCursor == "" {
-				break
-			}
-			cursor = *p.NextCursor
 		}
 	}
 	return seen, nil
+}
+
+// notificationView is what the check reads of a notification.
+type notificationView struct {
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	TransferID string `json:"transfer_id"`
 }
 
 // sentPrefix starts the payer's notification of a completed transfer (notification.For).

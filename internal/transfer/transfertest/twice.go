@@ -3,6 +3,7 @@ package transfertest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -190,7 +191,7 @@ func twiceRun(t *testing.T, f Fixture) {
 		ids = append(ids, tr.ID)
 		return tr.ID
 	}
-	for _, name := range sortedNames(twiceRunSagas) {
+	for _, name := range slices.Sorted(maps.Keys(twiceRunSagas)) {
 		sc := twiceRunSagas[name]
 		for _, order := range interleavings(sc.first, sc.second) {
 			id := newTransfer(sc.mode, sc.setup)
@@ -248,13 +249,4 @@ func assertConsistent(t *testing.T, f Fixture, what, id string) {
 	default:
 		assert.Fail(t, "unexpected status", "%s: %s", what, tr.Status)
 	}
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
