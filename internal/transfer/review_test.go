@@ -103,6 +103,10 @@ func TestResolve(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, op.Done, res.Outcome)
+			var shown transfer.DeskItem
+			require.NoError(t, json.Unmarshal(res.Body, &shown))
+			assert.Zero(t, shown.Money.HoldOpenMinor, "a resolved transfer holds nothing, posted or not")
+			assert.Equal(t, tt.wantStatus == transfer.StatusCompleted, shown.Money.Posted)
 			got := store.StoredTransfer(transferID)
 			assert.Equal(t, tt.wantStatus, got.Status)
 			if tt.wantReason != "" {
