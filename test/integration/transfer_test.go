@@ -305,7 +305,7 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	const amount = 200
 	sagaWait := deploySeconds(t, "SagaWaitSeconds")
 	// Two thirds of the request's saga wait: a wide gap for the freeze, and the saga
-	// (reserve, delay, refused post, release, finalize) still ends within the wait.
+	// (reserve, delay, refused post, release that fails the transfer) still ends within the wait.
 	postDelay := sagaWait * 2 / 3
 	isolateBreaker(t)
 	a, wa := funded(t, "late-freeze", 500)
@@ -364,7 +364,7 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	for _, s := range v.Steps {
 		names = append(names, s.Name)
 	}
-	assert.Equal(t, []string{"reserve", "release", "finalize"}, names, "reserved, then the post was refused (no post step succeeded)")
+	assert.Equal(t, []string{"reserve", "release"}, names, "reserved, then the post was refused (no post step succeeded); the release failed the transfer in its own transaction")
 	if assert.NotEmpty(t, v.Steps) && assert.Equal(t, "reserve", v.Steps[0].Name) {
 		assert.Equal(t, "succeeded", v.Steps[0].Status)
 		assert.True(t, v.Steps[0].EndedAt.Before(frozen.UpdatedAt), "the reserve ended (%s) before the freeze committed (%s)",
@@ -393,7 +393,7 @@ func TestCompensation(t *testing.T) {
 		for _, s := range v.Steps {
 			names = append(names, s.Name)
 		}
-		assert.Equal(t, []string{"reserve", "release", "finalize"}, names)
+		assert.Equal(t, []string{"reserve", "release"}, names, "the release gives the hold back and fails the transfer in one transaction")
 		w := getWallet(t, a.Token, wa.ID)
 		assert.EqualValues(t, 500, w.Balance)
 		assert.Zero(t, w.Held)
