@@ -43,6 +43,24 @@ export function faults(set?: string) {
   execFileSync("go", args, { cwd: ROOT, stdio: "inherit", env: process.env });
 }
 
+/**
+ * codeFor reads the newest verification code mailed to the address from the local mail
+ * catcher the engine relays SES mail to (WALLET_MAIL_URL, set by scripts/lib.sh).
+ */
+export async function codeFor(email: string): Promise<string> {
+  const base = process.env.WALLET_MAIL_URL;
+  if (!base) throw new Error("WALLET_MAIL_URL is not set: the API asks for email verification but no mail catcher is known");
+  for (let i = 0; i < 60; i++) {
+    const r = await fetch(`${base}/messages?to=${encodeURIComponent(email)}`);
+    const msgs = (await r.json()) as { text: string }[];
+    const code = msgs.length ? /\b(\d{6})\b/.exec(msgs[msgs.length - 1].text)?.[1] : undefined;
+    if (code) return code;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new Error(`no verification code was mailed to ${email}`);
+}
+
+/** signUp signs up through the UI, verifying the address when the API asks for it, and ends logged in. */
 export async function signUp(page: Page, name: string, email: string) {
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Create your wallet" })).toBeVisible();
@@ -50,7 +68,17 @@ export async function signUp(page: Page, name: string, email: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.getByRole("heading", { name: "Your wallets" })).toBeVisible();
+  const next = page.getByRole("heading", { name: /Your wallets|Verify your email/ });
+  await expect(next).toBeVisible();
+  if ((await next.textContent()) === "Verify your email") {
+    await scan(page, "verify");
+    await page.getByLabel("Code").fill(await codeFor(email));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByRole("heading", { name: "Your wallets" })).toBeVisible();
+  }
 }
 
 export async function logIn(page: Page, email: string, password = PASSWORD) {

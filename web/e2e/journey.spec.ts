@@ -109,7 +109,6 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   await expect(alice.getByRole("heading", { name: "USD statement" })).toBeVisible();
   await expect(alice.locator("tbody tr")).toHaveCount(2); // the top-up (once) and the capture
   await scan(alice, "statement");
-  await shot(alice, "wallet.png");
 
   // Notifications arrive from the event stream: the badge, then mark all read.
   await alice.goto("/#/notifications");
@@ -131,6 +130,7 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   await expect(alice.getByTestId("points-USD").getByTestId("points")).toHaveText("2");
   w = await expectShownEqualsApi(alice, aliceToken, request);
   expect(w.balance).toBe(10000 - 1234 + 10);
+  await shot(alice, "wallet.png");
 
   // The operator freezes and unfreezes Bob's wallet with a reason.
   await logIn(admin, ADMIN.email, ADMIN.password);

@@ -197,8 +197,8 @@ function Chart({ entries, currency }: { entries: Entry[]; currency: string }) {
   const last = entries[0];
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Balance over the last ${entries.length} entries, now ${toDecimalString(last.balance_after, currency)} ${currency}`}>
-        <polyline points={xy.join(" ")} fill="none" stroke="currentColor" stroke-width="2" />
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`Balance over the last ${entries.length} entries, now ${toDecimalString(last.balance_after, currency)} ${currency}`}>
+        <polyline points={xy.join(" ")} fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke" />
       </svg>
       <figcaption>Balance over time</figcaption>
     </figure>
