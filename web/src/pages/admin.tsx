@@ -27,7 +27,7 @@ export function ReviewPage() {
       </label>
       <ErrorNote error={list.error} />
       {list.data && list.data.items.length === 0 && <p>Nothing here.</p>}
-      <div class="scroll">
+      <div class="scroll" tabIndex={0} role="region" aria-label="Transfers to review">
         <table>
           <caption class="sr-only">Transfers with status {status}</caption>
           <thead>

@@ -146,7 +146,7 @@ export function StatementPage({ id }: { id: string }) {
       )}
       {page.data && w && <Chart entries={page.data.items} currency={w.currency} />}
       {page.data && (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-label="Statement entries">
           <table>
             <caption class="sr-only">Entries, newest first</caption>
             <thead>
