@@ -18,8 +18,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; say "stopping"; exit 0' INT TERM
 
+# The engine saves its state under .local/engine-state when it stops and loads it when
+# it starts, so users, wallets and money survive a restart of make run (make clean
+# starts over). make test's engines start empty.
 if ! engine_up; then
-  "$ROOT/scripts/engine.sh" start
+  ENGINE_PERSIST="${ENGINE_PERSIST:-1}" "$ROOT/scripts/engine.sh" start
   started_engine=1
 fi
 "$ROOT/scripts/deploy-local.sh"
