@@ -38,3 +38,19 @@ func TestTransferServiceUsesTheSagaSource(t *testing.T) {
 type countingRunner struct{ runs int }
 
 func (r *countingRunner) Run(context.Context, transfer.SagaInput) error { r.runs++; return nil }
+
+func TestEveryStepLogsItsName(t *testing.T) {
+	cases := []struct {
+		name string
+		in   transfer.StepRequest
+		want string
+	}{
+		{transfer.StepReserve, transfer.StepInput{TransferID: "t"}, "reserve"},
+		{transfer.StepPost, transfer.StepInput{TransferID: "t"}, "post"},
+		{transfer.StepFinalize, transfer.FinalizeInput{TransferID: "t", Status: transfer.StatusHeld}, "finalize:HELD"},
+		{transfer.StepRelease, transfer.CompensateInput{TransferID: "t", Phase: "settle"}, "release:settle"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, stepLabel(c.name, c.in.StepName()))
+	}
+}

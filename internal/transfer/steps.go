@@ -40,7 +40,8 @@ type StepInput struct {
 	TransferID string `json:"transfer_id"`
 }
 
-// StepRequest is what every step's input tells its log line: the transfer and the step.
+// StepRequest is what every step's input tells its log line: the transfer, and what the
+// input adds to the step's name ("" when nothing).
 type StepRequest interface {
 	Transfer() string
 	StepName() string
@@ -49,14 +50,14 @@ type StepRequest interface {
 // Transfer names the transfer a step acts on.
 func (in StepInput) Transfer() string { return in.TransferID }
 
-// StepName is "" for the steps whose function names them.
+// StepName adds nothing to the step's name.
 func (in StepInput) StepName() string { return "" }
 
 // Transfer names the transfer a step acts on.
 func (in FinalizeInput) Transfer() string { return in.TransferID }
 
-// StepName names the outcome the finalize step writes.
-func (in FinalizeInput) StepName() string { return StepFinalize + ":" + string(in.Status) }
+// StepName adds the outcome the finalize step writes.
+func (in FinalizeInput) StepName() string { return string(in.Status) }
 
 // StepOutput is what a step returns into the state machine's state.
 type StepOutput struct {
