@@ -14,7 +14,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // Limits.
@@ -150,9 +149,7 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) error {
 	if len(id) > 64 {
 		return problem.ErrNotFound
 	}
-	// A lost race with another write of the unread count (a new notification, read all)
-	// is tried again: the mark and the count change together or not at all.
-	return retry.Conflicts(ctx, func(int) error { return s.Store.MarkRead(ctx, userID, id) })
+	return s.Store.MarkRead(ctx, userID, id)
 }
 
 // MarkAllRead marks every notification so far read.

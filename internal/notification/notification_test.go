@@ -17,7 +17,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/notification"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 func sampleEvents(t *testing.T) map[string]event.Event {
@@ -359,7 +358,6 @@ func TestMarkRead(t *testing.T) {
 		{name: "normal id", id: id, wantCalls: 1},
 		{name: "64 bytes", id: strings.Repeat("a", 64), wantCalls: 1},
 		{name: "65 bytes", id: strings.Repeat("a", 65), wantErr: problem.ErrNotFound},
-		{name: "a lost race is tried again", id: id, storeErrs: []error{retry.ErrConflict, retry.ErrConflict}, wantCalls: 3},
 		{name: "a store failure is not", id: id, storeErrs: []error{boom}, wantCalls: 1, wantErr: boom},
 	}
 	for _, tt := range tests {
