@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
@@ -71,7 +70,7 @@ func (d *Deps) EnvErr() error {
 func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int) {
 	ctx := context.Background()
 	d := &Deps{Log: lambdacontext.NewLogger()}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdaConfig(os.Getenv)
 	if err == nil {
 		err = d.recordCalls(&cfg)
 	}
