@@ -100,12 +100,14 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 	}); err != nil {
 		return err
 	}
-	if e.Entry.Points != 0 || e.RepaidPoints != 0 {
+	if e.Entry.Points != 0 { // the history has no zero lines
 		put, err := s.historyPut(e.UserID, e.Entry)
 		if err != nil {
 			return err
 		}
 		tx.add(put, refuseWith(nil)) // the same event redelivered
+	}
+	if e.Entry.Points != 0 || e.RepaidPoints != 0 {
 		upd := expression.Add(expression.Name("points"), expression.Value(e.Entry.Points))
 		var cond *expression.ConditionBuilder
 		if e.RepaidPoints > 0 {
