@@ -262,7 +262,8 @@ func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 
 // postHold is the one way a transfer's hold is posted (the saga's post, an admin's
 // complete): one posting moves the captured part to the destination, the whole hold
-// leaves the source's held, and the transfer is COMPLETED.
+// leaves the source's held, and the transfer is COMPLETED; a refund's post also counts
+// it on the refunded transfer, which the store refuses beyond the refundable amount.
 func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
 	if !t.holdOpen() {
 		return nil, ErrNotHeld
@@ -283,9 +284,13 @@ func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Cha
 	if err != nil {
 		return nil, err
 	}
+	refund, err := refundClaimOf(ctx, store, t)
+	if err != nil {
+		return nil, err
+	}
 	after := t
 	after.Credited, after.Captured, after.Status = true, true, StatusCompleted
-	return &Change{Deltas: ds, Posting: &p, After: after}, nil
+	return &Change{Deltas: ds, Posting: &p, After: after, Refund: refund}, nil
 }
 
 // PostingIDOf is the id of the posting that settles a transfer.
