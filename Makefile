@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -77,7 +77,10 @@ engine-start:
 engine-stop:
 	@scripts/engine.sh stop
 
-lint: ## gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
+docs-check: ## the Markdown: no machine-local path, no dead link or anchor, no unknown make target, no missing repo path in code
+	@python3 scripts/docs-check.py
+
+lint: ## docs-check, gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
 	@scripts/lint.sh
 
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200

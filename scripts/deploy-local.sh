@@ -6,6 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 engine_up || { echo "no engine at $ENGINE_URL: run 'make run' (or scripts/engine.sh start)" >&2; exit 1; }
+engine_refuse_foreign
 say "building functions for linux/$(go env GOARCH)"
 make -C "$ROOT" --no-print-directory -s build GOARCH="$(go env GOARCH)"
 say "deploying stack '$STACK_NAME' to $ENGINE_URL"

@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 start() {
   if engine_up; then
+    engine_refuse_foreign
     say "engine already running at $ENGINE_URL"
     return 0
   fi
@@ -31,11 +32,13 @@ start() {
     TMPDIR="$ENGINE_TMP" AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
       MINISTACK_REGION=us-east-1 SFN_WAIT_SCALE="${SFN_WAIT_SCALE:-0.1}" LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
       LAMBDA_WARM_TTL_SECONDS="${ENGINE_WARM_TTL_SECONDS:-20}" \
+      PERSIST_STATE="${ENGINE_PERSIST:-0}" STATE_DIR="$ENGINE_STATE_DIR" \
       setsid "$ENGINE_VENV/bin/python" "$ROOT/tools/engine_launch.py" >"$ENGINE_LOG" 2>&1 &
     echo $! >"$ENGINE_PID_FILE"
   )
   for _ in $(seq 1 $((ENGINE_READY_SECONDS_MAX * 4))); do
     if engine_up; then
+      engine_claim
       say "engine ready (log: .local/engine.log)"
       return 0
     fi

@@ -11,6 +11,7 @@ ENGINE_URL="http://127.0.0.1:$ENGINE_PORT"
 ENGINE_PID_FILE="$LOCAL_DIR/engine.pid"
 ENGINE_LOG="$LOCAL_DIR/engine.log"
 ENGINE_TMP="$LOCAL_DIR/engine-tmp"   # the engine's TMPDIR: unpacked function code
+ENGINE_STATE_DIR="$LOCAL_DIR/engine-state"  # what a persisting engine (make run) saves when it stops
 OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
 STACK_NAME="${STACK_NAME:-wallet}"
 ENGINE_READY_SECONDS_MAX=60
@@ -35,6 +36,33 @@ engine_env() {
 # LocalStack answers on /_localstack/health instead.
 ENGINE_HEALTH_PATH="${ENGINE_HEALTH_PATH:-/_ministack/health}"
 engine_up() { curl -fsS -m 2 "$ENGINE_URL$ENGINE_HEALTH_PATH" >/dev/null 2>&1; }
+
+# The engine's owner: the checkout that started it, written into the engine itself (an SSM
+# parameter) so that another checkout on the same port finds out before it deploys its
+# stack into this one's engine. An engine with no owner (LocalStack, or one started by
+# hand) is used as it is.
+ENGINE_OWNER_PARAM=/wallet-local/engine-owner
+engine_ssm() {
+  curl -fsS -m 5 -X POST "$ENGINE_URL/" -H "X-Amz-Target: AmazonSSM.$1" \
+    -H 'Content-Type: application/x-amz-json-1.1' \
+    -H 'Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0' \
+    -d "$2"
+}
+engine_owner() {
+  engine_ssm GetParameter "{\"Name\": \"$ENGINE_OWNER_PARAM\"}" 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["Parameter"]["Value"])' 2>/dev/null || true
+}
+engine_claim() {
+  engine_ssm PutParameter "$(python3 -c 'import json, sys; print(json.dumps({"Name": sys.argv[1], "Value": sys.argv[2], "Type": "String", "Overwrite": True}))' "$ENGINE_OWNER_PARAM" "$ROOT")" >/dev/null
+}
+engine_refuse_foreign() {
+  local owner
+  owner="$(engine_owner)"
+  if [[ -n "$owner" && "$owner" != "$ROOT" ]]; then
+    echo "the engine at $ENGINE_URL belongs to another checkout ($owner); run this one on its own port, e.g. ENGINE_PORT=$((ENGINE_PORT + 1)) make run" >&2
+    exit 1
+  fi
+}
 
 host_arch() {
   case "$(go env GOARCH)" in
@@ -74,6 +102,7 @@ pinned_go_tool() {
 # started it, the script's exit stops it (an engine that was already running is left).
 use_engine() {
   if engine_up; then
+    engine_refuse_foreign
     return 0
   fi
   "$ROOT/scripts/engine.sh" start

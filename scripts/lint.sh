@@ -22,6 +22,9 @@ if [[ ! -x "$golangci" ]] || ! "$golangci" version 2>/dev/null | grep -q "${GOLA
   GOBIN="$TOOLS_DIR/bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
 fi
 
+say "docs-check (no machine-local path, dead link or unknown make target in the Markdown)"
+python3 "$ROOT/scripts/docs-check.py"
+
 say "gofmt"
 unformatted="$(gofmt -l $(find . -name '*.go' -not -path './.tools/*'))"
 [[ -z "$unformatted" ]] || { echo "not gofmt-ed:"; echo "$unformatted"; exit 1; }

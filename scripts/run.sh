@@ -20,15 +20,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo; say "stopping"; exit 0' INT TERM
 
+# The engine saves its state under .local/engine-state when it stops and loads it when
+# it starts, so users, wallets and money survive a restart of make run (make clean
+# starts over). make test's engines start empty.
 if ! engine_up; then
-  "$ROOT/scripts/engine.sh" start
+  ENGINE_PERSIST="${ENGINE_PERSIST:-1}" "$ROOT/scripts/engine.sh" start
   started_engine=1
 fi
 "$ROOT/scripts/deploy-local.sh"
 # The web app: built, then served with /v1/* forwarded to the API on one origin
 # (scripts/webserve.py; the engine's CloudFront cannot route to an API Gateway origin).
 "$ROOT/scripts/web.sh" build
-WEB_PORT="${WEB_PORT:-$((ENGINE_PORT + 1))}"
+WEB_PORT="${WEB_PORT:-$((ENGINE_PORT + 2000))}"
 python3 "$ROOT/scripts/webserve.py" --port "$WEB_PORT" --outputs "$OUTPUTS_FILE" --dist "$ROOT/web/dist" >"$LOCAL_DIR/web.log" 2>&1 &
 web_pid=$!
 for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/" && break; sleep 0.1; done

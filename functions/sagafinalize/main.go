@@ -8,4 +8,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
-func main() { os.Exit(app.ServeStep((*transfer.Steps).Finalize)) }
+func main() { os.Exit(app.ServeStep(transfer.StepFinalize, (*transfer.Steps).Finalize)) }

@@ -8,4 +8,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
-func main() { os.Exit(app.ServeStep((*transfer.Steps).Post)) }
+func main() { os.Exit(app.ServeStep(transfer.StepPost, (*transfer.Steps).Post)) }

@@ -8,4 +8,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
-func main() { os.Exit(app.ServeStep((*transfer.Steps).Release)) }
+func main() { os.Exit(app.ServeStep(transfer.StepRelease, (*transfer.Steps).Release)) }

@@ -38,6 +38,7 @@ var RouteClasses = map[string]ratelimit.Class{
 	"GET /v1/transfers":                     ratelimit.ClassRead,
 	"POST /v1/transfers/{id}/capture":       ratelimit.ClassMoney,
 	"POST /v1/transfers/{id}/void":          ratelimit.ClassMoney,
+	"POST /v1/transfers/{id}/refunds":       ratelimit.ClassMoney,
 	"GET /v1/notifications":                 ratelimit.ClassRead,
 	"POST /v1/notifications/{id}/read":      ratelimit.ClassWrite,
 	"POST /v1/notifications/read-all":       ratelimit.ClassWrite,

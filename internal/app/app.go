@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
@@ -71,7 +70,7 @@ func (d *Deps) EnvErr() error {
 func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int) {
 	ctx := context.Background()
 	d := &Deps{Log: lambdacontext.NewLogger()}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdaConfig(os.Getenv)
 	if err == nil {
 		err = d.recordCalls(&cfg)
 	}
@@ -83,13 +82,40 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 			err = d.EnvErr()
 		}
 		if err == nil {
-			lambda.Start(h)
+			if d.metered() {
+				lambda.StartHandler(timed{next: lambda.NewHandler(h), log: d.Log})
+			} else {
+				lambda.Start(h)
+			}
 			return 0
 		}
 	}
 	d.Log.Error("cold start failed", slog.String("error", err.Error()))
 	return 1
 }
+
+// metered reports whether the deployment measures cost (MeterDynamoDB=true, refused in
+// prod): each DynamoDB call logs its capacity and each invocation its handler's time.
+func (d *Deps) metered() bool { return d.OptionalEnv("METER_DYNAMODB") == "true" }
+
+// timed logs, once per invocation, how long the function's own handler ran: what make
+// cost prices Lambda duration from, apart from the runtime's and the local engine's
+// overheads (the REPORT line's billed duration, shown next to it).
+type timed struct {
+	next lambda.Handler
+	log  *slog.Logger
+}
+
+func (t timed) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	out, err := t.next.Invoke(ctx, payload)
+	t.log.InfoContext(ctx, "handled", slog.Int64(handlerMicrosKey, time.Since(start).Microseconds()))
+	return out, err
+}
+
+// handlerMicrosKey names the handler's time, in microseconds, on a metered
+// deployment's "handled" line.
+const handlerMicrosKey = "handler_us"
 
 // recordCalls puts the call recorder (internal/callrecord) on every client the cold
 // start builds, when the deployment turned it on (AwsCallRecordDir, never in prod).
@@ -114,7 +140,7 @@ func (d *Deps) DynamoDB() dynamo.API {
 	if d.ddb == nil {
 		c := dynamodb.NewFromConfig(d.AWS)
 		d.ddb = c
-		if d.OptionalEnv("METER_DYNAMODB") == "true" {
+		if d.metered() {
 			d.ddb = &dynamo.Metered{API: c, Log: d.Log}
 		}
 	}

@@ -21,6 +21,7 @@ var clientsBeyondDynamoDB = map[string][]string{
 	"createtransfer":  {"sfn"},
 	"capturetransfer": {"sfn"},
 	"voidtransfer":    {"sfn"},
+	"refundtransfer":  {"sfn"},
 	"publishevents":   {"sns"},
 	"notify":          {"sns"},
 }

@@ -82,10 +82,10 @@ func ServeTransfers(saga SagaSource, route func(apigw.Transfers) apigw.HandlerFu
 	return serveRoute(func(_ context.Context, d *Deps) (apigw.Transfers, error) { return d.TransferService(saga) }, route)
 }
 
-// ServeStep starts one saga step's function. Each invocation logs one line: the step,
-// the transfer, how it ended and how long it took.
-// step is a method expression such as (*transfer.Steps).Reserve.
-func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, context.Context, In) (Out, error)) int {
+// ServeStep starts one saga step's function. Each invocation logs one line: the step
+// (name, with what its input adds, e.g. "finalize:HELD"), the transfer, how it ended and
+// how long it took. step is a method expression such as (*transfer.Steps).Reserve.
+func ServeStep[In transfer.StepRequest, Out any](name string, step func(*transfer.Steps, context.Context, In) (Out, error)) int {
 	return Start(func(_ context.Context, d *Deps) (any, error) {
 		steps, err := d.TransferSteps()
 		if err != nil {
@@ -94,7 +94,7 @@ func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, cont
 		return func(ctx context.Context, in In) (Out, error) {
 			start := time.Now()
 			out, err := step(steps, ctx, in)
-			attrs := []any{slog.String("transfer_id", in.Transfer()), slog.String("step", in.StepName()),
+			attrs := []any{slog.String("transfer_id", in.Transfer()), slog.String("step", stepLabel(name, in.StepName())),
 				slog.Int64("duration_ms", time.Since(start).Milliseconds())}
 			if err != nil {
 				d.Log.WarnContext(ctx, "step failed", append(attrs, slog.String("error_type", fmt.Sprintf("%T", err)), slog.String("error", err.Error()))...)
@@ -104,6 +104,14 @@ func ServeStep[In transfer.StepRequest, Out any](step func(*transfer.Steps, cont
 			return out, err
 		}, nil
 	})
+}
+
+// stepLabel is a step's name, followed by what its input adds when it adds something.
+func stepLabel(name, detail string) string {
+	if detail == "" {
+		return name
+	}
+	return name + ":" + detail
 }
 
 // ServeHoldExpiry starts the scheduled function that releases expired holds (it releases

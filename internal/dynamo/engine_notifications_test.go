@@ -6,34 +6,52 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/notification"
 )
 
-// TestMarkReadOnce: marking a notification read twice lowers the unread count once; the
-// second transaction is cancelled by its condition and that is not an error.
-func TestMarkReadOnce(t *testing.T) {
+// TestUnreadIsCountedFromWhatIsStored: the unread count is what the stored items say,
+// so marking one read twice lowers it once, read-all zeroes it for what came before and
+// not after, and it stops at UnreadCountMax.
+func TestUnreadIsCountedFromWhatIsStored(t *testing.T) {
 	db, table := engineTable(t, true)
 	s := &Notifications{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	for _, id := range []string{"n1", "n2"} {
-		require.NoError(t, s.Add(ctx, notification.Notification{ID: id, Fact: "fact-" + id, UserID: "u", Type: "transfer.completed", Message: "m", CreatedAt: at}))
+	add := func(user string, i int, when time.Time) string {
+		e := event.Event{ID: fmt.Sprintf("e%d", i), Time: when}
+		n := notification.Notification{ID: notification.IDFor(e, user), Fact: notification.FactOf(e, user), UserID: user,
+			Type: "transfer.completed", Message: "m", CreatedAt: when}
+		require.NoError(t, s.Add(ctx, n))
+		return n.ID
 	}
-	unread := func() int64 {
-		_, _, n, err := s.List(ctx, "u", 10, "")
+	unread := func(user string) int64 {
+		_, _, n, err := s.List(ctx, user, 10, "")
 		require.NoError(t, err)
 		return n
 	}
-	require.Equal(t, int64(2), unread())
-	require.NoError(t, s.MarkRead(ctx, "u", "n1"))
-	require.NoError(t, s.MarkRead(ctx, "u", "n1"))
-	assert.Equal(t, int64(1), unread())
+	first, _ := add("u", 1, at), add("u", 2, at.Add(time.Millisecond))
+	require.Equal(t, int64(2), unread("u"))
+	require.NoError(t, s.MarkRead(ctx, "u", first))
+	require.NoError(t, s.MarkRead(ctx, "u", first))
+	assert.Equal(t, int64(1), unread("u"), "a second mark changes nothing")
+
+	require.NoError(t, s.MarkAllRead(ctx, "u", at.Add(time.Millisecond)))
+	assert.Zero(t, unread("u"), "read-all covers the notification of its own millisecond")
+	add("u", 3, at.Add(2*time.Millisecond))
+	assert.Equal(t, int64(1), unread("u"), "a later one is unread")
+
+	for i := range UnreadCountMax + 5 {
+		add("many", 100+i, at.Add(time.Duration(i)*time.Millisecond))
+	}
+	assert.Equal(t, int64(UnreadCountMax), unread("many"), "counted up to the cap")
 }
 
 // TestANotificationOncePerFact: a second event about the same fact, at another time (so
@@ -49,11 +67,10 @@ func TestANotificationOncePerFact(t *testing.T) {
 	for _, n := range []notification.Notification{first, first, later} {
 		require.NoError(t, s.Add(ctx, n))
 	}
-	// The unread count is a hint raised outside the transaction (see Notifications): an
-	// SDK re-send of its ADD can raise it twice, so only the stored items are the fact.
-	items, _, _, err := s.List(ctx, "u", 10, "")
+	items, _, unread, err := s.List(ctx, "u", 10, "")
 	require.NoError(t, err)
 	require.Len(t, items, 1)
+	assert.EqualValues(t, 1, unread)
 	assert.Equal(t, first.ID, items[0].ID, "the first stays")
 	stored, err := s.Exists(ctx, later)
 	require.NoError(t, err)

@@ -130,17 +130,18 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	r := &Rewards{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	entry := func(id string, points int64) reward.Entry {
-		return reward.Entry{ID: id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}
+	earning := func(id string, points, before int64) reward.Earning {
+		return reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: before, GrantPoints: points, AmountMinor: points * 100,
+			Entry: reward.Entry{ID: "earn-" + id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}}
 	}
-	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 0))
-	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 100), "a redelivered event is not an error")
-	later := entry("earn-t1", 100)
-	later.CreatedAt = at.Add(time.Hour) // a second event about the same transfer, at another time
-	require.NoError(t, r.Earn(ctx, "u", later, "2026-05-01", 100), "a second event about the same transfer earns nothing")
-	err := r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 0)
+	require.NoError(t, r.Earn(ctx, earning("t1", 100, 0)))
+	require.NoError(t, r.Earn(ctx, earning("t1", 100, 100)), "a redelivered event is not an error")
+	later := earning("t1", 100, 100)
+	later.Entry.CreatedAt = at.Add(time.Hour) // a second event about the same transfer, at another time
+	require.NoError(t, r.Earn(ctx, later), "a second event about the same transfer earns nothing")
+	err := r.Earn(ctx, earning("t2", 50, 0))
 	assert.ErrorIs(t, err, retry.ErrConflict, "a count read before another earn is stale")
-	require.NoError(t, r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 100))
+	require.NoError(t, r.Earn(ctx, earning("t2", 50, 100)))
 
 	earned, err := r.EarnedOn(ctx, "u", "USD", "2026-05-01")
 	require.NoError(t, err)
@@ -152,6 +153,9 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	other, err := r.EarnedOn(ctx, "u", "JPY", "2026-05-01")
 	require.NoError(t, err)
 	assert.Zero(t, other, "each currency counts apart")
+	claim, err := r.Claim(ctx, "u", "t1")
+	require.NoError(t, err)
+	assert.Equal(t, reward.Claim{Earned: true, Points: 100, AmountMinor: 10_000}, claim)
 }
 
 // sentTwice is what the SDK does when a connection breaks after DynamoDB applied a

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -19,19 +20,29 @@ import (
 //
 //	pk USER#<user>  sk N#<notification id>  one notification (ids are time-ordered)
 //	pk USER#<user>  sk F#<fact>             its fact's claim (event id and recipient, no time)
-//	pk USER#<user>  sk STATE                unread count and the read-all watermark
+//	pk USER#<user>  sk STATE                the read-all watermark
 //
 // A notification and its fact's claim are written in one transaction on condition that
 // the claim is new: the deduplication is by what the notification is about, never by
-// its time. The unread count is raised after the put, outside a transaction: it is
-// a hint, and a crash in between leaves it one low at worst (1 write unit each instead
-// of 2 in a transaction).
+// its time. No unread count is stored: List counts the unread notifications newer than
+// the watermark when asked, so a write sent twice, or a crash between two writes, can
+// never make the count wrong, and a notification costs no counter write.
 type Notifications struct {
 	DB    API
 	Table string
 }
 
 var _ notification.Store = (*Notifications)(nil)
+
+// Bounds of the unread count List answers.
+const (
+	// UnreadCountMax is as far as List counts: a client shows it as "99+".
+	UnreadCountMax = 99
+	// unreadScanMax bounds the notifications newer than the watermark that one count
+	// reads (each page is a query of at most unreadPage items).
+	unreadScanMax = 500
+	unreadPage    = 100
+)
 
 type notificationItem struct {
 	PK         string    `dynamodbav:"pk"`
@@ -45,7 +56,6 @@ type notificationItem struct {
 }
 
 type notificationState struct {
-	Unread        int64     `dynamodbav:"unread"`
 	ReadAllBefore time.Time `dynamodbav:"read_all_before"`
 }
 
@@ -57,10 +67,6 @@ func (s *Notifications) state(ctx context.Context, userID string) (notificationS
 		return st, err
 	}
 	return st, nil // none stored yet: nothing unread, nothing read
-}
-
-func (s *Notifications) unreadDelta(userID string, delta int64, cond *expression.ConditionBuilder) (ddbtypes.TransactWriteItem, error) {
-	return addTo(s.Table, key(userPK(userID), "STATE"), "unread", delta, cond)
 }
 
 // factSK is the key of a notification's fact claim.
@@ -80,7 +86,7 @@ func (s *Notifications) Exists(ctx context.Context, n notification.Notification)
 }
 
 // Add stores a notification once; one older than the user's read-all watermark is
-// stored as read and not counted.
+// stored as read.
 func (s *Notifications) Add(ctx context.Context, n notification.Notification) error {
 	st, err := s.state(ctx, n.UserID)
 	if err != nil {
@@ -102,26 +108,14 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 	var tx txn
 	tx.add(ddbtypes.TransactWriteItem{Put: claim}, refuseWith(errNotifiedBefore))
 	tx.add(ddbtypes.TransactWriteItem{Put: put}, refuseWith(errNotifiedBefore))
-	if err := tx.commit(ctx, s.DB); errors.Is(err, errNotifiedBefore) {
-		return nil // stored before: a redelivery, or another event about the same fact
-	} else if err != nil {
+	if err := tx.commit(ctx, s.DB); err != nil && !errors.Is(err, errNotifiedBefore) {
 		return err
 	}
-	if n.Read {
-		return nil
-	}
-	upd, err := s.unreadDelta(n.UserID, 1, nil)
-	if err != nil {
-		return err
-	}
-	_, err = updateAlone(ctx, s.DB, upd.Update, ddbtypes.ReturnValueNone)
-	if err != nil {
-		return fmt.Errorf("count unread: %w", err)
-	}
-	return nil
+	return nil // errNotifiedBefore: stored before (a redelivery, or another event about the same fact)
 }
 
-// List returns a page of a user's notifications, newest first, and the unread count.
+// List returns a page of a user's notifications, newest first, and how many are unread
+// (counted up to UnreadCountMax).
 func (s *Notifications) List(ctx context.Context, userID string, limit int, cursor string) ([]notification.Notification, string, int64, error) {
 	st, err := s.state(ctx, userID)
 	if err != nil {
@@ -135,10 +129,58 @@ func (s *Notifications) List(ctx context.Context, userID string, limit int, curs
 	if err != nil {
 		return nil, "", 0, err
 	}
-	return items, next, max(st.Unread, 0), nil
+	unread, err := s.countUnread(ctx, userID, st.ReadAllBefore)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return items, next, unread, nil
 }
 
-// MarkRead marks one notification read and lowers the unread count, once.
+// countUnread counts the notifications created after the watermark and not marked read,
+// up to UnreadCountMax, reading at most unreadScanMax of them. Ids begin with their
+// time's milliseconds, so the query starts at the watermark's millisecond; the times
+// themselves decide within it.
+func (s *Notifications) countUnread(ctx context.Context, userID string, watermark time.Time) (int64, error) {
+	kc := expression.Key("pk").Equal(expression.Value(userPK(userID)))
+	if watermark.IsZero() {
+		kc = kc.And(expression.Key("sk").BeginsWith("N#"))
+	} else {
+		kc = kc.And(expression.Key("sk").Between(expression.Value(fmt.Sprintf("N#%013d", watermark.UnixMilli())), expression.Value("N#~")))
+	}
+	proj := expression.NamesList(expression.Name("read"), expression.Name("created_at"))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithProjection(proj).Build()
+	if err != nil {
+		return 0, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
+		ProjectionExpression: expr.Projection(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(false), Limit: aws.Int32(unreadPage)}
+	var unread int64
+	for scanned := 0; scanned < unreadScanMax && unread < UnreadCountMax; {
+		out, err := s.DB.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("count unread: %w", err)
+		}
+		for _, item := range out.Items {
+			var it notificationItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return 0, fmt.Errorf("unmarshal notification: %w", err)
+			}
+			if !it.Read && it.CreatedAt.After(watermark) {
+				unread++
+			}
+		}
+		scanned += len(out.Items)
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	return min(unread, UnreadCountMax), nil
+}
+
+// MarkRead marks one notification read, once: a second mark finds it read and changes
+// nothing.
 func (s *Notifications) MarkRead(ctx context.Context, userID, id string) error {
 	st, err := s.state(ctx, userID)
 	if err != nil {
@@ -156,23 +198,16 @@ func (s *Notifications) MarkRead(ctx context.Context, userID, id string) error {
 	if err != nil {
 		return fmt.Errorf("build update: %w", err)
 	}
-	positive := expression.Name("unread").GreaterThan(expression.Value(0))
-	dec, err := s.unreadDelta(userID, -1, &positive)
-	if err != nil {
-		return err
+	if _, err := updateAlone(ctx, s.DB, updateOf(s.Table, key(userPK(userID), "N#"+id), mark), ddbtypes.ReturnValueNone); err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("mark read: %w", err)
 	}
-	var tx txn
-	// Either condition failing means there is nothing to do: read meanwhile, or the
-	// count is at zero already.
-	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(userPK(userID), "N#"+id), mark)}, refuseWith(nil))
-	tx.add(dec, refuseWith(nil))
-	return tx.commit(ctx, s.DB)
+	return nil
 }
 
-// MarkAllRead moves the watermark to now and zeroes the unread count.
+// MarkAllRead moves the watermark to now: every notification created up to now reads as
+// read, and the count starts after it.
 func (s *Notifications) MarkAllRead(ctx context.Context, userID string, now time.Time) error {
-	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("unread"), expression.Value(0)).
-		Set(expression.Name("read_all_before"), expression.Value(now))).Build()
+	expr, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("read_all_before"), expression.Value(now))).Build()
 	if err != nil {
 		return fmt.Errorf("build update: %w", err)
 	}

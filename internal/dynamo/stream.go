@@ -89,7 +89,7 @@ func transferEvents(rec events.DynamoDBEventRecord, newImage map[string]ddbtypes
 	return []event.Event{{ID: "transfer:" + now.ID + ":" + strings.ToLower(now.Status), Type: typ, Time: now.UpdatedAt,
 		Payload: event.Payload{TransferID: now.ID, Mode: now.Mode, Status: now.Status, FailureReason: now.FailureReason,
 			AmountMinor: amount, Currency: now.Currency, SourceWalletID: now.SourceWalletID, DestinationWalletID: now.DestinationWalletID,
-			SourceOwnerID: now.SourceOwnerID, DestinationOwnerID: now.DestinationOwnerID}}}, nil
+			SourceOwnerID: now.SourceOwnerID, DestinationOwnerID: now.DestinationOwnerID, RefundOf: now.RefundOf}}}, nil
 }
 
 // toAttributeValues converts a stream image (aws-lambda-go's shape) to the SDK's.

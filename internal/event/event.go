@@ -55,6 +55,7 @@ type Payload struct {
 	DestinationWalletID string `json:"destination_wallet_id,omitempty"`
 	SourceOwnerID       string `json:"source_owner_id,omitempty"`
 	DestinationOwnerID  string `json:"destination_owner_id,omitempty"`
+	RefundOf            string `json:"refund_of,omitempty"` // a refund's: the transfer it refunds
 }
 
 // Validate checks the fields every consumer relies on.

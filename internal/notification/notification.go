@@ -14,7 +14,6 @@ import (
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/retry"
 )
 
 // Limits.
@@ -71,8 +70,8 @@ func IDFor(e event.Event, userID string) string {
 	return fmt.Sprintf("%013d-%s", e.Time.UnixMilli(), FactOf(e, userID))
 }
 
-// For returns the notifications an event implies: a completed transfer tells both
-// parties, a failed or released one tells the payer, a credit tells the owner.
+// For returns the notifications an event implies: a completed transfer (a refund too)
+// tells both parties, a failed or released one tells the payer, a credit tells the owner.
 func For(e event.Event) []Notification {
 	p := e.Payload
 	amount := money.Format(p.AmountMinor, p.Currency)
@@ -81,6 +80,9 @@ func For(e event.Event) []Notification {
 	}
 	switch e.Type {
 	case event.TransferCompleted:
+		if p.RefundOf != "" { // the refund's source is the payee who refunds
+			return []Notification{one(p.SourceOwnerID, "You refunded "+amount+"."), one(p.DestinationOwnerID, "You were refunded "+amount+".")}
+		}
 		out := []Notification{one(p.SourceOwnerID, "You sent "+amount+".")}
 		if p.DestinationOwnerID != p.SourceOwnerID {
 			out = append(out, one(p.DestinationOwnerID, "You received "+amount+"."))
@@ -150,9 +152,7 @@ func (s *Service) MarkRead(ctx context.Context, userID, id string) error {
 	if len(id) > 64 {
 		return problem.ErrNotFound
 	}
-	// A lost race with another write of the unread count (a new notification, read all)
-	// is tried again: the mark and the count change together or not at all.
-	return retry.Conflicts(ctx, func(int) error { return s.Store.MarkRead(ctx, userID, id) })
+	return s.Store.MarkRead(ctx, userID, id)
 }
 
 // MarkAllRead marks every notification so far read.

@@ -82,7 +82,8 @@ func search(ctx context.Context, logs LogsAPI, stack, pattern string, from time.
 			for _, e := range out.Events {
 				msg := aws.ToString(e.Message)
 				if keep(msg) {
-					lines = append(lines, Line{At: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Function: fn, Message: strings.TrimSpace(msg)})
+					at := loggedAt(msg, time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC())
+					lines = append(lines, Line{At: at, Function: fn, Message: strings.TrimSpace(msg)})
 				}
 			}
 			if out.NextToken == nil {
@@ -93,6 +94,27 @@ func search(ctx context.Context, logs LogsAPI, stack, pattern string, from time.
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].At.Before(lines[j].At) })
 	return lines, nil
+}
+
+// loggedAt is when a line was written: the time the logger put in it ("timestamp", as
+// aws-lambda-go's slog handler names it, in JSON or text), else the time the log service gives the event. The two differ
+// where lines reach the log service late or in batches (the local engine stores a
+// function's lines when its invocation ends), and only the first orders a story.
+func loggedAt(msg string, received time.Time) time.Time {
+	for _, field := range []string{`"timestamp":"`, "timestamp="} {
+		i := strings.Index(msg, field)
+		if i < 0 {
+			continue
+		}
+		rest := msg[i+len(field):]
+		if end := strings.IndexAny(rest, "\" "); end >= 0 {
+			rest = rest[:end]
+		}
+		if at, err := time.Parse(time.RFC3339Nano, rest); err == nil {
+			return at.UTC()
+		}
+	}
+	return received
 }
 
 // functionOf drops the random suffix CloudFormation gives a function's name

@@ -77,3 +77,22 @@ func TestStoryNeedsAnID(t *testing.T) {
 	_, err := trace.Story(context.Background(), &fakeLogs{}, "wallet", " ", time.Now())
 	assert.Error(t, err)
 }
+
+// The engine stores a function's lines when its invocation ends, so the log service's
+// times can put a later step first; the time each line carries orders the story.
+func TestStoryIsOrderedByTheTimeInTheLine(t *testing.T) {
+	const id = "0e1f2d0c-3b8e-4c55-9a57-0d8f3e7b2a61"
+	logs := &fakeLogs{groups: map[string][]cwtypes.FilteredLogEvent{
+		"/aws/lambda/wallet-SagaPostFunction-A":    {ev(1000, "timestamp=2026-12-06T10:00:02.000Z level=INFO message=step step=post transfer_id="+id)},
+		"/aws/lambda/wallet-SagaReserveFunction-B": {ev(2000, `{"timestamp":"2026-12-06T10:00:01.500Z","level":"INFO","message":"step","step":"reserve","transfer_id":"`+id+`"}`)},
+		"/aws/lambda/wallet-NotifyFunction-C":      {ev(500, "level=INFO message=no-time transfer_id="+id)},
+	}}
+	lines, err := trace.Story(context.Background(), logs, "wallet", id, time.Time{})
+	require.NoError(t, err)
+	var order []string
+	for _, l := range lines {
+		order = append(order, l.Function)
+	}
+	assert.Equal(t, []string{"NotifyFunction", "SagaReserveFunction", "SagaPostFunction"}, order)
+	assert.Equal(t, time.Date(2026, 12, 6, 10, 0, 1, 500e6, time.UTC), lines[1].At)
+}

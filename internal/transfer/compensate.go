@@ -19,8 +19,8 @@ type CompensateInput struct {
 // Transfer names the transfer the compensation acts on.
 func (in CompensateInput) Transfer() string { return in.TransferID }
 
-// StepName is "" (the function names its step).
-func (in CompensateInput) StepName() string { return "" }
+// StepName adds the phase the compensation undoes.
+func (in CompensateInput) StepName() string { return in.Phase }
 
 // Release is the saga's compensation: it undoes a phase that failed, in one
 // transaction, only while the transfer is still in that phase's state (PENDING for

@@ -40,7 +40,8 @@ type StepInput struct {
 	TransferID string `json:"transfer_id"`
 }
 
-// StepRequest is what every step's input tells its log line: the transfer and the step.
+// StepRequest is what every step's input tells its log line: the transfer, and what the
+// input adds to the step's name ("" when nothing).
 type StepRequest interface {
 	Transfer() string
 	StepName() string
@@ -49,14 +50,14 @@ type StepRequest interface {
 // Transfer names the transfer a step acts on.
 func (in StepInput) Transfer() string { return in.TransferID }
 
-// StepName is "" for the steps whose function names them.
+// StepName adds nothing to the step's name.
 func (in StepInput) StepName() string { return "" }
 
 // Transfer names the transfer a step acts on.
 func (in FinalizeInput) Transfer() string { return in.TransferID }
 
-// StepName names the outcome the finalize step writes.
-func (in FinalizeInput) StepName() string { return StepFinalize + ":" + string(in.Status) }
+// StepName adds the outcome the finalize step writes.
+func (in FinalizeInput) StepName() string { return string(in.Status) }
 
 // StepOutput is what a step returns into the state machine's state.
 type StepOutput struct {
@@ -261,7 +262,8 @@ func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 
 // postHold is the one way a transfer's hold is posted (the saga's post, an admin's
 // complete): one posting moves the captured part to the destination, the whole hold
-// leaves the source's held, and the transfer is COMPLETED.
+// leaves the source's held, and the transfer is COMPLETED; a refund's post also counts
+// it on the refunded transfer, which the store refuses beyond the refundable amount.
 func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
 	if !t.holdOpen() {
 		return nil, ErrNotHeld
@@ -282,9 +284,13 @@ func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Cha
 	if err != nil {
 		return nil, err
 	}
+	refund, err := refundClaimOf(ctx, store, t)
+	if err != nil {
+		return nil, err
+	}
 	after := t
 	after.Credited, after.Captured, after.Status = true, true, StatusCompleted
-	return &Change{Deltas: ds, Posting: &p, After: after}, nil
+	return &Change{Deltas: ds, Posting: &p, After: after, Refund: refund}, nil
 }
 
 // PostingIDOf is the id of the posting that settles a transfer.

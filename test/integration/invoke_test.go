@@ -52,6 +52,7 @@ var eventOutcomes = map[string]invokeOutcome{
 	"GetTransferFunction":          {status: 404, code: "not_found"},
 	"CaptureTransferFunction":      {status: 404, code: "not_found"},
 	"VoidTransferFunction":         {status: 404, code: "not_found"},
+	"RefundTransferFunction":       {status: 404, code: "not_found"},
 	"ListNotificationsFunction":    {status: 200},
 	"ReadNotificationFunction":     {status: 404, code: "not_found"},
 	"ReadAllNotificationsFunction": {status: 200},

@@ -69,6 +69,10 @@ export const MESSAGES: Record<string, string> = {
   transfer_not_in_review: "That transfer is no longer waiting for review.",
   no_hold_to_post: "There is no hold left to pay from.",
   legacy_credit_open: "An older credit of this transfer is still open; reverse or retry it first.",
+  not_payee: "Only the person who was paid can refund this transfer.",
+  transfer_not_refundable: "Only a completed payment (not a refund) can be refunded.",
+  refund_exceeds_amount: "Refunds cannot add up to more than the payment.",
+  too_many_refunds: "This payment has had the most refunds allowed.",
   idempotency_key_reused: "This request clashes with an earlier one. Start again.",
   request_in_progress: "Your earlier request is still being processed. Waiting…",
   // capacity

@@ -359,6 +359,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/transfers/{id}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                 */
+                id: components["parameters"]["TransferId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund all or part of a completed transfer
+         * @description Gives `amount` of a COMPLETED transfer back to its payer. Only the payee (the
+         *     owner of the destination wallet) may refund; the payer gets 403 `not_payee`, anyone
+         *     else 404. The refund is a transfer of its own (immediate, from the payee's wallet to
+         *     the payer's, `refund_of` naming the refunded transfer) and runs through the same
+         *     saga, idempotency and answers as `POST /v1/transfers`: 201 COMPLETED, 202 while its
+         *     saga runs, 422 when it FAILED. The money comes only from the payee's available
+         *     balance (`insufficient_funds`), and both wallets must be ACTIVE.
+         *
+         *     Several partial refunds may together give back at most what the transfer moved
+         *     (its `amount`, or `captured_amount` for a captured hold). The bound is checked
+         *     when the refund is asked for and again by a database condition in the same
+         *     transaction as the refund's money move: of two refunds racing for the same rest,
+         *     one completes and the other FAILS with `refund_exceeds_amount`, its hold given
+         *     back. A completed refund is listed on the refunded transfer (`refunds`: the
+         *     refunded total and the refunds' ids). A transfer has at most 20 refunds, and a
+         *     refund cannot itself be refunded. The payer's reward points earned on the refunded
+         *     part are taken back.
+         */
+        post: operations["refundTransfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/transfers/{id}/void": {
         parameters: {
             query?: never;
@@ -918,6 +960,15 @@ export interface components {
              */
             amount?: number;
         };
+        RefundTransferRequest: {
+            /**
+             * Format: int64
+             * @description Minor units to give back; with the earlier refunds at most what the transfer moved.
+             */
+            amount: number;
+            /** @description Shown on both statements; "refund" when absent. */
+            description?: string;
+        };
         Transfer: {
             /** Format: uuid */
             id: string;
@@ -948,6 +999,18 @@ export interface components {
              * @description Holds only: when the hold expires. The expiry sweeper runs every minute, so the hold is released (status RELEASED, `failure_reason` `expired`) within about a minute after this time; until then it can still be captured or voided.
              */
             expires_at?: string;
+            /**
+             * Format: uuid
+             * @description Only on a refund (`POST /v1/transfers/{id}/refunds`): the transfer it refunds.
+             */
+            refund_of?: string;
+            /** @description Only on a transfer with completed refunds. */
+            refunds?: {
+                /** @description The refunded total, in minor units (at most what the transfer moved). */
+                amount: components["schemas"]["AmountMinor"];
+                /** @description The completed refunds, oldest first. */
+                transfer_ids: string[];
+            };
             /** @description Only from `GET /v1/transfers/{id}`, and only once a step was recorded: the steps that changed something, oldest first (at most 16). */
             steps?: components["schemas"]["TransferStep"][];
         };
@@ -1012,7 +1075,7 @@ export interface components {
             next_cursor: string | null;
             /**
              * Format: int64
-             * @description How many of the caller's notifications (on every page) are unread.
+             * @description How many of the caller's notifications (on every page) are unread, counted up to 99 (show 99 as "99+").
              */
             unread_count: number;
         };
@@ -1026,18 +1089,21 @@ export interface components {
         };
         /** @description One line of the caller's points history. */
         RewardEntry: {
-            /** @description `earn-<transfer id>` for points earned, or the redemption's id (its posting id) for points redeemed. */
+            /** @description `earn-<transfer id>` for points earned, the redemption's id (its posting id) for points redeemed, or `clawback-<refund id>` for points a refund took back. */
             id: string;
             /**
              * Format: int64
-             * @description Signed; positive when earned, negative when redeemed. Never zero.
+             * @description Signed; positive when earned, negative when redeemed or taken back. Never zero. An earn shows what the balance gained: the transfer's points less the share its earlier refunds took and less points owed (a refund that took back more than the balance held leaves the rest owed, paid from later earnings first).
              */
             points: number;
             /** @description The currency the points are held in (ISO 4217). */
             currency: string;
-            /** @enum {string} */
-            kind: "earn" | "redeem";
-            /** @description Only for `earn`; the completed transfer that earned the points. */
+            /**
+             * @description `clawback`: a refund took back the points the refunded transfer earned on the refunded part (rounded up, so a full refund takes them all).
+             * @enum {string}
+             */
+            kind: "earn" | "redeem" | "clawback";
+            /** @description For `earn`, the completed transfer that earned the points; for `clawback`, the refund. */
             transfer_id?: string;
             /** @description Only for `redeem`; the wallet the points were redeemed into. */
             wallet_id?: string;
@@ -2003,6 +2069,116 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    refundTransfer: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description A key chosen by the client, unique per intended operation: 1 to 255 printable
+                 *     ASCII characters, no spaces. Scoped to the calling user and kept for 24 hours.
+                 *     Absent: 400 `idempotency_key_required`; malformed: 400 `invalid_idempotency_key`.
+                 * @example 5b0e7c1a-2f43-4d8e-9a61-0c7d3e9f4b21
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                 */
+                id: components["parameters"]["TransferId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 100,
+                 *       "description": "one item returned"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefundTransferRequest"];
+            };
+        };
+        responses: {
+            /** @description The refund is COMPLETED (or NEEDS_REVIEW); `refund_of` names the refunded transfer. */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5b0c9a8d-7e6f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "source_wallet_id": "2b7e4c1d-9a3f-4e58-b6d2-7c1f0e9a8b34",
+                     *       "destination_wallet_id": "8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99",
+                     *       "amount": 100,
+                     *       "currency": "EUR",
+                     *       "description": "one item returned",
+                     *       "mode": "immediate",
+                     *       "status": "COMPLETED",
+                     *       "refund_of": "0e9d8c7b-6a5f-4e3d-9c2b-1a0f9e8d7c6b",
+                     *       "created_at": "2026-11-25T12:20:00.000Z",
+                     *       "updated_at": "2026-11-25T12:20:00.140Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Transfer"];
+                };
+            };
+            /** @description The refund's saga has not ended within the wait; it is PENDING. Poll `GET /v1/transfers/{id}`. */
+            202: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transfer"];
+                };
+            };
+            /** @description Invalid input. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_description`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is the transfer's payer, not its payee. Code: `not_payee`. */
+            403: components["responses"]["Forbidden"];
+            /** @description No such transfer for this caller. Code: `not_found`. */
+            404: components["responses"]["NotFound"];
+            /** @description A request with this Idempotency-Key is still running; retry with the same key after Retry-After. Code: `request_in_progress`. */
+            409: components["responses"]["Conflict"];
+            /**
+             * @description Refused. Codes:
+             *     - `transfer_not_refundable`: the transfer is not COMPLETED, or is itself a refund.
+             *     - `refund_exceeds_amount`: the refunds would total more than the transfer moved.
+             *     - `too_many_refunds`: the transfer already has 20 refunds.
+             *     - `wallet_not_active`: the payee's or the payer's wallet is FROZEN or CLOSED.
+             *     - `idempotency_key_reused`: the key was used for a different request.
+             *     - The refund's saga FAILED: the code is its `failure_reason`
+             *       (`insufficient_funds`, `refund_exceeds_amount` when another refund took the
+             *       rest first, `wallet_not_active`, …) with `details.transfer_id` and
+             *       `details.transfer`.
+             */
+            422: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "refund_exceeds_amount",
+                     *         "message": "the refunds of a transfer cannot total more than the amount it moved"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TransferFailedError"] | components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     voidTransfer: {
