@@ -9,6 +9,7 @@ const usd = (minor: number) => formatMoney(minor, "USD", "en-US");
 
 async function walletCard(page: Page) {
   await page.goto("/#/wallets");
+  await page.reload(); // the same address again would not load the wallets anew
   return page.getByTestId("wallet-USD");
 }
 
@@ -34,7 +35,7 @@ async function sendTo(page: Page, to: string, amount: string, hold: boolean, des
   return (await page.getByTestId("transfer-id").textContent())!;
 }
 
-test("two people and an operator: top up, hold, capture, void, notifications, points, freeze, review", async ({ browser, request }) => {
+test("two people and an operator: top up, hold, capture, void, notifications, points, freeze, review, refund", async ({ browser, request }) => {
   await ensureAdmin(request);
   const alice = await (await browser.newContext()).newPage();
   const bob = await (await browser.newContext()).newPage();
@@ -82,7 +83,7 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   const bobWallet = (await bob.getByTestId("wallet-USD").getByTestId("wallet-id").textContent())!;
 
   // A hold captured in part.
-  await sendTo(alice, bobWallet, "30", true, "dinner");
+  const dinner = await sendTo(alice, bobWallet, "30", true, "dinner");
   await expect(alice.getByTestId("status")).toHaveText("HELD");
   await scan(alice, "transfer (held)");
   await alice.getByLabel(/Amount to capture/).fill("12.34");
@@ -176,6 +177,17 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   await expect(alice.getByText("An operator reversed the transfer")).toBeVisible();
   w = await expectShownEqualsApi(alice, aliceToken, request);
   expect(w).toMatchObject({ balance: 10000 - 1234 + 10, held: 0 });
+
+  // Bob, who was paid, refunds part of the dinner.
+  await bob.goto(`/#/transfers/${dinner}`);
+  await bob.getByLabel("Amount to refund (USD)").fill("2");
+  await bob.getByRole("button", { name: "Refund" }).click();
+  await expect(bob.getByTestId("status")).toHaveText("COMPLETED");
+  await expect(bob.getByTestId("amount")).toHaveText(usd(200));
+  await scan(bob, "refund");
+  w = await expectShownEqualsApi(alice, aliceToken, request);
+  expect(w.balance).toBe(10000 - 1234 + 10 + 200);
+  expect((await expectShownEqualsApi(bob, bobToken, request)).balance).toBe(1234 - 200);
 
   await admin.goto("/#/admin/ledger");
   await expect(admin.getByTestId("ledger-ok")).toHaveText("The ledger balances.");

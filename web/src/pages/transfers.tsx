@@ -49,6 +49,7 @@ export function TransferPage({ id }: { id: string }) {
   usePoll(!!t.data && !isSettled(t.data.status), t.reload);
   const x = t.data;
   const payer = !!x && !!mine.data?.items.some((w) => w.id === x.source_wallet_id);
+  const payee = !!x && !!mine.data?.items.some((w) => w.id === x.destination_wallet_id);
   return (
     <Page title="Transfer">
       <ErrorNote error={t.error} />
@@ -95,6 +96,7 @@ export function TransferPage({ id }: { id: string }) {
           </dl>
           {x.status !== "PENDING" && x.status !== "CAPTURING" ? null : <Status text="Working on it: this page updates by itself." />}
           {payer && x.status === "HELD" && <HoldActions t={x} onDone={t.reload} />}
+          {payee && x.status === "COMPLETED" && !x.refund_of && <Refund t={x} />}
           <h2>Steps</h2>
           <ol class="steps">
             {(x.steps ?? []).map((s, i) => (
@@ -161,5 +163,41 @@ function HoldActions({ t, onDone }: { t: Transfer; onDone: () => void }) {
       <ErrorNote error={error} />
       {note && <Status text={note} />}
     </div>
+  );
+}
+
+function Refund({ t }: { t: Transfer }) {
+  const intent = useIntent();
+  const [text, setText] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const p = parseAmount(text, t.currency);
+    if (!p.ok) return setError(new Error(p.error));
+    const body = { amount: p.minor };
+    setBusy(true);
+    try {
+      const { data } = await intent.for(body).run((key) => api.POST("/v1/transfers/{id}/refunds", { params: { path: { id: t.id }, header: { "Idempotency-Key": key } }, body }), setNote);
+      intent.done();
+      location.hash = `#/transfers/${data.id}`;
+    } catch (err) {
+      setError(err);
+      setNote("");
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card inline" onSubmit={submit}>
+      <h2>Refund the payer</h2>
+      <label for="refund-amount">Amount to refund ({t.currency})</label>
+      <input id="refund-amount" inputMode="decimal" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
+      <button disabled={busy}>{busy ? "Refunding…" : "Refund"}</button>
+      <ErrorNote error={error} />
+      {note && <Status text={note} />}
+    </form>
   );
 }
