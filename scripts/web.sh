@@ -37,7 +37,7 @@ check_gen() {
     return 1
   fi
   rm -rf "$tmp"
-  (cd "$WEB" && npx tsc --noEmit -p .)
+  (cd "$WEB" && npx tsc --noEmit -p . && npx tsc --noEmit -p tsconfig.e2e.json)
 }
 
 size() {
