@@ -92,39 +92,6 @@ func TestLimitsHitIsExactUnderConcurrency(t *testing.T) {
 	assert.Equal(t, int64(limit), hits)
 }
 
-func TestLimitsFailureWindows(t *testing.T) {
-	db, table := engineTable(t, false)
-	l := &Limits{DB: db, Table: table}
-	ctx := context.Background()
-	t0 := time.Unix(1_800_000_000, 0)
-	end := t0.Add(time.Minute)
-	for want := int64(1); want <= 3; want++ {
-		n, err := l.AddFailure(ctx, "login#a", t0, end)
-		require.NoError(t, err)
-		assert.Equal(t, want, n)
-	}
-	later := end.Add(time.Second) // the stored window ended: a new one starts at 1
-	n, err := l.AddFailure(ctx, "login#a", later, later.Add(time.Minute))
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), n)
-	n, err = l.AddFailure(ctx, "login#a", later, later.Add(time.Minute))
-	require.NoError(t, err)
-	assert.Equal(t, int64(2), n, "the new window keeps counting")
-
-	until := later.Add(30 * time.Second)
-	require.NoError(t, l.LockUntil(ctx, "login#a", until, until.Add(time.Minute)))
-	st, err := l.LockState(ctx, "login#a")
-	require.NoError(t, err)
-	assert.Equal(t, int64(2), st.Failures)
-	assert.True(t, st.LockedUntil.Equal(until), "locked until %s, got %s", until, st.LockedUntil)
-
-	require.NoError(t, l.Clear(ctx, "login#a"))
-	st, err = l.LockState(ctx, "login#a")
-	require.NoError(t, err)
-	assert.Zero(t, st.Failures)
-	assert.True(t, st.LockedUntil.IsZero())
-}
-
 func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	db, table := engineTable(t, true)
 	r := &Rewards{DB: db, Table: table}
@@ -180,42 +147,6 @@ func (s *sentTwice) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts
 		}
 	}
 	return s.API.PutItem(ctx, in, opts...)
-}
-
-func TestAddFailureCountsAWriteSentTwiceOnce(t *testing.T) {
-	db, table := engineTable(t, false)
-	ctx := context.Background()
-	t0 := time.Unix(1_800_000_000, 0)
-	end := t0.Add(time.Minute)
-	later := end.Add(time.Second)
-	tests := []struct {
-		name       string
-		setUp      int // failures counted first, in the window [t0, end)
-		now        time.Time
-		want       int64
-		sentTwiceN int
-	}{
-		{"the first failure", 0, t0, 1, 1},
-		{"a failure inside the window", 2, t0, 3, 1},
-		{"the failure that restarts an ended window", 2, later, 1, 2}, // the ADD is refused, then the restart is sent twice
-	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			key := fmt.Sprintf("login#twice-%d", i)
-			plain := &Limits{DB: db, Table: table}
-			for range tt.setUp {
-				_, err := plain.AddFailure(ctx, key, t0, end)
-				require.NoError(t, err)
-			}
-			twice := &Limits{DB: &sentTwice{API: db, n: tt.sentTwiceN}, Table: table}
-			n, err := twice.AddFailure(ctx, key, tt.now, tt.now.Add(time.Minute))
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, n, "the call's answer")
-			st, err := plain.LockState(ctx, key)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, st.Failures, "what is stored")
-		})
-	}
 }
 
 // TestBeginSentTwiceHoldsTheClaim: a claim whose put is sent twice (its first answer

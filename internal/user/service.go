@@ -23,11 +23,10 @@ type TokenIssuer interface {
 // their normalised email whether or not a user has it, so the guard answers the same for
 // unknown emails.
 type LoginGuard interface {
-	// Check refuses while the account is locked; failuresOnRecord says a success must
-	// call Succeeded.
-	Check(ctx context.Context, account string) (failuresOnRecord bool, err error)
-	Failed(ctx context.Context, account string) error
-	Succeeded(ctx context.Context, account string) error
+	// Take takes a failure slot before the password is checked, or refuses (429) while
+	// the account is locked; the slot counts as a failure unless Succeeded gives it back.
+	Take(ctx context.Context, account string) (slot string, err error)
+	Succeeded(ctx context.Context, account, slot string) error
 }
 
 // Service implements sign-up, login and profile reads.
@@ -126,8 +125,9 @@ type Session struct {
 
 // Login checks the credentials and issues an access token. A malformed email, an
 // unknown email and a wrong password all give ErrInvalidCredentials after the same work,
-// and all count towards the account's lock-out alike; while it is locked every attempt
-// is refused with 429 before the password is looked at.
+// and all count towards the account's lock-out alike: every attempt takes a failure slot
+// before the password is looked at, and while the account is locked (its slots gone)
+// every attempt is refused with 429 unchecked.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if in.Email == "" || in.Password == "" {
 		return Session{}, problem.Invalid("missing_field", "email and password are required")
@@ -141,7 +141,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if emailErr != nil {
 		account = strings.ToLower(strings.TrimSpace(in.Email))
 	}
-	failuresOnRecord, err := s.guard.Check(ctx, account)
+	slot, err := s.guard.Take(ctx, account)
 	if err != nil {
 		return Session{}, err
 	}
@@ -160,15 +160,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 		return Session{}, fmt.Errorf("verify password of %s: %w", u.ID, err)
 	}
 	if !ok || u.ID == "" {
-		if err := s.guard.Failed(ctx, account); err != nil {
-			return Session{}, err
-		}
 		return Session{}, ErrInvalidCredentials
 	}
-	if failuresOnRecord {
-		if err := s.guard.Succeeded(ctx, account); err != nil {
-			return Session{}, err
-		}
+	if err := s.guard.Succeeded(ctx, account, slot); err != nil {
+		return Session{}, err
 	}
 	token, ttl, err := s.tokens.Issue(ctx, u.ID, u.Role)
 	if err != nil {
