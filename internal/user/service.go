@@ -16,7 +16,7 @@ import (
 
 // TokenIssuer signs access tokens.
 type TokenIssuer interface {
-	Issue(ctx context.Context, userID, role string) (token string, expiresInSeconds int, err error)
+	Issue(ctx context.Context, userID, role string, emailVerified bool) (token string, expiresInSeconds int, err error)
 }
 
 // LoginGuard locks an account out after repeated failed logins. Accounts are named by
@@ -41,6 +41,8 @@ type Service struct {
 	// that can issue tokens logs in, so only that one pays for it at cold start.
 	decoyHash string
 	verify    func(password, hash string) (bool, error)
+	mail      Mailer // sign-up and verification mail (UseMail)
+	codes     Codes
 }
 
 // NewService builds a Service; adminEmails is the deployment's comma-separated list. A
@@ -73,8 +75,15 @@ type SignupInput struct {
 	Name     string `json:"name"`
 }
 
-// Signup creates a user; the role is admin only for the deployment's admin emails.
+// Signup creates an unverified user and emails it a verification code, stored (as a
+// hash) in the same transaction as the user. An address that already has an account is
+// sent a notice instead, and no second account is made; the caller answers both alike,
+// so signing up tells nobody whether an address is taken. The returned user is the zero
+// value then. The role is admin only for the deployment's admin emails.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
+	if s.mail == nil || s.codes == nil {
+		return User{}, errors.New("user: this service cannot sign up (no mailer)")
+	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return User{}, err
@@ -102,9 +111,20 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 		CreatedAt:    s.now().UTC().Truncate(time.Millisecond),
 		PasswordHash: hash,
 	}
+	c, code, err := s.issueCode(u, PurposeVerify)
+	if err != nil {
+		return User{}, err
+	}
 	// A creation that lost a race wrote nothing: it is tried again, and then finds the
 	// email claimed or free.
-	if err := retry.Conflicts(ctx, func(int) error { return s.store.Create(ctx, u) }); err != nil {
+	err = retry.Conflicts(ctx, func(int) error { return s.store.Create(ctx, u, c) })
+	if errors.Is(err, ErrEmailTaken) {
+		return User{}, s.mail.Send(ctx, email, "Someone tried to sign up with your address", noticeText)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.mail.Send(ctx, email, "Your wallet verification code", verifyText(code)); err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -165,7 +185,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if err := s.guard.Succeeded(ctx, account, slot); err != nil {
 		return Session{}, err
 	}
-	token, ttl, err := s.tokens.Issue(ctx, u.ID, u.Role)
+	token, ttl, err := s.tokens.Issue(ctx, u.ID, u.Role, u.EmailVerified)
 	if err != nil {
 		return Session{}, err
 	}
