@@ -16,6 +16,7 @@ start() {
   "$ROOT/scripts/tools.sh" engine
   start_mail
   say "starting the local AWS engine (MiniStack) at $ENGINE_URL"
+  # SMTP_HOST is where the engine relays what SES sends: the mail catcher.
   # AWS_ENDPOINT_URL in the engine's environment is handed to the Lambda processes it
   # spawns, so the functions' SDK calls come back to the engine. SFN_WAIT_SCALE shortens
   # Step Functions retry back-offs tenfold, so fault-injection tests take seconds.
@@ -29,7 +30,7 @@ start() {
   mkdir -p "$ENGINE_TMP"
   (
     cd "$LOCAL_DIR"
-    TMPDIR="$ENGINE_TMP" AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
+    TMPDIR="$ENGINE_TMP" SMTP_HOST="127.0.0.1:$MAIL_SMTP_PORT" AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
       MINISTACK_REGION=us-east-1 SFN_WAIT_SCALE="${SFN_WAIT_SCALE:-0.1}" LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
       LAMBDA_WARM_TTL_SECONDS="${ENGINE_WARM_TTL_SECONDS:-20}" \
       setsid "$ENGINE_VENV/bin/python" "$ROOT/tools/engine_launch.py" >"$ENGINE_LOG" 2>&1 &

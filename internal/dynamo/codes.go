@@ -35,7 +35,7 @@ func (s *Users) Code(ctx context.Context, userID, purpose string) (user.Code, er
 		return user.Code{}, err
 	}
 	c := it.Code
-	c.ExpiresAt = time.Unix(it.ExpiresAt, 0)
+	c.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
 	return c, nil
 }
 
@@ -56,7 +56,9 @@ func sameCode(c user.Code) expression.ConditionBuilder {
 	return expression.Name("code_hash").Equal(expression.Value(c.Hash))
 }
 
-// SpendAttempt takes one attempt from c while it is stored with attempts left.
+// SpendAttempt takes one attempt from c while it is stored with attempts left. A write
+// the SDK sends again after a broken connection takes two: the safe direction (one
+// attempt fewer), so it carries no attempt id.
 func (s *Users) SpendAttempt(ctx context.Context, c user.Code) (bool, error) {
 	left := expression.Name("attempts_left")
 	expr, err := expression.NewBuilder().

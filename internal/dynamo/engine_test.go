@@ -242,13 +242,15 @@ func TestCreateUserTakenEmail(t *testing.T) {
 	s := &Users{DB: db, Table: table}
 	ctx := context.Background()
 	first := user.User{ID: uuid.NewString(), Email: "a@example.com", Name: "A", Role: "user", CreatedAt: time.Now().UTC()}
-	require.NoError(t, s.Create(ctx, first))
+	require.NoError(t, s.Create(ctx, first, testCode(first.ID, "h1")))
 
 	second := first
 	second.ID = uuid.NewString()
-	require.ErrorIs(t, s.Create(ctx, second), user.ErrEmailTaken)
+	require.ErrorIs(t, s.Create(ctx, second, testCode(second.ID, "h2")), user.ErrEmailTaken)
 	_, err := s.ByID(ctx, second.ID)
 	assert.ErrorIs(t, err, problem.ErrNotFound, "the refused user is not written")
+	_, err = s.Code(ctx, second.ID, user.PurposeVerify)
+	assert.ErrorIs(t, err, problem.ErrNotFound, "nor its code")
 	got, err := s.ByEmail(ctx, first.Email)
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, got.ID, "the email stays with its first owner")
