@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
-ENGINE = "http://127.0.0.1:4566"
+ENGINE = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
 PASSWORD = "correct horse battery staple"
 
 
