@@ -237,10 +237,13 @@ func TestTokensRefused(t *testing.T) {
 	a := signupAndLogin(t, "tokens")
 	key, kid := signingKey(t)
 
+	var own jwt.MapClaims // the user's own token names its session
+	_, _, err := jwt.NewParser().ParseUnverified(a.Token, &own)
+	require.NoError(t, err)
 	claims := func(mut func(jwt.MapClaims)) jwt.MapClaims {
 		now := time.Now()
 		c := jwt.MapClaims{"iss": "wallet-api", "aud": []string{"wallet-clients"}, "sub": a.ID, "role": "user",
-			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+			"sid": own["sid"], "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
 		if mut != nil {
 			mut(c)
 		}
@@ -289,6 +292,9 @@ func TestTokensRefused(t *testing.T) {
 		{"unknown role", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["role"] = "root" }), key), "unauthenticated"},
 		{"no kid", "Bearer " + signAs("", claims(nil), key), "unauthenticated"},
 		{"unknown kid", "Bearer " + signAs("not-a-key-version", claims(nil), key), "unauthenticated"},
+		{"no session", "Bearer " + sign(claims(func(c jwt.MapClaims) { delete(c, "sid") }), key), "unauthenticated"},
+		{"an unknown session", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["sid"] = "s_not-a-session" }), key), "unauthenticated"},
+		{"another user's session", "Bearer " + sign(claims(func(c jwt.MapClaims) { c["sub"] = "someone-else" }), key), "unauthenticated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
