@@ -39,6 +39,8 @@ kill -0 "$web_pid" 2>/dev/null || { echo "the web server did not start; see .loc
 echo
 echo "API: $("$ROOT/scripts/api-url.sh")"
 echo "Web: http://127.0.0.1:$WEB_PORT/"
+echo "Mail (sign-up codes): make mail [EMAIL=<address>], make mail-code EMAIL=<address>,"
+echo "  or $MAIL_URL/messages?to=<address>"
 echo
 say "running; 'make deploy-local' redeploys after a change; Ctrl-C stops"
 if [[ $started_engine == 1 ]]; then

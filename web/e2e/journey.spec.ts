@@ -197,4 +197,9 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   await alice.getByRole("button", { name: "Log out" }).click();
   await expect(alice.getByRole("heading", { name: "Log in" })).toBeVisible();
   await scan(alice, "login");
+  // Bob stays logged in across a reload (the refresh cookie); Alice, logged out, does not.
+  await bob.reload();
+  await expect(bob.getByRole("heading", { name: "Your wallets" })).toBeVisible();
+  await alice.reload();
+  await expect(alice.getByRole("heading", { name: "Log in" })).toBeVisible();
 });

@@ -31,12 +31,61 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a user
-         * @description Creates an account with the role `user`. The email is trimmed and lower-cased
-         *     before it is stored, so emails differing only in case are the same account. The
-         *     role is `admin` only for emails the deployment lists in its AdminEmails parameter.
+         * Create a user and email a verification code
+         * @description Answers 202 whether or not the address already has an account, so signing up
+         *     tells nobody which addresses exist. A new address gets an unverified account with
+         *     the role `user` and an email (Amazon SES) with a 6-digit code for
+         *     `POST /v1/auth/verify`; an address that has an account gets a notice instead and
+         *     no second account is made. The email is trimmed and lower-cased before it is
+         *     stored, so emails differing only in case are the same account. The role is
+         *     `admin` only for emails the deployment lists in its AdminEmails parameter.
          */
         post: operations["signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an email address with its emailed code
+         * @description Codes have 6 digits, expire 15 minutes after they are sent, work once and allow
+         *     5 attempts. A wrong, used or expired code, and an unknown or already verified
+         *     address, all answer 400 `invalid_code`. Money moves need a verified email; an
+         *     access token says whether the email was verified when it was issued, so log in
+         *     again after verifying.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a new verification code
+         * @description Answers 202 for any well-formed address. Only an unverified account's address gets
+         *     a new code (replacing the earlier one), at most once a minute.
+         */
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -53,12 +102,104 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get an access token
+         * Log in (an access token and a session)
          * @description An unknown email, a malformed email and a wrong password all answer the same 401
-         *     `invalid_credentials`, after the same amount of work.
+         *     `invalid_credentials`, after the same amount of work. An unverified account can log
+         *     in (its token says so, and money moves refuse it). Each login starts a session
+         *     with a refresh token (`POST /v1/auth/refresh`); with `X-Wallet-Client: browser` the
+         *     refresh token is set as the `wallet_refresh` cookie instead of the body.
          */
         post: operations["login"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a refresh token for a new access token
+         * @description Native clients send `{"refresh_token": "…"}`. Browsers send no body (or `{}`), the
+         *     `wallet_refresh` cookie and the header `X-Wallet-Client: browser`; the header is
+         *     the CSRF defence (a cross-site page cannot send it without a CORS preflight, which
+         *     the API does not grant) and the cookie is `SameSite=Strict`. Every refresh token
+         *     works once: the answer carries its replacement (in the body, or for browsers in
+         *     the cookie) and a new access token, whose `email_verified` is read again. A token
+         *     that was already used answers 401 `refresh_reused` and revokes its whole session;
+         *     an unknown, expired or revoked one answers 401 `invalid_refresh_token`.
+         */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End this session
+         * @description Revokes the caller's session (its refresh tokens, and its access tokens once the
+         *     authorizer's cache of them expires: `AuthorizerCacheSeconds`) and clears the
+         *     browser cookie.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's active sessions
+         * @description Newest first, at most 50; `current` marks the session of this request's token.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from `GET /v1/auth/sessions`. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the caller's sessions (a lost device) */
+        delete: operations["deleteSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -716,24 +857,63 @@ export interface components {
             /** @description Display name; trimmed; no control characters. */
             name: string;
         };
+        VerificationSent: {
+            /** @enum {unknown} */
+            status: "verification_sent";
+        };
+        VerifyRequest: {
+            email: string;
+            /** @description The 6 digits from the email. */
+            code: string;
+        };
+        ResendRequest: {
+            email: string;
+        };
         LoginRequest: {
+            /** @description A label for this session in `GET /v1/auth/sessions` (e.g. "Ada's phone"). */
+            device?: string;
             /** @description Empty is 400 `missing_field`. */
             email: string;
             /** @description Empty is 400 `missing_field`. */
             password: string;
         };
         Session: {
-            /** @description A signed JWT; send it as `Authorization: Bearer <access_token>`. */
+            /** @description A signed JWT (with the session id, `sid`); send it as `Authorization: Bearer <access_token>`. */
             access_token: string;
             /** @enum {unknown} */
             token_type: "Bearer";
             /**
-             * @description Seconds until the token expires (900 in this version).
+             * @description Seconds until the access token expires (900 in this version).
              * @example 900
              */
             expires_in: number;
+            session_id: string;
+            /** @description Native clients only (absent with `X-Wallet-Client: browser`, which gets the cookie). Works once: `POST /v1/auth/refresh` answers its replacement. */
+            refresh_token?: string;
+            /** @description Seconds the session lasts without a refresh (30 days). */
+            refresh_expires_in: number;
+        };
+        RefreshRequest: {
+            refresh_token?: string;
+        };
+        SessionList: {
+            items: components["schemas"]["SessionInfo"][];
+        };
+        SessionInfo: {
+            id: string;
+            /** @description What the client named itself at login (`device`), at most 100 characters. */
+            device: string;
+            /** @description The source IP of the login or the latest refresh. */
+            ip: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string;
+            current: boolean;
         };
         User: {
+            /** @description Whether the owner proved the address; money moves need it. */
+            email_verified: boolean;
             /** Format: uuid */
             id: string;
             /** Format: email */
@@ -1183,7 +1363,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller is authenticated but may not do this. Code `forbidden`. */
+        /** @description The caller is authenticated but may not do this. Code `forbidden`; on a money move (credits, transfers, capture, void, redemptions) by an account whose email is not verified, `email_not_verified`. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1331,6 +1511,10 @@ export interface components {
         PageLimit: number;
         /** @description The `next_cursor` of the previous page, passed unchanged (it is opaque). Absent for the first page. A damaged cursor, or one from another list, is 400 `invalid_cursor`. */
         PageCursor: string;
+        /** @description A session id from `GET /v1/auth/sessions`. */
+        SessionId: string;
+        /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
+        WalletClient: "browser";
         /**
          * @description A notification id from `GET /v1/notifications`. An unknown or malformed id answers 404.
          * @example 1795608305870-3f9a1c0e5b7d2a46
@@ -1400,35 +1584,97 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The user was created. */
-            201: {
+            /** @description A code (or, for a taken address, a notice) was emailed. */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "id": "3f0c5f63-8a52-4c1e-9d55-7f1e2b9a6c10",
-                     *       "email": "ada@example.com",
-                     *       "name": "Ada Lovelace",
-                     *       "role": "user",
-                     *       "created_at": "2026-11-25T12:00:00.123Z"
+                     *       "status": "verification_sent"
                      *     }
                      */
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["VerificationSent"];
                 };
             };
             /** @description Invalid input. Codes: `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`, `invalid_email`, `invalid_password`, `invalid_name`. */
             400: components["responses"]["BadRequest"];
-            /** @description An account with this email exists. Code: `email_taken`. */
-            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "code": "042817"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description The email is verified. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Codes: `invalid_code`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResendRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationSent"];
+                };
+            };
+            /** @description Codes: `invalid_email`, `invalid_json`, `invalid_body`, `unknown_field`. */
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["TooManyRequests"];
         };
     };
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
+                "X-Wallet-Client"?: components["parameters"]["WalletClient"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1454,7 +1700,10 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjBjIn0.c2lnbmF0dXJl",
                      *       "token_type": "Bearer",
-                     *       "expires_in": 900
+                     *       "expires_in": 900,
+                     *       "session_id": "s_6f1d2c3b-0a9e-4f5d-8c7b-1a2b3c4d5e6f",
+                     *       "refresh_token": "3q2-7wH0bVb1nq8s1Xw0kq4bQyR6e0n1mJb6Xj1s0aM",
+                     *       "refresh_expires_in": 2592000
                      *     }
                      */
                     "application/json": components["schemas"]["Session"];
@@ -1464,6 +1713,107 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             /** @description Email or password is wrong. Code: `invalid_credentials`. */
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
+                "X-Wallet-Client"?: components["parameters"]["WalletClient"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The session goes on with a new refresh token. */
+            200: {
+                headers: {
+                    /** @description For browsers, the new refresh token (`wallet_refresh`). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Codes: `refresh_token_in_body` (a browser), `invalid_json`, `invalid_body`, `unknown_field`. */
+            400: components["responses"]["BadRequest"];
+            /** @description Codes: `invalid_refresh_token`, `refresh_reused`. */
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from `GET /v1/auth/sessions`. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session ended; its tokens stop working within `AuthorizerCacheSeconds`. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not a session of the caller. Code: `session_not_found`. */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };
