@@ -21,12 +21,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/callrecord"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/mail"
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -176,7 +178,17 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.
 			return nil, err
 		}
 	}
-	return user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	s, err := user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	if err != nil {
+		return nil, err
+	}
+	s.UseSessions(store)
+	if from := d.OptionalEnv("MAIL_FROM"); from != "" { // the functions that send mail
+		s.UseMail(&mail.SES{Client: sesv2.NewFromConfig(d.AWS), From: from}, store)
+	} else {
+		s.UseMail(nil, store)
+	}
+	return s, nil
 }
 
 func (d *Deps) limitsStore() *dynamo.Limits {
@@ -279,6 +291,11 @@ func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) i
 	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, tokens) }, route)
 }
 
+// ServeSessions starts a session route's function (refresh passes its token source).
+func ServeSessions(tokens TokenSource, route func(apigw.SessionUsers) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens) }, route)
+}
+
 func (d *Deps) ledgerStore() *dynamo.Ledger {
 	db := d.DynamoDB()
 	l := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
@@ -296,6 +313,6 @@ func ServeAuthorizer(tokens TokenSource) int {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Authorizer(d.Log, t), nil
+		return apigw.Authorizer(d.Log, t, &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}), nil
 	})
 }
