@@ -61,6 +61,7 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 //   - every credit accepted appears once in its wallet's statement;
 //   - every transfer ended in a final state, none needing review, and its wallets'
 //     statements show what that state says (see checkTransfers);
+//   - no transfer's completed refunds give back more than it moved (see checkRefunds);
 //   - every operation got a definitive answer that could be read, every replay was
 //     identical, and no 5xx came but the breaker's 503s in a fault phase.
 func Verify(exp Expectations, wallets []WalletState) []string {
@@ -107,6 +108,7 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 		problems = append(problems, fmt.Sprintf("%d transfers need review", n))
 	}
 	problems = append(problems, checkTransfers(exp.Ends, wallets)...)
+	problems = append(problems, checkRefunds(exp.Ends)...)
 	problems = append(problems, prefixed("no definitive answer: ", exp.Undetermined)...)
 	problems = append(problems, prefixed("unreadable answer: ", exp.Unreadable)...)
 	problems = append(problems, prefixed("replay differs: ", exp.Mismatches)...)
@@ -129,6 +131,7 @@ type TransferEnd struct {
 	Source, Destination string // wallet ids
 	Amount              int64
 	Captured            *int64 // captured_amount: set on a COMPLETED hold
+	RefundOf            string // a refund's: the transfer it refunds
 }
 
 // moved is what a COMPLETED transfer moved: the captured amount of a hold, else the amount.

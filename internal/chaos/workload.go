@@ -97,13 +97,14 @@ type Workload struct {
 	// the review desk with a random action before the money is checked. Empty: left so.
 	AdminToken string
 
-	mu  sync.Mutex
-	exp Expectations
+	mu       sync.Mutex
+	exp      Expectations
+	received map[string][]paid // wallet id → the immediate transfers completed into it, which its owner may refund
 }
 
 // NewWorkload prepares a run against users that exist and have a wallet each.
 func NewWorkload(api *Client, faults Faults, cfg Config, users []User) *Workload {
-	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users}
+	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users, received: map[string][]paid{}}
 	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Transfers: map[string]User{},
 		Statuses: map[int]int{}, Ops: map[string]int{}, Ends: map[string]TransferEnd{}}
 	api.Observe = w.observe
