@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: run test unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run test mail mail-code unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -55,6 +55,12 @@ invoke: ## run one deployed function with an event: make invoke FN=MeFunction EV
 
 deploy-local: ## rebuild and redeploy into the running engine (no restart)
 	@scripts/deploy-local.sh
+
+mail: ## print what the local stack emailed (sign-up codes, notices); EMAIL=<address> for one address
+	@. scripts/lib.sh && engine_env && python3 scripts/mail.py $(EMAIL)
+
+mail-code: ## print the latest code emailed to EMAIL=<address>
+	@. scripts/lib.sh && engine_env && python3 scripts/mail.py --code "$(EMAIL)"
 
 api-url: ## print the base URL of the running API
 	@scripts/api-url.sh

@@ -25,6 +25,8 @@ fi
 "$ROOT/scripts/deploy-local.sh"
 echo
 echo "API: $("$ROOT/scripts/api-url.sh")"
+echo "Mail (sign-up codes): make mail [EMAIL=<address>], make mail-code EMAIL=<address>,"
+echo "  or $MAIL_URL/messages?to=<address>"
 echo
 say "running; 'make deploy-local' redeploys after a change; Ctrl-C stops"
 if [[ $started_engine == 1 ]]; then

@@ -124,6 +124,9 @@ func Handle(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, fn Han
 		}
 		work, cancel := withWorkDeadline(ctx)
 		decision, err := admit(work, lg, limiter, m, req)
+		if err == nil {
+			err = mayMoveMoney(req)
+		}
 		var resp Response
 		if err == nil {
 			resp, err = fn(work, req)

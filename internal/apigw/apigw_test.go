@@ -141,7 +141,7 @@ func TestAuthorizer(t *testing.T) {
 					Resource: []string{resource},
 				}},
 			},
-			Context: map[string]any{"user_id": "u-9", "role": "admin"},
+			Context: map[string]any{"user_id": "u-9", "role": "admin", "email_verified": "false"},
 		}
 	}
 	tests := []struct {
@@ -198,7 +198,7 @@ func TestCaller(t *testing.T) {
 	r := &Request{ev}
 	c, err := r.Caller()
 	require.NoError(t, err)
-	assert.Equal(t, op.Caller{UserID: "u-1", Role: "user", RequestID: "req-1"}, c)
+	assert.Equal(t, op.Caller{UserID: "u-1", Role: "user", RequestID: "req-1", EmailVerified: true}, c)
 	assert.False(t, c.IsAdmin())
 	assert.Equal(t, "Bearer abc", r.Header("Authorization"))
 	assert.Equal(t, "Bearer abc", r.Header("authorization"), "header names are matched case-insensitively")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -16,8 +17,9 @@ import (
 
 // Keys of the authorizer context that reach the route handlers.
 const (
-	ctxUserID = "user_id"
-	ctxRole   = "role"
+	ctxUserID   = "user_id"
+	ctxRole     = "role"
+	ctxVerified = "email_verified" // "true" when the token says the email was verified
 )
 
 // errUnauthorized is how a REST API Lambda authorizer refuses a token: API Gateway
@@ -67,7 +69,7 @@ func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGa
 					Resource: []string{stage + "/*"},
 				}},
 			},
-			Context: map[string]any{ctxUserID: claims.Subject, ctxRole: claims.Role},
+			Context: map[string]any{ctxUserID: claims.Subject, ctxRole: claims.Role, ctxVerified: strconv.FormatBool(claims.EmailVerified)},
 		}, nil
 	}
 }
@@ -104,6 +106,18 @@ func headerOf(h map[string]string, name string) string {
 	return ""
 }
 
+// emailVerified reads the authorizer's verified flag (API Gateway passes context values
+// on as strings; a direct invocation may pass a bool).
+func (r *Request) emailVerified() bool {
+	switch v := r.RequestContext.Authorizer[ctxVerified].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}
+
 func (r *Request) callerID() string {
 	id, _ := r.RequestContext.Authorizer[ctxUserID].(string)
 	return id
@@ -118,5 +132,5 @@ func (r *Request) Caller() (op.Caller, error) {
 	if id == "" || (role != auth.RoleUser && role != auth.RoleAdmin) {
 		return op.Caller{}, problem.ErrUnauthenticated
 	}
-	return op.Caller{UserID: id, Role: role, RequestID: r.RequestContext.RequestID}, nil
+	return op.Caller{UserID: id, Role: role, RequestID: r.RequestContext.RequestID, EmailVerified: r.emailVerified()}, nil
 }

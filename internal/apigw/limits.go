@@ -7,6 +7,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
+	"github.com/serverless-wallet/wallet/internal/user"
 )
 
 // RequestLimiter counts one request of subject against its class's limit.
@@ -22,6 +23,8 @@ var RouteClasses = map[string]ratelimit.Class{
 	"GET /v1/health":                        ratelimit.ClassRead,
 	"POST /v1/auth/signup":                  ratelimit.ClassSignup,
 	"POST /v1/auth/login":                   ratelimit.ClassLogin,
+	"POST /v1/auth/verify":                  ratelimit.ClassLogin,
+	"POST /v1/auth/verify/resend":           ratelimit.ClassSignup,
 	"GET /v1/me":                            ratelimit.ClassRead,
 	"POST /v1/wallets":                      ratelimit.ClassWrite,
 	"GET /v1/wallets":                       ratelimit.ClassRead,
@@ -44,6 +47,19 @@ var RouteClasses = map[string]ratelimit.Class{
 	"POST /v1/notifications/read-all":       ratelimit.ClassWrite,
 	"GET /v1/rewards":                       ratelimit.ClassRead,
 	"POST /v1/rewards/redeem":               ratelimit.ClassMoney,
+}
+
+// mayMoveMoney refuses a money route (ClassMoney) to a signed-in caller whose email is
+// not verified: 403 email_not_verified. Requests without a valid caller are left to the
+// handlers, which refuse them 401.
+func mayMoveMoney(r *Request) error {
+	if RouteClasses[r.Route()] != ratelimit.ClassMoney {
+		return nil
+	}
+	if c, err := r.Caller(); err != nil || c.EmailVerified {
+		return nil
+	}
+	return user.ErrEmailNotVerified
 }
 
 // perIP lists the classes counted per source IP: their callers are not logged in.

@@ -133,7 +133,7 @@ func TestCaptureTransfer(t *testing.T) {
 			assert.Equal(t, `{"id":"t-1","status":"HELD"}`, resp.Body)
 			require.Len(t, ts.captures, 1)
 			got := ts.captures[0]
-			assert.Equal(t, op.Caller{UserID: "u-1", Role: role, RequestID: "req-capture-1"}, got.caller)
+			assert.Equal(t, op.Caller{UserID: "u-1", Role: role, RequestID: "req-capture-1", EmailVerified: true}, got.caller)
 			assert.Equal(t, "t-1", got.id)
 			assert.Equal(t, "capture-0001", got.key)
 			assert.Equal(t, tt.want, got.in)
@@ -168,7 +168,7 @@ func TestCreateTransferAuthentication(t *testing.T) {
 
 func TestCreateTransferAuthenticated(t *testing.T) {
 	ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
-	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
+	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user", "email_verified": "true"}
 	ts := &fakeTransfers{res: op.Result{Outcome: op.Created, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
 	resp := serve(t, apigw.CreateTransfer(ts), ev)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -198,7 +198,7 @@ func TestGuardedResultsAreAnsweredOnce(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
-			ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
+			ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user", "email_verified": "true"}
 			resp := serve(t, apigw.CreateTransfer(&fakeTransfers{res: tt.res}), ev)
 			assert.Equal(t, tt.wantStatus, resp.StatusCode)
 			if tt.wantBody != "" {

@@ -22,12 +22,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/callrecord"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/mail"
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -150,7 +152,16 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.
 			return nil, err
 		}
 	}
-	return user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	s, err := user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	if err != nil {
+		return nil, err
+	}
+	if from := d.OptionalEnv("MAIL_FROM"); from != "" { // the functions that send mail
+		s.UseMail(&mail.SES{Client: sesv2.NewFromConfig(d.AWS), From: from}, store)
+	} else {
+		s.UseMail(nil, store)
+	}
+	return s, nil
 }
 
 func (d *Deps) limitsStore() *dynamo.Limits {
