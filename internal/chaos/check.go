@@ -55,7 +55,8 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 // Verify checks the end state against what the clients were told, and returns every
 // problem found (none when the run conserved every cent):
 //   - money is conserved: the wallets hold exactly the credits and redemptions the API
-//     accepted (transfers only move money between wallets);
+//     accepted, less the withdrawals it accepted (transfers and refunds only move money
+//     between wallets);
 //   - every wallet's statement sums to its balance, no posting appears twice in one
 //     statement, nothing is left held, and no balance is negative;
 //   - every credit accepted appears once in its wallet's statement;
@@ -72,6 +73,9 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 	}
 	for _, a := range exp.Redemptions {
 		want += a
+	}
+	for _, a := range exp.Withdrawals {
+		want -= a
 	}
 	credits := 0
 	for _, w := range wallets {
@@ -99,7 +103,7 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 		}
 	}
 	if have != want {
-		problems = append(problems, fmt.Sprintf("money not conserved: wallets hold %d, accepted credits and redemptions add to %d", have, want))
+		problems = append(problems, fmt.Sprintf("money not conserved: wallets hold %d, accepted credits and redemptions less withdrawals add to %d", have, want))
 	}
 	if credits != len(exp.Credits) {
 		problems = append(problems, fmt.Sprintf("%d credit entries for %d accepted credits", credits, len(exp.Credits)))

@@ -17,7 +17,8 @@ const (
 	shareCredit      = 25
 	shareTransfer    = 33
 	shareHold        = 22
-	shareRefund      = 8  // the rest are redemptions
+	shareRefund      = 8
+	shareWithdrawal  = 5  // the rest are redemptions
 	shareReplay      = 10 // of successful credits, replayed to compare the answers
 	creditMaxMinor   = 20_000
 	transferMaxMinor = 5_000
@@ -34,6 +35,8 @@ func (w *Workload) step(ctx context.Context, rng *rand.Rand, u User) {
 		w.transfer(ctx, rng, u, asHold)
 	case n < shareCredit+shareTransfer+shareHold+shareRefund:
 		w.refund(ctx, rng, u)
+	case n < shareCredit+shareTransfer+shareHold+shareRefund+shareWithdrawal:
+		w.withdraw(ctx, rng, u)
 	default:
 		w.redeem(ctx, rng, u)
 	}

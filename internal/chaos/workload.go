@@ -75,6 +75,7 @@ type User struct {
 type Expectations struct {
 	Credits      map[string]int64       // Idempotency-Key → amount, for every 201
 	Redemptions  map[string]int64       // Idempotency-Key → amount, for every 201
+	Withdrawals  map[string]int64       // Idempotency-Key → amount, for every 201
 	Transfers    map[string]User        // transfer id → its payer
 	Undetermined []string               // operations that never got a definitive answer
 	Replays      int                    // successful answers replayed and compared
@@ -105,7 +106,7 @@ type Workload struct {
 // NewWorkload prepares a run against users that exist and have a wallet each.
 func NewWorkload(api *Client, faults Faults, cfg Config, users []User) *Workload {
 	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users, received: map[string][]paid{}}
-	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Transfers: map[string]User{},
+	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Withdrawals: map[string]int64{}, Transfers: map[string]User{},
 		Statuses: map[int]int{}, Ops: map[string]int{}, Ends: map[string]TransferEnd{}}
 	api.Observe = w.observe
 	return w
