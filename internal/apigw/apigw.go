@@ -207,7 +207,9 @@ func encode(r Response) events.APIGatewayProxyResponse {
 		headers[k] = v
 	}
 	body := []byte("{}")
-	if r.Raw != nil {
+	if r.Status == http.StatusNoContent {
+		body = nil
+	} else if r.Raw != nil {
 		body = r.Raw
 	} else if r.Body != nil {
 		b, err := json.Marshal(r.Body)

@@ -76,7 +76,8 @@ func Login(users Users) HandlerFunc {
 		if err != nil {
 			return Response{}, err
 		}
-		return ok(users.Login(ctx, in))
+		in.IP = r.RequestContext.Identity.SourceIP
+		return sessionAnswer(r)(users.Login(ctx, in))
 	}
 }
 

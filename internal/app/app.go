@@ -156,6 +156,7 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.
 	if err != nil {
 		return nil, err
 	}
+	s.UseSessions(store)
 	if from := d.OptionalEnv("MAIL_FROM"); from != "" { // the functions that send mail
 		s.UseMail(&mail.SES{Client: sesv2.NewFromConfig(d.AWS), From: from}, store)
 	} else {
@@ -271,6 +272,11 @@ func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) i
 	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, tokens) }, route)
 }
 
+// ServeSessions starts a session route's function (refresh passes its token source).
+func ServeSessions(tokens TokenSource, route func(apigw.SessionUsers) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens) }, route)
+}
+
 func (d *Deps) ledgerStore() *dynamo.Ledger {
 	db := d.DynamoDB()
 	l := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
@@ -288,6 +294,6 @@ func ServeAuthorizer(tokens TokenSource) int {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Authorizer(d.Log, t), nil
+		return apigw.Authorizer(d.Log, t, &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}), nil
 	})
 }

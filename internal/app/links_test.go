@@ -18,6 +18,7 @@ import (
 var clientsBeyondDynamoDB = map[string][]string{
 	"authorizer":      {"secretsmanager"},
 	"login":           {"secretsmanager"},
+	"refresh":         {"secretsmanager"},
 	"createtransfer":  {"sfn"},
 	"capturetransfer": {"sfn"},
 	"voidtransfer":    {"sfn"},

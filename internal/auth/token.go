@@ -23,6 +23,7 @@ const (
 type Claims struct {
 	Role          string `json:"role"`
 	EmailVerified bool   `json:"ev,omitempty"`
+	SessionID     string `json:"sid,omitempty"` // the login session the token belongs to
 	jwt.RegisteredClaims
 }
 
@@ -147,12 +148,13 @@ func (t *Tokens) keys(ctx context.Context, why keysWanted) Keyring {
 
 // Issue signs an access token for a user with the current key; it returns the token
 // and its lifetime in seconds.
-func (t *Tokens) Issue(ctx context.Context, userID, role string, emailVerified bool) (string, int, error) {
+func (t *Tokens) Issue(ctx context.Context, userID, role string, emailVerified bool, sessionID string) (string, int, error) {
 	key := t.keys(ctx, forUse).Current
 	now := t.now()
 	claims := Claims{
 		Role:          role,
 		EmailVerified: emailVerified,
+		SessionID:     sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   userID,

@@ -80,28 +80,6 @@ func (b *Box) Messages(ctx context.Context, to string) ([]Message, error) {
 	return out, nil
 }
 
-// WaitForMore waits until the address has more than seen messages and returns them all.
-func (b *Box) WaitForMore(ctx context.Context, to string, seen int) ([]Message, error) {
-	deadline := time.Now().Add(waitMax)
-	for {
-		ms, err := b.Messages(ctx, to)
-		if err != nil {
-			return nil, err
-		}
-		if len(ms) > seen {
-			return ms, nil
-		}
-		if time.Now().After(deadline) {
-			return ms, fmt.Errorf("mailbox: no new email to %s within %s", to, waitMax)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(pollInterval):
-		}
-	}
-}
-
 // LatestCode waits for an email with a code to the address and returns the latest code.
 func (b *Box) LatestCode(ctx context.Context, to string) (string, error) {
 	deadline := time.Now().Add(waitMax)

@@ -28,6 +28,7 @@ type Caller struct {
 	// EmailVerified says the caller's token was issued after their email was verified;
 	// money moves need it.
 	EmailVerified bool
+	SessionID     string // the login session of the caller's token
 }
 
 // IsAdmin reports whether the caller has the admin role.

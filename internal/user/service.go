@@ -16,7 +16,7 @@ import (
 
 // TokenIssuer signs access tokens.
 type TokenIssuer interface {
-	Issue(ctx context.Context, userID, role string, emailVerified bool) (token string, expiresInSeconds int, err error)
+	Issue(ctx context.Context, userID, role string, emailVerified bool, sessionID string) (token string, expiresInSeconds int, err error)
 }
 
 // LoginGuard locks an account out after repeated failed logins. Accounts are named by
@@ -43,6 +43,7 @@ type Service struct {
 	verify    func(password, hash string) (bool, error)
 	mail      Mailer // sign-up and verification mail (UseMail)
 	codes     Codes
+	sessions  Sessions // login sessions and refresh tokens (UseSessions)
 }
 
 // NewService builds a Service; adminEmails is the deployment's comma-separated list. A
@@ -130,17 +131,23 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 	return u, nil
 }
 
-// LoginInput is what a client sends to log in.
+// LoginInput is what a client sends to log in; IP is the request's source.
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	Device   string `json:"device,omitempty"`
+	IP       string `json:"-"`
 }
 
-// Session is the login answer.
+// Session is the login (and refresh) answer: a short access token and the session's
+// refresh token, which rotates on every use.
 type Session struct {
 	AccessToken      string `json:"access_token"`
 	TokenType        string `json:"token_type"`
 	ExpiresInSeconds int    `json:"expires_in"`
+	SessionID        string `json:"session_id"`
+	RefreshToken     string `json:"refresh_token,omitempty"` // moved to a cookie for browsers
+	RefreshExpiresIn int    `json:"refresh_expires_in"`
 }
 
 // Login checks the credentials and issues an access token. A malformed email, an
@@ -185,11 +192,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if err := s.guard.Succeeded(ctx, account, slot); err != nil {
 		return Session{}, err
 	}
-	token, ttl, err := s.tokens.Issue(ctx, u.ID, u.Role, u.EmailVerified)
-	if err != nil {
-		return Session{}, err
+	if s.sessions == nil {
+		return Session{}, errors.New("user: this service cannot log in (no session store)")
 	}
-	return Session{AccessToken: token, TokenType: "Bearer", ExpiresInSeconds: ttl}, nil
+	return s.startSession(ctx, u, in.Device, in.IP)
 }
 
 // Get returns a user by id.

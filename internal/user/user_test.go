@@ -132,7 +132,7 @@ func (m *memStore) ByID(_ context.Context, id string) (User, error) {
 
 type fakeTokens struct{}
 
-func (fakeTokens) Issue(_ context.Context, userID, role string, _ bool) (string, int, error) {
+func (fakeTokens) Issue(_ context.Context, userID, role string, _ bool, _ string) (string, int, error) {
 	return "tok:" + userID + ":" + role, 900, nil
 }
 
@@ -160,6 +160,7 @@ func newGuardedService(t *testing.T) (*Service, *memStore, *int, *clock, *rateli
 	s, err := NewService(store, fakeTokens{}, guard, " Boss@Example.com ,other@example.com", clk.now)
 	require.NoError(t, err)
 	s.UseMail(&outbox{}, store)
+	s.UseSessions(newMemSessions())
 	verifications := 0
 	real := s.verify
 	s.verify = func(pw, hash string) (bool, error) { verifications++; return real(pw, hash) }
@@ -217,7 +218,11 @@ func TestLogin(t *testing.T) {
 
 	sess, err := s.Login(ctx, LoginInput{Email: "ADA@example.com ", Password: "correct horse battery"})
 	require.NoError(t, err)
-	assert.Equal(t, Session{AccessToken: "tok:" + u.ID + ":user", TokenType: "Bearer", ExpiresInSeconds: 900}, sess)
+	assert.Equal(t, "tok:"+u.ID+":user", sess.AccessToken)
+	assert.Equal(t, "Bearer", sess.TokenType)
+	assert.Equal(t, 900, sess.ExpiresInSeconds)
+	assert.NotEmpty(t, sess.SessionID)
+	assert.NotEmpty(t, sess.RefreshToken)
 
 	tests := map[string]LoginInput{
 		"wrong password":  {Email: "ada@example.com", Password: "wrong password!!"},

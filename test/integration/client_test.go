@@ -260,6 +260,21 @@ func inbox(t *testing.T) *mailbox.Box {
 	return b
 }
 
+// mailAfter waits until the address has more than seen emails and returns them all.
+func mailAfter(t *testing.T, email string, seen int) []mailbox.Message {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ms, err := inbox(t).Messages(context.Background(), email)
+		require.NoError(t, err)
+		if len(ms) > seen {
+			return ms
+		}
+		require.True(t, time.Now().Before(deadline), "no new email to %s (%d so far)", email, len(ms))
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // verifyEmail verifies an address with the latest code emailed to it and returns the
 // user's id.
 func verifyEmail(t *testing.T, email string) string {
