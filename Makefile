@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: docs-check run test web web-gen web-e2e screenshots mail mail-code unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh

@@ -17,7 +17,7 @@ OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
 # message API on ports derived from the engine's, so parallel checkouts do not collide.
 MAIL_VENV="$TOOLS_DIR/mail"
 MAIL_SMTP_PORT="${MAIL_SMTP_PORT:-$((ENGINE_PORT + 1000))}"
-MAIL_HTTP_PORT="${MAIL_HTTP_PORT:-$((ENGINE_PORT + 1001))}"
+MAIL_HTTP_PORT="${MAIL_HTTP_PORT:-$((ENGINE_PORT + 3000))}"  # +1001 would be a neighbouring checkout's SMTP port
 MAIL_URL="http://127.0.0.1:$MAIL_HTTP_PORT"
 MAIL_DIR="$LOCAL_DIR/mail"
 MAIL_PID_FILE="$LOCAL_DIR/mail.pid"

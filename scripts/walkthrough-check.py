@@ -53,6 +53,8 @@ RULES = [
     ("POST", r"/v1/auth/signup", [(202, fields(status="verification_sent"))]),
     ("POST", r"/v1/auth/verify", [(200, fields(email_verified=True))]),
     ("POST", WALLET + r"/credits", [(201, fields(amount=CREDIT, currency="USD"))]),
+    ("POST", WALLET + r"/withdrawals", [(201, fields(amount=1_000, currency="USD"))]),
+    ("POST", r"/v1/transfers/[^/]+/refunds", [(201, fields(status="COMPLETED", amount=500))]),
     ("PATCH", WALLET, [(422, not_empty),
                        (200, fields(status="FROZEN", balance=FINAL_BALANCE)),
                        (200, fields(status="ACTIVE", balance=FINAL_BALANCE, held=0, available=FINAL_BALANCE))]),

@@ -35,6 +35,7 @@ var RouteClasses = map[string]ratelimit.Class{
 	"GET /v1/wallets/{id}":                  ratelimit.ClassRead,
 	"PATCH /v1/wallets/{id}":                ratelimit.ClassWrite,
 	"POST /v1/wallets/{id}/credits":         ratelimit.ClassMoney,
+	"POST /v1/wallets/{id}/withdrawals":     ratelimit.ClassMoney,
 	"GET /v1/wallets/{id}/entries":          ratelimit.ClassRead,
 	"GET /v1/admin/ledger/check":            ratelimit.ClassRead,
 	"GET /v1/admin/transfers":               ratelimit.ClassRead,

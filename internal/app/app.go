@@ -252,7 +252,14 @@ func (d *Deps) WalletService() (*wallet.Service, error) {
 	if limits.DailyMaxMinor, err = d.Int64Env("CREDIT_DAILY_MAX_MINOR", limits.DailyMaxMinor); err != nil {
 		return nil, err
 	}
-	return wallet.NewService(store, store.Idempotency, limits, nil), nil
+	out := ledger.WithdrawalLimits{PerWithdrawalMaxMinor: ledger.DefaultWithdrawalMaxMinor, DailyMaxMinor: ledger.DefaultWithdrawalDailyMaxMinor}
+	if out.PerWithdrawalMaxMinor, err = d.Int64Env("WITHDRAWAL_MAX_MINOR", out.PerWithdrawalMaxMinor); err != nil {
+		return nil, err
+	}
+	if out.DailyMaxMinor, err = d.Int64Env("WITHDRAWAL_DAILY_MAX_MINOR", out.DailyMaxMinor); err != nil {
+		return nil, err
+	}
+	return wallet.NewService(store, store.Idempotency, limits, nil).WithWithdrawalLimits(out), nil
 }
 
 // Int64Env returns a positive integer setting, or fallback when it is not set.

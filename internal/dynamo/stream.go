@@ -55,6 +55,9 @@ func EventsOf(rec events.DynamoDBEventRecord) ([]event.Event, error) {
 			return []event.Event{{ID: "credit:" + it.PostingID, Type: event.CreditCompleted, Time: it.CreatedAt, Payload: p}}, nil
 		case ledger.KindReward:
 			return []event.Event{{ID: "reward:" + it.PostingID, Type: event.RewardRedeemed, Time: it.CreatedAt, Payload: p}}, nil
+		case ledger.KindWithdraw:
+			p.AmountMinor = -it.AmountMinor // the wallet's entry is negative; the event tells what left
+			return []event.Event{{ID: "withdrawal:" + it.PostingID, Type: event.WithdrawalCompleted, Time: it.CreatedAt, Payload: p}}, nil
 		}
 	}
 	return nil, nil

@@ -30,6 +30,7 @@ const (
 	TransferNeedsReview = "transfer.needs_review"
 	CreditCompleted     = "credit.completed"
 	RewardRedeemed      = "reward.redeemed"
+	WithdrawalCompleted = "withdrawal.completed"
 )
 
 // Event is one fact, as published to the wallet events topic.

@@ -94,6 +94,8 @@ func For(e event.Event) []Notification {
 		return []Notification{one(p.SourceOwnerID, "Your hold of "+amount+" was released.")}
 	case event.CreditCompleted:
 		return []Notification{one(p.OwnerID, "Your wallet was credited "+amount+".")}
+	case event.WithdrawalCompleted:
+		return []Notification{one(p.OwnerID, "You withdrew "+amount+".")}
 	}
 	return nil
 }

@@ -62,6 +62,9 @@ func TestFor(t *testing.T) {
 		{"credit", []note{
 			{"u-owner", event.CreditCompleted, "Your wallet was credited 25.00 EUR."},
 		}},
+		{"withdrawal", []note{
+			{"u-owner", event.WithdrawalCompleted, "You withdrew 15.00 EUR."},
+		}},
 		{"held", nil},
 		{"needs-review", nil},
 		{"reward", nil},

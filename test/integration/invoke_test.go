@@ -42,6 +42,7 @@ var eventOutcomes = map[string]invokeOutcome{
 	"GetWalletFunction":            {status: 404, code: "not_found"},
 	"PatchWalletFunction":          {status: 404, code: "not_found"},
 	"CreateCreditFunction":         {status: 404, code: "not_found"},
+	"CreateWithdrawalFunction":     {status: 404, code: "not_found"},
 	"ListEntriesFunction":          {status: 404, code: "not_found"},
 	"CheckLedgerFunction":          {status: 403, code: "forbidden"},
 	"AdminListTransfersFunction":   {status: 403, code: "forbidden"},

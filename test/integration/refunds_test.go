@@ -82,6 +82,11 @@ func TestRefunds(t *testing.T) {
 		})
 	}
 
+	unverified := signupUnverified(t, "refund-unverified")
+	r := refund(t, unverified.Token, paid.ID, "refund-unverified", 100)
+	assert.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	assert.Equal(t, "email_not_verified", r.ErrorCode(), "refunds are money moves: verified accounts only")
+
 	rest := refund(t, b.Token, paid.ID, "refund-2", 700)
 	require.Equal(t, http.StatusCreated, rest.Status, "%s", rest.Body)
 	got := refunded(t, a.Token, paid.ID)

@@ -310,6 +310,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/wallets/{id}/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                 */
+                id: components["parameters"]["WalletId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw from a wallet
+         * @description Moves `amount` out of the wallet to the external funding account credits come
+         *     from, as one double-entry posting (entry kind `withdrawal`), out of the available
+         *     balance (money in holds cannot be withdrawn). Only the wallet's owner may withdraw
+         *     (anyone else gets 404, admins included), only while it is ACTIVE, and only with a
+         *     verified email. A single withdrawal is at most the deployment's
+         *     WithdrawalMaxMinor (500,000 minor units by default) and one wallet's withdrawals
+         *     total at most WithdrawalDailyMaxMinor (2,000,000) per UTC day; the daily count is
+         *     a condition of the same write as the money. Idempotent: see "Idempotency" above.
+         *     The owner is notified (`withdrawal.completed`).
+         */
+        post: operations["withdrawFromWallet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/wallets/{id}/entries": {
         parameters: {
             query?: never;
@@ -1036,6 +1070,26 @@ export interface components {
             /** @description Shown on the statement. Over 140 characters or containing control characters is 400 `invalid_description`. */
             description?: string;
         };
+        WithdrawalRequest: {
+            /**
+             * Format: int64
+             * @description Minor units to withdraw; a JSON integer of at least 1.
+             */
+            amount: number;
+            /** @description Shown on the statement. */
+            description?: string;
+        };
+        /** @description A posted withdrawal. Like a credit's answer, it carries no balance. */
+        Withdrawal: {
+            /** @description The id of the withdrawal's posting. */
+            id: string;
+            wallet_id: string;
+            amount: components["schemas"]["AmountMinor"];
+            currency: components["schemas"]["CurrencyCode"];
+            description?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         /** @description A posted credit. It carries no balance: a credit adds to the wallet without reading it back (so concurrent credits to one wallet never wait on each other), and the balance right after it is shown by the statement (`balance_after` of its entry) and the wallet. */
         Credit: {
             /** @description The id of the credit's posting. */
@@ -1059,7 +1113,7 @@ export interface components {
             balance_after: components["schemas"]["AmountMinor"];
             currency: components["schemas"]["CurrencyCode"];
             /**
-             * @description What produced the entry: `credit` (a top-up), `transfer` (every posting of a transfer's saga: the credit of the destination, the capture of the source's hold, and a reversal), `reward` (a redemption of reward points); more kinds may be added, so clients must accept values they do not know.
+             * @description What produced the entry: `credit` (a top-up), `transfer` (every posting of a transfer's saga: the credit of the destination, the capture of the source's hold, and a reversal; a refund is a transfer too), `reward` (a redemption of reward points), `withdrawal` (money out to the funding account); more kinds may be added, so clients must accept values they do not know.
              * @example credit
              */
             kind: string;
@@ -1363,7 +1417,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller is authenticated but may not do this. Code `forbidden`; on a money move (credits, transfers, capture, void, redemptions) by an account whose email is not verified, `email_not_verified`. */
+        /** @description The caller is authenticated but may not do this. Code `forbidden`; on a money move (credits, transfers, capture, void, refunds, withdrawals, redemptions) by an account whose email is not verified, `email_not_verified`. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -2051,6 +2105,74 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    withdrawFromWallet: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description A key chosen by the client, unique per intended operation: 1 to 255 printable
+                 *     ASCII characters, no spaces. Scoped to the calling user and kept for 24 hours.
+                 *     Absent: 400 `idempotency_key_required`; malformed: 400 `invalid_idempotency_key`.
+                 * @example 5b0e7c1a-2f43-4d8e-9a61-0c7d3e9f4b21
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                 */
+                id: components["parameters"]["WalletId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 1500,
+                 *       "description": "To my bank account"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WithdrawalRequest"];
+            };
+        };
+        responses: {
+            /** @description The withdrawal was posted (or, with `Idempotent-Replayed: true`, an earlier identical request's answer is returned). */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6c1f0e2a-5b1d-4c3e-9a8f-2d6b4e1a9c07",
+                     *       "wallet_id": "8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99",
+                     *       "amount": 1500,
+                     *       "currency": "EUR",
+                     *       "description": "To my bank account",
+                     *       "created_at": "2026-11-25T12:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Withdrawal"];
+                };
+            };
+            /** @description Invalid input. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_description`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller's email is not verified. Code: `email_not_verified`. */
+            403: components["responses"]["Forbidden"];
+            /** @description No such wallet for this caller: absent, another user's, or a malformed id. Code: `not_found`. */
+            404: components["responses"]["NotFound"];
+            /** @description Retry later with the same Idempotency-Key, after Retry-After. Codes: `request_in_progress` (a request with this key is still running), `contention` (the wallet kept changing under concurrent writes). */
+            409: components["responses"]["Conflict"];
+            /** @description Refused, nothing posted. Codes: `insufficient_funds` (more than the available balance), `limit_exceeded` (over the per-withdrawal or the daily limit), `wallet_not_active` (the wallet is FROZEN or CLOSED), `idempotency_key_reused` (the key was used for a different request). */
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listWalletEntries: {
         parameters: {
             query?: {
@@ -2492,7 +2614,7 @@ export interface operations {
             /** @description Invalid input. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_description`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description The caller is the transfer's payer, not its payee. Code: `not_payee`. */
+            /** @description The caller is the transfer's payer, not its payee (`not_payee`), or the caller's email is not verified (`email_not_verified`). */
             403: components["responses"]["Forbidden"];
             /** @description No such transfer for this caller. Code: `not_found`. */
             404: components["responses"]["NotFound"];
