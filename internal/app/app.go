@@ -85,7 +85,7 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 		}
 		if err == nil {
 			if d.metered() {
-				lambda.StartHandler(timed{next: lambda.NewHandler(h), log: d.Log})
+				lambda.StartWithOptions(timed{next: lambda.NewHandler(h), log: d.Log})
 			} else {
 				lambda.Start(h)
 			}

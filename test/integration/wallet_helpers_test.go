@@ -122,10 +122,6 @@ func createWallet(t *testing.T, token, currency string) walletView {
 	return w
 }
 
-func fetchWallet(token, id string) (walletView, error) {
-	return fetch[walletView](token, "/v1/wallets/"+id)
-}
-
 func getWallet(t *testing.T, token, id string) walletView {
 	t.Helper()
 	return get[walletView](t, token, "/v1/wallets/"+id)

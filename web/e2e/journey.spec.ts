@@ -161,7 +161,14 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   await admin.goto("/#/admin/review");
   const row = admin.getByTestId(`desk-${stuck}`);
   await expect(row).toBeVisible();
-  await expect(row).toContainText("Held on the payer");
+  // Where the money is, as the API's desk says it.
+  const adminToken = await apiToken(request, ADMIN.email, ADMIN.password);
+  const desk = await (await request.get("/v1/admin/transfers?status=NEEDS_REVIEW&limit=100", { headers: { Authorization: `Bearer ${adminToken}` } })).json();
+  const item = desk.items.find((x: { id: string }) => x.id === stuck);
+  expect(item).toBeTruthy();
+  const m = item.money;
+  const where = m.posted ? "Paid to the payee" : m.hold_open_amount > 0 ? `Held on the payer: ${usd(m.hold_open_amount)}` : m.released || !m.reserved ? "Back with the payer" : "Reserved";
+  await expect(row).toContainText(where);
   await scan(admin, "review desk");
   await shot(admin, "review-desk.png");
   await row.getByRole("button", { name: "Resolve…" }).click();
@@ -197,4 +204,9 @@ test("two people and an operator: top up, hold, capture, void, notifications, po
   await alice.getByRole("button", { name: "Log out" }).click();
   await expect(alice.getByRole("heading", { name: "Log in" })).toBeVisible();
   await scan(alice, "login");
+  // Bob stays logged in across a reload (the refresh cookie); Alice, logged out, does not.
+  await bob.reload();
+  await expect(bob.getByRole("heading", { name: "Your wallets" })).toBeVisible();
+  await alice.reload();
+  await expect(alice.getByRole("heading", { name: "Log in" })).toBeVisible();
 });

@@ -40,6 +40,7 @@ export const MESSAGES: Record<string, string> = {
   invalid_code: "That code is wrong or has expired. Ask for a new one.",
   refresh_reused: "For your safety you were logged out everywhere. Please log in again.",
   invalid_refresh_token: "Your session has ended. Please log in again.",
+  refresh_token_in_body: "The app sent its session the wrong way. Reload the page and log in again.",
   session_not_found: "That session no longer exists.",
   forbidden: "You are not allowed to do that.",
   four_eyes: "Another operator must change the status of your own wallet.",

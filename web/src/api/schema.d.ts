@@ -31,12 +31,61 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a user
-         * @description Creates an account with the role `user`. The email is trimmed and lower-cased
-         *     before it is stored, so emails differing only in case are the same account. The
-         *     role is `admin` only for emails the deployment lists in its AdminEmails parameter.
+         * Create a user and email a verification code
+         * @description Answers 202 whether or not the address already has an account, so signing up
+         *     tells nobody which addresses exist. A new address gets an unverified account with
+         *     the role `user` and an email (Amazon SES) with a 6-digit code for
+         *     `POST /v1/auth/verify`; an address that has an account gets a notice instead and
+         *     no second account is made. The email is trimmed and lower-cased before it is
+         *     stored, so emails differing only in case are the same account. The role is
+         *     `admin` only for emails the deployment lists in its AdminEmails parameter.
          */
         post: operations["signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an email address with its emailed code
+         * @description Codes have 6 digits, expire 15 minutes after they are sent, work once and allow
+         *     5 attempts. A wrong, used or expired code, and an unknown or already verified
+         *     address, all answer 400 `invalid_code`. Money moves need a verified email; an
+         *     access token says whether the email was verified when it was issued, so log in
+         *     again after verifying.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a new verification code
+         * @description Answers 202 for any well-formed address. Only an unverified account's address gets
+         *     a new code (replacing the earlier one), at most once a minute.
+         */
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -53,12 +102,104 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get an access token
+         * Log in (an access token and a session)
          * @description An unknown email, a malformed email and a wrong password all answer the same 401
-         *     `invalid_credentials`, after the same amount of work.
+         *     `invalid_credentials`, after the same amount of work. An unverified account can log
+         *     in (its token says so, and money moves refuse it). Each login starts a session
+         *     with a refresh token (`POST /v1/auth/refresh`); with `X-Wallet-Client: browser` the
+         *     refresh token is set as the `wallet_refresh` cookie instead of the body.
          */
         post: operations["login"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a refresh token for a new access token
+         * @description Native clients send `{"refresh_token": "…"}`. Browsers send no body (or `{}`), the
+         *     `wallet_refresh` cookie and the header `X-Wallet-Client: browser`; the header is
+         *     the CSRF defence (a cross-site page cannot send it without a CORS preflight, which
+         *     the API does not grant) and the cookie is `SameSite=Strict`. Every refresh token
+         *     works once: the answer carries its replacement (in the body, or for browsers in
+         *     the cookie) and a new access token, whose `email_verified` is read again. A token
+         *     that was already used answers 401 `refresh_reused` and revokes its whole session;
+         *     an unknown, expired or revoked one answers 401 `invalid_refresh_token`.
+         */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End this session
+         * @description Revokes the caller's session (its refresh tokens, and its access tokens once the
+         *     authorizer's cache of them expires: `AuthorizerCacheSeconds`) and clears the
+         *     browser cookie.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's active sessions
+         * @description Newest first, at most 50; `current` marks the session of this request's token.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from `GET /v1/auth/sessions`. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the caller's sessions (a lost device) */
+        delete: operations["deleteSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -163,6 +304,40 @@ export interface paths {
          *     and only while it is ACTIVE. Idempotent: see "Idempotency" above.
          */
         post: operations["creditWallet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wallets/{id}/withdrawals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                 */
+                id: components["parameters"]["WalletId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw from a wallet
+         * @description Moves `amount` out of the wallet to the external funding account credits come
+         *     from, as one double-entry posting (entry kind `withdrawal`), out of the available
+         *     balance (money in holds cannot be withdrawn). Only the wallet's owner may withdraw
+         *     (anyone else gets 404, admins included), only while it is ACTIVE, and only with a
+         *     verified email. A single withdrawal is at most the deployment's
+         *     WithdrawalMaxMinor (500,000 minor units by default) and one wallet's withdrawals
+         *     total at most WithdrawalDailyMaxMinor (2,000,000) per UTC day; the daily count is
+         *     a condition of the same write as the money. Idempotent: see "Idempotency" above.
+         *     The owner is notified (`withdrawal.completed`).
+         */
+        post: operations["withdrawFromWallet"];
         delete?: never;
         options?: never;
         head?: never;
@@ -716,24 +891,63 @@ export interface components {
             /** @description Display name; trimmed; no control characters. */
             name: string;
         };
+        VerificationSent: {
+            /** @enum {unknown} */
+            status: "verification_sent";
+        };
+        VerifyRequest: {
+            email: string;
+            /** @description The 6 digits from the email. */
+            code: string;
+        };
+        ResendRequest: {
+            email: string;
+        };
         LoginRequest: {
+            /** @description A label for this session in `GET /v1/auth/sessions` (e.g. "Ada's phone"). */
+            device?: string;
             /** @description Empty is 400 `missing_field`. */
             email: string;
             /** @description Empty is 400 `missing_field`. */
             password: string;
         };
         Session: {
-            /** @description A signed JWT; send it as `Authorization: Bearer <access_token>`. */
+            /** @description A signed JWT (with the session id, `sid`); send it as `Authorization: Bearer <access_token>`. */
             access_token: string;
             /** @enum {unknown} */
             token_type: "Bearer";
             /**
-             * @description Seconds until the token expires (900 in this version).
+             * @description Seconds until the access token expires (900 in this version).
              * @example 900
              */
             expires_in: number;
+            session_id: string;
+            /** @description Native clients only (absent with `X-Wallet-Client: browser`, which gets the cookie). Works once: `POST /v1/auth/refresh` answers its replacement. */
+            refresh_token?: string;
+            /** @description Seconds the session lasts without a refresh (30 days). */
+            refresh_expires_in: number;
+        };
+        RefreshRequest: {
+            refresh_token?: string;
+        };
+        SessionList: {
+            items: components["schemas"]["SessionInfo"][];
+        };
+        SessionInfo: {
+            id: string;
+            /** @description What the client named itself at login (`device`), at most 100 characters. */
+            device: string;
+            /** @description The source IP of the login or the latest refresh. */
+            ip: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string;
+            current: boolean;
         };
         User: {
+            /** @description Whether the owner proved the address; money moves need it. */
+            email_verified: boolean;
             /** Format: uuid */
             id: string;
             /** Format: email */
@@ -856,6 +1070,26 @@ export interface components {
             /** @description Shown on the statement. Over 140 characters or containing control characters is 400 `invalid_description`. */
             description?: string;
         };
+        WithdrawalRequest: {
+            /**
+             * Format: int64
+             * @description Minor units to withdraw; a JSON integer of at least 1.
+             */
+            amount: number;
+            /** @description Shown on the statement. */
+            description?: string;
+        };
+        /** @description A posted withdrawal. Like a credit's answer, it carries no balance. */
+        Withdrawal: {
+            /** @description The id of the withdrawal's posting. */
+            id: string;
+            wallet_id: string;
+            amount: components["schemas"]["AmountMinor"];
+            currency: components["schemas"]["CurrencyCode"];
+            description?: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         /** @description A posted credit. It carries no balance: a credit adds to the wallet without reading it back (so concurrent credits to one wallet never wait on each other), and the balance right after it is shown by the statement (`balance_after` of its entry) and the wallet. */
         Credit: {
             /** @description The id of the credit's posting. */
@@ -879,7 +1113,7 @@ export interface components {
             balance_after: components["schemas"]["AmountMinor"];
             currency: components["schemas"]["CurrencyCode"];
             /**
-             * @description What produced the entry: `credit` (a top-up), `transfer` (every posting of a transfer's saga: the credit of the destination, the capture of the source's hold, and a reversal), `reward` (a redemption of reward points); more kinds may be added, so clients must accept values they do not know.
+             * @description What produced the entry: `credit` (a top-up), `transfer` (every posting of a transfer's saga: the credit of the destination, the capture of the source's hold, and a reversal; a refund is a transfer too), `reward` (a redemption of reward points), `withdrawal` (money out to the funding account); more kinds may be added, so clients must accept values they do not know.
              * @example credit
              */
             kind: string;
@@ -1183,7 +1417,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller is authenticated but may not do this. Code `forbidden`. */
+        /** @description The caller is authenticated but may not do this. Code `forbidden`; on a money move (credits, transfers, capture, void, refunds, withdrawals, redemptions) by an account whose email is not verified, `email_not_verified`. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1331,6 +1565,10 @@ export interface components {
         PageLimit: number;
         /** @description The `next_cursor` of the previous page, passed unchanged (it is opaque). Absent for the first page. A damaged cursor, or one from another list, is 400 `invalid_cursor`. */
         PageCursor: string;
+        /** @description A session id from `GET /v1/auth/sessions`. */
+        SessionId: string;
+        /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
+        WalletClient: "browser";
         /**
          * @description A notification id from `GET /v1/notifications`. An unknown or malformed id answers 404.
          * @example 1795608305870-3f9a1c0e5b7d2a46
@@ -1400,35 +1638,97 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The user was created. */
-            201: {
+            /** @description A code (or, for a taken address, a notice) was emailed. */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "id": "3f0c5f63-8a52-4c1e-9d55-7f1e2b9a6c10",
-                     *       "email": "ada@example.com",
-                     *       "name": "Ada Lovelace",
-                     *       "role": "user",
-                     *       "created_at": "2026-11-25T12:00:00.123Z"
+                     *       "status": "verification_sent"
                      *     }
                      */
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["VerificationSent"];
                 };
             };
             /** @description Invalid input. Codes: `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`, `invalid_email`, `invalid_password`, `invalid_name`. */
             400: components["responses"]["BadRequest"];
-            /** @description An account with this email exists. Code: `email_taken`. */
-            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "code": "042817"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description The email is verified. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Codes: `invalid_code`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResendRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationSent"];
+                };
+            };
+            /** @description Codes: `invalid_email`, `invalid_json`, `invalid_body`, `unknown_field`. */
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["TooManyRequests"];
         };
     };
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
+                "X-Wallet-Client"?: components["parameters"]["WalletClient"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1454,7 +1754,10 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjBjIn0.c2lnbmF0dXJl",
                      *       "token_type": "Bearer",
-                     *       "expires_in": 900
+                     *       "expires_in": 900,
+                     *       "session_id": "s_6f1d2c3b-0a9e-4f5d-8c7b-1a2b3c4d5e6f",
+                     *       "refresh_token": "3q2-7wH0bVb1nq8s1Xw0kq4bQyR6e0n1mJb6Xj1s0aM",
+                     *       "refresh_expires_in": 2592000
                      *     }
                      */
                     "application/json": components["schemas"]["Session"];
@@ -1464,6 +1767,107 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             /** @description Email or password is wrong. Code: `invalid_credentials`. */
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
+                "X-Wallet-Client"?: components["parameters"]["WalletClient"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The session goes on with a new refresh token. */
+            200: {
+                headers: {
+                    /** @description For browsers, the new refresh token (`wallet_refresh`). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Codes: `refresh_token_in_body` (a browser), `invalid_json`, `invalid_body`, `unknown_field`. */
+            400: components["responses"]["BadRequest"];
+            /** @description Codes: `invalid_refresh_token`, `refresh_reused`. */
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from `GET /v1/auth/sessions`. */
+                id: components["parameters"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session ended; its tokens stop working within `AuthorizerCacheSeconds`. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Not a session of the caller. Code: `session_not_found`. */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -1696,6 +2100,74 @@ export interface operations {
             /** @description Retry later with the same Idempotency-Key, after Retry-After. Codes: `request_in_progress` (a request with this key is still running), `contention` (the wallet kept changing under concurrent writes). */
             409: components["responses"]["Conflict"];
             /** @description Refused, nothing posted. Codes: `limit_exceeded` (the amount, or the balance it would produce, is over the platform's limit), `wallet_not_active` (the wallet is FROZEN or CLOSED), `idempotency_key_reused` (the key was used for a different request). */
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    withdrawFromWallet: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description A key chosen by the client, unique per intended operation: 1 to 255 printable
+                 *     ASCII characters, no spaces. Scoped to the calling user and kept for 24 hours.
+                 *     Absent: 400 `idempotency_key_required`; malformed: 400 `invalid_idempotency_key`.
+                 * @example 5b0e7c1a-2f43-4d8e-9a61-0c7d3e9f4b21
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                 */
+                id: components["parameters"]["WalletId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 1500,
+                 *       "description": "To my bank account"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WithdrawalRequest"];
+            };
+        };
+        responses: {
+            /** @description The withdrawal was posted (or, with `Idempotent-Replayed: true`, an earlier identical request's answer is returned). */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6c1f0e2a-5b1d-4c3e-9a8f-2d6b4e1a9c07",
+                     *       "wallet_id": "8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99",
+                     *       "amount": 1500,
+                     *       "currency": "EUR",
+                     *       "description": "To my bank account",
+                     *       "created_at": "2026-11-25T12:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Withdrawal"];
+                };
+            };
+            /** @description Invalid input. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_description`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller's email is not verified. Code: `email_not_verified`. */
+            403: components["responses"]["Forbidden"];
+            /** @description No such wallet for this caller: absent, another user's, or a malformed id. Code: `not_found`. */
+            404: components["responses"]["NotFound"];
+            /** @description Retry later with the same Idempotency-Key, after Retry-After. Codes: `request_in_progress` (a request with this key is still running), `contention` (the wallet kept changing under concurrent writes). */
+            409: components["responses"]["Conflict"];
+            /** @description Refused, nothing posted. Codes: `insufficient_funds` (more than the available balance), `limit_exceeded` (over the per-withdrawal or the daily limit), `wallet_not_active` (the wallet is FROZEN or CLOSED), `idempotency_key_reused` (the key was used for a different request). */
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2142,7 +2614,7 @@ export interface operations {
             /** @description Invalid input. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_description`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description The caller is the transfer's payer, not its payee. Code: `not_payee`. */
+            /** @description The caller is the transfer's payer, not its payee (`not_payee`), or the caller's email is not verified (`email_not_verified`). */
             403: components["responses"]["Forbidden"];
             /** @description No such transfer for this caller. Code: `not_found`. */
             404: components["responses"]["NotFound"];
