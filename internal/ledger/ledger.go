@@ -111,6 +111,8 @@ var (
 	ErrLimitExceeded     = problem.Unprocessable("limit_exceeded", "the amount exceeds a limit")
 	ErrWalletNotEmpty    = problem.Unprocessable("wallet_not_empty", "only a wallet with zero balance and no holds can be closed")
 	ErrWalletClosed      = problem.Unprocessable("wallet_closed", "a closed wallet cannot change")
+	// ErrFourEyes: an admin freezing or unfreezing their own wallet; another admin must.
+	ErrFourEyes = problem.New(problem.KindForbidden, "four_eyes", "an admin cannot change the status of their own wallet: another admin must")
 	ErrSameWallet        = problem.Invalid("same_wallet", "source and destination must differ")
 	// ErrHoldMissing: a release or capture takes back more than the wallet holds. It
 	// means a second settlement or a bug, never a client's mistake; nothing is written.
@@ -281,8 +283,9 @@ func limitError(format string, limit int64) error {
 }
 
 // ChangeStatus applies a status change requested by a caller. Freezing and unfreezing
-// are for admins; closing is for the owner and needs an ACTIVE, empty wallet; CLOSED is
-// final.
+// are for admins, and never of their own wallet (four eyes: an admin frozen by another
+// cannot unfreeze themselves); closing is for the owner and needs an ACTIVE, empty
+// wallet; CLOSED is final.
 // The store writes it conditional on Version (and, for a close, on a zero balance and
 // no holds, since money changes do not move Version).
 func ChangeStatus(w Wallet, to Status, byAdmin, byOwner bool, now time.Time) (Wallet, error) {
@@ -293,6 +296,9 @@ func ChangeStatus(w Wallet, to Status, byAdmin, byOwner bool, now time.Time) (Wa
 	case StatusFrozen, StatusActive:
 		if !byAdmin {
 			return w, problem.ErrForbidden
+		}
+		if byOwner {
+			return w, ErrFourEyes
 		}
 	case StatusClosed:
 		if !byOwner {

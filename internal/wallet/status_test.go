@@ -22,10 +22,13 @@ func withStatus(w ledger.Wallet, st ledger.Status) ledger.Wallet {
 
 func TestChangeStatus(t *testing.T) {
 	strangerCaller := op.Caller{UserID: stranger}
+	adminOwner := op.Caller{UserID: owner, Role: adminCaller.Role}
+	const why = "support ticket 42"
 	tests := map[string]struct {
 		wallet     ledger.Wallet
 		caller     op.Caller
 		to         ledger.Status
+		reason     string
 		wantKind   problem.Kind // 0: accepted
 		wantCode   string
 		wantStatus ledger.Status
@@ -47,24 +50,34 @@ func TestChangeStatus(t *testing.T) {
 			wantKind: problem.KindNotFound, wantCode: "not_found"},
 		"stranger closes": {wallet: activeWallet(0), caller: strangerCaller, to: ledger.StatusClosed,
 			wantKind: problem.KindNotFound, wantCode: "not_found"},
-		"reopen a closed wallet": {wallet: withStatus(activeWallet(0), ledger.StatusClosed), caller: adminCaller, to: ledger.StatusActive,
+		"reopen a closed wallet": {wallet: withStatus(activeWallet(0), ledger.StatusClosed), caller: adminCaller, to: ledger.StatusActive, reason: why,
 			wantKind: problem.KindUnprocessable, wantCode: "wallet_closed"},
-		"unknown status": {wallet: activeWallet(0), caller: adminCaller, to: "PAUSED",
+		"unknown status": {wallet: activeWallet(0), caller: adminCaller, to: "PAUSED", reason: why,
 			wantKind: problem.KindInvalid, wantCode: "invalid_status"},
-		"admin freezes": {wallet: activeWallet(500), caller: adminCaller, to: ledger.StatusFrozen,
+		"admin freezes without a reason": {wallet: activeWallet(500), caller: adminCaller, to: ledger.StatusFrozen,
+			wantKind: problem.KindInvalid, wantCode: "reason_required"},
+		"admin unfreezes without a reason": {wallet: withStatus(activeWallet(500), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusActive,
+			wantKind: problem.KindInvalid, wantCode: "reason_required"},
+		"admin freezes their own wallet": {wallet: activeWallet(500), caller: adminOwner, to: ledger.StatusFrozen, reason: why,
+			wantKind: problem.KindForbidden, wantCode: "four_eyes"},
+		"admin unfreezes their own wallet": {wallet: withStatus(activeWallet(500), ledger.StatusFrozen), caller: adminOwner, to: ledger.StatusActive, reason: why,
+			wantKind: problem.KindForbidden, wantCode: "four_eyes"},
+		"admin closes their own empty wallet": {wallet: activeWallet(0), caller: adminOwner, to: ledger.StatusClosed,
+			wantStatus: ledger.StatusClosed, wantCommit: true},
+		"admin freezes": {wallet: activeWallet(500), caller: adminCaller, to: ledger.StatusFrozen, reason: why,
 			wantStatus: ledger.StatusFrozen, wantCommit: true},
-		"admin unfreezes": {wallet: withStatus(activeWallet(500), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusActive,
+		"admin unfreezes": {wallet: withStatus(activeWallet(500), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusActive, reason: why,
 			wantStatus: ledger.StatusActive, wantCommit: true},
 		"owner closes an empty wallet": {wallet: activeWallet(0), caller: ownerCaller, to: ledger.StatusClosed,
 			wantStatus: ledger.StatusClosed, wantCommit: true},
-		"admin freezes a frozen wallet": {wallet: withStatus(activeWallet(0), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusFrozen,
+		"admin freezes a frozen wallet": {wallet: withStatus(activeWallet(0), ledger.StatusFrozen), caller: adminCaller, to: ledger.StatusFrozen, reason: why,
 			wantStatus: ledger.StatusFrozen},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			svc, store, _ := newService(tt.wallet)
 
-			v, err := svc.ChangeStatus(context.Background(), tt.caller, walletID, wallet.PatchInput{Status: string(tt.to)})
+			v, err := svc.ChangeStatus(context.Background(), tt.caller, walletID, wallet.PatchInput{Status: string(tt.to), Reason: tt.reason})
 			if tt.wantCode != "" {
 				p, ok := problem.As(err)
 				require.True(t, ok, "err = %v", err)
@@ -91,7 +104,7 @@ func TestChangeStatusMalformedIDTouchesNothing(t *testing.T) {
 	for _, id := range []string{"", "not-a-uuid", strings.ToUpper(walletID), walletID + "x", "../" + walletID} {
 		t.Run(id, func(t *testing.T) {
 			svc, store, _ := newService(activeWallet(0))
-			_, err := svc.ChangeStatus(context.Background(), adminCaller, id, wallet.PatchInput{Status: string(ledger.StatusFrozen)})
+			_, err := svc.ChangeStatus(context.Background(), adminCaller, id, wallet.PatchInput{Status: string(ledger.StatusFrozen), Reason: "r"})
 			assert.ErrorIs(t, err, problem.ErrNotFound)
 			assert.Zero(t, store.Reads, "refused before any read")
 			assert.Zero(t, store.Writes)
@@ -108,7 +121,7 @@ func TestChangeStatusRetriesAConflict(t *testing.T) {
 		return nil
 	})
 
-	v, err := svc.ChangeStatus(context.Background(), adminCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusFrozen)})
+	v, err := svc.ChangeStatus(context.Background(), adminCaller, walletID, wallet.PatchInput{Status: string(ledger.StatusFrozen), Reason: "r"})
 	require.NoError(t, err)
 	assert.Equal(t, 2, store.Writes)
 	assert.Equal(t, string(ledger.StatusFrozen), v.Status)

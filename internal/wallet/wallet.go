@@ -184,8 +184,16 @@ type PatchInput struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// ChangeStatus freezes, unfreezes or closes a wallet.
+// ErrReasonRequired is a freeze or unfreeze without the reason the audit trail keeps.
+var ErrReasonRequired = problem.Invalid("reason_required", "a freeze or unfreeze needs a reason: it is kept in the audit trail")
+
+// ChangeStatus freezes, unfreezes or closes a wallet. A freeze or unfreeze (an admin's)
+// needs a reason.
 func (s *Service) ChangeStatus(ctx context.Context, c op.Caller, id string, in PatchInput) (View, error) {
+	adminAction := ledger.Status(in.Status) == ledger.StatusFrozen || ledger.Status(in.Status) == ledger.StatusActive
+	if adminAction && in.Reason == "" && c.IsAdmin() {
+		return View{}, ErrReasonRequired
+	}
 	if in.Reason != "" {
 		if err := audit.ValidateReason(in.Reason); err != nil {
 			return View{}, err
