@@ -185,7 +185,7 @@ func direct(t *testing.T, c call, caller account) reply {
 		ev.Headers[strings.ToLower(k)] = v
 	}
 	if caller.ID != "" && c.token != "" {
-		ev.RequestContext.Authorizer = map[string]any{"principalId": caller.ID, "user_id": caller.ID, "role": "user"}
+		ev.RequestContext.Authorizer = map[string]any{"principalId": caller.ID, "user_id": caller.ID, "role": "user", "email_verified": "true"}
 	}
 	switch b := c.body.(type) {
 	case nil:

@@ -336,6 +336,10 @@ class Normalizer:
                 self.functions[deployed.physical[name]] = name
             attr = {"AWS::DynamoDB::Table": "Arn", "AWS::SQS::Queue": "Arn", LAMBDA_FUNCTION: "Arn"}.get(res["Type"])
             ref_arn = res["Type"] in ("AWS::SNS::Topic", "AWS::SecretsManager::Secret", STATE_MACHINE)
+            if res["Type"] == "AWS::SES::EmailIdentity":
+                identity = res["Properties"]["EmailIdentity"]  # an SES identity's ARN names the address
+                self.arns.append((f"arn:aws:ses:{deployed.region}:{deployed.account}:identity/{engine.resolve(identity)}",
+                                  f"arn:aws:ses:{fixed.names.region}:{fixed.names.account}:identity/{fixed.resolve(identity)}"))
             if attr or ref_arn:
                 pair = ((engine.get_att(name, attr), fixed.get_att(name, attr)) if attr
                         else (engine.ref(name), fixed.ref(name)))
