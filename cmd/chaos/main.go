@@ -130,9 +130,10 @@ func run() error {
 	for _, w := range wallets {
 		money += w.Balance
 	}
-	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions accepted; statements sum to balances; "+
-		"%d final transfers match their postings, each completed one told its payer once; nothing held; ledger check green\n",
-		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Ends))
+	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions − %d withdrawals accepted; "+
+		"statements sum to balances; %d final transfers (refunds included) match their postings, none refunded beyond what it moved, "+
+		"each completed one told its payer once; nothing held; ledger check green\n",
+		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Withdrawals), len(exp.Ends))
 	return nil
 }
 
