@@ -26,7 +26,17 @@ func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
 		}
 		*v = int(n)
 	}
-	return store, &transfer.Breaker{Store: store, Config: cfg, Metrics: d.Metrics()}, nil
+	cacheSeconds, err := d.Int64Env("BREAKER_CACHE_SECONDS", transfer.BreakerCacheSeconds)
+	if err != nil {
+		return nil, nil, err
+	}
+	var breakerStore transfer.BreakerStore = store
+	if cacheSeconds > 0 {
+		cached := transfer.NewCachedBreakerStore(store)
+		cached.TTL = time.Duration(cacheSeconds) * time.Second
+		breakerStore = cached
+	}
+	return store, &transfer.Breaker{Store: breakerStore, Config: cfg, Metrics: d.Metrics()}, nil
 }
 
 // TransferSteps builds the saga's steps; fault injection is wired in only when the
