@@ -19,7 +19,11 @@ import (
 	"github.com/serverless-wallet/wallet/internal/cli"
 	"github.com/serverless-wallet/wallet/internal/costreport"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
+	"github.com/serverless-wallet/wallet/internal/transfer"
 )
+
+// cachedKeys are the keys the functions read from a copy, with the copy's lifetime (s).
+var cachedKeys = map[string]float64{"ledger:CONTROL#BREAKER": transfer.BreakerCacheSeconds}
 
 func main() { os.Exit(cli.ExitCode(os.Stderr, "capacity", run())) }
 
@@ -151,7 +155,21 @@ func (e env) measure(ctx context.Context, name, what string, run func() (int, ma
 		return capacity.Mix{}, err
 	}
 	m := capacity.Mix{Name: name, Description: what, Ops: ops, Keys: map[string]costreport.KeyUnits{}, Touches: touches, Roles: roles,
-		APIRequests: apiRequests, Executions: execs, Buckets: dynamo.ShardedKeys()}
+		APIRequests: apiRequests, Executions: execs, Buckets: dynamo.ShardedKeys(), Cached: map[string]capacity.CachedRead{}}
+	for shape, ttl := range cachedKeys {
+		c := capacity.CachedRead{TTLSeconds: ttl}
+		calls, units := 0, 0.0
+		for _, f := range fns {
+			if u, ok := f.Keys[shape]; ok {
+				c.FunctionSecondsPerOp += float64(f.BilledDurationMs) / 1000 / float64(max(ops, 1))
+				calls, units = calls+u.Calls, units+u.ReadUnits
+			}
+		}
+		if calls > 0 {
+			c.UnitsPerRead = units / float64(calls)
+			m.Cached[shape] = c
+		}
+	}
 	for _, f := range fns {
 		m.LambdaSeconds += float64(f.BilledDurationMs) / 1000
 		for k, u := range f.Keys {

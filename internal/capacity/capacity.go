@@ -54,6 +54,16 @@ type Mix struct {
 	Executions    int
 	LambdaSeconds float64        // billed, summed over every function
 	Buckets       map[string]int // sharded keys' table:first segment → their number of buckets (the last segment)
+	Cached        map[string]CachedRead
+}
+
+// CachedRead is a key every function instance reads at most once per TTL: however few
+// reads the run made, at scale it takes one read per instance per TTL, and the instances
+// are the mix's rate times the seconds its reading functions run per operation.
+type CachedRead struct {
+	TTLSeconds           float64
+	UnitsPerRead         float64
+	FunctionSecondsPerOp float64 // billed seconds per operation of the functions that read it
 }
 
 // Key is one partition key's load in a mix and the rate it allows.
@@ -111,6 +121,10 @@ func (m Mix) KeyLoads() []Key {
 			u.ReadUnits, u.WriteUnits = u.ReadUnits/n, u.WriteUnits/n
 		case "entity":
 			k.Touches, k.Role = m.entityTouches(name, u.Calls)
+		}
+		if c, ok := m.Cached[name]; ok && c.TTLSeconds > 0 {
+			k.Class = "cached"
+			u.ReadUnits = c.UnitsPerRead * c.FunctionSecondsPerOp / c.TTLSeconds * float64(m.Ops)
 		}
 		if k.Touches < 1 {
 			k.Touches = 1

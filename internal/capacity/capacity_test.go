@@ -69,3 +69,16 @@ func TestRaisableQuotasAreReportedApart(t *testing.T) {
 		Before: []Result{{Mix: "m", KeyCeiling: 50, KeySetBy: "key ledger:HOLDS"}}, Baseline: "before"}))
 	assert.Contains(t, b.String(), "| m | 100 | Lambda concurrent executions | 3000 | key ledger:CONTROL#BREAKER | 50 | key ledger:HOLDS |")
 }
+
+func TestCachedKeyIsReadOncePerInstancePerTTL(t *testing.T) {
+	// 10 ops; the reading functions run 0.2 s per op; a copy lives 2 s: at scale each op
+	// costs 0.2/2 = 0.1 reads of 1 RCU, however few reads the run made: 30,000/s.
+	m := Mix{Name: "m", Ops: 10,
+		Keys:   map[string]costreport.KeyUnits{"ledger:CONTROL#BREAKER": {Calls: 1, ReadUnits: 1}},
+		Cached: map[string]CachedRead{"ledger:CONTROL#BREAKER": {TTLSeconds: 2, UnitsPerRead: 1, FunctionSecondsPerOp: 0.2}}}
+	k := m.KeyLoads()[0]
+	assert.Equal(t, "cached", k.Class)
+	assert.True(t, k.Shared)
+	assert.InDelta(t, 0.1, k.ReadsPer, 1e-9)
+	assert.InDelta(t, 30000, k.Ceiling, 1e-6)
+}
