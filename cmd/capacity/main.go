@@ -89,7 +89,9 @@ func run() error {
 	}
 	runs := []mixRun{
 		{"Immediate transfers between distinct users", fmt.Sprintf("Each of %d payers pays its own payee (no wallet shared between pairs).", *payers),
-			func() (int, map[string]int, map[string]string, error) { return d.Transfers(ctx, "spread", from, to, *n) }},
+			func() (int, map[string]int, map[string]string, error) {
+				return d.Transfers(ctx, "spread", from, to, *n)
+			}},
 		{"Holds captured later", fmt.Sprintf("Each of %d payers places holds for its own payee; all are captured after all are placed (an operation is a hold and its capture).", *payers),
 			func() (int, map[string]int, map[string]string, error) { return d.Holds(ctx, from, to, *n) }},
 		{"Credits", fmt.Sprintf("Credits spread over %d wallets.", *payers),

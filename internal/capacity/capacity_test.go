@@ -21,7 +21,7 @@ func TestCeilingIsTheSmallestSharedKeyOrQuota(t *testing.T) {
 			"ledger:WALLET#bbbbbbbb":  {Calls: 1, WriteUnits: 20},  // one op, 20 WCU: 50/s, but only its own
 			"ledger:HOLDS#00":         {Calls: 5, WriteUnits: 10},
 			"ledger:HOLDS#03":         {Calls: 5, WriteUnits: 10}, // 20 WCU over 4 buckets per 10 ops: 0.5 per op
-			"idempotency:cccccccc#dd": {Calls: 3, WriteUnits: 3},   // unknown ids: touched by as many ops as calls
+			"idempotency:cccccccc#dd": {Calls: 3, WriteUnits: 3},  // unknown ids: touched by as many ops as calls
 		},
 	}
 	keys := map[string]Key{}

@@ -459,7 +459,6 @@ func TestCircuitBreaker(t *testing.T) {
 	require.False(t, opened.OpenedAt.IsZero(), "the open breaker records when it opened")
 	waitBreakerCopies(t) // an instance may serve its copy read before the breaker opened
 
-
 	start := time.Now()
 	r := postTransfer(t, a.Token, "refused-fast", transferBody(wa.ID, wb.ID, 1))
 	assert.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Body)
