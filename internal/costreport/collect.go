@@ -38,7 +38,7 @@ var (
 	keysAttr   = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
 )
 
-// KeyUnits is the capacity the run used on one partition key (a dynamo.KeyShape) and
+// KeyUnits is the capacity the run used on one partition key (as the DynamoDB meter shapes it) and
 // how many calls touched it.
 type KeyUnits struct {
 	Calls      int

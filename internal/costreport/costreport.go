@@ -61,7 +61,7 @@ type FunctionUsage struct {
 	WriteUnits       float64
 	LogBytes         int64               // what production would ingest
 	MeterLogBytes    int64               // the DynamoDB metering lines, written only with MeterDynamoDB=true
-	Keys             map[string]KeyUnits // by partition key shape (dynamo.KeyShape)
+	Keys             map[string]KeyUnits // by partition key shape (as the DynamoDB meter shapes it)
 }
 
 // Measured is everything counted during a run.

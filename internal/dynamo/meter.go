@@ -11,7 +11,7 @@ import (
 )
 
 // Metered wraps the DynamoDB client, asks every call for ReturnConsumedCapacity and logs
-// the units it reports, with the partition keys the call touched (shaped by KeyShape, so
+// the units it reports, with the partition keys the call touched (shaped by keyShape, so
 // no user data) and the units each took; when a call reports none, it logs units
 // computed from the items the code sends and receives (a read is 1 RRU per 4 KB, half when eventually
 // consistent; a write 1 WRU per KB, twice in a transaction; UpdateItem and DeleteItem as

@@ -20,12 +20,12 @@ var (
 	keyConditionPK  = regexp.MustCompile(`(#\w+)\s*=\s*(:\w+)`)
 )
 
-// KeyShape is the partition a key falls in, with no user data in it: the key's constant
+// keyShape is the partition a key falls in, with no user data in it: the key's constant
 // segments (upper-case words, bucket numbers of up to 3 digits) as they are, every other
 // segment (an id, an e-mail address, a time) replaced by the first hex digits of its
 // SHA-256, so WALLET#<id> is WALLET#<hash>. A constant partition key with a constant sort
 // key (CONTROL/BREAKER) names both, since that one item is what a call touches.
-func KeyShape(table, pk, sk string) string {
+func keyShape(table, pk, sk string) string {
 	segs := strings.Split(pk, "#")
 	for i, s := range segs {
 		if !constantSegment.MatchString(s) {
@@ -39,7 +39,7 @@ func KeyShape(table, pk, sk string) string {
 	return shortTable(table) + ":" + shape
 }
 
-// HashSegment is how KeyShape writes one id: the measuring tool hashes the ids it knows
+// HashSegment is how keyShape writes one id: the measuring tool hashes the ids it knows
 // (wallets, users, transfers) the same way to count which operations touched a key.
 func HashSegment(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -65,7 +65,7 @@ func stringAttr(item map[string]ddbtypes.AttributeValue, name string) string {
 
 // itemShape is the shape of the key of an item or of a Key map (attributes pk, sk).
 func itemShape(table string, item map[string]ddbtypes.AttributeValue) string {
-	return KeyShape(table, stringAttr(item, "pk"), stringAttr(item, "sk"))
+	return keyShape(table, stringAttr(item, "pk"), stringAttr(item, "sk"))
 }
 
 // queryShape reads the partition key a Query names from its key condition.
@@ -73,7 +73,7 @@ func queryShape(table, cond string, names map[string]string, values map[string]d
 	for _, m := range keyConditionPK.FindAllStringSubmatch(cond, -1) {
 		if names[m[1]] == "pk" {
 			if v, ok := values[m[2]].(*ddbtypes.AttributeValueMemberS); ok {
-				return KeyShape(table, v.Value, "")
+				return keyShape(table, v.Value, "")
 			}
 		}
 	}

@@ -23,13 +23,13 @@ func TestKeyShapeKeepsConstantsAndHashesIDs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := KeyShape(table, c.pk, c.sk)
+			got := keyShape(table, c.pk, c.sk)
 			assert.Equal(t, c.want, got)
 			assert.NotContains(t, got, "ann@")
 			assert.NotContains(t, got, "w-123")
 		})
 	}
-	assert.Equal(t, "plain:X", KeyShape("plain", "X", ""), "a table name without a logical name is kept")
+	assert.Equal(t, "plain:X", keyShape("plain", "X", ""), "a table name without a logical name is kept")
 }
 
 func TestQueryShapeFindsThePartitionKey(t *testing.T) {
