@@ -42,16 +42,22 @@ func TestExpiredHoldsWalksEveryBucket(t *testing.T) {
 	const expired = 3 * HoldBuckets
 	buckets := map[string]bool{}
 	var want []string
-	var forgotten transfer.Transfer
+	var forgotten, released transfer.Transfer
 	for i := range expired {
 		h := heldTransfer(t, s, fmt.Sprintf("tr-expired-%02d", i), now.Add(-time.Duration(expired-i)*time.Minute))
 		buckets[holdPK(h.ID)] = true
-		if i == 7 {
+		switch i {
+		case 7:
 			forgotten = h
-			continue
+		case 11:
+			released = h
+		default:
+			want = append(want, h.ID)
 		}
-		want = append(want, h.ID)
 	}
+	voided := released
+	voided.Status, voided.Version = transfer.StatusReleased, released.Version+1
+	require.NoError(t, s.CommitTransfer(ctx, transfer.Change{Before: &released, After: voided}), "leaving HELD deletes the entry in its bucket")
 	require.NoError(t, s.ForgetHold(ctx, forgotten))
 	require.NoError(t, s.ForgetHold(ctx, forgotten), "forgetting twice changes nothing")
 	heldTransfer(t, s, "tr-later", now.Add(time.Minute))
