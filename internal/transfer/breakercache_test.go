@@ -102,8 +102,8 @@ func TestCachedBreakerChangeOnAStaleCopyLosesAndRereads(t *testing.T) {
 	require.NoError(t, err)
 	// Another instance records the failure that opens it.
 	st.breakerStore.mu.Lock()
-	st.breakerStore.st.Failures, st.breakerStore.st.State, st.breakerStore.st.OpenedAt = testFailuresMax, transfer.BreakerOpen, clk.Now()
-	st.breakerStore.st.Version++
+	st.st.Failures, st.st.State, st.st.OpenedAt = testFailuresMax, transfer.BreakerOpen, clk.Now()
+	st.st.Version++
 	st.breakerStore.mu.Unlock()
 	version := st.state().Version
 	// This instance records a failure from its stale copy: the save loses on the version,
