@@ -126,7 +126,7 @@ func (s *Ledger) TransfersByID(ctx context.Context, ids []string) ([]transfer.Tr
 }
 
 // holdBucketQueriesInFlight bounds how many index buckets one page reads at once.
-const holdBucketQueriesInFlight = 4
+const holdBucketQueriesInFlight = 8
 
 // Positions in the expiring-holds index: a bucket not read yet is "", a bucket read to
 // its end holdBucketDone; the position of a page is the buckets' positions joined.

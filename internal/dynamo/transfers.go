@@ -228,7 +228,7 @@ func holdSK(t transfer.Transfer) string { return fmt.Sprintf("%012d#%s", t.Expir
 // hash, the index takes HoldBuckets partitions' writes. Changing it moves where new
 // holds' entries go while old entries stay where they are: the sweeper must then walk
 // the old buckets too until they are empty.
-const HoldBuckets = 16
+const HoldBuckets = 64
 
 // holdPK is the index bucket of a transfer's hold: a pure function of its id, so the
 // entry is deleted where it was put.

@@ -21,7 +21,7 @@ import (
 // loses drops the copy and reads the item again; nor anything about money, because the
 // breaker only decides whether a new saga starts, and no balance, posting or hold rule
 // reads it.
-const BreakerCacheSeconds = 2
+const BreakerCacheSeconds = 3
 
 // CachedBreakerStore is a BreakerStore that serves loads from a copy at most TTL old.
 // Saves go to the store and drop the copy, won or lost, so the next load is fresh.
