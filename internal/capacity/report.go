@@ -50,6 +50,7 @@ type Result struct {
 	SetBy      string  `json:"set_by"`
 	KeyCeiling float64 `json:"key_ceiling"` // raisable quotas raised
 	KeySetBy   string  `json:"key_set_by"`
+	Note       string  `json:"note,omitempty"` // how a figure was corrected after the run, if it was
 }
 
 // Results sums up the mixes.
@@ -137,7 +138,11 @@ func Write(w io.Writer, r Report) error {
 		p("| %s | %s | %s | %s | %s |", res.Mix, rate(res.Ceiling), res.SetBy, rate(res.KeyCeiling), res.KeySetBy)
 		if len(r.Before) > 0 {
 			b := before[res.Mix]
-			p(" %s | %s |", rate(b.KeyCeiling), b.KeySetBy)
+			note := ""
+			if b.Note != "" {
+				note = " (" + b.Note + ")"
+			}
+			p(" %s | %s%s |", rate(b.KeyCeiling), b.KeySetBy, note)
 		}
 		p("\n")
 	}
