@@ -5,13 +5,25 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: docs-check run test unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
 
 test: ## unit tests and integration tests through the deployed API (-race)
 	@scripts/test.sh
+
+web: ## the web app (web/): typecheck, unit tests, production build into web/dist, JavaScript size check (≤ 150 KB gzipped)
+	@scripts/web.sh build
+
+web-gen: ## regenerate the web app's typed client (web/src/api/schema.d.ts) from api/openapi.yaml (make lint checks it is current)
+	@scripts/web.sh gen
+
+web-e2e: ## the browser journey, axe scans, 375 px and keyboard checks in headless Chromium against the running stack (part of make test)
+	@scripts/web.sh e2e
+
+screenshots: ## the browser journey, saving the README's screenshots into docs/img (against the running stack)
+	@scripts/web.sh screenshots
 
 unit-test:
 	go test -race -count=1 ./...
@@ -55,6 +67,12 @@ invoke: ## run one deployed function with an event: make invoke FN=MeFunction EV
 
 deploy-local: ## rebuild and redeploy into the running engine (no restart)
 	@scripts/deploy-local.sh
+
+mail: ## print what the local stack emailed (sign-up codes, notices); EMAIL=<address> for one address
+	@. scripts/lib.sh && engine_env && python3 scripts/mail.py $(EMAIL)
+
+mail-code: ## print the latest code emailed to EMAIL=<address>
+	@. scripts/lib.sh && engine_env && python3 scripts/mail.py --code "$(EMAIL)"
 
 api-url: ## print the base URL of the running API
 	@scripts/api-url.sh

@@ -22,5 +22,5 @@ engine_up || { echo "no engine at $ENGINE_URL: run make run (or make test) first
 api="$("$ROOT/scripts/api-url.sh")"
 say "newman: api/wallet.postman_collection.json against $api"
 "$NEWMAN_DIR/node_modules/.bin/newman" run api/wallet.postman_collection.json \
-  --env-var "baseUrl=$api" --bail failure --color off --disable-unicode \
+  --env-var "baseUrl=$api" --env-var "mailUrl=$MAIL_URL" --bail failure --color off --disable-unicode \
   --timeout-request 30000

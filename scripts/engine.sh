@@ -15,7 +15,9 @@ start() {
     exit 1
   fi
   "$ROOT/scripts/tools.sh" engine
+  start_mail
   say "starting the local AWS engine (MiniStack) at $ENGINE_URL"
+  # SMTP_HOST is where the engine relays what SES sends: the mail catcher.
   # AWS_ENDPOINT_URL in the engine's environment is handed to the Lambda processes it
   # spawns, so the functions' SDK calls come back to the engine. SFN_WAIT_SCALE shortens
   # Step Functions retry back-offs tenfold, so fault-injection tests take seconds.
@@ -29,7 +31,7 @@ start() {
   mkdir -p "$ENGINE_TMP"
   (
     cd "$LOCAL_DIR"
-    TMPDIR="$ENGINE_TMP" AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
+    TMPDIR="$ENGINE_TMP" SMTP_HOST="127.0.0.1:$MAIL_SMTP_PORT" AWS_ENDPOINT_URL="$ENGINE_URL" GATEWAY_PORT="$ENGINE_PORT" BIND_HOST=127.0.0.1 \
       MINISTACK_REGION=us-east-1 SFN_WAIT_SCALE="${SFN_WAIT_SCALE:-0.1}" LOG_LEVEL="${ENGINE_LOG_LEVEL:-INFO}" \
       LAMBDA_WARM_TTL_SECONDS="${ENGINE_WARM_TTL_SECONDS:-20}" \
       PERSIST_STATE="${ENGINE_PERSIST:-0}" STATE_DIR="$ENGINE_STATE_DIR" \
@@ -53,7 +55,33 @@ start() {
   exit 1
 }
 
+# start_mail starts the mail catcher the engine's SES relays to (SMTP_HOST), unless one
+# this checkout started still runs.
+start_mail() {
+  if [[ -f "$MAIL_PID_FILE" ]] && kill -0 "$(cat "$MAIL_PID_FILE")" 2>/dev/null; then
+    return 0
+  fi
+  say "starting the mail catcher: SMTP 127.0.0.1:$MAIL_SMTP_PORT, messages at $MAIL_URL/messages?to=<address>"
+  rm -rf "$MAIL_DIR"
+  setsid "$MAIL_VENV/bin/python" "$ROOT/tools/mailcatcher.py" "$MAIL_SMTP_PORT" "$MAIL_HTTP_PORT" "$MAIL_DIR" >"$MAIL_LOG" 2>&1 &
+  echo $! >"$MAIL_PID_FILE"
+  for _ in $(seq 1 40); do
+    curl -fsS -m 1 "$MAIL_URL/messages?to=nobody" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  echo "the mail catcher did not start; .local/mail.log:" >&2
+  tail -20 "$MAIL_LOG" >&2
+  exit 1
+}
+
+stop_mail() {
+  [[ -f "$MAIL_PID_FILE" ]] || return 0
+  kill -TERM "$(cat "$MAIL_PID_FILE")" 2>/dev/null || true
+  rm -f "$MAIL_PID_FILE"
+}
+
 stop() {
+  stop_mail
   [[ -f "$ENGINE_PID_FILE" ]] || return 0
   local pid
   pid="$(cat "$ENGINE_PID_FILE")"

@@ -15,7 +15,7 @@ cd "$ROOT"
 
 IAM_VENV="$TOOLS_DIR/iam"
 CALLS_DIR="${AWS_CALL_RECORD_DIR:-$LOCAL_DIR/aws-calls}"
-# Together these reach all 34 functions: every function once through its events/ file,
+# Together these reach all 35 functions: every function once through its events/ file,
 # then the API journeys (credits, statements, transfers, holds, compensation, the
 # review desk, events and their consumers, notifications, redemptions, wallet status
 # and the audit trail, listing pages).

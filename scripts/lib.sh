@@ -13,6 +13,15 @@ ENGINE_LOG="$LOCAL_DIR/engine.log"
 ENGINE_TMP="$LOCAL_DIR/engine-tmp"   # the engine's TMPDIR: unpacked function code
 ENGINE_STATE_DIR="$LOCAL_DIR/engine-state"  # what a persisting engine (make run) saves when it stops
 OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
+# The mail catcher the engine relays SES mail to (tools/mailcatcher.py): SMTP and its
+# message API on ports derived from the engine's, so parallel checkouts do not collide.
+MAIL_VENV="$TOOLS_DIR/mail"
+MAIL_SMTP_PORT="${MAIL_SMTP_PORT:-$((ENGINE_PORT + 1000))}"
+MAIL_HTTP_PORT="${MAIL_HTTP_PORT:-$((ENGINE_PORT + 3000))}"  # +1001 would be a neighbouring checkout's SMTP port
+MAIL_URL="http://127.0.0.1:$MAIL_HTTP_PORT"
+MAIL_DIR="$LOCAL_DIR/mail"
+MAIL_PID_FILE="$LOCAL_DIR/mail.pid"
+MAIL_LOG="$LOCAL_DIR/mail.log"
 STACK_NAME="${STACK_NAME:-wallet}"
 ENGINE_READY_SECONDS_MAX=60
 # The Lambda runtime interface emulator (make bench-cold), built from its Go module at a
@@ -30,6 +39,7 @@ engine_env() {
   export AWS_ENDPOINT_URL="$ENGINE_URL"
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export WALLET_MAIL_URL="$MAIL_URL"
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
 

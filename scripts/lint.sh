@@ -46,6 +46,8 @@ dead="$(grep -Ev "$DEADCODE_TEST_SUPPORT" <<<"$unreachable" || true)"
 say "unusedexports (exported names no code of the module uses: deadcode's blind spot, constants, variables and types)"
 (cd "$ROOT/tools/unusedexports" && go mod tidy -diff && go vet ./... && go test -count=1 ./... && go run . -tags integration "$ROOT") ||
   { echo "unexport or delete what is listed above"; exit 1; }
+say "web: the typed client is generated from the current api/openapi.yaml; tsc"
+"$ROOT/scripts/web.sh" check-gen
 say "cfn-lint"
 "$LINT_VENV/bin/cfn-lint" template.yaml
 say "sam validate --lint"

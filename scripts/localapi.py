@@ -1,12 +1,15 @@
 """What the measurement scripts share: calls to the API deployed on the local stack."""
 import json
+import os
+import re
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
-ENGINE = "http://127.0.0.1:4566"
+ENGINE = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
 PASSWORD = "correct horse battery staple"
 
 
@@ -45,11 +48,41 @@ def must(status, body, want, what):
     return body
 
 
+CODE = re.compile(r"\b(\d{6})\b")
+
+
+def latest_code(email, wait_seconds=20):
+    """The latest code emailed to the address, read from the local mail catcher
+    (WALLET_MAIL_URL, set by scripts/lib.sh engine_env); SES relays it a moment after
+    the API answered, so this polls."""
+    base = os.environ.get("WALLET_MAIL_URL")
+    if not base:
+        sys.exit("WALLET_MAIL_URL is not set: run through the make targets (scripts/lib.sh engine_env)")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with urllib.request.urlopen(f"{base}/messages?to={urllib.parse.quote(email)}", timeout=5) as resp:
+            messages = json.loads(resp.read())
+        for m in reversed(messages):
+            found = CODE.search(m["text"])
+            if found:
+                return found.group(1)
+        if time.monotonic() > deadline:
+            sys.exit(f"no code emailed to {email} within {wait_seconds}s")
+        time.sleep(0.1)
+
+
+def verify(api, email):
+    """Verifies the address with the code emailed to it."""
+    status, body, _ = call(api, "POST", "/v1/auth/verify", {"email": email, "code": latest_code(email)})
+    return must(status, body, 200, "verify email")
+
+
 def new_user(api, prefix):
-    """Signs up and logs in a fresh user: its access token."""
+    """Signs up, verifies and logs in a fresh user: its access token."""
     email = f"{prefix}-{uuid.uuid4().hex[:12]}@wallet.test"
     status, body, _ = call(api, "POST", "/v1/auth/signup", {"email": email, "password": PASSWORD, "name": prefix})
-    must(status, body, 201, "signup")
+    must(status, body, 202, "signup")
+    verify(api, email)
     status, body, _ = call(api, "POST", "/v1/auth/login", {"email": email, "password": PASSWORD})
     return must(status, body, 200, "login")["access_token"]
 

@@ -11,8 +11,10 @@ if ! flock -n 9; then
 fi
 
 started_engine=0
+web_pid=""
 cleanup() {
   trap - INT TERM EXIT
+  if [[ -n $web_pid ]]; then kill "$web_pid" 2>/dev/null || true; fi
   if [[ $started_engine == 1 ]]; then "$ROOT/scripts/engine.sh" stop; fi
 }
 trap cleanup EXIT
@@ -26,8 +28,19 @@ if ! engine_up; then
   started_engine=1
 fi
 "$ROOT/scripts/deploy-local.sh"
+# The web app: built, then served with /v1/* forwarded to the API on one origin
+# (scripts/webserve.py; the engine's CloudFront cannot route to an API Gateway origin).
+"$ROOT/scripts/web.sh" build
+WEB_PORT="${WEB_PORT:-$((ENGINE_PORT + 2000))}"
+python3 "$ROOT/scripts/webserve.py" --port "$WEB_PORT" --outputs "$OUTPUTS_FILE" --dist "$ROOT/web/dist" >"$LOCAL_DIR/web.log" 2>&1 &
+web_pid=$!
+for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/" && break; sleep 0.1; done
+kill -0 "$web_pid" 2>/dev/null || { echo "the web server did not start; see .local/web.log" >&2; exit 1; }
 echo
 echo "API: $("$ROOT/scripts/api-url.sh")"
+echo "Web: http://127.0.0.1:$WEB_PORT/"
+echo "Mail (sign-up codes): make mail [EMAIL=<address>], make mail-code EMAIL=<address>,"
+echo "  or $MAIL_URL/messages?to=<address>"
 echo
 say "running; 'make deploy-local' redeploys after a change; Ctrl-C stops"
 if [[ $started_engine == 1 ]]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: unit tests, then integration tests through the API deployed on the local
 # engine, then a small chaos run, the IAM check (scripts/iam-check.sh), the README walkthrough, the Postman collection and
-# schema fuzzing against the same stack. Starts the engine when none is running and
+# schema fuzzing against the same stack; the web app's browser journey runs after the
+# integration tests. Starts the engine when none is running and
 # stops what it started.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -9,6 +10,7 @@ cd "$ROOT"
 say "unit tests"
 go test -race -count=1 ./...
 python3 -m unittest discover -s "$ROOT/tools" -p '*_test.py'
+python3 -m unittest discover -s "$ROOT/scripts" -p 'webserve_test.py'
 pinned_venv "$TOOLS_DIR/iam" "$ROOT/tools/iam-requirements.txt" "the IAM check (moto's policy evaluator, the SAM translator)"
 (cd "$ROOT/tools/iamcheck" && "$TOOLS_DIR/iam/bin/python" -m unittest discover -p '*_test.py')
 
@@ -24,6 +26,10 @@ engine_env
 WALLET_API_URL="$("$ROOT/scripts/api-url.sh")" WALLET_OUTPUTS_FILE="$OUTPUTS_FILE" \
   go test -race -count=1 -tags integration -timeout 30m ${TEST_RUN:+-run "$TEST_RUN"} ./test/integration/...
 go test -race -count=1 -tags integration -timeout 10m ./internal/dynamo/
+
+# The web app in headless Chromium: the journey of two people and an operator, axe
+# scans, 375 px and keyboard checks (it injects saga faults, so it runs alone, before chaos).
+"$ROOT/scripts/web.sh" e2e
 
 # A small chaos run: it writes the deployment's CONTROL items, so it runs after the
 # integration tests, alone.

@@ -11,6 +11,7 @@ case "$what" in
 esac
 if [[ "$what" == engine || "$what" == all ]]; then
   pinned_venv "$ENGINE_VENV" "$ROOT/tools/engine-requirements.txt" "the local AWS engine (MiniStack)"
+  pinned_venv "$MAIL_VENV" "$ROOT/tools/mail-requirements.txt" "the local mail catcher (aiosmtpd)"
 fi
 if [[ "$what" == rie || "$what" == all ]]; then
   pinned_go_tool "$RIE" "$RIE_PACKAGE" "$RIE_VERSION"

@@ -124,6 +124,9 @@ func Handle(log *slog.Logger, limiter RequestLimiter, m *metrics.Emitter, fn Han
 		}
 		work, cancel := withWorkDeadline(ctx)
 		decision, err := admit(work, lg, limiter, m, req)
+		if err == nil {
+			err = mayMoveMoney(req)
+		}
 		var resp Response
 		if err == nil {
 			resp, err = fn(work, req)
@@ -204,7 +207,9 @@ func encode(r Response) events.APIGatewayProxyResponse {
 		headers[k] = v
 	}
 	body := []byte("{}")
-	if r.Raw != nil {
+	if r.Status == http.StatusNoContent {
+		body = nil
+	} else if r.Raw != nil {
 		body = r.Raw
 	} else if r.Body != nil {
 		b, err := json.Marshal(r.Body)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
@@ -19,6 +20,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/user"
 )
 
 // Discard is a logger that writes nowhere; the external tests (apigw_test) use it too.
@@ -125,10 +127,30 @@ func (f fakeVerifier) Verify(_ context.Context, raw string) (*auth.Claims, error
 	return nil, auth.ErrTokenInvalid
 }
 
+// fakeSessions holds sessions by id.
+type fakeSessions map[string]user.SessionRecord
+
+func (f fakeSessions) Session(_ context.Context, id string) (user.SessionRecord, error) {
+	if s, ok := f[id]; ok {
+		return s, nil
+	}
+	return user.SessionRecord{}, problem.ErrNotFound
+}
+
 func TestAuthorizer(t *testing.T) {
-	v := fakeVerifier{"good": {Role: auth.RoleAdmin}}
-	v["good"].Subject = "u-9"
-	authz := Authorizer(Discard, v)
+	v := fakeVerifier{"good": {Role: auth.RoleAdmin, SessionID: "s_live"}, "revoked": {Role: auth.RoleUser, SessionID: "s_revoked"},
+		"expired-session": {Role: auth.RoleUser, SessionID: "s_old"}, "unknown-session": {Role: auth.RoleUser, SessionID: "s_gone"},
+		"no-session": {Role: auth.RoleUser}, "another-users-session": {Role: auth.RoleUser, SessionID: "s_live"}}
+	for name, c := range v {
+		c.Subject = "u-9"
+		if name == "another-users-session" {
+			c.Subject = "u-1"
+		}
+	}
+	later := time.Now().Add(time.Hour)
+	sessions := fakeSessions{"s_live": {UserID: "u-9", ExpiresAt: later}, "s_revoked": {UserID: "u-9", Revoked: true, ExpiresAt: later},
+		"s_old": {UserID: "u-9", ExpiresAt: time.Now().Add(-time.Second)}}
+	authz := Authorizer(Discard, v, sessions)
 	const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/v1/wallets"
 	allowed := func(resource string) events.APIGatewayCustomAuthorizerResponse {
 		return events.APIGatewayCustomAuthorizerResponse{
@@ -141,7 +163,7 @@ func TestAuthorizer(t *testing.T) {
 					Resource: []string{resource},
 				}},
 			},
-			Context: map[string]any{"user_id": "u-9", "role": "admin"},
+			Context: map[string]any{"user_id": "u-9", "role": "admin", "email_verified": "false", "session_id": "s_live"},
 		}
 	}
 	tests := []struct {
@@ -165,6 +187,11 @@ func TestAuthorizer(t *testing.T) {
 		{name: "bearer without token", token: "Bearer ", methodARN: methodARN, refused: true},
 		{name: "expired", token: "Bearer expired", methodARN: methodARN, refused: true},
 		{name: "forged", token: "Bearer forged", methodARN: methodARN, refused: true},
+		{name: "a revoked session", token: "Bearer revoked", methodARN: methodARN, refused: true},
+		{name: "an expired session", token: "Bearer expired-session", methodARN: methodARN, refused: true},
+		{name: "an unknown session", token: "Bearer unknown-session", methodARN: methodARN, refused: true},
+		{name: "a token without a session", token: "Bearer no-session", methodARN: methodARN, refused: true},
+		{name: "another user's session", token: "Bearer another-users-session", methodARN: methodARN, refused: true},
 		{name: "method ARN without stage", token: "Bearer good", methodARN: "arn:aws:execute-api:us-east-1:123456789012:abc123", wantErr: true},
 		{name: "method ARN with two parts", token: "Bearer good", methodARN: "arn:aws:execute-api:us-east-1:123456789012:abc123/v1", wantErr: true},
 		{name: "method ARN not an ARN", token: "Bearer good", methodARN: "abc123/v1/GET/v1/wallets", wantErr: true},
@@ -198,7 +225,7 @@ func TestCaller(t *testing.T) {
 	r := &Request{ev}
 	c, err := r.Caller()
 	require.NoError(t, err)
-	assert.Equal(t, op.Caller{UserID: "u-1", Role: "user", RequestID: "req-1"}, c)
+	assert.Equal(t, op.Caller{UserID: "u-1", Role: "user", RequestID: "req-1", EmailVerified: true}, c)
 	assert.False(t, c.IsAdmin())
 	assert.Equal(t, "Bearer abc", r.Header("Authorization"))
 	assert.Equal(t, "Bearer abc", r.Header("authorization"), "header names are matched case-insensitively")

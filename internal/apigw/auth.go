@@ -5,19 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/user"
 )
 
 // Keys of the authorizer context that reach the route handlers.
 const (
-	ctxUserID = "user_id"
-	ctxRole   = "role"
+	ctxUserID   = "user_id"
+	ctxRole     = "role"
+	ctxVerified = "email_verified" // "true" when the token says the email was verified
+	ctxSession  = "session_id"
 )
 
 // errUnauthorized is how a REST API Lambda authorizer refuses a token: API Gateway
@@ -30,6 +35,11 @@ type Verifier interface {
 	Verify(ctx context.Context, raw string) (*auth.Claims, error)
 }
 
+// SessionReader reads the session a token belongs to.
+type SessionReader interface {
+	Session(ctx context.Context, id string) (user.SessionRecord, error)
+}
+
 // Authorizer is the REST API's Lambda TOKEN authorizer. Its identity source is the
 // Authorization header, so API Gateway refuses a request without one before calling
 // anything, and caches each answer per token for the authorizer's TTL.
@@ -39,7 +49,7 @@ type Verifier interface {
 // policy answers the token's later requests to other routes too. What a caller may do
 // with a given resource is decided by the handlers, from the user id and role passed on
 // in the context.
-func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+func Authorizer(log *slog.Logger, v Verifier, sessions SessionReader) func(context.Context, events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	return func(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 		raw, ok := bearer(ev.AuthorizationToken)
 		if !ok {
@@ -50,6 +60,18 @@ func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGa
 		if err != nil {
 			log.InfoContext(ctx, "token refused", slog.String("reason", err.Error()))
 			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
+		}
+		if claims.SessionID == "" {
+			log.InfoContext(ctx, "token refused", slog.String("reason", "no session"))
+			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
+		}
+		sess, err := sessions.Session(ctx, claims.SessionID)
+		switch {
+		case errors.Is(err, problem.ErrNotFound) || (err == nil && (sess.UserID != claims.Subject || !sess.Active(time.Now()))):
+			log.InfoContext(ctx, "token refused", slog.String("reason", "session ended"), slog.String("session_id", claims.SessionID))
+			return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
+		case err != nil:
+			return events.APIGatewayCustomAuthorizerResponse{}, fmt.Errorf("authorizer: read session: %w", err)
 		}
 		stage, err := stageOf(ev.MethodArn)
 		if err != nil {
@@ -67,7 +89,8 @@ func Authorizer(log *slog.Logger, v Verifier) func(context.Context, events.APIGa
 					Resource: []string{stage + "/*"},
 				}},
 			},
-			Context: map[string]any{ctxUserID: claims.Subject, ctxRole: claims.Role},
+			Context: map[string]any{ctxUserID: claims.Subject, ctxRole: claims.Role, ctxVerified: strconv.FormatBool(claims.EmailVerified),
+				ctxSession: claims.SessionID},
 		}, nil
 	}
 }
@@ -104,6 +127,18 @@ func headerOf(h map[string]string, name string) string {
 	return ""
 }
 
+// emailVerified reads the authorizer's verified flag (API Gateway passes context values
+// on as strings; a direct invocation may pass a bool).
+func (r *Request) emailVerified() bool {
+	switch v := r.RequestContext.Authorizer[ctxVerified].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}
+
 func (r *Request) callerID() string {
 	id, _ := r.RequestContext.Authorizer[ctxUserID].(string)
 	return id
@@ -118,5 +153,6 @@ func (r *Request) Caller() (op.Caller, error) {
 	if id == "" || (role != auth.RoleUser && role != auth.RoleAdmin) {
 		return op.Caller{}, problem.ErrUnauthenticated
 	}
-	return op.Caller{UserID: id, Role: role, RequestID: r.RequestContext.RequestID}, nil
+	sid, _ := r.RequestContext.Authorizer[ctxSession].(string)
+	return op.Caller{UserID: id, Role: role, RequestID: r.RequestContext.RequestID, EmailVerified: r.emailVerified(), SessionID: sid}, nil
 }

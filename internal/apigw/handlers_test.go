@@ -243,7 +243,7 @@ func TestRedeemRewards(t *testing.T) {
 			require.Len(t, rs.keys, 1)
 			assert.Equal(t, tt.wantKey, rs.keys[0])
 			assert.Equal(t, []reward.RedeemInput{{Points: 150, WalletID: "w-1"}}, rs.inputs)
-			assert.Equal(t, []op.Caller{{UserID: "u-1", Role: auth.RoleUser, RequestID: "req-redeem-1"}}, rs.caller)
+			assert.Equal(t, []op.Caller{{UserID: "u-1", Role: auth.RoleUser, RequestID: "req-redeem-1", EmailVerified: true}}, rs.caller)
 			if tt.wantReplayed {
 				assert.Equal(t, "true", resp.Headers["Idempotent-Replayed"])
 			} else {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
+	"github.com/serverless-wallet/wallet/internal/user"
 )
 
 // RequestLimiter counts one request of subject against its class's limit.
@@ -22,12 +23,19 @@ var RouteClasses = map[string]ratelimit.Class{
 	"GET /v1/health":                        ratelimit.ClassRead,
 	"POST /v1/auth/signup":                  ratelimit.ClassSignup,
 	"POST /v1/auth/login":                   ratelimit.ClassLogin,
+	"POST /v1/auth/verify":                  ratelimit.ClassLogin,
+	"POST /v1/auth/verify/resend":           ratelimit.ClassSignup,
+	"POST /v1/auth/refresh":                 ratelimit.ClassLogin,
+	"POST /v1/auth/logout":                  ratelimit.ClassWrite,
+	"GET /v1/auth/sessions":                 ratelimit.ClassRead,
+	"DELETE /v1/auth/sessions/{id}":         ratelimit.ClassWrite,
 	"GET /v1/me":                            ratelimit.ClassRead,
 	"POST /v1/wallets":                      ratelimit.ClassWrite,
 	"GET /v1/wallets":                       ratelimit.ClassRead,
 	"GET /v1/wallets/{id}":                  ratelimit.ClassRead,
 	"PATCH /v1/wallets/{id}":                ratelimit.ClassWrite,
 	"POST /v1/wallets/{id}/credits":         ratelimit.ClassMoney,
+	"POST /v1/wallets/{id}/withdrawals":     ratelimit.ClassMoney,
 	"GET /v1/wallets/{id}/entries":          ratelimit.ClassRead,
 	"GET /v1/admin/ledger/check":            ratelimit.ClassRead,
 	"GET /v1/admin/transfers":               ratelimit.ClassRead,
@@ -38,11 +46,25 @@ var RouteClasses = map[string]ratelimit.Class{
 	"GET /v1/transfers":                     ratelimit.ClassRead,
 	"POST /v1/transfers/{id}/capture":       ratelimit.ClassMoney,
 	"POST /v1/transfers/{id}/void":          ratelimit.ClassMoney,
+	"POST /v1/transfers/{id}/refunds":       ratelimit.ClassMoney,
 	"GET /v1/notifications":                 ratelimit.ClassRead,
 	"POST /v1/notifications/{id}/read":      ratelimit.ClassWrite,
 	"POST /v1/notifications/read-all":       ratelimit.ClassWrite,
 	"GET /v1/rewards":                       ratelimit.ClassRead,
 	"POST /v1/rewards/redeem":               ratelimit.ClassMoney,
+}
+
+// mayMoveMoney refuses a money route (ClassMoney) to a signed-in caller whose email is
+// not verified: 403 email_not_verified. Requests without a valid caller are left to the
+// handlers, which refuse them 401.
+func mayMoveMoney(r *Request) error {
+	if RouteClasses[r.Route()] != ratelimit.ClassMoney {
+		return nil
+	}
+	if c, err := r.Caller(); err != nil || c.EmailVerified {
+		return nil
+	}
+	return user.ErrEmailNotVerified
 }
 
 // perIP lists the classes counted per source IP: their callers are not logged in.

@@ -3,6 +3,7 @@ package apigw
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func routed(route, userID string) events.APIGatewayProxyRequest {
 	ev.RequestContext.ResourcePath = resource
 	ev.RequestContext.Identity.SourceIP = "203.0.113.9"
 	if userID != "" {
-		ev.RequestContext.Authorizer = map[string]any{"principalId": userID, ctxUserID: userID, ctxRole: "user"}
+		ev.RequestContext.Authorizer = map[string]any{"principalId": userID, ctxUserID: userID, ctxRole: "user", ctxVerified: "true"}
 	}
 	return ev
 }
@@ -105,4 +106,41 @@ func TestHandleRefusesARouteWithoutAClass(t *testing.T) {
 	out, err := h(context.Background(), routed("GET /v1/unknown", "u1"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusInternalServerError, out.StatusCode)
+}
+
+// TestMoneyNeedsAVerifiedEmail: every money route refuses a caller whose token says the
+// email is not verified (403 email_not_verified) before its handler runs; other routes
+// and verified callers go through.
+func TestMoneyNeedsAVerifiedEmail(t *testing.T) {
+	for route, class := range RouteClasses {
+		t.Run(route, func(t *testing.T) {
+			ran := false
+			h := Handle(slog.New(slog.DiscardHandler), nil, nil, func(context.Context, *Request) (Response, error) {
+				ran = true
+				return JSON(http.StatusOK, map[string]string{})
+			})
+			for _, verified := range []string{"false", ""} {
+				ev := routed(route, "u-1")
+				if verified == "" {
+					delete(ev.RequestContext.Authorizer, ctxVerified)
+				} else {
+					ev.RequestContext.Authorizer[ctxVerified] = verified
+				}
+				ran = false
+				resp, err := h(context.Background(), ev)
+				require.NoError(t, err)
+				if class == ratelimit.ClassMoney {
+					assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+					assert.Contains(t, resp.Body, `"email_not_verified"`)
+					assert.False(t, ran, "the handler did not run")
+				} else {
+					assert.True(t, ran, "not a money route")
+				}
+			}
+			ran = false
+			_, err := h(context.Background(), routed(route, "u-1"))
+			require.NoError(t, err)
+			assert.True(t, ran, "a verified caller goes through")
+		})
+	}
 }

@@ -14,6 +14,7 @@ type Transfers interface {
 	List(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (transfer.Page, error)
 	Capture(ctx context.Context, c op.Caller, id, key string, in transfer.CaptureInput) (op.Result, error)
 	Void(ctx context.Context, c op.Caller, id, key string) (op.Result, error)
+	Refund(ctx context.Context, c op.Caller, id, key string, in transfer.RefundInput) (op.Result, error)
 }
 
 var _ Transfers = (*transfer.Service)(nil)
@@ -62,5 +63,16 @@ func CaptureTransfer(ts Transfers) HandlerFunc {
 func VoidTransfer(ts Transfers) HandlerFunc {
 	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		return replayed(ts.Void(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader)))
+	})
+}
+
+// RefundTransfer answers POST /v1/transfers/{id}/refunds.
+func RefundTransfer(ts Transfers) HandlerFunc {
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		in, err := bodyOf[transfer.RefundInput](r)
+		if err != nil {
+			return Response{}, err
+		}
+		return replayed(ts.Refund(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in))
 	})
 }

@@ -20,6 +20,7 @@ import (
 type fakeTransfers struct {
 	creates  []transfer.CreateInput
 	captures []captureCall
+	refunds  []transfer.RefundInput
 	res      op.Result
 }
 
@@ -50,6 +51,42 @@ func (f *fakeTransfers) Capture(_ context.Context, c op.Caller, id, key string, 
 
 func (f *fakeTransfers) Void(context.Context, op.Caller, string, string) (op.Result, error) {
 	return op.Result{}, nil
+}
+
+func (f *fakeTransfers) Refund(_ context.Context, _ op.Caller, _, _ string, in transfer.RefundInput) (op.Result, error) {
+	f.refunds = append(f.refunds, in)
+	return f.res, nil
+}
+
+func TestRefundTransfer(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		want     transfer.RefundInput
+		wantCode string
+	}{
+		{name: "part of a transfer", body: `{"amount":500}`, want: transfer.RefundInput{Amount: 500}},
+		{name: "with a description", body: `{"amount":1,"description":"one item returned"}`,
+			want: transfer.RefundInput{Amount: 1, Description: "one item returned"}},
+		{name: "no body", body: "", wantCode: "invalid_json"},
+		{name: "fractional amount", body: `{"amount":5.5}`, wantCode: "invalid_amount"},
+		{name: "unknown field", body: `{"amount":500,"currency":"USD"}`, wantCode: "unknown_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := apigw.RequestFromFile(t, "capture-request.json")
+			ev.Resource, ev.Body = "/v1/transfers/{id}/refunds", tt.body
+			ts := &fakeTransfers{res: op.Result{Outcome: op.Created, Body: []byte(`{"id":"r-1","status":"COMPLETED"}`)}}
+			resp := serve(t, apigw.RefundTransfer(ts), ev)
+			if tt.wantCode != "" {
+				assertBadRequest(t, resp, tt.wantCode)
+				assert.Empty(t, ts.refunds)
+				return
+			}
+			assert.Equal(t, http.StatusCreated, resp.StatusCode)
+			assert.Equal(t, []transfer.RefundInput{tt.want}, ts.refunds)
+		})
+	}
 }
 
 func minor(n int64) *money.Minor {
@@ -96,7 +133,7 @@ func TestCaptureTransfer(t *testing.T) {
 			assert.Equal(t, `{"id":"t-1","status":"HELD"}`, resp.Body)
 			require.Len(t, ts.captures, 1)
 			got := ts.captures[0]
-			assert.Equal(t, op.Caller{UserID: "u-1", Role: role, RequestID: "req-capture-1"}, got.caller)
+			assert.Equal(t, op.Caller{UserID: "u-1", Role: role, RequestID: "req-capture-1", EmailVerified: true}, got.caller)
 			assert.Equal(t, "t-1", got.id)
 			assert.Equal(t, "capture-0001", got.key)
 			assert.Equal(t, tt.want, got.in)
@@ -131,7 +168,7 @@ func TestCreateTransferAuthentication(t *testing.T) {
 
 func TestCreateTransferAuthenticated(t *testing.T) {
 	ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
-	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
+	ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user", "email_verified": "true"}
 	ts := &fakeTransfers{res: op.Result{Outcome: op.Created, Body: []byte(`{"id":"t-9"}`), Replayed: true}}
 	resp := serve(t, apigw.CreateTransfer(ts), ev)
 	assert.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -161,7 +198,7 @@ func TestGuardedResultsAreAnsweredOnce(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			ev := apigw.RequestFromFile(t, "create-transfer-unauthenticated.json")
-			ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user"}
+			ev.RequestContext.Authorizer = map[string]any{"principalId": "u-1", "user_id": "u-1", "role": "user", "email_verified": "true"}
 			resp := serve(t, apigw.CreateTransfer(&fakeTransfers{res: tt.res}), ev)
 			assert.Equal(t, tt.wantStatus, resp.StatusCode)
 			if tt.wantBody != "" {

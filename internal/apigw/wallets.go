@@ -15,6 +15,7 @@ type Wallets interface {
 	Get(ctx context.Context, c op.Caller, id string) (wallet.View, error)
 	ChangeStatus(ctx context.Context, c op.Caller, id string, in wallet.PatchInput) (wallet.View, error)
 	Credit(ctx context.Context, c op.Caller, walletID, key string, in wallet.CreditInput) (op.Result, error)
+	Withdraw(ctx context.Context, c op.Caller, walletID, key string, in wallet.WithdrawalInput) (op.Result, error)
 	Entries(ctx context.Context, c op.Caller, walletID string, limit int, cursor string) (wallet.Page, error)
 	CheckLedger(ctx context.Context, c op.Caller) (ledger.Report, error)
 }
@@ -83,5 +84,16 @@ func ListEntries(ws Wallets) HandlerFunc {
 func CheckLedger(ws Wallets) HandlerFunc {
 	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
 		return ok(ws.CheckLedger(ctx, c))
+	})
+}
+
+// CreateWithdrawal answers POST /v1/wallets/{id}/withdrawals.
+func CreateWithdrawal(ws Wallets) HandlerFunc {
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		in, err := bodyOf[wallet.WithdrawalInput](r)
+		if err != nil {
+			return Response{}, err
+		}
+		return replayed(ws.Withdraw(ctx, c, r.PathParameters["id"], r.Header(IdempotencyKeyHeader), in))
 	})
 }

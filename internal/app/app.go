@@ -20,14 +20,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/callrecord"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/mail"
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -71,7 +72,7 @@ func (d *Deps) EnvErr() error {
 func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int) {
 	ctx := context.Background()
 	d := &Deps{Log: lambdacontext.NewLogger()}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdaConfig(os.Getenv)
 	if err == nil {
 		err = d.recordCalls(&cfg)
 	}
@@ -83,13 +84,40 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 			err = d.EnvErr()
 		}
 		if err == nil {
-			lambda.Start(h)
+			if d.metered() {
+				lambda.StartWithOptions(timed{next: lambda.NewHandler(h), log: d.Log})
+			} else {
+				lambda.Start(h)
+			}
 			return 0
 		}
 	}
 	d.Log.Error("cold start failed", slog.String("error", err.Error()))
 	return 1
 }
+
+// metered reports whether the deployment measures cost (MeterDynamoDB=true, refused in
+// prod): each DynamoDB call logs its capacity and each invocation its handler's time.
+func (d *Deps) metered() bool { return d.OptionalEnv("METER_DYNAMODB") == "true" }
+
+// timed logs, once per invocation, how long the function's own handler ran: what make
+// cost prices Lambda duration from, apart from the runtime's and the local engine's
+// overheads (the REPORT line's billed duration, shown next to it).
+type timed struct {
+	next lambda.Handler
+	log  *slog.Logger
+}
+
+func (t timed) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := time.Now()
+	out, err := t.next.Invoke(ctx, payload)
+	t.log.InfoContext(ctx, "handled", slog.Int64(handlerMicrosKey, time.Since(start).Microseconds()))
+	return out, err
+}
+
+// handlerMicrosKey names the handler's time, in microseconds, on a metered
+// deployment's "handled" line.
+const handlerMicrosKey = "handler_us"
 
 // recordCalls puts the call recorder (internal/callrecord) on every client the cold
 // start builds, when the deployment turned it on (AwsCallRecordDir, never in prod).
@@ -114,7 +142,7 @@ func (d *Deps) DynamoDB() dynamo.API {
 	if d.ddb == nil {
 		c := dynamodb.NewFromConfig(d.AWS)
 		d.ddb = c
-		if d.OptionalEnv("METER_DYNAMODB") == "true" {
+		if d.metered() {
 			d.ddb = &dynamo.Metered{API: c, Log: d.Log}
 		}
 	}
@@ -150,7 +178,17 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.
 			return nil, err
 		}
 	}
-	return user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	s, err := user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	if err != nil {
+		return nil, err
+	}
+	s.UseSessions(store)
+	if from := d.OptionalEnv("MAIL_FROM"); from != "" { // the functions that send mail
+		s.UseMail(&mail.SES{Client: sesv2.NewFromConfig(d.AWS), From: from}, store)
+	} else {
+		s.UseMail(nil, store)
+	}
+	return s, nil
 }
 
 func (d *Deps) limitsStore() *dynamo.Limits {
@@ -214,7 +252,14 @@ func (d *Deps) WalletService() (*wallet.Service, error) {
 	if limits.DailyMaxMinor, err = d.Int64Env("CREDIT_DAILY_MAX_MINOR", limits.DailyMaxMinor); err != nil {
 		return nil, err
 	}
-	return wallet.NewService(store, store.Idempotency, limits, nil), nil
+	out := ledger.WithdrawalLimits{PerWithdrawalMaxMinor: ledger.DefaultWithdrawalMaxMinor, DailyMaxMinor: ledger.DefaultWithdrawalDailyMaxMinor}
+	if out.PerWithdrawalMaxMinor, err = d.Int64Env("WITHDRAWAL_MAX_MINOR", out.PerWithdrawalMaxMinor); err != nil {
+		return nil, err
+	}
+	if out.DailyMaxMinor, err = d.Int64Env("WITHDRAWAL_DAILY_MAX_MINOR", out.DailyMaxMinor); err != nil {
+		return nil, err
+	}
+	return wallet.NewService(store, store.Idempotency, limits, nil).WithWithdrawalLimits(out), nil
 }
 
 // Int64Env returns a positive integer setting, or fallback when it is not set.
@@ -253,6 +298,11 @@ func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) i
 	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, tokens) }, route)
 }
 
+// ServeSessions starts a session route's function (refresh passes its token source).
+func ServeSessions(tokens TokenSource, route func(apigw.SessionUsers) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens) }, route)
+}
+
 func (d *Deps) ledgerStore() *dynamo.Ledger {
 	db := d.DynamoDB()
 	l := &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE"), Idempotency: &dynamo.Idempotency{DB: db, Table: d.Env("IDEMPOTENCY_TABLE")}}
@@ -270,6 +320,6 @@ func ServeAuthorizer(tokens TokenSource) int {
 		if err != nil {
 			return nil, err
 		}
-		return apigw.Authorizer(d.Log, t), nil
+		return apigw.Authorizer(d.Log, t, &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}), nil
 	})
 }

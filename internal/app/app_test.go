@@ -1,11 +1,15 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,6 +58,34 @@ func TestEveryStepLogsItsName(t *testing.T) {
 	for _, c := range cases {
 		assert.Equal(t, c.want, stepLabel(c.name, c.in.StepName()))
 	}
+}
+
+type refusal struct{}
+
+func (refusal) Error() string { return "refused" }
+
+// A metered deployment times each invocation's handler and logs it once; the handler's
+// answer and its error, whose type name Step Functions matches, pass through unchanged.
+func TestTimedLogsTheHandlersTimeAndKeepsItsAnswer(t *testing.T) {
+	var logged bytes.Buffer
+	h := timed{log: slog.New(slog.NewJSONHandler(&logged, nil)), next: lambda.NewHandler(func(_ context.Context, in map[string]string) (map[string]string, error) {
+		if in["fail"] != "" {
+			return nil, refusal{}
+		}
+		return map[string]string{"echo": in["say"]}, nil
+	})}
+	out, err := h.Invoke(context.Background(), []byte(`{"say":"hi"}`))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"echo":"hi"}`, string(out))
+	_, err = h.Invoke(context.Background(), []byte(`{"fail":"yes"}`))
+	assert.ErrorAs(t, err, new(refusal))
+
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	require.Len(t, lines, 2, "one line per invocation")
+	var line map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &line))
+	assert.Equal(t, "handled", line["msg"])
+	assert.Contains(t, line, handlerMicrosKey)
 }
 
 func TestBreakerCacheSecondsSetsTheCopy(t *testing.T) {

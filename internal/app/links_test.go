@@ -18,9 +18,11 @@ import (
 var clientsBeyondDynamoDB = map[string][]string{
 	"authorizer":      {"secretsmanager"},
 	"login":           {"secretsmanager"},
+	"refresh":         {"secretsmanager"},
 	"createtransfer":  {"sfn"},
 	"capturetransfer": {"sfn"},
 	"voidtransfer":    {"sfn"},
+	"refundtransfer":  {"sfn"},
 	"publishevents":   {"sns"},
 	"notify":          {"sns"},
 }

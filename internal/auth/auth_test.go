@@ -132,7 +132,7 @@ func TestIssueThenVerify(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tk := newTestTokens(t, fixedClock(now))
 	ctx := context.Background()
-	raw, ttl, err := tk.Issue(ctx, "user-1", RoleAdmin)
+	raw, ttl, err := tk.Issue(ctx, "user-1", RoleAdmin, true, "s_1")
 	require.NoError(t, err)
 	assert.Equal(t, 900, ttl)
 
@@ -140,6 +140,13 @@ func TestIssueThenVerify(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "user-1", c.Subject)
 	assert.Equal(t, RoleAdmin, c.Role)
+	assert.True(t, c.EmailVerified, "the token carries the verified flag")
+	assert.Equal(t, "s_1", c.SessionID, "and its session")
+	unverified, _, err := tk.Issue(ctx, "user-2", RoleUser, false, "s_2")
+	require.NoError(t, err)
+	c, err = tk.Verify(ctx, unverified)
+	require.NoError(t, err)
+	assert.False(t, c.EmailVerified)
 	assert.Equal(t, now.Add(15*time.Minute).Unix(), c.ExpiresAt.Unix())
 	assert.NotEmpty(t, c.ID)
 
@@ -179,7 +186,7 @@ func TestKeyRotation(t *testing.T) {
 	authorizer, err := NewTokens(ctx, src, time.Minute, "wallet-api", "wallet-clients", clock)
 	require.NoError(t, err)
 
-	old, _, err := login.Issue(ctx, "u1", RoleUser)
+	old, _, err := login.Issue(ctx, "u1", RoleUser, false, "s_1")
 	require.NoError(t, err)
 	src.rotate("k2")
 
@@ -187,13 +194,13 @@ func TestKeyRotation(t *testing.T) {
 	_, err = authorizer.Verify(ctx, old)
 	require.NoError(t, err, "a token signed with the previous key verifies")
 
-	stale, _, err := login.Issue(ctx, "u1", RoleUser)
+	stale, _, err := login.Issue(ctx, "u1", RoleUser, false, "s_1")
 	require.NoError(t, err)
 	_, err = authorizer.Verify(ctx, stale)
 	require.NoError(t, err, "a login that has not reloaded yet signs with the previous key, which still verifies")
 
 	at = at.Add(time.Minute) // past the refresh interval
-	fresh, _, err := login.Issue(ctx, "u1", RoleUser)
+	fresh, _, err := login.Issue(ctx, "u1", RoleUser, false, "s_1")
 	require.NoError(t, err)
 	parsed, _, err := jwt.NewParser().ParseUnverified(fresh, jwt.MapClaims{})
 	require.NoError(t, err)
@@ -205,7 +212,7 @@ func TestKeyRotation(t *testing.T) {
 	fromK3, _, err := (func() (string, int, error) {
 		other, err := NewTokens(ctx, src, time.Minute, "wallet-api", "wallet-clients", clock)
 		require.NoError(t, err)
-		return other.Issue(ctx, "u1", RoleUser)
+		return other.Issue(ctx, "u1", RoleUser, false, "s_1")
 	})()
 	require.NoError(t, err)
 	_, err = authorizer.Verify(ctx, fromK3)

@@ -24,7 +24,7 @@ func BenchmarkVerifyToken(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, _, err := tk.Issue(ctx, "user-1", RoleUser)
+	raw, _, err := tk.Issue(ctx, "user-1", RoleUser, true, "s_1")
 	if err != nil {
 		b.Fatal(err)
 	}

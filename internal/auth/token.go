@@ -18,9 +18,12 @@ const (
 	clockSkewSeconds      = 30
 )
 
-// Claims are the access token's claims: the standard ones plus the caller's role.
+// Claims are the access token's claims: the standard ones plus the caller's role and
+// whether their email was verified when the token was issued.
 type Claims struct {
-	Role string `json:"role"`
+	Role          string `json:"role"`
+	EmailVerified bool   `json:"ev,omitempty"`
+	SessionID     string `json:"sid,omitempty"` // the login session the token belongs to
 	jwt.RegisteredClaims
 }
 
@@ -145,11 +148,13 @@ func (t *Tokens) keys(ctx context.Context, why keysWanted) Keyring {
 
 // Issue signs an access token for a user with the current key; it returns the token
 // and its lifetime in seconds.
-func (t *Tokens) Issue(ctx context.Context, userID, role string) (string, int, error) {
+func (t *Tokens) Issue(ctx context.Context, userID, role string, emailVerified bool, sessionID string) (string, int, error) {
 	key := t.keys(ctx, forUse).Current
 	now := t.now()
 	claims := Claims{
-		Role: role,
+		Role:          role,
+		EmailVerified: emailVerified,
+		SessionID:     sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   userID,

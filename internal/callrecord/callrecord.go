@@ -152,6 +152,7 @@ var servicePrefixes = map[string]string{
 	"SFN":             "states",
 	"Secrets Manager": "secretsmanager",
 	"CloudWatch Logs": "logs",
+	"SESv2":           "ses",
 }
 
 // batchActions are SDK operations that IAM authorises as another action.
@@ -169,6 +170,7 @@ var arnTypes = map[string]string{
 	"states":         "stateMachine:",
 	"kms":            "key/",
 	"lambda":         "function:",
+	"ses":            "identity/",
 }
 
 // prefixOf is IAM's action prefix of an SDK service id.
@@ -250,7 +252,8 @@ func tableARN(where location, table, index string) string {
 }
 
 // arnFields are the input fields that name a call's resource, in the order tried.
-var arnFields = []string{"TopicArn", "TargetArn", "StateMachineArn", "ExecutionArn", "SecretId", "KeyId", "FunctionName"}
+// (SES authorises sending against the sender's identity.)
+var arnFields = []string{"TopicArn", "TargetArn", "StateMachineArn", "ExecutionArn", "SecretId", "KeyId", "FunctionName", "FromEmailAddress"}
 
 func resourceOf(prefix string, v reflect.Value, where location) string {
 	if q := text(v, "QueueUrl"); q != "" {

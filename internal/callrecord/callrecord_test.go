@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -61,6 +62,8 @@ func TestCallsAsIAMSeesThem(t *testing.T) {
 			[]call{{"sns:Publish", "arn:aws:sns:us-east-1:123456789012:events"}}},
 		"a queue URL becomes the queue's ARN": {"SQS", "SendMessage", &sqs.SendMessageInput{QueueUrl: aws.String("http://127.0.0.1:4566/000000000000/review")},
 			[]call{{"sqs:SendMessage", "arn:aws:sqs:us-east-1:000000000000:review"}}},
+		"SES v2 is ses, sending from an identity": {"SESv2", "SendEmail", &sesv2.SendEmailInput{FromEmailAddress: aws.String("no-reply@wallet.example.com")},
+			[]call{{"ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/no-reply@wallet.example.com"}}},
 		"no resource named is *": {"DynamoDB", "ListTables", &dynamodb.ListTablesInput{},
 			[]call{{"dynamodb:ListTables", "*"}}},
 	}

@@ -55,12 +55,14 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 // Verify checks the end state against what the clients were told, and returns every
 // problem found (none when the run conserved every cent):
 //   - money is conserved: the wallets hold exactly the credits and redemptions the API
-//     accepted (transfers only move money between wallets);
+//     accepted, less the withdrawals it accepted (transfers and refunds only move money
+//     between wallets);
 //   - every wallet's statement sums to its balance, no posting appears twice in one
 //     statement, nothing is left held, and no balance is negative;
 //   - every credit accepted appears once in its wallet's statement;
 //   - every transfer ended in a final state, none needing review, and its wallets'
 //     statements show what that state says (see checkTransfers);
+//   - no transfer's completed refunds give back more than it moved (see checkRefunds);
 //   - every operation got a definitive answer that could be read, every replay was
 //     identical, and no 5xx came but the breaker's 503s in a fault phase.
 func Verify(exp Expectations, wallets []WalletState) []string {
@@ -71,6 +73,9 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 	}
 	for _, a := range exp.Redemptions {
 		want += a
+	}
+	for _, a := range exp.Withdrawals {
+		want -= a
 	}
 	credits := 0
 	for _, w := range wallets {
@@ -98,7 +103,7 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 		}
 	}
 	if have != want {
-		problems = append(problems, fmt.Sprintf("money not conserved: wallets hold %d, accepted credits and redemptions add to %d", have, want))
+		problems = append(problems, fmt.Sprintf("money not conserved: wallets hold %d, accepted credits and redemptions less withdrawals add to %d", have, want))
 	}
 	if credits != len(exp.Credits) {
 		problems = append(problems, fmt.Sprintf("%d credit entries for %d accepted credits", credits, len(exp.Credits)))
@@ -107,6 +112,7 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 		problems = append(problems, fmt.Sprintf("%d transfers need review", n))
 	}
 	problems = append(problems, checkTransfers(exp.Ends, wallets)...)
+	problems = append(problems, checkRefunds(exp.Ends)...)
 	problems = append(problems, prefixed("no definitive answer: ", exp.Undetermined)...)
 	problems = append(problems, prefixed("unreadable answer: ", exp.Unreadable)...)
 	problems = append(problems, prefixed("replay differs: ", exp.Mismatches)...)
@@ -129,6 +135,7 @@ type TransferEnd struct {
 	Source, Destination string // wallet ids
 	Amount              int64
 	Captured            *int64 // captured_amount: set on a COMPLETED hold
+	RefundOf            string // a refund's: the transfer it refunds
 }
 
 // moved is what a COMPLETED transfer moved: the captured amount of a hold, else the amount.

@@ -17,6 +17,7 @@ func balanced() (Expectations, []WalletState) {
 	exp := Expectations{
 		Credits:     map[string]int64{"k1": 1000, "k2": 500},
 		Redemptions: map[string]int64{"r1": 20},
+		Withdrawals: map[string]int64{},
 		Ops:         map[string]int{"final COMPLETED": 2, "final RELEASED": 1, "final FAILED": 1},
 		Ends: map[string]TransferEnd{
 			"t1": {ID: "t1", Status: "COMPLETED", Source: "a", Destination: "b", Amount: 300},
@@ -71,6 +72,13 @@ func TestVerify(t *testing.T) {
 			w[1].Entries = append(w[1].Entries, Entry{PostingID: "x", Amount: 5, Kind: "transfer"})
 		}, "money not conserved"},
 		{"an accepted credit lost", func(e *Expectations, _ []WalletState) { e.Credits["k3"] = 7 }, "money not conserved"},
+		{"an accepted withdrawal that took nothing", func(e *Expectations, _ []WalletState) { e.Withdrawals["w1"] = 7 }, "money not conserved"},
+		{"a withdrawal taken and accounted for", func(e *Expectations, w []WalletState) {
+			e.Withdrawals["w1"] = 7
+			w[0].Balance -= 7
+			w[0].Available -= 7
+			w[0].Entries = append(w[0].Entries, Entry{PostingID: "w1", Amount: -7, Kind: "withdrawal"})
+		}, ""},
 		{"a posting applied twice", func(_ *Expectations, w []WalletState) {
 			w[1].Entries = append(w[1].Entries, Entry{PostingID: "t1-post", Amount: 0, Kind: "transfer"})
 		}, "posting t1-post twice"},

@@ -74,7 +74,8 @@ func CompletionEvents(ctx context.Context, api *Client, users []User, ends map[s
 }
 
 // completionsSeen counts, per transfer, the transfer.completed notifications its payer
-// got ("You sent …": a payer's own, since a payee's tells of a transfer in).
+// got ("You sent …", or "You refunded …" for a refund's payer: a payer's own, since a
+// payee's tells of a transfer in).
 func completionsSeen(ctx context.Context, api *Client, users []User) (map[string]int, error) {
 	seen := map[string]int{}
 	for _, u := range users {
@@ -83,7 +84,7 @@ func completionsSeen(ctx context.Context, api *Client, users []User) (map[string
 			return nil, err
 		}
 		for _, n := range notes {
-			if n.Type == completedEventType && strings.HasPrefix(n.Message, sentPrefix) {
+			if n.Type == completedEventType && (strings.HasPrefix(n.Message, sentPrefix) || strings.HasPrefix(n.Message, refundedPrefix)) {
 				seen[n.TransferID]++
 			}
 		}
@@ -98,5 +99,9 @@ type notificationView struct {
 	TransferID string `json:"transfer_id"`
 }
 
-// sentPrefix starts the payer's notification of a completed transfer (notification.For).
-const sentPrefix = "You sent "
+// sentPrefix and refundedPrefix start the payer's notification of a completed transfer
+// and of a completed refund (notification.For).
+const (
+	sentPrefix     = "You sent "
+	refundedPrefix = "You refunded "
+)

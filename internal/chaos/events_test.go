@@ -25,12 +25,19 @@ func TestCompletionEvents(t *testing.T) {
 	received := func(id string) note {
 		return note{Type: completedEventType, Message: "You received $1.00.", TransferID: id}
 	}
+	refunding := func(id string) note { // a refund's payer is the payee who refunds
+		return note{Type: completedEventType, Message: "You refunded $1.00.", TransferID: id}
+	}
+	refunded := func(id string) note {
+		return note{Type: completedEventType, Message: "You were refunded $1.00.", TransferID: id}
+	}
 	tests := []struct {
 		name  string
 		pages [][]note // the payer's notifications, page by page
 		want  []string
 	}{
 		{name: "once each", pages: [][]note{{sent("t1"), received("t9")}, {sent("t2")}}},
+		{name: "a refund tells its payer", pages: [][]note{{sent("t1"), refunding("t2"), refunded("t2")}}},
 		{name: "told twice", pages: [][]note{{sent("t1")}, {sent("t2"), sent("t1")}},
 			want: []string{"transfer t1 COMPLETED: its payer was told 2 times"}},
 		{name: "never told", pages: [][]note{{sent("t1")}},

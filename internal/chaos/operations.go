@@ -15,8 +15,10 @@ import (
 // Operation mix, in percent.
 const (
 	shareCredit      = 25
-	shareTransfer    = 35
-	shareHold        = 25 // the rest are redemptions
+	shareTransfer    = 33
+	shareHold        = 22
+	shareRefund      = 8
+	shareWithdrawal  = 5  // the rest are redemptions
 	shareReplay      = 10 // of successful credits, replayed to compare the answers
 	creditMaxMinor   = 20_000
 	transferMaxMinor = 5_000
@@ -31,6 +33,10 @@ func (w *Workload) step(ctx context.Context, rng *rand.Rand, u User) {
 		w.transfer(ctx, rng, u, immediate)
 	case n < shareCredit+shareTransfer+shareHold:
 		w.transfer(ctx, rng, u, asHold)
+	case n < shareCredit+shareTransfer+shareHold+shareRefund:
+		w.refund(ctx, rng, u)
+	case n < shareCredit+shareTransfer+shareHold+shareRefund+shareWithdrawal:
+		w.withdraw(ctx, rng, u)
 	default:
 		w.redeem(ctx, rng, u)
 	}
@@ -83,6 +89,7 @@ type transferView struct {
 	CapturedAmount      *int64 `json:"captured_amount"`
 	SourceWalletID      string `json:"source_wallet_id"`
 	DestinationWalletID string `json:"destination_wallet_id"`
+	RefundOf            string `json:"refund_of"`
 	Error               struct {
 		Code    string `json:"code"`
 		Details struct {
@@ -135,6 +142,9 @@ func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, mode tr
 	}
 	w.mu.Lock()
 	w.exp.Transfers[id] = u
+	if mode == immediate && v.Status == "COMPLETED" {
+		w.received[payee.WalletID] = append(w.received[payee.WalletID], paid{id: id, amount: v.Amount})
+	}
 	w.mu.Unlock()
 	if mode != asHold {
 		return

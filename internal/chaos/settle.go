@@ -83,7 +83,7 @@ func (w *Workload) settle(ctx context.Context, id string, u User) {
 	if finalStatus[v.Status] {
 		w.mu.Lock()
 		w.exp.Ends[id] = TransferEnd{ID: id, Status: v.Status, Source: v.SourceWalletID, Destination: v.DestinationWalletID,
-			Amount: v.Amount, Captured: v.CapturedAmount}
+			Amount: v.Amount, Captured: v.CapturedAmount, RefundOf: v.RefundOf}
 		w.mu.Unlock()
 	}
 }

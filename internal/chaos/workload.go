@@ -75,6 +75,7 @@ type User struct {
 type Expectations struct {
 	Credits      map[string]int64       // Idempotency-Key → amount, for every 201
 	Redemptions  map[string]int64       // Idempotency-Key → amount, for every 201
+	Withdrawals  map[string]int64       // Idempotency-Key → amount, for every 201
 	Transfers    map[string]User        // transfer id → its payer
 	Undetermined []string               // operations that never got a definitive answer
 	Replays      int                    // successful answers replayed and compared
@@ -97,14 +98,15 @@ type Workload struct {
 	// the review desk with a random action before the money is checked. Empty: left so.
 	AdminToken string
 
-	mu  sync.Mutex
-	exp Expectations
+	mu       sync.Mutex
+	exp      Expectations
+	received map[string][]paid // wallet id → the immediate transfers completed into it, which its owner may refund
 }
 
 // NewWorkload prepares a run against users that exist and have a wallet each.
 func NewWorkload(api *Client, faults Faults, cfg Config, users []User) *Workload {
-	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users}
-	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Transfers: map[string]User{},
+	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users, received: map[string][]paid{}}
+	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Withdrawals: map[string]int64{}, Transfers: map[string]User{},
 		Statuses: map[int]int{}, Ops: map[string]int{}, Ends: map[string]TransferEnd{}}
 	api.Observe = w.observe
 	return w

@@ -16,6 +16,8 @@ var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no 
 	"RATE_LIMITS":                    "money=60/60s,write=120/60s,read=600/60s,signup=20/3600s,login=60/60s",
 	"CREDIT_MAX_MINOR":               "1000000",
 	"CREDIT_DAILY_MAX_MINOR":         "5000000",
+	"WITHDRAWAL_MAX_MINOR":           "500000",
+	"WITHDRAWAL_DAILY_MAX_MINOR":     "2000000",
 	"BREAKER_FAILURES_MAX":           "5",
 	"BREAKER_WINDOW_SECONDS":         "60",
 	"BREAKER_COOLDOWN_SECONDS":       "30",

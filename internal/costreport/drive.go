@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/serverless-wallet/wallet/internal/mailbox"
 )
 
 // Client drives the deployed API.
@@ -65,11 +67,23 @@ type Party struct {
 	WalletID string
 }
 
-// NewParty signs a user up, logs in and opens a funded wallet.
+// NewParty signs a user up, verifies its email with the code the local mail catcher
+// received, logs in and opens a funded wallet.
 func (c *Client) NewParty(ctx context.Context, email string, fundMinor int64) (Party, error) {
 	const password = "cost report password"
 	if _, err := c.Call(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": email, "password": password, "name": "cost"}, nil); err != nil {
 		return Party{}, err
+	}
+	box, err := mailbox.FromEnv()
+	if err != nil {
+		return Party{}, err
+	}
+	code, err := box.LatestCode(ctx, email)
+	if err != nil {
+		return Party{}, err
+	}
+	if st, err := c.Call(ctx, "POST", "/v1/auth/verify", "", "", map[string]string{"email": email, "code": code}, nil); err != nil || st != http.StatusOK {
+		return Party{}, fmt.Errorf("verify email: %d: %w", st, err)
 	}
 	var s struct {
 		AccessToken string `json:"access_token"`

@@ -115,8 +115,8 @@ func TestRedeemNeedsThePoints(t *testing.T) {
 	w := ledger.Wallet{ID: uuid.NewString(), OwnerID: "u", Currency: "USD", Status: ledger.StatusActive, Version: 1,
 		CreatedAt: conformance.At, UpdatedAt: conformance.At}
 	require.NoError(t, l.CreateWallet(ctx, w))
-	require.NoError(t, r.Earn(ctx, "u", reward.Entry{ID: "earn-t1", Points: 100, Currency: "USD", Kind: reward.KindEarn,
-		TransferID: "t1", CreatedAt: conformance.At}, "2030-01-02", 0))
+	require.NoError(t, r.Earn(ctx, reward.Earning{UserID: "u", Day: "2030-01-02", GrantPoints: 100, AmountMinor: 10_000,
+		Entry: reward.Entry{ID: "earn-t1", Points: 100, Currency: "USD", Kind: reward.KindEarn, TransferID: "t1", CreatedAt: conformance.At}}))
 	redeem := func(id string, points int64) error {
 		d, p, err := ledger.Receive(w, ledger.MoveInput{PostingID: id, AmountMinor: points,
 			Counter: ledger.ExternalAccount(ledger.PurposeRewards, "USD"), Kind: ledger.KindReward, Now: conformance.At})

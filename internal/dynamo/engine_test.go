@@ -92,55 +92,23 @@ func TestLimitsHitIsExactUnderConcurrency(t *testing.T) {
 	assert.Equal(t, int64(limit), hits)
 }
 
-func TestLimitsFailureWindows(t *testing.T) {
-	db, table := engineTable(t, false)
-	l := &Limits{DB: db, Table: table}
-	ctx := context.Background()
-	t0 := time.Unix(1_800_000_000, 0)
-	end := t0.Add(time.Minute)
-	for want := int64(1); want <= 3; want++ {
-		n, err := l.AddFailure(ctx, "login#a", t0, end)
-		require.NoError(t, err)
-		assert.Equal(t, want, n)
-	}
-	later := end.Add(time.Second) // the stored window ended: a new one starts at 1
-	n, err := l.AddFailure(ctx, "login#a", later, later.Add(time.Minute))
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), n)
-	n, err = l.AddFailure(ctx, "login#a", later, later.Add(time.Minute))
-	require.NoError(t, err)
-	assert.Equal(t, int64(2), n, "the new window keeps counting")
-
-	until := later.Add(30 * time.Second)
-	require.NoError(t, l.LockUntil(ctx, "login#a", until, until.Add(time.Minute)))
-	st, err := l.LockState(ctx, "login#a")
-	require.NoError(t, err)
-	assert.Equal(t, int64(2), st.Failures)
-	assert.True(t, st.LockedUntil.Equal(until), "locked until %s, got %s", until, st.LockedUntil)
-
-	require.NoError(t, l.Clear(ctx, "login#a"))
-	st, err = l.LockState(ctx, "login#a")
-	require.NoError(t, err)
-	assert.Zero(t, st.Failures)
-	assert.True(t, st.LockedUntil.IsZero())
-}
-
 func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	db, table := engineTable(t, true)
 	r := &Rewards{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	entry := func(id string, points int64) reward.Entry {
-		return reward.Entry{ID: id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}
+	earning := func(id string, points, before int64) reward.Earning {
+		return reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: before, GrantPoints: points, AmountMinor: points * 100,
+			Entry: reward.Entry{ID: "earn-" + id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}}
 	}
-	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 0))
-	require.NoError(t, r.Earn(ctx, "u", entry("earn-t1", 100), "2026-05-01", 100), "a redelivered event is not an error")
-	later := entry("earn-t1", 100)
-	later.CreatedAt = at.Add(time.Hour) // a second event about the same transfer, at another time
-	require.NoError(t, r.Earn(ctx, "u", later, "2026-05-01", 100), "a second event about the same transfer earns nothing")
-	err := r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 0)
+	require.NoError(t, r.Earn(ctx, earning("t1", 100, 0)))
+	require.NoError(t, r.Earn(ctx, earning("t1", 100, 100)), "a redelivered event is not an error")
+	later := earning("t1", 100, 100)
+	later.Entry.CreatedAt = at.Add(time.Hour) // a second event about the same transfer, at another time
+	require.NoError(t, r.Earn(ctx, later), "a second event about the same transfer earns nothing")
+	err := r.Earn(ctx, earning("t2", 50, 0))
 	assert.ErrorIs(t, err, retry.ErrConflict, "a count read before another earn is stale")
-	require.NoError(t, r.Earn(ctx, "u", entry("earn-t2", 50), "2026-05-01", 100))
+	require.NoError(t, r.Earn(ctx, earning("t2", 50, 100)))
 
 	earned, err := r.EarnedOn(ctx, "u", "USD", "2026-05-01")
 	require.NoError(t, err)
@@ -152,6 +120,9 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	other, err := r.EarnedOn(ctx, "u", "JPY", "2026-05-01")
 	require.NoError(t, err)
 	assert.Zero(t, other, "each currency counts apart")
+	claim, err := r.Claim(ctx, "u", "t1")
+	require.NoError(t, err)
+	assert.Equal(t, reward.Claim{Earned: true, Points: 100, AmountMinor: 10_000}, claim)
 }
 
 // sentTwice is what the SDK does when a connection breaks after DynamoDB applied a
@@ -180,42 +151,6 @@ func (s *sentTwice) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts
 		}
 	}
 	return s.API.PutItem(ctx, in, opts...)
-}
-
-func TestAddFailureCountsAWriteSentTwiceOnce(t *testing.T) {
-	db, table := engineTable(t, false)
-	ctx := context.Background()
-	t0 := time.Unix(1_800_000_000, 0)
-	end := t0.Add(time.Minute)
-	later := end.Add(time.Second)
-	tests := []struct {
-		name       string
-		setUp      int // failures counted first, in the window [t0, end)
-		now        time.Time
-		want       int64
-		sentTwiceN int
-	}{
-		{"the first failure", 0, t0, 1, 1},
-		{"a failure inside the window", 2, t0, 3, 1},
-		{"the failure that restarts an ended window", 2, later, 1, 2}, // the ADD is refused, then the restart is sent twice
-	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			key := fmt.Sprintf("login#twice-%d", i)
-			plain := &Limits{DB: db, Table: table}
-			for range tt.setUp {
-				_, err := plain.AddFailure(ctx, key, t0, end)
-				require.NoError(t, err)
-			}
-			twice := &Limits{DB: &sentTwice{API: db, n: tt.sentTwiceN}, Table: table}
-			n, err := twice.AddFailure(ctx, key, tt.now, tt.now.Add(time.Minute))
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, n, "the call's answer")
-			st, err := plain.LockState(ctx, key)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, st.Failures, "what is stored")
-		})
-	}
 }
 
 // TestBeginSentTwiceHoldsTheClaim: a claim whose put is sent twice (its first answer
@@ -311,13 +246,15 @@ func TestCreateUserTakenEmail(t *testing.T) {
 	s := &Users{DB: db, Table: table}
 	ctx := context.Background()
 	first := user.User{ID: uuid.NewString(), Email: "a@example.com", Name: "A", Role: "user", CreatedAt: time.Now().UTC()}
-	require.NoError(t, s.Create(ctx, first))
+	require.NoError(t, s.Create(ctx, first, testCode(first.ID, "h1")))
 
 	second := first
 	second.ID = uuid.NewString()
-	require.ErrorIs(t, s.Create(ctx, second), user.ErrEmailTaken)
+	require.ErrorIs(t, s.Create(ctx, second, testCode(second.ID, "h2")), user.ErrEmailTaken)
 	_, err := s.ByID(ctx, second.ID)
 	assert.ErrorIs(t, err, problem.ErrNotFound, "the refused user is not written")
+	_, err = s.Code(ctx, second.ID, user.PurposeVerify)
+	assert.ErrorIs(t, err, problem.ErrNotFound, "nor its code")
 	got, err := s.ByEmail(ctx, first.Email)
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, got.ID, "the email stays with its first owner")

@@ -70,6 +70,8 @@ type walletItem struct {
 	EntryCount          int64     `dynamodbav:"entry_count"`
 	CreditDay           string    `dynamodbav:"credit_day"`
 	CreditDayTotalMinor int64     `dynamodbav:"credit_day_total"`
+	WithdrawDay         string    `dynamodbav:"withdraw_day,omitempty"`
+	WithdrawDayTotal    int64     `dynamodbav:"withdraw_day_total,omitempty"`
 	CreatedAt           time.Time `dynamodbav:"created_at"`
 	UpdatedAt           time.Time `dynamodbav:"updated_at"`
 }
@@ -125,13 +127,15 @@ func key(pk, sk string) map[string]ddbtypes.AttributeValue {
 func toItem(w ledger.Wallet) walletItem {
 	return walletItem{PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
 		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, AvailableMinor: w.AvailableMinor(), Status: string(w.Status), Version: w.Version, EntryCount: w.EntryCount,
-		CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+		CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, WithdrawDay: w.WithdrawDay, WithdrawDayTotal: w.WithdrawDayTotalMinor,
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 func (it walletItem) wallet() ledger.Wallet {
 	return ledger.Wallet{ID: it.ID, OwnerID: it.OwnerID, Currency: it.Currency, BalanceMinor: it.BalanceMinor, HeldMinor: it.HeldMinor,
 		Status: ledger.Status(it.Status), Version: it.Version, EntryCount: it.EntryCount, CreditDay: it.CreditDay,
-		CreditDayTotalMinor: it.CreditDayTotalMinor, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+		CreditDayTotalMinor: it.CreditDayTotalMinor, WithdrawDay: it.WithdrawDay, WithdrawDayTotalMinor: it.WithdrawDayTotal,
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
 }
 
 func (it entryItem) entry() ledger.Entry {

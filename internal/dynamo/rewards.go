@@ -24,9 +24,12 @@ import (
 //	pk USER#<user>  sk BALANCE#<currency>             the points balance in one currency
 //	pk USER#<user>  sk DAY#<currency>#<YYYY-MM-DD>    the points earned that UTC day
 //	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history, newest first
-//	pk USER#<user>  sk EARNED#<entry id>               an earn's claim: earn-<transfer id>,
-//	                                                    written with the earn, so a transfer
-//	                                                    earns once whatever the event's time
+//	pk USER#<user>  sk EARNED#<entry id>               a transfer's claim: earn-<transfer id>,
+//	                                                    written with the earn (points, amount),
+//	                                                    so a transfer earns once whatever the
+//	                                                    event's time; its refunds' total and the
+//	                                                    points they took back (refunded, clawed)
+//	pk USER#<user>  sk CLAWBACK#<refund id>            a refund's take-back, written once
 //
 // A redemption spans this table and the ledger table in one transaction.
 type Rewards struct {
@@ -81,40 +84,6 @@ func (s *Rewards) EarnedOn(ctx context.Context, userID, currency, day string) (i
 		return 0, nil
 	}
 	return it.Points, err
-}
-
-// Earn adds an earn entry, its points and the day's count in one transaction, once per
-// entry id, on condition that the day's count is still earnedBefore.
-func (s *Rewards) Earn(ctx context.Context, userID string, e reward.Entry, day string, earnedBefore int64) error {
-	put, err := s.historyPut(userID, e)
-	if err != nil {
-		return err
-	}
-	add, err := s.balanceAdd(userID, e.Currency, e.Points, nil)
-	if err != nil {
-		return err
-	}
-	points := expression.Name("points")
-	unchanged := points.Equal(expression.Value(earnedBefore))
-	if earnedBefore == 0 {
-		unchanged = expression.Or(expression.AttributeNotExists(points), unchanged)
-	}
-	count, err := addTo(s.Table, key(userPK(userID), daySK(e.Currency, day)), "points", e.Points, &unchanged)
-	if err != nil {
-		return err
-	}
-	// The claim is keyed by the entry id alone (what the points are for), never by a
-	// time: a second event about the same transfer, with another time, cannot earn again.
-	claim, err := absentPut(s.Table, "earn claim", map[string]string{"pk": userPK(userID), "sk": earnedSKPrefix + e.ID})
-	if err != nil {
-		return err
-	}
-	var tx txn
-	tx.add(ddbtypes.TransactWriteItem{Put: claim}, refuseWith(nil)) // earned before: nothing to do
-	tx.add(put, refuseWith(nil))                                    // the same event redelivered
-	tx.add(add, nil)
-	tx.add(count, conflict) // another earn counted on the same day first
-	return tx.commit(ctx, s.DB)
 }
 
 // History returns the points balances (one query) and a page of history, newest first.

@@ -55,6 +55,9 @@ func EventsOf(rec events.DynamoDBEventRecord) ([]event.Event, error) {
 			return []event.Event{{ID: "credit:" + it.PostingID, Type: event.CreditCompleted, Time: it.CreatedAt, Payload: p}}, nil
 		case ledger.KindReward:
 			return []event.Event{{ID: "reward:" + it.PostingID, Type: event.RewardRedeemed, Time: it.CreatedAt, Payload: p}}, nil
+		case ledger.KindWithdraw:
+			p.AmountMinor = -it.AmountMinor // the wallet's entry is negative; the event tells what left
+			return []event.Event{{ID: "withdrawal:" + it.PostingID, Type: event.WithdrawalCompleted, Time: it.CreatedAt, Payload: p}}, nil
 		}
 	}
 	return nil, nil
@@ -89,7 +92,7 @@ func transferEvents(rec events.DynamoDBEventRecord, newImage map[string]ddbtypes
 	return []event.Event{{ID: "transfer:" + now.ID + ":" + strings.ToLower(now.Status), Type: typ, Time: now.UpdatedAt,
 		Payload: event.Payload{TransferID: now.ID, Mode: now.Mode, Status: now.Status, FailureReason: now.FailureReason,
 			AmountMinor: amount, Currency: now.Currency, SourceWalletID: now.SourceWalletID, DestinationWalletID: now.DestinationWalletID,
-			SourceOwnerID: now.SourceOwnerID, DestinationOwnerID: now.DestinationOwnerID}}}, nil
+			SourceOwnerID: now.SourceOwnerID, DestinationOwnerID: now.DestinationOwnerID, RefundOf: now.RefundOf}}}, nil
 }
 
 // toAttributeValues converts a stream image (aws-lambda-go's shape) to the SDK's.

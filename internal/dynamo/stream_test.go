@@ -135,6 +135,11 @@ func TestEventsOfEntries(t *testing.T) {
 		},
 		{record: "credit-external-entry"}, // seq 0: the funding account's side of the same posting
 		{
+			record: "withdrawal-wallet-entry", // the event tells what left, as a positive amount
+			want: []event.Event{{ID: "withdrawal:p-out-1", Type: event.WithdrawalCompleted, Time: at("2026-01-02T10:00:00.123Z"),
+				Payload: event.Payload{PostingID: "p-out-1", AmountMinor: 1500, Currency: "USD", WalletID: "w-1", OwnerID: "u-1"}}},
+		},
+		{
 			record: "reward-wallet-entry",
 			want: []event.Event{{ID: "reward:redeem-abc", Type: event.RewardRedeemed, Time: at("2026-01-02T11:00:00Z"),
 				Payload: event.Payload{PostingID: "redeem-abc", AmountMinor: 150, Currency: "USD", WalletID: "w-1", OwnerID: "u-1"}}},

@@ -167,16 +167,10 @@ func (s *Ledger) deltaUpdate(d ledger.Delta, entries int64) (ddbtypes.TransactWr
 		cond = cond.And(expression.Name("held").LessThanEqual(expression.Value(math.MaxInt64 - d.HeldMinor)))
 	}
 	if c := d.Credit; c != nil {
-		if c.Continue {
-			update = update.Add(expression.Name("credit_day_total"), expression.Value(d.BalanceMinor))
-			cond = cond.And(expression.Name("credit_day").Equal(expression.Value(c.Day)),
-				expression.Name("credit_day_total").LessThanEqual(expression.Value(c.LimitMinor-d.BalanceMinor)))
-		} else {
-			update = update.Set(expression.Name("credit_day"), expression.Value(c.Day)).
-				Set(expression.Name("credit_day_total"), expression.Value(d.BalanceMinor))
-			cond = cond.And(expression.Or(expression.AttributeNotExists(expression.Name("credit_day")),
-				expression.Name("credit_day").NotEqual(expression.Value(c.Day))))
-		}
+		update, cond = dailyCount(update, cond, c, "credit_day", d.BalanceMinor)
+	}
+	if c := d.Withdrawal; c != nil {
+		update, cond = dailyCount(update, cond, c, "withdraw_day", -d.BalanceMinor)
 	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
@@ -185,6 +179,19 @@ func (s *Ledger) deltaUpdate(d ledger.Delta, entries int64) (ddbtypes.TransactWr
 	u := updateOf(s.Table, key(walletPK(d.WalletID), walletSortKey), expr)
 	u.ReturnValuesOnConditionCheckFailure = ddbtypes.ReturnValuesOnConditionCheckFailureAllOld
 	return ddbtypes.TransactWriteItem{Update: u}, nil
+}
+
+// dailyCount adds amountMinor to the daily counter attrDay (with attrDay+"_total"): on
+// the day it holds, up to the limit; on another day, restarted at amountMinor.
+func dailyCount(update expression.UpdateBuilder, cond expression.ConditionBuilder, c *ledger.DailyCredit, attrDay string,
+	amountMinor int64) (expression.UpdateBuilder, expression.ConditionBuilder) {
+	day, total := expression.Name(attrDay), expression.Name(attrDay+"_total")
+	if c.Continue {
+		return update.Add(total, expression.Value(amountMinor)),
+			cond.And(day.Equal(expression.Value(c.Day)), total.LessThanEqual(expression.Value(c.LimitMinor-amountMinor)))
+	}
+	return update.Set(day, expression.Value(c.Day)).Set(total, expression.Value(amountMinor)),
+		cond.And(expression.Or(expression.AttributeNotExists(day), day.NotEqual(expression.Value(c.Day))))
 }
 
 // deltaRefusal names a refused delta from the wallet as it was, by the same rules.

@@ -2,7 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -12,8 +15,11 @@ import (
 //
 //	USER#<id>      the user record (id, email, name, role, created_at, password_hash)
 //	EMAIL#<email>  the uniqueness claim on an email, pointing at the user id
+//	CODE#<purpose>#<id>  the user's one-time code for purpose (its hash), removed by
+//	                     DynamoDB's TTL after expires_at
 //
-// Both items are written in one transaction, each conditional on not existing.
+// A sign-up writes the user, the claim and the verification code in one transaction,
+// the first two conditional on not existing.
 type Users struct {
 	DB    API
 	Table string
@@ -34,8 +40,9 @@ type emailItem struct {
 func userKey(id string) string     { return "USER#" + id }
 func emailKey(email string) string { return "EMAIL#" + email }
 
-// Create writes the user and claims its email; a taken email gives user.ErrEmailTaken.
-func (s *Users) Create(ctx context.Context, u user.User) error {
+// Create writes the user, claims its email and stores its verification code; a taken
+// email gives user.ErrEmailTaken.
+func (s *Users) Create(ctx context.Context, u user.User, verify user.Code) error {
 	emailPut, err := absentPut(s.Table, "email claim", emailItem{PK: emailKey(u.Email), UserID: u.ID})
 	if err != nil {
 		return err
@@ -44,9 +51,14 @@ func (s *Users) Create(ctx context.Context, u user.User) error {
 	if err != nil {
 		return err
 	}
+	code, err := attributevalue.MarshalMap(codeItemOf(verify))
+	if err != nil {
+		return fmt.Errorf("marshal code: %w", err)
+	}
 	var tx txn
 	tx.add(ddbtypes.TransactWriteItem{Put: emailPut}, refuseWith(user.ErrEmailTaken))
 	tx.add(ddbtypes.TransactWriteItem{Put: userPut}, nil)
+	tx.add(ddbtypes.TransactWriteItem{Put: &ddbtypes.Put{TableName: aws.String(s.Table), Item: code}}, nil)
 	return tx.commit(ctx, s.DB)
 }
 

@@ -30,6 +30,7 @@ const (
 	TransferNeedsReview = "transfer.needs_review"
 	CreditCompleted     = "credit.completed"
 	RewardRedeemed      = "reward.redeemed"
+	WithdrawalCompleted = "withdrawal.completed"
 )
 
 // Event is one fact, as published to the wallet events topic.
@@ -55,6 +56,7 @@ type Payload struct {
 	DestinationWalletID string `json:"destination_wallet_id,omitempty"`
 	SourceOwnerID       string `json:"source_owner_id,omitempty"`
 	DestinationOwnerID  string `json:"destination_owner_id,omitempty"`
+	RefundOf            string `json:"refund_of,omitempty"` // a refund's: the transfer it refunds
 }
 
 // Validate checks the fields every consumer relies on.

@@ -26,6 +26,11 @@ type HoldFacts struct {
 	Reserved     bool
 	Released     bool
 	Posted       bool
+	// Refunds: on a refund, the transfer it refunds; on a refunded transfer, the total
+	// and the ids its refunds' posts counted on it.
+	RefundOf      string
+	RefundedMinor int64
+	RefundIDs     []string
 }
 
 // Open reports whether the hold still reserves money on its wallet.
@@ -52,11 +57,14 @@ const violationsShownMax = 100
 //   - every wallet's held = the sum of its open holds;
 //   - no hold is both posted and released, and none is posted or released unreserved;
 //   - every transfer posting moves, out of the source, the captured amount of a posted
-//     hold of at least that amount, and every posted hold has its posting.
+//     hold of at least that amount, and every posted hold has its posting;
+//   - every refunded transfer's refunded total is the sum of the posted refunds it
+//     lists, at most what it moved, and every posted refund is listed on it once.
 func Check(s Snapshot) Report {
 	c := checker{r: Report{Violations: []string{}}, byAccount: map[string][]Entry{}, byPosting: map[string][]Entry{},
 		total: map[string]int64{}, openHeld: map[string]int64{}}
 	holdByPosting := c.holds(s.Holds)
+	c.refunds(s.Holds)
 	for _, p := range s.Problems {
 		c.add("%s", p)
 	}

@@ -30,6 +30,7 @@ const (
 	KindCredit   = "credit"
 	KindTransfer = "transfer"
 	KindReward   = "reward"
+	KindWithdraw = "withdrawal"
 )
 
 // Wallet is a wallet's state. Balance is posted money; Held is reserved by open holds.
@@ -46,8 +47,11 @@ type Wallet struct {
 	EntryCount          int64 // entries posted to the wallet
 	CreditDay           string
 	CreditDayTotalMinor int64
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// WithdrawDay and WithdrawDayTotalMinor count the withdrawals of one UTC day.
+	WithdrawDay           string
+	WithdrawDayTotalMinor int64
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // AvailableMinor is what can be spent: balance minus holds.
@@ -160,10 +164,12 @@ type Delta struct {
 	HeldMinor     int64        // added to held; negative gives a hold back
 	RequireActive bool         // refused unless the wallet is ACTIVE
 	Credit        *DailyCredit // a top-up, counted against the daily limit
+	Withdrawal    *DailyCredit // a withdrawal, counted against its own daily limit
 	Now           time.Time
 }
 
-// DailyCredit counts a top-up against the wallet's limit per UTC day.
+// DailyCredit counts a top-up (or, as Delta.Withdrawal, a withdrawal) against the
+// wallet's limit per UTC day.
 type DailyCredit struct {
 	Day        string // the UTC date of the credit
 	LimitMinor int64
@@ -201,23 +207,39 @@ func (d Delta) Apply(w Wallet) (Wallet, error) {
 	}
 	next := w
 	if c := d.Credit; c != nil {
-		if (w.CreditDay == c.Day) != c.Continue {
-			return w, retry.ErrConflict
+		day, total, err := c.count(w.CreditDay, w.CreditDayTotalMinor, d.BalanceMinor, "credits to")
+		if err != nil {
+			return w, err
 		}
-		total := d.BalanceMinor
-		if c.Continue {
-			total += w.CreditDayTotalMinor // both ≤ the limit: no overflow
+		next.CreditDay, next.CreditDayTotalMinor = day, total
+	}
+	if c := d.Withdrawal; c != nil {
+		day, total, err := c.count(w.WithdrawDay, w.WithdrawDayTotalMinor, -d.BalanceMinor, "withdrawals from")
+		if err != nil {
+			return w, err
 		}
-		if total > c.LimitMinor {
-			return w, limitError("credits to one wallet are at most %d minor units per UTC day", c.LimitMinor)
-		}
-		next.CreditDay, next.CreditDayTotalMinor = c.Day, total
+		next.WithdrawDay, next.WithdrawDayTotalMinor = day, total
 	}
 	next.BalanceMinor, next.HeldMinor = balance, held
 	if !d.Now.IsZero() {
 		next.UpdatedAt = d.Now
 	}
 	return next, nil
+}
+
+// count adds amountMinor to a daily counter read as (day, total), by c's rule.
+func (c DailyCredit) count(day string, totalMinor, amountMinor int64, what string) (string, int64, error) {
+	if (day == c.Day) != c.Continue {
+		return "", 0, retry.ErrConflict
+	}
+	total := amountMinor
+	if c.Continue {
+		total += totalMinor // both ≤ the limit: no overflow
+	}
+	if total > c.LimitMinor {
+		return "", 0, limitError(what+" one wallet are at most %d minor units per UTC day", c.LimitMinor)
+	}
+	return c.Day, total, nil
 }
 
 // CreditInput describes a top-up from the external funding account.

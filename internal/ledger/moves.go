@@ -47,11 +47,12 @@ func Receive(w Wallet, in MoveInput) (Delta, Posting, error) {
 	return withPosting(w, Delta{WalletID: w.ID, BalanceMinor: in.AmountMinor, RequireActive: true, Now: in.Now}, in)
 }
 
-// PostInput describes the posting of a held amount to another wallet.
+// PostInput describes the posting of a held amount, or of an amount not held, to another
+// wallet.
 type PostInput struct {
 	PostingID    string
 	CaptureMinor int64 // what moves: at most the hold
-	HoldMinor    int64 // the whole hold, released from the source
+	HoldMinor    int64 // the whole hold, released from the source; 0: nothing is held
 	Kind         string
 	Description  string
 	Now          time.Time
@@ -63,10 +64,11 @@ type PostInput struct {
 // becomes available again). Both wallets must be ACTIVE when the posting is written:
 // a freeze of either side, however late, stops the money (a release still works on a
 // frozen wallet, so the hold can always be given back). Nothing passes through another
-// account.
+// account. With HoldMinor 0 nothing was held: the amount leaves the source's available
+// balance, so reserving and posting are one transaction (an immediate transfer).
 func Post(src, dst Wallet, in PostInput) ([]Delta, Posting, error) {
 	switch {
-	case in.CaptureMinor <= 0 || in.CaptureMinor > in.HoldMinor:
+	case in.CaptureMinor <= 0 || in.HoldMinor < 0 || (in.HoldMinor > 0 && in.CaptureMinor > in.HoldMinor):
 		return nil, Posting{}, fmt.Errorf("post %d of hold %d on wallet %s", in.CaptureMinor, in.HoldMinor, src.ID)
 	case src.ID == dst.ID:
 		return nil, Posting{}, ErrSameWallet

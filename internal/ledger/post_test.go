@@ -36,6 +36,10 @@ func TestPost(t *testing.T) {
 		"more than the hold":                                   {src: src, dst: dst, capture: 301, hold: 300, wantAnyErr: true},
 		"nothing":                                              {src: src, dst: dst, capture: 0, hold: 300, wantAnyErr: true},
 		"frozen named before hold":                             {src: src, dst: frozen(dst), capture: 300, hold: 301, wantErr: ErrWalletNotActive},
+		"nothing held: from what is available": {src: src, dst: dst, capture: 700, hold: 0,
+			wantSrc: Wallet{BalanceMinor: 300, HeldMinor: 300}, wantDst: Wallet{BalanceMinor: 750}},
+		"nothing held: not from held money": {src: src, dst: dst, capture: 701, hold: 0, wantErr: ErrInsufficientFunds},
+		"a negative hold":                   {src: src, dst: dst, capture: 10, hold: -10, wantAnyErr: true},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

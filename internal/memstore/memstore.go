@@ -143,6 +143,7 @@ func (s *Store) Transfer(_ context.Context, id string) (transfer.Transfer, error
 
 func clone(t transfer.Transfer) transfer.Transfer {
 	t.Steps = append([]transfer.Step(nil), t.Steps...)
+	t.RefundIDs = append([]string(nil), t.RefundIDs...)
 	return t
 }
 
@@ -222,10 +223,24 @@ func (s *Store) CommitTransfer(_ context.Context, c transfer.Change) error {
 	case c.After.Version != c.Before.Version+1:
 		return fmt.Errorf("memstore: transfer version %d after %d", c.After.Version, c.Before.Version)
 	}
+	var refunded transfer.Transfer
+	if r := c.Refund; r != nil {
+		orig, ok := s.Transfers[r.TransferID]
+		if !ok {
+			return problem.ErrNotFound
+		}
+		if err := r.Refusal(orig); err != nil {
+			return err
+		}
+		refunded = r.Apply(orig)
+	}
 	if err := s.apply(c.Deltas, c.Posting, c.Completion); err != nil {
 		return err
 	}
 	s.Transfers[c.After.ID] = clone(c.After)
+	if c.Refund != nil {
+		s.Transfers[refunded.ID] = refunded
+	}
 	return nil
 }
 

@@ -70,8 +70,8 @@ func IDFor(e event.Event, userID string) string {
 	return fmt.Sprintf("%013d-%s", e.Time.UnixMilli(), FactOf(e, userID))
 }
 
-// For returns the notifications an event implies: a completed transfer tells both
-// parties, a failed or released one tells the payer, a credit tells the owner.
+// For returns the notifications an event implies: a completed transfer (a refund too)
+// tells both parties, a failed or released one tells the payer, a credit tells the owner.
 func For(e event.Event) []Notification {
 	p := e.Payload
 	amount := money.Format(p.AmountMinor, p.Currency)
@@ -80,6 +80,9 @@ func For(e event.Event) []Notification {
 	}
 	switch e.Type {
 	case event.TransferCompleted:
+		if p.RefundOf != "" { // the refund's source is the payee who refunds
+			return []Notification{one(p.SourceOwnerID, "You refunded "+amount+"."), one(p.DestinationOwnerID, "You were refunded "+amount+".")}
+		}
 		out := []Notification{one(p.SourceOwnerID, "You sent "+amount+".")}
 		if p.DestinationOwnerID != p.SourceOwnerID {
 			out = append(out, one(p.DestinationOwnerID, "You received "+amount+"."))
@@ -91,6 +94,8 @@ func For(e event.Event) []Notification {
 		return []Notification{one(p.SourceOwnerID, "Your hold of "+amount+" was released.")}
 	case event.CreditCompleted:
 		return []Notification{one(p.OwnerID, "Your wallet was credited "+amount+".")}
+	case event.WithdrawalCompleted:
+		return []Notification{one(p.OwnerID, "You withdrew "+amount+".")}
 	}
 	return nil
 }

@@ -46,6 +46,10 @@ func TestFor(t *testing.T) {
 			{"u-payer", event.TransferCompleted, "You sent 123.45 USD."},
 			{"u-payee", event.TransferCompleted, "You received 123.45 USD."},
 		}},
+		{"refund", []note{ // from the payee back to the payer
+			{"u-payee", event.TransferCompleted, "You refunded 20.00 USD."},
+			{"u-payer", event.TransferCompleted, "You were refunded 20.00 USD."},
+		}},
 		{"completed-self", []note{ // between one's own wallets: one notification, JPY has no minor digits
 			{"u-payer", event.TransferCompleted, "You sent 500 JPY."},
 		}},
@@ -57,6 +61,9 @@ func TestFor(t *testing.T) {
 		}},
 		{"credit", []note{
 			{"u-owner", event.CreditCompleted, "Your wallet was credited 25.00 EUR."},
+		}},
+		{"withdrawal", []note{
+			{"u-owner", event.WithdrawalCompleted, "You withdrew 15.00 EUR."},
 		}},
 		{"held", nil},
 		{"needs-review", nil},

@@ -25,6 +25,10 @@ type Caller struct {
 	// RequestID is the API request the caller made (API Gateway's request id): the audit
 	// trail and the logs name it.
 	RequestID string
+	// EmailVerified says the caller's token was issued after their email was verified;
+	// money moves need it.
+	EmailVerified bool
+	SessionID     string // the login session of the caller's token
 }
 
 // IsAdmin reports whether the caller has the admin role.

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
@@ -16,7 +18,7 @@ import (
 //
 // FailuresMax failures within Window lock the account for LockBase; every further
 // failure (once the lock has passed) doubles the lock, up to LockMax. A success clears
-// it all. While locked, every attempt is refused without looking at the password, so
+// the state it found. While locked, every attempt is refused without looking at the password, so
 // the right password does not get through either.
 type LockoutPolicy struct {
 	FailuresMax int64
@@ -57,37 +59,46 @@ func (p LockoutPolicy) lockFor(failures int64) time.Duration {
 	return min(p.LockBase<<doublings, p.LockMax)
 }
 
-// LockState is what the store holds for one account.
+// LockState is what the store holds for one account. Version names the write that
+// stored it (empty when nothing is stored); every write stores a new one.
 type LockState struct {
 	Failures    int64
+	WindowEnds  time.Time
 	LockedUntil time.Time // zero when never locked
+	Version     string
 }
 
 // LockStore keeps failed-login state per account key.
 type LockStore interface {
-	// LockState returns the account's state; the zero value when there is none.
+	// LockState returns the account's state (read consistently); the zero value when
+	// there is none.
 	LockState(ctx context.Context, key string) (LockState, error)
-	// AddFailure counts one failure in the window that ends at windowEnds, starting a
-	// new window if the stored one ended before now, and returns the failures counted.
-	AddFailure(ctx context.Context, key string, now, windowEnds time.Time) (int64, error)
-	// LockUntil locks the account until until and keeps its failures until keep.
-	LockUntil(ctx context.Context, key string, until, keep time.Time) error
-	// Clear forgets the account's failures.
-	Clear(ctx context.Context, key string) error
+	// Swap stores next on condition that the stored state is still prev (same Version;
+	// absent when prev.Version is empty), keeping the item until next.WindowEnds. It
+	// reports false, writing nothing, when the state changed meanwhile.
+	Swap(ctx context.Context, key string, prev, next LockState) (bool, error)
+	// Release deletes the state on condition that it is still the one version wrote.
+	Release(ctx context.Context, key, version string) error
 }
 
-// ErrLockoutContention is returned when the store kept losing races on one account.
-var ErrLockoutContention = errors.New("ratelimit: login lock-out state kept changing")
+// lockoutSwapsMax bounds Take's read-and-swap loop: one swap wins each round, and the
+// guesses that lose more rounds than this are refused as if locked (retry in a second).
+const lockoutSwapsMax = 8
 
 // Lockout applies a LockoutPolicy. Accounts are keyed by a hash of what identifies them
 // (the normalised email), whether or not the account exists, so the lock-out behaves the
 // same for unknown emails and never stores an email.
+//
+// Every attempt takes a failure slot before its password is checked, with one
+// conditional write that also sets the lock the slot earns; a success gives its slot
+// back. So at most FailuresMax passwords are checked per window however many guesses
+// arrive at once, a lock only ever grows, and a success clears only the state it wrote.
 type Lockout struct {
 	policy LockoutPolicy
 	store  LockStore
 	now    func() time.Time
-	// Log, when set, records each counted failure and each lock (a security audit
-	// trail: the account appears only as its key's hash prefix).
+	// Log, when set, records each slot taken and each lock (a security audit trail:
+	// the account appears only as its key's hash prefix).
 	Log *slog.Logger
 }
 
@@ -113,53 +124,71 @@ func lockKey(account string) string {
 	return "login#" + hex.EncodeToString(sum[:])
 }
 
-// Check refuses the attempt with 429 rate_limited while the account is locked, and
-// reports whether failures are on record (so that a success knows to clear them).
-func (l *Lockout) Check(ctx context.Context, account string) (failuresOnRecord bool, err error) {
-	key := lockKey(account)
-	st, err := l.store.LockState(ctx, key)
-	if err != nil {
-		return false, fmt.Errorf("read login lock-out: %w", err)
-	}
-	now := l.now()
-	if !st.LockedUntil.After(now) {
-		return st.Failures > 0, nil
-	}
-	wait := st.LockedUntil.Sub(now)
-	if l.Log != nil {
-		l.Log.InfoContext(ctx, "login refused: account locked", slog.String("account_key", auditKey(key)),
-			slog.Int64("failures", st.Failures), slog.Time("locked_until", st.LockedUntil))
-	}
-	return true, &problem.Error{Kind: problem.KindRateLimited, Code: "rate_limited",
+// lockedError is the 429 for an attempt refused without its password being looked at.
+func lockedError(wait time.Duration) error {
+	return &problem.Error{Kind: problem.KindRateLimited, Code: "rate_limited",
 		Message:           "too many failed logins for this account; retry after the number of seconds in Retry-After",
 		RetryAfterSeconds: ceilSeconds(wait)}
 }
 
-// Failed records a failed attempt and locks the account when the policy says so.
-func (l *Lockout) Failed(ctx context.Context, account string) error {
-	key, now := lockKey(account), l.now()
-	failures, err := l.store.AddFailure(ctx, key, now, now.Add(l.policy.Window))
-	if err != nil {
-		return fmt.Errorf("count failed login: %w", err)
+// next is the state after one more failure slot taken at now.
+func (l *Lockout) next(st LockState, now time.Time) LockState {
+	n := LockState{Failures: 1, WindowEnds: now.Add(l.policy.Window), LockedUntil: st.LockedUntil, Version: uuid.NewString()}
+	if st.Version != "" && st.WindowEnds.After(now) {
+		n.Failures, n.WindowEnds = st.Failures+1, st.WindowEnds
 	}
-	lock := l.policy.lockFor(failures)
-	if l.Log != nil {
-		l.Log.InfoContext(ctx, "failed login counted", slog.String("account_key", auditKey(key)),
-			slog.Int64("failures", failures), slog.Int64("lock_seconds", int64(lock/time.Second)))
+	// st is not locked (Take refuses while it is), so the lock set here only grows it.
+	if lock := l.policy.lockFor(n.Failures); lock > 0 {
+		n.LockedUntil = now.Add(lock)
+		if keep := n.LockedUntil.Add(l.policy.Window); keep.After(n.WindowEnds) {
+			n.WindowEnds = keep
+		}
 	}
-	if lock == 0 {
-		return nil
-	}
-	until := now.Add(lock)
-	if err := l.store.LockUntil(ctx, key, until, until.Add(l.policy.Window)); err != nil {
-		return fmt.Errorf("lock account after failed logins: %w", err)
-	}
-	return nil
+	return n
 }
 
-// Succeeded forgets the account's failures.
-func (l *Lockout) Succeeded(ctx context.Context, account string) error {
-	if err := l.store.Clear(ctx, lockKey(account)); err != nil {
+// Take takes a failure slot for one login attempt before its password is checked: 429
+// rate_limited while the account is locked or its slots are gone. The slot counts as a
+// failure unless Succeeded gives it back; it returns the slot's version for that.
+func (l *Lockout) Take(ctx context.Context, account string) (string, error) {
+	key := lockKey(account)
+	for range lockoutSwapsMax {
+		st, err := l.store.LockState(ctx, key)
+		if err != nil {
+			return "", fmt.Errorf("read login lock-out: %w", err)
+		}
+		now := l.now()
+		if st.LockedUntil.After(now) {
+			if l.Log != nil {
+				l.Log.InfoContext(ctx, "login refused: account locked", slog.String("account_key", auditKey(key)),
+					slog.Int64("failures", st.Failures), slog.Time("locked_until", st.LockedUntil))
+			}
+			return "", lockedError(st.LockedUntil.Sub(now))
+		}
+		next := l.next(st, now)
+		ok, err := l.store.Swap(ctx, key, st, next)
+		if err != nil {
+			return "", fmt.Errorf("take a login slot: %w", err)
+		}
+		if !ok {
+			continue
+		}
+		if l.Log != nil {
+			l.Log.InfoContext(ctx, "login slot taken", slog.String("account_key", auditKey(key)),
+				slog.Int64("failures", next.Failures), slog.Time("locked_until", next.LockedUntil))
+		}
+		return next.Version, nil
+	}
+	if l.Log != nil {
+		l.Log.WarnContext(ctx, "login refused: lock-out state kept changing", slog.String("account_key", auditKey(key)))
+	}
+	return "", lockedError(time.Second)
+}
+
+// Succeeded gives back the slot a successful login took: the account's state is cleared
+// if it is still the one that slot wrote, and left as it is otherwise.
+func (l *Lockout) Succeeded(ctx context.Context, account, slot string) error {
+	if err := l.store.Release(ctx, lockKey(account), slot); err != nil {
 		return fmt.Errorf("clear login lock-out: %w", err)
 	}
 	return nil

@@ -153,16 +153,45 @@ func TestLockoutDoublesUpToTheMaximum(t *testing.T) {
 	for _, tt := range tests {
 		for done < tt.failure {
 			at = at.Add(10 * time.Second) // past any lock
-			require.NoError(t, l.Failed(ctx, "ada@example.com"))
+			_, err := l.Take(ctx, "ada@example.com")
+			require.NoError(t, err, "failure %d", done+1)
 			done++
 		}
-		_, err := l.Check(ctx, "ada@example.com")
+		_, err := l.Take(ctx, "ada@example.com") // at the same instant
 		if tt.wantRetry == 0 {
 			assert.NoError(t, err, "failure %d", tt.failure)
+			done++
 			continue
 		}
 		var p *problem.Error
 		require.ErrorAs(t, err, &p, "failure %d", tt.failure)
 		assert.Equal(t, tt.wantRetry, p.RetryAfterSeconds, "failure %d", tt.failure)
 	}
+}
+
+// TestLockoutSuccessClearsOnlyWhatItSaw: a success gives back its own slot only while
+// the state is still the one its slot wrote; a failure counted after it stays.
+func TestLockoutSuccessClearsOnlyWhatItSaw(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	policy := ratelimit.LockoutPolicy{FailuresMax: 3, Window: time.Hour, LockBase: time.Minute, LockMax: time.Hour}
+	locks := &ratelimittest.Locks{}
+	l, err := ratelimit.NewLockout(policy, locks, func() time.Time { return at })
+	require.NoError(t, err)
+	ctx := context.Background()
+	mine, err := l.Take(ctx, "ada@example.com")
+	require.NoError(t, err)
+	_, err = l.Take(ctx, "ada@example.com") // a guess in flight beside it
+	require.NoError(t, err)
+	require.NoError(t, l.Succeeded(ctx, "ada@example.com", mine))
+	assert.Equal(t, 1, locks.Accounts(), "the later failure is kept")
+	_, err = l.Take(ctx, "ada@example.com")
+	require.NoError(t, err)
+	_, err = l.Take(ctx, "ada@example.com")
+	var p *problem.Error
+	require.ErrorAs(t, err, &p, "three slots taken: locked")
+
+	last, err := l.Take(ctx, "bob@example.com")
+	require.NoError(t, err)
+	require.NoError(t, l.Succeeded(ctx, "bob@example.com", last))
+	assert.Equal(t, 1, locks.Accounts(), "a success that saw only itself clears its account")
 }

@@ -105,10 +105,16 @@ type Balance struct {
 type Store interface {
 	// EarnedOn returns the points userID earned in currency on day (YYYY-MM-DD, UTC).
 	EarnedOn(ctx context.Context, userID, currency, day string) (int64, error)
-	// Earn adds e's points once per entry id (an entry already there is not an error) and
-	// raises the day's count from earnedBefore, failing with retry.ErrConflict when the
-	// count is no longer earnedBefore.
-	Earn(ctx context.Context, userID string, e Entry, day string, earnedBefore int64) error
+	// Claim returns what a transfer's earn and its refunds recorded for userID, its payer.
+	Claim(ctx context.Context, userID, transferID string) (Claim, error)
+	// Points returns userID's points balance in currency and the points owed to it.
+	Points(ctx context.Context, userID, currency string) (points, owed int64, err error)
+	// Earn writes an earning once per transfer (an earned claim is not an error), failing
+	// with retry.ErrConflict when the day's count, the claim or the owed points moved.
+	Earn(ctx context.Context, e Earning) error
+	// Clawback writes a clawback once per refund (a refund already taken back is not an
+	// error), failing with retry.ErrConflict when the claim or the balance moved.
+	Clawback(ctx context.Context, c Clawback) error
 	History(ctx context.Context, userID string, limit int, cursor string) ([]Entry, string, []Balance, error)
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
 	// Redeem fails with ErrInsufficientPoints, retry.ErrConflict or idempotency.ErrInProgress.
@@ -134,34 +140,46 @@ func (s *Service) now() time.Time {
 // Handle earns the payer's points for a completed transfer (immediate or captured), in
 // the transfer's currency, within the payer's daily cap for that currency: the day is the
 // event's, so a redelivered event counts against the same day and earns nothing twice.
+// A completed refund earns nothing: it takes back the points its refunded transfer
+// earned on the refunded part (see clawback).
 func (s *Service) Handle(ctx context.Context, e event.Event) error {
 	if e.Type != event.TransferCompleted {
 		return nil
 	}
 	p := e.Payload
-	if p.TransferID == "" || p.SourceOwnerID == "" {
-		return fmt.Errorf("event %s: transfer.completed without transfer or payer", e.ID)
+	if p.TransferID == "" || p.SourceOwnerID == "" || p.DestinationOwnerID == "" {
+		return fmt.Errorf("event %s: transfer.completed without transfer, payer or payee", e.ID)
 	}
 	cur, err := money.ParseCurrency(p.Currency)
 	if err != nil {
 		return fmt.Errorf("event %s: currency %q: %w", e.ID, p.Currency, err)
 	}
-	points := PointsFor(p.AmountMinor, cur, s.PointsPerTransferMax)
-	if points <= 0 {
-		return nil
+	if p.RefundOf != "" {
+		return s.clawback(ctx, e, cur)
 	}
+	points := PointsFor(p.AmountMinor, cur, s.PointsPerTransferMax)
 	day := e.Time.UTC().Format(time.DateOnly)
 	return retry.Conflicts(ctx, func(int) error {
+		claim, err := s.Store.Claim(ctx, p.SourceOwnerID, p.TransferID)
+		if err != nil || claim.Earned {
+			return err // earned before: nothing to do
+		}
 		earned, err := s.Store.EarnedOn(ctx, p.SourceOwnerID, cur.Code, day)
 		if err != nil {
 			return err
 		}
-		grant := min(points, s.PointsPerDayMax-earned)
-		if grant <= 0 {
-			return nil // the day's cap is reached
+		grant := max(0, min(points, s.PointsPerDayMax-earned))
+		// Refunds that came first take their share of the grant at once.
+		clawed := shareOf(grant, claim.RefundedMinor, p.AmountMinor)
+		_, owed, err := s.Store.Points(ctx, p.SourceOwnerID, cur.Code)
+		if err != nil {
+			return err
 		}
-		return s.Store.Earn(ctx, p.SourceOwnerID, Entry{ID: "earn-" + p.TransferID, Points: grant, Currency: cur.Code,
-			Kind: KindEarn, TransferID: p.TransferID, CreatedAt: e.Time}, day, earned)
+		repaid := min(grant-clawed, owed)
+		return s.Store.Earn(ctx, Earning{UserID: p.SourceOwnerID, Day: day, EarnedBefore: earned, GrantPoints: grant,
+			AmountMinor: p.AmountMinor, Claim: claim, ClawedPoints: clawed, RepaidPoints: repaid,
+			Entry: Entry{ID: "earn-" + p.TransferID, Points: grant - clawed - repaid, Currency: cur.Code, Kind: KindEarn,
+				TransferID: p.TransferID, CreatedAt: e.Time}})
 	})
 }
 

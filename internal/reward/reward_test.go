@@ -111,6 +111,11 @@ type fakeStore struct {
 	earnErr     error
 	earned      []earned
 	days        map[string]int64
+	points      map[string]int64 // user/currency
+	owed        map[string]int64 // user/currency
+	claims      map[string]reward.Claim
+	clawedBy    map[string]bool // refund ids
+	clawbacks   []reward.Clawback
 	walletReads int
 	redemptions []reward.Redemption
 	historyArgs []int
@@ -124,21 +129,81 @@ func (s *fakeStore) EarnedOn(_ context.Context, userID, currency, day string) (i
 	return s.days[userID+"/"+currency+"/"+day], nil
 }
 
-func (s *fakeStore) Earn(_ context.Context, userID string, e reward.Entry, day string, earnedBefore int64) error {
+// Earn keeps the store's rules: once per transfer, the day's count conditional.
+func (s *fakeStore) Earn(_ context.Context, e reward.Earning) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.earnErr != nil {
 		return s.earnErr
 	}
-	k := userID + "/" + e.Currency + "/" + day
-	if s.days == nil {
-		s.days = map[string]int64{}
+	s.init()
+	cl := s.claims[e.UserID+"/"+e.Entry.TransferID]
+	if cl.Earned {
+		return nil
 	}
-	if s.days[k] != earnedBefore {
+	if cl.RefundedMinor != e.Claim.RefundedMinor {
 		return retry.ErrConflict
 	}
-	s.days[k] += e.Points
-	s.earned = append(s.earned, earned{userID, e, day})
+	k := e.UserID + "/" + e.Entry.Currency + "/" + e.Day
+	if s.days[k] != e.EarnedBefore {
+		return retry.ErrConflict
+	}
+	bk := e.UserID + "/" + e.Entry.Currency
+	if s.owed[bk] < e.RepaidPoints {
+		return retry.ErrConflict
+	}
+	s.days[k] += e.GrantPoints
+	s.points[bk] += e.Entry.Points
+	s.owed[bk] -= e.RepaidPoints
+	s.claims[e.UserID+"/"+e.Entry.TransferID] = reward.Claim{Earned: true, Points: e.GrantPoints, AmountMinor: e.AmountMinor,
+		RefundedMinor: cl.RefundedMinor, ClawedPoints: e.ClawedPoints}
+	if e.Entry.Points != 0 {
+		s.earned = append(s.earned, earned{e.UserID, e.Entry, e.Day})
+	}
+	return nil
+}
+
+func (s *fakeStore) init() {
+	if s.days == nil {
+		s.days, s.points, s.owed, s.claims, s.clawedBy = map[string]int64{}, map[string]int64{}, map[string]int64{},
+			map[string]reward.Claim{}, map[string]bool{}
+	}
+}
+
+func (s *fakeStore) Claim(_ context.Context, userID, transferID string) (reward.Claim, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	return s.claims[userID+"/"+transferID], nil
+}
+
+func (s *fakeStore) Points(_ context.Context, userID, currency string) (int64, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	return s.points[userID+"/"+currency], s.owed[userID+"/"+currency], nil
+}
+
+// Clawback keeps the store's rules: once per refund, conditional on the claim as read
+// and on the balance holding what is taken.
+func (s *fakeStore) Clawback(_ context.Context, c reward.Clawback) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	if s.clawedBy[c.RefundID] {
+		return nil
+	}
+	ck, bk := c.UserID+"/"+c.TransferID, c.UserID+"/"+c.Currency
+	if s.claims[ck] != c.Claim || s.points[bk] < c.TakenPoints {
+		return retry.ErrConflict
+	}
+	cl := c.Claim
+	cl.RefundedMinor, cl.ClawedPoints = c.RefundedMinor, c.ClawedPoints
+	s.claims[ck] = cl
+	s.points[bk] -= c.TakenPoints
+	s.owed[bk] += c.OwedPoints
+	s.clawedBy[c.RefundID] = true
+	s.clawbacks = append(s.clawbacks, c)
 	return nil
 }
 
@@ -219,15 +284,18 @@ func TestHandle(t *testing.T) {
 	}
 }
 
-func TestHandleRedeliveryEarnsUnderTheSameEntryID(t *testing.T) {
+func TestHandleRedeliveryEarnsOnce(t *testing.T) {
 	store := &fakeStore{}
 	svc := newService(store, &idemtest.Store{})
-	svc.PointsPerDayMax = 1000 // room for both deliveries: the store, not the cap, deduplicates
+	svc.PointsPerDayMax = 1000 // room for both deliveries: the claim, not the cap, deduplicates
 	e := sample(t, "completed")
 	require.NoError(t, svc.Handle(context.Background(), e))
+	e.Time = e.Time.Add(time.Hour) // a second event about the same transfer, at another time
 	require.NoError(t, svc.Handle(context.Background(), e))
-	require.Len(t, store.earned, 2)
-	assert.Equal(t, store.earned[0].entry, store.earned[1].entry, "the store deduplicates on the entry id, so it must not change")
+	assert.Len(t, store.earned, 1)
+	p, _, err := store.Points(context.Background(), "u-payer", "USD")
+	require.NoError(t, err)
+	assert.Equal(t, int64(123), p)
 }
 
 func TestHandleDailyCap(t *testing.T) {

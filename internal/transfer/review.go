@@ -112,7 +112,8 @@ func (t Transfer) holdOpen() bool { return t.Reserved && !t.Released && !t.Captu
 // HoldFactsOf is what the ledger check needs of a transfer (see ledger.Check).
 func HoldFactsOf(t Transfer) ledger.HoldFacts {
 	return ledger.HoldFacts{TransferID: t.ID, WalletID: t.SourceWalletID, HoldMinor: t.AmountMinor, CaptureMinor: t.CaptureMinor,
-		PostingID: PostingIDOf(t), Reserved: t.Reserved, Released: t.Released, Posted: t.Captured}
+		PostingID: PostingIDOf(t), Reserved: t.Reserved, Released: t.Released, Posted: t.Captured,
+		RefundOf: t.RefundOf, RefundedMinor: t.RefundedMinor, RefundIDs: t.RefundIDs}
 }
 
 // DeskItem is a transfer as the review desk shows it: with its steps, where its money

@@ -137,6 +137,13 @@ func (s *Service) Create(ctx context.Context, c op.Caller, key string, in Create
 	if err != nil {
 		return Result{}, err
 	}
+	return s.create(ctx, c, key, hash, func(id string) (Transfer, bool, error) { return s.open(ctx, c, id, hash, in) })
+}
+
+// create is the one way a transfer is created (a payment, a refund): the key's claim,
+// the replay of a transfer the key already has, then open's new transfer written under
+// the id derived from the key, and its saga.
+func (s *Service) create(ctx context.Context, c op.Caller, key, hash string, open func(id string) (Transfer, bool, error)) (Result, error) {
 	id := IDFor(c.UserID, key)
 	claim := idempotency.NewClaim(c.UserID, key, hash)
 	replay, err := s.Idem.Begin(ctx, claim, s.now())
@@ -165,7 +172,7 @@ func (s *Service) Create(ctx context.Context, c op.Caller, key string, in Create
 		}
 		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
-	t, probe, err := s.open(ctx, c, id, hash, in)
+	t, probe, err := open(id)
 	if err == nil {
 		err = s.Store.CreateTransfer(ctx, t)
 	}

@@ -242,16 +242,24 @@ func (s *Steps) Reserve(ctx context.Context, in StepInput) (StepOutput, error) {
 	})
 }
 
-// Post moves the captured part of the source's hold to the destination, releases the
-// rest of the hold and completes the transfer, all in one transaction: once it is
-// written there is nothing left that can fail, and before it nothing has moved but
-// the hold, which a release gives back. A transfer the saga of earlier versions left
+// Post completes a transfer in one transaction. An immediate transfer is reserved and
+// posted at once: the amount leaves the source's available balance and enters the
+// destination's, so a refusal leaves nothing to undo. A capture moves the captured part
+// of the source's hold to the destination and releases the rest of the hold: once it is
+// written there is nothing left that can fail, and before it nothing has moved but the
+// hold, which a release gives back. A transfer the saga of earlier versions left
 // credited from transit but not captured is not posted: its release refuses, and it
 // goes to review.
 func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 	return s.run(ctx, StepPost, in.TransferID, func(t Transfer, now time.Time) (*Change, error) {
-		if !t.settling() || !t.holdOpen() {
-			return nil, nil // posted, released, never reserved, or no longer this saga's to post
+		if !t.settling() {
+			return nil, nil // posted, released, or no longer this saga's to post
+		}
+		if t.Mode == ModeImmediate && !t.Reserved {
+			return postNow(ctx, s.Store, t, now)
+		}
+		if !t.holdOpen() {
+			return nil, nil
 		}
 		if t.Credited {
 			return nil, fmt.Errorf("post transfer %s: credited from transit by an earlier version's saga, not captured", t.ID)
@@ -262,11 +270,30 @@ func (s *Steps) Post(ctx context.Context, in StepInput) (StepOutput, error) {
 
 // postHold is the one way a transfer's hold is posted (the saga's post, an admin's
 // complete): one posting moves the captured part to the destination, the whole hold
-// leaves the source's held, and the transfer is COMPLETED.
+// leaves the source's held, and the transfer is COMPLETED; a refund's post also counts
+// it on the refunded transfer, which the store refuses beyond the refundable amount.
 func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
 	if !t.holdOpen() {
 		return nil, ErrNotHeld
 	}
+	return post(ctx, store, t, now, t.AmountMinor)
+}
+
+// postNow reserves and posts an immediate transfer in one posting: nothing was held,
+// the amount leaves the source's available balance. The transfer records the hold as
+// placed and posted, which is what the one transaction did.
+func postNow(ctx context.Context, store Store, t Transfer, now time.Time) (*Change, error) {
+	ch, err := post(ctx, store, t, now, 0)
+	if err != nil {
+		return nil, err
+	}
+	ch.After.Reserved = true
+	return ch, nil
+}
+
+// post builds the posting of a transfer's captured amount, releasing holdMinor from
+// the source (0: nothing held).
+func post(ctx context.Context, store Store, t Transfer, now time.Time, holdMinor int64) (*Change, error) {
 	src, err := store.Wallet(ctx, t.SourceWalletID)
 	if err != nil {
 		return nil, err
@@ -279,13 +306,17 @@ func postHold(ctx context.Context, store Store, t Transfer, now time.Time) (*Cha
 		return nil, ledger.ErrCurrencyMismatch
 	}
 	ds, p, err := ledger.Post(src, dst, ledger.PostInput{PostingID: PostingIDOf(t), CaptureMinor: t.CaptureMinor,
-		HoldMinor: t.AmountMinor, Kind: ledger.KindTransfer, Description: t.Description, Now: now})
+		HoldMinor: holdMinor, Kind: ledger.KindTransfer, Description: t.Description, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	refund, err := refundClaimOf(ctx, store, t)
 	if err != nil {
 		return nil, err
 	}
 	after := t
 	after.Credited, after.Captured, after.Status = true, true, StatusCompleted
-	return &Change{Deltas: ds, Posting: &p, After: after}, nil
+	return &Change{Deltas: ds, Posting: &p, After: after, Refund: refund}, nil
 }
 
 // PostingIDOf is the id of the posting that settles a transfer.

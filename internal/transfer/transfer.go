@@ -103,6 +103,12 @@ type Transfer struct {
 	// RequestHash fingerprints the create request (see RequestHashChars), so that a key
 	// sent again with another request is refused for as long as the transfer exists.
 	RequestHash string
+	// RefundOf is, on a refund, the transfer it gives money back for.
+	RefundOf string
+	// RefundedMinor and RefundIDs are, on a refunded transfer, the total of its
+	// completed refunds and their ids, written by each refund's post (see RefundClaim).
+	RefundedMinor int64
+	RefundIDs     []string
 }
 
 // IDFor derives a transfer's id from its creator and the Idempotency-Key of the request
@@ -134,14 +140,25 @@ type View struct {
 	CreatedAt           time.Time  `json:"created_at"`
 	UpdatedAt           time.Time  `json:"updated_at"`
 	ExpiresAt           *time.Time `json:"expires_at,omitempty"`
+	RefundOf            string     `json:"refund_of,omitempty"`
+	Refunds             *Refunds   `json:"refunds,omitempty"`
 	Steps               []Step     `json:"steps,omitempty"`
+}
+
+// Refunds is what a refunded transfer shows of its completed refunds.
+type Refunds struct {
+	Amount      int64    `json:"amount"` // the refunded total, in minor units
+	TransferIDs []string `json:"transfer_ids"`
 }
 
 // ViewOf renders a transfer as lists show it, without its saga steps.
 func ViewOf(t Transfer) View {
 	v := View{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID, Amount: t.AmountMinor,
 		Currency: t.Currency, Description: t.Description, Mode: t.Mode, Status: t.Status, FailureReason: t.FailureReason,
-		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, RefundOf: t.RefundOf}
+	if len(t.RefundIDs) > 0 {
+		v.Refunds = &Refunds{Amount: t.RefundedMinor, TransferIDs: append([]string{}, t.RefundIDs...)}
+	}
 	if t.Status == StatusCompleted && t.Mode == ModeHold {
 		c := t.CaptureMinor
 		v.CapturedAmount = &c
@@ -180,8 +197,8 @@ var (
 )
 
 // Change is written atomically by the store: wallet deltas (see ledger.Delta), at most
-// one posting, the transfer (conditional on its version), the expiring-hold index, and
-// an idempotency completion.
+// one posting, the transfer (conditional on its version), the expiring-hold index, an
+// idempotency completion and, for a refund's post, its claim on the refunded transfer.
 //
 // The store also keeps the review index from Before and After: a change that sets
 // ReviewOpenedAt opens the transfer's case (Case, written with it), and a change that
@@ -195,6 +212,7 @@ type Change struct {
 	Completion *idempotency.Completion
 	Case       *ReviewCase
 	Audit      *audit.Record
+	Refund     *RefundClaim // a refund's post: its amount counted on the refunded transfer
 }
 
 // Store persists transfers.

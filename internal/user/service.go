@@ -16,18 +16,17 @@ import (
 
 // TokenIssuer signs access tokens.
 type TokenIssuer interface {
-	Issue(ctx context.Context, userID, role string) (token string, expiresInSeconds int, err error)
+	Issue(ctx context.Context, userID, role string, emailVerified bool, sessionID string) (token string, expiresInSeconds int, err error)
 }
 
 // LoginGuard locks an account out after repeated failed logins. Accounts are named by
 // their normalised email whether or not a user has it, so the guard answers the same for
 // unknown emails.
 type LoginGuard interface {
-	// Check refuses while the account is locked; failuresOnRecord says a success must
-	// call Succeeded.
-	Check(ctx context.Context, account string) (failuresOnRecord bool, err error)
-	Failed(ctx context.Context, account string) error
-	Succeeded(ctx context.Context, account string) error
+	// Take takes a failure slot before the password is checked, or refuses (429) while
+	// the account is locked; the slot counts as a failure unless Succeeded gives it back.
+	Take(ctx context.Context, account string) (slot string, err error)
+	Succeeded(ctx context.Context, account, slot string) error
 }
 
 // Service implements sign-up, login and profile reads.
@@ -42,6 +41,9 @@ type Service struct {
 	// that can issue tokens logs in, so only that one pays for it at cold start.
 	decoyHash string
 	verify    func(password, hash string) (bool, error)
+	mail      Mailer // sign-up and verification mail (UseMail)
+	codes     Codes
+	sessions  Sessions // login sessions and refresh tokens (UseSessions)
 }
 
 // NewService builds a Service; adminEmails is the deployment's comma-separated list. A
@@ -74,8 +76,15 @@ type SignupInput struct {
 	Name     string `json:"name"`
 }
 
-// Signup creates a user; the role is admin only for the deployment's admin emails.
+// Signup creates an unverified user and emails it a verification code, stored (as a
+// hash) in the same transaction as the user. An address that already has an account is
+// sent a notice instead, and no second account is made; the caller answers both alike,
+// so signing up tells nobody whether an address is taken. The returned user is the zero
+// value then. The role is admin only for the deployment's admin emails.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
+	if s.mail == nil || s.codes == nil {
+		return User{}, errors.New("user: this service cannot sign up (no mailer)")
+	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return User{}, err
@@ -103,31 +112,49 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 		CreatedAt:    s.now().UTC().Truncate(time.Millisecond),
 		PasswordHash: hash,
 	}
+	c, code, err := s.issueCode(u, PurposeVerify)
+	if err != nil {
+		return User{}, err
+	}
 	// A creation that lost a race wrote nothing: it is tried again, and then finds the
 	// email claimed or free.
-	if err := retry.Conflicts(ctx, func(int) error { return s.store.Create(ctx, u) }); err != nil {
+	err = retry.Conflicts(ctx, func(int) error { return s.store.Create(ctx, u, c) })
+	if errors.Is(err, ErrEmailTaken) {
+		return User{}, s.mail.Send(ctx, email, "Someone tried to sign up with your address", noticeText)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.mail.Send(ctx, email, "Your wallet verification code", verifyText(code)); err != nil {
 		return User{}, err
 	}
 	return u, nil
 }
 
-// LoginInput is what a client sends to log in.
+// LoginInput is what a client sends to log in; IP is the request's source.
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	Device   string `json:"device,omitempty"`
+	IP       string `json:"-"`
 }
 
-// Session is the login answer.
+// Session is the login (and refresh) answer: a short access token and the session's
+// refresh token, which rotates on every use.
 type Session struct {
 	AccessToken      string `json:"access_token"`
 	TokenType        string `json:"token_type"`
 	ExpiresInSeconds int    `json:"expires_in"`
+	SessionID        string `json:"session_id"`
+	RefreshToken     string `json:"refresh_token,omitempty"` // moved to a cookie for browsers
+	RefreshExpiresIn int    `json:"refresh_expires_in"`
 }
 
 // Login checks the credentials and issues an access token. A malformed email, an
 // unknown email and a wrong password all give ErrInvalidCredentials after the same work,
-// and all count towards the account's lock-out alike; while it is locked every attempt
-// is refused with 429 before the password is looked at.
+// and all count towards the account's lock-out alike: every attempt takes a failure slot
+// before the password is looked at, and while the account is locked (its slots gone)
+// every attempt is refused with 429 unchecked.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if in.Email == "" || in.Password == "" {
 		return Session{}, problem.Invalid("missing_field", "email and password are required")
@@ -141,7 +168,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	if emailErr != nil {
 		account = strings.ToLower(strings.TrimSpace(in.Email))
 	}
-	failuresOnRecord, err := s.guard.Check(ctx, account)
+	slot, err := s.guard.Take(ctx, account)
 	if err != nil {
 		return Session{}, err
 	}
@@ -160,21 +187,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 		return Session{}, fmt.Errorf("verify password of %s: %w", u.ID, err)
 	}
 	if !ok || u.ID == "" {
-		if err := s.guard.Failed(ctx, account); err != nil {
-			return Session{}, err
-		}
 		return Session{}, ErrInvalidCredentials
 	}
-	if failuresOnRecord {
-		if err := s.guard.Succeeded(ctx, account); err != nil {
-			return Session{}, err
-		}
-	}
-	token, ttl, err := s.tokens.Issue(ctx, u.ID, u.Role)
-	if err != nil {
+	if err := s.guard.Succeeded(ctx, account, slot); err != nil {
 		return Session{}, err
 	}
-	return Session{AccessToken: token, TokenType: "Bearer", ExpiresInSeconds: ttl}, nil
+	if s.sessions == nil {
+		return Session{}, errors.New("user: this service cannot log in (no session store)")
+	}
+	return s.startSession(ctx, u, in.Device, in.IP)
 }
 
 // Get returns a user by id.

@@ -21,17 +21,20 @@ const (
 
 // User is an account. PasswordHash never leaves the service.
 type User struct {
-	ID           string    `json:"id" dynamodbav:"id"`
-	Email        string    `json:"email" dynamodbav:"email"`
-	Name         string    `json:"name" dynamodbav:"name"`
-	Role         string    `json:"role" dynamodbav:"role"`
-	CreatedAt    time.Time `json:"created_at" dynamodbav:"created_at"`
-	PasswordHash string    `json:"-" dynamodbav:"password_hash"`
+	ID        string    `json:"id" dynamodbav:"id"`
+	Email     string    `json:"email" dynamodbav:"email"`
+	Name      string    `json:"name" dynamodbav:"name"`
+	Role      string    `json:"role" dynamodbav:"role"`
+	CreatedAt time.Time `json:"created_at" dynamodbav:"created_at"`
+	// EmailVerified says the owner proved the address (Verify); money moves need it.
+	EmailVerified bool   `json:"email_verified" dynamodbav:"email_verified"`
+	PasswordHash  string `json:"-" dynamodbav:"password_hash"`
 }
 
-// Store keeps users; Create fails with ErrEmailTaken when the email is in use.
+// Store keeps users; Create fails with ErrEmailTaken when the email is in use, and
+// otherwise stores the user's verification code with it.
 type Store interface {
-	Create(ctx context.Context, u User) error
+	Create(ctx context.Context, u User, verify Code) error
 	ByEmail(ctx context.Context, email string) (User, error) // problem.ErrNotFound when absent
 	ByID(ctx context.Context, id string) (User, error)       // problem.ErrNotFound when absent
 }

@@ -65,10 +65,11 @@ type Store interface {
 
 // Service implements the wallet use cases.
 type Service struct {
-	store  Store
-	idem   idempotency.Store
-	limits ledger.CreditLimits
-	now    func() time.Time
+	store       Store
+	idem        idempotency.Store
+	limits      ledger.CreditLimits
+	withdrawals ledger.WithdrawalLimits
+	now         func() time.Time
 }
 
 // NewService builds a Service.
@@ -76,7 +77,14 @@ func NewService(store Store, idem idempotency.Store, limits ledger.CreditLimits,
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, idem: idem, limits: limits, now: now}
+	return &Service{store: store, idem: idem, limits: limits, now: now,
+		withdrawals: ledger.WithdrawalLimits{PerWithdrawalMaxMinor: ledger.DefaultWithdrawalMaxMinor, DailyMaxMinor: ledger.DefaultWithdrawalDailyMaxMinor}}
+}
+
+// WithWithdrawalLimits sets the withdrawal limits (the defaults until then) and returns s.
+func (s *Service) WithWithdrawalLimits(l ledger.WithdrawalLimits) *Service {
+	s.withdrawals = l
+	return s
 }
 
 // View is a wallet as the API shows it.

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/mailbox"
 )
 
 const requestTimeoutSeconds = 60
@@ -228,14 +230,62 @@ type account struct {
 	Token string
 }
 
-// signupAndLogin creates a fresh user and logs in.
+// signupAndLogin creates a fresh user, verifies its email with the code the stack
+// emailed (read from the local mail catcher), and logs in.
 func signupAndLogin(t *testing.T, prefix string) account {
 	t.Helper()
 	email := newEmail(prefix)
 	r := do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": email, "password": testPassword, "name": prefix}})
-	require.Equal(t, http.StatusCreated, r.Status, "signup: %s", r.Body)
-	id := r.JSON(t)["id"].(string)
+	require.Equal(t, http.StatusAccepted, r.Status, "signup: %s", r.Body)
+	id := verifyEmail(t, email)
 	return account{ID: id, Email: email, Token: login(t, email, testPassword)}
+}
+
+// signupUnverified creates a fresh user and logs in without verifying its email.
+func signupUnverified(t *testing.T, prefix string) account {
+	t.Helper()
+	email := newEmail(prefix)
+	r := do(t, call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": email, "password": testPassword, "name": prefix}})
+	require.Equal(t, http.StatusAccepted, r.Status, "signup: %s", r.Body)
+	me := do(t, call{method: "GET", path: "/v1/me", token: login(t, email, testPassword)})
+	require.Equal(t, http.StatusOK, me.Status, "%s", me.Body)
+	return account{ID: me.JSON(t)["id"].(string), Email: email, Token: login(t, email, testPassword)}
+}
+
+// inbox is the local mail catcher the engine's SES relays to.
+func inbox(t *testing.T) *mailbox.Box {
+	t.Helper()
+	b, err := mailbox.FromEnv()
+	require.NoError(t, err)
+	return b
+}
+
+// mailAfter waits until the address has more than seen emails and returns them all.
+func mailAfter(t *testing.T, email string, seen int) []mailbox.Message {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ms, err := inbox(t).Messages(context.Background(), email)
+		require.NoError(t, err)
+		if len(ms) > seen {
+			return ms
+		}
+		require.True(t, time.Now().Before(deadline), "no new email to %s (%d so far)", email, len(ms))
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// verifyEmail verifies an address with the latest code emailed to it and returns the
+// user's id.
+func verifyEmail(t *testing.T, email string) string {
+	t.Helper()
+	code, err := inbox(t).LatestCode(context.Background(), email)
+	require.NoError(t, err)
+	r := do(t, call{method: "POST", path: "/v1/auth/verify", body: map[string]string{"email": email, "code": code}})
+	require.Equal(t, http.StatusOK, r.Status, "verify: %s", r.Body)
+	u := r.JSON(t)
+	require.Equal(t, true, u["email_verified"])
+	return u["id"].(string)
 }
 
 func login(t *testing.T, email, password string) string {

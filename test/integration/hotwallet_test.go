@@ -111,7 +111,7 @@ func TestHotWalletBurst(t *testing.T) {
 	requireLedgerConsistent(t)
 }
 
-// TestLostRacesDoNotTripTheBreaker makes every reserve lose its optimistic race for its
+// TestLostRacesDoNotTripTheBreaker makes every post (an immediate transfer's one step) lose its optimistic race for its
 // whole budget (the injected fault "contend"), more times than the breaker's threshold:
 // the transfers fail with reason contention, the breaker stays CLOSED, and the next
 // transfer (another user's) goes through. Serial: it injects deployment-wide faults.
@@ -120,7 +120,7 @@ func TestLostRacesDoNotTripTheBreaker(t *testing.T) {
 	failuresMax := deployNumber(t, "BreakerFailuresMax")
 	a, hot := funded(t, "racer", 1_000)
 	_, sink := funded(t, "racer-sink", 0)
-	withFaults(t, stepFaults{"reserve": {Mode: "contend"}})
+	withFaults(t, stepFaults{"post": {Mode: "contend"}})
 
 	concurrently(t, failuresMax+1, func(i int) (transferView, error) {
 		r, err := sendTransfer(a.Token, fmt.Sprintf("race-%d", i), transferBody(hot.ID, sink.ID, 1))

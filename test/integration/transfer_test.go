@@ -36,7 +36,7 @@ func TestImmediateTransfer(t *testing.T) {
 			names = append(names, s.Name)
 			assert.Equal(t, "succeeded", s.Status)
 		}
-		assert.Equal(t, []string{"reserve", "post"}, names, "the post completes the transfer")
+		assert.Equal(t, []string{"post"}, names, "one step: the post reserves and posts in one transaction")
 		assert.Equal(t, "COMPLETED", getTransfer(t, b.Token, v.ID).Status, "the payee sees it too")
 		r := do(t, call{method: "GET", path: "/v1/transfers/" + v.ID, token: stranger.Token})
 		assert.Equal(t, http.StatusNotFound, r.Status)
@@ -294,23 +294,26 @@ func TestOneKeySentTenTimes(t *testing.T) {
 	requireLedgerConsistent(t)
 }
 
-// TestDestinationFrozenAfterReserve freezes the destination between the saga's reserve
-// and credit steps: the credit is refused and the hold released. An injected delay
-// before the credit step holds the saga in that gap; the test watches the source's
-// hold appear, freezes, and proves the freeze landed inside the gap.
+// TestDestinationFrozenAfterCapture freezes the destination between a hold's capture
+// (HELD to CAPTURING, the payer's decision) and its post: the post is refused and the
+// hold released. An injected delay before the post step holds the settle saga in that
+// gap; the test watches the capture commit (CAPTURING), then freezes, and the outcome
+// shows the freeze came before the post.
 //
 // It runs serially (no t.Parallel): it writes CONTROL/FAULTS, which every saga of the
 // deployment reads.
-func TestDestinationFrozenAfterReserve(t *testing.T) {
+func TestDestinationFrozenAfterCapture(t *testing.T) {
 	const amount = 200
 	sagaWait := deploySeconds(t, "SagaWaitSeconds")
 	// Two thirds of the request's saga wait: a wide gap for the freeze, and the saga
-	// (reserve, delay, refused post, release that fails the transfer) still ends within the wait.
+	// (delay, refused post, release that fails the transfer) still ends within the wait.
 	postDelay := sagaWait * 2 / 3
 	isolateBreaker(t)
 	a, wa := funded(t, "late-freeze", 500)
 	_, wb := funded(t, "late-freeze-b", 0)
 	admin := adminToken(t) // before the race: the gap must not pay for the admin's login
+	hold := createTransfer(t, a.Token, "freeze-race-hold", transferBody(wa.ID, wb.ID, amount, "mode", "hold", "hold_expires_in_seconds", 600))
+	require.Equal(t, "HELD", hold.Status)
 	withFaults(t, stepFaults{"post": {Mode: "delay", DelayMs: postDelay.Milliseconds()}})
 
 	type outcome struct {
@@ -324,52 +327,30 @@ func TestDestinationFrozenAfterReserve(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r, err := sendTransfer(a.Token, "freeze-race", transferBody(wa.ID, wb.ID, amount))
+		r, err := send(call{method: "POST", path: "/v1/transfers/" + hold.ID + "/capture", token: a.Token,
+			headers: map[string]string{"Idempotency-Key": "freeze-race-capture"}})
 		done <- outcome{r, err}
 	}()
 
-	// The reserve committed after the start of the last read that did not see its hold
-	// (or after the request was sent), so the post step cannot read the destination
-	// before reserveAfter + postDelay.
-	reserveAfter := sent
 	err := pollUntil(sent.Add(sagaWait), 20*time.Millisecond, func() (bool, error) {
-		readAt := time.Now()
-		w, err := fetchWallet(a.Token, wa.ID)
-		if err != nil || w.Held == amount {
-			return true, err
-		}
-		reserveAfter = readAt
-		return false, nil
+		v, err := fetchTransfer(a.Token, hold.ID)
+		return err != nil || v.Status == "CAPTURING", err
 	})
-	require.NoError(t, err, "the reserve (hold of %d on the source) did not happen within SagaWaitSeconds", amount)
-	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
+	require.NoError(t, err, "the capture did not commit within SagaWaitSeconds")
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: admin, body: map[string]string{"status": "FROZEN", "reason": "late-freeze test"}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	// When the freeze committed, by the system's own clock (not the test's): the order
-	// of the reserve and the freeze is read from what the system recorded, below; that
-	// the freeze came before the post is what the outcome shows (a post after it would
-	// have been refused only if it read the destination after the freeze).
-	var frozen struct {
-		UpdatedAt time.Time `json:"updated_at"`
-	}
-	decode(t, r, &frozen)
-	require.False(t, frozen.UpdatedAt.IsZero(), "the wallet answer has updated_at: %s", r.Body)
-	t.Logf("froze the destination about %s after the reserve was seen; the post step waits %s", time.Since(reserveAfter).Round(time.Millisecond), postDelay)
+	t.Logf("froze the destination %s after the capture was sent; the post step waits %s", time.Since(sent).Round(time.Millisecond), postDelay)
 
 	res := <-done
 	require.NoError(t, res.err)
-	v := waitFinal(t, a.Token, transferIDOf(t, res.r))
+	v := waitFinal(t, a.Token, hold.ID)
 	assert.Equal(t, "FAILED", v.Status)
 	assert.Equal(t, "wallet_not_active", v.FailureReason)
 	var names []string
 	for _, s := range v.Steps {
 		names = append(names, s.Name)
 	}
-	assert.Equal(t, []string{"reserve", "release"}, names, "reserved, then the post was refused (no post step succeeded); the release failed the transfer in its own transaction")
-	if assert.NotEmpty(t, v.Steps) && assert.Equal(t, "reserve", v.Steps[0].Name) {
-		assert.Equal(t, "succeeded", v.Steps[0].Status)
-		assert.True(t, v.Steps[0].EndedAt.Before(frozen.UpdatedAt), "the reserve ended (%s) before the freeze committed (%s)",
-			v.Steps[0].EndedAt.Format(time.StampMilli), frozen.UpdatedAt.Format(time.StampMilli))
-	}
+	assert.Equal(t, []string{"reserve", "finalize", "capture", "release"}, names, "held, captured, then the post was refused (no post step succeeded); the release failed the transfer in its own transaction")
 	w := getWallet(t, a.Token, wa.ID)
 	assert.EqualValues(t, 500, w.Balance, "the hold was released")
 	assert.Zero(t, w.Held)
@@ -383,7 +364,7 @@ func TestCompensation(t *testing.T) {
 	a, wa := funded(t, "compensate", 500)
 	b, wb := funded(t, "compensate-b", 0)
 
-	t.Run("a failing post step releases the hold", func(t *testing.T) {
+	t.Run("a failing post step fails the transfer, nothing moved", func(t *testing.T) {
 		withFaults(t, stepFaults{"post": {Mode: "fail"}})
 		r := postTransfer(t, a.Token, "comp-1", transferBody(wa.ID, wb.ID, 100))
 		v := waitFinal(t, a.Token, transferIDOf(t, r))
@@ -393,7 +374,7 @@ func TestCompensation(t *testing.T) {
 		for _, s := range v.Steps {
 			names = append(names, s.Name)
 		}
-		assert.Equal(t, []string{"reserve", "release"}, names, "the release gives the hold back and fails the transfer in one transaction")
+		assert.Equal(t, []string{"release"}, names, "the one-step post moved nothing; the compensation fails the transfer")
 		w := getWallet(t, a.Token, wa.ID)
 		assert.EqualValues(t, 500, w.Balance)
 		assert.Zero(t, w.Held)
@@ -415,7 +396,7 @@ func TestCompensation(t *testing.T) {
 		id := transferIDOf(t, r)
 		v := waitFinal(t, a.Token, id)
 		assert.Equal(t, "NEEDS_REVIEW", v.Status)
-		assert.EqualValues(t, 100, getWallet(t, a.Token, wa.ID).Held, "the hold stays until a person settles it")
+		assert.Zero(t, getWallet(t, a.Token, wa.ID).Held, "the one-step post held nothing")
 		assert.Equal(t, id, openCase(t, id).ID, "the manual-review queue's consumer opened its case on the review desk")
 	})
 	requireLedgerConsistent(t)
@@ -469,10 +450,10 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	t.Logf("refused in %s", time.Since(start))
 
-	// The winning probe's reserve is delayed, so the others reach the breaker while its
+	// The winning probe's post is delayed, so the others reach the breaker while its
 	// saga is still running; a third of the saga wait leaves the rest of the saga time to
 	// end within the request, which is when the probe's success is recorded.
-	withFaults(t, stepFaults{"reserve": {Mode: "delay", DelayMs: (sagaWait / 3).Milliseconds()}})
+	withFaults(t, stepFaults{"post": {Mode: "delay", DelayMs: (sagaWait / 3).Milliseconds()}})
 	cooldownEnds := opened.OpenedAt.Add(cooldown)
 	time.Sleep(time.Until(cooldownEnds))
 	// Rounds of concurrent probes: a round refused whole changed nothing (the breaker was

@@ -47,12 +47,7 @@ func (c *Counter) Keys() int {
 // Locks is an in-memory ratelimit.LockStore.
 type Locks struct {
 	mu    sync.Mutex
-	state map[string]lock
-}
-
-type lock struct {
-	failures          int64
-	windowEnds, until time.Time
+	state map[string]ratelimit.LockState
 }
 
 var _ ratelimit.LockStore = (*Locks)(nil)
@@ -61,41 +56,30 @@ var _ ratelimit.LockStore = (*Locks)(nil)
 func (l *Locks) LockState(_ context.Context, key string) (ratelimit.LockState, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.state[key]
-	return ratelimit.LockState{Failures: s.failures, LockedUntil: s.until}, nil
+	return l.state[key], nil
 }
 
-// AddFailure counts a failure, restarting an ended window.
-func (l *Locks) AddFailure(_ context.Context, key string, now, windowEnds time.Time) (int64, error) {
+// Swap stores next if the state is still prev.
+func (l *Locks) Swap(_ context.Context, key string, prev, next ratelimit.LockState) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state == nil {
-		l.state = map[string]lock{}
+		l.state = map[string]ratelimit.LockState{}
 	}
-	s, ok := l.state[key]
-	if !ok || !s.windowEnds.After(now) {
-		s = lock{windowEnds: windowEnds}
+	if l.state[key].Version != prev.Version {
+		return false, nil
 	}
-	s.failures++
-	l.state[key] = s
-	return s.failures, nil
+	l.state[key] = next
+	return true, nil
 }
 
-// LockUntil sets the lock.
-func (l *Locks) LockUntil(_ context.Context, key string, until, keep time.Time) error {
+// Release forgets the account if its state is still version's.
+func (l *Locks) Release(_ context.Context, key, version string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.state[key]
-	s.until, s.windowEnds = until, keep
-	l.state[key] = s
-	return nil
-}
-
-// Clear forgets the account.
-func (l *Locks) Clear(_ context.Context, key string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.state, key)
+	if l.state[key].Version == version {
+		delete(l.state, key)
+	}
 	return nil
 }
 

@@ -40,6 +40,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		"a post moves the hold to the destination, once":        postOnce,
 		"saga steps run twice and interleaved move money once":  twiceRun,
 		"holds and releases decided on stale reads":             staleHolds,
+		"refunds never total more than the refunded transfer":   refundsBounded,
 	}
 	conformance.Run(t, cases, newFixture)
 }

@@ -154,16 +154,24 @@ type saga struct {
 	second []step
 }
 
+// An immediate transfer's saga is its post alone (reserved and posted in one
+// transaction); "reserve, post" is the shape of executions started before that, which a
+// deployment can leave running next to new ones.
 var twiceRunSagas = map[string]saga{
-	"immediate, both post":           {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, stepPost}},
-	"immediate, one compensates":     {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, compensate(transfer.PhaseStart)}},
-	"immediate, one marks review":    {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, stepMarkReview}},
-	"hold, one compensates":          {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepReserve, compensate(transfer.PhaseStart)}},
-	"hold, one marks review":         {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepReserve, stepMarkReview}},
-	"hold, a stray post":             {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepPost}},
-	"settle, both post":              {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{stepPost}, second: []step{stepPost}},
-	"settle, one compensates":        {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{stepPost}, second: []step{compensate(transfer.PhaseSettle)}},
-	"settle, compensation and marks": {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{compensate(transfer.PhaseSettle)}, second: []step{compensate(transfer.PhaseSettle), stepMarkReview}},
+	"immediate, one step twice":          {mode: transfer.ModeImmediate, first: []step{stepPost}, second: []step{stepPost}},
+	"immediate, one step and compensate": {mode: transfer.ModeImmediate, first: []step{stepPost}, second: []step{compensate(transfer.PhaseStart)}},
+	"immediate, one step and review":     {mode: transfer.ModeImmediate, first: []step{stepPost}, second: []step{compensate(transfer.PhaseStart), stepMarkReview}},
+	"immediate, one step and two steps":  {mode: transfer.ModeImmediate, first: []step{stepPost}, second: []step{stepReserve, stepPost}},
+	"immediate, one step and a reserve":  {mode: transfer.ModeImmediate, first: []step{stepPost}, second: []step{stepReserve, compensate(transfer.PhaseStart)}},
+	"immediate, both post":               {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, stepPost}},
+	"immediate, one compensates":         {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, compensate(transfer.PhaseStart)}},
+	"immediate, one marks review":        {mode: transfer.ModeImmediate, first: []step{stepReserve, stepPost}, second: []step{stepReserve, stepMarkReview}},
+	"hold, one compensates":              {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepReserve, compensate(transfer.PhaseStart)}},
+	"hold, one marks review":             {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepReserve, stepMarkReview}},
+	"hold, a stray post":                 {mode: transfer.ModeHold, first: []step{stepReserve, stepMarkHeld}, second: []step{stepPost}},
+	"settle, both post":                  {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{stepPost}, second: []step{stepPost}},
+	"settle, one compensates":            {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{stepPost}, second: []step{compensate(transfer.PhaseSettle)}},
+	"settle, compensation and marks":     {mode: transfer.ModeHold, setup: []step{stepReserve, stepMarkHeld, stepCapture}, first: []step{compensate(transfer.PhaseSettle)}, second: []step{compensate(transfer.PhaseSettle), stepMarkReview}},
 }
 
 // twiceRun runs, for each scenario, every interleaving of its two executions, and each

@@ -1,0 +1,11 @@
+// Command verify serves POST /v1/auth/verify.
+package main
+
+import (
+	"os"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { os.Exit(app.ServeUsers(nil, apigw.Verify)) }

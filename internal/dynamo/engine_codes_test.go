@@ -1,0 +1,58 @@
+//go:build integration
+
+package dynamo
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/user"
+)
+
+func testCode(userID, hash string) user.Code {
+	now := time.Unix(1_800_000_000, 0).UTC()
+	return user.Code{UserID: userID, Purpose: user.PurposeVerify, Hash: hash, IssuedAt: now,
+		ExpiresAt: now.Add(user.CodeTTL), AttemptsLeft: 2}
+}
+
+// TestCodesSpendAndVerifyOnce: attempts run out; a replaced code takes no attempts and
+// verifies nothing; the stored code verifies once, in the same transaction that sets
+// the user's email_verified.
+func TestCodesSpendAndVerifyOnce(t *testing.T) {
+	db, table := engineTable(t, false)
+	s := &Users{DB: db, Table: table}
+	ctx := context.Background()
+	u := user.User{ID: uuid.NewString(), Email: "codes@example.com", Name: "C", Role: "user", CreatedAt: time.Now().UTC()}
+	old := testCode(u.ID, "old")
+	require.NoError(t, s.Create(ctx, u, old))
+	got, err := s.Code(ctx, u.ID, user.PurposeVerify)
+	require.NoError(t, err)
+	assert.Equal(t, old, got)
+
+	for want := range []bool{true, true, false} {
+		ok, err := s.SpendAttempt(ctx, old)
+		require.NoError(t, err)
+		assert.Equal(t, want < 2, ok, "attempt %d of 2", want+1)
+	}
+
+	fresh := testCode(u.ID, "fresh")
+	require.NoError(t, s.PutCode(ctx, fresh))
+	ok, err := s.SpendAttempt(ctx, old)
+	require.NoError(t, err)
+	assert.False(t, ok, "a replaced code takes no attempts")
+	require.ErrorIs(t, s.MarkVerified(ctx, old), user.ErrInvalidCode, "a replaced code verifies nothing")
+	stored, err := s.ByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.False(t, stored.EmailVerified)
+
+	require.NoError(t, s.MarkVerified(ctx, fresh))
+	stored, err = s.ByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.True(t, stored.EmailVerified)
+	require.ErrorIs(t, s.MarkVerified(ctx, fresh), user.ErrInvalidCode, "a code works once")
+}

@@ -1,0 +1,70 @@
+//go:build integration
+
+package dynamo
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/retry"
+	"github.com/serverless-wallet/wallet/internal/reward"
+)
+
+// TestRewardsClawbackOncePerRefund: a refund's take-back is written once, conditional on
+// the claim as read and on the balance holding what it takes; a shortfall is owed and
+// the next earn repays it (on condition it is still owed).
+func TestRewardsClawbackOncePerRefund(t *testing.T) {
+	db, table := engineTable(t, true)
+	r := &Rewards{DB: db, Table: table}
+	ctx := context.Background()
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, r.Earn(ctx, reward.Earning{UserID: "u", Day: "2026-05-01", GrantPoints: 100, AmountMinor: 10_000,
+		Entry: reward.Entry{ID: "earn-paid", Points: 100, Currency: "USD", Kind: reward.KindEarn, TransferID: "paid", CreatedAt: at}}))
+	claim, err := r.Claim(ctx, "u", "paid")
+	require.NoError(t, err)
+	back := reward.Clawback{UserID: "u", RefundID: "refund-1", TransferID: "paid", Currency: "USD", Claim: claim, RefundedMinor: 10_000,
+		ClawedPoints: 100, TakenPoints: 60, OwedPoints: 40,
+		Entry: reward.Entry{ID: "clawback-refund-1", Points: -60, Currency: "USD", Kind: reward.KindClawback, TransferID: "refund-1", CreatedAt: at}}
+	stale := back
+	stale.Claim.RefundedMinor = 500
+	assert.ErrorIs(t, r.Clawback(ctx, stale), retry.ErrConflict, "a claim read before another refund is stale")
+	greedy := back
+	greedy.TakenPoints = 101
+	assert.ErrorIs(t, r.Clawback(ctx, greedy), retry.ErrConflict, "the balance must hold what is taken")
+	require.NoError(t, r.Clawback(ctx, back))
+	require.NoError(t, r.Clawback(ctx, back), "the same refund again is nothing to do")
+	p, owed, err := r.Points(ctx, "u", "USD")
+	require.NoError(t, err)
+	assert.Equal(t, []int64{40, 40}, []int64{p, owed})
+	claim, err = r.Claim(ctx, "u", "paid")
+	require.NoError(t, err)
+	assert.Equal(t, reward.Claim{Earned: true, Points: 100, AmountMinor: 10_000, RefundedMinor: 10_000, ClawedPoints: 100}, claim)
+
+	next := reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: 100, GrantPoints: 50, AmountMinor: 5_000, RepaidPoints: 41,
+		Entry: reward.Entry{ID: "earn-next", Points: 9, Currency: "USD", Kind: reward.KindEarn, TransferID: "next", CreatedAt: at}}
+	assert.ErrorIs(t, r.Earn(ctx, next), retry.ErrConflict, "more than is owed cannot be repaid")
+	next.RepaidPoints, next.Entry.Points = 40, 10
+	require.NoError(t, r.Earn(ctx, next))
+	p, owed, err = r.Points(ctx, "u", "USD")
+	require.NoError(t, err)
+	assert.Equal(t, []int64{50, 0}, []int64{p, owed})
+
+	// A refund recorded before its transfer's earn: the earn must see it.
+	early := reward.Clawback{UserID: "u", RefundID: "refund-early", TransferID: "late", Currency: "USD", RefundedMinor: 2_500}
+	require.NoError(t, r.Clawback(ctx, early))
+	claim, err = r.Claim(ctx, "u", "late")
+	require.NoError(t, err)
+	assert.Equal(t, reward.Claim{RefundedMinor: 2_500}, claim, "refunded, not earned")
+	blind := reward.Earning{UserID: "u", Day: "2026-05-02", GrantPoints: 100, AmountMinor: 10_000,
+		Entry: reward.Entry{ID: "earn-late", Points: 100, Currency: "USD", Kind: reward.KindEarn, TransferID: "late", CreatedAt: at}}
+	assert.ErrorIs(t, r.Earn(ctx, blind), retry.ErrConflict, "an earn that did not see the refund")
+	blind.Claim, blind.ClawedPoints, blind.Entry.Points = claim, 25, 75
+	require.NoError(t, r.Earn(ctx, blind))
+	p, _, err = r.Points(ctx, "u", "USD")
+	require.NoError(t, err)
+	assert.Equal(t, int64(125), p)
+}
