@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -91,6 +91,9 @@ lint: ## docs-check, gofmt, Go file length, go mod tidy -diff, go vet, golangci-
 
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200
 	@scripts/cost.sh
+
+capacity: ## where each mix would stop scaling on AWS: hottest partition keys and account quotas (docs/CAPACITY.md); N=24
+	@scripts/capacity.sh
 
 trace: ## one transfer's whole story from the local stack's logs, oldest first: make trace ID=<transfer id>
 	@. scripts/lib.sh && engine_env && go run ./cmd/trace --id "$(ID)"

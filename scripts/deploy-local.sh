@@ -31,6 +31,7 @@ go run ./cmd/deploy \
   --param LogLevel="${LOG_LEVEL:-INFO}" \
   --param FaultInjection="${FAULT_INJECTION:-true}" \
   --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
+  --param BreakerCacheSeconds="${BREAKER_CACHE_SECONDS:-1}" \
   --param EventQueueVisibilitySeconds="${EVENT_QUEUE_VISIBILITY_SECONDS:-5}" \
   --param MeterDynamoDB="${METER_DYNAMODB:-true}" \
   --param ManageApiGatewayAccount=false \

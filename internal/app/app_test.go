@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,4 +86,38 @@ func TestTimedLogsTheHandlersTimeAndKeepsItsAnswer(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &line))
 	assert.Equal(t, "handled", line["msg"])
 	assert.Contains(t, line, handlerMicrosKey)
+}
+
+func TestBreakerCacheSecondsSetsTheCopy(t *testing.T) {
+	cases := []struct {
+		env     string
+		cached  bool
+		ttl     time.Duration
+		wantErr bool
+	}{
+		{"", true, transfer.BreakerCacheSeconds * time.Second, false},
+		{"1", true, time.Second, false},
+		{"0", false, 0, false},
+		{"-1", false, 0, true},
+		{"soon", false, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.env, func(t *testing.T) {
+			t.Setenv("LEDGER_TABLE", "ledger")
+			t.Setenv("IDEMPOTENCY_TABLE", "idempotency")
+			t.Setenv("BREAKER_CACHE_SECONDS", c.env)
+			d := &Deps{Log: slog.Default(), AWS: aws.Config{Region: "us-east-1"}}
+			_, b, err := d.transferParts()
+			if c.wantErr {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			cached, ok := b.Store.(*transfer.CachedBreakerStore)
+			assert.Equal(t, c.cached, ok)
+			if ok {
+				assert.Equal(t, c.ttl, cached.TTL)
+			}
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
@@ -26,7 +27,21 @@ func (d *Deps) transferParts() (*dynamo.Ledger, *transfer.Breaker, error) {
 		}
 		*v = int(n)
 	}
-	return store, &transfer.Breaker{Store: store, Config: cfg, Metrics: d.Metrics()}, nil
+	cacheSeconds := int64(transfer.BreakerCacheSeconds)
+	if v := d.OptionalEnv("BREAKER_CACHE_SECONDS"); v != "" { // 0 turns the copy off
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, nil, fmt.Errorf("BREAKER_CACHE_SECONDS=%q: want 0 or a positive integer", v)
+		}
+		cacheSeconds = n
+	}
+	var breakerStore transfer.BreakerStore = store
+	if cacheSeconds > 0 {
+		cached := transfer.NewCachedBreakerStore(store)
+		cached.TTL = time.Duration(cacheSeconds) * time.Second
+		breakerStore = cached
+	}
+	return store, &transfer.Breaker{Store: breakerStore, Config: cfg, Metrics: d.Metrics()}, nil
 }
 
 // TransferSteps builds the saga's steps; fault injection is wired in only when the

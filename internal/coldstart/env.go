@@ -21,6 +21,7 @@ var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no 
 	"BREAKER_FAILURES_MAX":           "5",
 	"BREAKER_WINDOW_SECONDS":         "60",
 	"BREAKER_COOLDOWN_SECONDS":       "30",
+	"BREAKER_CACHE_SECONDS":          "3",
 	"REWARD_POINTS_PER_TRANSFER_MAX": "1000",
 	"REWARD_POINTS_PER_DAY_MAX":      "10000",
 	"METER_DYNAMODB":                 "false",

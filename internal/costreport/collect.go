@@ -34,8 +34,40 @@ type SFNAPI interface {
 
 var (
 	reportLine = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
-	usageLine  = regexp.MustCompile(`ddb_usage.*rru=([0-9.]+) wru=([0-9.]+)`)
+	usageLine  = regexp.MustCompile(`ddb_usage.*rru"?[=:]([0-9.]+).*wru"?[=:]([0-9.]+)`) // text or JSON
+	keysAttr   = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
 )
+
+// KeyUnits is the capacity the run used on one partition key (as the DynamoDB meter shapes it) and
+// how many calls touched it.
+type KeyUnits struct {
+	Calls      int
+	ReadUnits  float64
+	WriteUnits float64
+}
+
+// addKeys adds a metering line's per-key units (shape:r<units>:w<units>, comma
+// separated) to keys.
+func addKeys(keys map[string]KeyUnits, msg string) {
+	m := keysAttr.FindStringSubmatch(msg)
+	if m == nil || m[1] == "" {
+		return
+	}
+	for _, use := range strings.Split(m[1], ",") {
+		w := strings.LastIndex(use, ":w")
+		r := strings.LastIndex(use[:max(w, 0)], ":r")
+		if w < 0 || r < 0 {
+			continue
+		}
+		rru, _ := strconv.ParseFloat(use[r+2:w], 64)
+		wru, _ := strconv.ParseFloat(use[w+2:], 64)
+		k := keys[use[:r]]
+		k.Calls++
+		k.ReadUnits += rru
+		k.WriteUnits += wru
+		keys[use[:r]] = k
+	}
+}
 
 // CollectFunctions reads every Lambda log group's events in [from, to).
 func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to time.Time) ([]FunctionUsage, map[string]int, error) {
@@ -50,7 +82,7 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 		if i := strings.LastIndex(name, "Function-"); i > 0 {
 			name = name[:i]
 		}
-		u := FunctionUsage{Name: name}
+		u := FunctionUsage{Name: name, Keys: map[string]KeyUnits{}}
 		var token *string
 		for page := 0; page < logPagesMax; page++ {
 			res, err := logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: g.LogGroupName,
@@ -83,6 +115,7 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 					w, _ := strconv.ParseFloat(m[2], 64)
 					u.ReadUnits += r
 					u.WriteUnits += w
+					addKeys(u.Keys, msg)
 				}
 				for _, text := range []string{event.LogPublished, event.LogHandled} {
 					if strings.Contains(msg, text) {

@@ -59,8 +59,9 @@ type FunctionUsage struct {
 	MemoryMB         int
 	ReadUnits        float64
 	WriteUnits       float64
-	LogBytes         int64 // what production would ingest
-	MeterLogBytes    int64 // the DynamoDB metering lines, written only with MeterDynamoDB=true
+	LogBytes         int64               // what production would ingest
+	MeterLogBytes    int64               // the DynamoDB metering lines, written only with MeterDynamoDB=true
+	Keys             map[string]KeyUnits // by partition key shape (as the DynamoDB meter shapes it)
 }
 
 // Measured is everything counted during a run.

@@ -94,3 +94,21 @@ func TestCollectFunctionsCountsMeteringLinesApart(t *testing.T) {
 	assert.Equal(t, int64(len(usage)), f.MeterLogBytes)
 	assert.Equal(t, int64(len(start)+len(report)), f.LogBytes)
 }
+
+func TestCollectFunctionsAddsUpUnitsPerKey(t *testing.T) {
+	lines := fakeLogs{
+		`{"level":"INFO","message":"ddb_usage","op":"TransactWriteItems","rru":0,"wru":6,"keys":"ledger:WALLET#ab12cd34:r0:w2,ledger:HOLDS:r0:w2,ledger:WALLET#ab12cd34:r0:w2"}`,
+		`time=x level=INFO msg=ddb_usage op=GetItem rru=0.5 wru=0 keys=ledger:CONTROL#BREAKER:r0.5:w0`,
+		`{"level":"INFO","message":"ddb_usage","op":"Scan","rru":1,"wru":0,"keys":""}`,
+	}
+	fs, _, err := CollectFunctions(context.Background(), lines, "wallet", time.Now(), time.Now())
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	assert.InDelta(t, 6, fs[0].WriteUnits, 1e-9)
+	assert.InDelta(t, 1.5, fs[0].ReadUnits, 1e-9)
+	assert.Equal(t, map[string]KeyUnits{
+		"ledger:WALLET#ab12cd34": {Calls: 2, WriteUnits: 4},
+		"ledger:HOLDS":           {Calls: 1, WriteUnits: 2},
+		"ledger:CONTROL#BREAKER": {Calls: 1, ReadUnits: 0.5},
+	}, fs[0].Keys)
+}

@@ -11,8 +11,9 @@ import (
 )
 
 // Metered wraps the DynamoDB client, asks every call for ReturnConsumedCapacity and logs
-// the units it reports; when a call reports none, it logs units computed from the items
-// the code sends and receives (a read is 1 RRU per 4 KB, half when eventually
+// the units it reports, with the partition keys the call touched (shaped by keyShape, so
+// no user data) and the units each took; when a call reports none, it logs units
+// computed from the items the code sends and receives (a read is 1 RRU per 4 KB, half when eventually
 // consistent; a write 1 WRU per KB, twice in a transaction; UpdateItem and DeleteItem as
 // 1 KB items). Turned on only by the METER_DYNAMODB setting of measurement deployments;
 // the cost report adds the lines up.
@@ -28,8 +29,9 @@ const (
 	writeUnitBytes = 1024
 )
 
-func (m *Metered) record(ctx context.Context, op string, rru, wru float64) {
-	m.Log.InfoContext(ctx, "ddb_usage", slog.String("op", op), slog.Float64("rru", rru), slog.Float64("wru", wru))
+func (m *Metered) record(ctx context.Context, op string, rru, wru float64, uses ...keyUse) {
+	m.Log.InfoContext(ctx, "ddb_usage", slog.String("op", op), slog.Float64("rru", rru), slog.Float64("wru", wru),
+		slog.String("keys", keyUses(uses)))
 }
 
 func readUnits(bytes int, consistent bool) float64 {
@@ -60,7 +62,8 @@ func (m *Metered) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts .
 	if out != nil {
 		size, reported = ItemBytes(out.Item), out.ConsumedCapacity
 	}
-	m.record(ctx, "GetItem", units(reported, readUnits(size, aws.ToBool(in.ConsistentRead))), 0)
+	rru := units(reported, readUnits(size, aws.ToBool(in.ConsistentRead)))
+	m.record(ctx, "GetItem", rru, 0, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Key), rru: rru})
 	return out, err
 }
 
@@ -70,18 +73,21 @@ func (m *Metered) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInp
 	out, err := m.API.BatchGetItem(ctx, in, opts...)
 	var rru float64
 	var reported *ddbtypes.ConsumedCapacity
+	var uses []keyUse
 	if out != nil {
 		for table, items := range out.Responses {
 			consistent := aws.ToBool(in.RequestItems[table].ConsistentRead)
 			for _, it := range items {
-				rru += readUnits(ItemBytes(it), consistent) // each item is read, and billed, on its own
+				u := readUnits(ItemBytes(it), consistent) // each item is read, and billed, on its own
+				rru += u
+				uses = append(uses, keyUse{shape: itemShape(table, it), rru: u})
 			}
 		}
 		if len(out.ConsumedCapacity) == 1 {
 			reported = &out.ConsumedCapacity[0]
 		}
 	}
-	m.record(ctx, "BatchGetItem", units(reported, rru), 0)
+	m.record(ctx, "BatchGetItem", units(reported, rru), 0, uses...)
 	return out, err
 }
 
@@ -97,7 +103,9 @@ func (m *Metered) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...fu
 		}
 		reported = out.ConsumedCapacity
 	}
-	m.record(ctx, "Query", units(reported, readUnits(size, aws.ToBool(in.ConsistentRead))), 0)
+	rru := units(reported, readUnits(size, aws.ToBool(in.ConsistentRead)))
+	m.record(ctx, "Query", rru, 0, keyUse{shape: queryShape(aws.ToString(in.TableName), aws.ToString(in.KeyConditionExpression),
+		in.ExpressionAttributeNames, in.ExpressionAttributeValues), rru: rru})
 	return out, err
 }
 
@@ -110,7 +118,8 @@ func (m *Metered) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func
 			size += ItemBytes(it)
 		}
 	}
-	m.record(ctx, "Scan", readUnits(size, aws.ToBool(in.ConsistentRead)), 0)
+	rru := readUnits(size, aws.ToBool(in.ConsistentRead))
+	m.record(ctx, "Scan", rru, 0, keyUse{shape: shortTable(aws.ToString(in.TableName)) + ":SCAN", rru: rru})
 	return out, err
 }
 
@@ -122,7 +131,8 @@ func (m *Metered) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts .
 	if out != nil {
 		reported = out.ConsumedCapacity
 	}
-	m.record(ctx, "PutItem", 0, units(reported, writeUnits(ItemBytes(in.Item))))
+	wru := units(reported, writeUnits(ItemBytes(in.Item)))
+	m.record(ctx, "PutItem", 0, wru, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Item), wru: wru})
 	return out, err
 }
 
@@ -134,14 +144,15 @@ func (m *Metered) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, 
 	if out != nil {
 		reported = out.ConsumedCapacity
 	}
-	m.record(ctx, "UpdateItem", 0, units(reported, 1))
+	wru := units(reported, 1)
+	m.record(ctx, "UpdateItem", 0, wru, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Key), wru: wru})
 	return out, err
 }
 
 // DeleteItem implements API.
 func (m *Metered) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	out, err := m.API.DeleteItem(ctx, in, opts...)
-	m.record(ctx, "DeleteItem", 0, 1)
+	m.record(ctx, "DeleteItem", 0, 1, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Key), wru: 1})
 	return out, err
 }
 
@@ -149,22 +160,14 @@ func (m *Metered) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, 
 func (m *Metered) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
 	out, err := m.API.TransactWriteItems(ctx, in, opts...)
-	var wru float64
-	for _, it := range in.TransactItems {
-		switch {
-		case it.Put != nil:
-			wru += 2 * writeUnits(ItemBytes(it.Put.Item))
-		default:
-			wru += 2
-		}
-	}
+	uses, wru := transactUses(in.TransactItems)
 	if out != nil && len(out.ConsumedCapacity) > 0 {
 		wru = 0
 		for _, c := range out.ConsumedCapacity {
 			wru += aws.ToFloat64(c.CapacityUnits)
 		}
 	}
-	m.record(ctx, "TransactWriteItems", 0, wru)
+	m.record(ctx, "TransactWriteItems", 0, wru, uses...)
 	return out, err
 }
 

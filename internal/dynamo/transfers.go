@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,8 @@ import (
 //
 //	pk TRANSFER#<id>   sk TRANSFER                      the transfer and its saga flags and steps
 //	pk WALLETTX#<wallet> sk T#<created_at>#<id>         one index item per wallet (source, destination)
-//	pk HOLDS           sk <expires_at, unix s, 12 digits>#<id>  open holds by expiry, for the sweeper
+//	pk HOLDS#<bucket>  sk <expires_at, unix s, 12 digits>#<id>  open holds by expiry, for the sweeper;
+//	                   HoldBuckets buckets (2 digits), the transfer id's hash picks one
 //	pk CONTROL         sk BREAKER | FAULTS              the circuit breaker; injected faults (tests)
 var (
 	_ transfer.Store        = (*Ledger)(nil)
@@ -207,9 +209,9 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 	isHeld := c.After.Status == transfer.StatusHeld
 	switch {
 	case isHeld && !wasHeld:
-		tx.add(s.put(map[string]string{"pk": holdsPK, "sk": holdSK(c.After), "transfer_id": c.After.ID}), nil)
+		tx.add(s.put(map[string]string{"pk": holdPK(c.After.ID), "sk": holdSK(c.After), "transfer_id": c.After.ID}), nil)
 	case wasHeld && !isHeld:
-		tx.add(ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdsPK, holdSK(*c.Before))}}, nil)
+		tx.add(ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdPK(c.Before.ID), holdSK(*c.Before))}}, nil)
 	}
 	if err := tx.addRefund(s, c.Refund); err != nil {
 		return err
@@ -227,6 +229,22 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 }
 
 func holdSK(t transfer.Transfer) string { return fmt.Sprintf("%012d#%s", t.ExpiresAt.Unix(), t.ID) }
+
+// HoldBuckets is how many partitions the expiring-holds index is spread over. Its sort
+// key grows with time, so one partition would take every new hold's write and delete
+// (DynamoDB cannot split new writes of an increasing key); spread by the transfer id's
+// hash, the index takes HoldBuckets partitions' writes. Changing it moves where new
+// holds' entries go while old entries stay where they are: the sweeper must then walk
+// the old buckets too until they are empty.
+const HoldBuckets = 64
+
+// holdPK is the index bucket of a transfer's hold: a pure function of its id, so the
+// entry is deleted where it was put.
+func holdPK(transferID string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(transferID))
+	return fmt.Sprintf("%s#%02d", holdsPK, h.Sum32()%HoldBuckets)
+}
 
 func (s *Ledger) put(m map[string]string) ddbtypes.TransactWriteItem {
 	item := make(map[string]ddbtypes.AttributeValue, len(m))

@@ -258,8 +258,18 @@ func clearFaults(t *testing.T) {
 func isolateBreaker(t *testing.T) {
 	t.Helper()
 	c := controlOf(t)
+	// Cleanups run last first: this one runs after the breaker is put back, and lets the
+	// functions' copies of the breaker (BreakerCacheSeconds) age out before the next test.
+	t.Cleanup(func() { waitBreakerCopies(t) })
 	restoreOnCleanup(t, c)
 	require.NoError(t, c.closeBreaker())
+}
+
+// waitBreakerCopies waits until every function instance has read the breaker item again
+// since it last changed: each serves it from a copy up to BreakerCacheSeconds old.
+func waitBreakerCopies(t *testing.T) {
+	t.Helper()
+	time.Sleep(deploySeconds(t, "BreakerCacheSeconds"))
 }
 
 func breakerNow(t *testing.T) breakerItem {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/require"
+
+	"github.com/serverless-wallet/wallet/internal/dynamo"
 )
 
 const finalWaitSecondsMax = 90
@@ -156,13 +158,15 @@ func requireNoStaleHolds(t *testing.T) {
 	t.Helper()
 	db, table := ledgerTable(t)
 	cutoff := time.Now().Add(-90 * time.Second).Unix()
-	kc := expression.Key("pk").Equal(expression.Value("HOLDS")).And(expression.Key("sk").LessThan(expression.Value(fmt.Sprintf("%012d$", cutoff))))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	require.NoError(t, err)
-	out, err := db.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
-	require.NoError(t, err)
-	require.Empty(t, out.Items, "holds open more than 90 s past their expiry")
+	for b := range dynamo.HoldBuckets {
+		kc := expression.Key("pk").Equal(expression.Value(fmt.Sprintf("HOLDS#%02d", b))).And(expression.Key("sk").LessThan(expression.Value(fmt.Sprintf("%012d$", cutoff))))
+		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+		require.NoError(t, err)
+		out, err := db.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String(table), KeyConditionExpression: expr.KeyCondition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
+		require.NoError(t, err)
+		require.Empty(t, out.Items, "holds of bucket %d open more than 90 s past their expiry", b)
+	}
 }
 
 // funded creates a user with a USD wallet holding amount. Every test that moves money

@@ -438,6 +438,7 @@ func TestCircuitBreaker(t *testing.T) {
 	})
 	require.NoError(t, err, "the breaker opens after %d failures: it is %s with %d counted (window %s)", failuresMax, opened.State, opened.Failures, window)
 	require.False(t, opened.OpenedAt.IsZero(), "the open breaker records when it opened")
+	waitBreakerCopies(t) // an instance may serve its copy read before the breaker opened
 
 	start := time.Now()
 	r := postTransfer(t, a.Token, "refused-fast", transferBody(wa.ID, wb.ID, 1))
@@ -493,6 +494,7 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 	assert.Equal(t, 1, passed, "half-open lets exactly one probe through: %v", statuses)
 	assert.Equal(t, "CLOSED", breakerState(t), "the probe's success closed the breaker")
+	waitBreakerCopies(t) // an instance may serve its copy read while the probe ran
 	assert.Equal(t, http.StatusCreated, postTransfer(t, a.Token, "after", transferBody(wa.ID, wb.ID, 1)).Status)
 	requireLedgerConsistent(t)
 }
