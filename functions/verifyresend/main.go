@@ -6,6 +6,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/app"
+	"github.com/serverless-wallet/wallet/internal/app/sesapp"
 )
 
-func main() { os.Exit(app.ServeUsers(nil, apigw.VerifyResend)) }
+func main() { os.Exit(app.ServeMailingUsers(sesapp.Mail, apigw.VerifyResend)) }

@@ -10,6 +10,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,14 +22,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/callrecord"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/ledger"
-	"github.com/serverless-wallet/wallet/internal/mail"
 	"github.com/serverless-wallet/wallet/internal/metrics"
 	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/user"
@@ -162,9 +161,12 @@ func (d *Deps) Metrics() *metrics.Emitter {
 // tokens have one (secretsapp.Tokens, over Secrets Manager); the others pass nil.
 type TokenSource func(ctx context.Context, d *Deps) (*auth.Tokens, error)
 
+// MailSource builds the mailer of a function that sends email (sesapp.Mail, over SES).
+type MailSource func(d *Deps) (user.Mailer, error)
+
 // UserService builds the user service; with a token source it also loads the signing key
-// and the login lock-out.
-func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.Service, error) {
+// and the login lock-out, and with a mail source it sends email.
+func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource, mailSource MailSource) (*user.Service, error) {
 	store := &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}
 	var tokens user.TokenIssuer
 	var guard user.LoginGuard
@@ -183,11 +185,18 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.
 		return nil, err
 	}
 	s.UseSessions(store)
-	if from := d.OptionalEnv("MAIL_FROM"); from != "" { // the functions that send mail
-		s.UseMail(&mail.SES{Client: sesv2.NewFromConfig(d.AWS), From: from}, store)
-	} else {
-		s.UseMail(nil, store)
+	var mailer user.Mailer
+	switch {
+	case mailSource != nil:
+		if mailer, err = mailSource(d); err != nil {
+			return nil, err
+		}
+	case d.OptionalEnv("MAIL_FROM") != "":
+		// The template gives MAIL_FROM to the functions that send mail: one whose main
+		// has no mail source would fail to send, so its cold start fails instead.
+		return nil, errors.New("MAIL_FROM is set, but this function's main builds no mailer (app.ServeMailingUsers)")
 	}
+	s.UseMail(mailer, store)
 	return s, nil
 }
 
@@ -295,12 +304,18 @@ func ServeWallets(route func(apigw.Wallets) apigw.HandlerFunc) int {
 // ServeUsers starts a user route's function; a route that issues tokens passes its
 // token source (secretsapp.Tokens), the others nil.
 func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) int {
-	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, tokens) }, route)
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, tokens, nil) }, route)
+}
+
+// ServeMailingUsers starts a user route's function that sends email (sign-up, a code's
+// resend, a password reset), with the mailer mail builds.
+func ServeMailingUsers(mail MailSource, route func(apigw.Users) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.Users, error) { return d.UserService(ctx, nil, mail) }, route)
 }
 
 // ServeSessions starts a session route's function (refresh passes its token source).
 func ServeSessions(tokens TokenSource, route func(apigw.SessionUsers) apigw.HandlerFunc) int {
-	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens) }, route)
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens, nil) }, route)
 }
 
 func (d *Deps) ledgerStore() *dynamo.Ledger {

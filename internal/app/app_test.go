@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/transfer"
+	"github.com/serverless-wallet/wallet/internal/user"
 )
 
 // A transfer service built without a saga source serves reads and the sweeper; were it
@@ -120,4 +121,23 @@ func TestBreakerCacheSecondsSetsTheCopy(t *testing.T) {
 			}
 		})
 	}
+}
+
+type recordingMailer struct{ sent int }
+
+func (m *recordingMailer) Send(context.Context, string, string, string) error { m.sent++; return nil }
+
+// A function the template gives MAIL_FROM sends mail only through its main's mail
+// source: without one its cold start fails, rather than its mail going nowhere.
+func TestMailNeedsAMailSource(t *testing.T) {
+	t.Setenv("USERS_TABLE", "users")
+	t.Setenv("MAIL_FROM", "wallet@example.com")
+	d := &Deps{Log: slog.Default(), AWS: aws.Config{Region: "us-east-1"}}
+	_, err := d.UserService(context.Background(), nil, nil)
+	require.ErrorContains(t, err, "MAIL_FROM")
+
+	m := &recordingMailer{}
+	s, err := d.UserService(context.Background(), nil, func(*Deps) (user.Mailer, error) { return m, nil })
+	require.NoError(t, err)
+	require.NotNil(t, s)
 }
