@@ -112,8 +112,8 @@ var (
 	ErrWalletNotEmpty    = problem.Unprocessable("wallet_not_empty", "only a wallet with zero balance and no holds can be closed")
 	ErrWalletClosed      = problem.Unprocessable("wallet_closed", "a closed wallet cannot change")
 	// ErrFourEyes: an admin freezing or unfreezing their own wallet; another admin must.
-	ErrFourEyes = problem.New(problem.KindForbidden, "four_eyes", "an admin cannot change the status of their own wallet: another admin must")
-	ErrSameWallet        = problem.Invalid("same_wallet", "source and destination must differ")
+	ErrFourEyes   = problem.New(problem.KindForbidden, "four_eyes", "an admin cannot change the status of their own wallet: another admin must")
+	ErrSameWallet = problem.Invalid("same_wallet", "source and destination must differ")
 	// ErrHoldMissing: a release or capture takes back more than the wallet holds. It
 	// means a second settlement or a bug, never a client's mistake; nothing is written.
 	ErrHoldMissing = errors.New("ledger: the wallet does not hold that amount")
