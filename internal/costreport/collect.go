@@ -35,6 +35,7 @@ type SFNAPI interface {
 var (
 	reportLine = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
 	usageLine  = regexp.MustCompile(`ddb_usage.*rru"?[=:]([0-9.]+).*wru"?[=:]([0-9.]+)`) // text or JSON
+	handledLine = regexp.MustCompile(`handler_us"?[=:](\d+)`) // a metered function's time in its handler
 	keysAttr   = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
 )
 
@@ -94,7 +95,12 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 				msg := aws.ToString(e.Message)
 				// The metering lines exist only in a deployment with MeterDynamoDB=true,
 				// which the template refuses for prod: counted apart, not billed.
-				if usageLine.MatchString(msg) {
+				handled := handledLine.FindStringSubmatch(msg)
+				if handled != nil {
+					us, _ := strconv.ParseInt(handled[1], 10, 64)
+					u.HandlerMicros += us
+				}
+				if usageLine.MatchString(msg) || handled != nil {
 					u.MeterLogBytes += int64(len(msg))
 				} else {
 					u.LogBytes += int64(len(msg))

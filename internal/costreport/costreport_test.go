@@ -38,7 +38,8 @@ func TestPriceIsPerCompletedTransfer(t *testing.T) {
 		Executions:      100,
 		EventsPublished: 100,
 		Functions: []FunctionUsage{
-			{Name: "CreateTransfer", Invocations: 100, BilledDurationMs: 100 * 1000, MemoryMB: 1024, WriteUnits: 1000, ReadUnits: 800, LogBytes: 100 * 1000},
+			{Name: "CreateTransfer", Invocations: 100, BilledDurationMs: 100 * 1000, HandlerMicros: 100*1000*1000 - 100*500, MemoryMB: 1024,
+				WriteUnits: 1000, ReadUnits: 800, LogBytes: 100 * 1000},
 			{Name: "Notify", Invocations: 50, BilledDurationMs: 0, MemoryMB: 256},
 		},
 	}
@@ -51,8 +52,10 @@ func TestPriceIsPerCompletedTransfer(t *testing.T) {
 	assert.InDelta(t, 0.30, byItem["Lambda requests"].PerMillon, 1e-9)
 	assert.Equal(t, "10.0", byItem["DynamoDB write units"].PerTx)
 	assert.InDelta(t, 6.25, byItem["DynamoDB write units"].PerMillon, 1e-9)
-	// 1 s at 1 GB per transfer.
-	assert.InDelta(t, 13.3334, byItem["Lambda duration (GB-s, local durations)"].PerMillon, 1e-9)
+	// 1 s at 1 GB per transfer: the handler's 999.5 ms and half a millisecond of rounding
+	// per invocation (Notify's 50 invocations add 0.5 ms at 0.25 GB each).
+	assert.InDelta(t, 13.3334+50*0.0005*0.25/100*1e6*ListPrices.LambdaPerGBSecondArm, byItem["Lambda duration (GB-s, the handlers' own time)"].PerMillon, 1e-6)
+	assert.InDelta(t, 13.3334, LocalDurationPerMillion(m, ListPrices), 1e-9, "priced from the REPORT lines instead")
 	assert.InDelta(t, 0.50, byItem["CloudWatch Logs ingestion (bytes)"].PerMillon, 1e-9)
 }
 
@@ -63,6 +66,7 @@ func TestWriteStatesTheFloorAndTheRatio(t *testing.T) {
 	assert.Contains(t, b.String(), "## The floor")
 	assert.Contains(t, b.String(), "| **floor** | | **13.64** |")
 	assert.Contains(t, b.String(), "Measured / floor: **")
+	assert.Contains(t, b.String(), "| F | 28.0 | (not part of a transfer's path) |", "the table of writes")
 }
 
 type fakeLogs []string
@@ -82,8 +86,10 @@ func (f fakeLogs) FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEven
 func TestCollectFunctionsCountsMeteringLinesApart(t *testing.T) {
 	start := "START RequestId: 1 Version: $LATEST"
 	usage := `{"level":"INFO","msg":"ddb_usage","op":"TransactWriteItems","rru=0 wru=10"}`
+	handled := `{"level":"INFO","message":"handled","handler_us":1750}`
+	handledText := `level=INFO msg=handled handler_us=250`
 	report := "REPORT RequestId: 1	Duration: 3.00 ms	Billed Duration: 4 ms	Memory Size: 256 MB"
-	fs, _, err := CollectFunctions(context.Background(), fakeLogs{start, usage, report}, "wallet", time.Now(), time.Now())
+	fs, _, err := CollectFunctions(context.Background(), fakeLogs{start, usage, handled, handledText, report}, "wallet", time.Now(), time.Now())
 	require.NoError(t, err)
 	require.Len(t, fs, 1)
 	f := fs[0]
@@ -91,7 +97,8 @@ func TestCollectFunctionsCountsMeteringLinesApart(t *testing.T) {
 	assert.Equal(t, 1, f.Invocations)
 	assert.Equal(t, int64(4), f.BilledDurationMs)
 	assert.InDelta(t, 10, f.WriteUnits, 1e-9)
-	assert.Equal(t, int64(len(usage)), f.MeterLogBytes)
+	assert.Equal(t, int64(2000), f.HandlerMicros, "the handlers' own time, JSON or text")
+	assert.Equal(t, int64(len(usage)+len(handled)+len(handledText)), f.MeterLogBytes, "metered deployments' lines, not billed")
 	assert.Equal(t, int64(len(start)+len(report)), f.LogBytes)
 }
 
