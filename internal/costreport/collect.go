@@ -33,10 +33,10 @@ type SFNAPI interface {
 }
 
 var (
-	reportLine = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
-	usageLine  = regexp.MustCompile(`ddb_usage.*rru"?[=:]([0-9.]+).*wru"?[=:]([0-9.]+)`) // text or JSON
-	handledLine = regexp.MustCompile(`handler_us"?[=:](\d+)`) // a metered function's time in its handler
-	keysAttr   = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
+	reportLine  = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
+	usageLine   = regexp.MustCompile(`ddb_usage.*rru"?[=:]([0-9.]+).*wru"?[=:]([0-9.]+)`) // text or JSON
+	handledLine = regexp.MustCompile(`handler_us"?[=:](\d+)`)                             // a metered function's time in its handler
+	keysAttr    = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
 )
 
 // KeyUnits is the capacity the run used on one partition key (as the DynamoDB meter shapes it) and

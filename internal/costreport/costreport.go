@@ -45,9 +45,9 @@ var ListPrices = Prices{
 
 // Assumptions that cannot be measured on the local engine.
 const (
-	ExpressMemoryGB        = 0.0625   // Express bills memory in 64 MB steps; this saga needs the first
-	XRaySampledFraction    = 0.05     // the default sampling rule: 1 request/s, then 5 %
-	SQSRequestsPerMessage  = 2.0 / 10 // the poller's receive and delete, each for a batch of up to 10
+	ExpressMemoryGB       = 0.0625   // Express bills memory in 64 MB steps; this saga needs the first
+	XRaySampledFraction   = 0.05     // the default sampling rule: 1 request/s, then 5 %
+	SQSRequestsPerMessage = 2.0 / 10 // the poller's receive and delete, each for a batch of up to 10
 	// AWS bills each invocation's duration rounded up to the millisecond: half a
 	// millisecond on average above the handler's own time.
 	billedRoundingMs = 0.5
@@ -151,7 +151,6 @@ const (
 	floorLogBytesPerInvocation = 300.0 // one structured line (plus START/END/REPORT)
 	floorQueueDeliveries       = 2     // the event reaches the notification and reward queues
 )
-
 
 // Floor prices the floor with the same prices as the measurement.
 func Floor(p Prices) []Line {
@@ -296,4 +295,3 @@ Levers left: the notification and its claim as one item (a conditional put keyed
 2 units per party instead of 4); the reward's claim folded into its history entry's key; the list entries replaced
 by the statement for settled transfers. Each keeps its guarantee only with a test that holds it.
 `
-
