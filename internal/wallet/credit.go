@@ -20,10 +20,11 @@ type CreditInput struct {
 	Description string      `json:"description,omitempty"`
 }
 
-// CreditView is the answer to a credit. It carries no balance: a credit adds to the
-// wallet without reading it back, so the balance right after it is only known to a
-// statement (GET /v1/wallets/{id}/entries), which computes running balances.
-type CreditView struct {
+// MovementView is the answer to a credit or a withdrawal. It carries no balance: the
+// money is added to or taken from the wallet without reading it back, so the balance
+// right after it is only known to a statement (GET /v1/wallets/{id}/entries), which
+// computes running balances.
+type MovementView struct {
 	ID          string    `json:"id"`
 	WalletID    string    `json:"wallet_id"`
 	Amount      int64     `json:"amount"`
@@ -32,23 +33,47 @@ type CreditView struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
+// CreditView is the answer to a credit.
+type CreditView = MovementView
+
 // Credit tops one of the caller's wallets up from the funding account, once per
 // idempotency key. The key comes first: a completed key replays its answer before any
 // other check, so a retry of a credit that happened never hears that it did not
 // (because the wallet was frozen since, say).
 func (s *Service) Credit(ctx context.Context, c op.Caller, walletID, key string, in CreditInput) (op.Result, error) {
+	return s.move(ctx, c, walletID, key, movement{kind: "credit", request: in, amount: in.Amount, description: in.Description,
+		post: func(w ledger.Wallet, postingID string, now time.Time) (ledger.Delta, ledger.Posting, error) {
+			return ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: int64(in.Amount), Description: in.Description, Now: now}, s.limits)
+		}})
+}
+
+// movement is money between one of the caller's wallets and the external funding
+// account: a credit or a withdrawal.
+type movement struct {
+	kind        string // names the operation in the request's idempotency hash
+	request     any    // the request body, hashed
+	amount      money.Minor
+	description string
+	// post is the ledger's rule: the wallet's delta and the balanced posting.
+	post func(w ledger.Wallet, postingID string, now time.Time) (ledger.Delta, ledger.Posting, error)
+}
+
+// move writes a movement once per idempotency key: the key's claim first (a completed
+// key replays), then the wallet's delta, its posting and the key's completion in one
+// transaction, decided again on a fresh read when it loses a race.
+func (s *Service) move(ctx context.Context, c op.Caller, walletID, key string, m movement) (op.Result, error) {
 	if err := idempotency.ValidateKey(key); err != nil {
 		return op.Result{}, err
 	}
-	hash, err := idempotency.Hash("credit", walletID, in)
+	hash, err := idempotency.Hash(m.kind, walletID, m.request)
 	if err != nil {
 		return op.Result{}, err
 	}
 	return op.Guarded(ctx, s.idem, s.now(), idempotency.NewClaim(c.UserID, key, hash), func(claim idempotency.Claim) (op.Result, error) {
-		if err := money.Positive(int64(in.Amount)); err != nil {
+		if err := money.Positive(int64(m.amount)); err != nil {
 			return op.Result{}, err
 		}
-		if err := op.ValidateDescription(in.Description); err != nil {
+		if err := op.ValidateDescription(m.description); err != nil {
 			return op.Result{}, err
 		}
 		first, err := s.owned(ctx, c, walletID)
@@ -66,12 +91,12 @@ func (s *Service) Credit(ctx context.Context, c op.Caller, walletID, key string,
 				}
 			}
 			now := s.now().UTC().Truncate(time.Millisecond)
-			d, p, err := ledger.Credit(w, ledger.CreditInput{PostingID: postingID, AmountMinor: int64(in.Amount), Description: in.Description, Now: now}, s.limits)
+			d, p, err := m.post(w, postingID, now)
 			if err != nil {
 				return err
 			}
-			body, err := json.Marshal(CreditView{ID: postingID, WalletID: w.ID, Amount: int64(in.Amount), Currency: w.Currency,
-				Description: in.Description, CreatedAt: now})
+			body, err := json.Marshal(MovementView{ID: postingID, WalletID: w.ID, Amount: int64(m.amount), Currency: w.Currency,
+				Description: m.description, CreatedAt: now})
 			if err != nil {
 				return err
 			}
