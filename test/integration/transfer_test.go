@@ -79,7 +79,7 @@ func TestTransferRefusals(t *testing.T) {
 	b, wb := funded(t, "refusals-b", 0)
 	eur := createWallet(t, b.Token, "EUR")
 	frozen := createWallet(t, signupAndLogin(t, "frozen").Token, "USD")
-	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + frozen.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN"}})
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + frozen.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN", "reason": "integration test"}})
 	require.Equal(t, http.StatusOK, r.Status)
 
 	t.Run("insufficient funds changes no balance or hold", func(t *testing.T) {
@@ -580,7 +580,7 @@ func TestCaptureWithAFrozenWallet(t *testing.T) {
 	admin := adminToken(t)
 	setStatus := func(id, status string) {
 		t.Helper()
-		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + id, token: admin, body: map[string]string{"status": status}})
+		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + id, token: admin, body: map[string]string{"status": status, "reason": "integration test"}})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	}
 	for i, frozen := range []string{wa.ID, wb.ID} {
@@ -609,7 +609,7 @@ func TestReplayAfterTheDestinationIsFrozen(t *testing.T) {
 	body := transferBody(wa.ID, wb.ID, 100)
 	first := postTransfer(t, a.Token, "pay-once", body)
 	require.Equal(t, http.StatusCreated, first.Status, "%s", first.Body)
-	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN"}})
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + wb.ID, token: adminToken(t), body: map[string]string{"status": "FROZEN", "reason": "integration test"}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 
 	again := postTransfer(t, a.Token, "pay-once", body)

@@ -270,7 +270,7 @@ func TestWalletAccessAndStatus(t *testing.T) {
 			{method: "GET", path: "/v1/wallets/" + w.ID + "/entries"},
 			{method: "POST", path: "/v1/wallets/" + w.ID + "/credits", headers: map[string]string{"Idempotency-Key": "x"}, body: map[string]any{"amount": 5}},
 			{method: "PATCH", path: "/v1/wallets/" + w.ID, body: map[string]string{"status": "CLOSED"}},
-			{method: "PATCH", path: "/v1/wallets/" + w.ID, body: map[string]string{"status": "FROZEN"}},
+			{method: "PATCH", path: "/v1/wallets/" + w.ID, body: map[string]string{"status": "FROZEN", "reason": "integration test"}},
 		} {
 			c.token = b.Token
 			r := do(t, c)
@@ -282,7 +282,7 @@ func TestWalletAccessAndStatus(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, r.Status)
 	})
 	t.Run("owners cannot freeze", func(t *testing.T) {
-		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: a.Token, body: map[string]string{"status": "FROZEN"}})
+		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: a.Token, body: map[string]string{"status": "FROZEN", "reason": "integration test"}})
 		assert.Equal(t, http.StatusForbidden, r.Status)
 		assert.Equal(t, "forbidden", r.ErrorCode())
 	})
@@ -309,7 +309,7 @@ func TestWalletAccessAndStatus(t *testing.T) {
 		assert.EqualValues(t, 500, getWallet(t, a.Token, w.ID).Balance)
 	})
 	t.Run("frozen refuses movements, unfreeze restores", func(t *testing.T) {
-		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
+		r := do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin, body: map[string]string{"status": "FROZEN", "reason": "integration test"}})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Equal(t, "FROZEN", r.JSON(t)["status"])
 		r = credit(t, a.Token, w.ID, "k2", 5)
@@ -318,7 +318,7 @@ func TestWalletAccessAndStatus(t *testing.T) {
 		r = do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: a.Token, body: map[string]string{"status": "CLOSED"}})
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "an owner cannot close a frozen wallet: %s", r.Body)
 		assert.Equal(t, "wallet_not_active", r.ErrorCode())
-		r = do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin, body: map[string]string{"status": "ACTIVE"}})
+		r = do(t, call{method: "PATCH", path: "/v1/wallets/" + w.ID, token: admin, body: map[string]string{"status": "ACTIVE", "reason": "integration test"}})
 		require.Equal(t, http.StatusOK, r.Status)
 		assert.Equal(t, http.StatusCreated, credit(t, a.Token, w.ID, "k2", 5).Status, "the refused key is free again")
 	})
@@ -334,7 +334,7 @@ func TestWalletAccessAndStatus(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 		assert.Equal(t, "CLOSED", r.JSON(t)["status"])
 		for _, st := range []string{"ACTIVE", "FROZEN"} {
-			r = do(t, call{method: "PATCH", path: "/v1/wallets/" + e.ID, token: admin, body: map[string]string{"status": st}})
+			r = do(t, call{method: "PATCH", path: "/v1/wallets/" + e.ID, token: admin, body: map[string]string{"status": st, "reason": "integration test"}})
 			assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
 			assert.Equal(t, "wallet_closed", r.ErrorCode())
 		}
@@ -455,4 +455,28 @@ func TestStatementPaging(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, r.Status, bad)
 	}
 	requireLedgerConsistent(t)
+}
+
+// TestFourEyesOnStatusChanges: an admin's freeze or unfreeze needs a reason, and no
+// admin changes the status of their own wallet; each refusal changes nothing.
+func TestFourEyesOnStatusChanges(t *testing.T) {
+	t.Parallel()
+	admin := adminToken(t)
+	own := createWallet(t, admin, "CHF")
+	_, other := funded(t, "four-eyes", 0)
+
+	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + other.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
+	assert.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+	assert.Equal(t, "reason_required", r.ErrorCode())
+	r = do(t, call{method: "PATCH", path: "/v1/wallets/" + own.ID, token: admin, body: map[string]string{"status": "FROZEN", "reason": "testing myself"}})
+	assert.Equal(t, http.StatusForbidden, r.Status, "%s", r.Body)
+	assert.Equal(t, "four_eyes", r.ErrorCode())
+	assert.Equal(t, "ACTIVE", getWallet(t, admin, own.ID).Status)
+	assert.Equal(t, "ACTIVE", getWallet(t, admin, other.ID).Status)
+	assert.Empty(t, auditOf(t, own.ID), "a refused change leaves no audit record")
+	assert.Empty(t, auditOf(t, other.ID))
+
+	r = do(t, call{method: "PATCH", path: "/v1/wallets/" + other.ID, token: admin, body: map[string]string{"status": "FROZEN", "reason": "four-eyes test"}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Equal(t, "four-eyes test", auditOf(t, other.ID)[0].Reason)
 }

@@ -272,8 +272,9 @@ export interface paths {
         head?: never;
         /**
          * Change a wallet's status
-         * @description - Freeze (`ACTIVE` → `FROZEN`) and unfreeze (`FROZEN` → `ACTIVE`): admins only.
-         *       A frozen wallet keeps its money but accepts no credits or transfers.
+         * @description - Freeze (`ACTIVE` → `FROZEN`) and unfreeze (`FROZEN` → `ACTIVE`): admins only, never of
+         *       their own wallet (four eyes: another admin must), and always with a `reason`, which the
+         *       audit trail keeps. A frozen wallet keeps its money but accepts no credits or transfers.
          *     - Close (→ `CLOSED`): the owner, only when `balance` and `held` are both zero.
          *       Closing is final: a closed wallet cannot change status again.
          *     - Asking for the status the wallet already has changes nothing and answers 200.
@@ -2025,10 +2026,10 @@ export interface operations {
                     "application/json": components["schemas"]["Wallet"];
                 };
             };
-            /** @description Invalid input. Codes: `invalid_status`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            /** @description Invalid input. Codes: `invalid_status`, `reason_required` (an admin's freeze or unfreeze without a reason), `invalid_reason`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            /** @description Not allowed for this caller: the owner asked to freeze or unfreeze (admins only), or an admin asked to close someone else's wallet (owners only). Code: `forbidden`. */
+            /** @description Not allowed for this caller: the owner asked to freeze or unfreeze (admins only), or an admin asked to close someone else's wallet (owners only): `forbidden`; an admin asked to freeze or unfreeze their own wallet: `four_eyes`. */
             403: components["responses"]["Forbidden"];
             /** @description No such wallet for this caller: absent, another user's, or a malformed id. Code: `not_found`. */
             404: components["responses"]["NotFound"];
