@@ -183,6 +183,7 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource) (*user.
 		return nil, err
 	}
 	s.UseSessions(store)
+	s.UsePasswords(store)
 	if from := d.OptionalEnv("MAIL_FROM"); from != "" { // the functions that send mail
 		s.UseMail(&mail.SES{Client: sesv2.NewFromConfig(d.AWS), From: from}, store)
 	} else {
@@ -301,6 +302,11 @@ func ServeUsers(tokens TokenSource, route func(apigw.Users) apigw.HandlerFunc) i
 // ServeSessions starts a session route's function (refresh passes its token source).
 func ServeSessions(tokens TokenSource, route func(apigw.SessionUsers) apigw.HandlerFunc) int {
 	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens) }, route)
+}
+
+// ServePasswords starts a password route's function.
+func ServePasswords(route func(apigw.PasswordUsers) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.PasswordUsers, error) { return d.UserService(ctx, nil) }, route)
 }
 
 func (d *Deps) ledgerStore() *dynamo.Ledger {
