@@ -185,6 +185,7 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource, mailSou
 		return nil, err
 	}
 	s.UseSessions(store)
+	s.UsePasswords(store)
 	var mailer user.Mailer
 	switch {
 	case mailSource != nil:
@@ -316,6 +317,12 @@ func ServeMailingUsers(mail MailSource, route func(apigw.Users) apigw.HandlerFun
 // ServeSessions starts a session route's function (refresh passes its token source).
 func ServeSessions(tokens TokenSource, route func(apigw.SessionUsers) apigw.HandlerFunc) int {
 	return serveRoute(func(ctx context.Context, d *Deps) (apigw.SessionUsers, error) { return d.UserService(ctx, tokens, nil) }, route)
+}
+
+// ServePasswords starts a password route's function; the reset, which emails its code,
+// passes a mail source.
+func ServePasswords(mail MailSource, route func(apigw.PasswordUsers) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.PasswordUsers, error) { return d.UserService(ctx, nil, mail) }, route)
 }
 
 func (d *Deps) ledgerStore() *dynamo.Ledger {

@@ -104,7 +104,8 @@ func TestEveryOperationStatesItsOwnSecurity(t *testing.T) {
 	assert.Equal(t, "token", deploy.MapValue(authorizer, "type").Value)
 	assert.Equal(t, "method.request.header.Authorization", deploy.MapValue(authorizer, "identitySource").Value)
 	public := map[string]bool{"GET /v1/health": true, "POST /v1/auth/signup": true, "POST /v1/auth/login": true,
-		"POST /v1/auth/verify": true, "POST /v1/auth/verify/resend": true, "POST /v1/auth/refresh": true}
+		"POST /v1/auth/verify": true, "POST /v1/auth/verify/resend": true, "POST /v1/auth/refresh": true,
+		"POST /v1/auth/password-reset": true, "POST /v1/auth/password-reset/confirm": true}
 	for _, op := range ops {
 		sec := deploy.MapValue(op.Node, "security")
 		if !assert.NotNil(t, sec, "%s has no security of its own", op) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/user"
 )
 
@@ -55,4 +56,37 @@ func TestCodesSpendAndVerifyOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, stored.EmailVerified)
 	require.ErrorIs(t, s.MarkVerified(ctx, fresh), user.ErrInvalidCode, "a code works once")
+}
+
+// TestResetPasswordOnce: a reset code sets the password once, in the same transaction
+// that deletes it; a replaced code sets nothing; SetPassword refuses an unknown user.
+func TestResetPasswordOnce(t *testing.T) {
+	db, table := engineTable(t, false)
+	s := &Users{DB: db, Table: table}
+	ctx := context.Background()
+	u := user.User{ID: uuid.NewString(), Email: "reset@example.com", Name: "R", Role: "user", CreatedAt: time.Now().UTC(), PasswordHash: "h0"}
+	require.NoError(t, s.Create(ctx, u, testCode(u.ID, "verify")))
+	old, fresh := testCode(u.ID, "old"), testCode(u.ID, "fresh")
+	old.Purpose, fresh.Purpose = user.PurposeReset, user.PurposeReset
+	require.NoError(t, s.PutCode(ctx, old))
+	require.NoError(t, s.PutCode(ctx, fresh))
+
+	require.ErrorIs(t, s.ResetPassword(ctx, old, "h1"), user.ErrInvalidCode, "a replaced code sets nothing")
+	stored, err := s.ByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "h0", stored.PasswordHash)
+
+	require.NoError(t, s.ResetPassword(ctx, fresh, "h2"))
+	require.ErrorIs(t, s.ResetPassword(ctx, fresh, "h3"), user.ErrInvalidCode, "a code works once")
+	stored, err = s.ByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "h2", stored.PasswordHash)
+	_, err = s.Code(ctx, u.ID, user.PurposeVerify)
+	require.NoError(t, err, "the verification code is another item, untouched")
+
+	require.NoError(t, s.SetPassword(ctx, u.ID, "h4"))
+	stored, err = s.ByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "h4", stored.PasswordHash)
+	assert.ErrorIs(t, s.SetPassword(ctx, uuid.NewString(), "h5"), problem.ErrNotFound, "no user is made by a password change")
 }

@@ -43,7 +43,8 @@ type Service struct {
 	verify    func(password, hash string) (bool, error)
 	mail      Mailer // sign-up and verification mail (UseMail)
 	codes     Codes
-	sessions  Sessions // login sessions and refresh tokens (UseSessions)
+	sessions  Sessions  // login sessions and refresh tokens (UseSessions)
+	passwords Passwords // password change and reset (UsePasswords)
 }
 
 // NewService builds a Service; adminEmails is the deployment's comma-separated list. A

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -134,22 +133,9 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	c, err := s.codes.Code(ctx, u.ID, PurposeVerify)
-	if errors.Is(err, problem.ErrNotFound) {
-		return User{}, ErrInvalidCode
-	}
+	c, err := s.spendCode(ctx, u, PurposeVerify, in.Code)
 	if err != nil {
 		return User{}, err
-	}
-	if !c.ExpiresAt.After(s.now()) {
-		return User{}, ErrInvalidCode
-	}
-	spent, err := s.codes.SpendAttempt(ctx, c)
-	if err != nil {
-		return User{}, err
-	}
-	if !spent || subtle.ConstantTimeCompare([]byte(hashCode(u.ID, PurposeVerify, in.Code)), []byte(c.Hash)) != 1 {
-		return User{}, ErrInvalidCode
 	}
 	if err := s.codes.MarkVerified(ctx, c); err != nil {
 		return User{}, err

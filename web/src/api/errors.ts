@@ -38,6 +38,7 @@ export const MESSAGES: Record<string, string> = {
   email_taken: "An account with that email already exists. Log in instead.",
   email_not_verified: "Verify your email address before moving money.",
   invalid_code: "That code is wrong or has expired. Ask for a new one.",
+  invalid_current_password: "Your current password is not right. Check it and try again.",
   refresh_reused: "For your safety you were logged out everywhere. Please log in again.",
   invalid_refresh_token: "Your session has ended. Please log in again.",
   refresh_token_in_body: "The app sent its session the wrong way. Reload the page and log in again.",

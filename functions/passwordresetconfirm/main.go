@@ -1,0 +1,11 @@
+// Command passwordresetconfirm serves POST /v1/auth/password-reset/confirm.
+package main
+
+import (
+	"os"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { os.Exit(app.ServePasswords(nil, apigw.PasswordResetConfirm)) }

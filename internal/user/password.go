@@ -1,0 +1,202 @@
+package user
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/serverless-wallet/wallet/internal/auth"
+	"github.com/serverless-wallet/wallet/internal/problem"
+)
+
+// PurposeReset is the purpose of a password-reset code.
+const PurposeReset = "reset"
+
+// Passwords replaces a user's password hash.
+type Passwords interface {
+	// SetPassword replaces the user's password hash, on condition that the user exists.
+	SetPassword(ctx context.Context, userID, hash string) error
+	// ResetPassword deletes the reset code c and replaces its user's password hash in one
+	// transaction, on condition that c is still stored; ErrInvalidCode when it is not.
+	ResetPassword(ctx context.Context, c Code, hash string) error
+}
+
+// ErrWrongPassword refuses a password change whose current password is wrong.
+var ErrWrongPassword = problem.Invalid("invalid_current_password", "the current password is wrong")
+
+// UsePasswords lets the service change and reset passwords.
+func (s *Service) UsePasswords(p Passwords) { s.passwords = p }
+
+// PasswordChange is what a signed-in client sends to change its password.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// ChangePassword replaces the caller's password after checking the current one, then
+// ends every other session of the user; the caller's own session (sessionID) goes on.
+func (s *Service) ChangePassword(ctx context.Context, userID, sessionID string, in PasswordChange) error {
+	if s.passwords == nil || s.sessions == nil {
+		return errors.New("user: this service cannot change passwords")
+	}
+	if in.CurrentPassword == "" {
+		return problem.Invalid("missing_field", "current_password is required")
+	}
+	if err := ValidatePassword(in.NewPassword); err != nil {
+		return err
+	}
+	u, err := s.store.ByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok, err := s.verify(in.CurrentPassword, u.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("verify password of %s: %w", u.ID, err)
+	}
+	if !ok {
+		return ErrWrongPassword
+	}
+	hash, err := auth.HashPassword(in.NewPassword)
+	if err != nil {
+		return err
+	}
+	if err := s.passwords.SetPassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	return s.endSessions(ctx, u.ID, sessionID)
+}
+
+// endSessions revokes every active session of the user but keep ("" keeps none).
+// Revoking is idempotent, so a failed run is finished by running it again.
+func (s *Service) endSessions(ctx context.Context, userID, keep string) error {
+	all, err := s.sessions.UserSessions(ctx, userID)
+	if errors.Is(err, problem.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, r := range all {
+		if r.ID == keep || !r.Active(now) {
+			continue
+		}
+		if err := s.sessions.Revoke(ctx, userID, r.ID); err != nil && !errors.Is(err, problem.ErrNotFound) {
+			return fmt.Errorf("end session %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// ResetRequest names the address that forgot its password.
+type ResetRequest struct {
+	Email string `json:"email"`
+}
+
+func resetText(code string) string {
+	return fmt.Sprintf("Your wallet password reset code is %s\n\nEnter it with your new password. It expires in %d minutes and works once.\n"+
+		"If you did not ask to reset your password, ignore this email: your password is unchanged.\n",
+		code, int(CodeTTL/time.Minute))
+}
+
+// RequestReset emails a one-time reset code to an account's address, at most once per
+// CodeResendInterval; for an unknown address it does nothing. The caller answers the
+// same either way.
+func (s *Service) RequestReset(ctx context.Context, in ResetRequest) error {
+	if s.codes == nil || s.mail == nil {
+		return errors.New("user: this service cannot send codes")
+	}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.ByEmail(ctx, email)
+	if errors.Is(err, problem.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old, err := s.codes.Code(ctx, u.ID, PurposeReset)
+	switch {
+	case err == nil && s.now().Sub(old.IssuedAt) < CodeResendInterval:
+		return nil
+	case err != nil && !errors.Is(err, problem.ErrNotFound):
+		return err
+	}
+	c, code, err := s.issueCode(u, PurposeReset)
+	if err != nil {
+		return err
+	}
+	if err := s.codes.PutCode(ctx, c); err != nil {
+		return err
+	}
+	return s.mail.Send(ctx, u.Email, "Your wallet password reset code", resetText(code))
+}
+
+// ResetConfirm is a reset: the emailed code and the new password.
+type ResetConfirm struct {
+	Email       string `json:"email"`
+	Code        string `json:"code"`
+	NewPassword string `json:"new_password"`
+}
+
+// ConfirmReset spends one attempt on the address's reset code and, when it matches,
+// replaces the password (using up the code) and ends every session of the user. A
+// wrong, used or expired code, and an unknown email, all give ErrInvalidCode.
+func (s *Service) ConfirmReset(ctx context.Context, in ResetConfirm) error {
+	if s.codes == nil || s.passwords == nil || s.sessions == nil {
+		return errors.New("user: this service cannot reset passwords")
+	}
+	if err := ValidatePassword(in.NewPassword); err != nil {
+		return err
+	}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil || !wellFormedCode(in.Code) {
+		return ErrInvalidCode
+	}
+	u, err := s.store.ByEmail(ctx, email)
+	if errors.Is(err, problem.ErrNotFound) {
+		return ErrInvalidCode
+	}
+	if err != nil {
+		return err
+	}
+	c, err := s.spendCode(ctx, u, PurposeReset, in.Code)
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(in.NewPassword)
+	if err != nil {
+		return err
+	}
+	if err := s.passwords.ResetPassword(ctx, c, hash); err != nil {
+		return err
+	}
+	return s.endSessions(ctx, u.ID, "")
+}
+
+// spendCode spends one attempt on u's code for purpose and returns it when code matches;
+// ErrInvalidCode when there is none, it expired, its attempts are gone or code is wrong.
+func (s *Service) spendCode(ctx context.Context, u User, purpose, code string) (Code, error) {
+	c, err := s.codes.Code(ctx, u.ID, purpose)
+	if errors.Is(err, problem.ErrNotFound) {
+		return Code{}, ErrInvalidCode
+	}
+	if err != nil {
+		return Code{}, err
+	}
+	if !c.ExpiresAt.After(s.now()) {
+		return Code{}, ErrInvalidCode
+	}
+	spent, err := s.codes.SpendAttempt(ctx, c)
+	if err != nil {
+		return Code{}, err
+	}
+	if !spent || subtle.ConstantTimeCompare([]byte(hashCode(u.ID, purpose, code)), []byte(c.Hash)) != 1 {
+		return Code{}, ErrInvalidCode
+	}
+	return c, nil
+}
