@@ -462,7 +462,7 @@ func TestStatementPaging(t *testing.T) {
 func TestFourEyesOnStatusChanges(t *testing.T) {
 	t.Parallel()
 	admin := adminToken(t)
-	own := createWallet(t, admin, "CHF")
+	own := adminsOwnWallet(t, admin, "CHF")
 	_, other := funded(t, "four-eyes", 0)
 
 	r := do(t, call{method: "PATCH", path: "/v1/wallets/" + other.ID, token: admin, body: map[string]string{"status": "FROZEN"}})
@@ -479,4 +479,27 @@ func TestFourEyesOnStatusChanges(t *testing.T) {
 	r = do(t, call{method: "PATCH", path: "/v1/wallets/" + other.ID, token: admin, body: map[string]string{"status": "FROZEN", "reason": "four-eyes test"}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, "four-eyes test", auditOf(t, other.ID)[0].Reason)
+}
+
+// adminsOwnWallet is the deployment's admin's own wallet in currency: the admin is shared
+// by every test and run against the stack, so it may exist already.
+func adminsOwnWallet(t *testing.T, admin, currency string) walletView {
+	t.Helper()
+	r := do(t, call{method: "POST", path: "/v1/wallets", token: admin, body: map[string]string{"currency": currency}})
+	if r.Status == http.StatusCreated {
+		var w walletView
+		decode(t, r, &w)
+		return w
+	}
+	require.Equal(t, "wallet_exists", r.ErrorCode(), "%s", r.Body)
+	page := get[struct {
+		Items []walletView `json:"items"`
+	}](t, admin, "/v1/wallets")
+	for _, w := range page.Items {
+		if w.Currency == currency {
+			return w
+		}
+	}
+	require.Failf(t, "no wallet", "the admin has no %s wallet, though creating one answered wallet_exists", currency)
+	return walletView{}
 }
