@@ -119,21 +119,7 @@ func (s *Service) RequestReset(ctx context.Context, in ResetRequest) error {
 	if err != nil {
 		return err
 	}
-	old, err := s.codes.Code(ctx, u.ID, PurposeReset)
-	switch {
-	case err == nil && s.now().Sub(old.IssuedAt) < CodeResendInterval:
-		return nil
-	case err != nil && !errors.Is(err, problem.ErrNotFound):
-		return err
-	}
-	c, code, err := s.issueCode(u, PurposeReset)
-	if err != nil {
-		return err
-	}
-	if err := s.codes.PutCode(ctx, c); err != nil {
-		return err
-	}
-	return s.mail.Send(ctx, u.Email, "Your wallet password reset code", resetText(code))
+	return s.sendCode(ctx, u, PurposeReset, "Your wallet password reset code", resetText)
 }
 
 // ResetConfirm is a reset: the emailed code and the new password.

@@ -167,19 +167,25 @@ func (s *Service) Resend(ctx context.Context, in ResendInput) error {
 	if err != nil {
 		return err
 	}
-	old, err := s.codes.Code(ctx, u.ID, PurposeVerify)
+	return s.sendCode(ctx, u, PurposeVerify, "Your wallet verification code", verifyText)
+}
+
+// sendCode issues and emails a new code of purpose to u, unless one was issued within
+// CodeResendInterval (then it does nothing: one new code a minute per address).
+func (s *Service) sendCode(ctx context.Context, u User, purpose, subject string, text func(code string) string) error {
+	old, err := s.codes.Code(ctx, u.ID, purpose)
 	switch {
 	case err == nil && s.now().Sub(old.IssuedAt) < CodeResendInterval:
 		return nil
 	case err != nil && !errors.Is(err, problem.ErrNotFound):
 		return err
 	}
-	c, code, err := s.issueCode(u, PurposeVerify)
+	c, code, err := s.issueCode(u, purpose)
 	if err != nil {
 		return err
 	}
 	if err := s.codes.PutCode(ctx, c); err != nil {
 		return err
 	}
-	return s.mail.Send(ctx, u.Email, "Your wallet verification code", verifyText(code))
+	return s.mail.Send(ctx, u.Email, subject, text(code))
 }
