@@ -28,8 +28,38 @@ type SigningKeys struct {
 
 var _ auth.KeySource = SigningKeys{}
 
+// keyringReadsMax bounds how often Keyring reads the two versions again when a
+// rotation moved the labels between its reads.
+const keyringReadsMax = 3
+
+// errTornRead is why Keyring gives up: every read of the pair straddled a rotation.
+var errTornRead = errors.New("the secret was rotated during every read of its keys")
+
 // Keyring reads both versions; a secret that was never rotated has no previous one.
+// The two labels are two reads, so a rotation between them could pair the old current
+// key with the new previous one (the same key twice, the new key missing): the current
+// version is read again after the previous one, and the pair is kept only when the
+// current version did not move in between.
 func (s SigningKeys) Keyring(ctx context.Context) (auth.Keyring, error) {
+	for range keyringReadsMax {
+		ring, err := s.read(ctx)
+		if err != nil {
+			return auth.Keyring{}, err
+		}
+		again, err := s.version(ctx, stageCurrent)
+		if err != nil {
+			return auth.Keyring{}, err
+		}
+		torn := again.ID != ring.Current.ID || (ring.Previous != nil && ring.Previous.ID == ring.Current.ID)
+		if !torn {
+			return ring, nil
+		}
+	}
+	return auth.Keyring{}, fmt.Errorf("read secret %s: %w", s.SecretID, errTornRead)
+}
+
+// read reads the current version, then the previous one.
+func (s SigningKeys) read(ctx context.Context) (auth.Keyring, error) {
 	current, err := s.version(ctx, stageCurrent)
 	if err != nil {
 		return auth.Keyring{}, err

@@ -43,7 +43,6 @@ const (
 // own check of the same rule, by invoking it directly with the same request.
 func expectRefusal(t *testing.T, c call, caller account, status int, code string, at door) {
 	t.Helper()
-	c.once = true
 	r := do(t, c)
 	if at == pastTheDoor {
 		assert.Equal(t, status, r.Status, "through the API: %s", r.Body)

@@ -6,10 +6,12 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
@@ -52,6 +54,21 @@ func TestSigningKeyRotation(t *testing.T) {
 	sm := secretsmanager.NewFromConfig(awsConfig(t))
 	ctx := context.Background()
 	t.Cleanup(forgetAdminToken) // a cached admin token may be signed with a retired key
+	from := time.Now()
+	t.Cleanup(func() { // on failure, why the authorizer refused: its own log lines
+		if !t.Failed() {
+			return
+		}
+		lines, err := allLines(cloudwatchlogs.NewFromConfig(awsConfig(t)), from)
+		if err != nil {
+			t.Logf("the authorizer's lines: %v", err)
+		}
+		for _, l := range lines {
+			if l.Function == "AuthorizerFunction" && strings.Contains(l.Message, "refused") {
+				t.Logf("%s %s", l.At.Format(time.RFC3339Nano), l.Message)
+			}
+		}
+	})
 
 	me := func(token string) int {
 		t.Helper()
