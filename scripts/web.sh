@@ -12,7 +12,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 WEB="$ROOT/web"
-WEB_PORT="${WEB_PORT:-$((ENGINE_PORT + 2000))}"
 WEB_JS_GZIP_MAX_KB=150
 # Debian's chromium, pinned; Playwright drives it through executablePath.
 CHROMIUM_VERSION="156.0.8078.129-1~deb12u1"
