@@ -86,7 +86,7 @@ engine-stop:
 docs-check: ## the Markdown: no machine-local path, no dead link or anchor, no unknown make target, no missing repo path in code
 	@python3 scripts/docs-check.py
 
-lint: ## docs-check, gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
+lint: ## docs-check, mutant snippets current, gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
 	@scripts/lint.sh
 
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200
