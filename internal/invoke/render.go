@@ -21,10 +21,11 @@ var placeholder = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
 // Values fills one invoke's placeholders: from the seed, or made for this invoke (a
 // fresh login, a fresh address, a fresh idempotency key) only when the event names them.
 type Values struct {
-	Seed     Seed
-	API      *API   // for the values made per invoke; nil: only the seed's are known
-	Function string // the function invoked: it names the {{replay_key}}
-	made     map[string]string
+	Seed       Seed
+	API        *API   // for the values made per invoke; nil: only the seed's are known
+	Function   string // the function invoked: it names the {{replay_key}}
+	made       map[string]string
+	freshToken string // the fresh user's access token
 }
 
 // source makes one placeholder's value.
@@ -36,35 +37,35 @@ func fromSeed(f func(s Seed) string) source {
 
 // sources are the placeholders an event file may use (events/README.md lists them).
 var sources = map[string]source{
-	"user_id":            fromSeed(func(s Seed) string { return s.UserID }),
-	"email":              fromSeed(func(s Seed) string { return s.Email }),
-	"password":           fromSeed(func(s Seed) string { return s.Password }),
-	"wallet_id":          fromSeed(func(s Seed) string { return s.WalletID }),
-	"closable_wallet_id": fromSeed(func(s Seed) string { return s.ClosableWalletID }),
-	"credit_id":          fromSeed(func(s Seed) string { return s.CreditID }),
-	"credit_time":        fromSeed(func(s Seed) string { return s.CreditTime.UTC().Format(time.RFC3339Nano) }),
-	"credit_entry_id":    fromSeed(func(s Seed) string { return s.CreditEntryID }),
-	"credit_entry_key":   fromSeed(func(s Seed) string { return entryKey(s.CreditTime, s.CreditEntryID) }),
-	"transfer_time":      fromSeed(func(s Seed) string { return s.TransferTime.UTC().Format(time.RFC3339Nano) }),
-	"other_user_id":      fromSeed(func(s Seed) string { return s.OtherUserID }),
-	"other_wallet_id":    fromSeed(func(s Seed) string { return s.OtherWalletID }),
-	"transfer_id":        fromSeed(func(s Seed) string { return s.TransferID }),
-	"capture_hold_id":    fromSeed(func(s Seed) string { return s.CaptureHoldID }),
-	"void_hold_id":       fromSeed(func(s Seed) string { return s.VoidHoldID }),
-	"notification_id":    fromSeed(func(s Seed) string { return s.NotificationID }),
-	"admin_id":           fromSeed(func(s Seed) string { return s.AdminID }),
-	"idempotency_key":    func(context.Context, *Values) (string, error) { return uuid.NewString(), nil },
-	"replay_key":         func(_ context.Context, v *Values) (string, error) { return v.Seed.Key + "-" + v.Function, nil },
-	"new_email":          func(context.Context, *Values) (string, error) { return freshEmail("signup") },
-	"access_token":       func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "access_token") },
-	"refresh_token":      func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "refresh_token") },
-	"session_id":         func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "session_id") },
-	"other_session_id":   func(ctx context.Context, v *Values) (string, error) { return v.otherSession(ctx) },
-	"fresh_user_id":      func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx) },
-	"unverified_email":   func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "unverified_email") },
-	"verification_code":  func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "verification_code") },
-	"reset_email":        func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_email") },
-	"reset_code":         func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_code") },
+	"user_id":           fromSeed(func(s Seed) string { return s.UserID }),
+	"email":             fromSeed(func(s Seed) string { return s.Email }),
+	"password":          fromSeed(func(s Seed) string { return s.Password }),
+	"wallet_id":         fromSeed(func(s Seed) string { return s.WalletID }),
+	"credit_id":         fromSeed(func(s Seed) string { return s.CreditID }),
+	"credit_time":       fromSeed(func(s Seed) string { return s.CreditTime.UTC().Format(time.RFC3339Nano) }),
+	"credit_entry_id":   fromSeed(func(s Seed) string { return s.CreditEntryID }),
+	"credit_entry_key":  fromSeed(func(s Seed) string { return entryKey(s.CreditTime, s.CreditEntryID) }),
+	"transfer_time":     fromSeed(func(s Seed) string { return s.TransferTime.UTC().Format(time.RFC3339Nano) }),
+	"other_user_id":     fromSeed(func(s Seed) string { return s.OtherUserID }),
+	"other_wallet_id":   fromSeed(func(s Seed) string { return s.OtherWalletID }),
+	"transfer_id":       fromSeed(func(s Seed) string { return s.TransferID }),
+	"capture_hold_id":   fromSeed(func(s Seed) string { return s.CaptureHoldID }),
+	"void_hold_id":      fromSeed(func(s Seed) string { return s.VoidHoldID }),
+	"notification_id":   fromSeed(func(s Seed) string { return s.NotificationID }),
+	"admin_id":          fromSeed(func(s Seed) string { return s.AdminID }),
+	"idempotency_key":   func(context.Context, *Values) (string, error) { return uuid.NewString(), nil },
+	"replay_key":        func(_ context.Context, v *Values) (string, error) { return v.Seed.Key + "-" + v.Function, nil },
+	"new_email":         func(context.Context, *Values) (string, error) { return freshEmail("signup") },
+	"access_token":      func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "access_token") },
+	"refresh_token":     func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "refresh_token") },
+	"session_id":        func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "session_id") },
+	"other_session_id":  func(ctx context.Context, v *Values) (string, error) { return v.otherSession(ctx) },
+	"fresh_user_id":     func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx, "fresh_user_id") },
+	"fresh_wallet_id":   func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx, "fresh_wallet_id") },
+	"unverified_email":  func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "unverified_email") },
+	"verification_code": func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "verification_code") },
+	"reset_email":       func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_email") },
+	"reset_code":        func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_code") },
 }
 
 // entryKey is a wallet entry's sort key in the ledger table (see internal/dynamo).
@@ -179,17 +180,30 @@ func freshEmail(what string) (string, error) {
 	return "invoke-" + what + "-" + k + "@example.com", nil
 }
 
-// freshUser signs a new user up and verifies it (a create that allows one per user).
-func (v *Values) freshUser(ctx context.Context) (string, error) {
+// freshUser signs a new user up and verifies it, for what a user does once (create a
+// wallet in a currency, close a wallet); its fresh_wallet_id is an empty wallet of its own.
+func (v *Values) freshUser(ctx context.Context, part string) (string, error) {
 	if err := v.needAPI(); err != nil {
 		return "", err
 	}
-	email, err := freshEmail("user")
-	if err != nil {
-		return "", err
+	id, ok := v.made["fresh_user_id"]
+	if !ok {
+		email, err := freshEmail("user")
+		if err != nil {
+			return "", err
+		}
+		s, uid, err := v.API.VerifiedUser(ctx, email, v.Seed.Password, "Fresh")
+		if err != nil {
+			return "", err
+		}
+		id, v.freshToken = uid, s.AccessToken
+		v.keep("fresh_user_id", id)
 	}
-	_, id, err := v.API.VerifiedUser(ctx, email, v.Seed.Password, "Fresh")
-	return id, err
+	if part == "fresh_user_id" {
+		return id, nil
+	}
+	w, err := v.API.Create(ctx, "fresh wallet", "/v1/wallets", v.freshToken, "", map[string]string{"currency": SeedCurrency})
+	return w.ID, err
 }
 
 // unverified signs a new address up and reads the verification code it was sent.

@@ -24,33 +24,31 @@ const (
 	seedHoldCount     = 2       // one to capture, one to void
 	seedHoldSeconds   = 604_800 // the longest a hold may stay open: a week
 	seedPassword      = "correct horse battery staple"
-	seedClosable      = "EUR" // the empty second wallet the PatchWallet event closes
-	seedPointsMin     = 100   // what the RedeemRewards event redeems
+	seedPointsMin     = 100 // what the RedeemRewards event redeems
 	seedIDBytes       = 6
 )
 
 // Seed is the sample data the events act on, made through the API on one stack (the
 // API id names it) and remembered in a file, so every later invoke reuses it.
 type Seed struct {
-	APIID            string    `json:"api_id"`
-	Key              string    `json:"key"` // names this seed's addresses and fixed idempotency keys
-	Email            string    `json:"email"`
-	Password         string    `json:"password"`
-	UserID           string    `json:"user_id"`
-	WalletID         string    `json:"wallet_id"`
-	ClosableWalletID string    `json:"closable_wallet_id"`
-	CreditID         string    `json:"credit_id"` // the credit's posting id
-	CreditEntryID    string    `json:"credit_entry_id"`
-	CreditTime       time.Time `json:"credit_time"`
-	OtherEmail       string    `json:"other_email"`
-	OtherUserID      string    `json:"other_user_id"`
-	OtherWalletID    string    `json:"other_wallet_id"`
-	TransferID       string    `json:"transfer_id"`   // COMPLETED, from the user to the other
-	TransferTime     time.Time `json:"transfer_time"` // when it completed
-	CaptureHoldID    string    `json:"capture_hold_id"`
-	VoidHoldID       string    `json:"void_hold_id"`
-	NotificationID   string    `json:"notification_id"`
-	AdminID          string    `json:"admin_id"`
+	APIID          string    `json:"api_id"`
+	Key            string    `json:"key"` // names this seed's addresses and fixed idempotency keys
+	Email          string    `json:"email"`
+	Password       string    `json:"password"`
+	UserID         string    `json:"user_id"`
+	WalletID       string    `json:"wallet_id"`
+	CreditID       string    `json:"credit_id"` // the credit's posting id
+	CreditEntryID  string    `json:"credit_entry_id"`
+	CreditTime     time.Time `json:"credit_time"`
+	OtherEmail     string    `json:"other_email"`
+	OtherUserID    string    `json:"other_user_id"`
+	OtherWalletID  string    `json:"other_wallet_id"`
+	TransferID     string    `json:"transfer_id"`   // COMPLETED, from the user to the other
+	TransferTime   time.Time `json:"transfer_time"` // when it completed
+	CaptureHoldID  string    `json:"capture_hold_id"`
+	VoidHoldID     string    `json:"void_hold_id"`
+	NotificationID string    `json:"notification_id"`
+	AdminID        string    `json:"admin_id"`
 }
 
 // Seeder makes sure a stack has the seed, through the API.
@@ -129,14 +127,12 @@ func (s *Seeder) intact(ctx context.Context, seed Seed) (bool, error) {
 		return false, err
 	}
 	// What each item may have become by the events' own doing (the capture and the void
-	// events settle their holds; the PatchWallet event closes the closable wallet); a
-	// hold the sweeper released at its expiry is gone for the events.
+	// events settle their holds); a hold the sweeper released at its expiry is gone.
 	for path, fine := range map[string][]string{
-		"/v1/wallets/" + seed.WalletID:         {"ACTIVE"},
-		"/v1/wallets/" + seed.ClosableWalletID: {"ACTIVE", "CLOSED"},
-		"/v1/transfers/" + seed.TransferID:     {"COMPLETED"},
-		"/v1/transfers/" + seed.CaptureHoldID:  {"HELD", "CAPTURING", "COMPLETED"},
-		"/v1/transfers/" + seed.VoidHoldID:     {"HELD", "RELEASED"},
+		"/v1/wallets/" + seed.WalletID:        {"ACTIVE"},
+		"/v1/transfers/" + seed.TransferID:    {"COMPLETED"},
+		"/v1/transfers/" + seed.CaptureHoldID: {"HELD", "CAPTURING", "COMPLETED"},
+		"/v1/transfers/" + seed.VoidHoldID:    {"HELD", "RELEASED"},
 	} {
 		found, body, err := s.API.Found(ctx, path, sess.AccessToken)
 		if err != nil || !found {
@@ -168,7 +164,7 @@ func newKey() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// make creates the seed: an admin, a user with a funded wallet and an empty one, a
+// make creates the seed: an admin, a user with a funded wallet, a
 // second user with a wallet, a completed transfer between them, two open holds, and
 // the notification and reward points the transfer brings.
 func (s *Seeder) make(ctx context.Context) (Seed, error) {
@@ -207,10 +203,6 @@ func (s *Seeder) wallets(ctx context.Context, seed *Seed, token, otherToken stri
 		return err
 	}
 	seed.WalletID = w.ID
-	if w, err = s.API.Create(ctx, "closable wallet", "/v1/wallets", token, "", map[string]string{"currency": seedClosable}); err != nil {
-		return err
-	}
-	seed.ClosableWalletID = w.ID
 	if w, err = s.API.Create(ctx, "other wallet", "/v1/wallets", otherToken, "", map[string]string{"currency": SeedCurrency}); err != nil {
 		return err
 	}
