@@ -39,7 +39,7 @@ func fromSeed(f func(s Seed) string) source {
 var sources = map[string]source{
 	"user_id":           fromSeed(func(s Seed) string { return s.UserID }),
 	"email":             fromSeed(func(s Seed) string { return s.Email }),
-	"password":          fromSeed(func(s Seed) string { return s.Password }),
+	"password":          fromSeed(func(Seed) string { return seedPassword }),
 	"wallet_id":         fromSeed(func(s Seed) string { return s.WalletID }),
 	"credit_id":         fromSeed(func(s Seed) string { return s.CreditID }),
 	"credit_time":       fromSeed(func(s Seed) string { return s.CreditTime.UTC().Format(time.RFC3339Nano) }),
@@ -153,7 +153,7 @@ func (v *Values) login(ctx context.Context, part string) (string, error) {
 	if err := v.needAPI(); err != nil {
 		return "", err
 	}
-	s, err := v.API.Login(ctx, v.Seed.Email, v.Seed.Password)
+	s, err := v.API.Login(ctx, v.Seed.Email, seedPassword)
 	if err != nil {
 		return "", err
 	}
@@ -168,7 +168,7 @@ func (v *Values) otherSession(ctx context.Context) (string, error) {
 	if err := v.needAPI(); err != nil {
 		return "", err
 	}
-	s, err := v.API.Login(ctx, v.Seed.Email, v.Seed.Password)
+	s, err := v.API.Login(ctx, v.Seed.Email, seedPassword)
 	return s.SessionID, err
 }
 
@@ -192,7 +192,7 @@ func (v *Values) freshUser(ctx context.Context, part string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		s, uid, err := v.API.VerifiedUser(ctx, email, v.Seed.Password, "Fresh")
+		s, uid, err := v.API.VerifiedUser(ctx, email, seedPassword, "Fresh")
 		if err != nil {
 			return "", err
 		}
@@ -202,7 +202,7 @@ func (v *Values) freshUser(ctx context.Context, part string) (string, error) {
 	if part == "fresh_user_id" {
 		return id, nil
 	}
-	w, err := v.API.Create(ctx, "fresh wallet", "/v1/wallets", v.freshToken, "", map[string]string{"currency": SeedCurrency})
+	w, err := v.API.Create(ctx, "fresh wallet", "/v1/wallets", v.freshToken, "", map[string]string{"currency": seedCurrency})
 	return w.ID, err
 }
 
@@ -215,7 +215,7 @@ func (v *Values) unverified(ctx context.Context, part string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := v.API.Signup(ctx, email, v.Seed.Password, "Vera"); err != nil {
+	if err := v.API.Signup(ctx, email, seedPassword, "Vera"); err != nil {
 		return "", err
 	}
 	code, err := v.API.Code(ctx, email)
@@ -237,7 +237,7 @@ func (v *Values) reset(ctx context.Context, part string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, _, err := v.API.VerifiedUser(ctx, email, v.Seed.Password, "Rhea"); err != nil {
+	if _, _, err := v.API.VerifiedUser(ctx, email, seedPassword, "Rhea"); err != nil {
 		return "", err
 	}
 	before, err := v.API.Mail.Messages(ctx, email)

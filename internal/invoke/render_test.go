@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var sampleSeed = Seed{APIID: "api1", Key: "k1", Email: "ivy@example.com", Password: "pw", UserID: "u-1",
+var sampleSeed = Seed{APIID: "api1", Key: "k1", Email: "ivy@example.com", UserID: "u-1",
 	WalletID: "w-1", OtherWalletID: "w-2", TransferID: "t-1", CreditEntryID: "p-1:0",
 	CreditTime: time.Date(2026, 12, 2, 10, 0, 0, 123e6, time.UTC)}
 

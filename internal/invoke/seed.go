@@ -15,16 +15,16 @@ import (
 	"time"
 )
 
-// The seed's sample data: the amounts it moves, in minor units of SeedCurrency.
+// The seed's sample data: the amounts it moves, in minor units of seedCurrency.
 const (
-	SeedCurrency      = "USD"
-	SeedCreditMinor   = 100_000 // $1,000.00 on the user's wallet
+	seedCurrency      = "USD"
+	seedCreditMinor   = 100_000 // $1,000.00 on the user's wallet
 	seedTransferMinor = 50_000  // $500.00 to the other user: 500 reward points
 	seedHoldMinor     = 2_000
-	seedHoldCount     = 2       // one to capture, one to void
-	seedHoldSeconds   = 604_800 // the longest a hold may stay open: a week
-	seedPassword      = "correct horse battery staple"
-	seedPointsMin     = 100 // what the RedeemRewards event redeems
+	seedHoldCount     = 2                              // one to capture, one to void
+	seedHoldSeconds   = 604_800                        // the longest a hold may stay open: a week
+	seedPassword      = "correct horse battery staple" // every user the seed and the events make
+	seedPointsMin     = 100                            // what the RedeemRewards event redeems
 	seedIDBytes       = 6
 )
 
@@ -34,7 +34,6 @@ type Seed struct {
 	APIID          string    `json:"api_id"`
 	Key            string    `json:"key"` // names this seed's addresses and fixed idempotency keys
 	Email          string    `json:"email"`
-	Password       string    `json:"password"`
 	UserID         string    `json:"user_id"`
 	WalletID       string    `json:"wallet_id"`
 	CreditID       string    `json:"credit_id"` // the credit's posting id
@@ -115,7 +114,7 @@ func (s *Seeder) intact(ctx context.Context, seed Seed) (bool, error) {
 	if seed.Email == "" || seed.OtherEmail == "" {
 		return false, nil
 	}
-	r, err := s.API.Client.Settle(ctx, "POST", "/v1/auth/login", "", "", map[string]string{"email": seed.Email, "password": seed.Password})
+	r, err := s.API.Client.Settle(ctx, "POST", "/v1/auth/login", "", "", map[string]string{"email": seed.Email, "password": seedPassword})
 	if err != nil {
 		return false, err
 	}
@@ -172,18 +171,18 @@ func (s *Seeder) make(ctx context.Context) (Seed, error) {
 	if err != nil {
 		return Seed{}, err
 	}
-	seed := Seed{APIID: s.APIID, Key: key, Password: seedPassword,
+	seed := Seed{APIID: s.APIID, Key: key,
 		Email: "invoke-" + key + "@example.com", OtherEmail: "invoke-" + key + "-payee@example.com"}
 	_, adminID, err := s.API.VerifiedUser(ctx, s.AdminEmail, s.AdminPassword, "Admin")
 	if err != nil {
 		return Seed{}, fmt.Errorf("admin: %w", err)
 	}
 	seed.AdminID = adminID
-	user, userID, err := s.API.VerifiedUser(ctx, seed.Email, seed.Password, "Ivy")
+	user, userID, err := s.API.VerifiedUser(ctx, seed.Email, seedPassword, "Ivy")
 	if err != nil {
 		return Seed{}, err
 	}
-	other, otherID, err := s.API.VerifiedUser(ctx, seed.OtherEmail, seed.Password, "Oscar")
+	other, otherID, err := s.API.VerifiedUser(ctx, seed.OtherEmail, seedPassword, "Oscar")
 	if err != nil {
 		return Seed{}, err
 	}
@@ -198,17 +197,17 @@ func (s *Seeder) make(ctx context.Context) (Seed, error) {
 }
 
 func (s *Seeder) wallets(ctx context.Context, seed *Seed, token, otherToken string) error {
-	w, err := s.API.Create(ctx, "wallet", "/v1/wallets", token, "", map[string]string{"currency": SeedCurrency})
+	w, err := s.API.Create(ctx, "wallet", "/v1/wallets", token, "", map[string]string{"currency": seedCurrency})
 	if err != nil {
 		return err
 	}
 	seed.WalletID = w.ID
-	if w, err = s.API.Create(ctx, "other wallet", "/v1/wallets", otherToken, "", map[string]string{"currency": SeedCurrency}); err != nil {
+	if w, err = s.API.Create(ctx, "other wallet", "/v1/wallets", otherToken, "", map[string]string{"currency": seedCurrency}); err != nil {
 		return err
 	}
 	seed.OtherWalletID = w.ID
 	c, err := s.API.Create(ctx, "credit", "/v1/wallets/"+seed.WalletID+"/credits", token, seed.Key+"-seed-credit",
-		map[string]any{"amount": SeedCreditMinor, "description": "sample funds"})
+		map[string]any{"amount": seedCreditMinor, "description": "sample funds"})
 	if err != nil {
 		return err
 	}
@@ -237,7 +236,7 @@ func (s *Seeder) wallets(ctx context.Context, seed *Seed, token, otherToken stri
 func (s *Seeder) transfers(ctx context.Context, seed *Seed, token string) error {
 	body := func(amount int64, mode string) map[string]any {
 		b := map[string]any{"source_wallet_id": seed.WalletID, "destination_wallet_id": seed.OtherWalletID,
-			"amount": amount, "currency": SeedCurrency, "description": "sample " + mode, "mode": mode}
+			"amount": amount, "currency": seedCurrency, "description": "sample " + mode, "mode": mode}
 		if mode == "hold" {
 			b["hold_expires_in_seconds"] = seedHoldSeconds
 		}
@@ -306,7 +305,7 @@ func (s *Seeder) aftermath(ctx context.Context, seed *Seed, token string) error 
 			return false
 		}
 		for _, bal := range r.Balances {
-			if bal.Currency == SeedCurrency && bal.Points >= seedPointsMin {
+			if bal.Currency == seedCurrency && bal.Points >= seedPointsMin {
 				return true
 			}
 		}

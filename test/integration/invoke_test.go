@@ -57,7 +57,7 @@ var eventOutcomes = map[string]invokeOutcome{
 	"MeFunction":                   {status: 200, fields: map[string]string{"id": "{{user_id}}", "email": "{{email}}"}},
 	"CreateWalletFunction":         {status: 201, fields: map[string]string{"owner_id": "{{fresh_user_id}}", "currency": "USD", "status": "ACTIVE"}},
 	"ListWalletsFunction":          {status: 200, fields: map[string]string{"items.0.owner_id": "{{user_id}}"}},
-	"GetWalletFunction":            {status: 200, fields: map[string]string{"id": "{{other_wallet_id}}", "status": "ACTIVE"}},
+	"GetWalletFunction":            {status: 200, fields: map[string]string{"id": "{{wallet_id}}", "status": "ACTIVE"}},
 	"PatchWalletFunction":          {status: 200, fields: map[string]string{"id": "{{fresh_wallet_id}}", "status": "CLOSED"}},
 	"CreateCreditFunction":         {status: 201, fields: map[string]string{"wallet_id": "{{wallet_id}}", "amount": "2500"}},
 	"CreateWithdrawalFunction":     {status: 201, fields: map[string]string{"wallet_id": "{{wallet_id}}", "amount": "1500"}},
