@@ -62,8 +62,8 @@ LAMBDA_GOARCH ?= arm64
 build-%Function:
 	@CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(GO_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
-invoke: ## run one deployed function with an event: make invoke FN=MeFunction EVENT=events/MeFunction.json
-	@scripts/invoke.sh "$(FN)" "$(EVENT)"
+invoke: ## run one deployed function with its sample event on seeded data: make invoke FN=MeFunction [EVENT=file] [RENDER=1]
+	@scripts/invoke.sh "$(FN)" "$(EVENT)" "$(RENDER)"
 
 deploy-local: ## rebuild and redeploy into the running engine (no restart)
 	@scripts/deploy-local.sh
