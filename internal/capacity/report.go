@@ -13,7 +13,7 @@ import (
 // kind of key and role (one payer's wallet stands for all the payers' wallets).
 const (
 	sharedKeysShown = 10
-	entityKeysShown = 5
+	entityKeysShown = 8
 )
 
 func shownKeys(m Mix) []Key {
@@ -33,6 +33,9 @@ func shownKeys(m Mix) []Key {
 			role = "id"
 		}
 		kind := table + ":" + prefix + "#<" + role + ">"
+		if strings.HasSuffix(k.Shape, ReceiveShardRow) {
+			kind += "#RS" + ReceiveShardRow
+		}
 		if seen[kind] || len(entity) == entityKeysShown {
 			continue
 		}
