@@ -90,7 +90,7 @@ func TestReceiveShardsAreOneRowWithOneShardsLoad(t *testing.T) {
 	m := Mix{Name: "m", Ops: 16, ReceiveShards: 8,
 		Touches: map[string]int{"aaaaaaaa": 16}, Roles: map[string]string{"aaaaaaaa": "merchant"},
 		Keys: map[string]costreport.KeyUnits{
-			"ledger:WALLET#aaaaaaaa":      {Calls: 32, ReadUnits: 32},                 // 2 RCU per op: 1,500/s
+			"ledger:WALLET#aaaaaaaa":      {Calls: 32, ReadUnits: 32},                // 2 RCU per op: 1,500/s
 			"ledger:WALLET#aaaaaaaa#RS#1": {Calls: 10, ReadUnits: 4, WriteUnits: 40}, // uneven in a small run
 			"ledger:WALLET#aaaaaaaa#RS#2": {Calls: 6, ReadUnits: 4, WriteUnits: 24},
 		},

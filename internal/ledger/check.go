@@ -7,8 +7,8 @@ import (
 
 // Snapshot is the whole ledger as read for a check.
 type Snapshot struct {
-	Wallets          []Wallet // each wallet item as stored, without its shards
-	Shards           []Shard  // every receive shard, each counted into its wallet
+	Wallets          []Wallet         // each wallet item as stored, without its shards
+	Shards           []Shard          // every receive shard, each counted into its wallet
 	Entries          []Entry          // every entry, on wallets and external accounts
 	ExternalBalances map[string]int64 // external account id → stored balance
 	Holds            []HoldFacts      // every transfer's hold, for the hold rules

@@ -29,8 +29,8 @@ import (
 
 // Store is an in-memory wallet.Store and transfer.Store.
 type Store struct {
-	mu          sync.Mutex
-	Wallets     map[string]ledger.Wallet
+	mu      sync.Mutex
+	Wallets map[string]ledger.Wallet
 	// Shards are the wallets' receive shards by ledger.ShardKey, each kept as a
 	// Wallet (its wallet's ID, status and currency; what it received).
 	Shards      map[string]ledger.Wallet
