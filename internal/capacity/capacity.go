@@ -241,9 +241,12 @@ func (m Mix) Ceiling() (all Limit, withRaised Limit) {
 
 // EntityCeiling is the lowest ceiling of the keys of the entity with the given role (one
 // wallet: its balance item, its transfer list, its owner's records).
-func (m Mix) EntityCeiling(role string) (Key, bool) {
+func (m Mix) EntityCeiling(role string) (Key, bool) { return m.EntityCeilingIn(role, "") }
+
+// EntityCeilingIn is EntityCeiling over one table's keys ("": every table).
+func (m Mix) EntityCeilingIn(role, table string) (Key, bool) {
 	for _, k := range m.KeyLoads() { // lowest first
-		if k.Class == "entity" && k.Role == role {
+		if k.Class == "entity" && k.Role == role && (table == "" || strings.HasPrefix(k.Shape, table+":")) {
 			return k, true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,25 +57,27 @@ const (
 )
 
 type walletItem struct {
-	PK                  string    `dynamodbav:"pk"`
-	SK                  string    `dynamodbav:"sk"`
-	Type                string    `dynamodbav:"type"`
-	ID                  string    `dynamodbav:"id"`
-	OwnerID             string    `dynamodbav:"owner_id"`
-	Currency            string    `dynamodbav:"currency"`
-	BalanceMinor        int64     `dynamodbav:"balance"`
-	HeldMinor           int64     `dynamodbav:"held"`
-	AvailableMinor      int64     `dynamodbav:"available"` // balance − held, kept for conditional reserves
-	Status              string    `dynamodbav:"status"`
-	Version             int64     `dynamodbav:"version"`
-	EntryCount          int64     `dynamodbav:"entry_count"`
-	ReceiveShards       int       `dynamodbav:"receive_shards,omitempty"`
-	CreditDay           string    `dynamodbav:"credit_day"`
-	CreditDayTotalMinor int64     `dynamodbav:"credit_day_total"`
-	WithdrawDay         string    `dynamodbav:"withdraw_day,omitempty"`
-	WithdrawDayTotal    int64     `dynamodbav:"withdraw_day_total,omitempty"`
-	CreatedAt           time.Time `dynamodbav:"created_at"`
-	UpdatedAt           time.Time `dynamodbav:"updated_at"`
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	Type           string `dynamodbav:"type"`
+	ID             string `dynamodbav:"id"`
+	OwnerID        string `dynamodbav:"owner_id"`
+	Currency       string `dynamodbav:"currency"`
+	BalanceMinor   int64  `dynamodbav:"balance"`
+	HeldMinor      int64  `dynamodbav:"held"`
+	AvailableMinor int64  `dynamodbav:"available"` // balance − held, kept for conditional reserves
+	Status         string `dynamodbav:"status"`
+	Version        int64  `dynamodbav:"version"`
+	EntryCount     int64  `dynamodbav:"entry_count"`
+	ReceiveShards  int    `dynamodbav:"receive_shards,omitempty"`
+	// Swept counts, by shard number, what sweeps moved from each receive shard, ever.
+	Swept               map[string]int64 `dynamodbav:"shards_swept,omitempty"`
+	CreditDay           string           `dynamodbav:"credit_day"`
+	CreditDayTotalMinor int64            `dynamodbav:"credit_day_total"`
+	WithdrawDay         string           `dynamodbav:"withdraw_day,omitempty"`
+	WithdrawDayTotal    int64            `dynamodbav:"withdraw_day_total,omitempty"`
+	CreatedAt           time.Time        `dynamodbav:"created_at"`
+	UpdatedAt           time.Time        `dynamodbav:"updated_at"`
 }
 
 type entryItem struct {
@@ -126,7 +129,14 @@ func key(pk, sk string) map[string]ddbtypes.AttributeValue {
 }
 
 func toItem(w ledger.Wallet) walletItem {
-	return walletItem{PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
+	var swept map[string]int64
+	for k := 1; k <= w.ReceiveShards; k++ { // a sweep adds to its shard's count
+		if swept == nil {
+			swept = map[string]int64{}
+		}
+		swept[strconv.Itoa(k)] = 0
+	}
+	return walletItem{Swept: swept, PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
 		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, AvailableMinor: w.AvailableMinor(), Status: string(w.Status), Version: w.Version, EntryCount: w.EntryCount,
 		ReceiveShards: w.ReceiveShards, CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, WithdrawDay: w.WithdrawDay, WithdrawDayTotal: w.WithdrawDayTotalMinor,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
@@ -185,11 +195,7 @@ func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
 	if err := getItem(ctx, s.DB, s.Table, key(walletPK(id), walletSortKey), &it); err != nil {
 		return ledger.Wallet{}, err
 	}
-	shards, err := s.Shards(ctx, id, it.ReceiveShards)
-	if err != nil {
-		return ledger.Wallet{}, err
-	}
-	return ledger.WithShards(it.wallet(), shards), nil
+	return s.withShards(ctx, it)
 }
 
 // WalletsOf lists an owner's wallets through their currency claims (strongly

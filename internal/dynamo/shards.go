@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,6 +42,7 @@ type shardItem struct {
 	AvailableMinor int64     `dynamodbav:"available"` // = balance: the wallet's delta rules test it
 	Status         string    `dynamodbav:"status"`
 	EntryCount     int64     `dynamodbav:"entry_count"`
+	Swept          int64     `dynamodbav:"swept"` // what sweeps moved to the wallet, ever
 	UpdatedAt      time.Time `dynamodbav:"updated_at"`
 }
 
@@ -71,9 +73,28 @@ func (s *Ledger) shardPuts(w ledger.Wallet) ([]ddbtypes.TransactWriteItem, error
 // batchGetAttemptsShards bounds the rounds of a shard read that DynamoDB left keys of.
 const batchGetAttemptsShards = 5
 
-// Shards reads a wallet's n receive shards, strongly consistent, in one BatchGetItem
+// withShards is the wallet item it (read first) plus its receive shards (read after it).
+// A sweep between the two reads moved money from a shard the item was read without:
+// each shard's and the item's counts of what was swept from it tell how much (the sweep
+// adds to both in one transaction), and it is counted back on the shard, so the sum is
+// the item as read plus its shards as of then, with the posts that came since.
+func (s *Ledger) withShards(ctx context.Context, it walletItem) (ledger.Wallet, error) {
+	items, err := s.shardItems(ctx, it.ID, it.ReceiveShards)
+	if err != nil {
+		return ledger.Wallet{}, err
+	}
+	shards := make([]ledger.Shard, 0, len(items))
+	for _, sh := range items {
+		shard := sh.shard()
+		shard.BalanceMinor += sh.Swept - it.Swept[strconv.Itoa(sh.Shard)]
+		shards = append(shards, shard)
+	}
+	return ledger.WithShards(it.wallet(), shards), nil
+}
+
+// shardItems reads a wallet's n receive shards, strongly consistent, in one BatchGetItem
 // (n ≤ ledger.ReceiveShardsMax, under its 100 keys), ordered by number.
-func (s *Ledger) Shards(ctx context.Context, walletID string, n int) ([]ledger.Shard, error) {
+func (s *Ledger) shardItems(ctx context.Context, walletID string, n int) ([]shardItem, error) {
 	if n == 0 {
 		return nil, nil
 	}
@@ -81,7 +102,7 @@ func (s *Ledger) Shards(ctx context.Context, walletID string, n int) ([]ledger.S
 	for k := 1; k <= n; k++ {
 		keys = append(keys, key(shardPK(walletID, k), walletSortKey))
 	}
-	shards := make([]ledger.Shard, 0, n)
+	shards := make([]shardItem, 0, n)
 	request := map[string]ddbtypes.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for attempt := 0; len(request) > 0; attempt++ {
 		if attempt == batchGetAttemptsShards {
@@ -99,14 +120,14 @@ func (s *Ledger) Shards(ctx context.Context, walletID string, n int) ([]ledger.S
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return nil, fmt.Errorf("unmarshal shard: %w", err)
 			}
-			shards = append(shards, it.shard())
+			shards = append(shards, it)
 		}
 		request = out.UnprocessedKeys
 	}
 	if len(shards) != n {
 		return nil, fmt.Errorf("wallet %s: %d of its %d receive shards found", walletID, len(shards), n)
 	}
-	sort.Slice(shards, func(i, j int) bool { return shards[i].Number < shards[j].Number })
+	sort.Slice(shards, func(i, j int) bool { return shards[i].Shard < shards[j].Shard })
 	return shards, nil
 }
 
@@ -155,7 +176,7 @@ func (s *Ledger) SweepShards(ctx context.Context, walletID string) (int64, error
 	if err := getItem(ctx, s.DB, s.Table, key(walletPK(walletID), walletSortKey), &it); err != nil {
 		return 0, err
 	}
-	shards, err := s.Shards(ctx, walletID, it.ReceiveShards)
+	shards, err := s.shardItems(ctx, walletID, it.ReceiveShards)
 	if err != nil {
 		return 0, err
 	}
@@ -164,7 +185,7 @@ func (s *Ledger) SweepShards(ctx context.Context, walletID string) (int64, error
 		if sh.BalanceMinor <= 0 {
 			continue
 		}
-		err := retry.Conflicts(ctx, func(int) error { return s.sweepShard(ctx, sh) })
+		err := retry.Conflicts(ctx, func(int) error { return s.sweepShard(ctx, sh.ID, sh.Shard, sh.BalanceMinor) })
 		if errors.Is(err, errShardShort) {
 			continue // another sweep took it
 		}
@@ -178,12 +199,14 @@ func (s *Ledger) SweepShards(ctx context.Context, walletID string) (int64, error
 
 var errShardShort = errors.New("the shard no longer holds what was read")
 
-func (s *Ledger) sweepShard(ctx context.Context, sh ledger.Shard) error {
-	x := sh.BalanceMinor
+// sweepShard moves x from shard k to the wallet item, counting it as swept on both.
+func (s *Ledger) sweepShard(ctx context.Context, walletID string, k int, x int64) error {
 	now := s.now().UTC()
+	swept := expression.Name("shards_swept." + strconv.Itoa(k))
 	take, err := expression.NewBuilder().WithUpdate(
 		expression.Add(expression.Name("balance"), expression.Value(-x)).
 			Add(expression.Name("available"), expression.Value(-x)).
+			Add(expression.Name("swept"), expression.Value(x)).
 			Set(expression.Name("updated_at"), expression.Value(now))).
 		WithCondition(expression.Name("balance").GreaterThanEqual(expression.Value(x))).Build()
 	if err != nil {
@@ -192,15 +215,16 @@ func (s *Ledger) sweepShard(ctx context.Context, sh ledger.Shard) error {
 	give, err := expression.NewBuilder().WithUpdate(
 		expression.Add(expression.Name("balance"), expression.Value(x)).
 			Add(expression.Name("available"), expression.Value(x)).
+			Set(swept, expression.Plus(swept, expression.Value(x))).
 			Set(expression.Name("updated_at"), expression.Value(now))).
 		WithCondition(expression.AttributeExists(expression.Name("pk"))).Build()
 	if err != nil {
 		return fmt.Errorf("build wallet sweep: %w", err)
 	}
 	var tx txn
-	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(shardPK(sh.WalletID, sh.Number), walletSortKey), take)},
+	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(shardPK(walletID, k), walletSortKey), take)},
 		refuseWith(errShardShort))
-	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(walletPK(sh.WalletID), walletSortKey), give)}, nil)
+	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(walletPK(walletID), walletSortKey), give)}, nil)
 	return tx.commit(ctx, s.DB)
 }
 
