@@ -148,12 +148,10 @@ func (s *Ledger) commitSweeping(ctx context.Context, tx *txn) error {
 	if !errors.As(err, &short) {
 		return err
 	}
-	moved, err := s.SweepShards(ctx, short.walletID)
-	if err != nil {
+	// Tried again even when this sweep moved nothing: a sweep running at the same time
+	// may have moved the shards' money onto the item since the refusal.
+	if _, err := s.SweepShards(ctx, short.walletID); err != nil {
 		return err
-	}
-	if moved == 0 {
-		return ledger.ErrInsufficientFunds
 	}
 	if err := tx.commit(ctx, s.DB); errors.As(err, &short) {
 		return ledger.ErrInsufficientFunds
