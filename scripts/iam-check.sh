@@ -19,8 +19,8 @@ CALLS_DIR="${AWS_CALL_RECORD_DIR:-$LOCAL_DIR/aws-calls}"
 # then the API journeys (credits, statements, transfers, holds, compensation, the
 # review desk, events and their consumers, refunds and the points they take back,
 # withdrawals, notifications, redemptions, wallet status
-# and the audit trail, listing pages).
-IAM_JOURNEY_TESTS="${IAM_JOURNEY_TESTS:-^(TestEveryEventFileInvokesItsFunction|TestLogin|TestMe|TestCredits|TestStatementPaging|TestImmediateTransfer|TestHoldCaptureAndVoid|TestCompensation|TestReviewDesk|TestTransferEvents|TestRefunds|TestPayAndRefundEarnsNothing|TestWithdrawals|TestNotificationsAreOwnAndMarkable|TestConcurrentRedemptions|TestWalletAccessAndStatus|TestTransferListsPageAcrossWallets)$}"
+# and the audit trail, listing pages, a merchant wallet with receive shards).
+IAM_JOURNEY_TESTS="${IAM_JOURNEY_TESTS:-^(TestEveryEventFileInvokesItsFunction|TestLogin|TestMe|TestCredits|TestStatementPaging|TestImmediateTransfer|TestHoldCaptureAndVoid|TestCompensation|TestReviewDesk|TestTransferEvents|TestRefunds|TestPayAndRefundEarnsNothing|TestWithdrawals|TestNotificationsAreOwnAndMarkable|TestConcurrentRedemptions|TestWalletAccessAndStatus|TestTransferListsPageAcrossWallets|TestShardedMerchantWallet)$}"
 
 pinned_venv "$IAM_VENV" "$ROOT/tools/iam-requirements.txt" "the IAM check (moto's policy evaluator, the SAM translator)"
 engine_up || { echo "no engine at $ENGINE_URL: run make run (or make test) first" >&2; exit 1; }

@@ -67,17 +67,17 @@ func run() error {
 	fund := capacity.Funding(*n, *payers, 3)
 	var from, to []capacity.Party
 	for i := 0; i < *payers; i++ {
-		p, err := d.NewParty(ctx, fmt.Sprintf("payer%d", i), "payer", fund)
+		p, err := d.NewParty(ctx, fmt.Sprintf("payer%d", i), "payer", fund, 0)
 		if err != nil {
 			return err
 		}
-		q, err := d.NewParty(ctx, fmt.Sprintf("payee%d", i), "payee", 0)
+		q, err := d.NewParty(ctx, fmt.Sprintf("payee%d", i), "payee", 0, 0)
 		if err != nil {
 			return err
 		}
 		from, to = append(from, p), append(to, q)
 	}
-	merchant, err := d.NewParty(ctx, "merchant", "merchant", 0)
+	merchant, err := d.NewParty(ctx, "merchant", "merchant", 0, capacity.MerchantShards)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func run() error {
 			func() (int, map[string]int, map[string]string, error) { return d.Holds(ctx, from, to, *n) }},
 		{"Credits", fmt.Sprintf("Credits spread over %d wallets.", *payers),
 			func() (int, map[string]int, map[string]string, error) { return d.Credits(ctx, to, *n) }},
-		{"One merchant wallet receiving", fmt.Sprintf("%d payers all pay the same merchant wallet.", *payers),
+		{"One merchant wallet receiving", fmt.Sprintf("%d payers all pay the same merchant wallet, opened with %d receive shards.", *payers, capacity.MerchantShards),
 			func() (int, map[string]int, map[string]string, error) {
 				return d.Transfers(ctx, "merchant", from, []capacity.Party{merchant}, *n)
 			}},
@@ -157,7 +157,8 @@ func (e env) measure(ctx context.Context, name, what string, run func() (int, ma
 		return capacity.Mix{}, err
 	}
 	m := capacity.Mix{Name: name, Description: what, Ops: ops, Keys: map[string]costreport.KeyUnits{}, Touches: touches, Roles: roles,
-		APIRequests: apiRequests, Executions: execs, Buckets: dynamo.ShardedKeys(), Cached: map[string]capacity.CachedRead{}}
+		APIRequests: apiRequests, Executions: execs, Buckets: dynamo.ShardedKeys(), ReceiveShards: capacity.MerchantShards,
+		Cached: map[string]capacity.CachedRead{}}
 	for shape, ttl := range cachedKeys {
 		c := capacity.CachedRead{TTLSeconds: ttl}
 		calls, units := 0, 0.0

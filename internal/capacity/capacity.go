@@ -54,6 +54,10 @@ type Mix struct {
 	Executions    int
 	LambdaSeconds float64        // billed, summed over every function
 	Buckets       map[string]int // sharded keys' table:first segment → their number of buckets (the last segment)
+	// ReceiveShards is how many receive shards the mix's sharded wallets have: their
+	// shard keys (WALLET#<id>#RS#<k>) are one row per wallet with the load of one shard,
+	// the wallet's load spread evenly by the hash of the posting id.
+	ReceiveShards int
 	Cached        map[string]CachedRead
 }
 
@@ -88,6 +92,10 @@ type Limit struct {
 
 var hashedSegment = regexp.MustCompile(`^[0-9a-f]{8}$`)
 var bucketSegment = regexp.MustCompile(`^[0-9]{1,3}$`)
+var receiveShardKey = regexp.MustCompile(`^(.+#RS)#[0-9]{1,3}$`)
+
+// ReceiveShardRow is how a wallet's receive shard keys are named as one row.
+const ReceiveShardRow = "#<shard>"
 
 // KeyLoads works out each key's rate, lowest first. A sharded key's buckets are shown as
 // one row with the load of one bucket, the mix's load on them spread evenly by the hash.
@@ -99,6 +107,8 @@ func (m Mix) KeyLoads() []Key {
 		table, pk, _ := strings.Cut(shape, ":")
 		segs := strings.Split(pk, "#")
 		switch {
+		case m.ReceiveShards > 0 && receiveShardKey.MatchString(pk):
+			name, c = table+":"+receiveShardKey.FindStringSubmatch(pk)[1]+ReceiveShardRow, "entity"
 		case len(segs) >= 2 && bucketSegment.MatchString(segs[len(segs)-1]) && m.Buckets[table+":"+segs[0]] > 0:
 			name, c = table+":"+strings.Join(segs[:len(segs)-1], "#")+"#<bucket>", "sharded"
 		case hasHashed(segs):
@@ -121,6 +131,10 @@ func (m Mix) KeyLoads() []Key {
 			u.ReadUnits, u.WriteUnits = u.ReadUnits/n, u.WriteUnits/n
 		case "entity":
 			k.Touches, k.Role = m.entityTouches(name, u.Calls)
+			if strings.HasSuffix(name, ReceiveShardRow) {
+				n := float64(m.ReceiveShards)
+				u.ReadUnits, u.WriteUnits = u.ReadUnits/n, u.WriteUnits/n
+			}
 		}
 		if c, ok := m.Cached[name]; ok && c.TTLSeconds > 0 {
 			k.Class = "cached"
@@ -227,9 +241,12 @@ func (m Mix) Ceiling() (all Limit, withRaised Limit) {
 
 // EntityCeiling is the lowest ceiling of the keys of the entity with the given role (one
 // wallet: its balance item, its transfer list, its owner's records).
-func (m Mix) EntityCeiling(role string) (Key, bool) {
+func (m Mix) EntityCeiling(role string) (Key, bool) { return m.EntityCeilingIn(role, "") }
+
+// EntityCeilingIn is EntityCeiling over one table's keys ("": every table).
+func (m Mix) EntityCeilingIn(role, table string) (Key, bool) {
 	for _, k := range m.KeyLoads() { // lowest first
-		if k.Class == "entity" && k.Role == role {
+		if k.Class == "entity" && k.Role == role && (table == "" || strings.HasPrefix(k.Shape, table+":")) {
 			return k, true
 		}
 	}

@@ -82,3 +82,41 @@ func TestCachedKeyIsReadOncePerInstancePerTTL(t *testing.T) {
 	assert.InDelta(t, 0.1, k.ReadsPer, 1e-9)
 	assert.InDelta(t, 30000, k.Ceiling, 1e-6)
 }
+
+// TestReceiveShardsAreOneRowWithOneShardsLoad: a sharded wallet's shard keys are one
+// row, the load of the wallet's posts spread over its shards, touched by every operation
+// that touched the wallet.
+func TestReceiveShardsAreOneRowWithOneShardsLoad(t *testing.T) {
+	m := Mix{Name: "m", Ops: 16, ReceiveShards: 8,
+		Touches: map[string]int{"aaaaaaaa": 16}, Roles: map[string]string{"aaaaaaaa": "merchant"},
+		Keys: map[string]costreport.KeyUnits{
+			"ledger:WALLET#aaaaaaaa":      {Calls: 32, ReadUnits: 32},                // 2 RCU per op: 1,500/s
+			"ledger:WALLET#aaaaaaaa#RS#1": {Calls: 10, ReadUnits: 4, WriteUnits: 40}, // uneven in a small run
+			"ledger:WALLET#aaaaaaaa#RS#2": {Calls: 6, ReadUnits: 4, WriteUnits: 24},
+			"notifications:USER#aaaaaaaa": {Calls: 16, WriteUnits: 64}, // 4 WCU per op: 250/s
+		},
+	}
+	keys := map[string]Key{}
+	for _, k := range m.KeyLoads() {
+		keys[k.Shape] = k
+	}
+	require.Len(t, keys, 3)
+	shards := keys["ledger:WALLET#aaaaaaaa#RS#<shard>"]
+	assert.Equal(t, "entity", shards.Class)
+	assert.Equal(t, "merchant", shards.Role)
+	assert.Equal(t, 16, shards.Touches)
+	assert.InDelta(t, 64.0/8/16, shards.WritesPer, 1e-9, "4 WCU per post, spread over 8 shards")
+	assert.InDelta(t, 2000, shards.Ceiling, 1e-9)
+	assert.True(t, shards.Shared)
+	all, _ := m.Ceiling()
+	assert.Equal(t, "key notifications:USER#aaaaaaaa", all.Name)
+	ledgerKeys, ok := m.EntityCeilingIn("merchant", "ledger")
+	require.True(t, ok)
+	assert.Equal(t, "ledger:WALLET#aaaaaaaa", ledgerKeys.Shape, "the wallet item's reads, 1,500/s, are below the shards' 2,000/s")
+	assert.InDelta(t, 1500, ledgerKeys.Ceiling, 1e-9)
+
+	var b bytes.Buffer
+	require.NoError(t, Write(&b, Report{Command: "make capacity N=16", Date: "2030-01-02", Mixes: []Mix{m}}))
+	assert.Contains(t, b.String(), "| `ledger:WALLET#<merchant>#RS#<shard>` | entity | merchant | 16 |")
+	assert.Contains(t, b.String(), "its ledger keys alone (wallet, shards, transfer list): **1500/s**, set by `ledger:WALLET#aaaaaaaa`")
+}

@@ -31,9 +31,13 @@ type Driver struct {
 	RunID       string
 }
 
-// NewParty signs a user up with a funded wallet and reads its id.
-func (d *Driver) NewParty(ctx context.Context, name, role string, fundMinor int64) (Party, error) {
-	p, err := d.API.NewParty(ctx, fmt.Sprintf("%s-%s@example.com", d.RunID, name), fundMinor)
+// MerchantShards is how many receive shards the merchant's wallet is opened with.
+const MerchantShards = 8
+
+// NewParty signs a user up with a funded wallet (with receiveShards receive shards) and
+// reads its id.
+func (d *Driver) NewParty(ctx context.Context, name, role string, fundMinor int64, receiveShards int) (Party, error) {
+	p, err := d.API.NewPartyWith(ctx, fmt.Sprintf("%s-%s@example.com", d.RunID, name), fundMinor, receiveShards)
 	if err != nil {
 		return Party{}, err
 	}

@@ -10,10 +10,11 @@ import (
 )
 
 // A mix's table lists every key the mix shares, then the hottest entity keys, one per
-// kind of key and role (one payer's wallet stands for all the payers' wallets).
+// kind of key and role (one payer's wallet stands for all the payers' wallets), and every
+// kind of the merchant's keys (the subject of the merchant mix).
 const (
 	sharedKeysShown = 10
-	entityKeysShown = 5
+	entityKeysShown = 8
 )
 
 func shownKeys(m Mix) []Key {
@@ -33,7 +34,10 @@ func shownKeys(m Mix) []Key {
 			role = "id"
 		}
 		kind := table + ":" + prefix + "#<" + role + ">"
-		if seen[kind] || len(entity) == entityKeysShown {
+		if strings.HasSuffix(k.Shape, ReceiveShardRow) {
+			kind += "#RS" + ReceiveShardRow
+		}
+		if seen[kind] || (len(entity) >= entityKeysShown && k.Role != "merchant") {
 			continue
 		}
 		seen[kind] = true
@@ -171,7 +175,11 @@ func writeMix(p func(string, ...any), m Mix) {
 		rate(all.Ceiling), setBy(all.Name), rate(raised.Ceiling), setBy(raised.Name))
 	for _, role := range []string{"merchant", "payer", "payee"} {
 		if k, ok := m.EntityCeiling(role); ok {
-			p("One %s (its wallet and its owner's records): at most **%s operations/s**, set by `%s`.\n", role, rate(k.Ceiling), k.Shape)
+			p("One %s (its wallet and its owner's records): at most **%s operations/s**, set by `%s`", role, rate(k.Ceiling), k.Shape)
+			if l, ok := m.EntityCeilingIn(role, "ledger"); ok && l.Shape != k.Shape {
+				p("; its ledger keys alone (wallet, shards, transfer list): **%s/s**, set by `%s`", rate(l.Ceiling), l.Shape)
+			}
+			p(".\n")
 		}
 	}
 }

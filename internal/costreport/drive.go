@@ -68,8 +68,13 @@ type Party struct {
 }
 
 // NewParty signs a user up, verifies its email with the code the local mail catcher
-// received, logs in and opens a funded wallet.
+// received, logs in and opens a funded USD wallet.
 func (c *Client) NewParty(ctx context.Context, email string, fundMinor int64) (Party, error) {
+	return c.NewPartyWith(ctx, email, fundMinor, 0)
+}
+
+// NewPartyWith is NewParty with the wallet opened with receiveShards receive shards.
+func (c *Client) NewPartyWith(ctx context.Context, email string, fundMinor int64, receiveShards int) (Party, error) {
 	const password = "cost report password"
 	if _, err := c.Call(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": email, "password": password, "name": "cost"}, nil); err != nil {
 		return Party{}, err
@@ -94,7 +99,7 @@ func (c *Client) NewParty(ctx context.Context, email string, fundMinor int64) (P
 	var w struct {
 		ID string `json:"id"`
 	}
-	if st, err := c.Call(ctx, "POST", "/v1/wallets", s.AccessToken, "", map[string]string{"currency": "USD"}, &w); err != nil || st != http.StatusCreated {
+	if st, err := c.Call(ctx, "POST", "/v1/wallets", s.AccessToken, "", map[string]any{"currency": "USD", "receive_shards": receiveShards}, &w); err != nil || st != http.StatusCreated {
 		return Party{}, fmt.Errorf("create wallet: %d: %w", st, err)
 	}
 	for funded := int64(0); funded < fundMinor; funded += 1_000_000 {

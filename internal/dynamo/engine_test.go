@@ -259,3 +259,36 @@ func TestCreateUserTakenEmail(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, got.ID, "the email stays with its first owner")
 }
+
+// TestLedgerConformsAsAShardStore: receive shards on the local engine keep the rules
+// the fake keeps (internal/wallet/wallettest), and the ledger check passes on each case.
+func TestLedgerConformsAsAShardStore(t *testing.T) {
+	wallettest.RunShards(t, func(t *testing.T) wallettest.ShardFixture {
+		db, table := engineTable(t, true)
+		s := &Ledger{DB: db, Table: table}
+		payer := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-a", Currency: "USD", BalanceMinor: wallettest.PayerFundedMinor,
+			Status: ledger.StatusActive, Version: 1, CreatedAt: conformance.At, UpdatedAt: conformance.At}
+		merchant := ledger.Wallet{ID: uuid.NewString(), OwnerID: "owner-b", Currency: "USD", Status: ledger.StatusActive, Version: 1,
+			ReceiveShards: wallettest.MerchantShards, CreatedAt: conformance.At, UpdatedAt: conformance.At}
+		require.NoError(t, s.CreateWallet(context.Background(), payer))
+		require.NoError(t, s.CreateWallet(context.Background(), merchant))
+		t.Cleanup(func() {
+			snap, err := s.Snapshot(context.Background())
+			require.NoError(t, err)
+			require.Len(t, snap.Shards, wallettest.MerchantShards)
+			// the payer was opened funded, with no opening posting: give it one for the check
+			snap.Entries = append(snap.Entries, ledger.Entry{ID: "opening:0", PostingID: "opening", Account: payer.ID, Currency: "USD",
+				AmountMinor: wallettest.PayerFundedMinor, Kind: ledger.KindCredit}, ledger.Entry{ID: "opening:1", PostingID: "opening",
+				Account: "external:funding:USD", Currency: "USD", AmountMinor: -wallettest.PayerFundedMinor, Kind: ledger.KindCredit})
+			snap.ExternalBalances["external:funding:USD"] -= wallettest.PayerFundedMinor
+			for i := range snap.Wallets {
+				if snap.Wallets[i].ID == payer.ID {
+					snap.Wallets[i].EntryCount++
+				}
+			}
+			r := ledger.Check(snap)
+			assert.True(t, r.OK, "%v", r.Violations)
+		})
+		return wallettest.ShardFixture{Store: s, Payer: payer, Merchant: merchant}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,24 +57,27 @@ const (
 )
 
 type walletItem struct {
-	PK                  string    `dynamodbav:"pk"`
-	SK                  string    `dynamodbav:"sk"`
-	Type                string    `dynamodbav:"type"`
-	ID                  string    `dynamodbav:"id"`
-	OwnerID             string    `dynamodbav:"owner_id"`
-	Currency            string    `dynamodbav:"currency"`
-	BalanceMinor        int64     `dynamodbav:"balance"`
-	HeldMinor           int64     `dynamodbav:"held"`
-	AvailableMinor      int64     `dynamodbav:"available"` // balance − held, kept for conditional reserves
-	Status              string    `dynamodbav:"status"`
-	Version             int64     `dynamodbav:"version"`
-	EntryCount          int64     `dynamodbav:"entry_count"`
-	CreditDay           string    `dynamodbav:"credit_day"`
-	CreditDayTotalMinor int64     `dynamodbav:"credit_day_total"`
-	WithdrawDay         string    `dynamodbav:"withdraw_day,omitempty"`
-	WithdrawDayTotal    int64     `dynamodbav:"withdraw_day_total,omitempty"`
-	CreatedAt           time.Time `dynamodbav:"created_at"`
-	UpdatedAt           time.Time `dynamodbav:"updated_at"`
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	Type           string `dynamodbav:"type"`
+	ID             string `dynamodbav:"id"`
+	OwnerID        string `dynamodbav:"owner_id"`
+	Currency       string `dynamodbav:"currency"`
+	BalanceMinor   int64  `dynamodbav:"balance"`
+	HeldMinor      int64  `dynamodbav:"held"`
+	AvailableMinor int64  `dynamodbav:"available"` // balance − held, kept for conditional reserves
+	Status         string `dynamodbav:"status"`
+	Version        int64  `dynamodbav:"version"`
+	EntryCount     int64  `dynamodbav:"entry_count"`
+	ReceiveShards  int    `dynamodbav:"receive_shards,omitempty"`
+	// Swept counts, by shard number, what sweeps moved from each receive shard, ever.
+	Swept               map[string]int64 `dynamodbav:"shards_swept,omitempty"`
+	CreditDay           string           `dynamodbav:"credit_day"`
+	CreditDayTotalMinor int64            `dynamodbav:"credit_day_total"`
+	WithdrawDay         string           `dynamodbav:"withdraw_day,omitempty"`
+	WithdrawDayTotal    int64            `dynamodbav:"withdraw_day_total,omitempty"`
+	CreatedAt           time.Time        `dynamodbav:"created_at"`
+	UpdatedAt           time.Time        `dynamodbav:"updated_at"`
 }
 
 type entryItem struct {
@@ -125,15 +129,22 @@ func key(pk, sk string) map[string]ddbtypes.AttributeValue {
 }
 
 func toItem(w ledger.Wallet) walletItem {
-	return walletItem{PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
+	var swept map[string]int64
+	for k := 1; k <= w.ReceiveShards; k++ { // a sweep adds to its shard's count
+		if swept == nil {
+			swept = map[string]int64{}
+		}
+		swept[strconv.Itoa(k)] = 0
+	}
+	return walletItem{Swept: swept, PK: walletPK(w.ID), SK: walletSortKey, Type: typeWallet, ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency,
 		BalanceMinor: w.BalanceMinor, HeldMinor: w.HeldMinor, AvailableMinor: w.AvailableMinor(), Status: string(w.Status), Version: w.Version, EntryCount: w.EntryCount,
-		CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, WithdrawDay: w.WithdrawDay, WithdrawDayTotal: w.WithdrawDayTotalMinor,
+		ReceiveShards: w.ReceiveShards, CreditDay: w.CreditDay, CreditDayTotalMinor: w.CreditDayTotalMinor, WithdrawDay: w.WithdrawDay, WithdrawDayTotal: w.WithdrawDayTotalMinor,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 func (it walletItem) wallet() ledger.Wallet {
 	return ledger.Wallet{ID: it.ID, OwnerID: it.OwnerID, Currency: it.Currency, BalanceMinor: it.BalanceMinor, HeldMinor: it.HeldMinor,
-		Status: ledger.Status(it.Status), Version: it.Version, EntryCount: it.EntryCount, CreditDay: it.CreditDay,
+		Status: ledger.Status(it.Status), Version: it.Version, EntryCount: it.EntryCount, ReceiveShards: it.ReceiveShards, CreditDay: it.CreditDay,
 		CreditDayTotalMinor: it.CreditDayTotalMinor, WithdrawDay: it.WithdrawDay, WithdrawDayTotalMinor: it.WithdrawDayTotal,
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
 }
@@ -143,8 +154,8 @@ func (it entryItem) entry() ledger.Entry {
 		Kind: it.Kind, Description: it.Description, CreatedAt: it.CreatedAt}
 }
 
-// CreateWallet writes a new wallet with its currency claim and the owner's wallet
-// count in one transaction.
+// CreateWallet writes a new wallet with its currency claim, the owner's wallet count
+// and its receive shards in one transaction.
 func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 	claimPut, err := absentPut(s.Table, "currency claim", map[string]string{"pk": ownerPK(w.OwnerID), "sk": "CUR#" + w.Currency, "wallet_id": w.ID})
 	if err != nil {
@@ -167,16 +178,24 @@ func (s *Ledger) CreateWallet(ctx context.Context, w ledger.Wallet) error {
 	tx.add(ddbtypes.TransactWriteItem{Put: claimPut}, refuseWith(wallet.ErrWalletExists))
 	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(ownerPK(w.OwnerID), "COUNT"), count)}, refuseWith(wallet.ErrWalletLimit))
 	tx.add(ddbtypes.TransactWriteItem{Put: walletPut}, nil)
+	shards, err := s.shardPuts(w)
+	if err != nil {
+		return err
+	}
+	for _, it := range shards {
+		tx.add(it, nil)
+	}
 	return tx.commit(ctx, s.DB)
 }
 
-// Wallet reads one wallet with a strongly consistent read.
+// Wallet reads one wallet with a strongly consistent read: the wallet item, plus its
+// receive shards when it has any (ledger.WithShards; one BatchGetItem).
 func (s *Ledger) Wallet(ctx context.Context, id string) (ledger.Wallet, error) {
 	var it walletItem
 	if err := getItem(ctx, s.DB, s.Table, key(walletPK(id), walletSortKey), &it); err != nil {
 		return ledger.Wallet{}, err
 	}
-	return it.wallet(), nil
+	return s.withShards(ctx, it)
 }
 
 // WalletsOf lists an owner's wallets through their currency claims (strongly
@@ -239,12 +258,13 @@ func (s *Ledger) Commit(ctx context.Context, c wallet.Change) error {
 	if err := tx.addCompletion(s, c.Completion); err != nil {
 		return err
 	}
-	return tx.commit(ctx, s.DB)
+	return s.commitSweeping(ctx, &tx)
 }
 
 // SetStatus writes a status change conditional on the version it was decided at; a
 // close also needs a zero balance and no holds at the time of the write, since money
-// changes do not move the version.
+// changes do not move the version. A wallet's receive shards take the same status in
+// the same transaction (and, for a close, must be empty).
 func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet, rec *audit.Record) error {
 	update := expression.Set(expression.Name("status"), expression.Value(string(after.Status))).
 		Set(expression.Name("version"), expression.Value(after.Version)).
@@ -258,9 +278,16 @@ func (s *Ledger) SetStatus(ctx context.Context, before, after ledger.Wallet, rec
 		return fmt.Errorf("build status update: %w", err)
 	}
 	change := updateOf(s.Table, key(walletPK(after.ID), walletSortKey), expr)
-	if rec != nil { // an admin's change and its audit record: one transaction
+	if rec != nil || after.ReceiveShards > 0 { // an admin's change and its audit record, the shards: one transaction
 		var tx txn
 		tx.add(ddbtypes.TransactWriteItem{Update: change}, conflict)
+		shards, err := s.shardStatusItems(after)
+		if err != nil {
+			return err
+		}
+		for _, it := range shards {
+			tx.add(it, conflict)
+		}
 		if err := tx.addAudit(s.Audit, rec); err != nil {
 			return err
 		}

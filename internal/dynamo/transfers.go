@@ -225,7 +225,7 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 	if err := tx.addCompletion(s, c.Completion); err != nil {
 		return err
 	}
-	return tx.commit(ctx, s.DB)
+	return s.commitSweeping(ctx, &tx)
 }
 
 func holdSK(t transfer.Transfer) string { return fmt.Sprintf("%012d#%s", t.ExpiresAt.Unix(), t.ID) }

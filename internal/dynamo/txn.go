@@ -75,11 +75,11 @@ func (tx *txn) addPosting(s *Ledger, p *ledger.Posting, ds []ledger.Delta) error
 	if p == nil {
 		return nil
 	}
-	walletIDs := map[string]bool{}
+	walletPKs := map[string]string{} // a wallet's entry goes where its delta does
 	for _, d := range ds {
-		walletIDs[d.WalletID] = true
+		walletPKs[d.WalletID] = targetPK(d)
 	}
-	items, err := s.postingItems(*p, walletIDs)
+	items, err := s.postingItems(*p, walletPKs)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (s *Ledger) deltaUpdate(d ledger.Delta, entries int64) (ddbtypes.TransactWr
 	if err != nil {
 		return ddbtypes.TransactWriteItem{}, fmt.Errorf("build wallet delta: %w", err)
 	}
-	u := updateOf(s.Table, key(walletPK(d.WalletID), walletSortKey), expr)
+	u := updateOf(s.Table, key(targetPK(d), walletSortKey), expr)
 	u.ReturnValuesOnConditionCheckFailure = ddbtypes.ReturnValuesOnConditionCheckFailureAllOld
 	return ddbtypes.TransactWriteItem{Update: u}, nil
 }
@@ -204,12 +204,17 @@ func deltaRefusal(d ledger.Delta, old map[string]ddbtypes.AttributeValue) error 
 		return fmt.Errorf("unmarshal refused wallet: %w", err)
 	}
 	if _, err := d.Apply(it.wallet()); err != nil {
+		if errors.Is(err, ledger.ErrInsufficientFunds) && d.Shard == 0 && it.ReceiveShards > 0 {
+			return &shortOnItem{walletID: d.WalletID}
+		}
 		return err
 	}
 	return retry.ErrConflict // no rule explains it: decide again on fresh state
 }
 
-func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]ddbtypes.TransactWriteItem, error) {
+// postingItems are a posting's entry puts (a wallet's under walletPKs[its id]: its
+// wallet's or receive shard's partition) and its external accounts' updates.
+func (s *Ledger) postingItems(p ledger.Posting, walletPKs map[string]string) ([]ddbtypes.TransactWriteItem, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -219,8 +224,8 @@ func (s *Ledger) postingItems(p ledger.Posting, walletIDs map[string]bool) ([]dd
 	for _, e := range p.Entries {
 		it := entryItem{Type: typeEntry, ID: e.ID, PostingID: e.PostingID, Account: e.Account, OwnerID: e.Owner, Currency: e.Currency, AmountMinor: e.AmountMinor,
 			Kind: e.Kind, Description: e.Description, CreatedAt: e.CreatedAt}
-		if walletIDs[e.Account] {
-			it.PK, it.SK = walletPK(e.Account), entrySK(e)
+		if pk, ok := walletPKs[e.Account]; ok {
+			it.PK, it.SK = pk, entrySK(e)
 		} else {
 			it.PK, it.SK = externalPK(e.Account, p.ID), entrySortKeyPrefix+e.ID
 			if _, seen := externalDelta[e.Account]; !seen {

@@ -7,7 +7,8 @@ import (
 
 // Snapshot is the whole ledger as read for a check.
 type Snapshot struct {
-	Wallets          []Wallet
+	Wallets          []Wallet         // each wallet item as stored, without its shards
+	Shards           []Shard          // every receive shard, each counted into its wallet
 	Entries          []Entry          // every entry, on wallets and external accounts
 	ExternalBalances map[string]int64 // external account id → stored balance
 	Holds            []HoldFacts      // every transfer's hold, for the hold rules
@@ -50,7 +51,9 @@ const violationsShownMax = 100
 
 // Check verifies the ledger's invariants on a snapshot taken while no money moves:
 //   - every wallet: balance = sum of its entries, as many entries as its entry_count,
-//     held ≥ 0 and available = balance − held ≥ 0;
+//     held ≥ 0 and available = balance − held ≥ 0; a wallet with receive shards counts
+//     them in (its balance and entry_count are the item's plus its shards', wherever
+//     its entries are), and each shard has a balance ≥ 0 and its wallet's status;
 //   - every posting sums to zero;
 //   - every external account's stored balance = sum of its entries;
 //   - per currency, wallet balances plus external balances sum to zero;
@@ -62,7 +65,10 @@ const violationsShownMax = 100
 //     lists, at most what it moved, and every posted refund is listed on it once.
 func Check(s Snapshot) Report {
 	c := checker{r: Report{Violations: []string{}}, byAccount: map[string][]Entry{}, byPosting: map[string][]Entry{},
-		total: map[string]int64{}, openHeld: map[string]int64{}}
+		total: map[string]int64{}, openHeld: map[string]int64{}, shards: map[string][]Shard{}}
+	for _, sh := range s.Shards {
+		c.shards[sh.WalletID] = append(c.shards[sh.WalletID], sh)
+	}
 	holdByPosting := c.holds(s.Holds)
 	c.refunds(s.Holds)
 	for _, p := range s.Problems {
@@ -75,6 +81,9 @@ func Check(s Snapshot) Report {
 	c.r.EntriesChecked = len(s.Entries)
 	for _, w := range s.Wallets {
 		c.wallet(w)
+	}
+	for _, id := range sortedKeys(c.shards) { // what no wallet claimed
+		c.add("wallet %s: %d receive shards but no wallet", id, len(c.shards[id]))
 	}
 	c.externals(s.ExternalBalances)
 	for _, a := range sortedKeys(c.byAccount) { // what no wallet or external balance claimed
@@ -107,6 +116,7 @@ type checker struct {
 	byPosting map[string][]Entry
 	total     map[string]int64
 	openHeld  map[string]int64 // wallet id → the sum of its open holds
+	shards    map[string][]Shard
 }
 
 // holds checks each hold's flags, sums the open ones per wallet, and returns the holds
@@ -155,14 +165,15 @@ func (c *checker) add(format string, args ...any) {
 }
 
 // wallet checks a wallet's amounts against each other and against its entries.
-func (c *checker) wallet(w Wallet) {
+func (c *checker) wallet(item Wallet) {
 	c.r.WalletsChecked++
+	w := c.withShards(item)
 	c.total[w.Currency] += w.BalanceMinor
 	if w.HeldMinor < 0 {
 		c.add("wallet %s: held %d < 0", w.ID, w.HeldMinor)
 	}
-	if w.AvailableMinor() < 0 {
-		c.add("wallet %s: available %d < 0", w.ID, w.AvailableMinor())
+	if item.AvailableMinor() < 0 {
+		c.add("wallet %s: available %d < 0", w.ID, item.AvailableMinor())
 	}
 	if w.HeldMinor != c.openHeld[w.ID] {
 		c.add("wallet %s: held %d, open holds sum to %d", w.ID, w.HeldMinor, c.openHeld[w.ID])
@@ -183,6 +194,28 @@ func (c *checker) wallet(w Wallet) {
 		c.add("wallet %s: balance %d, entries sum to %d", w.ID, w.BalanceMinor, running)
 	}
 	delete(c.byAccount, w.ID)
+}
+
+// withShards checks a wallet's receive shards against it and returns the wallet with
+// them counted in.
+func (c *checker) withShards(w Wallet) Wallet {
+	shards := c.shards[w.ID]
+	delete(c.shards, w.ID)
+	if len(shards) != w.ReceiveShards {
+		c.add("wallet %s: %d receive shards, want %d", w.ID, len(shards), w.ReceiveShards)
+	}
+	for _, sh := range shards {
+		if sh.BalanceMinor < 0 {
+			c.add("wallet %s: shard %d balance %d < 0", w.ID, sh.Number, sh.BalanceMinor)
+		}
+		if sh.Status != w.Status {
+			c.add("wallet %s: shard %d is %s, the wallet %s", w.ID, sh.Number, sh.Status, w.Status)
+		}
+		if sh.Currency != w.Currency {
+			c.add("wallet %s: shard %d in %s", w.ID, sh.Number, sh.Currency)
+		}
+	}
+	return WithShards(w, shards)
 }
 
 // externals checks each external account's stored balance against its entries.

@@ -37,14 +37,17 @@ const (
 // Money changes add to the stored amounts (see Delta) and never touch Version, which
 // guards status changes only.
 type Wallet struct {
-	ID                  string
-	OwnerID             string
-	Currency            string
-	BalanceMinor        int64
-	HeldMinor           int64
-	Status              Status
-	Version             int64
-	EntryCount          int64 // entries posted to the wallet
+	ID           string
+	OwnerID      string
+	Currency     string
+	BalanceMinor int64
+	HeldMinor    int64
+	Status       Status
+	Version      int64
+	EntryCount   int64 // entries posted to the wallet
+	// ReceiveShards is how many receive shards the wallet has (see ReceiveShardOf); 0
+	// for an ordinary wallet. Set when the wallet is opened.
+	ReceiveShards       int
 	CreditDay           string
 	CreditDayTotalMinor int64
 	// WithdrawDay and WithdrawDayTotalMinor count the withdrawals of one UTC day.
@@ -167,7 +170,10 @@ type Delta struct {
 	RequireActive bool         // refused unless the wallet is ACTIVE
 	Credit        *DailyCredit // a top-up, counted against the daily limit
 	Withdrawal    *DailyCredit // a withdrawal, counted against its own daily limit
-	Now           time.Time
+	// Shard, 1 to the wallet's ReceiveShards, puts a credit on that receive shard
+	// instead of the wallet item; 0 is the wallet item. Only credits go to a shard.
+	Shard int
+	Now   time.Time
 }
 
 // DailyCredit counts a top-up (or, as Delta.Withdrawal, a withdrawal) against the

@@ -77,7 +77,8 @@ func Post(src, dst Wallet, in PostInput) ([]Delta, Posting, error) {
 	}
 	ds := []Delta{
 		{WalletID: src.ID, BalanceMinor: -in.CaptureMinor, HeldMinor: -in.HoldMinor, RequireActive: true, Now: in.Now},
-		{WalletID: dst.ID, BalanceMinor: in.CaptureMinor, RequireActive: true, Now: in.Now},
+		{WalletID: dst.ID, BalanceMinor: in.CaptureMinor, RequireActive: true, Now: in.Now,
+			Shard: ReceiveShardOf(in.PostingID, dst.ReceiveShards)},
 	}
 	// The destination's rule first: a frozen destination is the refusal a client can
 	// act on; a missing hold is a second settlement or a bug.
@@ -111,15 +112,16 @@ func withPosting(w Wallet, d Delta, in MoveInput) (Delta, Posting, error) {
 	return d, p, p.Validate()
 }
 
-// ApplyAll applies deltas to the wallets in ws, all or nothing, and counts the
-// posting's entries per wallet: what a store's transaction does, for stores kept in
+// ApplyAll applies deltas to the wallets in ws (keyed by Delta.Target: a receive
+// shard is a Wallet under its ShardKey), all or nothing, and counts the posting's
+// entries per wallet: what a store's transaction does, for stores kept in
 // memory (tests). ws changes only when every delta is accepted.
 func ApplyAll(ws map[string]Wallet, ds []Delta, p *Posting) error {
 	next := make(map[string]Wallet, len(ds))
 	for _, d := range ds {
-		w, ok := next[d.WalletID]
+		w, ok := next[d.Target()]
 		if !ok {
-			if w, ok = ws[d.WalletID]; !ok {
+			if w, ok = ws[d.Target()]; !ok {
 				return problem.ErrNotFound
 			}
 		}
@@ -127,15 +129,15 @@ func ApplyAll(ws map[string]Wallet, ds []Delta, p *Posting) error {
 		if err != nil {
 			return err
 		}
-		next[d.WalletID] = applied
+		next[d.Target()] = applied
 	}
 	if p != nil {
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		for id, w := range next {
-			w.EntryCount += p.EntriesOn(id)
-			next[id] = w
+		for key, w := range next { // a shard's key is not its wallet's id
+			w.EntryCount += p.EntriesOn(w.ID)
+			next[key] = w
 		}
 	}
 	for id, w := range next {

@@ -29,8 +29,11 @@ import (
 
 // Store is an in-memory wallet.Store and transfer.Store.
 type Store struct {
-	mu          sync.Mutex
-	Wallets     map[string]ledger.Wallet
+	mu      sync.Mutex
+	Wallets map[string]ledger.Wallet
+	// Shards are the wallets' receive shards by ledger.ShardKey, each kept as a
+	// Wallet (its wallet's ID, status and currency; what it received).
+	Shards      map[string]ledger.Wallet
 	Transfers   map[string]transfer.Transfer
 	Postings    []ledger.Posting
 	Completions []idempotency.Completion
@@ -76,11 +79,12 @@ var (
 
 // New returns a store holding ws.
 func New(ws ...ledger.Wallet) *Store {
-	s := &Store{Wallets: map[string]ledger.Wallet{}, Transfers: map[string]transfer.Transfer{}, Indexed: map[string]int{},
+	s := &Store{Wallets: map[string]ledger.Wallet{}, Shards: map[string]ledger.Wallet{}, Transfers: map[string]transfer.Transfer{}, Indexed: map[string]int{},
 		opening: map[string]ledger.Wallet{}}
 	for _, w := range ws {
 		s.Wallets[w.ID] = w
 		s.opening[w.ID] = w
+		s.openShards(w)
 	}
 	return s
 }
@@ -105,6 +109,7 @@ func (s *Store) CreateWallet(_ context.Context, w ledger.Wallet) error {
 		return wallet.ErrWalletLimit
 	}
 	s.Wallets[w.ID] = w
+	s.openShards(w)
 	return nil
 }
 
@@ -121,7 +126,7 @@ func (s *Store) Wallet(_ context.Context, id string) (ledger.Wallet, error) {
 	if !ok {
 		return ledger.Wallet{}, problem.ErrNotFound
 	}
-	return w, nil
+	return ledger.WithShards(w, s.shardsOf(w)), nil
 }
 
 // WalletsOf is not used by the tests.
@@ -183,7 +188,7 @@ func (s *Store) apply(deltas []ledger.Delta, posting *ledger.Posting, completion
 			}
 		}
 	}
-	if err := ledger.ApplyAll(s.Wallets, deltas, posting); err != nil {
+	if err := s.applySweeping(deltas, posting); err != nil {
 		return err
 	}
 	if posting != nil {
@@ -254,24 +259,26 @@ func (s *Store) SetStatus(_ context.Context, before, after ledger.Wallet, _ *aud
 	}
 	cur, ok := s.Wallets[before.ID]
 	if !ok || cur.Version != before.Version ||
-		(after.Status == ledger.StatusClosed && (cur.BalanceMinor != 0 || cur.HeldMinor != 0)) {
+		(after.Status == ledger.StatusClosed && ledger.WithShards(cur, s.shardsOf(cur)).BalanceMinor != 0) ||
+		(after.Status == ledger.StatusClosed && cur.HeldMinor != 0) {
 		return retry.ErrConflict
 	}
 	cur.Status, cur.Version, cur.UpdatedAt = after.Status, after.Version, after.UpdatedAt
 	s.Wallets[before.ID] = cur
+	s.setShardStatus(cur)
 	return nil
 }
 
 // Entries pages the wallet's posted entries newest first (by time, then id, as the
 // DynamoDB store sorts them); the position is the last entry's id. OnEntries runs
 // after the page is read.
-func (s *Store) Entries(_ context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error) {
+func (s *Store) Entries(_ context.Context, w ledger.Wallet, limit int, after string) ([]ledger.Entry, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []ledger.Entry
 	for _, p := range s.Postings {
 		for _, e := range p.Entries {
-			if e.Account == walletID {
+			if e.Account == w.ID { // on the wallet or any of its shards
 				all = append(all, e)
 			}
 		}

@@ -56,3 +56,20 @@ func TestACompletedKeyIsNotCompletedAgain(t *testing.T) {
 	assert.ErrorIs(t, credit("p2", &again), idempotency.ErrInProgress)
 	assert.Equal(t, int64(10), s.StoredWallet(w.ID).BalanceMinor, "the refused write moved nothing")
 }
+
+// TestConformsAsShardStore: receive shards keep the rules the DynamoDB store keeps.
+func TestConformsAsShardStore(t *testing.T) {
+	wallettest.RunShards(t, func(t *testing.T) wallettest.ShardFixture {
+		payer := usdWallet("0a000000-0000-4000-8000-000000000001", "user-a", wallettest.PayerFundedMinor)
+		merchant := usdWallet("0b000000-0000-4000-8000-000000000002", "user-b", 0)
+		merchant.ReceiveShards = wallettest.MerchantShards
+		s := memstore.New(payer, merchant)
+		t.Cleanup(func() { // and the ledger check passes on what each case left
+			snap, err := s.Snapshot(context.Background())
+			require.NoError(t, err)
+			r := ledger.Check(snap)
+			assert.True(t, r.OK, "%v", r.Violations)
+		})
+		return wallettest.ShardFixture{Store: s, Payer: payer, Merchant: merchant}
+	})
+}

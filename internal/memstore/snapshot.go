@@ -26,6 +26,7 @@ func (s *Store) Snapshot(context.Context) (ledger.Snapshot, error) {
 			w.EntryCount++
 		}
 		snap.Wallets = append(snap.Wallets, w)
+		snap.Shards = append(snap.Shards, s.shardsOf(w)...)
 	}
 	for _, p := range s.Postings {
 		for _, e := range p.Entries {

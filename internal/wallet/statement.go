@@ -54,7 +54,7 @@ func (s *Service) Entries(ctx context.Context, c op.Caller, walletID string, lim
 		if err != nil {
 			return Page{}, err
 		}
-		if entries, next, err = s.store.Entries(ctx, w.ID, limit, pos); err != nil {
+		if entries, next, err = s.store.Entries(ctx, w, limit, pos); err != nil {
 			return Page{}, err
 		}
 		balance = bal
@@ -79,7 +79,7 @@ func (s *Service) Entries(ctx context.Context, c op.Caller, walletID string, lim
 // firstPage reads the newest entries and the wallet's balance at one moment: see Entries.
 func (s *Service) firstPage(ctx context.Context, before ledger.Wallet, limit int) ([]ledger.Entry, string, int64, error) {
 	for read := 0; read < statementReadsMax; read++ {
-		entries, next, err := s.store.Entries(ctx, before.ID, limit, "")
+		entries, next, err := s.store.Entries(ctx, before, limit, "")
 		if err != nil {
 			return nil, "", 0, err
 		}

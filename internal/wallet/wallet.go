@@ -57,9 +57,10 @@ type Store interface {
 	// An admin's change carries its audit record (nil otherwise), written in the same
 	// transaction.
 	SetStatus(ctx context.Context, before, after ledger.Wallet, rec *audit.Record) error
-	// Entries returns up to limit entries older than the position after ("" for the
-	// newest), newest first, and the position to continue from ("" at the end).
-	Entries(ctx context.Context, walletID string, limit int, after string) ([]ledger.Entry, string, error)
+	// Entries returns up to limit of w's entries older than the position after ("" for
+	// the newest), newest first, and the position to continue from ("" at the end);
+	// entries on w's receive shards included.
+	Entries(ctx context.Context, w ledger.Wallet, limit int, after string) ([]ledger.Entry, string, error)
 	Snapshot(ctx context.Context) (ledger.Snapshot, error)
 }
 
@@ -89,26 +90,31 @@ func (s *Service) WithWithdrawalLimits(l ledger.WithdrawalLimits) *Service {
 
 // View is a wallet as the API shows it.
 type View struct {
-	ID        string    `json:"id"`
-	OwnerID   string    `json:"owner_id"`
-	Currency  string    `json:"currency"`
-	Balance   int64     `json:"balance"`
-	Held      int64     `json:"held"`
-	Available int64     `json:"available"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string `json:"id"`
+	OwnerID   string `json:"owner_id"`
+	Currency  string `json:"currency"`
+	Balance   int64  `json:"balance"`
+	Held      int64  `json:"held"`
+	Available int64  `json:"available"`
+	Status    string `json:"status"`
+	// ReceiveShards: balance and available count the shards in (see ledger.WithShards).
+	ReceiveShards int       `json:"receive_shards,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // ViewOf renders a wallet.
 func ViewOf(w ledger.Wallet) View {
 	return View{ID: w.ID, OwnerID: w.OwnerID, Currency: w.Currency, Balance: w.BalanceMinor, Held: w.HeldMinor,
-		Available: w.AvailableMinor(), Status: string(w.Status), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+		Available: w.AvailableMinor(), Status: string(w.Status), ReceiveShards: w.ReceiveShards, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 // CreateInput is the body of POST /v1/wallets.
 type CreateInput struct {
 	Currency string `json:"currency"`
+	// ReceiveShards opens the wallet with that many receive shards (ledger.ReceiveShardOf):
+	// for a wallet paid by many at once. 0 is an ordinary wallet.
+	ReceiveShards int `json:"receive_shards,omitempty"`
 }
 
 // Create opens a wallet for the caller.
@@ -117,9 +123,12 @@ func (s *Service) Create(ctx context.Context, c op.Caller, in CreateInput) (View
 	if err != nil {
 		return View{}, err
 	}
+	if err := ledger.ValidReceiveShards(in.ReceiveShards); err != nil {
+		return View{}, err
+	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	w := ledger.Wallet{ID: uuid.NewString(), OwnerID: c.UserID, Currency: cur.Code, Status: ledger.StatusActive,
-		Version: 1, CreatedAt: now, UpdatedAt: now}
+		Version: 1, ReceiveShards: in.ReceiveShards, CreatedAt: now, UpdatedAt: now}
 	// A creation that lost a race (another of the owner's wallets counted at the same
 	// time) wrote nothing: it is tried again, and then finds the limit or the claim.
 	if err := retry.Conflicts(ctx, func(int) error { return s.store.CreateWallet(ctx, w) }); err != nil {

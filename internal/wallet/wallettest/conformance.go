@@ -67,7 +67,7 @@ func creditAdds(t *testing.T, f Fixture) {
 	w := read(t, f)
 	assert.Equal(t, int64(1_000), w.BalanceMinor)
 	assert.Zero(t, w.HeldMinor)
-	entries, _, err := f.Store.Entries(context.Background(), f.Wallet.ID, 10, "")
+	entries, _, err := f.Store.Entries(context.Background(), f.Wallet, 10, "")
 	require.NoError(t, err)
 	require.Len(t, entries, 2, "one entry per posting on the wallet")
 	var sum int64

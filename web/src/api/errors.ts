@@ -15,6 +15,7 @@ export const MESSAGES: Record<string, string> = {
   invalid_name: "Enter a name of up to 100 characters, without control characters.",
   invalid_amount: "Enter an amount of more than zero.",
   invalid_currency: "That currency is not supported.",
+  invalid_receive_shards: "Receive shards must be a whole number from 0 to 16.",
   invalid_description: "The description can be at most 140 characters, without control characters.",
   invalid_cursor: "That page of results is no longer available. Start again from the first page.",
   invalid_limit: "The page size is out of range.",

@@ -304,6 +304,8 @@ export interface paths {
          * Create a wallet
          * @description Creates an ACTIVE wallet with zero balance for the caller. A user holds at most one
          *     wallet per currency and at most 10 wallets (closed ones included).
+         *     `receive_shards` (0 to 16) opens a wallet for receiving from many payers at once:
+         *     incoming transfers credit separate shard items, and the wallet's balance counts them in.
          */
         post: operations["createWallet"];
         delete?: never;
@@ -1072,6 +1074,8 @@ export interface components {
             /** @description balance − held, in minor units; what can be spent now. */
             available: components["schemas"]["AmountMinor"];
             status: components["schemas"]["WalletStatus"];
+            /** @description How many receive shards the wallet has (0 for an ordinary wallet); balance and available count them in. */
+            receive_shards?: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1082,6 +1086,11 @@ export interface components {
         };
         CreateWalletRequest: {
             currency: components["schemas"]["CurrencyCode"];
+            /**
+             * @description Receive shards for a wallet paid by many at once (a merchant's): incoming transfers credit one of this many separate items, chosen by the transfer, so the wallet can receive past one item's write rate. 0, the default, is an ordinary wallet. Fixed when the wallet is opened.
+             * @default 0
+             */
+            receive_shards?: number;
         };
         ResolveRequest: {
             /** @enum {string} */
@@ -2138,7 +2147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Wallet"];
                 };
             };
-            /** @description Invalid input. Codes: `invalid_currency`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            /** @description Invalid input. Codes: `invalid_currency`, `invalid_receive_shards`, `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             /** @description The caller already has a wallet in this currency. Code: `wallet_exists`. */
