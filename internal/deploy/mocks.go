@@ -103,7 +103,9 @@ func ApplyMockIntegrations(ctx context.Context, api MockAPI, apiID, stage string
 }
 
 func putMock(ctx context.Context, api MockAPI, apiID, resourceID string, m MockIntegration, vars map[string]string) error {
-	at := func() (*string, *string, *string) { return aws.String(apiID), aws.String(resourceID), aws.String(m.Method) }
+	at := func() (*string, *string, *string) {
+		return aws.String(apiID), aws.String(resourceID), aws.String(m.Method)
+	}
 	id, res, method := at()
 	if _, err := api.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: res, HttpMethod: method,
 		Type: agtypes.IntegrationTypeMock, RequestTemplates: m.RequestTemplates}); err != nil {
