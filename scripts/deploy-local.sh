@@ -12,8 +12,9 @@ make -C "$ROOT" --no-print-directory -s build GOARCH="$(go env GOARCH)"
 say "deploying stack '$STACK_NAME' to $ENGINE_URL"
 engine_env
 cd "$ROOT"
-# --emulate-import: the engine does not import request validators, models or gateway
-# responses from the REST API body (localstack/MINISTACK_GAPS.md, 1); AWS does.
+# --emulate-import: the engine does not import request validators, models, gateway
+# responses or the mock integrations' templates and responses from the REST API body
+# (localstack/MINISTACK_GAPS.md, 1 and 31); AWS does.
 # ManageApiGatewayAccount=false: the engine has no account-level API Gateway setting
 # (and no AWS::ApiGateway::Account); its stages log without one.
 # AwsCallRecordDir: every function appends the AWS calls it makes under .local/aws-calls
