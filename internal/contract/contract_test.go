@@ -305,3 +305,25 @@ func collectMappings(n *yaml.Node, out *[]string) {
 		collectMappings(c, out)
 	}
 }
+
+// TestTheStageSetsEveryCORSVariable: each stage variable the document maps a CORS
+// header from is set by the template (only when AllowedOrigins lists an origin), and
+// the gateway exposes the same headers as the functions.
+func TestTheStageSetsEveryCORSVariable(t *testing.T) {
+	api := deploy.MapValue(deploy.MapValue(deploy.MapValue(loadYAML(t, templatePath), "Resources"), "Api"), "Properties")
+	vars := deploy.MapValue(api, "Variables")
+	require.NotNil(t, vars, "Api.Properties.Variables")
+	require.Equal(t, "!If", vars.Tag, "the variables exist only with AllowedOrigins")
+	require.Len(t, vars.Content, 3)
+	assert.Equal(t, "CorsOn", vars.Content[0].Value)
+	assert.Equal(t, "AWS::NoValue", vars.Content[2].Value)
+	set := map[string]string{}
+	pairs(vars.Content[1], func(k string, v *yaml.Node) { set[k] = v.Value })
+	var sources []string
+	collectMappings(loadYAML(t, openAPIPath), &sources)
+	for _, src := range sources {
+		name := strings.TrimPrefix(src, "stageVariables.")
+		assert.Contains(t, set, name, "%s is mapped but the template does not set it", src)
+	}
+	assert.Equal(t, apigw.CORSExposedHeaders, set["corsExposeHeaders"])
+}
