@@ -79,7 +79,8 @@ func (c CORS) Headers(origin string) map[string]string {
 	return h
 }
 
-// Wrap adds to every answer of h the CORS headers for the request's Origin.
+// Wrap adds to every answer of h the CORS headers for the request's Origin (a Vary of
+// h's own is kept, Origin added to it).
 func (c CORS) Wrap(h LambdaHandler) LambdaHandler {
 	if !c.On() {
 		return h
@@ -89,7 +90,12 @@ func (c CORS) Wrap(h LambdaHandler) LambdaHandler {
 		if err != nil {
 			return out, err
 		}
-		out.Headers = withHeaders(out.Headers, c.Headers(headerOf(ev.Headers, "Origin")))
+		cors := c.Headers(headerOf(ev.Headers, "Origin"))
+		if vary := out.Headers["Vary"]; vary != "" { // the answer varies by both
+			cors["Vary"] = vary + ", " + cors["Vary"]
+			delete(out.Headers, "Vary")
+		}
+		out.Headers = withHeaders(out.Headers, cors)
 		return out, nil
 	}
 }

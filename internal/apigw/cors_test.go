@@ -87,7 +87,7 @@ func TestCORSHeaders(t *testing.T) {
 
 // TestCORSWrap: the headers reach every answer of a handler, its refusals included (a
 // rate limit's 429 keeps its Retry-After), whatever the Origin header's spelling; a
-// handler's own header wins; an empty list changes no answer.
+// handler's own Vary is kept beside Origin; an empty list changes no answer.
 func TestCORSWrap(t *testing.T) {
 	refuse := func(context.Context, *Request) (Response, error) {
 		return Response{}, &problem.Error{Kind: problem.KindRateLimited, Code: "rate_limited", RetryAfterSeconds: 3, Message: "slow down"}
@@ -108,8 +108,8 @@ func TestCORSWrap(t *testing.T) {
 			wantStatus: http.StatusTooManyRequests, want: map[string]string{"Access-Control-Allow-Origin": "https://wallet.example", "Access-Control-Allow-Credentials": "true", "Retry-After": "3", "Vary": "Origin"}},
 		{name: "a 429 for an unlisted origin", list: "https://wallet.example", fn: refuse, headers: map[string]string{"Origin": "https://evil.example"},
 			wantStatus: http.StatusTooManyRequests, want: map[string]string{"Retry-After": "3", "Vary": "Origin"}, absent: []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers"}},
-		{name: "the handler's own Vary is kept", list: "https://wallet.example", fn: okWithVary, headers: map[string]string{"Origin": "https://wallet.example"},
-			wantStatus: http.StatusOK, want: map[string]string{"Vary": "Accept", "Access-Control-Allow-Origin": "https://wallet.example"}},
+		{name: "the handler's own Vary is kept, Origin added", list: "https://wallet.example", fn: okWithVary, headers: map[string]string{"Origin": "https://wallet.example"},
+			wantStatus: http.StatusOK, want: map[string]string{"Vary": "Accept, Origin", "Access-Control-Allow-Origin": "https://wallet.example"}},
 		{name: "CORS off", list: "", fn: refuse, headers: map[string]string{"Origin": "https://wallet.example"},
 			wantStatus: http.StatusTooManyRequests, want: map[string]string{"Retry-After": "3"}, absent: []string{"Vary", "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers"}},
 	}
