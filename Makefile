@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold enum-timing build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -103,6 +103,9 @@ rotate-key: ## rotate the token signing key of the local stack (docs/ARCHITECTUR
 
 bench-api: ## latency of a transfer against a credit and hot-wallet throughput through the local API (redeploys with limits lifted)
 	@scripts/bench-api.sh
+
+enum-timing: ## whether sign-up, login or password reset tells a taken address from a free one: answers and timing of N interleaved pairs each (N=200; docs/SECURITY.md)
+	@. scripts/lib.sh && engine_env && WALLET_API_URL="$$(scripts/api-url.sh)" go run ./cmd/enumtiming -n $(or $(N),200)
 
 bench-cold: ## cold start of every bootstrap under the Lambda runtime interface emulator against hello-world (ROUNDS=10, ONLY=<regexp>)
 	@scripts/bench-cold.sh

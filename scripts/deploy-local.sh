@@ -12,12 +12,16 @@ make -C "$ROOT" --no-print-directory -s build GOARCH="$(go env GOARCH)"
 say "deploying stack '$STACK_NAME' to $ENGINE_URL"
 engine_env
 cd "$ROOT"
-# --emulate-import: the engine does not import request validators, models or gateway
-# responses from the REST API body (localstack/MINISTACK_GAPS.md, 1); AWS does.
+# --emulate-import: the engine does not import request validators, models, gateway
+# responses or the mock integrations' templates and responses from the REST API body
+# (localstack/MINISTACK_GAPS.md, 1 and 31); AWS does.
 # ManageApiGatewayAccount=false: the engine has no account-level API Gateway setting
 # (and no AWS::ApiGateway::Account); its stages log without one.
 # AwsCallRecordDir: every function appends the AWS calls it makes under .local/aws-calls
 # for the IAM check (make iam-check, tools/iamcheck).
+# AllowedOrigins: the template's default is empty (no CORS header anywhere); the local
+# stack lists one test origin that nothing serves, so the integration tests see the CORS
+# answers for a listed and an unlisted origin (ALLOWED_ORIGINS= turns it off).
 # --flatten-metric-math-alarms: the engine creates no metric-math alarm (19) and
 # evaluates none (10); each is deployed as a single-metric stand-in.
 go run ./cmd/deploy \
@@ -44,4 +48,5 @@ go run ./cmd/deploy \
   --param SigningKeyRefreshSeconds="${SIGNING_KEY_REFRESH_SECONDS:-2}" \
   --param AuthorizerCacheSeconds="${AUTHORIZER_CACHE_SECONDS:-3}" \
   --param Tracing="${TRACING:-Active}" \
-  --param RewardPointsPerDayMax="${REWARD_POINTS_PER_DAY_MAX:-2000}"
+  --param RewardPointsPerDayMax="${REWARD_POINTS_PER_DAY_MAX:-2000}" \
+  --param AllowedOrigins="${ALLOWED_ORIGINS-https://wallet.example}"

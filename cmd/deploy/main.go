@@ -45,7 +45,7 @@ func run() error {
 	buildDir := flag.String("build-dir", "build", "directory with one <function>/bootstrap per function")
 	bucket := flag.String("bucket", "wallet-artifacts", "artifact bucket (created when missing)")
 	outputsFile := flag.String("outputs", "", "write the stack outputs as JSON to this file")
-	emulateImport := flag.String("emulate-import", "", "emulators only: apply what the engine's import of this OpenAPI document skips (request validators, body models, gateway responses) to the stack's REST API (ApiId, ApiStage outputs) and redeploy its stage")
+	emulateImport := flag.String("emulate-import", "", "emulators only: apply what the engine's import of this OpenAPI document skips (request validators, body models, mock integrations, gateway responses) to the stack's REST API (ApiId, ApiStage outputs) and redeploy its stage")
 	flattenAlarms := flag.Bool("flatten-metric-math-alarms", false, "emulators only: deploy each metric-math alarm as a single-metric alarm on its first metric, for engines that create no metric-math alarm (they evaluate no alarm either)")
 	flag.Var(params, "param", "template parameter Key=Value (repeatable)")
 	flag.Parse()
@@ -118,6 +118,10 @@ func applyImportExtensions(ctx context.Context, cfg aws.Config, docPath string, 
 	if err != nil {
 		return err
 	}
+	mocks, err := deploy.ReadMockIntegrations(doc)
+	if err != nil {
+		return err
+	}
 	apiID, stage := outputs["ApiId"], outputs["ApiStage"]
 	if apiID == "" || stage == "" {
 		return fmt.Errorf("emulate import: the stack has no ApiId and ApiStage outputs")
@@ -126,10 +130,13 @@ func applyImportExtensions(ctx context.Context, cfg aws.Config, docPath string, 
 	if err := deploy.ApplyRequestValidation(ctx, client, apiID, validation); err != nil {
 		return err
 	}
+	if err := deploy.ApplyMockIntegrations(ctx, client, apiID, stage, mocks); err != nil {
+		return err
+	}
 	if err := deploy.ApplyGatewayResponses(ctx, client, apiID, stage, responses); err != nil {
 		return err
 	}
-	fmt.Printf("deploy: %d request validators, %d body models on %d operations and %d gateway responses put on API %s; stage %s redeployed\n",
-		len(validation.Validators), len(validation.Models), len(validation.Methods), len(responses), apiID, stage)
+	fmt.Printf("deploy: %d request validators, %d body models on %d operations, %d mock integrations and %d gateway responses put on API %s; stage %s redeployed\n",
+		len(validation.Validators), len(validation.Models), len(validation.Methods), len(mocks), len(responses), apiID, stage)
 	return nil
 }

@@ -234,7 +234,8 @@ func (d *Deps) LoginLockout() (*ratelimit.Lockout, error) {
 }
 
 // Serve wraps a route's handler with the deployment's per-caller rate limits
-// (RATE_LIMITS, see ratelimit.ParseRules).
+// (RATE_LIMITS, see ratelimit.ParseRules) and its CORS origins (CORS_ALLOWED_ORIGINS,
+// see apigw.ParseCORS; empty: no CORS headers).
 func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	spec := d.Env("RATE_LIMITS")
 	if err := d.EnvErr(); err != nil {
@@ -248,7 +249,11 @@ func (d *Deps) Serve(fn apigw.HandlerFunc) (apigw.LambdaHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return apigw.Handle(d.Log, limiter, d.Metrics(), fn), nil
+	cors, err := apigw.ParseCORS(d.OptionalEnv("CORS_ALLOWED_ORIGINS"))
+	if err != nil {
+		return nil, err
+	}
+	return cors.Wrap(apigw.Handle(d.Log, limiter, d.Metrics(), fn)), nil
 }
 
 // WalletService builds the wallet service over the ledger and idempotency tables.

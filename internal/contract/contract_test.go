@@ -256,3 +256,74 @@ func TestDomainPackagesKnowNoTransportOrAWS(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPathHasTheSamePreflight: a browser at an allowed origin preflights every
+// call it makes with Authorization or JSON, so every path answers OPTIONS, each with the
+// one preflight (a copy that drifts would answer one path differently), public (a
+// preflight carries no token), and its CORS headers come only from the stage variables
+// the template sets when AllowedOrigins lists an origin.
+func TestEveryPathHasTheSamePreflight(t *testing.T) {
+	root := loadYAML(t, openAPIPath)
+	var first []byte
+	n := 0
+	pairs(deploy.MapValue(root, "paths"), func(path string, item *yaml.Node) {
+		op := deploy.MapValue(item, "options")
+		if !assert.NotNil(t, op, "%s has no preflight", path) || !assert.True(t, isPreflight("options", op), "%s: OPTIONS is not the mock preflight", path) {
+			return
+		}
+		n++
+		b, err := yaml.Marshal(op)
+		require.NoError(t, err)
+		if first == nil {
+			first = b
+			return
+		}
+		assert.Equal(t, string(first), string(b), "%s: the preflight differs from the first path's", path)
+	})
+	require.NotZero(t, n)
+	assert.Contains(t, string(first), "security: []")
+	var sources []string
+	collectMappings(root, &sources)
+	for _, src := range sources {
+		assert.True(t, strings.HasPrefix(src, "stageVariables.cors"), "a CORS header is mapped from %q, not a stage variable the template sets only with AllowedOrigins", src)
+	}
+	assert.NotEmpty(t, sources)
+}
+
+// collectMappings appends the source of every response header mapping named
+// Access-Control-* (gateway responses' and integration responses').
+func collectMappings(n *yaml.Node, out *[]string) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if strings.Contains(k, ".header.Access-Control-") {
+				*out = append(*out, n.Content[i+1].Value)
+			}
+		}
+	}
+	for _, c := range n.Content {
+		collectMappings(c, out)
+	}
+}
+
+// TestTheStageSetsEveryCORSVariable: each stage variable the document maps a CORS
+// header from is set by the template (only when AllowedOrigins lists an origin), and
+// the gateway exposes the same headers as the functions.
+func TestTheStageSetsEveryCORSVariable(t *testing.T) {
+	api := deploy.MapValue(deploy.MapValue(deploy.MapValue(loadYAML(t, templatePath), "Resources"), "Api"), "Properties")
+	vars := deploy.MapValue(api, "Variables")
+	require.NotNil(t, vars, "Api.Properties.Variables")
+	require.Equal(t, "!If", vars.Tag, "the variables exist only with AllowedOrigins")
+	require.Len(t, vars.Content, 3)
+	assert.Equal(t, "CorsOn", vars.Content[0].Value)
+	assert.Equal(t, "AWS::NoValue", vars.Content[2].Value)
+	set := map[string]string{}
+	pairs(vars.Content[1], func(k string, v *yaml.Node) { set[k] = v.Value })
+	var sources []string
+	collectMappings(loadYAML(t, openAPIPath), &sources)
+	for _, src := range sources {
+		name := strings.TrimPrefix(src, "stageVariables.")
+		assert.Contains(t, set, name, "%s is mapped but the template does not set it", src)
+	}
+	assert.Equal(t, apigw.CORSExposedHeaders, set["corsExposeHeaders"])
+}

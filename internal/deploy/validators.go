@@ -300,7 +300,7 @@ func ensureModels(ctx context.Context, api ValidationAPI, apiID string, want map
 	return nil
 }
 
-func resourceIDs(ctx context.Context, api ValidationAPI, apiID string) (map[string]string, error) {
+func resourceIDs(ctx context.Context, api apigateway.GetResourcesAPIClient, apiID string) (map[string]string, error) {
 	ids := map[string]string{}
 	pages := apigateway.NewGetResourcesPaginator(api, &apigateway.GetResourcesInput{RestApiId: aws.String(apiID), Limit: aws.Int32(500)})
 	for pages.HasMorePages() {

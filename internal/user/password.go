@@ -2,7 +2,9 @@ package user
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -101,9 +103,28 @@ func resetText(code string) string {
 		code, int(CodeTTL/time.Minute))
 }
 
+const noAccountResetText = "Someone asked to reset the password of a wallet account at this email address, but it has no account.\n\n" +
+	"If it was you, you may have signed up with another address. If not, you can ignore this email.\n"
+
+// noAccountPrefix starts the id a reset request for an address without an account is
+// kept under: never a user's id (those are UUIDs), and never found by an email.
+const noAccountPrefix = "no-account-"
+
+// noAccount is who a reset request for an address without an account is answered as:
+// the address, under an id of its own (a hash of the address, so a second request
+// finds the first's record).
+func noAccount(email string) User {
+	sum := sha256.Sum256([]byte(email))
+	return User{ID: noAccountPrefix + hex.EncodeToString(sum[:16]), Email: email}
+}
+
 // RequestReset emails a one-time reset code to an account's address, at most once per
-// CodeResendInterval; for an unknown address it does nothing. The caller answers the
-// same either way.
+// CodeResendInterval. An address without an account gets a notice saying so instead,
+// after the same work (the same reads and writes of a code record, kept under an id of
+// the address's own and never accepted by ConfirmReset, and one email, at most once per
+// CodeResendInterval too), so neither the answer nor its timing tells whether the
+// address has an account (docs/SECURITY.md, the enumeration measurement). The caller
+// answers the same either way.
 func (s *Service) RequestReset(ctx context.Context, in ResetRequest) error {
 	if s.codes == nil || s.mail == nil {
 		return errors.New("user: this service cannot send codes")
@@ -114,7 +135,8 @@ func (s *Service) RequestReset(ctx context.Context, in ResetRequest) error {
 	}
 	u, err := s.store.ByEmail(ctx, email)
 	if errors.Is(err, problem.ErrNotFound) {
-		return nil
+		return s.sendCode(ctx, noAccount(email), PurposeReset, "Password reset requested for this address",
+			func(string) string { return noAccountResetText })
 	}
 	if err != nil {
 		return err

@@ -16,7 +16,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -42,7 +58,23 @@ export interface paths {
          */
         post: operations["signup"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -66,7 +98,23 @@ export interface paths {
          */
         post: operations["verifyEmail"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -87,7 +135,23 @@ export interface paths {
          */
         post: operations["resendVerification"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -111,7 +175,23 @@ export interface paths {
          */
         post: operations["login"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -130,7 +210,8 @@ export interface paths {
          * @description Native clients send `{"refresh_token": "…"}`. Browsers send no body (or `{}`), the
          *     `wallet_refresh` cookie and the header `X-Wallet-Client: browser`; the header is
          *     the CSRF defence (a cross-site page cannot send it without a CORS preflight, which
-         *     the API does not grant) and the cookie is `SameSite=Strict`. Every refresh token
+         *     the API grants only to the stack's AllowedOrigins, none by default) and the cookie
+         *     is `SameSite=Strict`. Every refresh token
          *     works once: the answer carries its replacement (in the body, or for browsers in
          *     the cookie) and a new access token, whose `email_verified` is read again. A token
          *     that was already used answers 401 `refresh_reused` and revokes its whole session;
@@ -138,7 +219,23 @@ export interface paths {
          */
         post: operations["refreshSession"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -160,7 +257,23 @@ export interface paths {
          */
         post: operations["logout"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -182,7 +295,23 @@ export interface paths {
          */
         post: operations["changePassword"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -198,13 +327,31 @@ export interface paths {
         put?: never;
         /**
          * Email a password reset code
-         * @description Answers 202 for any well-formed address, whether or not it has an account. An
-         *     account's address gets a one-time 6-digit code (stored as a hash; it expires after
-         *     15 minutes, allows 5 attempts and works once), at most once a minute.
+         * @description Answers 202 for any well-formed address, whether or not it has an account, after
+         *     the same work. An account's address gets a one-time 6-digit code (stored as a hash;
+         *     it expires after 15 minutes, allows 5 attempts and works once), at most once a
+         *     minute; an address without an account gets a notice saying so (no code), at most
+         *     once a minute too.
          */
         post: operations["requestPasswordReset"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -225,7 +372,23 @@ export interface paths {
          */
         post: operations["confirmPasswordReset"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -245,7 +408,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -265,7 +444,26 @@ export interface paths {
         post?: never;
         /** End one of the caller's sessions (a lost device) */
         delete: operations["deleteSession"];
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A session id from `GET /v1/auth/sessions`. */
+                    id: components["parameters"]["SessionId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -282,7 +480,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -309,7 +523,23 @@ export interface paths {
          */
         post: operations["createWallet"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -335,7 +565,29 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                     */
+                    id: components["parameters"]["WalletId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         /**
          * Change a wallet's status
@@ -373,7 +625,29 @@ export interface paths {
          */
         post: operations["creditWallet"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                     */
+                    id: components["parameters"]["WalletId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -407,7 +681,29 @@ export interface paths {
          */
         post: operations["withdrawFromWallet"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                     */
+                    id: components["parameters"]["WalletId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -436,7 +732,29 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The wallet id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 8d6f1c2e-0b7a-4f4e-a1d9-5c3e2b1a0f99
+                     */
+                    id: components["parameters"]["WalletId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -524,7 +842,23 @@ export interface paths {
          */
         post: operations["createTransfer"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -552,7 +886,29 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                     */
+                    id: components["parameters"]["TransferId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -597,7 +953,29 @@ export interface paths {
          */
         post: operations["captureTransfer"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                     */
+                    id: components["parameters"]["TransferId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -639,7 +1017,29 @@ export interface paths {
          */
         post: operations["refundTransfer"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                     */
+                    id: components["parameters"]["TransferId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -671,7 +1071,29 @@ export interface paths {
          */
         post: operations["voidTransfer"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                     */
+                    id: components["parameters"]["TransferId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -695,7 +1117,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -724,7 +1162,29 @@ export interface paths {
          */
         post: operations["readNotification"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description A notification id from `GET /v1/notifications`. An unknown or malformed id answers 404.
+                     * @example 1795608305870-3f9a1c0e5b7d2a46
+                     */
+                    id: components["parameters"]["NotificationId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -747,7 +1207,23 @@ export interface paths {
          */
         post: operations["readAllNotifications"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -772,7 +1248,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -802,7 +1294,23 @@ export interface paths {
          */
         post: operations["redeemRewards"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -824,7 +1332,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -856,7 +1380,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -897,7 +1437,29 @@ export interface paths {
          */
         post: operations["resolveTransfer"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The transfer id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 6a1f3e2d-4c5b-4a69-8e7f-0d1c2b3a4f5e
+                     */
+                    id: components["parameters"]["TransferId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -917,7 +1479,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -1477,6 +2055,35 @@ export interface components {
         };
     };
     responses: {
+        /** @description The preflight's answer. For an origin the stack lists first in AllowedOrigins: that origin with credentials, the methods, the request headers a call may send (Authorization, Content-Type, Idempotency-Key, X-Wallet-Client) and how long the browser may remember it; for any other origin none of these, so the browser does not send the call. */
+        Preflight: {
+            headers: {
+                "Access-Control-Allow-Origin"?: string;
+                "Access-Control-Allow-Credentials"?: string;
+                "Access-Control-Allow-Methods"?: string;
+                "Access-Control-Allow-Headers"?: string;
+                "Access-Control-Max-Age"?: string;
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description No operation has this method and path (`route_not_found`); a preflight answers so when the stack allows no other origin. */
+        RouteNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "route_not_found",
+                 *         "message": "no operation has this method and path"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The request is malformed or a field is invalid. */
         BadRequest: {
             headers: {
