@@ -57,6 +57,7 @@ var eventOutcomes = map[string]invokeOutcome{
 	"AdminListTransfersFunction":   {status: 403, code: "forbidden"},
 	"ResolveTransferFunction":      {status: 403, code: "forbidden"},
 	"ListAuditFunction":            {status: 403, code: "forbidden"},
+	"AdminUsersFunction":           {status: 403, code: "forbidden"},
 	"CreateTransferFunction":       {status: 404, code: "not_found"},
 	"ListTransfersFunction":        {status: 200},
 	"GetTransferFunction":          {status: 404, code: "not_found"},
