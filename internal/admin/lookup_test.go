@@ -51,10 +51,10 @@ func TestLookup(t *testing.T) {
 	adaWallet := ledger.Wallet{ID: "w-1", OwnerID: "u-ada", Currency: "USD", BalanceMinor: 500, HeldMinor: 100, Status: ledger.StatusActive}
 	adaSession := user.SessionRecord{ID: "s_1", UserID: "u-ada", Device: "phone", RefreshHash: "secret-hash"}
 	tests := []struct {
-		name     string
-		caller   op.Caller
-		email    string
-		code     string // the refusal's problem code; "" for none
+		name   string
+		caller op.Caller
+		email  string
+		code   string // the refusal's problem code; "" for none
 		// record is the audit record's target type ("" for none) and after-state
 		record string
 		target string
