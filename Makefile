@@ -62,8 +62,8 @@ LAMBDA_GOARCH ?= arm64
 build-%Function:
 	@CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build $(GO_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
-invoke: ## run one deployed function with an event: make invoke FN=MeFunction EVENT=events/MeFunction.json
-	@scripts/invoke.sh "$(FN)" "$(EVENT)"
+invoke: ## run one deployed function with its sample event on seeded data: make invoke FN=MeFunction [EVENT=file] [RENDER=1]
+	@scripts/invoke.sh "$(FN)" "$(EVENT)" "$(RENDER)"
 
 deploy-local: ## rebuild and redeploy into the running engine (no restart)
 	@scripts/deploy-local.sh
@@ -86,7 +86,7 @@ engine-stop:
 docs-check: ## the Markdown: no machine-local path, no dead link or anchor, no unknown make target, no missing repo path in code
 	@python3 scripts/docs-check.py
 
-lint: ## docs-check, gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
+lint: ## docs-check, mutant snippets current, gofmt, Go file length, go mod tidy -diff, go vet, golangci-lint, deadcode, unusedexports, cfn-lint, sam validate --lint, sam build
 	@scripts/lint.sh
 
 cost: ## measure the cost per million transfers on the local engine (docs/COST.md); N=200

@@ -18,6 +18,20 @@ OUTPUTS_FILE="$LOCAL_DIR/outputs.json"
 MAIL_VENV="$TOOLS_DIR/mail"
 MAIL_SMTP_PORT="${MAIL_SMTP_PORT:-$((ENGINE_PORT + 1000))}"
 MAIL_HTTP_PORT="${MAIL_HTTP_PORT:-$((ENGINE_PORT + 3000))}"  # +1001 would be a neighbouring checkout's SMTP port
+# The web app's port: the engine's + 2000, moved past the ports browsers refuse to open
+# (Chromium's and Firefox's restricted ports above 1024; 6566 is the scanner daemon's, so
+# the default engine port's +2000 would be refused with ERR_UNSAFE_PORT).
+BROWSER_UNSAFE_PORTS=" 1719 1720 1723 2049 3659 4045 4190 5060 5061 6000 6566 6665 6666 6667 6668 6669 6679 6697 10080 "
+web_port() {
+  local p=$((ENGINE_PORT + 2000))
+  while [[ "$BROWSER_UNSAFE_PORTS" == *" $p "* ]]; do p=$((p + 1)); done
+  echo "$p"
+}
+WEB_PORT="${WEB_PORT:-$(web_port)}"
+if [[ "$BROWSER_UNSAFE_PORTS" == *" $WEB_PORT "* ]]; then
+  echo "WEB_PORT=$WEB_PORT is a port browsers refuse to open; pick another" >&2
+  exit 2
+fi
 MAIL_URL="http://127.0.0.1:$MAIL_HTTP_PORT"
 MAIL_DIR="$LOCAL_DIR/mail"
 MAIL_PID_FILE="$LOCAL_DIR/mail.pid"

@@ -25,6 +25,9 @@ fi
 say "docs-check (no machine-local path, dead link or unknown make target in the Markdown)"
 python3 "$ROOT/scripts/docs-check.py"
 
+say "mutants (make mutation's list names code that is still there)"
+go run ./cmd/mutation -check
+
 say "gofmt"
 unformatted="$(gofmt -l $(find . -name '*.go' -not -path './.tools/*'))"
 [[ -z "$unformatted" ]] || { echo "not gofmt-ed:"; echo "$unformatted"; exit 1; }

@@ -31,7 +31,6 @@ fi
 # The web app: built, then served with /v1/* forwarded to the API on one origin
 # (scripts/webserve.py; the engine's CloudFront cannot route to an API Gateway origin).
 "$ROOT/scripts/web.sh" build
-WEB_PORT="${WEB_PORT:-$((ENGINE_PORT + 2000))}"
 python3 "$ROOT/scripts/webserve.py" --port "$WEB_PORT" --outputs "$OUTPUTS_FILE" --dist "$ROOT/web/dist" >"$LOCAL_DIR/web.log" 2>&1 &
 web_pid=$!
 for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/" && break; sleep 0.1; done

@@ -12,7 +12,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 WEB="$ROOT/web"
-WEB_PORT="${WEB_PORT:-$((ENGINE_PORT + 2000))}"
 WEB_JS_GZIP_MAX_KB=150
 # Debian's chromium, pinned; Playwright drives it through executablePath.
 CHROMIUM_VERSION="156.0.8078.129-1~deb12u1"
@@ -73,12 +72,33 @@ chromium() {
 
 # start_server: serves web/dist on WEB_PORT in the background until the calling script exits.
 start_server() {
+  if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$WEB_PORT/" 2>/dev/null; then
+    echo "something already answers on 127.0.0.1:$WEB_PORT (another web server?); stop it or set WEB_PORT" >&2
+    return 1
+  fi
   python3 "$ROOT/scripts/webserve.py" --port "$WEB_PORT" --outputs "$OUTPUTS_FILE" --dist "$WEB/dist" >"$LOCAL_DIR/web.log" 2>&1 &
   WEB_SERVER_PID=$!
   trap 'kill "$WEB_SERVER_PID" 2>/dev/null || true' EXIT
-  for _ in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/" && return 0; sleep 0.1; done
+  for _ in $(seq 50); do
+    kill -0 "$WEB_SERVER_PID" 2>/dev/null || break
+    curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/" && return 0
+    sleep 0.1
+  done
   echo "the web server did not start; see .local/web.log" >&2
   return 1
+}
+
+# failure_context prints what a failed browser test saw (each page's accessibility
+# snapshot) and the web server's last lines, so a CI log alone explains the failure.
+failure_context() {
+  local f
+  for f in "$WEB"/test-results/*/error-context.md; do
+    [[ -f "$f" ]] || continue
+    echo "---- $(basename "$(dirname "$f")"): the page when it failed"
+    head -c 4000 "$f"; echo
+  done
+  echo "---- the web server's last lines (.local/web.log)"
+  tail -n 40 "$LOCAL_DIR/web.log" || true
 }
 
 e2e() {
@@ -87,7 +107,10 @@ e2e() {
   engine_env
   start_server
   say "web: the browser journey against http://127.0.0.1:$WEB_PORT (failures keep traces and screenshots in web/test-results)"
-  (cd "$WEB" && WEB_URL="http://127.0.0.1:$WEB_PORT" npx playwright test "$@")
+  if ! (cd "$WEB" && WEB_URL="http://127.0.0.1:$WEB_PORT" npx playwright test "$@"); then
+    failure_context
+    return 1
+  fi
   if [[ -f "$WEB/test-results/first-screen.json" ]]; then
     say "web: first screen $(cat "$WEB/test-results/first-screen.json")"
   fi

@@ -17,6 +17,7 @@ import mimetypes
 import os
 import re
 import sys
+import time
 import urllib.parse
 
 # Kept equal to WebHeadersPolicy in template.yaml (scripts/webserve_test.py checks it).
@@ -90,14 +91,18 @@ def make_handler(dist, api):
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
             conn = http.client.HTTPConnection(api_url.hostname, api_url.port, timeout=API_TIMEOUT_SECONDS)
+            started = time.monotonic()
+            path = urllib.parse.urlsplit(self.path).path  # no query string in the log
             try:
                 conn.request(self.command, api_url.path.rstrip("/") + self.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
             except OSError as e:
+                print(f"web: {self.command} {path} -> no answer after {time.monotonic() - started:.1f} s: {e}", file=sys.stderr, flush=True)
                 return self.answer(502, json.dumps({"error": {"code": "internal_error", "message": f"the local API did not answer: {e}"}}).encode(), "application/json")
             finally:
                 conn.close()
+            print(f"web: {self.command} {path} -> {resp.status} in {(time.monotonic() - started) * 1000:.0f} ms", file=sys.stderr, flush=True)
             self.send_response(resp.status, resp.reason)
             for k, v in resp.getheaders():
                 if k.lower() not in HOP:

@@ -31,6 +31,7 @@ func run() error {
 	only := flag.String("only", "", "comma-separated mutant ids to run (default: all)")
 	report := flag.String("report", "", "write the report here (default: docs/TESTING.md when every mutant runs)")
 	packageLimit := flag.Duration("package-timeout", 10*time.Minute, "the -timeout of each go test run")
+	checkOnly := flag.Bool("check", false, "only check that every mutant's snippet is still in its file (make lint)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -41,6 +42,10 @@ func run() error {
 	}
 	if err := mutation.Stale(*root, list.All()); err != nil {
 		return fmt.Errorf("stale mutants (update %s):\n%w", *listFile, err)
+	}
+	if *checkOnly {
+		fmt.Printf("mutation: %d mutants, every snippet found once\n", len(list.All()))
+		return nil
 	}
 	var ids []string
 	if *only != "" {

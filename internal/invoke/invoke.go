@@ -1,6 +1,7 @@
 // Package invoke runs one deployed function of the stack with an event file: the
 // no-Docker counterpart of `sam local invoke`, against whatever endpoint the AWS SDK is
-// pointed at (the local engine, LocalStack or AWS).
+// pointed at (the local engine, LocalStack or AWS). The events act on sample data the
+// Seeder makes through the API once per stack; Values fills their {{placeholders}}.
 package invoke
 
 import (

@@ -5,87 +5,185 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/chaos"
 	"github.com/serverless-wallet/wallet/internal/invoke"
 )
 
-// invokeOutcome is what one events/ file makes its function answer: an API Gateway
-// proxy response (status and error code), or a function error (its errorType, when
-// given, and errorMessage), or a plain answer (for consumers: no failed batch item).
+// invokeOutcome is what one events/ file makes its function answer on a seeded stack:
+// an API Gateway proxy response (status, error code, fields of its body), or a plain
+// answer (fields of the payload; a consumer's: no failed batch item). A field is a path
+// of keys and indexes ("items.0.id"); its wanted value may name the event's
+// placeholders ("{{wallet_id}}", the same values the event was filled with); present
+// means any value but null.
 type invokeOutcome struct {
-	status       int
-	code         string
-	errorType    string
-	errorMessage string
+	status int
+	code   string
+	fields map[string]string
 }
 
+const present = "<present>"
+
 // eventOutcomes names, for each function of template.yaml, what its events/ file makes
-// it answer. The API events act for a user who does not exist (so nothing they do
-// depends on earlier tests), the steps for a transfer that does not exist.
+// it answer on a stack seeded by `make invoke` (internal/invoke): a new function is a
+// new events/ file and one row here.
 var eventOutcomes = map[string]invokeOutcome{
-	"HealthFunction":               {status: 200},
-	"SignupFunction":               {status: 400, code: "invalid_password"},
-	"LoginFunction":                {status: 400, code: "missing_field"},
-	"VerifyFunction":               {status: 400, code: "invalid_code"},
-	"VerifyResendFunction":         {status: 400, code: "invalid_email"},
-	"RefreshFunction":              {status: 401, code: "invalid_refresh_token"},
-	"LogoutFunction":               {status: 404, code: "session_not_found"},
-	"ListSessionsFunction":         {status: 404, code: "not_found"},
-	"DeleteSessionFunction":        {status: 404, code: "session_not_found"},
-	"ChangePasswordFunction":       {status: 404, code: "not_found"},
-	"PasswordResetFunction":        {status: 202},
-	"PasswordResetConfirmFunction": {status: 400, code: "invalid_code"},
-	"MeFunction":                   {status: 404, code: "not_found"},
-	"CreateWalletFunction":         {status: 400, code: "invalid_currency"},
-	"ListWalletsFunction":          {status: 200},
-	"GetWalletFunction":            {status: 404, code: "not_found"},
-	"PatchWalletFunction":          {status: 404, code: "not_found"},
-	"CreateCreditFunction":         {status: 404, code: "not_found"},
-	"CreateWithdrawalFunction":     {status: 404, code: "not_found"},
-	"ListEntriesFunction":          {status: 404, code: "not_found"},
-	"CheckLedgerFunction":          {status: 403, code: "forbidden"},
-	"AdminListTransfersFunction":   {status: 403, code: "forbidden"},
-	"ResolveTransferFunction":      {status: 403, code: "forbidden"},
-	"ListAuditFunction":            {status: 403, code: "forbidden"},
-	"AdminUsersFunction":           {status: 403, code: "forbidden"},
-	"CreateTransferFunction":       {status: 404, code: "not_found"},
-	"ListTransfersFunction":        {status: 200},
-	"GetTransferFunction":          {status: 404, code: "not_found"},
-	"CaptureTransferFunction":      {status: 404, code: "not_found"},
-	"VoidTransferFunction":         {status: 404, code: "not_found"},
-	"RefundTransferFunction":       {status: 404, code: "not_found"},
-	"ListNotificationsFunction":    {status: 200},
-	"ReadNotificationFunction":     {status: 404, code: "not_found"},
-	"ReadAllNotificationsFunction": {status: 200},
-	"GetRewardsFunction":           {status: 200},
-	"RedeemRewardsFunction":        {status: 404, code: "not_found"},
-	"AuthorizerFunction":           {errorMessage: "Unauthorized"},
-	"SagaReserveFunction":          {errorType: "BusinessRefusal", errorMessage: "not_found"},
-	"SagaPostFunction":             {errorType: "BusinessRefusal", errorMessage: "not_found"},
-	"SagaReleaseFunction":          {errorType: "BusinessRefusal", errorMessage: "not_found"},
-	"SagaFinalizeFunction":         {errorType: "BusinessRefusal", errorMessage: "not_found"},
-	"NotifyFunction":               {},
-	"EarnRewardsFunction":          {},
-	"PublishEventsFunction":        {},
-	"ExpireHoldsFunction":          {},
-	"RecordReviewFunction":         {},
+	"HealthFunction":               {status: 200, fields: map[string]string{"status": "ok"}},
+	"SignupFunction":               {status: 202, fields: map[string]string{"status": "verification_sent"}},
+	"LoginFunction":                {status: 200, fields: map[string]string{"access_token": present, "session_id": present}},
+	"VerifyFunction":               {status: 200, fields: map[string]string{"email": "{{unverified_email}}", "email_verified": "true"}},
+	"VerifyResendFunction":         {status: 202, fields: map[string]string{"status": "verification_sent"}},
+	"RefreshFunction":              {status: 200, fields: map[string]string{"access_token": present, "session_id": "{{session_id}}"}},
+	"LogoutFunction":               {status: 204},
+	"ListSessionsFunction":         {status: 200, fields: map[string]string{"items.0.id": "{{session_id}}", "items.0.current": "true"}},
+	"DeleteSessionFunction":        {status: 204},
+	"ChangePasswordFunction":       {status: 204},
+	"PasswordResetFunction":        {status: 202, fields: map[string]string{"status": "reset_sent"}},
+	"PasswordResetConfirmFunction": {status: 204},
+	"MeFunction":                   {status: 200, fields: map[string]string{"id": "{{user_id}}", "email": "{{email}}"}},
+	"CreateWalletFunction":         {status: 201, fields: map[string]string{"owner_id": "{{fresh_user_id}}", "currency": "USD", "status": "ACTIVE"}},
+	"ListWalletsFunction":          {status: 200, fields: map[string]string{"items.0.owner_id": "{{user_id}}"}},
+	"GetWalletFunction":            {status: 200, fields: map[string]string{"id": "{{wallet_id}}", "status": "ACTIVE"}},
+	"PatchWalletFunction":          {status: 200, fields: map[string]string{"id": "{{fresh_wallet_id}}", "status": "CLOSED"}},
+	"CreateCreditFunction":         {status: 201, fields: map[string]string{"wallet_id": "{{wallet_id}}", "amount": "2500"}},
+	"CreateWithdrawalFunction":     {status: 201, fields: map[string]string{"wallet_id": "{{wallet_id}}", "amount": "1500"}},
+	"ListEntriesFunction":          {status: 200, fields: map[string]string{"items.0.wallet_id": "{{wallet_id}}"}},
+	"CheckLedgerFunction":          {status: 200, fields: map[string]string{"ok": "true"}},
+	"AdminListTransfersFunction":   {status: 200, fields: map[string]string{"items": present}},
+	"ListAuditFunction":            {status: 200, fields: map[string]string{"items": present}},
+	"AdminUsersFunction":           {status: 200, fields: map[string]string{"user.id": "{{user_id}}", "user.email": "{{email}}", "wallets.0.owner_id": "{{user_id}}"}},
+	// No transfer of a fresh stack is under review: a saga must have failed after money
+	// moved (or stalled) for one to be, which the API cannot bring about.
+	"ResolveTransferFunction":      {status: 422, code: "transfer_not_in_review"},
+	"CreateTransferFunction":       {status: 201, fields: map[string]string{"source_wallet_id": "{{wallet_id}}", "destination_wallet_id": "{{other_wallet_id}}"}},
+	"ListTransfersFunction":        {status: 200, fields: map[string]string{"items.0.id": present}},
+	"GetTransferFunction":          {status: 200, fields: map[string]string{"id": "{{transfer_id}}", "status": "COMPLETED"}},
+	"CaptureTransferFunction":      {status: 200, fields: map[string]string{"id": "{{capture_hold_id}}"}},
+	"VoidTransferFunction":         {status: 200, fields: map[string]string{"id": "{{void_hold_id}}", "status": "RELEASED"}},
+	"RefundTransferFunction":       {status: 201, fields: map[string]string{"source_wallet_id": "{{other_wallet_id}}", "destination_wallet_id": "{{wallet_id}}"}},
+	"ListNotificationsFunction":    {status: 200, fields: map[string]string{"items.0.id": present}},
+	"ReadNotificationFunction":     {status: 200, fields: map[string]string{"read": "true"}},
+	"ReadAllNotificationsFunction": {status: 200, fields: map[string]string{"unread_count": "0"}},
+	"GetRewardsFunction":           {status: 200, fields: map[string]string{"balances.0.currency": "USD"}},
+	"RedeemRewardsFunction":        {status: 201, fields: map[string]string{"points": "100", "wallet_id": "{{wallet_id}}"}},
+	"AuthorizerFunction": {fields: map[string]string{"principalId": "{{user_id}}", "policyDocument.Statement.0.Effect": "Allow",
+		"context.user_id": "{{user_id}}"}},
+	// The steps find the seed's transfer COMPLETED: each answers what it does to a
+	// transfer its saga is done with, which is nothing (their exactly-once answer).
+	"SagaReserveFunction":   {fields: map[string]string{"transfer_id": "{{transfer_id}}", "status": "COMPLETED"}},
+	"SagaPostFunction":      {fields: map[string]string{"transfer_id": "{{transfer_id}}", "status": "COMPLETED"}},
+	"SagaReleaseFunction":   {fields: map[string]string{"transfer_id": "{{transfer_id}}", "status": "COMPLETED"}},
+	"SagaFinalizeFunction":  {fields: map[string]string{"transfer_id": "{{transfer_id}}", "status": "COMPLETED"}},
+	"NotifyFunction":        {},
+	"EarnRewardsFunction":   {},
+	"PublishEventsFunction": {},
+	"ExpireHoldsFunction":   {},
+	"RecordReviewFunction":  {},
 }
 
 var serverlessFunction = regexp.MustCompile(`(?m)^  (\w+):\n    Type: AWS::Serverless::Function$`)
 
+// invokeSeeder seeds the test stack as `make invoke` does, into a file of its own.
+func invokeSeeder(t *testing.T) (*invoke.Seeder, *invoke.API) {
+	t.Helper()
+	api := &invoke.API{Client: &chaos.Client{BaseURL: apiURL, HTTP: &http.Client{Timeout: requestTimeoutSeconds * time.Second}}, Mail: inbox(t)}
+	return &invoke.Seeder{API: api, APIID: stackOutputs(t)["ApiId"], File: filepath.Join(t.TempDir(), "seed.json"),
+		AdminEmail: adminEmail, AdminPassword: adminPassword}, api
+}
+
+// TestInvokeSeedIsMadeOnceAndReused checks that a second run reuses the seed it made,
+// and that a seed made on another API is made again.
+func TestInvokeSeedIsMadeOnceAndReused(t *testing.T) {
+	seeder, _ := invokeSeeder(t)
+	ctx := context.Background()
+	first, err := seeder.Ensure(ctx)
+	require.NoError(t, err)
+	again, err := seeder.Ensure(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "the second run reuses the seed")
+	other := *seeder
+	other.APIID = "another-api"
+	fresh, err := other.Ensure(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, first.UserID, fresh.UserID, "another API is seeded again")
+	assert.Equal(t, "another-api", fresh.APIID)
+}
+
 // TestEveryEventFileInvokesItsFunction invokes each deployed function with its events/
-// file, as `make invoke` does, and checks the answer. Every function has exactly one file.
+// file, filled from a fresh seed as `make invoke` fills it, and checks the answer.
+// Every function has exactly one file.
 func TestEveryEventFileInvokesItsFunction(t *testing.T) {
+	functions := templateFunctions(t)
+	require.Len(t, eventOutcomes, len(functions), "an expected outcome per function")
+	seeder, api := invokeSeeder(t)
+	ctx := context.Background()
+	seed, err := seeder.Ensure(ctx)
+	require.NoError(t, err)
+
+	fns := lambda.NewFromConfig(awsConfig(t))
+	for _, fn := range functions {
+		t.Run(fn, func(t *testing.T) {
+			want, ok := eventOutcomes[fn]
+			require.True(t, ok, "no expected outcome for %s", fn)
+			file, err := os.ReadFile("../../events/" + fn + ".json")
+			require.NoError(t, err)
+			values := &invoke.Values{Seed: seed, API: api, Function: fn}
+			event, err := values.Render(ctx, file)
+			require.NoError(t, err)
+			res, err := invoke.Run(ctx, fns, deployedFunction(t, fn), event)
+			require.NoError(t, err)
+			require.Empty(t, res.FunctionError, "%s", res.Payload)
+			answer := res.Payload
+			if want.status != 0 {
+				var resp struct {
+					StatusCode int    `json:"statusCode"`
+					Body       string `json:"body"`
+				}
+				require.NoError(t, json.Unmarshal(res.Payload, &resp), "%s", res.Payload)
+				require.Equal(t, want.status, resp.StatusCode, "%s", resp.Body)
+				if want.code != "" {
+					assert.Equal(t, want.code, reply{Body: []byte(resp.Body)}.ErrorCode(), "%s", resp.Body)
+				}
+				answer = []byte(resp.Body)
+			}
+			var doc any
+			if len(answer) > 0 {
+				require.NoError(t, json.Unmarshal(answer, &doc), "%s", answer)
+			}
+			for path, w := range want.fields {
+				got, found := fieldAt(doc, path)
+				require.True(t, found && got != nil, "%s in %s", path, answer)
+				if w == present {
+					continue
+				}
+				expected, err := values.Render(ctx, []byte(w))
+				require.NoError(t, err)
+				assert.Equal(t, string(expected), scalar(got), "%s in %s", path, answer)
+			}
+			if m, ok := doc.(map[string]any); ok && want.status == 0 {
+				assert.Empty(t, m["batchItemFailures"], "no failed batch item: %s", answer)
+			}
+		})
+	}
+}
+
+// templateFunctions lists template.yaml's functions, and checks each has one events/ file.
+func templateFunctions(t *testing.T) []string {
+	t.Helper()
 	tpl, err := os.ReadFile("../../template.yaml")
 	require.NoError(t, err)
 	var functions []string
@@ -101,51 +199,36 @@ func TestEveryEventFileInvokesItsFunction(t *testing.T) {
 	sort.Strings(functions)
 	sort.Strings(named)
 	require.Equal(t, functions, named, "one events/<LogicalId>.json per function of template.yaml")
-	require.Len(t, eventOutcomes, len(functions), "an expected outcome per function")
+	return functions
+}
 
-	fns := lambda.NewFromConfig(awsConfig(t))
-	ctx := context.Background()
-	for _, fn := range functions {
-		t.Run(fn, func(t *testing.T) {
-			want, ok := eventOutcomes[fn]
-			require.True(t, ok, "no expected outcome for %s", fn)
-			event, err := os.ReadFile("../../events/" + fn + ".json")
-			require.NoError(t, err)
-			res, err := invoke.Run(ctx, fns, deployedFunction(t, fn), event)
-			require.NoError(t, err)
-			switch {
-			case want.errorMessage != "":
-				assert.NotEmpty(t, res.FunctionError, "a function error: %s", res.Payload)
-				var failure struct {
-					ErrorMessage string `json:"errorMessage"`
-					ErrorType    string `json:"errorType"`
-				}
-				require.NoError(t, json.Unmarshal(res.Payload, &failure), "%s", res.Payload)
-				assert.Equal(t, want.errorMessage, failure.ErrorMessage)
-				if want.errorType != "" {
-					assert.Equal(t, want.errorType, failure.ErrorType)
-				}
-			case want.status != 0:
-				require.Empty(t, res.FunctionError, "%s", res.Payload)
-				var resp struct {
-					StatusCode int    `json:"statusCode"`
-					Body       string `json:"body"`
-				}
-				require.NoError(t, json.Unmarshal(res.Payload, &resp), "%s", res.Payload)
-				assert.Equal(t, want.status, resp.StatusCode, "%s", resp.Body)
-				if want.code != "" {
-					assert.Equal(t, want.code, reply{Body: []byte(resp.Body)}.ErrorCode(), "%s", resp.Body)
-				}
-			default:
-				require.Empty(t, res.FunctionError, "%s", res.Payload)
-				var batch struct {
-					BatchItemFailures []any `json:"batchItemFailures"`
-				}
-				if len(res.Payload) > 0 && string(res.Payload) != "null" {
-					require.NoError(t, json.Unmarshal(res.Payload, &batch), "%s", res.Payload)
-				}
-				assert.Empty(t, batch.BatchItemFailures, "no failed batch item: %s", res.Payload)
+// fieldAt follows a path of object keys and array indexes through decoded JSON.
+func fieldAt(doc any, path string) (any, bool) {
+	for _, part := range strings.Split(path, ".") {
+		switch node := doc.(type) {
+		case map[string]any:
+			v, ok := node[part]
+			if !ok {
+				return nil, false
 			}
-		})
+			doc = v
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(node) {
+				return nil, false
+			}
+			doc = node[i]
+		default:
+			return nil, false
+		}
 	}
+	return doc, true
+}
+
+// scalar is a decoded JSON value as the text it is compared by.
+func scalar(v any) string {
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
