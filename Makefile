@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold enum-timing build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold enum-timing build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key admin-grant admin-revoke clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -100,6 +100,12 @@ trace: ## one transfer's whole story from the local stack's logs, oldest first: 
 
 rotate-key: ## rotate the token signing key of the local stack (docs/ARCHITECTURE.md, Auth)
 	@. scripts/lib.sh && engine_env && go run ./cmd/rotatekey --outputs "$$OUTPUTS_FILE"
+
+admin-grant: ## grant the admin role on the local stack: make admin-grant EMAIL=<address> REASON=<why> (cmd/admin; the account must be verified)
+	@. scripts/lib.sh && engine_env && go run ./cmd/admin grant --email "$(EMAIL)" --reason "$(REASON)" --outputs "$$OUTPUTS_FILE"
+
+admin-revoke: ## revoke the admin role on the local stack (ends the account's sessions): make admin-revoke EMAIL=<address> REASON=<why>
+	@. scripts/lib.sh && engine_env && go run ./cmd/admin revoke --email "$(EMAIL)" --reason "$(REASON)" --outputs "$$OUTPUTS_FILE"
 
 bench-api: ## latency of a transfer against a credit and hot-wallet throughput through the local API (redeploys with limits lifted)
 	@scripts/bench-api.sh

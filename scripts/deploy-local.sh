@@ -31,7 +31,6 @@ go run ./cmd/deploy \
   --emulate-import api/openapi.yaml \
   --flatten-metric-math-alarms \
   --param Architecture="$(host_arch)" \
-  --param AdminEmails="${ADMIN_EMAILS:-admin@wallet.local}" \
   --param LogLevel="${LOG_LEVEL:-INFO}" \
   --param FaultInjection="${FAULT_INJECTION:-true}" \
   --param BreakerCooldownSeconds="${BREAKER_COOLDOWN_SECONDS:-3}" \
@@ -50,3 +49,7 @@ go run ./cmd/deploy \
   --param Tracing="${TRACING:-Active}" \
   --param RewardPointsPerDayMax="${REWARD_POINTS_PER_DAY_MAX:-2000}" \
   --param AllowedOrigins="${ALLOWED_ORIGINS-https://wallet.example}"
+# The local operator, admin@wallet.local: signed up and verified like anyone, then
+# granted the admin role with cmd/admin (the one place it is made; a no-op when it is).
+say "making the local admin (scripts/admin-local.py)"
+python3 scripts/admin-local.py

@@ -15,12 +15,12 @@ cd "$ROOT"
 
 IAM_VENV="$TOOLS_DIR/iam"
 CALLS_DIR="${AWS_CALL_RECORD_DIR:-$LOCAL_DIR/aws-calls}"
-# Together these reach all 42 functions: every function once through its events/ file,
+# Together these reach all 46 functions: every function once through its events/ file,
 # then the API journeys (credits, statements, transfers, holds, compensation, the
 # review desk, events and their consumers, refunds and the points they take back,
 # withdrawals, notifications, redemptions, wallet status
-# and the audit trail, listing pages, a merchant wallet with receive shards).
-IAM_JOURNEY_TESTS="${IAM_JOURNEY_TESTS:-^(TestEveryEventFileInvokesItsFunction|TestLogin|TestMe|TestCredits|TestStatementPaging|TestImmediateTransfer|TestHoldCaptureAndVoid|TestCompensation|TestReviewDesk|TestTransferEvents|TestRefunds|TestPayAndRefundEarnsNothing|TestWithdrawals|TestNotificationsAreOwnAndMarkable|TestConcurrentRedemptions|TestWalletAccessAndStatus|TestTransferListsPageAcrossWallets|TestShardedMerchantWallet)$}"
+# and the audit trail, the account look-up, listing pages, a merchant wallet with receive shards).
+IAM_JOURNEY_TESTS="${IAM_JOURNEY_TESTS:-^(TestEveryEventFileInvokesItsFunction|TestLogin|TestMe|TestCredits|TestStatementPaging|TestImmediateTransfer|TestHoldCaptureAndVoid|TestCompensation|TestReviewDesk|TestTransferEvents|TestRefunds|TestPayAndRefundEarnsNothing|TestWithdrawals|TestNotificationsAreOwnAndMarkable|TestConcurrentRedemptions|TestWalletAccessAndStatus|TestTransferListsPageAcrossWallets|TestShardedMerchantWallet|TestAccountLookup)$}"
 
 pinned_venv "$IAM_VENV" "$ROOT/tools/iam-requirements.txt" "the IAM check (moto's policy evaluator, the SAM translator)"
 engine_up || { echo "no engine at $ENGINE_URL: run make run (or make test) first" >&2; exit 1; }

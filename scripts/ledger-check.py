@@ -9,15 +9,13 @@ import sys
 
 from localapi import api_url, call, must
 
-# The local deployment's admin (AdminEmails in scripts/deploy-local.sh), with the
-# password the integration tests and the README use.
-ADMIN = {"email": "admin@wallet.local", "password": "local admin password", "name": "Admin"}
+# The local deployment's admin (made by scripts/admin-local.py after every deploy), with
+# the password the integration tests and the README use.
+ADMIN = {"email": "admin@wallet.local", "password": "local admin password"}
 
 
 def main():
     api = api_url()
-    status, body, _ = call(api, "POST", "/v1/auth/signup", ADMIN)
-    must(status, body, 202, "admin signup")  # a notice, not a second account, when it exists
     status, body, _ = call(api, "POST", "/v1/auth/login", {"email": ADMIN["email"], "password": ADMIN["password"]})
     token = must(status, body, 200, "admin login")["access_token"]
     status, body, _ = call(api, "GET", "/v1/admin/ledger/check", token=token)

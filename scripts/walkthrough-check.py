@@ -45,6 +45,13 @@ def ledger_ok(body):
     return isinstance(body, dict) and body.get("ok") is True and body.get("violations") == []
 
 
+def looked_up(body):
+    """user.email alice-…, role user, one wallet"""
+    u = body.get("user") if isinstance(body, dict) else None
+    return (isinstance(u, dict) and u.get("email", "").startswith("alice-") and u.get("role") == "user"
+            and len(body.get("wallets") or []) == 1)
+
+
 WALLET = r"/v1/wallets/[^/?]+"
 # (method, path pattern, [(status, body check), ...] in the order the README makes the
 # calls; the last entry repeats for further calls). Unlisted calls must answer 2xx.
@@ -65,6 +72,7 @@ RULES = [
     ("POST", r"/v1/transfers/[^/]+/void", [(200, fields(status="RELEASED"))]),
     ("POST", r"/v1/rewards/redeem", [(201, fields(points=20, amount=REDEEMED))]),
     ("GET", r"/v1/admin/ledger/check", [(200, ledger_ok)]),
+    ("GET", r"/v1/admin/users", [(200, looked_up)]),
 ]
 
 

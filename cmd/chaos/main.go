@@ -31,7 +31,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/mailbox"
 )
 
-// The admin account of the local deployment (AdminEmails), with the tests' password.
+// The admin account the local deployment makes (scripts/admin-local.py), with the tests' password.
 const (
 	adminEmail    = "admin@wallet.local"
 	adminPassword = "local admin password"
@@ -79,7 +79,8 @@ func run() error {
 		}
 		return login(ctx, api, email, userPassword)
 	}
-	admin, err := adminToken(ctx, api)
+	// The deployment made the admin (scripts/admin-local.py, after every deploy).
+	admin, err := login(ctx, api, adminEmail, adminPassword)
 	if err != nil {
 		return err
 	}
@@ -225,20 +226,8 @@ const (
 	eventsSettle = 10 * time.Second
 )
 
-// adminToken logs in the local deployment's admin (signing it up on first use).
-func adminToken(ctx context.Context, api *chaos.Client) (string, error) {
-	r, err := api.Settle(ctx, "POST", "/v1/auth/signup", "", "", map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"})
-	if err != nil || r.Status != http.StatusAccepted {
-		return "", chaos.Unexpected("admin signup", r, err)
-	}
-	if err := verify(ctx, api, adminEmail); err != nil && !errors.Is(err, errVerifiedBefore) {
-		return "", err
-	}
-	return login(ctx, api, adminEmail, adminPassword)
-}
-
-// errVerifiedBefore: the address's latest code was used already (the admin, signed up
-// by an earlier run on the same engine).
+// errVerifiedBefore: the address's latest code was used already (a verify whose answer
+// was lost, sent again).
 var errVerifiedBefore = errors.New("the latest code was used before")
 
 // verify verifies an address with the latest code emailed to it (read from the local

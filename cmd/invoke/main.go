@@ -39,7 +39,7 @@ func run() error {
 	stack := flag.String("stack", "wallet", "stack name")
 	outputsFile := flag.String("outputs", ".local/outputs.json", "stack outputs written by the deploy")
 	seedFile := flag.String("seed", ".local/invoke-seed.json", "where the stack's sample data is remembered")
-	adminEmail := flag.String("admin-email", "admin@wallet.local", "an address in the deployment's AdminEmails")
+	adminEmail := flag.String("admin-email", "admin@wallet.local", "the deployment's admin (scripts/deploy-local.sh makes admin@wallet.local)")
 	adminPassword := flag.String("admin-password", "local admin password", "the admin's password (set on its first signup)")
 	flag.Parse()
 	if *fn == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/serverless-wallet/wallet/internal/admin"
 	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
@@ -58,5 +59,19 @@ func ResolveTransfer(desk ReviewDesk) HandlerFunc {
 func ListAudit(trail AuditTrail) HandlerFunc {
 	return paged(audit.ListPageSizeDefault, func(ctx context.Context, r *Request, c op.Caller, limit int, cursor string) (audit.Page, error) {
 		return trail.List(ctx, c, r.QueryStringParameters["target"], limit, cursor)
+	})
+}
+
+// AccountLookup is what the account look-up route needs.
+type AccountLookup interface {
+	ByEmail(ctx context.Context, c op.Caller, email string) (admin.Account, error)
+}
+
+var _ AccountLookup = (*admin.Lookup)(nil)
+
+// AdminUsers answers GET /v1/admin/users?email=….
+func AdminUsers(lookup AccountLookup) HandlerFunc {
+	return forCaller(func(ctx context.Context, r *Request, c op.Caller) (Response, error) {
+		return ok(lookup.ByEmail(ctx, c, r.QueryStringParameters["email"]))
 	})
 }

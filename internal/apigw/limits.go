@@ -44,6 +44,7 @@ var RouteClasses = map[string]ratelimit.Class{
 	"GET /v1/admin/transfers":               ratelimit.ClassRead,
 	"POST /v1/admin/transfers/{id}/resolve": ratelimit.ClassMoney,
 	"GET /v1/admin/audit":                   ratelimit.ClassRead,
+	"GET /v1/admin/users":                   ratelimit.ClassRead,
 	"POST /v1/transfers":                    ratelimit.ClassMoney,
 	"GET /v1/transfers/{id}":                ratelimit.ClassRead,
 	"GET /v1/transfers":                     ratelimit.ClassRead,

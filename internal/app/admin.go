@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 
+	"github.com/serverless-wallet/wallet/internal/admin"
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
@@ -21,6 +22,19 @@ func ServeReviewDesk(route func(apigw.ReviewDesk) apigw.HandlerFunc) int {
 func ServeAudit(route func(apigw.AuditTrail) apigw.HandlerFunc) int {
 	return serveRoute(func(_ context.Context, d *Deps) (apigw.AuditTrail, error) {
 		return &audit.Service{Store: &dynamo.Audit{DB: d.DynamoDB(), Table: d.Env("AUDIT_TABLE")}}, nil
+	}, route)
+}
+
+// ServeAccountLookup starts the account look-up route's function (GET /v1/admin/users).
+func ServeAccountLookup(route func(apigw.AccountLookup) apigw.HandlerFunc) int {
+	return serveRoute(func(ctx context.Context, d *Deps) (apigw.AccountLookup, error) {
+		users, err := d.UserService(ctx, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		db := d.DynamoDB()
+		return &admin.Lookup{Accounts: &dynamo.Users{DB: db, Table: d.Env("USERS_TABLE")}, Wallets: &dynamo.Ledger{DB: db, Table: d.Env("LEDGER_TABLE")},
+			Sessions: users, Trail: &dynamo.Audit{DB: db, Table: d.Env("AUDIT_TABLE")}}, nil
 	}, route)
 }
 

@@ -180,7 +180,7 @@ func (d *Deps) UserService(ctx context.Context, tokenSource TokenSource, mailSou
 			return nil, err
 		}
 	}
-	s, err := user.NewService(store, tokens, guard, d.OptionalEnv("ADMIN_EMAILS"), nil)
+	s, err := user.NewService(store, tokens, guard, nil)
 	if err != nil {
 		return nil, err
 	}

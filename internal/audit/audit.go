@@ -1,6 +1,9 @@
-// Package audit is the trail of what admins did: every admin action (freeze, unfreeze,
-// resolving a transfer) writes one immutable Record in the same transaction as its
-// effect, so an effect without its record, or a record without its effect, cannot exist.
+// Package audit is the trail of what admins and operators did: every admin action
+// (freeze, unfreeze, resolving a transfer) and every change of a user's role (the
+// operator's command) writes one immutable Record in the same transaction as its effect,
+// so an effect without its record, or a record without its effect, cannot exist; an
+// admin's look-up of an account, which changes nothing, writes its record before it
+// answers.
 // Users never see the trail; nobody can change it (no route writes it, and the functions
 // that add records may only put new ones: template.yaml).
 package audit
@@ -22,13 +25,24 @@ const (
 	ActionFreeze   = "wallet.freeze"
 	ActionUnfreeze = "wallet.unfreeze"
 	ActionResolve  = "transfer.resolve"
+	// The operator's role changes (cmd/admin) and an admin's look-up of an account.
+	ActionGrantAdmin  = "user.grant_admin"
+	ActionRevokeAdmin = "user.revoke_admin"
+	ActionLookup      = "user.lookup"
 )
 
 // Targets: what an action was taken on.
 const (
 	TargetWallet   = "wallet"
 	TargetTransfer = "transfer"
+	TargetUser     = "user"
+	// TargetEmail is the target of a look-up that found no account: the address asked for.
+	TargetEmail = "email"
 )
+
+// OperatorPrefix starts the actor id of a record an operator's command wrote (the
+// operator is no user of the API): operator:<their AWS identity or user name>.
+const OperatorPrefix = "operator:"
 
 // Limits, in the units their names carry.
 const (
@@ -55,6 +69,16 @@ type Record struct {
 // New makes the record of an action that c takes now on a target; before and after are
 // the target's state around it, rendered as JSON.
 func New(c op.Caller, action, targetType, targetID, reason string, before, after any, now time.Time) (*Record, error) {
+	return newRecord(c.UserID, c.RequestID, action, targetType, targetID, reason, before, after, now)
+}
+
+// ByOperator makes the record of an action an operator takes now with a command
+// (outside the API): the actor id is OperatorPrefix and the operator's identity.
+func ByOperator(operator, action, targetType, targetID, reason string, before, after any, now time.Time) (*Record, error) {
+	return newRecord(OperatorPrefix+operator, "", action, targetType, targetID, reason, before, after, now)
+}
+
+func newRecord(actorID, requestID, action, targetType, targetID, reason string, before, after any, now time.Time) (*Record, error) {
 	b, err := json.Marshal(before)
 	if err != nil {
 		return nil, fmt.Errorf("audit: render before: %w", err)
@@ -63,8 +87,8 @@ func New(c op.Caller, action, targetType, targetID, reason string, before, after
 	if err != nil {
 		return nil, fmt.Errorf("audit: render after: %w", err)
 	}
-	return &Record{ID: uuid.NewString(), At: now.UTC().Truncate(time.Millisecond), ActorID: c.UserID, Action: action,
-		TargetType: targetType, TargetID: targetID, Reason: reason, Before: b, After: a, RequestID: c.RequestID}, nil
+	return &Record{ID: uuid.NewString(), At: now.UTC().Truncate(time.Millisecond), ActorID: actorID, Action: action,
+		TargetType: targetType, TargetID: targetID, Reason: reason, Before: b, After: a, RequestID: requestID}, nil
 }
 
 // Page is one page of the trail, newest first.
@@ -73,11 +97,18 @@ type Page struct {
 	NextCursor *string  `json:"next_cursor"`
 }
 
-// Store reads the trail; records are written by the stores of the actions they record.
+// Store reads the trail; records are written by the stores of the actions they record
+// (a look-up's, which records no change, by Appender).
 type Store interface {
 	// AuditRecords returns up to limit records, newest first, of one target ("" for all),
 	// after cursor, and the cursor of the next page ("" on the last).
 	AuditRecords(ctx context.Context, targetID string, limit int, cursor string) ([]Record, string, error)
+}
+
+// Appender writes a record that goes with no change of state (an admin's look-up), on
+// condition that it is new.
+type Appender interface {
+	Append(ctx context.Context, r *Record) error
 }
 
 // Service serves the trail to admins.
@@ -89,7 +120,7 @@ func (s *Service) List(ctx context.Context, c op.Caller, targetID string, limit 
 		return Page{}, problem.ErrForbidden
 	}
 	if targetID != "" && !op.IsID(targetID) {
-		return Page{}, problem.Invalid("invalid_target", "target must be a wallet or transfer id")
+		return Page{}, problem.Invalid("invalid_target", "target must be a wallet, transfer or user id")
 	}
 	if err := op.CheckPageSize(limit, ListPageSizeMax); err != nil {
 		return Page{}, err

@@ -34,7 +34,6 @@ var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no 
 	"LOGIN_FAILURE_WINDOW_SECONDS":   "900",
 	"LOGIN_LOCK_SECONDS":             "30",
 	"LOGIN_LOCK_MAX_SECONDS":         "3600",
-	"ADMIN_EMAILS":                   "admin@wallet.local",
 	"TRANSFER_STATE_MACHINE_ARN":     "arn:aws:states:us-east-1:000000000000:stateMachine:bench-transfer",
 	"SAGA_WAIT_SECONDS":              "6",
 	"FAULT_INJECTION":                "false",

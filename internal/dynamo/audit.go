@@ -76,3 +76,15 @@ func (a *Audit) AuditRecords(ctx context.Context, targetID string, limit int, cu
 			TargetID: it.TargetID, Reason: it.Reason, Before: []byte(it.Before), After: []byte(it.After), RequestID: it.RequestID}
 	})
 }
+
+var _ audit.Appender = (*Audit)(nil)
+
+// Append writes a record that goes with no change (an admin's look-up): its two items in
+// one transaction, each conditional on not existing.
+func (a *Audit) Append(ctx context.Context, r *audit.Record) error {
+	var tx txn
+	if err := tx.addAudit(a, r); err != nil {
+		return err
+	}
+	return tx.commit(ctx, a.DB)
+}

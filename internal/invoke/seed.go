@@ -55,8 +55,8 @@ type Seeder struct {
 	API   *API
 	APIID string
 	File  string // where the seed is remembered, e.g. .local/invoke-seed.json
-	// The deployment's admin (an address in its AdminEmails parameter): signed up on
-	// first use with this password, like the tests' admin.
+	// The deployment's admin, which the deployment made (scripts/admin-local.py: signed
+	// up, verified, granted with cmd/admin); the seed only logs in as it.
 	AdminEmail, AdminPassword string
 }
 
@@ -173,7 +173,11 @@ func (s *Seeder) make(ctx context.Context) (Seed, error) {
 	}
 	seed := Seed{APIID: s.APIID, Key: key,
 		Email: "invoke-" + key + "@example.com", OtherEmail: "invoke-" + key + "-payee@example.com"}
-	_, adminID, err := s.API.VerifiedUser(ctx, s.AdminEmail, s.AdminPassword, "Admin")
+	admin, err := s.API.Login(ctx, s.AdminEmail, s.AdminPassword)
+	if err != nil {
+		return Seed{}, fmt.Errorf("admin (scripts/deploy-local.sh makes it): %w", err)
+	}
+	adminID, err := s.API.UserID(ctx, admin.AccessToken)
 	if err != nil {
 		return Seed{}, fmt.Errorf("admin: %w", err)
 	}

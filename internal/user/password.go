@@ -67,29 +67,42 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID string, 
 	if err := s.passwords.SetPassword(ctx, u.ID, hash); err != nil {
 		return err
 	}
-	return s.endSessions(ctx, u.ID, sessionID)
+	_, err = s.endSessions(ctx, u.ID, sessionID)
+	return err
 }
 
-// endSessions revokes every active session of the user but keep ("" keeps none).
-// Revoking is idempotent, so a failed run is finished by running it again.
-func (s *Service) endSessions(ctx context.Context, userID, keep string) error {
+// EndAllSessions revokes every active session of the user (an admin role revoked: their
+// tokens stop at the authorizer) and says how many it ended.
+func (s *Service) EndAllSessions(ctx context.Context, userID string) (int, error) {
+	if s.sessions == nil {
+		return 0, errors.New("user: this service keeps no sessions")
+	}
+	return s.endSessions(ctx, userID, "")
+}
+
+// endSessions revokes every active session of the user but keep ("" keeps none) and
+// says how many it ended. Revoking is idempotent, so a failed run is finished by
+// running it again.
+func (s *Service) endSessions(ctx context.Context, userID, keep string) (int, error) {
 	all, err := s.sessions.UserSessions(ctx, userID)
 	if errors.Is(err, problem.ErrNotFound) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	now := s.now()
+	ended := 0
 	for _, r := range all {
 		if r.ID == keep || !r.Active(now) {
 			continue
 		}
 		if err := s.sessions.Revoke(ctx, userID, r.ID); err != nil && !errors.Is(err, problem.ErrNotFound) {
-			return fmt.Errorf("end session %s: %w", r.ID, err)
+			return ended, fmt.Errorf("end session %s: %w", r.ID, err)
 		}
+		ended++
 	}
-	return nil
+	return ended, nil
 }
 
 // ResetRequest names the address that forgot its password.
@@ -183,7 +196,8 @@ func (s *Service) ConfirmReset(ctx context.Context, in ResetConfirm) error {
 	if err := s.passwords.ResetPassword(ctx, c, hash); err != nil {
 		return err
 	}
-	return s.endSessions(ctx, u.ID, "")
+	_, err = s.endSessions(ctx, u.ID, "")
+	return err
 }
 
 // spendCode spends one attempt on u's code for purpose and returns it when code matches;

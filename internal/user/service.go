@@ -31,11 +31,10 @@ type LoginGuard interface {
 
 // Service implements sign-up, login and profile reads.
 type Service struct {
-	store       Store
-	tokens      TokenIssuer
-	guard       LoginGuard
-	adminEmails map[string]bool
-	now         func() time.Time
+	store  Store
+	tokens TokenIssuer
+	guard  LoginGuard
+	now    func() time.Time
 	// decoyHash is verified when the email is unknown, so unknown and known emails
 	// cost the same argon2id work and cannot be told apart by timing. Only a service
 	// that can issue tokens logs in, so only that one pays for it at cold start.
@@ -47,23 +46,16 @@ type Service struct {
 	passwords Passwords // password change and reset (UsePasswords)
 }
 
-// NewService builds a Service; adminEmails is the deployment's comma-separated list. A
-// service that logs in (tokens set) needs a guard; one that only signs up or reads may
-// pass nil for both.
-func NewService(store Store, tokens TokenIssuer, guard LoginGuard, adminEmails string, now func() time.Time) (*Service, error) {
+// NewService builds a Service. A service that logs in (tokens set) needs a guard; one
+// that only signs up or reads may pass nil for both.
+func NewService(store Store, tokens TokenIssuer, guard LoginGuard, now func() time.Time) (*Service, error) {
 	if tokens != nil && guard == nil {
 		return nil, errors.New("user: a service that logs in needs a login guard")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	admins := map[string]bool{}
-	for _, e := range strings.Split(adminEmails, ",") {
-		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
-			admins[e] = true
-		}
-	}
-	s := &Service{store: store, tokens: tokens, guard: guard, adminEmails: admins, now: now, verify: auth.VerifyPassword}
+	s := &Service{store: store, tokens: tokens, guard: guard, now: now, verify: auth.VerifyPassword}
 	if tokens != nil {
 		s.decoyHash = auth.DecoyHash()
 	}
@@ -81,7 +73,8 @@ type SignupInput struct {
 // hash) in the same transaction as the user. An address that already has an account is
 // sent a notice instead, and no second account is made; the caller answers both alike,
 // so signing up tells nobody whether an address is taken. The returned user is the zero
-// value then. The role is admin only for the deployment's admin emails.
+// value then. Every account signs up as a user: the admin role is only ever granted by
+// an operator (internal/admin).
 func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 	if s.mail == nil || s.codes == nil {
 		return User{}, errors.New("user: this service cannot sign up (no mailer)")
@@ -101,15 +94,11 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	role := auth.RoleUser
-	if s.adminEmails[email] {
-		role = auth.RoleAdmin
-	}
 	u := User{
 		ID:           uuid.NewString(),
 		Email:        email,
 		Name:         name,
-		Role:         role,
+		Role:         auth.RoleUser,
 		CreatedAt:    s.now().UTC().Truncate(time.Millisecond),
 		PasswordHash: hash,
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/serverless-wallet/wallet/internal/auth"
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
@@ -155,4 +156,34 @@ func TestSessionsListAndEnd(t *testing.T) {
 	require.Len(t, list.Items, 1)
 	_, err = s.Refresh(ctx, RefreshInput{RefreshToken: other.RefreshToken})
 	assert.ErrorIs(t, err, ErrInvalidRefresh, "an ended session refreshes no more")
+}
+
+// TestRefreshReadsTheRoleAgain: a refresh signs the role the account has now (a grant
+// shows at the next refresh), and after EndAllSessions (a revoke) no session refreshes.
+func TestRefreshReadsTheRoleAgain(t *testing.T) {
+	s, _, first := loggedIn(t)
+	ctx := context.Background()
+	store := s.store.(*memStore)
+	u, err := s.store.ByEmail(ctx, "ada@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, "tok:"+u.ID+":user", first.AccessToken)
+	other, err := s.Login(ctx, LoginInput{Email: "ada@example.com", Password: "correct horse battery"})
+	require.NoError(t, err)
+
+	u.Role = auth.RoleAdmin
+	store.byID[u.ID] = u
+	next, err := s.Refresh(ctx, RefreshInput{RefreshToken: first.RefreshToken})
+	require.NoError(t, err)
+	assert.Equal(t, "tok:"+u.ID+":admin", next.AccessToken, "the granted role, read at the refresh")
+
+	ended, err := s.EndAllSessions(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, ended)
+	for _, tok := range []string{next.RefreshToken, other.RefreshToken} {
+		_, err = s.Refresh(ctx, RefreshInput{RefreshToken: tok})
+		assert.ErrorIs(t, err, ErrInvalidRefresh, "no token out of an ended session")
+	}
+	ended, err = s.EndAllSessions(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Zero(t, ended, "twice: nothing left to end")
 }

@@ -36,6 +36,8 @@ var (
 	httpClient = &http.Client{Timeout: requestTimeoutSeconds * time.Second}
 	uniq       atomic.Int64
 	runID      = fmt.Sprintf("%x", time.Now().UnixNano())
+	// binDir holds the commands a test builds (cmd/admin), removed when the tests end.
+	binDir string
 )
 
 func TestMain(m *testing.M) {
@@ -43,7 +45,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "WALLET_API_URL is not set: run the integration tests through `make test`")
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "wallet-integration-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // reply is one HTTP answer.

@@ -65,6 +65,7 @@ var eventOutcomes = map[string]invokeOutcome{
 	"CheckLedgerFunction":          {status: 200, fields: map[string]string{"ok": "true"}},
 	"AdminListTransfersFunction":   {status: 200, fields: map[string]string{"items": present}},
 	"ListAuditFunction":            {status: 200, fields: map[string]string{"items": present}},
+	"AdminUsersFunction":           {status: 200, fields: map[string]string{"user.id": "{{user_id}}", "user.email": "{{email}}", "wallets.0.owner_id": "{{user_id}}"}},
 	// No transfer of a fresh stack is under review: a saga must have failed after money
 	// moved (or stalled) for one to be, which the API cannot bring about.
 	"ResolveTransferFunction":      {status: 422, code: "transfer_not_in_review"},

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,12 +11,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/serverless-wallet/wallet/internal/mailbox"
 )
 
 const (
-	adminEmail    = "admin@wallet.local" // in the local deployment's AdminEmails parameter
+	adminEmail    = "admin@wallet.local" // made by scripts/admin-local.py (deploy-local.sh)
 	adminPassword = "local admin password"
 )
 
@@ -26,8 +23,8 @@ var (
 	adminTok string
 )
 
-// adminToken signs the deployment's admin up (once per engine) and logs in, once per
-// test process unless forgetAdminToken drops the token (a key rotation retires it).
+// adminToken logs in as the deployment's admin, once per test process unless
+// forgetAdminToken drops the token (a key rotation retires it).
 func adminToken(t *testing.T) string {
 	t.Helper()
 	adminMu.Lock()
@@ -46,39 +43,11 @@ func forgetAdminToken() {
 	adminTok = ""
 }
 
-// verifyAdmin verifies the admin's email with the code of its first signup, if it is not
-// verified yet (later signups on the same engine are sent notices without a code).
-func verifyAdmin() error {
-	box, err := mailbox.FromEnv()
-	if err != nil {
-		return err
-	}
-	code, err := box.LatestCode(context.Background(), adminEmail)
-	if err != nil {
-		return err
-	}
-	r, err := send(call{method: "POST", path: "/v1/auth/verify", body: map[string]string{"email": adminEmail, "code": code}})
-	if err != nil {
-		return err
-	}
-	if r.Status != http.StatusOK && r.ErrorCode() != "invalid_code" { // invalid_code: verified before
-		return fmt.Errorf("admin verify: %d %s", r.Status, r.Body)
-	}
-	return nil
-}
-
+// adminLogin logs in as the deployment's admin. The deployment made it (signed up,
+// verified and granted with cmd/admin by scripts/admin-local.py, after every deploy of
+// scripts/deploy-local.sh); the tests never make it themselves.
 func adminLogin() (string, error) {
-	r, err := send(call{method: "POST", path: "/v1/auth/signup", body: map[string]string{"email": adminEmail, "password": adminPassword, "name": "Admin"}})
-	if err != nil {
-		return "", err
-	}
-	if r.Status != http.StatusAccepted {
-		return "", fmt.Errorf("admin signup: %d %s", r.Status, r.Body)
-	}
-	if err := verifyAdmin(); err != nil {
-		return "", err
-	}
-	r, err = send(call{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": adminEmail, "password": adminPassword}})
+	r, err := send(call{method: "POST", path: "/v1/auth/login", body: map[string]string{"email": adminEmail, "password": adminPassword}})
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +55,7 @@ func adminLogin() (string, error) {
 		AccessToken string `json:"access_token"`
 	}
 	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &s) != nil || s.AccessToken == "" {
-		return "", fmt.Errorf("admin login: %d %s", r.Status, r.Body)
+		return "", fmt.Errorf("admin login (scripts/deploy-local.sh makes the admin): %d %s", r.Status, r.Body)
 	}
 	return s.AccessToken, nil
 }

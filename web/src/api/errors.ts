@@ -44,6 +44,7 @@ export const MESSAGES: Record<string, string> = {
   invalid_refresh_token: "Your session has ended. Please log in again.",
   refresh_token_in_body: "The app sent its session the wrong way. Reload the page and log in again.",
   session_not_found: "That session no longer exists.",
+  user_not_found: "No account has this email address.",
   forbidden: "You are not allowed to do that.",
   four_eyes: "Another operator must change the status of your own wallet.",
   // resources

@@ -53,8 +53,9 @@ export interface paths {
          *     the role `user` and an email (Amazon SES) with a 6-digit code for
          *     `POST /v1/auth/verify`; an address that has an account gets a notice instead and
          *     no second account is made. The email is trimmed and lower-cased before it is
-         *     stored, so emails differing only in case are the same account. The role is
-         *     `admin` only for emails the deployment lists in its AdminEmails parameter.
+         *     stored, so emails differing only in case are the same account. The role is always
+         *     `user`: an operator grants `admin` to a verified account with a command, never
+         *     through the API (README, "Admins").
          */
         post: operations["signup"];
         delete?: never;
@@ -1464,6 +1465,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Look an account up by email
+         * @description Admins only. The account of an address: the user (never a password hash), their
+         *     wallets and their active sessions (never a refresh token), newest first. Every
+         *     look-up is recorded in the audit trail (`user.lookup`: who looked up whom, and how
+         *     many wallets and sessions the answer showed) before it is answered; that of an
+         *     unknown address too, with `target_type` `email` and the address as `target_id`.
+         */
+        get: operations["lookUpUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit": {
         parameters: {
             query?: never;
@@ -1473,7 +1498,7 @@ export interface paths {
         };
         /**
          * The audit trail of admin actions
-         * @description Admins only. Every admin action (freeze, unfreeze, resolve) newest first: who, what, on which target, why, the target before and after, the API request id and the time. Each record was written in the same transaction as the action. Nobody can change it.
+         * @description Admins only. Every admin action (freeze, unfreeze, resolve, an account look-up) and every role grant or revoke, newest first: who, what, on which target, why, the target before and after, the API request id and the time. Each record of a change was written in the same transaction as the change. Nobody can change it.
          */
         get: operations["listAudit"];
         put?: never;
@@ -1622,6 +1647,12 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        UserAccount: {
+            user: components["schemas"]["User"];
+            wallets: components["schemas"]["Wallet"][];
+            /** @description The active sessions, newest first (`current` is always false here). */
+            sessions: components["schemas"]["SessionInfo"][];
+        };
         /** @enum {string} */
         Role: "user" | "admin";
         /**
@@ -1711,12 +1742,13 @@ export interface components {
             id: string;
             /** Format: date-time */
             at: string;
+            /** @description The admin's user id; for a role grant or revoke (the operator's command, outside the API), `operator:` and the operator's identity (their AWS principal ARN, or the name given with `--actor`). */
             actor_id: string;
             /** @enum {string} */
-            action: "wallet.freeze" | "wallet.unfreeze" | "transfer.resolve.retry" | "transfer.resolve.complete" | "transfer.resolve.reverse";
+            action: "wallet.freeze" | "wallet.unfreeze" | "transfer.resolve.retry" | "transfer.resolve.complete" | "transfer.resolve.reverse" | "user.grant_admin" | "user.revoke_admin" | "user.lookup";
             /** @enum {string} */
-            target_type: "wallet" | "transfer";
-            /** Format: uuid */
+            target_type: "wallet" | "transfer" | "user" | "email";
+            /** @description The wallet, transfer or user id; for a look-up of an address no account has (target_type `email`), the address. */
             target_id: string;
             reason?: string;
             before: Record<string, never>;
@@ -3866,10 +3898,41 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    lookUpUser: {
+        parameters: {
+            query: {
+                /** @description The account's email; trimmed and lower-cased like a sign-up's. */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAccount"];
+                };
+            };
+            /** @description Codes: `invalid_email`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not an admin. Code: `forbidden`. */
+            403: components["responses"]["Forbidden"];
+            /** @description No account has this email. Code: `user_not_found`. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listAudit: {
         parameters: {
             query?: {
-                /** @description Only the records of this wallet or transfer id. */
+                /** @description Only the records of this wallet, transfer or user id. */
                 target?: string;
                 /** @description Page size. Outside 1..100 or not an integer is 400 `invalid_limit`. */
                 limit?: components["parameters"]["PageLimit"];
