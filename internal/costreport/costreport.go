@@ -257,8 +257,8 @@ const notShown = `## What this does not show
 var writeReasons = map[string]string{
 	"CreateTransfer": "the request's rate-limit counter (per-caller limits); the idempotency claim (one key, one request across every endpoint: without it a key used for a credit could also pay a transfer); the transfer under the id derived from the key (its conditional put is what makes it happen once); its two per-wallet list entries (the transfer lists: an index on the transfer would write as much)",
 	"SagaPost":       "one transaction: both wallets, both statement entries and the transfer (the money moves exactly once, with its posting; nothing to compensate)",
-	"Notify":         "per party, the notification and its fact's claim in one transaction (one notification per fact however often, and whenever, the event arrives)",
-	"EarnRewards":    "the history entry, the points balance, the day's count and the transfer's earn claim in one transaction (points once per transfer, the daily cap exact)",
+	"Notify":         "per party, the notification as one conditional put keyed by its fact (event id and recipient: one notification per fact however often, and whenever, the event arrives; a redelivery finds it and writes nothing) and its entry in the table's by-time index (the list and the unread count, newest first: the fact key has no time order)",
+	"EarnRewards":    "one transaction: the transfer's earn claim (points once per transfer, and what its refunds took back), the history entry (the rewards history) and the points balance with the day's count (the daily cap exact; the day a balance leaves is written to its own item once per user, currency and day)",
 	"Authorizer":     "none",
 	"PublishEvents":  "none (the stream's records become SNS messages)",
 }
@@ -291,7 +291,8 @@ Lambda invocation (the saga's one step) per transfer: **$%.2f** per million. Mea
 Write units per transfer, by function (measured), with what each write buys:
 
 %s
-Levers left: the notification and its claim as one item (a conditional put keyed by the fact, listed by an index:
-2 units per party instead of 4); the reward's claim folded into its history entry's key; the list entries replaced
-by the statement for settled transfers. Each keeps its guarantee only with a test that holds it.
+Levers left: the reward's history entry folded into its claim (listed by an index on the rewards table: one item
+fewer in the earn's transaction, one index write more). Not levers: the transfer's list entries (two indexes on the
+transfer, one per wallet, would write as much), the statement entries (they are the posting's own double-entry
+record, written with the wallets they move) and the idempotency claim (one key, one request across endpoints).
 `
