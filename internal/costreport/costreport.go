@@ -152,22 +152,8 @@ const (
 	floorQueueDeliveries       = 2     // the event reaches the notification and reward queues
 )
 
-// Floor prices the floor with the same prices as the measurement.
-func Floor(p Prices) []Line {
-	wru := float64(floorTransactionItems*2 + floorNotificationPuts + floorRewardWrites)
-	gbs := floorInvocations * floorLambdaMs / 1000 * floorLambdaMemoryGB
-	logBytes := floorInvocations * floorLogBytesPerInvocation
-	return []Line{
-		{"API Gateway REST API requests", "1.00", p.RESTAPIPerMillionRequests},
-		{"Lambda requests", fmt.Sprintf("%.2f", floorInvocations), floorInvocations * p.LambdaPerMillionRequests},
-		{"Lambda duration (GB-s)", fmt.Sprintf("%.5f", gbs), gbs * 1e6 * p.LambdaPerGBSecondArm},
-		{"DynamoDB write units", fmt.Sprintf("%.1f", wru), wru * p.DynamoPerMillionWriteUnits},
-		{"SNS publishes", "1.00", p.SNSPerMillionPublishes},
-		{"SQS requests (batched)", fmt.Sprintf("%.2f", floorQueueDeliveries*SQSRequestsPerMessage), floorQueueDeliveries * SQSRequestsPerMessage * p.SQSPerMillionRequests},
-		{"CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", logBytes), logBytes * 1e6 / 1e9 * p.LogsPerGBIngested},
-		{"X-Ray traces (5 % sampled)", fmt.Sprintf("%.2f", XRaySampledFraction), XRaySampledFraction * p.XRayPerMillionTracesRecorded},
-	}
-}
+// Floor prices an immediate transfer's floor with the same prices as the measurement.
+func Floor(p Prices) []Line { return FloorOf(TransferShape, p) }
 
 // Total adds the lines up.
 func Total(lines []Line) float64 {
@@ -179,7 +165,7 @@ func Total(lines []Line) float64 {
 }
 
 // Write renders the report as Markdown.
-func Write(w io.Writer, m Measured, p Prices, command string) error {
+func Write(w io.Writer, m Measured, p Prices, command string, others ...Operation) error {
 	lines := Price(m, p)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Cost per million completed transfers\n\n")
@@ -231,9 +217,9 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	fmt.Fprintf(&b, "- SNS: $%.2f per million publishes (deliveries to SQS free); SQS: $%.2f per million requests\n", p.SNSPerMillionPublishes, p.SQSPerMillionRequests)
 	fmt.Fprintf(&b, "- CloudWatch Logs: $%.2f per GB ingested; X-Ray: $%.2f per million traces recorded\n\n", p.LogsPerGBIngested, p.XRayPerMillionTracesRecorded)
 	b.WriteString(notShown)
-	sagaFloor := Total(floor) + p.ExpressPerMillionRequests + p.LambdaPerMillionRequests +
-		floorLambdaMs/1000*floorLambdaMemoryGB*1e6*p.LambdaPerGBSecondArm
+	sagaFloor := SagaFloorOf(TransferShape, p)
 	fmt.Fprintf(&b, againstTheGoal, goalPerMillion, sagaFloor, Total(lines)/sagaFloor, writesTable(m))
+	b.WriteString(operationsSection(others, p))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
