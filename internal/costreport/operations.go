@@ -106,7 +106,7 @@ func operationsSection(ops []Operation, p Prices) string {
 		sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 		var parts []string
 		for _, f := range fs {
-			if f.WriteUnits > 0 {
+			if f.WriteUnits/float64(o.Measured.Transfers) >= 0.05 { // what rounds to 0.0 is left out
 				parts = append(parts, fmt.Sprintf("%s %.1f", f.Name, f.WriteUnits/float64(o.Measured.Transfers)))
 			}
 		}
@@ -114,4 +114,29 @@ func operationsSection(ops []Operation, p Prices) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// goalGap says what reaching the goal would take from the measured figure, in write
+// units per transfer and against the saga's shape's floor.
+func goalGap(m Measured, p Prices) string {
+	lines := Price(m, p)
+	total := Total(lines)
+	if total <= goalPerMillion {
+		return fmt.Sprintf("The measured $%.2f is within the goal of $%.2f.\n\n", total, goalPerMillion)
+	}
+	var wru float64
+	for _, f := range m.Functions {
+		wru += f.WriteUnits
+	}
+	wru /= float64(m.Transfers)
+	floorWRU := TransferShape.TransactionItems*2 + TransferShape.PlainWrites
+	others := total - wru*p.DynamoPerMillionWriteUnits
+	return fmt.Sprintf("Reaching the goal from $%.2f takes $%.2f less per million transfers. A write unit per transfer costs $%.3f per\n"+
+		"million transfers, so by writes alone that is %.1f units fewer: %.1f per transfer, where the floor writes %.1f. Everything\n"+
+		"but the writes measures $%.2f (the saga's shape's floor of it: $%.2f), so at the floor's writes the figure would be\n"+
+		"$%.2f: the goal needs the other lines cut as well (API Gateway's $%.2f per request alone is fixed).\n\n",
+		total, total-goalPerMillion, p.DynamoPerMillionWriteUnits, (total-goalPerMillion)/p.DynamoPerMillionWriteUnits,
+		wru-(total-goalPerMillion)/p.DynamoPerMillionWriteUnits, floorWRU,
+		others, SagaFloorOf(TransferShape, p)-floorWRU*p.DynamoPerMillionWriteUnits,
+		others+floorWRU*p.DynamoPerMillionWriteUnits, p.RESTAPIPerMillionRequests)
 }

@@ -49,3 +49,13 @@ func TestWriteStatesTheOtherOperations(t *testing.T) {
 	assert.Contains(t, b.String(), "- a credit: CreateCredit 9.0")
 	assert.Contains(t, b.String(), fmt.Sprintf("| %.2f | %.2f | (no saga) | %.1f× |", total, floor, total/floor), "priced per credit, against its floor")
 }
+
+func TestGoalGapInWriteUnits(t *testing.T) {
+	// 28 write units at $0.625 per million: $17.50, plus the API's $3.50 and the rest.
+	m := Measured{Transfers: 1, APIRequests: 1, Functions: []FunctionUsage{{Name: "F", Invocations: 1, MemoryMB: 256, WriteUnits: 28}}}
+	total := Total(Price(m, ListPrices))
+	gap := goalGap(m, ListPrices)
+	assert.Contains(t, gap, fmt.Sprintf("takes $%.2f less", total-goalPerMillion))
+	assert.Contains(t, gap, fmt.Sprintf("%.1f units fewer: %.1f per transfer, where the floor writes 14.0", (total-goalPerMillion)/0.625, 28-(total-goalPerMillion)/0.625))
+	assert.Contains(t, goalGap(Measured{Transfers: 1, APIRequests: 1}, ListPrices), "within the goal")
+}
