@@ -119,14 +119,6 @@ func (s *Rewards) Clawback(ctx context.Context, c reward.Clawback) error {
 	return tx.commit(ctx, s.DB)
 }
 
-// optional is a condition that may be absent.
-func optional(c *expression.ConditionBuilder) expression.ConditionBuilder {
-	if c == nil {
-		return expression.ConditionBuilder{}
-	}
-	return *c
-}
-
 // addUpdate adds an update of one item, with its condition (the zero ConditionBuilder:
 // none), whose failure explain names; the failed item comes back with it.
 func (tx *txn) addUpdate(table string, k map[string]ddbtypes.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder,
