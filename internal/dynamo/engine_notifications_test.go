@@ -6,6 +6,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
@@ -67,9 +69,13 @@ func TestUnreadIsCountedFromWhatIsStored(t *testing.T) {
 func TestANotificationOncePerFact(t *testing.T) {
 	s, ctx := notificationsTable(t)
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	first := notification.Notification{ID: "0001-f", Fact: "f", UserID: "u", Type: "transfer.completed", Message: "m", CreatedAt: at}
+	e := event.Event{ID: "transfer:t1:completed", Time: at}
+	first := notification.Notification{ID: notification.IDFor(e, "u"), Fact: notification.FactOf(e, "u"), UserID: "u",
+		Type: "transfer.completed", Message: "m", CreatedAt: at}
+	e.Time = at.Add(time.Hour)
 	later := first
-	later.ID, later.CreatedAt = "0002-f", at.Add(time.Hour)
+	later.ID, later.CreatedAt = notification.IDFor(e, "u"), e.Time
+	require.NotEqual(t, first.ID, later.ID)
 	for _, n := range []notification.Notification{first, first, later} {
 		require.NoError(t, s.Add(ctx, n))
 	}
@@ -134,8 +140,10 @@ func TestNotificationsPageNewestFirst(t *testing.T) {
 		}
 	}
 	assert.Equal(t, ids, got, "newest first, each once, only the user's")
-	_, _, _, err := s.List(ctx, "u", 2, "bm90LWFuLWlk!")
-	require.Error(t, err, "a cursor that is not one is refused")
+	for _, c := range []string{"bm90LWFuLWlk!", base64.RawURLEncoding.EncodeToString([]byte("USER#someone-else"))} {
+		_, _, _, err := s.List(ctx, "u", 2, c)
+		require.ErrorIs(t, err, op.ErrInvalidCursor, "cursor %q", c)
+	}
 
 	e := event.Event{ID: "credit:p0", Time: at.Add(time.Hour)}
 	assert.ErrorIs(t, s.MarkRead(ctx, "u", notification.IDFor(e, "u")), problem.ErrNotFound, "the fact's, at another time")

@@ -86,11 +86,11 @@ func (s *Notifications) state(ctx context.Context, userID string) (notificationS
 // factSK is the sort key of a notification: its fact.
 func factSK(fact string) string { return notificationSKPrefix + fact }
 
-// factOfID is the fact a notification id names (IDFor: <time>-<fact>); "" when id is
-// not a notification id.
+// factOfID is the fact a notification id names (IDFor: <13-digit time>-<16 hex fact>);
+// "" when id is not a notification id.
 func factOfID(id string) string {
-	_, fact, ok := strings.Cut(id, "-")
-	if !ok {
+	at, fact, ok := strings.Cut(id, "-")
+	if !ok || len(at) != 13 || strings.Trim(at, "0123456789") != "" || len(fact) != 16 || strings.Trim(fact, "0123456789abcdef") != "" {
 		return ""
 	}
 	return fact
