@@ -219,7 +219,7 @@ func Write(w io.Writer, m Measured, p Prices, command string, others ...Operatio
 	b.WriteString(notShown)
 	sagaFloor := SagaFloorOf(TransferShape, p)
 	fmt.Fprintf(&b, againstTheGoal, goalPerMillion, sagaFloor, Total(lines)/sagaFloor, writesTable(m))
-	b.WriteString(goalGap(m, p))
+	b.WriteString("\n" + goalGap(m, p))
 	b.WriteString(operationsSection(others, p))
 	_, err := io.WriteString(w, b.String())
 	return err
