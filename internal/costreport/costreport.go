@@ -152,22 +152,8 @@ const (
 	floorQueueDeliveries       = 2     // the event reaches the notification and reward queues
 )
 
-// Floor prices the floor with the same prices as the measurement.
-func Floor(p Prices) []Line {
-	wru := float64(floorTransactionItems*2 + floorNotificationPuts + floorRewardWrites)
-	gbs := floorInvocations * floorLambdaMs / 1000 * floorLambdaMemoryGB
-	logBytes := floorInvocations * floorLogBytesPerInvocation
-	return []Line{
-		{"API Gateway REST API requests", "1.00", p.RESTAPIPerMillionRequests},
-		{"Lambda requests", fmt.Sprintf("%.2f", floorInvocations), floorInvocations * p.LambdaPerMillionRequests},
-		{"Lambda duration (GB-s)", fmt.Sprintf("%.5f", gbs), gbs * 1e6 * p.LambdaPerGBSecondArm},
-		{"DynamoDB write units", fmt.Sprintf("%.1f", wru), wru * p.DynamoPerMillionWriteUnits},
-		{"SNS publishes", "1.00", p.SNSPerMillionPublishes},
-		{"SQS requests (batched)", fmt.Sprintf("%.2f", floorQueueDeliveries*SQSRequestsPerMessage), floorQueueDeliveries * SQSRequestsPerMessage * p.SQSPerMillionRequests},
-		{"CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", logBytes), logBytes * 1e6 / 1e9 * p.LogsPerGBIngested},
-		{"X-Ray traces (5 % sampled)", fmt.Sprintf("%.2f", XRaySampledFraction), XRaySampledFraction * p.XRayPerMillionTracesRecorded},
-	}
-}
+// Floor prices an immediate transfer's floor with the same prices as the measurement.
+func Floor(p Prices) []Line { return FloorOf(TransferShape, p) }
 
 // Total adds the lines up.
 func Total(lines []Line) float64 {
@@ -179,7 +165,7 @@ func Total(lines []Line) float64 {
 }
 
 // Write renders the report as Markdown.
-func Write(w io.Writer, m Measured, p Prices, command string) error {
+func Write(w io.Writer, m Measured, p Prices, command string, others ...Operation) error {
 	lines := Price(m, p)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Cost per million completed transfers\n\n")
@@ -231,9 +217,10 @@ func Write(w io.Writer, m Measured, p Prices, command string) error {
 	fmt.Fprintf(&b, "- SNS: $%.2f per million publishes (deliveries to SQS free); SQS: $%.2f per million requests\n", p.SNSPerMillionPublishes, p.SQSPerMillionRequests)
 	fmt.Fprintf(&b, "- CloudWatch Logs: $%.2f per GB ingested; X-Ray: $%.2f per million traces recorded\n\n", p.LogsPerGBIngested, p.XRayPerMillionTracesRecorded)
 	b.WriteString(notShown)
-	sagaFloor := Total(floor) + p.ExpressPerMillionRequests + p.LambdaPerMillionRequests +
-		floorLambdaMs/1000*floorLambdaMemoryGB*1e6*p.LambdaPerGBSecondArm
+	sagaFloor := SagaFloorOf(TransferShape, p)
 	fmt.Fprintf(&b, againstTheGoal, goalPerMillion, sagaFloor, Total(lines)/sagaFloor, writesTable(m))
+	b.WriteString("\n" + goalGap(m, p))
+	b.WriteString(operationsSection(others, p))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -257,8 +244,8 @@ const notShown = `## What this does not show
 var writeReasons = map[string]string{
 	"CreateTransfer": "the request's rate-limit counter (per-caller limits); the idempotency claim (one key, one request across every endpoint: without it a key used for a credit could also pay a transfer); the transfer under the id derived from the key (its conditional put is what makes it happen once); its two per-wallet list entries (the transfer lists: an index on the transfer would write as much)",
 	"SagaPost":       "one transaction: both wallets, both statement entries and the transfer (the money moves exactly once, with its posting; nothing to compensate)",
-	"Notify":         "per party, the notification and its fact's claim in one transaction (one notification per fact however often, and whenever, the event arrives)",
-	"EarnRewards":    "the history entry, the points balance, the day's count and the transfer's earn claim in one transaction (points once per transfer, the daily cap exact)",
+	"Notify":         "per party, the notification as one conditional put keyed by its fact (event id and recipient: one notification per fact however often, and whenever, the event arrives; a redelivery finds it and writes nothing) and its entry in the table's by-time index (the list and the unread count, newest first: the fact key has no time order)",
+	"EarnRewards":    "one transaction: the transfer's earn claim (points once per transfer, and what its refunds took back), the history entry (the rewards history) and the points balance with the day's count (the daily cap exact; the day a balance leaves is written to its own item once per user, currency and day)",
 	"Authorizer":     "none",
 	"PublishEvents":  "none (the stream's records become SNS messages)",
 }
@@ -291,7 +278,8 @@ Lambda invocation (the saga's one step) per transfer: **$%.2f** per million. Mea
 Write units per transfer, by function (measured), with what each write buys:
 
 %s
-Levers left: the notification and its claim as one item (a conditional put keyed by the fact, listed by an index:
-2 units per party instead of 4); the reward's claim folded into its history entry's key; the list entries replaced
-by the statement for settled transfers. Each keeps its guarantee only with a test that holds it.
+Levers left: the reward's history entry folded into its claim (listed by an index on the rewards table: one item
+fewer in the earn's transaction, one index write more). Not levers: the transfer's list entries (two indexes on the
+transfer, one per wallet, would write as much), the statement entries (they are the posting's own double-entry
+record, written with the wallets they move) and the idempotency claim (one key, one request across endpoints).
 `

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -115,38 +116,114 @@ func (c *Client) NewPartyWith(ctx context.Context, email string, fundMinor int64
 // Transfers runs n immediate transfers of amountMinor from a to b, concurrency at a
 // time, and returns how many completed.
 func (c *Client) Transfers(ctx context.Context, a, b Party, n, concurrency int, amountMinor int64, runID string) (int, error) {
+	return c.each(n, concurrency, func(i int) (bool, error) {
+		var v struct {
+			Status string `json:"status"`
+		}
+		body := map[string]any{"source_wallet_id": a.WalletID, "destination_wallet_id": b.WalletID, "amount": amountMinor, "currency": "USD"}
+		_, err := c.Call(ctx, "POST", "/v1/transfers", a.Token, fmt.Sprintf("%s-%d", runID, i), body, &v)
+		return v.Status == "COMPLETED", err
+	})
+}
+
+// Holds runs n holds of amountMinor from a to b, each captured in full once held,
+// concurrency at a time, and returns how many captures were taken (answered 200 or 202:
+// the capture's saga completes them).
+func (c *Client) Holds(ctx context.Context, a, b Party, n, concurrency int, amountMinor int64, runID string) (int, error) {
+	return c.each(n, concurrency, func(i int) (bool, error) {
+		var v struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		body := map[string]any{"source_wallet_id": a.WalletID, "destination_wallet_id": b.WalletID, "amount": amountMinor, "currency": "USD",
+			"mode": "hold", "hold_expires_in_seconds": holdExpirySeconds}
+		if _, err := c.Call(ctx, "POST", "/v1/transfers", a.Token, fmt.Sprintf("%s-hold-%d", runID, i), body, &v); err != nil || v.Status != "HELD" {
+			return false, err
+		}
+		st, err := c.Call(ctx, "POST", "/v1/transfers/"+v.ID+"/capture", a.Token, fmt.Sprintf("%s-capture-%d", runID, i), nil, nil)
+		return st == http.StatusOK || st == http.StatusAccepted, err
+	})
+}
+
+// holdExpirySeconds is the holds' expiry: longer than the run, so none expires in it.
+const holdExpirySeconds = 600
+
+// Credits runs n credits of amountMinor into p's wallet, concurrency at a time, and
+// returns how many were created.
+func (c *Client) Credits(ctx context.Context, p Party, n, concurrency int, amountMinor int64, runID string) (int, error) {
+	return c.each(n, concurrency, func(i int) (bool, error) {
+		st, err := c.Call(ctx, "POST", "/v1/wallets/"+p.WalletID+"/credits", p.Token, fmt.Sprintf("%s-credit-%d", runID, i),
+			map[string]int64{"amount": amountMinor}, nil)
+		return st == http.StatusCreated, err
+	})
+}
+
+// each runs do for 0..n-1, concurrency at a time, and counts the runs that reported
+// done; the first error is returned.
+func (c *Client) each(n, concurrency int, do func(i int) (bool, error)) (int, error) {
 	jobs := make(chan int)
 	var mu sync.Mutex
-	completed := 0
+	done := 0
 	var firstErr error
 	var wg sync.WaitGroup
-	for w := 0; w < concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range concurrency {
+		wg.Go(func() {
 			for i := range jobs {
-				var v struct {
-					Status string `json:"status"`
-				}
-				body := map[string]any{"source_wallet_id": a.WalletID, "destination_wallet_id": b.WalletID, "amount": amountMinor, "currency": "USD"}
-				_, err := c.Call(ctx, "POST", "/v1/transfers", a.Token, fmt.Sprintf("%s-%d", runID, i), body, &v)
+				ok, err := do(i)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
-				if v.Status == "COMPLETED" {
-					completed++
+				if ok {
+					done++
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
-	for i := 0; i < n; i++ {
+	for i := range n {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
-	return completed, firstErr
+	return done, firstErr
+}
+
+// WaitForNotifications polls p's notifications until want of type typ are listed (the
+// last of the operations' events has been consumed) or the deadline passes.
+func (c *Client) WaitForNotifications(ctx context.Context, p Party, typ string, want int, deadline time.Time) error {
+	for time.Now().Before(deadline) {
+		got, cursor := 0, ""
+		for {
+			var page struct {
+				Items []struct {
+					Type string `json:"type"`
+				} `json:"items"`
+				NextCursor *string `json:"next_cursor"`
+			}
+			path := "/v1/notifications?limit=100"
+			if cursor != "" {
+				path += "&cursor=" + url.QueryEscape(cursor)
+			}
+			if _, err := c.Call(ctx, "GET", path, p.Token, "", nil, &page); err != nil {
+				return err
+			}
+			for _, n := range page.Items {
+				if n.Type == typ {
+					got++
+				}
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			cursor = *page.NextCursor
+		}
+		if got >= want {
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return fmt.Errorf("%d %s notifications did not arrive in time", want, typ)
 }
 
 // WaitForPoints polls the payer's points until they reach want (the last of the

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/problem"
-	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
 )
 
@@ -75,65 +73,6 @@ func unrefunded(refundedMinor int64) expression.ConditionBuilder {
 	return refunded.Equal(expression.Value(refundedMinor))
 }
 
-// Earn writes a transfer's earn in one transaction: its claim (only once: a claim that
-// earned already means the event was handled, and nothing is written; a refund recorded
-// in between is a conflict), the history entry, the balance (less the owed points it
-// repays, which must still be owed) and the day's count (still EarnedBefore).
-func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
-	upd := expression.Set(expression.Name("points"), expression.Value(e.GrantPoints)).
-		Set(expression.Name("amount"), expression.Value(e.AmountMinor)).
-		Set(expression.Name("clawed"), expression.Value(e.ClawedPoints))
-	cond := expression.AttributeNotExists(expression.Name("pk"))
-	if e.Claim.RefundedMinor > 0 {
-		cond = expression.AttributeNotExists(expression.Name("points")).And(unrefunded(e.Claim.RefundedMinor))
-	}
-	var tx txn
-	if err := tx.addUpdate(s.Table, claimKey(e.UserID, e.Entry.TransferID), upd, cond, func(old map[string]ddbtypes.AttributeValue) error {
-		var it claimItem
-		if err := attributevalue.UnmarshalMap(old, &it); err != nil {
-			return fmt.Errorf("unmarshal claim: %w", err)
-		}
-		if len(old) > 0 && it.claim().Earned {
-			return nil // earned before: nothing to do
-		}
-		return retry.ErrConflict
-	}); err != nil {
-		return err
-	}
-	if e.Entry.Points != 0 { // the history has no zero lines
-		put, err := s.historyPut(e.UserID, e.Entry)
-		if err != nil {
-			return err
-		}
-		tx.add(put, refuseWith(nil)) // the same event redelivered
-	}
-	if e.Entry.Points != 0 || e.RepaidPoints != 0 {
-		upd := expression.Add(expression.Name("points"), expression.Value(e.Entry.Points))
-		var cond *expression.ConditionBuilder
-		if e.RepaidPoints > 0 {
-			upd = upd.Add(expression.Name("owed"), expression.Value(-e.RepaidPoints))
-			c := expression.Name("owed").GreaterThanEqual(expression.Value(e.RepaidPoints))
-			cond = &c
-		}
-		if err := tx.addUpdate(s.Table, key(userPK(e.UserID), balanceSKPrefix+e.Entry.Currency), upd, optional(cond), conflict); err != nil {
-			return err
-		}
-	}
-	if e.GrantPoints > 0 {
-		points := expression.Name("points")
-		unchanged := points.Equal(expression.Value(e.EarnedBefore))
-		if e.EarnedBefore == 0 {
-			unchanged = expression.Or(expression.AttributeNotExists(points), unchanged)
-		}
-		count, err := addTo(s.Table, key(userPK(e.UserID), daySK(e.Entry.Currency, e.Day)), "points", e.GrantPoints, &unchanged)
-		if err != nil {
-			return err
-		}
-		tx.add(count, conflict) // another earn counted on the same day first
-	}
-	return tx.commit(ctx, s.DB)
-}
-
 // Clawback writes a refund's take-back in one transaction, once per refund (its marker
 // goes first: a refund taken back before is nothing to do): the claim's refunded total
 // and clawed points (conditional on the claim as read, earned or not), the balance
@@ -178,14 +117,6 @@ func (s *Rewards) Clawback(ctx context.Context, c reward.Clawback) error {
 		tx.add(put, nil)
 	}
 	return tx.commit(ctx, s.DB)
-}
-
-// optional is a condition that may be absent.
-func optional(c *expression.ConditionBuilder) expression.ConditionBuilder {
-	if c == nil {
-		return expression.ConditionBuilder{}
-	}
-	return *c
 }
 
 // addUpdate adds an update of one item, with its condition (the zero ConditionBuilder:

@@ -6,7 +6,9 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,15 +17,23 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/notification"
+	"github.com/serverless-wallet/wallet/internal/op"
+	"github.com/serverless-wallet/wallet/internal/problem"
 )
+
+// notificationsTable is a notifications table as template.yaml makes it: pk, sk and the
+// index by time.
+func notificationsTable(t *testing.T) (*Notifications, context.Context) {
+	t.Helper()
+	db, table := engineTable(t, true, map[string]string{NotificationsByTime: "at"})
+	return &Notifications{DB: db, Table: table}, context.Background()
+}
 
 // TestUnreadIsCountedFromWhatIsStored: the unread count is what the stored items say,
 // so marking one read twice lowers it once, read-all zeroes it for what came before and
 // not after, and it stops at UnreadCountMax.
 func TestUnreadIsCountedFromWhatIsStored(t *testing.T) {
-	db, table := engineTable(t, true)
-	s := &Notifications{DB: db, Table: table}
-	ctx := context.Background()
+	s, ctx := notificationsTable(t)
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	add := func(user string, i int, when time.Time) string {
 		e := event.Event{ID: fmt.Sprintf("e%d", i), Time: when}
@@ -57,13 +67,15 @@ func TestUnreadIsCountedFromWhatIsStored(t *testing.T) {
 // TestANotificationOncePerFact: a second event about the same fact, at another time (so
 // under another time-ordered id), stores nothing and counts nothing.
 func TestANotificationOncePerFact(t *testing.T) {
-	db, table := engineTable(t, true)
-	s := &Notifications{DB: db, Table: table}
-	ctx := context.Background()
+	s, ctx := notificationsTable(t)
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	first := notification.Notification{ID: "0001-f", Fact: "f", UserID: "u", Type: "transfer.completed", Message: "m", CreatedAt: at}
+	e := event.Event{ID: "transfer:t1:completed", Time: at}
+	first := notification.Notification{ID: notification.IDFor(e, "u"), Fact: notification.FactOf(e, "u"), UserID: "u",
+		Type: "transfer.completed", Message: "m", CreatedAt: at}
+	e.Time = at.Add(time.Hour)
 	later := first
-	later.ID, later.CreatedAt = "0002-f", at.Add(time.Hour)
+	later.ID, later.CreatedAt = notification.IDFor(e, "u"), e.Time
+	require.NotEqual(t, first.ID, later.ID)
 	for _, n := range []notification.Notification{first, first, later} {
 		require.NoError(t, s.Add(ctx, n))
 	}
@@ -75,4 +87,69 @@ func TestANotificationOncePerFact(t *testing.T) {
 	stored, err := s.Exists(ctx, later)
 	require.NoError(t, err)
 	assert.True(t, stored, "its fact is stored")
+}
+
+// TestANotificationOnceUnderConcurrentDeliveries: the same event's notification added by
+// many consumers at once (a redelivery racing the first delivery) is stored once.
+func TestANotificationOnceUnderConcurrentDeliveries(t *testing.T) {
+	s, ctx := notificationsTable(t)
+	e := event.Event{ID: "transfer:t1:completed", Time: time.Now().UTC().Truncate(time.Millisecond)}
+	n := notification.Notification{ID: notification.IDFor(e, "u"), Fact: notification.FactOf(e, "u"), UserID: "u",
+		Type: "transfer.completed", Message: "m", CreatedAt: e.Time}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { assert.NoError(t, s.Add(ctx, n)) })
+	}
+	wg.Wait()
+	items, next, unread, err := s.List(ctx, "u", 10, "")
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Empty(t, next)
+	assert.EqualValues(t, 1, unread)
+}
+
+// TestNotificationsPageNewestFirst: the index orders a user's notifications by time
+// (their keys are their facts, in no time order), pages resume after the cursor, another
+// user's are not listed, and an id that is not the fact's stored one names nothing.
+func TestNotificationsPageNewestFirst(t *testing.T) {
+	s, ctx := notificationsTable(t)
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	var ids []string
+	for i := range 5 {
+		e := event.Event{ID: fmt.Sprintf("credit:p%d", i), Time: at.Add(time.Duration(i) * time.Second)}
+		for _, user := range []string{"u", "other"} {
+			n := notification.Notification{ID: notification.IDFor(e, user), Fact: notification.FactOf(e, user), UserID: user,
+				Type: "credit.completed", Message: fmt.Sprint(i), CreatedAt: e.Time}
+			require.NoError(t, s.Add(ctx, n))
+			if user == "u" {
+				ids = append([]string{n.ID}, ids...)
+			}
+		}
+	}
+	var got []string
+	cursor := ""
+	for range 4 {
+		items, next, unread, err := s.List(ctx, "u", 2, cursor)
+		require.NoError(t, err)
+		assert.EqualValues(t, 5, unread)
+		for _, n := range items {
+			got = append(got, n.ID)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	assert.Equal(t, ids, got, "newest first, each once, only the user's")
+	for _, c := range []string{"bm90LWFuLWlk!", base64.RawURLEncoding.EncodeToString([]byte("USER#someone-else"))} {
+		_, _, _, err := s.List(ctx, "u", 2, c)
+		require.ErrorIs(t, err, op.ErrInvalidCursor, "cursor %q", c)
+	}
+
+	e := event.Event{ID: "credit:p0", Time: at.Add(time.Hour)}
+	assert.ErrorIs(t, s.MarkRead(ctx, "u", notification.IDFor(e, "u")), problem.ErrNotFound, "the fact's, at another time")
+	assert.ErrorIs(t, s.MarkRead(ctx, "u", "no-such"), problem.ErrNotFound)
+	require.NoError(t, s.MarkRead(ctx, "u", ids[0]))
+	_, _, unread, err := s.List(ctx, "u", 2, "")
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, unread)
 }

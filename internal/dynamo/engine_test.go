@@ -36,7 +36,9 @@ import (
 
 // engineTable creates an on-demand table keyed by pk (and sk when withSort) and deletes
 // it when the test ends.
-func engineTable(t *testing.T, withSort bool) (*dynamodb.Client, string) {
+// engineTable creates a table keyed by pk (and sk withSort), with a global secondary
+// index (pk, attr) for each index name => attr in byAttr, every attribute projected.
+func engineTable(t *testing.T, withSort bool, byAttr ...map[string]string) (*dynamodb.Client, string) {
 	t.Helper()
 	require.NotEmpty(t, os.Getenv("AWS_ENDPOINT_URL"), "run through make test: these tests need the local engine")
 	cfg, err := config.LoadDefaultConfig(context.Background())
@@ -49,8 +51,17 @@ func engineTable(t *testing.T, withSort bool) (*dynamodb.Client, string) {
 		attrs = append(attrs, ddbtypes.AttributeDefinition{AttributeName: aws.String("sk"), AttributeType: ddbtypes.ScalarAttributeTypeS})
 		keys = append(keys, ddbtypes.KeySchemaElement{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange})
 	}
+	var gsis []ddbtypes.GlobalSecondaryIndex
+	for _, m := range byAttr {
+		for index, attr := range m {
+			attrs = append(attrs, ddbtypes.AttributeDefinition{AttributeName: aws.String(attr), AttributeType: ddbtypes.ScalarAttributeTypeS})
+			gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(index), Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
+				KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash},
+					{AttributeName: aws.String(attr), KeyType: ddbtypes.KeyTypeRange}}})
+		}
+	}
 	_, err = db.CreateTable(context.Background(), &dynamodb.CreateTableInput{TableName: aws.String(name),
-		AttributeDefinitions: attrs, KeySchema: keys, BillingMode: ddbtypes.BillingModePayPerRequest})
+		AttributeDefinitions: attrs, KeySchema: keys, BillingMode: ddbtypes.BillingModePayPerRequest, GlobalSecondaryIndexes: gsis})
 	var inUse *ddbtypes.ResourceInUseException
 	if !errors.As(err, &inUse) { // the name is this test's: in use means the SDK sent the create twice (MINISTACK_GAPS 18)
 		require.NoError(t, err)

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,8 +20,11 @@ import (
 
 // Rewards keeps points in their own table:
 //
-//	pk USER#<user>  sk BALANCE#<currency>             the points balance in one currency
-//	pk USER#<user>  sk DAY#<currency>#<YYYY-MM-DD>    the points earned that UTC day
+//	pk USER#<user>  sk BALANCE#<currency>             the points balance in one currency,
+//	                                                    and the points earned on the latest
+//	                                                    UTC day anything was (day, day_points)
+//	pk USER#<user>  sk DAY#<currency>#<YYYY-MM-DD>    the points earned on an earlier UTC day
+//	                                                    (see balanceDay)
 //	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history, newest first
 //	pk USER#<user>  sk EARNED#<entry id>               a transfer's claim: earn-<transfer id>,
 //	                                                    written with the earn (points, amount),
@@ -73,18 +75,6 @@ func (s *Rewards) balanceAdd(userID, currency string, delta int64, cond *express
 }
 
 func daySK(currency, day string) string { return daySKPrefix + currency + "#" + day }
-
-// EarnedOn reads the points earned on one day in one currency; 0 when none.
-func (s *Rewards) EarnedOn(ctx context.Context, userID, currency, day string) (int64, error) {
-	var it struct {
-		Points int64 `dynamodbav:"points"`
-	}
-	err := getItem(ctx, s.DB, s.Table, key(userPK(userID), daySK(currency, day)), &it)
-	if errors.Is(err, problem.ErrNotFound) {
-		return 0, nil
-	}
-	return it.Points, err
-}
 
 // History returns the points balances (one query) and a page of history, newest first.
 func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor string) ([]reward.Entry, string, []reward.Balance, error) {
