@@ -1484,7 +1484,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
