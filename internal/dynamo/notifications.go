@@ -51,6 +51,7 @@ type notificationItem struct {
 	Type       string    `dynamodbav:"type"`
 	Message    string    `dynamodbav:"message"`
 	TransferID string    `dynamodbav:"transfer_id,omitempty"`
+	RequestID  string    `dynamodbav:"payment_request_id,omitempty"`
 	Read       bool      `dynamodbav:"read"`
 	CreatedAt  time.Time `dynamodbav:"created_at"`
 }
@@ -101,7 +102,7 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 		return err
 	}
 	put, err := absentPut(s.Table, "notification", notificationItem{PK: userPK(n.UserID), SK: "N#" + n.ID,
-		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
+		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, RequestID: n.PaymentRequestID, Read: n.Read, CreatedAt: n.CreatedAt})
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (s *Notifications) List(ctx context.Context, userID string, limit int, curs
 	items, next, err := newestPageOf(ctx, s.DB, s.Table, "notification", userPK(userID), "N#", limit, cursor,
 		func(it notificationItem) notification.Notification {
 			return notification.Notification{ID: it.ID, UserID: userID, Type: it.Type, Message: it.Message,
-				TransferID: it.TransferID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt}
+				TransferID: it.TransferID, PaymentRequestID: it.RequestID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt}
 		})
 	if err != nil {
 		return nil, "", 0, err
