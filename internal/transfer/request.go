@@ -60,9 +60,6 @@ func (c Change) RequestMove() *RequestMove {
 	return nil
 }
 
-// ErrRecipientWallet is a payee with no ACTIVE wallet in the request's currency.
-var ErrRecipientWallet = problem.Unprocessable("recipient_unavailable", "the recipient cannot receive this payment")
-
 // PayRequest pays a payment request from the caller's wallet in.WalletID to the payee's
 // wallet in the request's currency, once per Idempotency-Key like every transfer: the
 // key comes first (a replay answers before any check, after the request is PAID too),
