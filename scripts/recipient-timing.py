@@ -16,6 +16,7 @@ import json
 import random
 import statistics
 import sys
+import time
 import uuid
 
 from localapi import PASSWORD, api_url, call, must, user_with_wallet, verify
@@ -23,6 +24,7 @@ from localapi import PASSWORD, api_url, call, must, user_with_wallet, verify
 PAIRS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 LOOKUPS_PER_CALLER = 28  # under the template's RecipientLookupsPerHour (30)
 BOOTSTRAP_ROUNDS = 2000
+SIGNUP_PAUSE_SECONDS = 0.4  # stays under the local per-IP sign-up and login limits (30 per 10 s)
 
 
 def known_unable(api, run, i):
@@ -30,7 +32,9 @@ def known_unable(api, run, i):
     email = f"rt-known-{run}-{i}@wallet.test"
     status, body, _ = call(api, "POST", "/v1/auth/signup", {"email": email, "password": PASSWORD, "name": "t"})
     must(status, body, 202, "signup")
+    time.sleep(SIGNUP_PAUSE_SECONDS)
     verify(api, email)
+    time.sleep(SIGNUP_PAUSE_SECONDS)
     return email
 
 
@@ -53,13 +57,15 @@ def main():
     rng = random.Random(7)
     times = {"unknown address": [], "known, cannot receive": []}
     answers = set()
-    caller = None
-    used = LOOKUPS_PER_CALLER
+    known_emails = [known_unable(api, run, i) for i in range(PAIRS)]  # all made before the first timed call
+    callers = []
+    for _ in range((2 * PAIRS + LOOKUPS_PER_CALLER - 1) // LOOKUPS_PER_CALLER):
+        callers.append(user_with_wallet(api, "rt-caller"))
+        time.sleep(3 * SIGNUP_PAUSE_SECONDS)
+    used = 0
     for i in range(PAIRS):
-        if used + 2 > LOOKUPS_PER_CALLER:
-            caller, used = user_with_wallet(api, "rt-caller"), 0
-        token, wallet = caller
-        pair = [("unknown address", f"rt-nobody-{run}-{i}@wallet.test"), ("known, cannot receive", known_unable(api, run, i))]
+        token, wallet = callers[used // LOOKUPS_PER_CALLER]
+        pair = [("unknown address", f"rt-nobody-{run}-{i}@wallet.test"), ("known, cannot receive", known_emails[i])]
         rng.shuffle(pair)
         for name, email in pair:
             body = {"source_wallet_id": wallet, "recipient": {"email": email}, "amount": 1, "currency": "USD"}

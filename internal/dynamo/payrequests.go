@@ -211,11 +211,15 @@ func (s *Ledger) createPaying(ctx context.Context, t transfer.Transfer) error {
 	if err != nil {
 		return fmt.Errorf("build request update: %w", err)
 	}
-	var tx txn
-	tx.add(ddbtypes.TransactWriteItem{Put: put}, refuseWith(errTransferTaken))
-	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(requestPK(t.RequestID), requestSK), expr)},
-		refuseWith(payrequest.ErrPaying)) // explained below by the request as it is
-	err = tx.commit(ctx, s.DB)
+	// A payment racing this one for the request may cancel it as a TransactionConflict
+	// rather than by the condition: sent again, it meets the condition and is explained.
+	err = retry.Conflicts(ctx, func(int) error {
+		var tx txn
+		tx.add(ddbtypes.TransactWriteItem{Put: put}, refuseWith(errTransferTaken))
+		tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(requestPK(t.RequestID), requestSK), expr)},
+			refuseWith(payrequest.ErrPaying)) // explained below by the request as it is
+		return tx.commit(ctx, s.DB)
+	})
 	switch {
 	case errors.Is(err, errTransferTaken):
 		var it transferItem
