@@ -253,18 +253,18 @@ func (s *Service) List(ctx context.Context, c op.Caller, listRole string, limit 
 
 // Decline is the addressee's refusal of an open request.
 func (s *Service) Decline(ctx context.Context, c op.Caller, id string) (View, error) {
-	return s.act(ctx, c, id, roleAddressee, StatusDeclined)
+	return s.act(ctx, c, id, roleAddressee, ActionDecline)
 }
 
 // Cancel is the payee's withdrawal of an open request.
 func (s *Service) Cancel(ctx context.Context, c op.Caller, id string) (View, error) {
-	return s.act(ctx, c, id, rolePayee, StatusCancelled)
+	return s.act(ctx, c, id, rolePayee, ActionCancel)
 }
 
 // ErrNotPayer is the payee acting as the addressee.
 var ErrNotPayer = problem.New(problem.KindForbidden, "not_payer", "only the person a request is addressed to can pay or decline it")
 
-func (s *Service) act(ctx context.Context, c op.Caller, id string, who role, to Status) (View, error) {
+func (s *Service) act(ctx context.Context, c op.Caller, id string, who role, a Action) (View, error) {
 	r, got, err := s.visible(ctx, c, id)
 	if err != nil {
 		return View{}, err
@@ -276,7 +276,8 @@ func (s *Service) act(ctx context.Context, c op.Caller, id string, who role, to 
 		return View{}, ErrNotPayer
 	}
 	now := s.now()
-	if err := Refusal(r, now); err != nil {
+	to, err := Next(r, a, now)
+	if err != nil {
 		return View{}, err
 	}
 	moved, err := s.Store.MoveRequest(ctx, r, to, c.UserID, now)
@@ -301,7 +302,7 @@ func (s *Service) Pay(ctx context.Context, c op.Caller, id, key string, in trans
 		if got != roleAddressee {
 			return transfer.RequestPayment{}, ErrNotPayer
 		}
-		if err := Refusal(r, s.now()); err != nil {
+		if _, err := Next(r, ActionPay, s.now()); err != nil {
 			return transfer.RequestPayment{}, err
 		}
 		return transfer.RequestPayment{RequestID: r.ID, PayeeID: r.PayeeID, AmountMinor: r.AmountMinor, Currency: r.Currency,
