@@ -13,8 +13,9 @@ import json
 import re
 import sys
 
-# What the walkthrough moves on Alice's wallet: a 100.00 top-up, a 25.00 transfer, a
-# 20.00 capture of a 30.00 hold (the other hold is voided), 20 points redeemed (0.20).
+# What the walkthrough moves on Alice's wallet until the freeze: a 100.00 top-up, a 25.00
+# transfer, a 20.00 capture of a 30.00 hold (the other hold is voided), 20 points
+# redeemed (0.20). The refund, the withdrawal and the payments to Bob come after.
 CREDIT, TRANSFER, CAPTURE, REDEEMED = 10_000, 2_500, 2_000, 20
 FINAL_BALANCE = CREDIT - TRANSFER - CAPTURE + REDEEMED
 
@@ -67,7 +68,10 @@ RULES = [
                        (200, fields(status="ACTIVE", balance=FINAL_BALANCE, held=0, available=FINAL_BALANCE))]),
     ("POST", r"/v1/transfers", [((201, 202), immediate),
                                 (201, fields(status="HELD", amount=3_000)),
-                                (201, fields(status="HELD", amount=1_000))]),
+                                (201, fields(status="HELD", amount=1_000)),
+                                (201, fields(status="COMPLETED", amount=300))]),
+    ("POST", r"/v1/payment-requests", [(201, fields(status="PENDING", amount=700))]),
+    ("POST", r"/v1/payment-requests/[^/]+/pay", [(201, fields(status="COMPLETED", amount=700))]),
     ("POST", r"/v1/transfers/[^/]+/capture", [(200, fields(status="COMPLETED", captured_amount=CAPTURE))]),
     ("POST", r"/v1/transfers/[^/]+/void", [(200, fields(status="RELEASED"))]),
     ("POST", r"/v1/rewards/redeem", [(201, fields(points=20, amount=REDEEMED))]),

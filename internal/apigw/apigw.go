@@ -60,6 +60,7 @@ var statusOf = map[problem.Kind]int{
 	problem.KindUnprocessable:   http.StatusUnprocessableEntity,
 	problem.KindRateLimited:     http.StatusTooManyRequests,
 	problem.KindUnavailable:     http.StatusServiceUnavailable,
+	problem.KindGone:            http.StatusGone,
 }
 
 // Request is an incoming REST API (Lambda proxy) request.

@@ -56,6 +56,14 @@ var RouteClasses = map[string]ratelimit.Class{
 	"POST /v1/notifications/read-all":       ratelimit.ClassWrite,
 	"GET /v1/rewards":                       ratelimit.ClassRead,
 	"POST /v1/rewards/redeem":               ratelimit.ClassMoney,
+	// Making a request is counted as money (per user, verified callers only) though it
+	// moves none: it reaches another person, so it is held to the tighter budget.
+	"POST /v1/payment-requests":              ratelimit.ClassMoney,
+	"GET /v1/payment-requests":               ratelimit.ClassRead,
+	"GET /v1/payment-requests/{id}":          ratelimit.ClassRead,
+	"POST /v1/payment-requests/{id}/pay":     ratelimit.ClassMoney,
+	"POST /v1/payment-requests/{id}/decline": ratelimit.ClassWrite,
+	"POST /v1/payment-requests/{id}/cancel":  ratelimit.ClassWrite,
 }
 
 // mayMoveMoney refuses a money route (ClassMoney) to a signed-in caller whose email is

@@ -33,6 +33,8 @@ func TestTransferServiceWithoutSagaRefusesToStartOne(t *testing.T) {
 func TestTransferServiceUsesTheSagaSource(t *testing.T) {
 	t.Setenv("LEDGER_TABLE", "ledger")
 	t.Setenv("IDEMPOTENCY_TABLE", "idempotency")
+	t.Setenv("USERS_TABLE", "users")   // a recipient's account
+	t.Setenv("LIMITS_TABLE", "limits") // the caller's recipient lookups
 	d := &Deps{Log: slog.Default(), AWS: aws.Config{Region: "us-east-1"}}
 	runner := &countingRunner{}
 	ts, err := d.TransferService(func(*Deps) transfer.Runner { return runner })

@@ -26,6 +26,7 @@ func (d *Deps) NotificationService(push TopicSource) *notification.Service {
 	s := &notification.Service{Store: &dynamo.Notifications{DB: d.DynamoDB(), Table: d.Env("NOTIFICATIONS_TABLE")}}
 	if push != nil {
 		s.Push = push(d, "USER_NOTIFICATIONS_TOPIC_ARN")
+		s.Users = &dynamo.Users{DB: d.DynamoDB(), Table: d.Env("USERS_TABLE")}
 	}
 	return s
 }

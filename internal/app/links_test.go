@@ -16,15 +16,16 @@ import (
 // function links none of them (docs/PERFORMANCE.md, "Bootstrap sizes and what each
 // links"). Adding a client to a function means adding it here, on purpose.
 var clientsBeyondDynamoDB = map[string][]string{
-	"authorizer":      {"secretsmanager"},
-	"login":           {"secretsmanager"},
-	"refresh":         {"secretsmanager"},
-	"createtransfer":  {"sfn"},
-	"capturetransfer": {"sfn"},
-	"voidtransfer":    {"sfn"},
-	"refundtransfer":  {"sfn"},
-	"publishevents":   {"sns"},
-	"notify":          {"sns"},
+	"authorizer":        {"secretsmanager"},
+	"login":             {"secretsmanager"},
+	"refresh":           {"secretsmanager"},
+	"createtransfer":    {"sfn"},
+	"capturetransfer":   {"sfn"},
+	"voidtransfer":      {"sfn"},
+	"refundtransfer":    {"sfn"},
+	"paypaymentrequest": {"sfn"},
+	"publishevents":     {"sns"},
+	"notify":            {"sns"},
 }
 
 // composedClients are the clients the composition root builds outside internal/app.

@@ -11,6 +11,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/apigw"
 	"github.com/serverless-wallet/wallet/internal/dynamo"
 	"github.com/serverless-wallet/wallet/internal/metrics"
+	"github.com/serverless-wallet/wallet/internal/ratelimit"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
@@ -87,8 +88,17 @@ func (d *Deps) TransferService(sagaSource SagaSource) (*transfer.Service, error)
 	if sagaSource != nil {
 		runner = sagaSource(d)
 	}
-	return &transfer.Service{Store: store, Idem: store.Idempotency, Breaker: breaker, Log: d.Log, SagaWaitSeconds: int(wait),
-		Saga: runner, Reviews: store, Metrics: d.Metrics()}, nil
+	ts := &transfer.Service{Store: store, Idem: store.Idempotency, Breaker: breaker, Log: d.Log, SagaWaitSeconds: int(wait),
+		Saga: runner, Reviews: store, Metrics: d.Metrics()}
+	if sagaSource != nil { // it creates transfers: a recipient's lookups, counted
+		lookups, err := d.Int64Env("RECIPIENT_LOOKUPS_PER_HOUR", transfer.RecipientLookupsPerHourDefault)
+		if err != nil {
+			return nil, err
+		}
+		ts.Recipients = &dynamo.Recipients{Users: &dynamo.Users{DB: store.DB, Table: d.Env("USERS_TABLE")}, Ledger: store}
+		ts.Lookups = ratelimit.Quota{Name: "recipient", Rule: ratelimit.Rule{Limit: lookups, Window: time.Hour}, Counter: d.limitsStore()}
+	}
+	return ts, nil
 }
 
 // ServeTransfers starts a transfer route's function; the routes that start the saga pass

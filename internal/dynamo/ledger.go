@@ -216,6 +216,18 @@ func (s *Ledger) WalletsOf(ctx context.Context, ownerID string) ([]ledger.Wallet
 	return wallets, nil
 }
 
+// WalletIn reads an owner's wallet in a currency through its currency claim;
+// problem.ErrNotFound when the owner has none.
+func (s *Ledger) WalletIn(ctx context.Context, ownerID, currency string) (ledger.Wallet, error) {
+	var c struct {
+		WalletID string `dynamodbav:"wallet_id"`
+	}
+	if err := getItem(ctx, s.DB, s.Table, key(ownerPK(ownerID), "CUR#"+currency), &c); err != nil {
+		return ledger.Wallet{}, err
+	}
+	return s.Wallet(ctx, c.WalletID)
+}
+
 // WalletIDsOf reads an owner's wallet ids from their currency claims (one strongly
 // consistent query; an owner has at most WalletsPerOwnerMax).
 func (s *Ledger) WalletIDsOf(ctx context.Context, ownerID string) ([]string, error) {

@@ -65,6 +65,7 @@ type notificationItem struct {
 	Type       string    `dynamodbav:"type"`
 	Message    string    `dynamodbav:"message"`
 	TransferID string    `dynamodbav:"transfer_id,omitempty"`
+	RequestID  string    `dynamodbav:"payment_request_id,omitempty"`
 	Read       bool      `dynamodbav:"read"`
 	CreatedAt  time.Time `dynamodbav:"created_at"`
 }
@@ -119,7 +120,7 @@ func (s *Notifications) Add(ctx context.Context, n notification.Notification) er
 	}
 	n.Read = !n.CreatedAt.After(st.ReadAllBefore)
 	put, err := absentPut(s.Table, "notification", notificationItem{PK: userPK(n.UserID), SK: factSK(n.Fact), At: n.ID,
-		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, Read: n.Read, CreatedAt: n.CreatedAt})
+		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, RequestID: n.PaymentRequestID, Read: n.Read, CreatedAt: n.CreatedAt})
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func (s *Notifications) List(ctx context.Context, userID string, limit int, curs
 			return nil, "", 0, fmt.Errorf("unmarshal notification: %w", err)
 		}
 		items = append(items, notification.Notification{ID: it.ID, UserID: userID, Type: it.Type, Message: it.Message,
-			TransferID: it.TransferID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt})
+			TransferID: it.TransferID, PaymentRequestID: it.RequestID, Read: it.Read || !it.CreatedAt.After(st.ReadAllBefore), CreatedAt: it.CreatedAt})
 	}
 	next := ""
 	if len(items) > 0 && len(out.LastEvaluatedKey) > 0 {

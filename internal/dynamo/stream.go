@@ -10,6 +10,7 @@ import (
 
 	"github.com/serverless-wallet/wallet/internal/event"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/payrequest"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
@@ -41,6 +42,8 @@ func EventsOf(rec events.DynamoDBEventRecord) ([]event.Event, error) {
 	switch {
 	case kind.Type == typeTransfer && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
 		return transferEvents(rec, newImage)
+	case kind.Type == typeRequest && (rec.EventName == "INSERT" || rec.EventName == "MODIFY"):
+		return requestEvents(rec, newImage)
 	case kind.Type == typeEntry && rec.EventName == "INSERT":
 		var it entryItem
 		if err := attributevalue.UnmarshalMap(newImage, &it); err != nil {
@@ -93,6 +96,46 @@ func transferEvents(rec events.DynamoDBEventRecord, newImage map[string]ddbtypes
 		Payload: event.Payload{TransferID: now.ID, Mode: now.Mode, Status: now.Status, FailureReason: now.FailureReason,
 			AmountMinor: amount, Currency: now.Currency, SourceWalletID: now.SourceWalletID, DestinationWalletID: now.DestinationWalletID,
 			SourceOwnerID: now.SourceOwnerID, DestinationOwnerID: now.DestinationOwnerID, RefundOf: now.RefundOf}}}, nil
+}
+
+// requestEventTypes maps a payment request status to the event its arrival publishes:
+// PAYING, and PENDING again after a failed payment, publish none (the transfer's own
+// events tell the payer).
+var requestEventTypes = map[payrequest.Status]string{
+	payrequest.StatusPending:   event.PaymentRequestCreated, // on INSERT only
+	payrequest.StatusPaid:      event.PaymentRequestPaid,
+	payrequest.StatusDeclined:  event.PaymentRequestDeclined,
+	payrequest.StatusCancelled: event.PaymentRequestCancelled,
+}
+
+// requestEvents is the event of a payment request that was made or reached a new
+// status; its id is the request and the status, so each happens once.
+func requestEvents(rec events.DynamoDBEventRecord, newImage map[string]ddbtypes.AttributeValue) ([]event.Event, error) {
+	var now requestItem
+	if err := attributevalue.UnmarshalMap(newImage, &now); err != nil {
+		return nil, fmt.Errorf("decode payment request: %w", err)
+	}
+	status := payrequest.Status(now.Status)
+	if rec.EventName == "MODIFY" {
+		oldImage, err := toAttributeValues(rec.Change.OldImage)
+		if err != nil {
+			return nil, err
+		}
+		var before requestItem
+		if err := attributevalue.UnmarshalMap(oldImage, &before); err != nil {
+			return nil, fmt.Errorf("decode payment request: %w", err)
+		}
+		if before.Status == now.Status || status == payrequest.StatusPending {
+			return nil, nil
+		}
+	}
+	typ, ok := requestEventTypes[status]
+	if !ok {
+		return nil, nil
+	}
+	return []event.Event{{ID: "payment_request:" + now.ID + ":" + strings.ToLower(now.Status), Type: typ, Time: now.UpdatedAt,
+		Payload: event.Payload{PaymentRequestID: now.ID, TransferID: now.TransferID, Status: now.Status, AmountMinor: now.AmountMinor,
+			Currency: now.Currency, DestinationOwnerID: now.PayeeID, SourceOwnerID: now.PayerID, ToEmail: now.ToEmail}}}, nil
 }
 
 // toAttributeValues converts a stream image (aws-lambda-go's shape) to the SDK's.

@@ -85,34 +85,15 @@ const batchGetAttemptsMax = 5
 // TransfersByID reads transfers by id in one BatchGetItem (ids are at most a page, and a
 // page is at most 100, BatchGetItem's own limit), in the order of ids.
 func (s *Ledger) TransfersByID(ctx context.Context, ids []string) ([]transfer.Transfer, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
 	keys := make([]map[string]ddbtypes.AttributeValue, len(ids))
 	for i, id := range ids {
 		keys[i] = key(transferPK(id), transferSK)
 	}
-	byID := make(map[string]transfer.Transfer, len(ids))
-	request := map[string]ddbtypes.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(request) > 0; attempt++ {
-		if attempt == batchGetAttemptsMax {
-			return nil, fmt.Errorf("read %d transfers: keys still unprocessed after %d attempts", len(ids), batchGetAttemptsMax)
-		}
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt*attempt) * 10 * time.Millisecond)
-		}
-		out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
-		if err != nil {
-			return nil, fmt.Errorf("read %d transfers: %w", len(ids), err)
-		}
-		for _, item := range out.Responses[s.Table] {
-			var it transferItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("unmarshal transfer: %w", err)
-			}
-			byID[it.ID] = it.transfer()
-		}
-		request = out.UnprocessedKeys
+	byID, err := batchRead(ctx, s.DB, s.Table, "transfers", keys, func(it transferItem) (string, transfer.Transfer) {
+		return it.ID, it.transfer()
+	})
+	if err != nil {
+		return nil, err
 	}
 	ts := make([]transfer.Transfer, 0, len(ids))
 	for _, id := range ids {

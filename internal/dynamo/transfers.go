@@ -81,6 +81,7 @@ type transferFacts struct {
 	FailureReason       string    `dynamodbav:"failure_reason,omitempty"`
 	UpdatedAt           time.Time `dynamodbav:"updated_at"`
 	RefundOf            string    `dynamodbav:"refund_of,omitempty"`
+	RequestID           string    `dynamodbav:"request_id,omitempty"` // a payment request's transfer: the request
 }
 
 func transferPK(id string) string { return "TRANSFER#" + id }
@@ -115,7 +116,7 @@ func toTransferItem(t transfer.Transfer) transferItem {
 		transferFacts: transferFacts{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID,
 			SourceOwnerID: t.SourceOwnerID, DestinationOwnerID: t.DestinationOwnerID, AmountMinor: t.AmountMinor,
 			CaptureMinor: t.CaptureMinor, Currency: t.Currency, Mode: t.Mode, Status: string(t.Status),
-			FailureReason: t.FailureReason, UpdatedAt: t.UpdatedAt, RefundOf: t.RefundOf},
+			FailureReason: t.FailureReason, UpdatedAt: t.UpdatedAt, RefundOf: t.RefundOf, RequestID: t.RequestID},
 		Description: t.Description, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Version: t.Version, Reserved: t.Reserved,
 		Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
 		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash, ReviewOpenedAt: t.ReviewOpenedAt, ReviewFrom: string(t.ReviewFrom),
@@ -129,7 +130,8 @@ func (it transferItem) transfer() transfer.Transfer {
 		Status: transfer.Status(it.Status), FailureReason: it.FailureReason, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
 		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash, ReviewOpenedAt: it.ReviewOpenedAt,
-		ReviewFrom: transfer.Status(it.ReviewFrom), RefundOf: it.RefundOf, RefundedMinor: it.Refunded, RefundIDs: it.RefundIDs}
+		ReviewFrom: transfer.Status(it.ReviewFrom), RefundOf: it.RefundOf, RefundedMinor: it.Refunded, RefundIDs: it.RefundIDs,
+		RequestID: it.RequestID}
 }
 
 // Transfer reads one transfer with a strongly consistent read.
@@ -144,8 +146,12 @@ func (s *Ledger) Transfer(ctx context.Context, id string) (transfer.Transfer, er
 // CreateTransfer puts a new transfer on condition that its id is free, then its list
 // entries. Neither is a transaction: the put is one conditional write (1 unit for an
 // item under 1 KB, where a transaction bills 2 per item), and the entries are
-// idempotent puts that a replay writes again (transfer.Store).
+// idempotent puts that a replay writes again (transfer.Store). A transfer that pays a
+// payment request is the exception: see createPaying.
 func (s *Ledger) CreateTransfer(ctx context.Context, t transfer.Transfer) error {
+	if t.RequestID != "" {
+		return s.createPaying(ctx, t)
+	}
 	old, err := putIfAbsent(ctx, s.DB, s.Table, "transfer", toTransferItem(t))
 	if err != nil {
 		return err
@@ -214,6 +220,9 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 		tx.add(ddbtypes.TransactWriteItem{Delete: &ddbtypes.Delete{TableName: aws.String(s.Table), Key: key(holdPK(c.Before.ID), holdSK(*c.Before))}}, nil)
 	}
 	if err := tx.addRefund(s, c.Refund); err != nil {
+		return err
+	}
+	if err := tx.addRequestMove(s, c); err != nil {
 		return err
 	}
 	if err := tx.reviewIndex(s, c); err != nil {

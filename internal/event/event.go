@@ -31,6 +31,11 @@ const (
 	CreditCompleted     = "credit.completed"
 	RewardRedeemed      = "reward.redeemed"
 	WithdrawalCompleted = "withdrawal.completed"
+	// A payment request made, paid, declined or cancelled (see package payrequest).
+	PaymentRequestCreated   = "payment_request.created"
+	PaymentRequestPaid      = "payment_request.paid"
+	PaymentRequestDeclined  = "payment_request.declined"
+	PaymentRequestCancelled = "payment_request.cancelled"
 )
 
 // Event is one fact, as published to the wallet events topic.
@@ -57,6 +62,10 @@ type Payload struct {
 	SourceOwnerID       string `json:"source_owner_id,omitempty"`
 	DestinationOwnerID  string `json:"destination_owner_id,omitempty"`
 	RefundOf            string `json:"refund_of,omitempty"` // a refund's: the transfer it refunds
+	// A payment request's: the request and its address. Its payee is DestinationOwnerID,
+	// its payer (once someone paid or declined it) SourceOwnerID.
+	PaymentRequestID string `json:"payment_request_id,omitempty"`
+	ToEmail          string `json:"to_email,omitempty"`
 }
 
 // Validate checks the fields every consumer relies on.

@@ -37,35 +37,36 @@ func fromSeed(f func(s Seed) string) source {
 
 // sources are the placeholders an event file may use (events/README.md lists them).
 var sources = map[string]source{
-	"user_id":           fromSeed(func(s Seed) string { return s.UserID }),
-	"email":             fromSeed(func(s Seed) string { return s.Email }),
-	"password":          fromSeed(func(Seed) string { return seedPassword }),
-	"wallet_id":         fromSeed(func(s Seed) string { return s.WalletID }),
-	"credit_id":         fromSeed(func(s Seed) string { return s.CreditID }),
-	"credit_time":       fromSeed(func(s Seed) string { return s.CreditTime.UTC().Format(time.RFC3339Nano) }),
-	"credit_entry_id":   fromSeed(func(s Seed) string { return s.CreditEntryID }),
-	"credit_entry_key":  fromSeed(func(s Seed) string { return entryKey(s.CreditTime, s.CreditEntryID) }),
-	"transfer_time":     fromSeed(func(s Seed) string { return s.TransferTime.UTC().Format(time.RFC3339Nano) }),
-	"other_user_id":     fromSeed(func(s Seed) string { return s.OtherUserID }),
-	"other_wallet_id":   fromSeed(func(s Seed) string { return s.OtherWalletID }),
-	"transfer_id":       fromSeed(func(s Seed) string { return s.TransferID }),
-	"capture_hold_id":   fromSeed(func(s Seed) string { return s.CaptureHoldID }),
-	"void_hold_id":      fromSeed(func(s Seed) string { return s.VoidHoldID }),
-	"notification_id":   fromSeed(func(s Seed) string { return s.NotificationID }),
-	"admin_id":          fromSeed(func(s Seed) string { return s.AdminID }),
-	"idempotency_key":   func(context.Context, *Values) (string, error) { return uuid.NewString(), nil },
-	"replay_key":        func(_ context.Context, v *Values) (string, error) { return v.Seed.Key + "-" + v.Function, nil },
-	"new_email":         func(context.Context, *Values) (string, error) { return freshEmail("signup") },
-	"access_token":      func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "access_token") },
-	"refresh_token":     func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "refresh_token") },
-	"session_id":        func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "session_id") },
-	"other_session_id":  func(ctx context.Context, v *Values) (string, error) { return v.otherSession(ctx) },
-	"fresh_user_id":     func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx, "fresh_user_id") },
-	"fresh_wallet_id":   func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx, "fresh_wallet_id") },
-	"unverified_email":  func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "unverified_email") },
-	"verification_code": func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "verification_code") },
-	"reset_email":       func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_email") },
-	"reset_code":        func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_code") },
+	"user_id":            fromSeed(func(s Seed) string { return s.UserID }),
+	"email":              fromSeed(func(s Seed) string { return s.Email }),
+	"password":           fromSeed(func(Seed) string { return seedPassword }),
+	"wallet_id":          fromSeed(func(s Seed) string { return s.WalletID }),
+	"credit_id":          fromSeed(func(s Seed) string { return s.CreditID }),
+	"credit_time":        fromSeed(func(s Seed) string { return s.CreditTime.UTC().Format(time.RFC3339Nano) }),
+	"credit_entry_id":    fromSeed(func(s Seed) string { return s.CreditEntryID }),
+	"credit_entry_key":   fromSeed(func(s Seed) string { return entryKey(s.CreditTime, s.CreditEntryID) }),
+	"transfer_time":      fromSeed(func(s Seed) string { return s.TransferTime.UTC().Format(time.RFC3339Nano) }),
+	"other_user_id":      fromSeed(func(s Seed) string { return s.OtherUserID }),
+	"other_wallet_id":    fromSeed(func(s Seed) string { return s.OtherWalletID }),
+	"transfer_id":        fromSeed(func(s Seed) string { return s.TransferID }),
+	"capture_hold_id":    fromSeed(func(s Seed) string { return s.CaptureHoldID }),
+	"void_hold_id":       fromSeed(func(s Seed) string { return s.VoidHoldID }),
+	"notification_id":    fromSeed(func(s Seed) string { return s.NotificationID }),
+	"admin_id":           fromSeed(func(s Seed) string { return s.AdminID }),
+	"idempotency_key":    func(context.Context, *Values) (string, error) { return uuid.NewString(), nil },
+	"replay_key":         func(_ context.Context, v *Values) (string, error) { return v.Seed.Key + "-" + v.Function, nil },
+	"new_email":          func(context.Context, *Values) (string, error) { return freshEmail("signup") },
+	"access_token":       func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "access_token") },
+	"refresh_token":      func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "refresh_token") },
+	"session_id":         func(ctx context.Context, v *Values) (string, error) { return v.login(ctx, "session_id") },
+	"other_session_id":   func(ctx context.Context, v *Values) (string, error) { return v.otherSession(ctx) },
+	"fresh_user_id":      func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx, "fresh_user_id") },
+	"fresh_wallet_id":    func(ctx context.Context, v *Values) (string, error) { return v.freshUser(ctx, "fresh_wallet_id") },
+	"unverified_email":   func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "unverified_email") },
+	"verification_code":  func(ctx context.Context, v *Values) (string, error) { return v.unverified(ctx, "verification_code") },
+	"reset_email":        func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_email") },
+	"reset_code":         func(ctx context.Context, v *Values) (string, error) { return v.reset(ctx, "reset_code") },
+	"payment_request_id": func(ctx context.Context, v *Values) (string, error) { return v.paymentRequest(ctx) },
 }
 
 // entryKey is a wallet entry's sort key in the ledger table (see internal/dynamo).
@@ -268,4 +269,26 @@ func (v *Values) reset(ctx context.Context, part string) (string, error) {
 		case <-time.After(pollEvery):
 		}
 	}
+}
+
+// paymentRequestMinor is what the other user asks the seed's user for, per invoke.
+const paymentRequestMinor = 100
+
+// paymentRequest is a PENDING payment request made for this invoke: the seed's other user
+// asks the seed's user for paymentRequestMinor (the seed's user pays or declines it; the
+// other user, its payee, cancels it).
+func (v *Values) paymentRequest(ctx context.Context) (string, error) {
+	if err := v.needAPI(); err != nil {
+		return "", err
+	}
+	other, err := v.API.Login(ctx, v.Seed.OtherEmail, seedPassword)
+	if err != nil {
+		return "", err
+	}
+	r, err := v.API.Create(ctx, "payment request", "/v1/payment-requests", other.AccessToken, uuid.NewString(),
+		map[string]any{"to": map[string]string{"email": v.Seed.Email}, "amount": paymentRequestMinor, "currency": seedCurrency, "note": "make invoke"})
+	if err != nil {
+		return "", err
+	}
+	return r.ID, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/audit"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/payrequest"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
@@ -66,6 +67,8 @@ type Store struct {
 	ExpiredPages int            // ExpiredHolds calls
 	Forgotten    []string       // the ids ForgetHold dropped
 	Indexed      map[string]int // list-entry writes per transfer id
+	// Requests are the payment requests transfers pay (see AddRequest).
+	Requests map[string]payrequest.Request
 
 	// opening is each wallet's balance as New was given it, which Snapshot shows as an
 	// opening posting from the external funding account: the money the test put there.
@@ -228,6 +231,10 @@ func (s *Store) CommitTransfer(_ context.Context, c transfer.Change) error {
 	case c.After.Version != c.Before.Version+1:
 		return fmt.Errorf("memstore: transfer version %d after %d", c.After.Version, c.Before.Version)
 	}
+	moveRequest, err := s.moveRequest(c)
+	if err != nil {
+		return err
+	}
 	var refunded transfer.Transfer
 	if r := c.Refund; r != nil {
 		orig, ok := s.Transfers[r.TransferID]
@@ -243,6 +250,7 @@ func (s *Store) CommitTransfer(_ context.Context, c transfer.Change) error {
 		return err
 	}
 	s.Transfers[c.After.ID] = clone(c.After)
+	moveRequest()
 	if c.Refund != nil {
 		s.Transfers[refunded.ID] = refunded
 	}

@@ -23,6 +23,10 @@ func (s *Store) CreateTransfer(_ context.Context, t transfer.Transfer) error {
 		if cur.RequestHash != t.RequestHash || !cur.CreatedAt.Equal(t.CreatedAt) || cur.Version != 1 {
 			return transfer.ErrExists
 		}
+	} else if t.RequestID != "" {
+		if err := s.payRequest(t); err != nil {
+			return err
+		}
 	}
 	s.Transfers[t.ID] = clone(t)
 	s.Indexed[t.ID]++

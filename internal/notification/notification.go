@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/money"
 	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
+	"github.com/serverless-wallet/wallet/internal/user"
 )
 
 // Limits.
@@ -24,14 +26,16 @@ const (
 
 // Notification is one message to one user.
 type Notification struct {
-	ID         string    `json:"id"`
-	Fact       string    `json:"-"` // what it is about: its event and recipient, never a time (see FactOf)
-	UserID     string    `json:"-"`
-	Type       string    `json:"type"`
-	Message    string    `json:"message"`
-	TransferID string    `json:"transfer_id,omitempty"`
-	Read       bool      `json:"read"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         string `json:"id"`
+	Fact       string `json:"-"` // what it is about: its event and recipient, never a time (see FactOf)
+	UserID     string `json:"-"`
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	TransferID string `json:"transfer_id,omitempty"`
+	// PaymentRequestID is, on a payment request's notification, the request.
+	PaymentRequestID string    `json:"payment_request_id,omitempty"`
+	Read             bool      `json:"read"`
+	CreatedAt        time.Time `json:"created_at"`
 }
 
 // Store keeps notifications.
@@ -50,10 +54,17 @@ type Pusher interface {
 	PublishText(ctx context.Context, message string, attrs map[string]string) error
 }
 
+// Addressees finds the account of an email: a payment request names its payer by
+// address only.
+type Addressees interface {
+	ByEmail(ctx context.Context, email string) (user.User, error) // problem.ErrNotFound when absent
+}
+
 // Service handles events and serves the API.
 type Service struct {
 	Store Store
 	Push  Pusher
+	Users Addressees // the consumer's: finds a payment request's addressee
 }
 
 // FactOf names what a notification is about: its event's id (the transfer and the
@@ -76,7 +87,16 @@ func For(e event.Event) []Notification {
 	p := e.Payload
 	amount := money.Format(p.AmountMinor, p.Currency)
 	one := func(user, msg string) Notification {
-		return Notification{ID: IDFor(e, user), Fact: FactOf(e, user), UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID, CreatedAt: e.Time}
+		return Notification{ID: IDFor(e, user), Fact: FactOf(e, user), UserID: user, Type: e.Type, Message: msg, TransferID: p.TransferID,
+			PaymentRequestID: p.PaymentRequestID, CreatedAt: e.Time}
+	}
+	// both tells a payment request's payee and, when it has an account, its payer.
+	both := func(payee, payer string) []Notification {
+		out := []Notification{one(p.DestinationOwnerID, payee)}
+		if p.SourceOwnerID != "" && p.SourceOwnerID != p.DestinationOwnerID {
+			out = append(out, one(p.SourceOwnerID, payer))
+		}
+		return out
 	}
 	switch e.Type {
 	case event.TransferCompleted:
@@ -96,6 +116,14 @@ func For(e event.Event) []Notification {
 		return []Notification{one(p.OwnerID, "Your wallet was credited "+amount+".")}
 	case event.WithdrawalCompleted:
 		return []Notification{one(p.OwnerID, "You withdrew "+amount+".")}
+	case event.PaymentRequestCreated:
+		return both("You asked "+p.ToEmail+" for "+amount+".", "You were asked for "+amount+".")
+	case event.PaymentRequestPaid:
+		return both("Your request of "+amount+" was paid.", "You paid a request of "+amount+".")
+	case event.PaymentRequestDeclined:
+		return both("Your request of "+amount+" was declined.", "You declined a request of "+amount+".")
+	case event.PaymentRequestCancelled:
+		return both("You cancelled your request of "+amount+".", "A request of "+amount+" to you was cancelled.")
 	}
 	return nil
 }
@@ -104,6 +132,9 @@ func For(e event.Event) []Notification {
 // skipped; one pushed but not stored (a crash in between) is pushed again on
 // redelivery: the user's channels get it at least once, the API exactly once.
 func (s *Service) Handle(ctx context.Context, e event.Event) error {
+	if err := s.findPayer(ctx, &e); err != nil {
+		return err
+	}
 	for _, n := range For(e) {
 		if n.UserID == "" {
 			return fmt.Errorf("event %s: notification without a recipient", e.ID)
@@ -121,6 +152,25 @@ func (s *Service) Handle(ctx context.Context, e event.Event) error {
 		if err := s.Store.Add(ctx, n); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// findPayer names a payment request's payer when the event does not (a request made
+// or cancelled before anyone acted on it): the account that verified the request's
+// address, if there is one. The address alone is never told anything.
+func (s *Service) findPayer(ctx context.Context, e *event.Event) error {
+	if e.Payload.PaymentRequestID == "" || e.Payload.SourceOwnerID != "" || e.Payload.ToEmail == "" || s.Users == nil {
+		return nil
+	}
+	u, err := s.Users.ByEmail(ctx, e.Payload.ToEmail)
+	switch {
+	case errors.Is(err, problem.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case u.EmailVerified:
+		e.Payload.SourceOwnerID = u.ID
 	}
 	return nil
 }

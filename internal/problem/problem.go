@@ -21,6 +21,7 @@ const (
 	KindUnprocessable                   // 422: a business rule refused it
 	KindRateLimited                     // 429: slow down
 	KindUnavailable                     // 503: try again after a while
+	KindGone                            // 410: it existed, and can no longer be acted on
 )
 
 // Error is a client-facing error.

@@ -175,14 +175,18 @@ func (l *Limiter) Allow(ctx context.Context, class Class, subject string) (Decis
 	if !ok {
 		return Decision{}, fmt.Errorf("ratelimit: unknown class %q", class)
 	}
-	now := l.now()
+	return count(ctx, l.counter, rule, string(class), subject, l.now())
+}
+
+// count counts one hit of subject under name's rule in the window now falls in.
+func count(ctx context.Context, counter Counter, rule Rule, name, subject string, now time.Time) (Decision, error) {
 	windowSeconds := int64(rule.Window / time.Second)
 	start := now.Unix() / windowSeconds * windowSeconds
 	end := time.Unix(start+windowSeconds, 0)
-	key := fmt.Sprintf("rate#%s#%s#%d", class, subject, start)
-	hits, counted, err := l.counter.Hit(ctx, key, rule.Limit, end.Add(expiryGrace))
+	key := fmt.Sprintf("rate#%s#%s#%d", name, subject, start)
+	hits, counted, err := counter.Hit(ctx, key, rule.Limit, end.Add(expiryGrace))
 	if err != nil {
-		return Decision{}, fmt.Errorf("count %s request: %w", class, err)
+		return Decision{}, fmt.Errorf("count %s request: %w", name, err)
 	}
 	return Decision{
 		Allowed:   counted,
@@ -190,4 +194,22 @@ func (l *Limiter) Allow(ctx context.Context, class Class, subject string) (Decis
 		Remaining: max(rule.Limit-hits, 0),
 		Reset:     end.Sub(now),
 	}, nil
+}
+
+// Quota is a limit of its own on one kind of action, outside the route classes: how
+// many times a subject may do it per window (a caller's recipient lookups).
+type Quota struct {
+	Name    string // names its counters: rate#<name>#<subject>#<window>
+	Rule    Rule
+	Counter Counter
+	Now     func() time.Time // nil: time.Now
+}
+
+// Allow counts one action of subject; a refusal is Decision.Err's rate_limited.
+func (q Quota) Allow(ctx context.Context, subject string) (Decision, error) {
+	now := time.Now()
+	if q.Now != nil {
+		now = q.Now()
+	}
+	return count(ctx, q.Counter, q.Rule, q.Name, subject, now)
 }

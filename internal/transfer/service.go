@@ -45,6 +45,10 @@ type Service struct {
 	Log     *slog.Logger
 	Reviews ReviewStore      // the review desk's reads; nil where no desk route runs
 	Metrics *metrics.Emitter // nil: no metrics
+	// Recipients and Lookups resolve a transfer's recipient (see recipientWallet); nil
+	// where no transfer to a person is created.
+	Recipients Recipients
+	Lookups    LookupQuota
 	// SagaWaitSeconds is how long a request waits for the saga before answering 202.
 	SagaWaitSeconds int
 	Now             func() time.Time
@@ -69,7 +73,8 @@ func (s *Service) now() time.Time {
 // CreateInput is the body of POST /v1/transfers.
 type CreateInput struct {
 	SourceWalletID       string      `json:"source_wallet_id"`
-	DestinationWalletID  string      `json:"destination_wallet_id"`
+	DestinationWalletID  string      `json:"destination_wallet_id,omitempty"`
+	Recipient            *Recipient  `json:"recipient,omitempty"`
 	Amount               money.Minor `json:"amount"`
 	Currency             string      `json:"currency"`
 	Description          string      `json:"description,omitempty"`
@@ -104,8 +109,13 @@ func (in *CreateInput) validate() error {
 	if err := op.ValidateDescription(in.Description); err != nil {
 		return err
 	}
-	if in.SourceWalletID == "" || in.DestinationWalletID == "" {
-		return problem.Invalid("missing_field", "source_wallet_id and destination_wallet_id are required")
+	switch {
+	case in.SourceWalletID == "":
+		return problem.Invalid("missing_field", "source_wallet_id is required")
+	case in.DestinationWalletID == "" && in.Recipient == nil:
+		return problem.Invalid("missing_field", "destination_wallet_id or recipient is required")
+	case in.DestinationWalletID != "" && in.Recipient != nil:
+		return problem.Invalid("invalid_destination", "give destination_wallet_id or recipient, not both")
 	}
 	if in.SourceWalletID == in.DestinationWalletID {
 		return ledger.ErrSameWallet
@@ -209,11 +219,18 @@ func (s *Service) open(ctx context.Context, c op.Caller, id, hash string, in Cre
 	if err != nil || src.OwnerID != c.UserID {
 		return Transfer{}, false, orNotFound(err)
 	}
-	dst, err := s.wallet(ctx, in.DestinationWalletID)
+	var dst ledger.Wallet
+	if in.Recipient != nil {
+		dst, err = s.recipientWallet(ctx, c.UserID, *in.Recipient, in.Currency)
+	} else {
+		dst, err = s.wallet(ctx, in.DestinationWalletID)
+	}
 	if err != nil {
 		return Transfer{}, false, err
 	}
 	switch {
+	case src.ID == dst.ID:
+		return Transfer{}, false, ledger.ErrSameWallet
 	case src.Currency != in.Currency || dst.Currency != in.Currency:
 		return Transfer{}, false, ledger.ErrCurrencyMismatch
 	case src.Status != ledger.StatusActive || dst.Status != ledger.StatusActive:

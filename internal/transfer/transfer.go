@@ -109,6 +109,8 @@ type Transfer struct {
 	// completed refunds and their ids, written by each refund's post (see RefundClaim).
 	RefundedMinor int64
 	RefundIDs     []string
+	// RequestID is, on a transfer that pays a payment request, the request.
+	RequestID string
 }
 
 // IDFor derives a transfer's id from its creator and the Idempotency-Key of the request
@@ -142,6 +144,7 @@ type View struct {
 	ExpiresAt           *time.Time `json:"expires_at,omitempty"`
 	RefundOf            string     `json:"refund_of,omitempty"`
 	Refunds             *Refunds   `json:"refunds,omitempty"`
+	PaymentRequestID    string     `json:"payment_request_id,omitempty"`
 	Steps               []Step     `json:"steps,omitempty"`
 }
 
@@ -155,7 +158,7 @@ type Refunds struct {
 func ViewOf(t Transfer) View {
 	v := View{ID: t.ID, SourceWalletID: t.SourceWalletID, DestinationWalletID: t.DestinationWalletID, Amount: t.AmountMinor,
 		Currency: t.Currency, Description: t.Description, Mode: t.Mode, Status: t.Status, FailureReason: t.FailureReason,
-		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, RefundOf: t.RefundOf}
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, RefundOf: t.RefundOf, PaymentRequestID: t.RequestID}
 	if len(t.RefundIDs) > 0 {
 		v.Refunds = &Refunds{Amount: t.RefundedMinor, TransferIDs: append([]string{}, t.RefundIDs...)}
 	}
@@ -218,9 +221,15 @@ type Change struct {
 // Store persists transfers.
 type Store interface {
 	Wallet(ctx context.Context, id string) (ledger.Wallet, error)
+	// WalletIn reads an owner's wallet in a currency (an owner has at most one);
+	// problem.ErrNotFound when there is none.
+	WalletIn(ctx context.Context, ownerID, currency string) (ledger.Wallet, error)
 	Transfer(ctx context.Context, id string) (Transfer, error)
 	// CreateTransfer writes a new transfer (ErrExists when its id is taken by another
-	// request's transfer), then its per-wallet list entries (see IndexTransfer). Writing
+	// request's transfer), then its per-wallet list entries (see IndexTransfer). A
+	// transfer that pays a payment request (RequestID) is written in one transaction with
+	// the request's move to PAYING, refused with the request's refusal when it is not
+	// PENDING before its expiry. Writing
 	// the same transfer again is no error: a write that was sent twice (its first answer
 	// lost) creates it once.
 	CreateTransfer(ctx context.Context, t Transfer) error

@@ -1541,6 +1541,153 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payment-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the requests the caller sent or received
+         * @description `role=sent`: the requests the caller made. `role=received`: those addressed to the caller's email, once it is verified (none before). Newest first; a PENDING request past its expiry shows EXPIRED.
+         */
+        get: operations["listPaymentRequests"];
+        put?: never;
+        /**
+         * Ask a person for money
+         * @description The caller (the payee; a verified account) asks the person at `to.email` for
+         *     `amount`. The request is stored addressed to the normalised email and is not
+         *     resolved to an account when it is made, so the answer is the same for any
+         *     well-formed address: it tells nothing about who has an account. Only the account
+         *     that verified that address sees it (`GET /v1/payment-requests?role=received`),
+         *     pays or declines it. It expires after `expires_in_hours` (1 to 720, 7 days by
+         *     default): an expired request is shown EXPIRED and can no longer be paid.
+         *     Idempotent by Idempotency-Key (the request's id is derived from the caller and the
+         *     key). Counted in the caller's money rate-limit class.
+         */
+        post: operations["createPaymentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        /** Read one request (its payee or its addressee) */
+        get: operations["getPaymentRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-requests/{id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay a request
+         * @description The addressee pays the request from one of their wallets (`wallet_id`, in the
+         *     request's currency) to the payee's ACTIVE wallet in that currency: an immediate
+         *     transfer bound to the request (`payment_request_id`), through the same saga,
+         *     idempotency and answers as `POST /v1/transfers` (201 COMPLETED, 202 while its saga
+         *     runs, 422 when it FAILED).
+         *
+         *     **Exactly once.** The transfer is created in one database transaction with the
+         *     request's move from PENDING (before its expiry) to PAYING, naming the transfer; the
+         *     transfer's completion moves it to PAID in the transaction that moves the money. Of
+         *     two payments of one request, whatever their keys, one runs and the other is
+         *     refused (409 `payment_request_paying` or `payment_request_paid`). A transfer that
+         *     fails with nothing moved (`insufficient_funds`, a frozen wallet) puts the request
+         *     back to PENDING in the transaction that records the failure: it can be paid again.
+         *     A replay with the same Idempotency-Key answers with the transfer, whatever the
+         *     request's state.
+         */
+        post: operations["payPaymentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a request (its addressee)
+         * @description A conditional move from PENDING (before its expiry) to DECLINED.
+         */
+        post: operations["declinePaymentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a request (its payee)
+         * @description A conditional move from PENDING (before its expiry) to CANCELLED.
+         */
+        post: operations["cancelPaymentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1882,11 +2029,16 @@ export interface components {
          * @enum {string}
          */
         TransferStatus: "PENDING" | "HELD" | "CAPTURING" | "COMPLETED" | "FAILED" | "RELEASED" | "NEEDS_REVIEW";
+        /** @description Exactly one of `destination_wallet_id` and `recipient` names where the money goes: neither is 400 `missing_field`, both 400 `invalid_destination`. */
         CreateTransferRequest: {
             /** @description One of the caller's wallets; absent or empty is 400 `missing_field`, someone else's, unknown or malformed is 404 `not_found`. */
             source_wallet_id: string;
-            /** @description Any wallet (another user's included) other than the source; absent or empty is 400 `missing_field`, the source itself is 400 `same_wallet`, unknown or malformed is 404 `not_found`. */
-            destination_wallet_id: string;
+            /** @description Any wallet (another user's included) other than the source; the source itself is 400 `same_wallet`, unknown or malformed is 404 `not_found`. */
+            destination_wallet_id?: string;
+            /** @description A person instead of a wallet: the money goes to the ACTIVE wallet in `currency` of the account that verified this address (an account has at most one wallet per currency). Every address that cannot receive it (no account, an unverified one, no wallet in the currency, a FROZEN or CLOSED one) gets the same 422 `recipient_unavailable`, after the same reads; a malformed address is 400 `invalid_email`. Each caller may send to a person RecipientLookupsPerHour times an hour (30 by default; 429 `rate_limited` after), which bounds what the answers reveal about which addresses can receive. */
+            recipient?: {
+                email: string;
+            };
             /**
              * Format: int64
              * @description Minor units to move; a JSON integer of at least 1. Fractions, exponents, strings, absent, zero or negative values are 400 `invalid_amount`.
@@ -1923,6 +2075,57 @@ export interface components {
             /** @description Shown on both statements; "refund" when absent. */
             description?: string;
         };
+        CreatePaymentRequestRequest: {
+            to: components["schemas"]["PaymentRequestParty"];
+            /**
+             * Format: int64
+             * @description Minor units asked for.
+             */
+            amount: number;
+            currency: components["schemas"]["CurrencyCode"];
+            /** @description Shown to both parties, and on the paying transfer. */
+            note?: string;
+            /** @default 168 */
+            expires_in_hours?: number;
+        };
+        PaymentRequestParty: {
+            email: string;
+        };
+        PayPaymentRequestRequest: {
+            /** @description The caller's wallet to pay from, in the request's currency. */
+            wallet_id: string;
+        };
+        /**
+         * @description PENDING → PAYING (a payment's saga runs) → PAID, or back to PENDING when the payment failed with nothing moved; PENDING → DECLINED (addressee) or CANCELLED (payee); a PENDING request past `expires_at` shows EXPIRED.
+         * @enum {string}
+         */
+        PaymentRequestStatus: "PENDING" | "PAYING" | "PAID" | "DECLINED" | "CANCELLED" | "EXPIRED";
+        PaymentRequest: {
+            /** Format: uuid */
+            id: string;
+            to: components["schemas"]["PaymentRequestParty"];
+            /** @description The user who asked, and is paid. */
+            payee_id: string;
+            amount: components["schemas"]["AmountMinor"];
+            currency: components["schemas"]["CurrencyCode"];
+            note?: string;
+            status: components["schemas"]["PaymentRequestStatus"];
+            /**
+             * Format: uuid
+             * @description While PAYING and once PAID, the paying transfer.
+             */
+            transfer_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        PaymentRequestPage: {
+            items: components["schemas"]["PaymentRequest"][];
+            next_cursor: string | null;
+        };
         Transfer: {
             /** Format: uuid */
             id: string;
@@ -1953,6 +2156,11 @@ export interface components {
              * @description Holds only: when the hold expires. The expiry sweeper runs every minute, so the hold is released (status RELEASED, `failure_reason` `expired`) within about a minute after this time; until then it can still be captured or voided.
              */
             expires_at?: string;
+            /**
+             * Format: uuid
+             * @description Only on a transfer that pays a payment request (`POST /v1/payment-requests/{id}/pay`): the request.
+             */
+            payment_request_id?: string;
             /**
              * Format: uuid
              * @description Only on a refund (`POST /v1/transfers/{id}/refunds`): the transfer it refunds.
@@ -2007,7 +2215,7 @@ export interface components {
             /** @description Opaque; derived from the event and the recipient, and ordered by the event's time. Use it with `POST /v1/notifications/{id}/read`. */
             id: string;
             /**
-             * @description The event type that produced it: `transfer.completed`, `transfer.failed`, `transfer.released` or `credit.completed`. More types may be added, so clients must accept values they do not know.
+             * @description The event type that produced it: `transfer.completed`, `transfer.failed`, `transfer.released`, `credit.completed`, `withdrawal.completed`, `payment_request.created`, `payment_request.paid`, `payment_request.declined` or `payment_request.cancelled`. More types may be added, so clients must accept values they do not know.
              * @example transfer.completed
              */
             type: string;
@@ -2015,6 +2223,11 @@ export interface components {
             message: string;
             /** @description The transfer concerned; absent for `credit.completed`. */
             transfer_id?: string;
+            /**
+             * Format: uuid
+             * @description Only on a payment request's notification.
+             */
+            payment_request_id?: string;
             read: boolean;
             /**
              * Format: date-time
@@ -2314,6 +2527,11 @@ export interface components {
         PageLimit: number;
         /** @description The `next_cursor` of the previous page, passed unchanged (it is opaque). Absent for the first page. A damaged cursor, or one from another list, is 400 `invalid_cursor`. */
         PageCursor: string;
+        /**
+         * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+         * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+         */
+        PaymentRequestId: string;
         /** @description A session id from `GET /v1/auth/sessions`. */
         SessionId: string;
         /** @description `browser`: the refresh token travels in the `wallet_refresh` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/v1/auth`), not the body. */
@@ -3182,7 +3400,7 @@ export interface operations {
                     "application/json": components["schemas"]["Transfer"];
                 };
             };
-            /** @description Invalid input; no transfer was created. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_currency`, `invalid_mode`, `invalid_hold_expiry` (out of 60..604800, or given without `mode: hold`), `invalid_description`, `missing_field` (a wallet id is empty or absent), `same_wallet` (source and destination are the same wallet), `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
+            /** @description Invalid input; no transfer was created. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_amount`, `invalid_currency`, `invalid_mode`, `invalid_hold_expiry` (out of 60..604800, or given without `mode: hold`), `invalid_description`, `missing_field` (no source, or neither a destination wallet nor a recipient), `invalid_destination` (both), `invalid_email` (a malformed recipient address), `same_wallet` (source and destination are the same wallet), `invalid_json`, `invalid_body`, `invalid_type`, `unknown_field`, `body_too_large`. */
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             /** @description The source wallet is not the caller's (absent, another user's, or a malformed id), or the destination wallet does not exist (or its id is malformed). Code: `not_found`. */
@@ -3193,8 +3411,9 @@ export interface operations {
              * @description Refused by a business rule. Two kinds:
              *     - **Before the transfer exists** (the key stays free): `currency_mismatch`
              *       (`currency` differs from a wallet's), `wallet_not_active` (a wallet is FROZEN
-             *       or CLOSED), `idempotency_key_reused` (the key was used for a different
-             *       request). No `details`.
+             *       or CLOSED), `recipient_unavailable` (the `recipient` cannot receive it: one
+             *       answer for every reason), `idempotency_key_reused` (the key was used for a
+             *       different request). No `details`.
              *     - **The transfer was created and FAILED**, having moved no money (any hold was
              *       released): the code is the transfer's `failure_reason` — e.g.
              *       `insufficient_funds`, `wallet_not_active` (a wallet was frozen while the saga
@@ -3975,6 +4194,307 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description The caller is not an admin. Code: `forbidden`. */
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listPaymentRequests: {
+        parameters: {
+            query: {
+                role: "sent" | "received";
+                /** @description Page size. Outside 1..100 or not an integer is 400 `invalid_limit`. */
+                limit?: components["parameters"]["PageLimit"];
+                /** @description The `next_cursor` of the previous page, passed unchanged (it is opaque). Absent for the first page. A damaged cursor, or one from another list, is 400 `invalid_cursor`. */
+                cursor?: components["parameters"]["PageCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRequestPage"];
+                };
+            };
+            /** @description Codes: `invalid_role`, `invalid_limit`, `invalid_cursor`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    createPaymentRequest: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description A key chosen by the client, unique per intended operation: 1 to 255 printable
+                 *     ASCII characters, no spaces. Scoped to the calling user and kept for 24 hours.
+                 *     Absent: 400 `idempotency_key_required`; malformed: 400 `invalid_idempotency_key`.
+                 * @example 5b0e7c1a-2f43-4d8e-9a61-0c7d3e9f4b21
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "to": {
+                 *         "email": "ann@example.com"
+                 *       },
+                 *       "amount": 1250,
+                 *       "currency": "EUR",
+                 *       "note": "dinner on Friday",
+                 *       "expires_in_hours": 72
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreatePaymentRequestRequest"];
+            };
+        };
+        responses: {
+            /** @description The request, PENDING (or, replayed, as it stands now). */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b",
+                     *       "to": {
+                     *         "email": "ann@example.com"
+                     *       },
+                     *       "payee_id": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+                     *       "amount": 1250,
+                     *       "currency": "EUR",
+                     *       "note": "dinner on Friday",
+                     *       "status": "PENDING",
+                     *       "created_at": "2026-12-07T10:00:00.000Z",
+                     *       "updated_at": "2026-12-07T10:00:00.000Z",
+                     *       "expires_at": "2026-12-10T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PaymentRequest"];
+                };
+            };
+            /** @description Invalid input. Codes: `idempotency_key_required`, `invalid_idempotency_key`, `invalid_email`, `invalid_amount`, `invalid_currency`, `invalid_note`, `invalid_expiry`, `self_request` (addressed to the caller's own email), `invalid_json`, `invalid_body`, `unknown_field`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller's email is not verified. Code: `email_not_verified`. */
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was used for a different request. Code: `idempotency_key_reused`. */
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getPaymentRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request as it stands now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRequest"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description Absent, or the caller is neither its payee nor the verified owner of its address. Code: `not_found`. */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    payPaymentRequest: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description A key chosen by the client, unique per intended operation: 1 to 255 printable
+                 *     ASCII characters, no spaces. Scoped to the calling user and kept for 24 hours.
+                 *     Absent: 400 `idempotency_key_required`; malformed: 400 `invalid_idempotency_key`.
+                 * @example 5b0e7c1a-2f43-4d8e-9a61-0c7d3e9f4b21
+                 */
+                "Idempotency-Key": components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "wallet_id": "2b7e4c1d-9a3f-4e58-b6d2-7c1f0e9a8b34"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayPaymentRequestRequest"];
+            };
+        };
+        responses: {
+            /** @description The paying transfer, COMPLETED (or NEEDS_REVIEW). */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transfer"];
+                };
+            };
+            /** @description The transfer's saga has not ended within the wait; it is PENDING. */
+            202: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transfer"];
+                };
+            };
+            /** @description Codes: `idempotency_key_required`, `invalid_idempotency_key`, `missing_field`, `invalid_json`, `invalid_body`, `unknown_field`. */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller's email is not verified (`email_not_verified`), or the caller is the request's payee (`not_payer`). */
+            403: components["responses"]["Forbidden"];
+            /** @description No such request for this caller, or no such wallet of theirs. Code: `not_found`. */
+            404: components["responses"]["NotFound"];
+            /** @description The request is not open: `payment_request_paying`, `payment_request_paid`, `payment_request_declined`, `payment_request_cancelled`; or a request with this key is still running (`request_in_progress`). */
+            409: components["responses"]["Conflict"];
+            /** @description The request expired. Code: `payment_request_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Refused: `currency_mismatch`, `same_wallet`, `wallet_not_active`,
+             *     `recipient_unavailable` (the payee has no ACTIVE wallet in the currency),
+             *     `idempotency_key_reused`; or the transfer FAILED (its `failure_reason`, e.g.
+             *     `insufficient_funds`) and the request is PENDING again.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] | components["schemas"]["TransferFailedError"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    declinePaymentRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, DECLINED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRequest"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is the request's payee. Code: `not_payer`. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description Not open: `payment_request_paying`, `payment_request_paid`, `payment_request_declined`, `payment_request_cancelled`. */
+            409: components["responses"]["Conflict"];
+            /** @description The request expired. Code: `payment_request_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    cancelPaymentRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                 * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                 */
+                id: components["parameters"]["PaymentRequestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, CANCELLED. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentRequest"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is the request's addressee. Code: `not_payee`. */
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description Not open: `payment_request_paying`, `payment_request_paid`, `payment_request_declined`, `payment_request_cancelled`. */
+            409: components["responses"]["Conflict"];
+            /** @description The request expired. Code: `payment_request_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
         };
     };

@@ -1,0 +1,11 @@
+// Command cancelpaymentrequest serves POST /v1/payment-requests/{id}/cancel.
+package main
+
+import (
+	"os"
+
+	"github.com/serverless-wallet/wallet/internal/apigw"
+	"github.com/serverless-wallet/wallet/internal/app"
+)
+
+func main() { os.Exit(app.ServePaymentRequests(nil, apigw.CancelPaymentRequest)) }
