@@ -1568,7 +1568,23 @@ export interface paths {
          */
         post: operations["createPaymentRequest"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -1591,7 +1607,29 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                     */
+                    id: components["parameters"]["PaymentRequestId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -1631,7 +1669,29 @@ export interface paths {
          */
         post: operations["payPaymentRequest"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                     */
+                    id: components["parameters"]["PaymentRequestId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -1657,7 +1717,29 @@ export interface paths {
          */
         post: operations["declinePaymentRequest"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                     */
+                    id: components["parameters"]["PaymentRequestId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
@@ -1683,7 +1765,29 @@ export interface paths {
          */
         post: operations["cancelPaymentRequest"];
         delete?: never;
-        options?: never;
+        /**
+         * CORS preflight
+         * @description Answered by API Gateway (a mock integration, no function): see Cross-origin calls in the description above.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /**
+                     * @description The payment request id (a UUID). A malformed id answers 404, as an unknown one does.
+                     * @example 3c9e1f0a-7b2d-5e4f-8a6b-0c1d2e3f4a5b
+                     */
+                    id: components["parameters"]["PaymentRequestId"];
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                204: components["responses"]["Preflight"];
+                404: components["responses"]["RouteNotFound"];
+            };
+        };
         head?: never;
         patch?: never;
         trace?: never;
