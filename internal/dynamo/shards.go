@@ -206,7 +206,7 @@ func (s *Ledger) sweepShard(ctx context.Context, walletID string, k int, x int64
 			Add(expression.Name("available"), expression.Value(-x)).
 			Add(expression.Name("swept"), expression.Value(x)).
 			Set(expression.Name("updated_at"), expression.Value(now))).
-		WithCondition(expression.AttributeExists(expression.Name("pk"))).Build()
+		WithCondition(expression.Name("balance").GreaterThanEqual(expression.Value(x))).Build()
 	if err != nil {
 		return fmt.Errorf("build shard sweep: %w", err)
 	}
