@@ -64,6 +64,18 @@ func TestPaymentRequestsOnTheEngine(t *testing.T) {
 
 	second := paying("t3")
 	require.NoError(t, s.CreateTransfer(ctx, second))
+	// Another transfer's end that names the request (a stale or mistaken settlement)
+	// does not settle it: only the transfer it is PAYING by does.
+	stranger := paying("t4")
+	stranger.RequestID = ""
+	require.NoError(t, s.CreateTransfer(ctx, stranger))
+	strangerDone := stranger
+	strangerDone.Status, strangerDone.Version, strangerDone.RequestID = transfer.StatusCompleted, 2, "r1"
+	require.Error(t, s.CommitTransfer(ctx, transfer.Change{Before: &stranger, After: strangerDone}))
+	got, err = s.Request(ctx, "r1")
+	require.NoError(t, err)
+	assert.Equal(t, payrequest.StatusPaying, got.Status, "still paying, by its own transfer")
+	assert.Equal(t, "t3", got.TransferID)
 	done := second
 	done.Status, done.Version = transfer.StatusCompleted, 2
 	require.NoError(t, s.CommitTransfer(ctx, transfer.Change{Before: &second, After: done}))
