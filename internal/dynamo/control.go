@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/uuid"
 
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
@@ -19,6 +20,7 @@ type breakerItem struct {
 	PK string `dynamodbav:"pk"`
 	SK string `dynamodbav:"sk"`
 	transfer.BreakerState
+	WriteID string `dynamodbav:"write_id,omitempty"` // names the save that wrote it (a save sent twice finds its own)
 }
 
 // LoadBreaker reads the breaker; a missing item is a closed breaker at version 0.
@@ -35,7 +37,8 @@ func (s *Ledger) LoadBreaker(ctx context.Context) (transfer.BreakerState, error)
 func (s *Ledger) SaveBreaker(ctx context.Context, next transfer.BreakerState) error {
 	loaded := next.Version
 	next.Version++
-	item, err := attributevalue.MarshalMap(breakerItem{PK: controlPK, SK: breakerSK, BreakerState: next})
+	writeID := uuid.NewString()
+	item, err := attributevalue.MarshalMap(breakerItem{PK: controlPK, SK: breakerSK, BreakerState: next, WriteID: writeID})
 	if err != nil {
 		return fmt.Errorf("marshal breaker: %w", err)
 	}
@@ -50,6 +53,12 @@ func (s *Ledger) SaveBreaker(ctx context.Context, next transfer.BreakerState) er
 	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()})
 	if isConditionFailed(err) {
+		// Refused: another save came first, or this one was sent twice (the SDK re-sends
+		// a write whose answer it lost) and its first copy landed: then it holds.
+		var now breakerItem
+		if rerr := getItem(ctx, s.DB, s.Table, key(controlPK, breakerSK), &now); rerr == nil && now.WriteID == writeID {
+			return nil
+		}
 		return retry.ErrConflict
 	}
 	if err != nil {

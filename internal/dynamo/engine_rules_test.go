@@ -103,6 +103,15 @@ func TestBreakerIsSavedOnItsVersion(t *testing.T) {
 	now, err := s.LoadBreaker(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, now.Failures, "counted once")
+
+	// A save the SDK sends twice (its first copy landed, its answer was lost) holds.
+	twice := &Ledger{DB: &sentTwice{API: db, n: 1}, Table: table}
+	now.Failures = 2
+	require.NoError(t, twice.SaveBreaker(ctx, now), "the save sent twice")
+	again, err := s.LoadBreaker(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, again.Failures)
+	assert.Equal(t, now.Version+1, again.Version, "written once")
 }
 
 // TestRedeemNeedsThePoints: a redemption of more points than the user has is refused
