@@ -15,7 +15,7 @@ cd "$ROOT"
 
 IAM_VENV="$TOOLS_DIR/iam"
 CALLS_DIR="${AWS_CALL_RECORD_DIR:-$LOCAL_DIR/aws-calls}"
-# Together these reach all 46 functions: every function once through its events/ file,
+# Together these reach all 52 functions: every function once through its events/ file,
 # then the API journeys (credits, statements, transfers, holds, compensation, the
 # review desk, events and their consumers, refunds and the points they take back,
 # withdrawals, notifications, redemptions, wallet status
