@@ -3,7 +3,7 @@
 // one Idempotency-Key per intent) or declines, the requester cancels.
 import { useEffect, useState } from "preact/hooks";
 import { api, unwrap, type Schemas, type Wallet } from "../api/client";
-import { CURRENCIES, parseAmount, toDecimalString } from "../money";
+import { CURRENCIES, formatMoney, parseAmount, toDecimalString } from "../money";
 import { useIntent } from "../intent";
 import { DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS, parseHours } from "../hours";
 import { ErrorNote, Money, Page, Status, useLoad, when } from "../ui";
@@ -202,7 +202,7 @@ function ReceivedRow({ r, wallets, onChange }: { r: PaymentRequest; wallets: Wal
               <select id={selectId} value={chosen?.id} onChange={(e) => setWallet(e.currentTarget.value)}>
                 {from.map((w) => (
                   <option key={w.id} value={w.id}>
-                    {w.currency} wallet — available {toDecimalString(w.available, w.currency)}
+                    {w.currency} wallet — available {formatMoney(w.available, w.currency)}
                   </option>
                 ))}
               </select>
