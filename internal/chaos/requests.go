@@ -76,8 +76,8 @@ func (w *Workload) request(ctx context.Context, rng *rand.Rand, u User) {
 	w.exp.Asked[v.ID] = u
 	w.exp.Ops["ask 201"]++
 	w.mu.Unlock()
-	pay := func(kind, key string) func() string {
-		return func() string { return w.pay(ctx, payer, u, v.ID, kind, key) }
+	pay := func(kind, key string) func() payment {
+		return func() payment { return w.pay(ctx, payer, u, v.ID, kind, key) }
 	}
 	switch n := rng.IntN(100); {
 	case n < shareRequestCancel:
@@ -89,17 +89,19 @@ func (w *Workload) request(ctx context.Context, rng *rand.Rand, u User) {
 		if rng.IntN(2) == 0 {
 			refuser, action = payer, "decline"
 		}
-		race(pay("pay racing "+action, uuid.NewString()), func() string {
+		race(pay("pay racing "+action, uuid.NewString()), func() payment {
 			w.answer(ctx, refuser, v.ID, action, action+" racing pay")
-			return ""
+			return payment{}
 		})
 	case rng.IntN(100) >= shareRequestPayRace:
-		pay("pay", uuid.NewString())()
+		if pay("pay", uuid.NewString())().failed {
+			pay("pay again", uuid.NewString())() // the failed payment reopened the request
+		}
 	case rng.IntN(2) == 0:
 		same := uuid.NewString()
-		if a, b := race(pay("racing pay, one key", same), pay("racing pay, one key", same)); a != b {
+		if a, b := race(pay("racing pay, one key", same), pay("racing pay, one key", same)); a.transfer != b.transfer {
 			w.mu.Lock()
-			w.exp.Mismatches = append(w.exp.Mismatches, fmt.Sprintf("two pays of request %s with key %s: transfers %q and %q", v.ID, same, a, b))
+			w.exp.Mismatches = append(w.exp.Mismatches, fmt.Sprintf("two pays of request %s with key %s: transfers %q and %q", v.ID, same, a.transfer, b.transfer))
 			w.mu.Unlock()
 		}
 	default:
@@ -108,8 +110,8 @@ func (w *Workload) request(ctx context.Context, rng *rand.Rand, u User) {
 }
 
 // race runs a and b at once and returns what each returned.
-func race(a, b func() string) (string, string) {
-	var ra, rb string
+func race[T any](a, b func() T) (T, T) {
+	var ra, rb T
 	var wg sync.WaitGroup
 	wg.Go(func() { ra = a() })
 	wg.Go(func() { rb = b() })
@@ -117,18 +119,24 @@ func race(a, b func() string) (string, string) {
 	return ra, rb
 }
 
-// pay pays request id as payer from their wallet, and records the paying transfer (its
-// id is returned; "" when none was made or the answer was lost).
-func (w *Workload) pay(ctx context.Context, payer, payee User, id, kind, key string) string {
+// payment is what a pay's answer said: the paying transfer ("" when none was made or
+// the answer was lost), and whether it FAILED (the request is payable again).
+type payment struct {
+	transfer string
+	failed   bool
+}
+
+// pay pays request id as payer from their wallet, and records the paying transfer.
+func (w *Workload) pay(ctx context.Context, payer, payee User, id, kind, key string) payment {
 	r, err := w.API.Settle(ctx, "POST", "/v1/payment-requests/"+id+"/pay", payer.Token, key, map[string]string{"wallet_id": payer.WalletID})
 	if err != nil {
 		w.undetermined(kind+" "+key, err)
-		return ""
+		return payment{}
 	}
 	var v transferView
 	if err := r.Decode(&v); err != nil {
 		w.unreadable(kind+" "+key, err)
-		return ""
+		return payment{}
 	}
 	w.count(fmt.Sprintf("%s %d %s%s", kind, r.Status, v.Status, v.Error.Code))
 	tid := v.ID
@@ -136,7 +144,7 @@ func (w *Workload) pay(ctx context.Context, payer, payee User, id, kind, key str
 		tid = v.Error.Details.TransferID
 	}
 	if tid == "" {
-		return "" // refused before a transfer existed
+		return payment{} // refused before a transfer existed
 	}
 	w.mu.Lock()
 	w.exp.Transfers[tid] = payer
@@ -144,8 +152,11 @@ func (w *Workload) pay(ctx context.Context, payer, payee User, id, kind, key str
 		w.received[payee.WalletID] = append(w.received[payee.WalletID], paid{id: tid, amount: v.Amount})
 	}
 	w.mu.Unlock()
-	return tid
+	return payment{transfer: tid, failed: v.Error.Code == codeTransferFailed}
 }
+
+// codeTransferFailed is the code of a 422 whose transfer FAILED (TransferFailedError).
+const codeTransferFailed = "transfer_failed"
 
 // answer declines (the addressee) or cancels (the asker) a request. Neither takes an
 // Idempotency-Key: a retried one whose first answer was lost is refused as already so.
@@ -183,6 +194,9 @@ func (w *Workload) observeRequests(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	w.exp.Requests = ends
+	for _, r := range ends {
+		w.exp.Ops["request ended "+r.Status]++
+	}
 	w.mu.Unlock()
 	return nil
 }
