@@ -1,10 +1,14 @@
 package chaos
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // paidRequests is a clean end: request p PAID by t1 (300 from a to b), d declined with
@@ -107,4 +111,75 @@ func TestVerifyChecksRequests(t *testing.T) {
 	tl.RequestID = "r"
 	exp.Ends["t1"] = tl
 	assert.Empty(t, Verify(exp, wallets))
+}
+
+// A payment's answer is read whatever it says: the paying transfer is recorded for the
+// settle and the check (also a FAILED one's, from the error's details), a completed one
+// may be refunded by the payee, and an answer that cannot be read is a problem.
+func TestPayRecordsItsTransfer(t *testing.T) {
+	tests := []struct {
+		name         string
+		status       int
+		body         string
+		want         payment
+		wantReceived bool
+		wantProblem  bool
+	}{
+		{"completed", 201, `{"id":"t1","status":"COMPLETED","amount":300}`, payment{transfer: "t1"}, true, false},
+		{"still running", 202, `{"id":"t1","status":"PENDING","amount":300}`, payment{transfer: "t1"}, false, false},
+		{"failed: payable again", 422, `{"error":{"code":"transfer_failed","details":{"transfer_id":"t1"}}}`,
+			payment{transfer: "t1", failed: true}, false, false},
+		{"refused: another payment runs", 409, `{"error":{"code":"payment_request_paying"}}`, payment{}, false, false},
+		{"unreadable", 201, `<html>`, payment{}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Idempotency-Key"))
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			payer, payee := User{ID: "ua", WalletID: "a"}, User{ID: "ub", WalletID: "b"}
+			w := NewWorkload(&Client{BaseURL: srv.URL, HTTP: srv.Client()}, nil, Config{}, []User{payer, payee})
+			p := w.pay(context.Background(), payer, payee, "r1", "pay", "k1")
+			assert.Equal(t, []string{"POST /v1/payment-requests/r1/pay k1"}, got)
+			assert.Equal(t, tt.want, p)
+			if tt.want.transfer != "" {
+				assert.Equal(t, payer, w.exp.Transfers[tt.want.transfer])
+			} else {
+				assert.Empty(t, w.exp.Transfers)
+			}
+			assert.Equal(t, tt.wantReceived, len(w.received["b"]) == 1, "received: %v", w.received)
+			assert.Equal(t, tt.wantProblem, len(w.exp.Unreadable) > 0, "unreadable: %v", w.exp.Unreadable)
+		})
+	}
+}
+
+// The end state of the requests is every user's sent list, every page of it, with the
+// asker's and the addressee's wallets resolved from the users.
+func TestObserveRequestsReadsEverySentPage(t *testing.T) {
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.Header.Get("Authorization")+" "+r.URL.RawQuery)
+		switch {
+		case r.Header.Get("Authorization") != "Bearer ta":
+			_, _ = w.Write([]byte(`{"items":[],"next_cursor":null}`))
+		case r.URL.Query().Get("cursor") == "":
+			_, _ = w.Write([]byte(`{"items":[{"id":"r1","payee_id":"ua","amount":5,"status":"PAID","transfer_id":"t1","to":{"email":"b@x.test"}}],"next_cursor":"c2"}`))
+		default:
+			_, _ = w.Write([]byte(`{"items":[{"id":"r2","payee_id":"ua","amount":7,"status":"DECLINED","to":{"email":"b@x.test"}}],"next_cursor":null}`))
+		}
+	}))
+	defer srv.Close()
+	users := []User{{ID: "ua", Email: "a@x.test", Token: "ta", WalletID: "a"}, {ID: "ub", Email: "b@x.test", Token: "tb", WalletID: "b"}}
+	w := NewWorkload(&Client{BaseURL: srv.URL, HTTP: srv.Client()}, nil, Config{}, users)
+	require.NoError(t, w.observeRequests(context.Background()))
+	assert.Equal(t, []string{"Bearer ta role=sent&limit=100", "Bearer ta role=sent&limit=100&cursor=c2", "Bearer tb role=sent&limit=100"}, queries)
+	assert.Equal(t, map[string]RequestEnd{
+		"r1": {ID: "r1", Status: "PAID", Amount: 5, PayeeWallet: "a", PayerWallet: "b", TransferID: "t1"},
+		"r2": {ID: "r2", Status: "DECLINED", Amount: 7, PayeeWallet: "a", PayerWallet: "b"},
+	}, w.exp.Requests)
+	assert.Equal(t, 1, w.exp.Ops["request ended PAID"])
 }
