@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -17,10 +18,11 @@ import (
 
 // Shares of the request operations, in percent.
 const (
-	shareRequestCancel  = 5  // the asker cancels
-	shareRequestDecline = 5  // the addressee declines
-	shareRequestRefusal = 6  // a pay racing a cancel or a decline
-	shareRequestPayRace = 25 // of the pays: two at once
+	shareRequestCancel  = 5   // the asker cancels
+	shareRequestDecline = 5   // the addressee declines
+	shareRequestRefusal = 6   // a pay racing a cancel or a decline
+	shareRequestPayRace = 25  // of the pays: two at once
+	refusalDelayMaxMs   = 600 // a cancel or decline racing a payment waits up to this long
 	requestPagesMax     = 1_000
 	requestNote         = "chaos"
 )
@@ -89,7 +91,14 @@ func (w *Workload) request(ctx context.Context, rng *rand.Rand, u User) {
 		if rng.IntN(2) == 0 {
 			refuser, action = payer, "decline"
 		}
+		// The refusal is one write, a payment several: a random head start for the
+		// payment lets either win.
+		after := time.Duration(rng.IntN(refusalDelayMaxMs+1)) * time.Millisecond
 		race(pay("pay racing "+action, uuid.NewString()), func() payment {
+			select {
+			case <-ctx.Done():
+			case <-time.After(after):
+			}
 			w.answer(ctx, refuser, v.ID, action, action+" racing pay")
 			return payment{}
 		})
