@@ -22,7 +22,7 @@ const (
 	shareRequestDecline = 5   // the addressee declines
 	shareRequestRefusal = 6   // a pay racing a cancel or a decline
 	shareRequestPayRace = 25  // of the pays: two at once
-	refusalDelayMaxMs   = 600 // a cancel or decline racing a payment waits up to this long
+	refusalDelayMaxMs   = 250 // a cancel or decline racing a payment waits up to this long
 	requestPagesMax     = 1_000
 	requestNote         = "chaos"
 )
