@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/payrequest"
+	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/transfer"
 )
 
@@ -193,7 +194,7 @@ func TestRequestExpiryRacesAPayment(t *testing.T) {
 	for i, r := range reqs {
 		paid := payErrs[i] == nil
 		if sweepErrs[i] != nil { // a lost race the service decides again (retry.Conflicts)
-			assert.ErrorContains(t, sweepErrs[i], "conflict", r.ID)
+			assert.ErrorIs(t, sweepErrs[i], retry.ErrConflict, r.ID)
 		}
 		if !paid {
 			assert.ErrorIs(t, payErrs[i], payrequest.ErrExpired, r.ID)
