@@ -19,15 +19,22 @@ it does. Before starting MiniStack it replaces
 - the `/next` handler's wait with one that blocks on the event queue and checks
   its stop flag every IDLE_CHECK_SECONDS instead of every 0.1 s.
 
+It also replaces the REST API's match of an authorizer policy's Resource
+against the method ARN with one where `*` matches any characters, a newline
+among them, as IAM's wildcard does: the engine's regular expression has `.`
+stop at a newline, so a path parameter with an encoded newline (`%0A`) was
+denied by an `execute-api:Invoke` on `<stage>/*` and answered 403 (gap 32).
+
 The patches are applied only to the MiniStack version they were written against
 (tools/engine-requirements.txt pins it); any other version starts unpatched,
-with a warning. ENGINE_QUIET_IDLE=0 starts it unpatched on purpose, to
-reproduce the gap.
+with a warning. ENGINE_QUIET_IDLE=0 starts it without the idle patches, and
+ENGINE_ARN_GLOB=0 without the policy match, on purpose, to reproduce the gaps.
 """
 
 import json
 import os
 import queue
+import re
 import selectors
 import socketserver
 import sys
@@ -168,6 +175,22 @@ def _quiet_handler_class(original_build):
     return build
 
 
+def arn_matches(pattern, arn):
+    """An IAM policy Resource against an ARN: `*` is any run of characters (newlines
+    too), `?` any one character, everything else itself."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, arn, re.DOTALL) is not None
+
+
+def _patch_arn_glob() -> bool:
+    if os.environ.get("ENGINE_ARN_GLOB", "1") == "0" or metadata.version("ministack") != PATCHED_VERSION:
+        return False
+    from ministack.services import apigateway_v1
+
+    apigateway_v1._arn_matches = arn_matches
+    return True
+
+
 def _patch() -> bool:
     if os.environ.get("ENGINE_QUIET_IDLE", "1") == "0":
         return False
@@ -189,6 +212,9 @@ def _patch() -> bool:
 def main() -> int:
     patched = _patch()
     print(f"engine_launch: idle Lambda environments {'event-driven' if patched else 'polling (unpatched)'}",
+          file=sys.stderr)
+    globbed = _patch_arn_glob()
+    print(f"engine_launch: authorizer policy wildcards {'match newlines' if globbed else 'as the engine has them (unpatched)'}",
           file=sys.stderr)
     from ministack.app import main as ministack_main
 

@@ -15,6 +15,24 @@ class EchoHandler(socketserver.BaseRequestHandler):
         self.request.sendall(self.request.recv(16))
 
 
+class PolicyResourceMatch(unittest.TestCase):
+    ARN = "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/DELETE/v1/auth/sessions/"
+
+    def test_wildcards(self):
+        cases = [
+            ("a stage-wide grant covers a path", "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/*", self.ARN + "s-1", True),
+            ("a newline in a path parameter is still covered", "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/*", self.ARN + "a\nb", True),
+            ("another stage is not", "arn:aws:execute-api:us-east-1:000000000000:abc123/prod/*", self.ARN + "s-1", False),
+            ("? is one character", "arn:aws:execute-api:us-east-1:000000000000:abc123/de?/*", self.ARN + "s-1", True),
+            ("? is not two", "arn:aws:execute-api:us-east-1:000000000000:abc123/d?/*", self.ARN + "s-1", False),
+            ("other characters are themselves", "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/GET/v1.me", "arn:aws:execute-api:us-east-1:000000000000:abc123/dev/GET/v1xme", False),
+            ("the whole ARN, not a prefix", "arn:aws:execute-api:us-east-1:000000000000:abc123/dev", self.ARN + "s-1", False),
+        ]
+        for name, pattern, arn, want in cases:
+            with self.subTest(name):
+                self.assertEqual(engine_launch.arn_matches(pattern, arn), want)
+
+
 class EventDrivenServerLoop(unittest.TestCase):
     def setUp(self):
         # An hour-long idle sleep: if anything still depended on the loop waking up

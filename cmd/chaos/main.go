@@ -132,9 +132,9 @@ func run() error {
 		money += w.Balance
 	}
 	fmt.Printf("chaos: every cent accounted for: %d minor units in %d wallets = %d credits + %d redemptions − %d withdrawals accepted; "+
-		"statements sum to balances; %d final transfers (refunds included) match their postings, none refunded beyond what it moved, "+
-		"each completed one told its payer once; nothing held; ledger check green\n",
-		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Withdrawals), len(exp.Ends))
+		"statements sum to balances; %d final transfers (refunds and request payments included) match their postings, none refunded beyond what it moved, "+
+		"each completed one told its payer once; %d payment requests each moved their amount once if PAID and nothing otherwise; nothing held; ledger check green\n",
+		money, len(wallets), len(exp.Credits), len(exp.Redemptions), len(exp.Withdrawals), len(exp.Ends), len(exp.Requests))
 	return nil
 }
 

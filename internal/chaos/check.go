@@ -55,14 +55,16 @@ func Observe(ctx context.Context, api *Client, users []User) ([]WalletState, err
 // Verify checks the end state against what the clients were told, and returns every
 // problem found (none when the run conserved every cent):
 //   - money is conserved: the wallets hold exactly the credits and redemptions the API
-//     accepted, less the withdrawals it accepted (transfers and refunds only move money
-//     between wallets);
+//     accepted, less the withdrawals it accepted (transfers, refunds and request payments
+//     only move money between wallets);
 //   - every wallet's statement sums to its balance, no posting appears twice in one
 //     statement, nothing is left held, and no balance is negative;
 //   - every credit accepted appears once in its wallet's statement;
 //   - every transfer ended in a final state, none needing review, and its wallets'
 //     statements show what that state says (see checkTransfers);
 //   - no transfer's completed refunds give back more than it moved (see checkRefunds);
+//   - every payment request moved its amount once if PAID and nothing otherwise (see
+//     checkRequests);
 //   - every operation got a definitive answer that could be read, every replay was
 //     identical, and no 5xx came but the breaker's 503s in a fault phase.
 func Verify(exp Expectations, wallets []WalletState) []string {
@@ -113,6 +115,7 @@ func Verify(exp Expectations, wallets []WalletState) []string {
 	}
 	problems = append(problems, checkTransfers(exp.Ends, wallets)...)
 	problems = append(problems, checkRefunds(exp.Ends)...)
+	problems = append(problems, checkRequests(exp.Asked, exp.Requests, exp.Ends)...)
 	problems = append(problems, prefixed("no definitive answer: ", exp.Undetermined)...)
 	problems = append(problems, prefixed("unreadable answer: ", exp.Unreadable)...)
 	problems = append(problems, prefixed("replay differs: ", exp.Mismatches)...)
@@ -136,6 +139,7 @@ type TransferEnd struct {
 	Amount              int64
 	Captured            *int64 // captured_amount: set on a COMPLETED hold
 	RefundOf            string // a refund's: the transfer it refunds
+	RequestID           string // a payment's: the payment request it pays
 }
 
 // moved is what a COMPLETED transfer moved: the captured amount of a hold, else the amount.
@@ -237,6 +241,9 @@ func allPages[T any](ctx context.Context, api *Client, u User, route, what strin
 	cursor := ""
 	for page := 0; page < pagesMax; page++ {
 		path := route + "?limit=100"
+		if strings.Contains(route, "?") {
+			path = route + "&limit=100"
+		}
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}

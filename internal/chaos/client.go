@@ -1,5 +1,6 @@
 // Package chaos is a bank workload with faults: concurrent clients run a random mix of
-// credits, immediate transfers, holds captured (fully or partly) or voided, and
+// credits, immediate transfers, holds captured (fully or partly) or voided, refunds,
+// withdrawals, payment requests (paid, some twice at once, declined or cancelled) and
 // redemptions against the deployed API, retrying with the same Idempotency-Key the way
 // a careful client does, while saga steps are made to fail or stall for part of the
 // run. Afterwards Check verifies, from the API alone, that no money was lost or made.

@@ -15,10 +15,11 @@ import (
 // Operation mix, in percent.
 const (
 	shareCredit      = 25
-	shareTransfer    = 33
-	shareHold        = 22
+	shareTransfer    = 29
+	shareHold        = 18
 	shareRefund      = 8
-	shareWithdrawal  = 5  // the rest are redemptions
+	shareWithdrawal  = 5
+	shareRequest     = 10 // the rest are redemptions
 	shareReplay      = 10 // of successful credits, replayed to compare the answers
 	creditMaxMinor   = 20_000
 	transferMaxMinor = 5_000
@@ -37,6 +38,8 @@ func (w *Workload) step(ctx context.Context, rng *rand.Rand, u User) {
 		w.refund(ctx, rng, u)
 	case n < shareCredit+shareTransfer+shareHold+shareRefund+shareWithdrawal:
 		w.withdraw(ctx, rng, u)
+	case n < shareCredit+shareTransfer+shareHold+shareRefund+shareWithdrawal+shareRequest:
+		w.request(ctx, rng, u)
 	default:
 		w.redeem(ctx, rng, u)
 	}
@@ -90,6 +93,7 @@ type transferView struct {
 	SourceWalletID      string `json:"source_wallet_id"`
 	DestinationWalletID string `json:"destination_wallet_id"`
 	RefundOf            string `json:"refund_of"`
+	PaymentRequestID    string `json:"payment_request_id"`
 	Error               struct {
 		Code    string `json:"code"`
 		Details struct {
@@ -107,12 +111,7 @@ const (
 )
 
 func (w *Workload) transfer(ctx context.Context, rng *rand.Rand, u User, mode transferMode) {
-	// Any other user, uniformly: draw from all but the last; drawing the payer means the
-	// last (who is not the payer, or the payer could not have been drawn).
-	payee := w.Users[rng.IntN(len(w.Users)-1)]
-	if payee.WalletID == u.WalletID {
-		payee = w.Users[len(w.Users)-1]
-	}
+	payee := w.other(rng, u)
 	body := map[string]any{"source_wallet_id": u.WalletID, "destination_wallet_id": payee.WalletID,
 		"amount": 1 + rng.Int64N(transferMaxMinor), "currency": "USD"}
 	kind := "transfer"

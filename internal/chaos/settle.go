@@ -83,7 +83,8 @@ func (w *Workload) settle(ctx context.Context, id string, u User) {
 	if finalStatus[v.Status] {
 		w.mu.Lock()
 		w.exp.Ends[id] = TransferEnd{ID: id, Status: v.Status, Source: v.SourceWalletID, Destination: v.DestinationWalletID,
-			Amount: v.Amount, Captured: v.CapturedAmount, RefundOf: v.RefundOf}
+			Amount: v.Amount, Captured: v.CapturedAmount, RefundOf: v.RefundOf,
+			RequestID: v.PaymentRequestID}
 		w.mu.Unlock()
 	}
 }

@@ -77,6 +77,8 @@ type Expectations struct {
 	Redemptions  map[string]int64       // Idempotency-Key → amount, for every 201
 	Withdrawals  map[string]int64       // Idempotency-Key → amount, for every 201
 	Transfers    map[string]User        // transfer id → its payer
+	Asked        map[string]User        // payment request id → its asker, for every 201
+	Requests     map[string]RequestEnd  // payment request id → the request once every transfer ended
 	Undetermined []string               // operations that never got a definitive answer
 	Replays      int                    // successful answers replayed and compared
 	Mismatches   []string               // replays that differ from the first answer
@@ -107,6 +109,7 @@ type Workload struct {
 func NewWorkload(api *Client, faults Faults, cfg Config, users []User) *Workload {
 	w := &Workload{API: api, Faults: faults, Config: cfg, Users: users, received: map[string][]paid{}}
 	w.exp = Expectations{Credits: map[string]int64{}, Redemptions: map[string]int64{}, Withdrawals: map[string]int64{}, Transfers: map[string]User{},
+		Asked: map[string]User{}, Requests: map[string]RequestEnd{},
 		Statuses: map[int]int{}, Ops: map[string]int{}, Ends: map[string]TransferEnd{}}
 	api.Observe = w.observe
 	return w
@@ -199,7 +202,8 @@ func (w *Workload) Run(ctx context.Context) (Expectations, error) {
 		return w.exp, err
 	}
 	w.settleAll(ctx)
-	return w.exp, nil
+	err = w.observeRequests(ctx)
+	return w.exp, err
 }
 
 func (w *Workload) phaseAt(share float64) int {

@@ -13,6 +13,10 @@ var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no 
 	"LIMITS_TABLE":                   "bench-limits",
 	"NOTIFICATIONS_TABLE":            "bench-notifications",
 	"REWARDS_TABLE":                  "bench-rewards",
+	"AUDIT_TABLE":                    "bench-audit",
+	"RECIPIENT_LOOKUPS_PER_HOUR":     "30",
+	"AWS_CALL_RECORD_DIR":            "", // recording off, as deployed
+	"CORS_ALLOWED_ORIGINS":           "", // the template's default: no cross-origin callers
 	"RATE_LIMITS":                    "money=60/60s,write=120/60s,read=600/60s,signup=20/3600s,login=60/60s",
 	"CREDIT_MAX_MINOR":               "1000000",
 	"CREDIT_DAILY_MAX_MINOR":         "5000000",
@@ -40,6 +44,13 @@ var FunctionEnv = map[string]string{ // #nosec G101 -- dummy names and ARNs, no 
 	"WALLET_EVENTS_TOPIC_ARN":        "arn:aws:sns:us-east-1:000000000000:bench-wallet-events",
 	"USER_NOTIFICATIONS_TOPIC_ARN":   "arn:aws:sns:us-east-1:000000000000:bench-user-notifications",
 }
+
+// mailFrom is MAIL_FROM, which template.yaml gives only to the functions that send
+// email (mailingFunctions, by their functions/ directory): a function that gets it
+// without building a mailer refuses to start.
+const mailFrom = "no-reply@wallet.example.com"
+
+var mailingFunctions = map[string]bool{"signup": true, "verifyresend": true, "passwordreset": true}
 
 // Function timeout and memory as template.yaml's Globals set them; the emulator passes
 // them on and enforces the timeout.
@@ -69,6 +80,9 @@ func Environment(endpoint, home, functionName string) []string {
 	}
 	for k, v := range FunctionEnv {
 		vars[k] = v
+	}
+	if mailingFunctions[functionName] {
+		vars["MAIL_FROM"] = mailFrom
 	}
 	env := make([]string, 0, len(vars))
 	for k, v := range vars {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,7 +23,9 @@ import (
 // TestMain lets this test binary stand in for the emulator: with FAKE_EMULATOR set it
 // starts a child in a process group of its own (as the emulator starts the bootstrap),
 // writes the child's pid to FAKE_EMULATOR_CHILD_PID, and answers invokes on the
-// --runtime-interface-emulator-address; with FAKE_EMULATOR=exit it exits at once.
+// --runtime-interface-emulator-address (the first invoke after FAKE_EMULATOR_FIRST_MS,
+// every one after FAKE_EMULATOR_EACH_MS; with FAKE_EMULATOR=crash as HTTP 502, as the
+// emulator answers when the runtime exits); with FAKE_EMULATOR=exit it exits at once.
 func TestMain(m *testing.M) {
 	switch os.Getenv("FAKE_EMULATOR") {
 	case "":
@@ -50,7 +53,18 @@ func fakeEmulator() {
 	if err := os.WriteFile(os.Getenv("FAKE_EMULATOR_CHILD_PID"), []byte(strconv.Itoa(child.Process.Pid)), 0o600); err != nil {
 		os.Exit(2)
 	}
-	http.HandleFunc(invokePath, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"statusCode":200}`)) })
+	first, _ := strconv.Atoi(os.Getenv("FAKE_EMULATOR_FIRST_MS"))
+	each, _ := strconv.Atoi(os.Getenv("FAKE_EMULATOR_EACH_MS"))
+	var once sync.Once
+	http.HandleFunc(invokePath, func(w http.ResponseWriter, _ *http.Request) {
+		once.Do(func() { time.Sleep(time.Duration(first) * time.Millisecond) })
+		time.Sleep(time.Duration(each) * time.Millisecond)
+		if os.Getenv("FAKE_EMULATOR") == "crash" {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		_, _ = w.Write([]byte(`{"statusCode":200}`))
+	})
 	srv := &http.Server{Addr: *addr, ReadHeaderTimeout: time.Second}
 	_ = srv.ListenAndServe()
 	os.Exit(2)
@@ -87,6 +101,33 @@ func TestColdStartAnswersThenStopsTheEmulatorAndItsChild(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	assert.True(t, gone(child), "the emulator's child %d still runs", child)
+}
+
+// The first invoke pays the start (FIRST) and the handler's work (EACH); the second
+// only the work: the cold start's cost is the difference.
+func TestColdStartTimesAWarmInvokeToo(t *testing.T) {
+	const firstMS, eachMS = 40, 25
+	e := Emulator{Path: os.Args[0], InvokeTimeout: 10 * time.Second,
+		Env: func(string) []string {
+			return []string{"FAKE_EMULATOR=serve", "FAKE_EMULATOR_CHILD_PID=" + filepath.Join(t.TempDir(), "pid"),
+				"FAKE_EMULATOR_FIRST_MS=" + strconv.Itoa(firstMS), "FAKE_EMULATOR_EACH_MS=" + strconv.Itoa(eachMS), "PATH=" + os.Getenv("PATH")}
+		}}
+	s, err := e.ColdStart(context.Background(), "fn", filepath.Join(t.TempDir(), "bootstrap"), []byte("{}"))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, s.Total, (firstMS+eachMS)*time.Millisecond)
+	assert.GreaterOrEqual(t, s.Warm, eachMS*time.Millisecond)
+	assert.Equal(t, s.Total-s.Warm, s.ColdCost())
+}
+
+func TestColdStartRefusesARuntimeThatCrashed(t *testing.T) {
+	e := Emulator{Path: os.Args[0], InvokeTimeout: 10 * time.Second,
+		Env: func(string) []string {
+			return []string{"FAKE_EMULATOR=crash", "FAKE_EMULATOR_CHILD_PID=" + filepath.Join(t.TempDir(), "pid"), "PATH=" + os.Getenv("PATH")}
+		}}
+	s, err := e.ColdStart(context.Background(), "fn", filepath.Join(t.TempDir(), "bootstrap"), []byte("{}"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "HTTP 502")
+	assert.Equal(t, http.StatusBadGateway, s.Status)
 }
 
 func TestColdStartReportsAnEmulatorThatExitsEarly(t *testing.T) {

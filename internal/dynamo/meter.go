@@ -104,7 +104,11 @@ func (m *Metered) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...fu
 		reported = out.ConsumedCapacity
 	}
 	rru := units(reported, readUnits(size, aws.ToBool(in.ConsistentRead)))
-	m.record(ctx, "Query", rru, 0, keyUse{shape: queryShape(aws.ToString(in.TableName), aws.ToString(in.KeyConditionExpression),
+	table := aws.ToString(in.TableName)
+	if in.IndexName != nil { // an index's partitions are its own
+		table = indexTable(table, *in.IndexName)
+	}
+	m.record(ctx, "Query", rru, 0, keyUse{shape: queryShape(table, aws.ToString(in.KeyConditionExpression),
 		in.ExpressionAttributeNames, in.ExpressionAttributeValues), rru: rru})
 	return out, err
 }
@@ -125,34 +129,40 @@ func (m *Metered) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func
 
 // PutItem implements API.
 func (m *Metered) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
+	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityIndexes
 	out, err := m.API.PutItem(ctx, in, opts...)
 	var reported *ddbtypes.ConsumedCapacity
 	if out != nil {
 		reported = out.ConsumedCapacity
 	}
 	wru := units(reported, writeUnits(ItemBytes(in.Item)))
-	m.record(ctx, "PutItem", 0, wru, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Item), wru: wru})
+	m.record(ctx, "PutItem", 0, wru, writeUses(aws.ToString(in.TableName), in.Item, reported, wru)...)
 	return out, err
 }
 
 // UpdateItem implements API.
 func (m *Metered) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
+	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityIndexes
 	out, err := m.API.UpdateItem(ctx, in, opts...)
 	var reported *ddbtypes.ConsumedCapacity
 	if out != nil {
 		reported = out.ConsumedCapacity
 	}
 	wru := units(reported, 1)
-	m.record(ctx, "UpdateItem", 0, wru, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Key), wru: wru})
+	m.record(ctx, "UpdateItem", 0, wru, writeUses(aws.ToString(in.TableName), in.Key, reported, wru)...)
 	return out, err
 }
 
 // DeleteItem implements API.
 func (m *Metered) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityIndexes
 	out, err := m.API.DeleteItem(ctx, in, opts...)
-	m.record(ctx, "DeleteItem", 0, 1, keyUse{shape: itemShape(aws.ToString(in.TableName), in.Key), wru: 1})
+	var reported *ddbtypes.ConsumedCapacity
+	if out != nil {
+		reported = out.ConsumedCapacity
+	}
+	wru := units(reported, 1)
+	m.record(ctx, "DeleteItem", 0, wru, writeUses(aws.ToString(in.TableName), in.Key, reported, wru)...)
 	return out, err
 }
 

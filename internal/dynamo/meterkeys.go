@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,6 +67,33 @@ func stringAttr(item map[string]ddbtypes.AttributeValue, name string) string {
 // itemShape is the shape of the key of an item or of a Key map (attributes pk, sk).
 func itemShape(table string, item map[string]ddbtypes.AttributeValue) string {
 	return keyShape(table, stringAttr(item, "pk"), stringAttr(item, "sk"))
+}
+
+// indexTable names a global secondary index's partitions as table/index, so the key
+// shapes of an index's writes and reads are told apart from its table's: a GSI has
+// partitions, and a per-partition write limit, of its own.
+func indexTable(table, index string) string { return shortTable(table) + "/" + index }
+
+// writeUses splits one write's units between the item's partition in the table and its
+// partition in each index the write touched, as DynamoDB reports them when asked for
+// INDEXES. Every index of this schema (template.yaml: the notifications' by-time) is
+// keyed by the table's own pk, so an index write lands on the item's pk in the index's
+// partitions. Without a breakdown, the whole write is counted on the table's key.
+func writeUses(table string, key map[string]ddbtypes.AttributeValue, reported *ddbtypes.ConsumedCapacity, wru float64) []keyUse {
+	if reported == nil || reported.Table == nil || len(reported.GlobalSecondaryIndexes) == 0 {
+		return []keyUse{{shape: itemShape(table, key), wru: wru}}
+	}
+	uses := []keyUse{{shape: itemShape(table, key), wru: aws.ToFloat64(reported.Table.CapacityUnits)}}
+	names := make([]string, 0, len(reported.GlobalSecondaryIndexes))
+	for name := range reported.GlobalSecondaryIndexes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := reported.GlobalSecondaryIndexes[name]
+		uses = append(uses, keyUse{shape: keyShape(indexTable(table, name), stringAttr(key, "pk"), ""), wru: aws.ToFloat64(c.CapacityUnits)})
+	}
+	return uses
 }
 
 // queryShape reads the partition key a Query names from its key condition.

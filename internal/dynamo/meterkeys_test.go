@@ -55,3 +55,27 @@ func TestTransactUsesCostTwoUnitsPerItem(t *testing.T) {
 	assert.InDelta(t, 10, total, 1e-9)
 	assert.Equal(t, "ledger:TRANSFER#"+HashSegment("t")+":r0:w4,ledger:WALLET#"+HashSegment("a")+":r0:w2,ledger:HOLDS#S:r0:w2,ledger:CONTROL#S:r0:w2", keyUses(uses))
 }
+
+func TestWriteUsesSplitTheTableAndEachIndex(t *testing.T) {
+	const table = "wallet-NotificationsTable-X"
+	key := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "USER#u-1"}, "sk": &ddbtypes.AttributeValueMemberS{Value: "N#t-1"}}
+	user := "USER#" + HashSegment("u-1")
+	cases := []struct {
+		name     string
+		reported *ddbtypes.ConsumedCapacity
+		want     string
+	}{
+		{"no report: all on the table's key", nil, "notifications:" + user + ":r0:w2"},
+		{"a total only: all on the table's key", &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(2)}, "notifications:" + user + ":r0:w2"},
+		{"table and index apart", &ddbtypes.ConsumedCapacity{CapacityUnits: aws.Float64(2), Table: &ddbtypes.Capacity{CapacityUnits: aws.Float64(1)},
+			GlobalSecondaryIndexes: map[string]ddbtypes.Capacity{"by-time": {CapacityUnits: aws.Float64(1)}}},
+			"notifications:" + user + ":r0:w1,notifications/by-time:" + user + ":r0:w1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, keyUses(writeUses(table, key, c.reported, 2)))
+		})
+	}
+	values := map[string]ddbtypes.AttributeValue{":0": &ddbtypes.AttributeValueMemberS{Value: "USER#u-1"}}
+	assert.Equal(t, "notifications/by-time:"+user, queryShape(indexTable(table, "by-time"), "#0 = :0", map[string]string{"#0": "pk"}, values))
+}

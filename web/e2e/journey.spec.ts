@@ -26,6 +26,7 @@ async function expectShownEqualsApi(page: Page, token: string, request: import("
 async function sendTo(page: Page, to: string, amount: string, hold: boolean, description: string) {
   await page.goto("/#/send");
   await scan(page, "send");
+  await page.getByLabel("A wallet id").check();
   await page.getByLabel("To wallet id").fill(to);
   await page.getByLabel("Amount").fill(amount);
   await page.getByLabel("Description (optional)").fill(description);

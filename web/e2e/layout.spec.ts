@@ -2,7 +2,7 @@
 import { test, expect } from "@playwright/test";
 import { ADMIN, codeFor, emailOf, ensureAdmin, logIn, PASSWORD, scan } from "./helpers";
 
-const USER_PAGES = ["#/", "#/send", "#/transfers", "#/notifications", "#/rewards"];
+const USER_PAGES = ["#/", "#/send", "#/requests", "#/transfers", "#/notifications", "#/rewards"];
 const ADMIN_PAGES = ["#/admin/review", "#/admin/audit", "#/admin/ledger", "#/admin/wallets"];
 
 async function fits(page: import("@playwright/test").Page, where: string) {

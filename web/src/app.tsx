@@ -5,6 +5,7 @@ import * as auth from "./auth";
 import { LoginPage, SignupPage, VerifyPage } from "./pages/auth";
 import { WalletsPage, StatementPage } from "./pages/wallets";
 import { SendPage } from "./pages/send";
+import { RequestsPage } from "./pages/requests";
 import { TransfersPage, TransferPage } from "./pages/transfers";
 import { NotificationsPage } from "./pages/notifications";
 import { RewardsPage } from "./pages/rewards";
@@ -79,6 +80,9 @@ export function App() {
       case "send":
         page = <SendPage from={params.get("from") ?? ""} />;
         break;
+      case "requests":
+        page = <RequestsPage />;
+        break;
       case "transfers":
         page = parts[1] ? <TransferPage id={parts[1]} /> : <TransfersPage />;
         break;
@@ -115,6 +119,7 @@ export function App() {
           <nav aria-label="Main">
             <a href="#/wallets">Wallets</a>
             <a href="#/send">Send</a>
+            <a href="#/requests">Requests</a>
             <a href="#/transfers">Transfers</a>
             <a href="#/notifications" aria-label={`Notifications, ${unread} unread`}>
               Notifications{" "}

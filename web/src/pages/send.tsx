@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, unwrap, type Schemas } from "../api/client";
+import { api, ApiError, unwrap, type Schemas } from "../api/client";
 import { formatMoney, parseAmount } from "../money";
 import { useIntent } from "../intent";
 import { ErrorNote, Page, Status, useLoad } from "../ui";
@@ -14,6 +14,7 @@ export function SendPage({ from }: { from: string }) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [mode, setMode] = useState<"immediate" | "hold">("immediate");
+  const [to, setTo] = useState<"person" | "wallet">("person");
   const active = wallets.data?.items.filter((w) => w.status === "ACTIVE") ?? [];
 
   const submit = async (e: Event) => {
@@ -24,13 +25,10 @@ export function SendPage({ from }: { from: string }) {
     if (!src) return setError(new Error("Choose the wallet to send from."));
     const p = parseAmount(String(f.get("amount")), src.currency);
     if (!p.ok) return setError(new Error(p.error));
-    const body: Schemas["CreateTransferRequest"] = {
-      source_wallet_id: src.id,
-      destination_wallet_id: String(f.get("to")).trim(),
-      amount: p.minor,
-      currency: src.currency,
-      mode,
-    };
+    const dest = String(f.get("to")).trim();
+    const body: Schemas["CreateTransferRequest"] = { source_wallet_id: src.id, amount: p.minor, currency: src.currency, mode };
+    if (to === "person") body.recipient = { email: dest };
+    else body.destination_wallet_id = dest;
     const description = String(f.get("description") ?? "").trim();
     if (description) body.description = description;
     if (mode === "hold") body.hold_expires_in_seconds = Number(f.get("expiry")) * 60;
@@ -41,7 +39,7 @@ export function SendPage({ from }: { from: string }) {
       intent.done();
       location.hash = `#/transfers/${data.id}`;
     } catch (err) {
-      setError(err);
+      setError(to === "person" ? personError(err, src.currency) : err);
       setNote("");
     } finally {
       setBusy(false);
@@ -62,11 +60,28 @@ export function SendPage({ from }: { from: string }) {
             ))}
           </select>
         </label>
-        <label>
-          To wallet id <input name="to" required autoComplete="off" spellcheck={false} aria-describedby="to-hint" />
-        </label>
+        <fieldset>
+          <legend>Send to</legend>
+          <label class="radio">
+            <input type="radio" name="to-kind" value="person" checked={to === "person"} onChange={() => setTo("person")} /> A person (email)
+          </label>
+          <label class="radio">
+            <input type="radio" name="to-kind" value="wallet" checked={to === "wallet"} onChange={() => setTo("wallet")} /> A wallet id
+          </label>
+        </fieldset>
+        {to === "person" ? (
+          <label key="person">
+            Their email <input name="to" type="email" required autoComplete="email" spellcheck={false} aria-describedby="to-hint" />
+          </label>
+        ) : (
+          <label key="wallet">
+            To wallet id <input name="to" required autoComplete="off" spellcheck={false} aria-describedby="to-hint" />
+          </label>
+        )}
         <p id="to-hint" class="hint">
-          Ask the person you pay for the id of their wallet in the same currency.
+          {to === "person"
+            ? "The money goes to their wallet in the same currency; they need an account with a verified email and an active wallet in it."
+            : "Ask the person you pay for the id of their wallet in the same currency."}
         </p>
         <label>
           Amount <input name="amount" inputMode="decimal" required autoComplete="off" />
@@ -101,6 +116,21 @@ export function SendPage({ from }: { from: string }) {
       </form>
     </Page>
   );
+}
+
+/**
+ * personError words the answers that are particular to sending to an email: the one
+ * answer for every address that cannot receive, and the hourly quota of such sends.
+ */
+function personError(err: unknown, currency: string): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.code === "recipient_unavailable") {
+    return new ApiError(err.status, err.code, `This person cannot receive ${currency} here: there may be no account with that verified email, or it has no active ${currency} wallet. Check the address, or ask them for a wallet id.`);
+  }
+  if (err.status === 429) {
+    return new ApiError(err.status, err.code, "Too many payments in a short time (sending to people by email is limited per hour). Try again later, or send to a wallet id.");
+  }
+  return err;
 }
 
 function formatPlain(w: Schemas["Wallet"]) {

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, unwrap, type Wallet, type Schemas } from "../api/client";
+import { api, ApiError, unwrap, type Wallet, type Schemas } from "../api/client";
 import { CURRENCIES, parseAmount, toDecimalString } from "../money";
 import { useIntent } from "../intent";
 import { ErrorNote, Money, Page, Status, useLoad, when } from "../ui";
@@ -53,6 +53,7 @@ function WalletCard({ w, onChange }: { w: Wallet; onChange: () => void }) {
         <a href={`#/wallets/${w.id}`}>Statement</a> <a href={`#/send?from=${w.id}`}>Send from this wallet</a>
       </p>
       <TopUp w={w} onDone={onChange} />
+      <Withdraw w={w} onDone={onChange} />
     </li>
   );
 }
@@ -91,6 +92,58 @@ function TopUp({ w, onDone }: { w: Wallet; onDone: () => void }) {
       <label for={id}>Top up amount ({w.currency})</label>
       <input id={id} inputMode="decimal" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
       <button disabled={busy}>{busy ? "Adding…" : "Top up"}</button>
+      <ErrorNote error={error} />
+      {note && <Status text={note} />}
+    </form>
+  );
+}
+
+/** withdrawError words the refusals particular to a withdrawal (its limits, what is available). */
+function withdrawError(err: unknown): unknown {
+  if (!(err instanceof ApiError)) return err;
+  if (err.code === "limit_exceeded") {
+    return new ApiError(err.status, err.code, "That is more than you can withdraw: a single withdrawal is limited, and so is what one wallet withdraws per day (UTC). Try a smaller amount, or tomorrow.");
+  }
+  if (err.code === "insufficient_funds") {
+    return new ApiError(err.status, err.code, "You can withdraw at most the available balance (money in holds is not available).");
+  }
+  return err;
+}
+
+function Withdraw({ w, onDone }: { w: Wallet; onDone: () => void }) {
+  const intent = useIntent();
+  const [text, setText] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const p = parseAmount(text, w.currency);
+    if (!p.ok) return setError(new Error(p.error));
+    const body = { amount: p.minor, description: "Withdrawal" };
+    const it = intent.for({ w: w.id, body });
+    setBusy(true);
+    try {
+      await it.run((key) => api.POST("/v1/wallets/{id}/withdrawals", { params: { path: { id: w.id }, header: { "Idempotency-Key": key } }, body }), setNote);
+      intent.done();
+      setText("");
+      setNote(`Withdrew ${toDecimalString(p.minor, w.currency)} ${w.currency}.`);
+      onDone();
+      dispatchEvent(new Event("wallet:notifications"));
+    } catch (err) {
+      setError(withdrawError(err));
+      setNote("");
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = `withdraw-${w.id}`;
+  return (
+    <form onSubmit={submit} class="inline">
+      <label for={id}>Withdraw amount ({w.currency})</label>
+      <input id={id} inputMode="decimal" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
+      <button class="secondary" disabled={busy}>{busy ? "Withdrawing…" : "Withdraw"}</button>
       <ErrorNote error={error} />
       {note && <Status text={note} />}
     </form>
