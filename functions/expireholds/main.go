@@ -1,4 +1,5 @@
-// Command expireholds runs every minute and releases holds past their expiry.
+// Command expireholds runs every minute: it releases holds past their expiry and stores
+// EXPIRED on the payment requests past theirs.
 package main
 
 import (

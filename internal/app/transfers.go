@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/serverless-wallet/wallet/internal/apigw"
@@ -140,14 +141,29 @@ func stepLabel(name, detail string) string {
 }
 
 // ServeHoldExpiry starts the scheduled function that releases expired holds (it releases
-// them directly, without the saga).
+// them directly, without the saga) and, beside that sweep, stores EXPIRED on the payment
+// requests past their expiry (see payrequest.Service.ExpireRequests): one function, one
+// schedule, two independent sweeps, each within its own share of the invocation's time.
 func ServeHoldExpiry() int {
 	return Start(func(_ context.Context, d *Deps) (any, error) {
 		ts, err := d.TransferService(nil)
 		if err != nil {
 			return nil, err
 		}
+		ps, err := d.PaymentRequestService(nil)
+		if err != nil {
+			return nil, err
+		}
 		return func(ctx context.Context) error {
+			var requestsErr error
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var n int
+				n, requestsErr = ps.ExpireRequests(ctx)
+				d.Log.InfoContext(ctx, "expired payment requests", slog.Int("count", n))
+			}()
 			n, err := ts.ExpireHolds(ctx)
 			d.Log.InfoContext(ctx, "expired holds released", slog.Int("count", n))
 			// The sweeper runs every minute: it reports the open review cases, the gauge the
@@ -157,7 +173,8 @@ func ServeHoldExpiry() int {
 			} else {
 				d.Metrics().Put(metrics.OpenReviewCases, float64(open), nil)
 			}
-			return err
+			wg.Wait()
+			return errors.Join(err, requestsErr)
 		}, nil
 	})
 }

@@ -152,5 +152,5 @@ func transactUses(items []ddbtypes.TransactWriteItem) ([]keyUse, float64) {
 // ShardedKeys names the partition keys that are spread over buckets (the bucket is the
 // key's last segment), as table:PK, with their number of buckets.
 func ShardedKeys() map[string]int {
-	return map[string]int{"ledger:" + holdsPK: HoldBuckets, "ledger:ACCOUNT": ExternalShards}
+	return map[string]int{"ledger:" + holdsPK: HoldBuckets, "ledger:" + requestExpiryPK: RequestBuckets, "ledger:ACCOUNT": ExternalShards}
 }

@@ -22,9 +22,10 @@ import (
 //	pk PREQ#<id>        sk PREQ                    the request
 //	pk PREQBY#<payee>   sk R#<created_at>#<id>     the payee's list (request_id)
 //	pk PREQTO#<email>   sk R#<created_at>#<id>     the addressee's list (request_id)
+//	pk PREQEXP#<bucket> sk <expires_ms>#<id>       open requests by expiry (requestexpiry.go)
 //
 // The request, a transfer that pays it and that transfer's end are written together
-// (see createPaying and addRequestMove).
+// (see createPaying and addRequestMove), each with the request's expiry entry.
 var _ payrequest.Store = (*Ledger)(nil)
 
 const (
@@ -82,8 +83,9 @@ func (s *Ledger) Request(ctx context.Context, id string) (payrequest.Request, er
 
 var errRequestTaken = errors.New("request id taken")
 
-// CreateRequest writes the request and its two list entries in one transaction, the
-// request on condition that its id is free; when it is taken, the stored one.
+// CreateRequest writes the request, its two list entries and its expiry entry in one
+// transaction, the request on condition that its id is free; when it is taken, the
+// stored one.
 func (s *Ledger) CreateRequest(ctx context.Context, r payrequest.Request) (*payrequest.Request, error) {
 	put, err := absentPut(s.Table, "payment request", toRequestItem(r))
 	if err != nil {
@@ -94,6 +96,7 @@ func (s *Ledger) CreateRequest(ctx context.Context, r payrequest.Request) (*payr
 	tx.add(ddbtypes.TransactWriteItem{Put: put}, refuseWith(errRequestTaken))
 	tx.add(s.put(map[string]string{"pk": "PREQBY#" + r.PayeeID, "sk": sk, "request_id": r.ID}), nil)
 	tx.add(s.put(map[string]string{"pk": "PREQTO#" + r.ToEmail, "sk": sk, "request_id": r.ID}), nil)
+	tx.add(s.putRequestDue(payrequest.Due{ID: r.ID, ExpiresAt: r.ExpiresAt}), nil)
 	err = tx.commit(ctx, s.DB)
 	if errors.Is(err, errRequestTaken) {
 		stored, rerr := s.Request(ctx, r.ID)
@@ -146,7 +149,8 @@ func (s *Ledger) requestList(ctx context.Context, pk string, limit int, cursor s
 	return out, next, nil
 }
 
-// MoveRequest writes a person's action on an open request (see payrequest.Store).
+// MoveRequest writes a person's action on an open request (see payrequest.Store) and
+// drops its expiry entry in one transaction, then reads the request as it now is.
 func (s *Ledger) MoveRequest(ctx context.Context, r payrequest.Request, to payrequest.Status, actor string, now time.Time) (payrequest.Request, error) {
 	update := expression.Set(expression.Name("status"), expression.Value(string(to))).
 		Set(expression.Name("updated_at"), expression.Value(now)).
@@ -158,19 +162,20 @@ func (s *Ledger) MoveRequest(ctx context.Context, r payrequest.Request, to payre
 	if err != nil {
 		return payrequest.Request{}, fmt.Errorf("build request update: %w", err)
 	}
-	out, err := updateAlone(ctx, s.DB, updateOf(s.Table, key(requestPK(r.ID), requestSK), expr), ddbtypes.ReturnValueAllNew)
-	if isConditionFailed(err) {
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(requestPK(r.ID), requestSK), expr)}, refuseWith(errRequestClosed))
+	tx.add(s.dropRequestDue(payrequest.Due{ID: r.ID, ExpiresAt: r.ExpiresAt}), nil)
+	err = tx.commit(ctx, s.DB)
+	if errors.Is(err, errRequestClosed) {
 		return payrequest.Request{}, s.requestRefusal(ctx, r.ID, now)
 	}
 	if err != nil {
 		return payrequest.Request{}, fmt.Errorf("move request %s: %w", r.ID, err)
 	}
-	var it requestItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return payrequest.Request{}, fmt.Errorf("unmarshal request: %w", err)
-	}
-	return it.request(), nil
+	return s.Request(ctx, r.ID)
 }
+
+var errRequestClosed = errors.New("payment request not open")
 
 // openAt is the condition of every move a person makes: the request is PENDING and
 // its expiry is after now.
@@ -218,6 +223,9 @@ func (s *Ledger) createPaying(ctx context.Context, t transfer.Transfer) error {
 		tx.add(ddbtypes.TransactWriteItem{Put: put}, refuseWith(errTransferTaken))
 		tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(requestPK(t.RequestID), requestSK), expr)},
 			refuseWith(payrequest.ErrPaying)) // explained below by the request as it is
+		if !t.RequestExpiresAt.IsZero() { // PAYING is not open: out of the expiry index
+			tx.add(s.dropRequestDue(payrequest.Due{ID: t.RequestID, ExpiresAt: t.RequestExpiresAt}), nil)
+		}
 		return tx.commit(ctx, s.DB)
 	})
 	switch {
@@ -238,7 +246,8 @@ func (s *Ledger) createPaying(ctx context.Context, t transfer.Transfer) error {
 }
 
 // addRequestMove writes the end of a paying transfer on its request (see
-// transfer.Change.RequestMove), on condition that the request is PAYING by it.
+// transfer.Change.RequestMove), on condition that the request is PAYING by it; a
+// reopened request is open again, so its expiry entry is put back.
 func (tx *txn) addRequestMove(s *Ledger, c transfer.Change) error {
 	m := c.RequestMove()
 	if m == nil {
@@ -259,6 +268,9 @@ func (tx *txn) addRequestMove(s *Ledger, c transfer.Change) error {
 		return fmt.Errorf("build request move: %w", err)
 	}
 	tx.add(ddbtypes.TransactWriteItem{Update: updateOf(s.Table, key(requestPK(m.RequestID), requestSK), expr)}, conflict)
+	if !m.Paid && !c.After.RequestExpiresAt.IsZero() {
+		tx.add(s.putRequestDue(payrequest.Due{ID: m.RequestID, ExpiresAt: c.After.RequestExpiresAt}), nil)
+	}
 	return nil
 }
 

@@ -106,6 +106,7 @@ var requestEventTypes = map[payrequest.Status]string{
 	payrequest.StatusPaid:      event.PaymentRequestPaid,
 	payrequest.StatusDeclined:  event.PaymentRequestDeclined,
 	payrequest.StatusCancelled: event.PaymentRequestCancelled,
+	payrequest.StatusExpired:   event.PaymentRequestExpired, // stored by the expiry sweep
 }
 
 // requestEvents is the event of a payment request that was made or reached a new

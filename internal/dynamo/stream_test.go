@@ -116,6 +116,21 @@ func TestEventsOfTransfers(t *testing.T) {
 	checkEventsOf(t, "stream-transfers.json", tests)
 }
 
+// TestEventsOfPaymentRequests: the expiry sweep's move publishes payment_request.expired,
+// named by the request and the status, so a sweep's redelivered record is one event.
+func TestEventsOfPaymentRequests(t *testing.T) {
+	tests := []streamCase{
+		{
+			record: "expired",
+			want: []event.Event{{ID: "payment_request:r-1:expired", Type: event.PaymentRequestExpired, Time: at("2026-01-01T01:00:30Z"),
+				Payload: event.Payload{PaymentRequestID: "r-1", Status: "EXPIRED", AmountMinor: 700, Currency: "USD",
+					DestinationOwnerID: "u-payee", ToEmail: "ann@example.com"}}},
+		},
+		{record: "expired-unchanged"}, // no new status: nothing new happened
+	}
+	checkEventsOf(t, "stream-requests.json", tests)
+}
+
 func TestEventsOfRedeliveryIsStable(t *testing.T) {
 	rec := streamRecords(t, "stream-transfers.json")["failed"]
 	first, err := dynamo.EventsOf(rec)

@@ -3,16 +3,12 @@ package dynamo
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -106,102 +102,19 @@ func (s *Ledger) TransfersByID(ctx context.Context, ids []string) ([]transfer.Tr
 	return ts, nil
 }
 
-// holdBucketQueriesInFlight bounds how many index buckets one page reads at once.
-const holdBucketQueriesInFlight = 8
-
-// Positions in the expiring-holds index: a bucket not read yet is "", a bucket read to
-// its end holdBucketDone; the position of a page is the buckets' positions joined.
-const (
-	holdBucketDone = "~"
-	holdBucketSep  = "|"
-)
-
-type expiredHold struct{ sk, id string }
-
 // ExpiredHolds lists transfers whose hold expired by now, after the index position
-// after ("" from the start). A page reads every bucket of the index not yet read to its
-// end, up to holdBucketQueriesInFlight at once and a share of limit from each, and
-// lists what they hold oldest first. It returns the position to continue from, ""
-// when every bucket has been read to its end.
+// after ("" from the start), and the position to continue from (see dueIn).
 func (s *Ledger) ExpiredHolds(ctx context.Context, now time.Time, limit int, after string) ([]string, string, error) {
-	pos := make([]string, HoldBuckets)
-	if after != "" {
-		pos = strings.Split(after, holdBucketSep)
-		if len(pos) != HoldBuckets {
-			return nil, "", fmt.Errorf("expired holds: position of %d buckets, the index has %d", len(pos), HoldBuckets)
-		}
-	}
-	perBucket := max(1, (limit+HoldBuckets-1)/HoldBuckets)
-	found := make([][]expiredHold, HoldBuckets)
-	errs := make([]error, HoldBuckets)
-	slots := make(chan struct{}, holdBucketQueriesInFlight)
-	var wg sync.WaitGroup
-	for b := range HoldBuckets {
-		if pos[b] == holdBucketDone {
-			continue
-		}
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			found[b], pos[b], errs[b] = s.expiredInBucket(ctx, fmt.Sprintf("%s#%02d", holdsPK, b), now, perBucket, pos[b])
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	due, next, err := s.dueIn(ctx, sweptIndex{pk: holdsPK, buckets: HoldBuckets, idAttr: "transfer_id"},
+		fmt.Sprintf("%012d$", now.Unix()), limit, after)
+	if err != nil {
 		return nil, "", err
 	}
-	var all []expiredHold
-	for _, f := range found {
-		all = append(all, f...)
+	ids := make([]string, 0, len(due))
+	for _, d := range due {
+		ids = append(ids, d.id)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].sk < all[j].sk })
-	ids := make([]string, 0, len(all))
-	for _, h := range all {
-		ids = append(ids, h.id)
-	}
-	for _, p := range pos {
-		if p != holdBucketDone {
-			return ids, strings.Join(pos, holdBucketSep), nil
-		}
-	}
-	return ids, "", nil
-}
-
-// expiredInBucket reads one page of one index bucket after the sort key after and
-// returns its holds and the bucket's next position.
-func (s *Ledger) expiredInBucket(ctx context.Context, pk string, now time.Time, limit int, after string) ([]expiredHold, string, error) {
-	kc := expression.Key("pk").Equal(expression.Value(pk)).
-		And(expression.Key("sk").LessThan(expression.Value(fmt.Sprintf("%012d$", now.Unix()))))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
-	if err != nil {
-		return nil, "", fmt.Errorf("build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(limit)), ConsistentRead: aws.Bool(true)} // #nosec G115 -- small constant
-	if after != "" {
-		in.ExclusiveStartKey = key(pk, after)
-	}
-	out, err := s.DB.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("query expired holds in %s: %w", pk, err)
-	}
-	holds := make([]expiredHold, 0, len(out.Items))
-	for _, item := range out.Items {
-		var idx struct {
-			SK         string `dynamodbav:"sk"`
-			TransferID string `dynamodbav:"transfer_id"`
-		}
-		if err := attributevalue.UnmarshalMap(item, &idx); err != nil {
-			return nil, "", fmt.Errorf("unmarshal hold: %w", err)
-		}
-		holds = append(holds, expiredHold{sk: idx.SK, id: idx.TransferID})
-	}
-	next := stringAttr(out.LastEvaluatedKey, "sk")
-	if next == "" {
-		next = holdBucketDone
-	}
-	return holds, next, nil
+	return ids, next, nil
 }
 
 // ForgetHold deletes a transfer's entry in the expiring-holds index, if any.

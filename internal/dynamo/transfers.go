@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +61,9 @@ type transferItem struct {
 	ReviewFrom     string    `dynamodbav:"review_from,omitempty"` // written by the state machine's MarkNeedsReview
 	Refunded       int64     `dynamodbav:"refunded,omitempty"`    // written by a refund's post (refundUpdate)
 	RefundIDs      []string  `dynamodbav:"refund_ids,omitempty"`
+	// RequestExpiresMs is, on a transfer that pays a payment request, the request's
+	// expiry in Unix milliseconds (the key of its expiry entry).
+	RequestExpiresMs int64 `dynamodbav:"request_expires_ms,omitempty"`
 }
 
 // transferFacts is the part of a transfer item an event needs (the stream decodes only
@@ -120,7 +122,15 @@ func toTransferItem(t transfer.Transfer) transferItem {
 		Description: t.Description, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Version: t.Version, Reserved: t.Reserved,
 		Credited: t.Credited, Captured: t.Captured, Released: t.Released, Reversed: t.Reversed,
 		Steps: encodeSteps(t.Steps), RequestHash: t.RequestHash, ReviewOpenedAt: t.ReviewOpenedAt, ReviewFrom: string(t.ReviewFrom),
-		Refunded: t.RefundedMinor, RefundIDs: t.RefundIDs}
+		Refunded: t.RefundedMinor, RefundIDs: t.RefundIDs, RequestExpiresMs: expiresMs(t.RequestExpiresAt)}
+}
+
+// expiresMs is a time in Unix milliseconds, 0 for the zero time.
+func expiresMs(at time.Time) int64 {
+	if at.IsZero() {
+		return 0
+	}
+	return at.UnixMilli()
 }
 
 func (it transferItem) transfer() transfer.Transfer {
@@ -131,7 +141,15 @@ func (it transferItem) transfer() transfer.Transfer {
 		ExpiresAt: it.ExpiresAt, Version: it.Version, Reserved: it.Reserved, Credited: it.Credited, Captured: it.Captured,
 		Released: it.Released, Reversed: it.Reversed, Steps: decodeSteps(it.Steps), RequestHash: it.RequestHash, ReviewOpenedAt: it.ReviewOpenedAt,
 		ReviewFrom: transfer.Status(it.ReviewFrom), RefundOf: it.RefundOf, RefundedMinor: it.Refunded, RefundIDs: it.RefundIDs,
-		RequestID: it.RequestID}
+		RequestID: it.RequestID, RequestExpiresAt: fromMs(it.RequestExpiresMs)}
+}
+
+// fromMs is a time from Unix milliseconds, the zero time for 0.
+func fromMs(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // Transfer reads one transfer with a strongly consistent read.
@@ -239,21 +257,13 @@ func (s *Ledger) CommitTransfer(ctx context.Context, c transfer.Change) error {
 
 func holdSK(t transfer.Transfer) string { return fmt.Sprintf("%012d#%s", t.ExpiresAt.Unix(), t.ID) }
 
-// HoldBuckets is how many partitions the expiring-holds index is spread over. Its sort
-// key grows with time, so one partition would take every new hold's write and delete
-// (DynamoDB cannot split new writes of an increasing key); spread by the transfer id's
-// hash, the index takes HoldBuckets partitions' writes. Changing it moves where new
-// holds' entries go while old entries stay where they are: the sweeper must then walk
-// the old buckets too until they are empty.
+// HoldBuckets is how many partitions the expiring-holds index is spread over (see
+// sweptIndex). Changing it moves where new holds' entries go while old entries stay
+// where they are: the sweeper must then walk the old buckets too until they are empty.
 const HoldBuckets = 64
 
-// holdPK is the index bucket of a transfer's hold: a pure function of its id, so the
-// entry is deleted where it was put.
-func holdPK(transferID string) string {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(transferID))
-	return fmt.Sprintf("%s#%02d", holdsPK, h.Sum32()%HoldBuckets)
-}
+// holdPK is the index bucket of a transfer's hold.
+func holdPK(transferID string) string { return bucketOf(holdsPK, transferID, HoldBuckets) }
 
 func (s *Ledger) put(m map[string]string) ddbtypes.TransactWriteItem {
 	item := make(map[string]ddbtypes.AttributeValue, len(m))

@@ -31,11 +31,12 @@ const (
 	CreditCompleted     = "credit.completed"
 	RewardRedeemed      = "reward.redeemed"
 	WithdrawalCompleted = "withdrawal.completed"
-	// A payment request made, paid, declined or cancelled (see package payrequest).
+	// A payment request made, paid, declined, cancelled or expired (see package payrequest).
 	PaymentRequestCreated   = "payment_request.created"
 	PaymentRequestPaid      = "payment_request.paid"
 	PaymentRequestDeclined  = "payment_request.declined"
 	PaymentRequestCancelled = "payment_request.cancelled"
+	PaymentRequestExpired   = "payment_request.expired"
 )
 
 // Event is one fact, as published to the wallet events topic.

@@ -124,6 +124,8 @@ func For(e event.Event) []Notification {
 		return both("Your request of "+amount+" was declined.", "You declined a request of "+amount+".")
 	case event.PaymentRequestCancelled:
 		return both("You cancelled your request of "+amount+".", "A request of "+amount+" to you was cancelled.")
+	case event.PaymentRequestExpired:
+		return both("Your request of "+amount+" to "+p.ToEmail+" expired.", "A request of "+amount+" to you expired.")
 	}
 	return nil
 }
@@ -156,8 +158,8 @@ func (s *Service) Handle(ctx context.Context, e event.Event) error {
 	return nil
 }
 
-// findPayer names a payment request's payer when the event does not (a request made
-// or cancelled before anyone acted on it): the account that verified the request's
+// findPayer names a payment request's payer when the event does not (a request made,
+// cancelled or expired before anyone acted on it): the account that verified the request's
 // address, if there is one. The address alone is never told anything.
 func (s *Service) findPayer(ctx context.Context, e *event.Event) error {
 	if e.Payload.PaymentRequestID == "" || e.Payload.SourceOwnerID != "" || e.Payload.ToEmail == "" || s.Users == nil {

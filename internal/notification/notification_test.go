@@ -65,6 +65,10 @@ func TestFor(t *testing.T) {
 		{"withdrawal", []note{
 			{"u-owner", event.WithdrawalCompleted, "You withdrew 15.00 EUR."},
 		}},
+		{"request-expired", []note{ // the payer found by the address (see findPayer)
+			{"u-payee", event.PaymentRequestExpired, "Your request of 7.00 USD to ann@example.com expired."},
+			{"u-payer", event.PaymentRequestExpired, "A request of 7.00 USD to you expired."},
+		}},
 		{"held", nil},
 		{"needs-review", nil},
 		{"reward", nil},

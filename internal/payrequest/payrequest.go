@@ -13,8 +13,9 @@ import (
 	"github.com/serverless-wallet/wallet/internal/problem"
 )
 
-// Status is a request's stored state. EXPIRED is never stored: a PENDING request past
-// its expiry is shown EXPIRED and can no longer be paid, declined or cancelled.
+// Status is a request's stored state. A PENDING request past its expiry is shown
+// EXPIRED at once and can no longer be paid, declined or cancelled; the expiry sweep
+// (Service.ExpireRequests) then stores EXPIRED, which tells both parties.
 type Status string
 
 // The statuses.
@@ -23,7 +24,7 @@ type Status string
 //	   ▲                │
 //	   └─transfer FAILED┘ (no money moved: payable again)
 //	PENDING ──decline──▶ DECLINED     PENDING ──cancel──▶ CANCELLED
-//	PENDING, past expires_at ⇒ EXPIRED (derived)
+//	PENDING, past expires_at ⇒ shown EXPIRED ──expiry sweep──▶ EXPIRED (stored)
 const (
 	StatusPending   Status = "PENDING"
 	StatusPaying    Status = "PAYING"
@@ -55,6 +56,12 @@ const (
 	PageSizeMax           = 100
 	PageSizeDefault       = 25
 )
+
+// Due is an open request's entry in the expiry index: the request and its expiry.
+type Due struct {
+	ID        string
+	ExpiresAt time.Time
+}
 
 // Request is a payment request as stored.
 type Request struct {

@@ -39,6 +39,11 @@ func TestNext(t *testing.T) {
 		{"reopen a paid request", in(StatusPaid), ActionReopen, "", ErrPaid},
 		{"settle an open request", open, ActionSettle, "", errTransition},
 		{"reopen an open request", open, ActionReopen, "", errTransition},
+		{"pay a stored expired request", in(StatusExpired), ActionPay, "", ErrExpired},
+		{"decline a stored expired request", in(StatusExpired), ActionDecline, "", ErrExpired},
+		{"cancel a stored expired request", in(StatusExpired), ActionCancel, "", ErrExpired},
+		{"settle a stored expired request", in(StatusExpired), ActionSettle, "", ErrExpired},
+		{"reopen a stored expired request", in(StatusExpired), ActionReopen, "", ErrExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +71,8 @@ func TestStatusAt(t *testing.T) {
 		{"paid after its expiry stays paid", StatusPaid, now.Add(-time.Hour), StatusPaid},
 		{"a running payment after the expiry", StatusPaying, now.Add(-time.Hour), StatusPaying},
 		{"declined", StatusDeclined, now.Add(time.Hour), StatusDeclined},
+		{"stored expired", StatusExpired, now.Add(-time.Minute), StatusExpired},
+		{"stored expired, read on a clock behind the sweep's", StatusExpired, now.Add(time.Second), StatusExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

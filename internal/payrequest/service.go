@@ -30,6 +30,15 @@ type Store interface {
 	// actor, on condition that the stored request is PENDING before its expiry at now;
 	// the stored request's Refusal otherwise.
 	MoveRequest(ctx context.Context, r Request, to Status, actor string, now time.Time) (Request, error)
+	// DueRequests pages the expiry index: the open requests whose expiry is at or before
+	// now, after the index position after ("" from the start), and the position to go on
+	// from ("" when the whole index was read).
+	DueRequests(ctx context.Context, now time.Time, limit int, after string) ([]Due, string, error)
+	// ExpireRequest stores EXPIRED on d's request and drops d from the index in one
+	// write, on condition that the request is PENDING and its expiry is at or before
+	// now; expired says whether this call moved it. A request that moved on (paid,
+	// declined, cancelled) is left as it is and its entry, if one is left, dropped.
+	ExpireRequest(ctx context.Context, d Due, now time.Time) (expired bool, err error)
 }
 
 // Users reads the caller's account (their verified email).
@@ -306,6 +315,6 @@ func (s *Service) Pay(ctx context.Context, c op.Caller, id, key string, in trans
 			return transfer.RequestPayment{}, err
 		}
 		return transfer.RequestPayment{RequestID: r.ID, PayeeID: r.PayeeID, AmountMinor: r.AmountMinor, Currency: r.Currency,
-			Note: r.Note}, nil
+			Note: r.Note, ExpiresAt: r.ExpiresAt}, nil
 	})
 }

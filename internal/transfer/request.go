@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
@@ -18,7 +19,9 @@ import (
 // request on in the transaction that writes that end (see Change.RequestMove): PAID
 // with the posting that completes it, back to PENDING with the FAILED status of a
 // transfer that moved no money, so a refused payment (insufficient funds) leaves the
-// request payable.
+// request payable. The transfer carries the request's expiry too (RequestExpiresAt): the
+// move to PAYING drops the request's entry in the expiry index, and a reopen puts it
+// back, in the same transactions.
 
 // RequestPayment is a payment request as paying it needs it; the package that owns
 // requests checks who may pay it and that it is payable.
@@ -28,6 +31,7 @@ type RequestPayment struct {
 	AmountMinor int64
 	Currency    string
 	Note        string
+	ExpiresAt   time.Time // the request's expiry: its entry in the expiry index is keyed by it
 }
 
 // PayInput is the body of POST /v1/payment-requests/{id}/pay.
@@ -116,6 +120,6 @@ func (s *Service) PayRequest(ctx context.Context, c op.Caller, requestID, key st
 		return Transfer{ID: id, RequestHash: hash[:RequestHashChars], SourceWalletID: src.ID, DestinationWalletID: dst.ID,
 			SourceOwnerID: src.OwnerID, DestinationOwnerID: dst.OwnerID, AmountMinor: r.AmountMinor, CaptureMinor: r.AmountMinor,
 			Currency: r.Currency, Description: desc, Mode: ModeImmediate, Status: StatusPending, CreatedAt: now, UpdatedAt: now,
-			Version: 1, RequestID: r.RequestID}, probe, nil
+			Version: 1, RequestID: r.RequestID, RequestExpiresAt: r.ExpiresAt}, probe, nil
 	})
 }

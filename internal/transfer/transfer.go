@@ -109,8 +109,10 @@ type Transfer struct {
 	// completed refunds and their ids, written by each refund's post (see RefundClaim).
 	RefundedMinor int64
 	RefundIDs     []string
-	// RequestID is, on a transfer that pays a payment request, the request.
-	RequestID string
+	// RequestID is, on a transfer that pays a payment request, the request, and
+	// RequestExpiresAt that request's expiry (see RequestPayment).
+	RequestID        string
+	RequestExpiresAt time.Time
 }
 
 // IDFor derives a transfer's id from its creator and the Idempotency-Key of the request

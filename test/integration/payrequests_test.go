@@ -3,16 +3,11 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -199,20 +194,6 @@ func TestPaymentRequestIsPaidOnce(t *testing.T) {
 	assert.EqualValues(t, 700+900, getWallet(t, payee.Token, wb.ID).Balance)
 	requireNotifiedOnce(t, "payment_request.paid", req.ID, payer.Token, payee.Token)
 	requireLedgerConsistent(t)
-}
-
-// expire moves a request's expiry into the past, as time would: the test cannot wait
-// the shortest expiry (an hour).
-func expire(t *testing.T, id string) {
-	t.Helper()
-	db, table := ledgerTable(t)
-	past := time.Now().Add(-time.Minute).UTC()
-	_, err := db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(table),
-		Key:              map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "PREQ#" + id}, "sk": &ddbtypes.AttributeValueMemberS{Value: "PREQ"}},
-		UpdateExpression: aws.String("SET expires_ms = :ms, expires_at = :at"),
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":ms": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(past.UnixMilli(), 10)},
-			":at": &ddbtypes.AttributeValueMemberS{Value: past.Format(time.RFC3339Nano)}}})
-	require.NoError(t, err)
 }
 
 // TestPaymentRequestRefusals: a declined, cancelled or expired request cannot be paid;

@@ -1562,7 +1562,8 @@ export interface paths {
          *     well-formed address: it tells nothing about who has an account. Only the account
          *     that verified that address sees it (`GET /v1/payment-requests?role=received`),
          *     pays or declines it. It expires after `expires_in_hours` (1 to 720, 7 days by
-         *     default): an expired request is shown EXPIRED and can no longer be paid.
+         *     default): an expired request is shown EXPIRED and can no longer be paid, and
+         *     within a minute of its expiry both parties are notified (`payment_request.expired`).
          *     Idempotent by Idempotency-Key (the request's id is derived from the caller and the
          *     key). Counted in the caller's money rate-limit class.
          */
@@ -2200,7 +2201,7 @@ export interface components {
             wallet_id: string;
         };
         /**
-         * @description PENDING → PAYING (a payment's saga runs) → PAID, or back to PENDING when the payment failed with nothing moved; PENDING → DECLINED (addressee) or CANCELLED (payee); a PENDING request past `expires_at` shows EXPIRED.
+         * @description PENDING → PAYING (a payment's saga runs) → PAID, or back to PENDING when the payment failed with nothing moved; PENDING → DECLINED (addressee) or CANCELLED (payee); a PENDING request past `expires_at` shows EXPIRED at once, and the expiry sweep (every minute) stores EXPIRED and notifies both parties (`payment_request.expired`). PAID, DECLINED, CANCELLED and EXPIRED are final.
          * @enum {string}
          */
         PaymentRequestStatus: "PENDING" | "PAYING" | "PAID" | "DECLINED" | "CANCELLED" | "EXPIRED";
@@ -2319,7 +2320,7 @@ export interface components {
             /** @description Opaque; derived from the event and the recipient, and ordered by the event's time. Use it with `POST /v1/notifications/{id}/read`. */
             id: string;
             /**
-             * @description The event type that produced it: `transfer.completed`, `transfer.failed`, `transfer.released`, `credit.completed`, `withdrawal.completed`, `payment_request.created`, `payment_request.paid`, `payment_request.declined` or `payment_request.cancelled`. More types may be added, so clients must accept values they do not know.
+             * @description The event type that produced it: `transfer.completed`, `transfer.failed`, `transfer.released`, `credit.completed`, `withdrawal.completed`, `payment_request.created`, `payment_request.paid`, `payment_request.declined`, `payment_request.cancelled` or `payment_request.expired`. More types may be added, so clients must accept values they do not know.
              * @example transfer.completed
              */
             type: string;
