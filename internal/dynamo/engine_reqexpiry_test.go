@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -218,4 +219,44 @@ func TestRequestExpiryRacesAPayment(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, moved)
 	assert.Equal(t, payrequest.StatusExpired, f.status(reopened.ID))
+}
+
+// TestLeftoverExpiryEntryIsDroppedOnlyWhenClosed: the sweep drops an entry it finds
+// beside a request that is no longer PENDING (or is gone), on condition that the request
+// is still not PENDING when the delete lands; a request open again (a failed payment
+// reopened it and put its entry back) keeps its entry. Each applied twice.
+func TestLeftoverExpiryEntryIsDroppedOnlyWhenClosed(t *testing.T) {
+	f := newExpiryFixture(t)
+	stray := func(r payrequest.Request) {
+		item := requestDueKey(payrequest.Due{ID: r.ID, ExpiresAt: r.ExpiresAt})
+		item["request_id"] = &ddbtypes.AttributeValueMemberS{Value: r.ID}
+		_, err := f.s.DB.PutItem(f.ctx, &dynamodb.PutItemInput{TableName: aws.String(f.s.Table), Item: item})
+		require.NoError(t, err)
+	}
+	paying := f.open("leftover-paying", f.now.Add(-time.Minute))
+	require.NoError(t, f.s.CreateTransfer(f.ctx, f.paying("t-leftover", paying, f.now.Add(-2*time.Minute))))
+	stray(paying)
+	open := f.open("leftover-open", f.now.Add(-time.Minute))
+	gone := payrequest.Request{ID: "leftover-gone", ExpiresAt: f.now.Add(-time.Minute)}
+	stray(gone)
+
+	tests := []struct {
+		name  string
+		r     payrequest.Request
+		keeps bool
+	}{
+		{"paying: dropped", paying, false},
+		{"open: kept", open, true},
+		{"gone: dropped", gone, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.True(t, f.hasEntry(tt.r))
+			for range 2 {
+				require.NoError(t, f.s.dropLeftoverDue(f.ctx, payrequest.Due{ID: tt.r.ID, ExpiresAt: tt.r.ExpiresAt}))
+				assert.Equal(t, tt.keeps, f.hasEntry(tt.r))
+			}
+		})
+	}
+	assert.Equal(t, payrequest.StatusPending, f.status(open.ID), "the open request itself is untouched")
 }

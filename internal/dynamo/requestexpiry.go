@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/serverless-wallet/wallet/internal/payrequest"
@@ -97,13 +96,37 @@ func (s *Ledger) ExpireRequest(ctx context.Context, d payrequest.Due, now time.T
 	case stored.Status == payrequest.StatusPending:
 		return false, nil // not due yet: the entry stays
 	}
-	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: requestDueKey(d)}); err != nil {
-		return false, fmt.Errorf("drop expiry entry of request %s: %w", d.ID, err)
-	}
-	return false, nil
+	return false, s.dropLeftoverDue(ctx, d)
 }
 
-var errNotDue = errors.New("payment request not due")
+// dropLeftoverDue drops a request's expiry entry on condition that the request is not
+// PENDING (or is gone) as the delete lands: a request that a failed payment reopened
+// since it was read has had its entry put back, and keeps it.
+func (s *Ledger) dropLeftoverDue(ctx context.Context, d payrequest.Due) error {
+	closed := expression.AttributeNotExists(expression.Name("pk")).
+		Or(expression.Name("status").NotEqual(expression.Value(string(payrequest.StatusPending))))
+	expr, err := expression.NewBuilder().WithCondition(closed).Build()
+	if err != nil {
+		return fmt.Errorf("build expiry entry drop: %w", err)
+	}
+	var tx txn
+	tx.add(ddbtypes.TransactWriteItem{ConditionCheck: &ddbtypes.ConditionCheck{TableName: aws.String(s.Table), Key: key(requestPK(d.ID), requestSK),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}, refuseWith(errReopened))
+	tx.add(s.dropRequestDue(d), nil)
+	err = tx.commit(ctx, s.DB)
+	if errors.Is(err, errReopened) {
+		return nil // open again: its entry stays for a later sweep
+	}
+	if err != nil {
+		return fmt.Errorf("drop expiry entry of request %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+var (
+	errNotDue   = errors.New("payment request not due")
+	errReopened = errors.New("payment request open again")
+)
 
 // dueAt is the condition of the expiry sweep's move, the complement of openAt on a
 // PENDING request: the request is PENDING and its expiry is at or before now.
