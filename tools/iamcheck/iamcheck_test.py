@@ -149,6 +149,9 @@ class TheTemplate(unittest.TestCase):
 CFN_RESOURCES_MAX = 500
 CFN_OUTPUTS_MAX = 200
 API_INTEGRATION_SECONDS_MAX = 29
+# IAM's default quota of managed policies attached to one role (raisable to 20): a role
+# over it fails to create on AWS; the engine attaches any number.
+ROLE_MANAGED_POLICIES_MAX = 10
 
 
 class AWSLimits(unittest.TestCase):
@@ -161,6 +164,13 @@ class AWSLimits(unittest.TestCase):
     def test_cloudformation_counts(self):
         self.assertLess(len(self.stack.cfn["Resources"]), CFN_RESOURCES_MAX)
         self.assertLess(len(self.stack.cfn.get("Outputs", {})), CFN_OUTPUTS_MAX)
+
+    def test_roles_within_the_managed_policies_quota(self):
+        roles = [(name, res) for name, res in self.stack.cfn["Resources"].items() if res["Type"] == "AWS::IAM::Role"]
+        self.assertTrue(roles, "the functions' roles were found")
+        for name, res in roles:
+            arns = res["Properties"].get("ManagedPolicyArns", [])
+            self.assertLessEqual(len(arns), ROLE_MANAGED_POLICIES_MAX, name)
 
     def test_functions_behind_the_api_answer_within_its_integration_timeout(self):
         routed = {line.split(" on ")[1].split(" (")[0].rsplit(":", 1)[-1]
