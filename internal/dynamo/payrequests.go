@@ -43,6 +43,7 @@ type requestItem struct {
 	ID          string    `dynamodbav:"id"`
 	PayeeID     string    `dynamodbav:"payee_id"`
 	ToEmail     string    `dynamodbav:"to_email"`
+	FromEmail   string    `dynamodbav:"from_email,omitempty"`
 	AmountMinor int64     `dynamodbav:"amount"`
 	Currency    string    `dynamodbav:"currency"`
 	Note        string    `dynamodbav:"note,omitempty"`
@@ -60,14 +61,14 @@ type requestItem struct {
 }
 
 func toRequestItem(r payrequest.Request) requestItem {
-	return requestItem{PK: requestPK(r.ID), SK: requestSK, Type: typeRequest, ID: r.ID, PayeeID: r.PayeeID, ToEmail: r.ToEmail,
+	return requestItem{PK: requestPK(r.ID), SK: requestSK, Type: typeRequest, ID: r.ID, PayeeID: r.PayeeID, ToEmail: r.ToEmail, FromEmail: r.FromEmail,
 		AmountMinor: r.AmountMinor, Currency: r.Currency, Note: r.Note, Status: string(r.Status), TransferID: r.TransferID,
 		PayerID: r.PayerID, RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
 		ExpiresMs: r.ExpiresAt.UnixMilli(), Version: r.Version}
 }
 
 func (it requestItem) request() payrequest.Request {
-	return payrequest.Request{ID: it.ID, PayeeID: it.PayeeID, ToEmail: it.ToEmail, AmountMinor: it.AmountMinor, Currency: it.Currency,
+	return payrequest.Request{ID: it.ID, PayeeID: it.PayeeID, ToEmail: it.ToEmail, FromEmail: it.FromEmail, AmountMinor: it.AmountMinor, Currency: it.Currency,
 		Note: it.Note, Status: payrequest.Status(it.Status), TransferID: it.TransferID, PayerID: it.PayerID, RequestHash: it.RequestHash,
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, ExpiresAt: it.ExpiresAt, Version: it.Version}
 }

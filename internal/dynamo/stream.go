@@ -136,7 +136,7 @@ func requestEvents(rec events.DynamoDBEventRecord, newImage map[string]ddbtypes.
 	}
 	return []event.Event{{ID: "payment_request:" + now.ID + ":" + strings.ToLower(now.Status), Type: typ, Time: now.UpdatedAt,
 		Payload: event.Payload{PaymentRequestID: now.ID, TransferID: now.TransferID, Status: now.Status, AmountMinor: now.AmountMinor,
-			Currency: now.Currency, DestinationOwnerID: now.PayeeID, SourceOwnerID: now.PayerID, ToEmail: now.ToEmail}}}, nil
+			Currency: now.Currency, DestinationOwnerID: now.PayeeID, SourceOwnerID: now.PayerID, ToEmail: now.ToEmail, FromEmail: now.FromEmail}}}, nil
 }
 
 // toAttributeValues converts a stream image (aws-lambda-go's shape) to the SDK's.

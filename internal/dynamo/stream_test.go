@@ -117,7 +117,8 @@ func TestEventsOfTransfers(t *testing.T) {
 }
 
 // TestEventsOfPaymentRequests: the expiry sweep's move publishes payment_request.expired,
-// named by the request and the status, so a sweep's redelivered record is one event.
+// named by the request and the status, so a sweep's redelivered record is one event; a
+// new request publishes payment_request.created with who asked.
 func TestEventsOfPaymentRequests(t *testing.T) {
 	tests := []streamCase{
 		{
@@ -127,6 +128,12 @@ func TestEventsOfPaymentRequests(t *testing.T) {
 					DestinationOwnerID: "u-payee", ToEmail: "ann@example.com"}}},
 		},
 		{record: "expired-unchanged"}, // no new status: nothing new happened
+		{
+			record: "created", // a new request carries its asker's verified email for the addressee's notice
+			want: []event.Event{{ID: "payment_request:r-2:pending", Type: event.PaymentRequestCreated, Time: at("2026-01-01T00:00:00Z"),
+				Payload: event.Payload{PaymentRequestID: "r-2", Status: "PENDING", AmountMinor: 700, Currency: "USD",
+					DestinationOwnerID: "u-payee", ToEmail: "ann@example.com", FromEmail: "ben@example.com"}}},
+		},
 	}
 	checkEventsOf(t, "stream-requests.json", tests)
 }

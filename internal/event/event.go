@@ -63,10 +63,12 @@ type Payload struct {
 	SourceOwnerID       string `json:"source_owner_id,omitempty"`
 	DestinationOwnerID  string `json:"destination_owner_id,omitempty"`
 	RefundOf            string `json:"refund_of,omitempty"` // a refund's: the transfer it refunds
-	// A payment request's: the request and its address. Its payee is DestinationOwnerID,
-	// its payer (once someone paid or declined it) SourceOwnerID.
+	// A payment request's: the request, its address and its asker's verified email (if
+	// known). Its payee is DestinationOwnerID, its payer (once someone paid or declined
+	// it) SourceOwnerID.
 	PaymentRequestID string `json:"payment_request_id,omitempty"`
 	ToEmail          string `json:"to_email,omitempty"`
+	FromEmail        string `json:"from_email,omitempty"`
 }
 
 // Validate checks the fields every consumer relies on.

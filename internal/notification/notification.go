@@ -117,17 +117,29 @@ func For(e event.Event) []Notification {
 	case event.WithdrawalCompleted:
 		return []Notification{one(p.OwnerID, "You withdrew "+amount+".")}
 	case event.PaymentRequestCreated:
-		return both("You asked "+p.ToEmail+" for "+amount+".", "You were asked for "+amount+".")
+		asked := "You were asked for " + amount + "."
+		if p.FromEmail != "" {
+			asked = p.FromEmail + " asked you for " + amount + "."
+		}
+		return both("You asked "+p.ToEmail+" for "+amount+".", asked)
 	case event.PaymentRequestPaid:
 		return both("Your request of "+amount+" was paid.", "You paid a request of "+amount+".")
 	case event.PaymentRequestDeclined:
 		return both("Your request of "+amount+" was declined.", "You declined a request of "+amount+".")
 	case event.PaymentRequestCancelled:
-		return both("You cancelled your request of "+amount+".", "A request of "+amount+" to you was cancelled.")
+		return both("You cancelled your request of "+amount+".", requestToYou(p, amount)+" was cancelled.")
 	case event.PaymentRequestExpired:
-		return both("Your request of "+amount+" to "+p.ToEmail+" expired.", "A request of "+amount+" to you expired.")
+		return both("Your request of "+amount+" to "+p.ToEmail+" expired.", requestToYou(p, amount)+" expired.")
 	}
 	return nil
+}
+
+// requestToYou names a request to its addressee, with who asked when the event knows.
+func requestToYou(p event.Payload, amount string) string {
+	if p.FromEmail != "" {
+		return "A request of " + amount + " from " + p.FromEmail + " to you"
+	}
+	return "A request of " + amount + " to you"
 }
 
 // Handle pushes and stores an event's notifications. A notification already stored is

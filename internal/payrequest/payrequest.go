@@ -68,6 +68,7 @@ type Request struct {
 	ID          string
 	PayeeID     string // who asked, and whose wallet in Currency is paid
 	ToEmail     string // the addressee, normalised
+	FromEmail   string // the payee's verified email when they asked; "" if unverified or stored before it was kept
 	AmountMinor int64
 	Currency    string
 	Note        string
@@ -154,6 +155,7 @@ func Next(r Request, a Action, now time.Time) (Status, error) {
 type View struct {
 	ID         string    `json:"id"`
 	To         Party     `json:"to"`
+	From       *Party    `json:"from,omitempty"`
 	PayeeID    string    `json:"payee_id"`
 	Amount     int64     `json:"amount"`
 	Currency   string    `json:"currency"`
@@ -170,8 +172,12 @@ type Party struct {
 	Email string `json:"email"`
 }
 
-// ViewAt renders r as it stands at now.
+// ViewAt renders r as it stands at now; From only when the request knows its asker's email.
 func ViewAt(r Request, now time.Time) View {
-	return View{ID: r.ID, To: Party{Email: r.ToEmail}, PayeeID: r.PayeeID, Amount: r.AmountMinor, Currency: r.Currency, Note: r.Note,
+	var from *Party
+	if r.FromEmail != "" {
+		from = &Party{Email: r.FromEmail}
+	}
+	return View{ID: r.ID, To: Party{Email: r.ToEmail}, From: from, PayeeID: r.PayeeID, Amount: r.AmountMinor, Currency: r.Currency, Note: r.Note,
 		Status: r.StatusAt(now), TransferID: r.TransferID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt}
 }

@@ -158,8 +158,12 @@ func (s *Service) build(ctx context.Context, c op.Caller, id, hash string, in Cr
 	if me.Email == email {
 		return Request{}, ErrSelf
 	}
+	from := "" // an unverified address could be anyone's: the addressee is shown only a proven one
+	if me.EmailVerified {
+		from = me.Email
+	}
 	now := s.now()
-	return Request{ID: id, PayeeID: c.UserID, ToEmail: email, AmountMinor: int64(in.Amount), Currency: in.Currency, Note: in.Note,
+	return Request{ID: id, PayeeID: c.UserID, ToEmail: email, FromEmail: from, AmountMinor: int64(in.Amount), Currency: in.Currency, Note: in.Note,
 		Status: StatusPending, RequestHash: hash[:requestHashChars], CreatedAt: now, UpdatedAt: now,
 		ExpiresAt: now.Add(time.Duration(hours) * time.Hour), Version: 1}, nil
 }
