@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,13 +14,14 @@ import (
 )
 
 type payRequestView struct {
-	ID         string                 `json:"id"`
-	To         struct{ Email string } `json:"to"`
-	PayeeID    string                 `json:"payee_id"`
-	Amount     int64                  `json:"amount"`
-	Currency   string                 `json:"currency"`
-	Status     string                 `json:"status"`
-	TransferID string                 `json:"transfer_id"`
+	ID         string                  `json:"id"`
+	To         struct{ Email string }  `json:"to"`
+	From       *struct{ Email string } `json:"from"`
+	PayeeID    string                  `json:"payee_id"`
+	Amount     int64                   `json:"amount"`
+	Currency   string                  `json:"currency"`
+	Status     string                  `json:"status"`
+	TransferID string                  `json:"transfer_id"`
 }
 
 type payRequestPage struct {
@@ -68,21 +70,35 @@ func requestOf(t *testing.T, token, id string) payRequestView {
 type requestNotice struct {
 	Type             string `json:"type"`
 	PaymentRequestID string `json:"payment_request_id"`
+	Message          string `json:"message"`
+}
+
+// noticesAbout lists the caller's notifications of type about request id.
+func noticesAbout(t *testing.T, token, typ, id string) []requestNotice {
+	t.Helper()
+	page := get[struct {
+		Items []requestNotice `json:"items"`
+	}](t, token, "/v1/notifications?limit=100")
+	var out []requestNotice
+	for _, it := range page.Items {
+		if it.Type == typ && it.PaymentRequestID == id {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // noticesOf counts the caller's notifications of type about request id.
 func noticesOf(t *testing.T, token, typ, id string) int {
 	t.Helper()
-	page := get[struct {
-		Items []requestNotice `json:"items"`
-	}](t, token, "/v1/notifications?limit=100")
-	n := 0
-	for _, it := range page.Items {
-		if it.Type == typ && it.PaymentRequestID == id {
-			n++
-		}
-	}
-	return n
+	return len(noticesAbout(t, token, typ, id))
+}
+
+// requireFrom checks a request names who asked.
+func requireFrom(t *testing.T, v payRequestView, email, who string) {
+	t.Helper()
+	require.NotNil(t, v.From, "%s sees who asked", who)
+	assert.Equal(t, email, v.From.Email, "%s sees who asked", who)
 }
 
 // requireNotifiedOnce waits until each of tokens has exactly one notification of typ
@@ -156,6 +172,7 @@ func TestPaymentRequestIsPaidOnce(t *testing.T) {
 	var req payRequestView
 	decode(t, first, &req)
 	assert.Equal(t, "PENDING", req.Status)
+	requireFrom(t, req, strings.ToLower(payee.Email), "the payee's create answer")
 	again := askFor(payee, payer.Email, 700, key)
 	assert.Equal(t, http.StatusCreated, again.Status)
 	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
@@ -165,6 +182,9 @@ func TestPaymentRequestIsPaidOnce(t *testing.T) {
 	received := get[payRequestPage](t, payer.Token, "/v1/payment-requests?role=received")
 	require.NotEmpty(t, received.Items)
 	assert.Equal(t, req.ID, received.Items[0].ID, "newest first")
+	requireFrom(t, received.Items[0], strings.ToLower(payee.Email), "the addressee's list")
+	requireFrom(t, requestOf(t, payer.Token, req.ID), strings.ToLower(payee.Email), "the addressee")
+	requireFrom(t, requestOf(t, payee.Token, req.ID), strings.ToLower(payee.Email), "the payee")
 	assert.Equal(t, req.ID, get[payRequestPage](t, payee.Token, "/v1/payment-requests?role=sent").Items[0].ID)
 	assert.Empty(t, get[payRequestPage](t, stranger.Token, "/v1/payment-requests?role=received").Items)
 	assert.Equal(t, http.StatusNotFound, do(t, call{method: "GET", path: "/v1/payment-requests/" + req.ID, token: stranger.Token}).Status)
@@ -172,6 +192,9 @@ func TestPaymentRequestIsPaidOnce(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, r.Status, "%s", r.Body)
 	assert.Equal(t, "not_found", r.ErrorCode(), "only the addressee pays")
 	requireNotifiedOnce(t, "payment_request.created", req.ID, payer.Token, payee.Token)
+	assert.Equal(t, strings.ToLower(payee.Email)+" asked you for 7.00 USD.", noticesAbout(t, payer.Token, "payment_request.created", req.ID)[0].Message,
+		"the addressee is told who asked")
+	assert.Equal(t, "You asked "+strings.ToLower(payer.Email)+" for 7.00 USD.", noticesAbout(t, payee.Token, "payment_request.created", req.ID)[0].Message)
 
 	sameKey := "preq-pay-" + runID
 	tid := requireOnePayment(t, racePay(t, payer.Token, req.ID, wa.ID, sameKey, sameKey))
@@ -218,6 +241,8 @@ func TestPaymentRequestRefusals(t *testing.T) {
 	r = actOn(t, payee.Token, cancelled.ID, "cancel")
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	requireNotifiedOnce(t, "payment_request.cancelled", cancelled.ID, payer.Token, payee.Token)
+	assert.Equal(t, "A request of 1.00 USD from "+strings.ToLower(payee.Email)+" to you was cancelled.",
+		noticesAbout(t, payer.Token, "payment_request.cancelled", cancelled.ID)[0].Message)
 
 	expired := newRequest(t, payee, payer.Email, 100)
 	expire(t, expired.ID)

@@ -116,7 +116,8 @@ func TestPaymentRequestExpires(t *testing.T) {
 	assert.Nil(t, requestExpiryEntry(t, v.ID, expiresMs), "out of the expiry index")
 	requireNotifiedOnce(t, "payment_request.expired", v.ID, payer.Token, payee.Token)
 	assert.Contains(t, expiryMessage(t, payee.Token, v.ID), "Your request of 3.00 USD to "+strings.ToLower(payer.Email)+" expired.")
-	assert.Contains(t, expiryMessage(t, payer.Token, v.ID), "A request of 3.00 USD to you expired.")
+	assert.Contains(t, expiryMessage(t, payer.Token, v.ID), "A request of 3.00 USD from "+strings.ToLower(payee.Email)+" to you expired.",
+		"the addressee is told who asked")
 
 	assert.Equal(t, "EXPIRED", requestOf(t, payee.Token, v.ID).Status)
 	p := pay(t, payer.Token, v.ID, wa.ID, "preq-exp-pay-"+runID)

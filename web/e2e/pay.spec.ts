@@ -64,6 +64,7 @@ test("ask a person by email, they pay it once from Requests; send to an email; w
   await ben.goto("/#/requests");
   const owed = ben.getByTestId("received").getByRole("listitem").filter({ hasText: "concert tickets" });
   await expect(owed.getByTestId("request-status")).toHaveText("PENDING");
+  await expect(owed.getByTestId("request-from"), "Ben is told who asked him").toHaveText(`From ${emailOf("ann")}`);
   await expect(owed).toContainText(usd(1250));
   await scan(ben, "requests (received, pending)");
   // At 375 px wide the list with its actions fits without sideways scrolling.

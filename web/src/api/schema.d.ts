@@ -2209,6 +2209,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             to: components["schemas"]["PaymentRequestParty"];
+            /** @description Who asked: the payee's verified email, kept when the request was made and shown to both parties so the addressee knows whom they would pay. Absent on requests made before it was kept. */
+            from?: components["schemas"]["PaymentRequestParty"];
             /** @description The user who asked, and is paid. */
             payee_id: string;
             amount: components["schemas"]["AmountMinor"];

@@ -191,6 +191,9 @@ function ReceivedRow({ r, wallets, onChange }: { r: PaymentRequest; wallets: Wal
   const selectId = `pay-from-${r.id}`;
   return (
     <li class="row" data-request-id={r.id}>
+      <p class="request-from" data-testid="request-from">
+        {r.from ? `From ${r.from.email}` : "Who asked is not recorded on this request."}
+      </p>
       <Facts r={r} who="asked of you" />
       {r.status === "PENDING" && (
         <div class="inline">
