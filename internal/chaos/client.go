@@ -61,6 +61,8 @@ type Client struct {
 	// Sessions, when set, renews a caller's access token when it expires (a run
 	// outlives the tokens' 15 minutes).
 	Sessions *Sessions
+	// after is how Settle waits between attempts (time.After when nil; tests wait not).
+	after func(time.Duration) <-chan time.Time
 }
 
 // Sessions keeps each caller's current access token, and logs in again when the API
@@ -165,9 +167,14 @@ func Unexpected(what string, r Reply, err error) error {
 }
 
 // Retry policy of a careful client: the same request, with the same Idempotency-Key,
-// again after a network error, a 5xx, a 429, or a 409 that says to wait.
+// again after a network error, a 5xx, a 429, or a 409 that says to wait. The circuit
+// breaker's 503 ("transfers are paused") is waited out as its Retry-After asks, for up
+// to breakerWaitMax in all, without using up the attempts: under the run's fault phases
+// the breaker may stay open for minutes, and a client that gave up then would leave its
+// transfer undetermined for no fault of the service.
 const (
 	attemptsMax     = 40
+	breakerWaitMax  = 20 * time.Minute
 	backoffFirst    = 200 * time.Millisecond
 	backoffMax      = 3 * time.Second
 	retryAfterMaxS  = 10
@@ -196,6 +203,13 @@ func wait(r Reply, n int) time.Duration {
 	return min(d, backoffMax)
 }
 
+func (c *Client) waitFor(d time.Duration) <-chan time.Time {
+	if c.after != nil {
+		return c.after(d)
+	}
+	return time.After(d)
+}
+
 // Settle sends a request until its answer is definitive (not retryable), at most
 // attemptsMax times, always with the same key.
 func (c *Client) Settle(ctx context.Context, method, path, token, key string, body any) (Reply, error) {
@@ -204,8 +218,18 @@ func (c *Client) Settle(ctx context.Context, method, path, token, key string, bo
 		token = c.Sessions.Current(token)
 	}
 	renewed := false
+	breakerSince := time.Time{}
+	tries := 0 // every attempt, for the back-off; n counts those that use up the budget
 	for n := 0; n < attemptsMax; n++ {
 		r, err := c.Do(ctx, method, path, token, key, body)
+		if err == nil && r.Status == http.StatusServiceUnavailable && r.Code() == breakerOpenCode {
+			if breakerSince.IsZero() {
+				breakerSince = time.Now()
+			}
+			if time.Since(breakerSince) < breakerWaitMax {
+				n-- // the breaker's refusal is not an attempt used up
+			}
+		}
 		if err == nil && r.Status == http.StatusUnauthorized && c.Sessions != nil && token != "" && !renewed {
 			// The token expired during the run: log in again, once, and resend.
 			renewed = true
@@ -224,8 +248,9 @@ func (c *Client) Settle(ctx context.Context, method, path, token, key string, bo
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
-		case <-time.After(wait(after, n)):
+		case <-c.waitFor(wait(after, tries)):
 		}
+		tries++
 	}
 	return last, fmt.Errorf("%s %s (key %s): no definitive answer after %d attempts, last %d %s", method, path, key, attemptsMax, last.Status, last.Body)
 }
