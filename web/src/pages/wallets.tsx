@@ -58,7 +58,24 @@ function WalletCard({ w, onChange }: { w: Wallet; onChange: () => void }) {
   );
 }
 
-function TopUp({ w, onDone }: { w: Wallet; onDone: () => void }) {
+type AmountBody = { amount: number; description: string };
+
+/** MoneyForm is one amount typed as text, sent under one Idempotency-Key per intent: a
+ * top-up or a withdrawal, which differ only in their words, their route and the
+ * refusals they word themselves. */
+function MoneyForm({ w, onDone, kind, idPrefix, label, button, busyText, done, send, wordError = (err) => err, buttonClass }: {
+  w: Wallet;
+  onDone: () => void;
+  kind: string;
+  idPrefix: string;
+  label: string;
+  button: string;
+  busyText: string;
+  done: string;
+  send: (key: string, body: AmountBody) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+  wordError?: (err: unknown) => unknown;
+  buttonClass?: string;
+}) {
   const intent = useIntent();
   const [text, setText] = useState("");
   const [error, setError] = useState<unknown>(null);
@@ -69,32 +86,39 @@ function TopUp({ w, onDone }: { w: Wallet; onDone: () => void }) {
     setError(null);
     const p = parseAmount(text, w.currency);
     if (!p.ok) return setError(new Error(p.error));
-    const body = { amount: p.minor, description: "Top-up" };
+    const body = { amount: p.minor, description: kind };
     const it = intent.for({ w: w.id, body });
     setBusy(true);
     try {
-      await it.run((key) => api.POST("/v1/wallets/{id}/credits", { params: { path: { id: w.id }, header: { "Idempotency-Key": key } }, body }), setNote);
+      await it.run((key) => send(key, body), setNote);
       intent.done();
       setText("");
-      setNote(`Added ${toDecimalString(p.minor, w.currency)} ${w.currency}.`);
+      setNote(`${done} ${toDecimalString(p.minor, w.currency)} ${w.currency}.`);
       onDone();
       dispatchEvent(new Event("wallet:notifications"));
     } catch (err) {
-      setError(err);
+      setError(wordError(err));
       setNote("");
     } finally {
       setBusy(false);
     }
   };
-  const id = `topup-${w.id}`;
+  const id = `${idPrefix}-${w.id}`;
   return (
     <form onSubmit={submit} class="inline">
-      <label for={id}>Top up amount ({w.currency})</label>
+      <label for={id}>{label} ({w.currency})</label>
       <input id={id} inputMode="decimal" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
-      <button disabled={busy}>{busy ? "Adding…" : "Top up"}</button>
+      <button class={buttonClass} disabled={busy}>{busy ? busyText : button}</button>
       <ErrorNote error={error} />
       {note && <Status text={note} />}
     </form>
+  );
+}
+
+function TopUp({ w, onDone }: { w: Wallet; onDone: () => void }) {
+  return (
+    <MoneyForm w={w} onDone={onDone} kind="Top-up" idPrefix="topup" label="Top up amount" button="Top up" busyText="Adding…" done="Added"
+      send={(key, body) => api.POST("/v1/wallets/{id}/credits", { params: { path: { id: w.id }, header: { "Idempotency-Key": key } }, body })} />
   );
 }
 
@@ -111,42 +135,10 @@ function withdrawError(err: unknown): unknown {
 }
 
 function Withdraw({ w, onDone }: { w: Wallet; onDone: () => void }) {
-  const intent = useIntent();
-  const [text, setText] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState("");
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    const p = parseAmount(text, w.currency);
-    if (!p.ok) return setError(new Error(p.error));
-    const body = { amount: p.minor, description: "Withdrawal" };
-    const it = intent.for({ w: w.id, body });
-    setBusy(true);
-    try {
-      await it.run((key) => api.POST("/v1/wallets/{id}/withdrawals", { params: { path: { id: w.id }, header: { "Idempotency-Key": key } }, body }), setNote);
-      intent.done();
-      setText("");
-      setNote(`Withdrew ${toDecimalString(p.minor, w.currency)} ${w.currency}.`);
-      onDone();
-      dispatchEvent(new Event("wallet:notifications"));
-    } catch (err) {
-      setError(withdrawError(err));
-      setNote("");
-    } finally {
-      setBusy(false);
-    }
-  };
-  const id = `withdraw-${w.id}`;
   return (
-    <form onSubmit={submit} class="inline">
-      <label for={id}>Withdraw amount ({w.currency})</label>
-      <input id={id} inputMode="decimal" value={text} onInput={(e) => setText(e.currentTarget.value)} autoComplete="off" required />
-      <button class="secondary" disabled={busy}>{busy ? "Withdrawing…" : "Withdraw"}</button>
-      <ErrorNote error={error} />
-      {note && <Status text={note} />}
-    </form>
+    <MoneyForm w={w} onDone={onDone} kind="Withdrawal" idPrefix="withdraw" label="Withdraw amount" button="Withdraw" busyText="Withdrawing…" done="Withdrew"
+      send={(key, body) => api.POST("/v1/wallets/{id}/withdrawals", { params: { path: { id: w.id }, header: { "Idempotency-Key": key } }, body })}
+      wordError={withdrawError} buttonClass="secondary" />
   );
 }
 
