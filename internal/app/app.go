@@ -83,7 +83,7 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 			err = d.EnvErr()
 		}
 		if err == nil {
-			if d.metered() {
+			if d.Metered() {
 				lambda.StartWithOptions(timed{next: lambda.NewHandler(h), log: d.Log})
 			} else {
 				lambda.Start(h)
@@ -95,9 +95,10 @@ func Start(build func(ctx context.Context, d *Deps) (any, error)) (exitCode int)
 	return 1
 }
 
-// metered reports whether the deployment measures cost (MeterDynamoDB=true, refused in
-// prod): each DynamoDB call logs its capacity and each invocation its handler's time.
-func (d *Deps) metered() bool { return d.OptionalEnv("METER_DYNAMODB") == "true" }
+// Metered reports whether the deployment measures cost (MeterDynamoDB=true, refused in
+// prod): each DynamoDB call logs its capacity, each SNS publish its billed requests and
+// each invocation its handler's time.
+func (d *Deps) Metered() bool { return d.OptionalEnv("METER_DYNAMODB") == "true" }
 
 // timed logs, once per invocation, how long the function's own handler ran: what make
 // cost prices Lambda duration from, apart from the runtime's and the local engine's
@@ -141,7 +142,7 @@ func (d *Deps) DynamoDB() dynamo.API {
 	if d.ddb == nil {
 		c := dynamodb.NewFromConfig(d.AWS)
 		d.ddb = c
-		if d.metered() {
+		if d.Metered() {
 			d.ddb = &dynamo.Metered{API: c, Log: d.Log}
 		}
 	}

@@ -36,6 +36,7 @@ var (
 	reportLine  = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
 	usageLine   = regexp.MustCompile(`ddb_usage.*rru"?[=:]([0-9.]+).*wru"?[=:]([0-9.]+)`) // text or JSON
 	handledLine = regexp.MustCompile(`handler_us"?[=:](\d+)`)                             // a metered function's time in its handler
+	snsLine     = regexp.MustCompile(`sns_usage.*requests"?[=:](\d+)`)                     // a metered publish's billed requests
 	keysAttr    = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
 )
 
@@ -100,9 +101,17 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 					us, _ := strconv.ParseInt(handled[1], 10, 64)
 					u.HandlerMicros += us
 				}
-				if usageLine.MatchString(msg) || handled != nil {
+				sns := snsLine.FindStringSubmatch(msg)
+				if sns != nil {
+					n, _ := strconv.Atoi(sns[1])
+					u.SNSRequests += n
+				}
+				switch {
+				case usageLine.MatchString(msg) || handled != nil || sns != nil:
 					u.MeterLogBytes += int64(len(msg))
-				} else {
+				case isPlatformLine(msg):
+					u.PlatformLogBytes += int64(len(msg))
+				default:
 					u.LogBytes += int64(len(msg))
 				}
 				switch {
@@ -137,6 +146,19 @@ func CollectFunctions(ctx context.Context, logs LogsAPI, stack string, from, to 
 		out = append(out, u)
 	}
 	return out, marks, nil
+}
+
+// platformLinePrefixes begin the lines the Lambda platform writes itself (the local
+// engine's text form); production, at SystemLogLevel WARN, ingests none of them.
+var platformLinePrefixes = []string{"START RequestId", "END RequestId", "REPORT RequestId", "INIT_START", "INIT_REPORT", "EXTENSION"}
+
+func isPlatformLine(msg string) bool {
+	for _, p := range platformLinePrefixes {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // CollectExecutions counts the state machine's executions started in [from, to), the

@@ -63,7 +63,9 @@ type FunctionUsage struct {
 	ReadUnits        float64
 	WriteUnits       float64
 	LogBytes         int64               // what production would ingest
-	MeterLogBytes    int64               // the DynamoDB metering lines, written only with MeterDynamoDB=true
+	MeterLogBytes    int64               // the metering lines (DynamoDB, SNS, handler time), written only with MeterDynamoDB=true
+	PlatformLogBytes int64               // the Lambda platform's START/END/REPORT lines: not ingested at SystemLogLevel WARN
+	SNSRequests      int                 // SNS publish requests as billed (one per started 64 KB of a batch)
 	Keys             map[string]KeyUnits // by partition key shape (as the DynamoDB meter shapes it)
 }
 
@@ -74,7 +76,6 @@ type Measured struct {
 	Executions         int
 	StateTransitions   int
 	ExecutionMs        int64
-	EventsPublished    int
 	NotificationsTotal int
 	APIRequests        int // requests the clients sent (each also runs the authorizer)
 }
@@ -93,7 +94,9 @@ func Price(m Measured, p Prices) []Line {
 	var lines []Line
 	var inv, gbs, rru, wru float64
 	var logBytes int64
+	snsRequests := 0
 	for _, f := range m.Functions {
+		snsRequests += f.SNSRequests
 		inv += float64(f.Invocations)
 		memGB := float64(f.MemoryMB) / 1024
 		gbs += (float64(f.HandlerMicros)/1000 + billedRoundingMs*float64(f.Invocations)) / 1000 * memGB
@@ -110,7 +113,7 @@ func Price(m Measured, p Prices) []Line {
 	add("Step Functions Express duration (GB-s)", fmt.Sprintf("%.4f", expressGBs/n), expressGBs/n*1e6*p.ExpressPerGBSecond)
 	add("DynamoDB write units", fmt.Sprintf("%.1f", wru/n), wru/n*p.DynamoPerMillionWriteUnits)
 	add("DynamoDB read units", fmt.Sprintf("%.1f", rru/n), rru/n*p.DynamoPerMillionReadUnits)
-	add("SNS publishes", fmt.Sprintf("%.2f", float64(m.EventsPublished)/n), float64(m.EventsPublished)/n*p.SNSPerMillionPublishes)
+	add("SNS publish requests (events; notifications' pushes)", fmt.Sprintf("%.2f", float64(snsRequests)/n), float64(snsRequests)/n*p.SNSPerMillionPublishes)
 	deliveries := float64(m.NotificationsTotal)
 	add("SQS requests (poller receive+delete, batched)", fmt.Sprintf("%.2f", deliveries/n*SQSRequestsPerMessage), deliveries/n*SQSRequestsPerMessage*p.SQSPerMillionRequests)
 	add("CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", float64(logBytes)/n), float64(logBytes)/n*1e6/1e9*p.LogsPerGBIngested)
@@ -170,9 +173,9 @@ func Write(w io.Writer, m Measured, p Prices, command string, others ...Operatio
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Cost per million completed transfers\n\n")
 	fmt.Fprintf(&b, "Measured on the local engine with `%s`: %d immediate transfers completed, each with its events\n", command, m.Transfers)
-	fmt.Fprintf(&b, "(notifications to payer and payee, the payer's reward points). Counted from the engine's records: Lambda\n")
-	fmt.Fprintf(&b, "START/REPORT lines and the code's DynamoDB usage lines in CloudWatch Logs, and Step Functions execution\n")
-	fmt.Fprintf(&b, "histories. Prices: AWS list prices, us-east-1, on-demand, arm64 (below).\n\n")
+	fmt.Fprintf(&b, "(notifications to payer and payee, pushed and stored; the payer's reward points). Counted from the engine's\n")
+	fmt.Fprintf(&b, "records: Lambda START/REPORT lines, the code's DynamoDB and SNS usage lines in CloudWatch Logs, and Step\n")
+	fmt.Fprintf(&b, "Functions execution histories. Prices: AWS list prices, us-east-1, on-demand, arm64 (below).\n\n")
 	fmt.Fprintf(&b, "| item | per transfer | USD per million transfers |\n|---|---:|---:|\n")
 	for _, l := range lines {
 		fmt.Fprintf(&b, "| %s | %s | %.2f |\n", l.Item, l.PerTx, l.PerMillon)
@@ -190,23 +193,25 @@ func Write(w io.Writer, m Measured, p Prices, command string, others ...Operatio
 	fmt.Fprintf(&b, "## The floor\n\n")
 	fmt.Fprintf(&b, "The least this feature set can cost on AWS at these prices, whatever the code: one API request; one\n")
 	fmt.Fprintf(&b, "function writing one money transaction of %d items (both wallets, the transfer as its own idempotency record,\n", floorTransactionItems)
-	fmt.Fprintf(&b, "both statement entries); one event; a notification per party and the payer's reward, consumed in batches of\n")
-	fmt.Fprintf(&b, "%.0f; %.0f ms at %.0f MB per invocation; one %.0f-byte log line per invocation; no Step Functions.\n\n",
+	fmt.Fprintf(&b, "both statement entries); one event; a notification per party (stored, and pushed in one request) and the\n")
+	fmt.Fprintf(&b, "payer's reward, consumed in batches of %.0f; %.0f ms at %.0f MB per invocation; one %.0f-byte log line per\n",
 		floorConsumerBatch, floorLambdaMs, floorLambdaMemoryGB*1024, floorLogBytesPerInvocation)
+	fmt.Fprintf(&b, "invocation; no Step Functions.\n\n")
 	fmt.Fprintf(&b, "| item | per transfer | USD per million transfers |\n|---|---:|---:|\n")
 	for _, l := range floor {
 		fmt.Fprintf(&b, "| %s | %s | %.2f |\n", l.Item, l.PerTx, l.PerMillon)
 	}
 	fmt.Fprintf(&b, "| **floor** | | **%.2f** |\n\n", Total(floor))
 	fmt.Fprintf(&b, "Measured / floor: **%.1f×**.\n\n", Total(lines)/Total(floor))
-	fmt.Fprintf(&b, "## Lambda functions during the run\n\n| function | invocations | billed ms | memory MB | RRU | WRU | log bytes | metering log bytes |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "## Lambda functions during the run\n\n| function | invocations | billed ms | memory MB | RRU | WRU | SNS requests | log bytes | platform log bytes | metering log bytes |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fs := append([]FunctionUsage(nil), m.Functions...)
 	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 	for _, f := range fs {
 		if f.Invocations == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f | %.1f | %d | %d |\n", f.Name, f.Invocations, f.BilledDurationMs, f.MemoryMB, f.ReadUnits, f.WriteUnits, f.LogBytes, f.MeterLogBytes)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f | %.1f | %d | %d | %d | %d |\n", f.Name, f.Invocations, f.BilledDurationMs, f.MemoryMB,
+			f.ReadUnits, f.WriteUnits, f.SNSRequests, f.LogBytes, f.PlatformLogBytes, f.MeterLogBytes)
 	}
 	fmt.Fprintf(&b, "\n## Prices used\n\n")
 	fmt.Fprintf(&b, "- Lambda: $%.2f per million requests, $%.10f per GB-second (arm64)\n", p.LambdaPerMillionRequests, p.LambdaPerGBSecondArm)
@@ -231,9 +236,12 @@ const notShown = `## What this does not show
 - Lambda durations are the handlers' own times on this machine (x86-64, shared with other work), not arm64's; cold
   starts (init) are left out, as they are rare per transfer. Express duration is priced from the executions' start
   and stop times.
-- The DynamoDB usage lines are written only by a deployment with MeterDynamoDB=true (refused for prod); they
-  carry the capacity the engine reports (ReturnConsumedCapacity), or units computed from item sizes when it
-  reports none (a cancelled transaction). Their bytes are counted apart (metering log bytes) and not billed.
+- The DynamoDB and SNS usage lines are written only by a deployment with MeterDynamoDB=true (refused for prod);
+  the DynamoDB lines carry the capacity the engine reports (ReturnConsumedCapacity), or units computed from item
+  sizes when it reports none (a cancelled transaction); the SNS lines the requests SNS bills for each publish (one
+  per started 64 KB of a batch). Their bytes are counted apart (metering log bytes) and not billed.
+- The Lambda platform's own lines (START, END, REPORT) are counted apart (platform log bytes) and not billed:
+  template.yaml's functions log at SystemLogLevel WARN, at which Lambda sends none of them to CloudWatch Logs.
 - SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed
   monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.
 
@@ -278,8 +286,13 @@ Lambda invocation (the saga's one step) per transfer: **$%.2f** per million. Mea
 Write units per transfer, by function (measured), with what each write buys:
 
 %s
-Levers left: the reward's history entry folded into its claim (listed by an index on the rewards table: one item
-fewer in the earn's transaction, one index write more). Not levers: the transfer's list entries (two indexes on the
-transfer, one per wallet, would write as much), the statement entries (they are the posting's own double-entry
-record, written with the wallets they move) and the idempotency claim (one key, one request across endpoints).
+Beyond the floor's writes, a transfer writes its rate-limit counter, its key's claim, the transfer itself before
+the saga starts (the execution refers to it; its conditional put is what makes the key's transfer happen once),
+its two list entries, the reward's claim and history items (in a transaction: two units each) and the
+notifications' index entries. Levers left: the reward's history entry folded into its claim (listed by an index on
+the rewards table: one item fewer in the earn's transaction, one index write more; about one unit). Not levers:
+the transfer's list entries (two indexes on the transfer, one per wallet, would write as much), the statement
+entries (they are the posting's own double-entry record, written with the wallets they move), the idempotency
+claim (one key, one request across endpoints), the notifications' index (the fact key, which makes a notification
+exactly-once, has no time order) and the rate-limit counter (a per-caller limit is a count kept somewhere).
 `

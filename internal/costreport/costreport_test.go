@@ -3,6 +3,8 @@ package costreport
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 func TestFloorAtListPrices(t *testing.T) {
@@ -27,20 +30,22 @@ func TestFloorAtListPrices(t *testing.T) {
 	assert.InDelta(t, 0.26, byItem["Lambda requests"], 1e-9)
 	// 1.3 × 10 ms × 0.125 GB = 0.001625 GB-s at $0.0000133334.
 	assert.InDelta(t, 0.0216667, byItem["Lambda duration (GB-s)"], 1e-6)
-	// 3.50 + 0.26 + 0.0217 + 8.75 + 0.50 + 0.16 + 0.195 + 0.25
-	assert.InDelta(t, 13.6367, Total(lines), 1e-3)
+	// The event and its notifications' push: two publish requests.
+	assert.InDelta(t, 1.00, byItem["SNS publish requests"], 1e-9)
+	// 3.50 + 0.26 + 0.0217 + 8.75 + 1.00 + 0.16 + 0.195 + 0.25
+	assert.InDelta(t, 14.1367, Total(lines), 1e-3)
 }
 
 func TestPriceIsPerCompletedTransfer(t *testing.T) {
 	m := Measured{
-		Transfers:       100,
-		APIRequests:     100,
-		Executions:      100,
-		EventsPublished: 100,
+		Transfers:   100,
+		APIRequests: 100,
+		Executions:  100,
 		Functions: []FunctionUsage{
 			{Name: "CreateTransfer", Invocations: 100, BilledDurationMs: 100 * 1000, HandlerMicros: 100*1000*1000 - 100*500, MemoryMB: 1024,
-				WriteUnits: 1000, ReadUnits: 800, LogBytes: 100 * 1000},
-			{Name: "Notify", Invocations: 50, BilledDurationMs: 0, MemoryMB: 256},
+				WriteUnits: 1000, ReadUnits: 800, LogBytes: 100 * 1000, PlatformLogBytes: 100 * 256},
+			{Name: "PublishEvents", Invocations: 0, SNSRequests: 100},
+			{Name: "Notify", Invocations: 50, BilledDurationMs: 0, MemoryMB: 256, SNSRequests: 50},
 		},
 	}
 	lines := Price(m, ListPrices)
@@ -56,7 +61,9 @@ func TestPriceIsPerCompletedTransfer(t *testing.T) {
 	// per invocation (Notify's 50 invocations add 0.5 ms at 0.25 GB each).
 	assert.InDelta(t, 13.3334+50*0.0005*0.25/100*1e6*ListPrices.LambdaPerGBSecondArm, byItem["Lambda duration (GB-s, the handlers' own time)"].PerMillon, 1e-6)
 	assert.InDelta(t, 13.3334, LocalDurationPerMillion(m, ListPrices), 1e-9, "priced from the REPORT lines instead")
-	assert.InDelta(t, 0.50, byItem["CloudWatch Logs ingestion (bytes)"].PerMillon, 1e-9)
+	assert.InDelta(t, 0.50, byItem["CloudWatch Logs ingestion (bytes)"].PerMillon, 1e-9, "the platform's lines are not billed")
+	assert.Equal(t, "1.50", byItem["SNS publish requests (events; notifications' pushes)"].PerTx, "the events' and the pushes' requests")
+	assert.InDelta(t, 0.75, byItem["SNS publish requests (events; notifications' pushes)"].PerMillon, 1e-9)
 }
 
 func TestWriteStatesTheFloorAndTheRatio(t *testing.T) {
@@ -64,7 +71,7 @@ func TestWriteStatesTheFloorAndTheRatio(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, Write(&b, m, ListPrices, "make cost N=1"))
 	assert.Contains(t, b.String(), "## The floor")
-	assert.Contains(t, b.String(), "| **floor** | | **13.64** |")
+	assert.Contains(t, b.String(), "| **floor** | | **14.14** |")
 	assert.Contains(t, b.String(), "Measured / floor: **")
 	assert.Contains(t, b.String(), "| F | 28.0 | (not part of a transfer's path) |", "the table of writes")
 }
@@ -88,8 +95,11 @@ func TestCollectFunctionsCountsMeteringLinesApart(t *testing.T) {
 	usage := `{"level":"INFO","msg":"ddb_usage","op":"TransactWriteItems","rru=0 wru=10"}`
 	handled := `{"level":"INFO","message":"handled","handler_us":1750}`
 	handledText := `level=INFO msg=handled handler_us=250`
+	sns := `level=INFO msg=sns_usage op=PublishBatch requests=2 messages=3`
+	line := `level=INFO msg="step" transfer_id=t-1 step=post`
+	end := "END RequestId: 1"
 	report := "REPORT RequestId: 1	Duration: 3.00 ms	Billed Duration: 4 ms	Memory Size: 256 MB"
-	fs, _, err := CollectFunctions(context.Background(), fakeLogs{start, usage, handled, handledText, report}, "wallet", time.Now(), time.Now())
+	fs, _, err := CollectFunctions(context.Background(), fakeLogs{start, usage, handled, handledText, sns, line, end, report}, "wallet", time.Now(), time.Now())
 	require.NoError(t, err)
 	require.Len(t, fs, 1)
 	f := fs[0]
@@ -98,8 +108,10 @@ func TestCollectFunctionsCountsMeteringLinesApart(t *testing.T) {
 	assert.Equal(t, int64(4), f.BilledDurationMs)
 	assert.InDelta(t, 10, f.WriteUnits, 1e-9)
 	assert.Equal(t, int64(2000), f.HandlerMicros, "the handlers' own time, JSON or text")
-	assert.Equal(t, int64(len(usage)+len(handled)+len(handledText)), f.MeterLogBytes, "metered deployments' lines, not billed")
-	assert.Equal(t, int64(len(start)+len(report)), f.LogBytes)
+	assert.Equal(t, 2, f.SNSRequests)
+	assert.Equal(t, int64(len(usage)+len(handled)+len(handledText)+len(sns)), f.MeterLogBytes, "metered deployments' lines, not billed")
+	assert.Equal(t, int64(len(start)+len(end)+len(report)), f.PlatformLogBytes, "the platform's lines, not ingested at SystemLogLevel WARN")
+	assert.Equal(t, int64(len(line)), f.LogBytes)
 }
 
 func TestCollectFunctionsAddsUpUnitsPerKey(t *testing.T) {
@@ -118,4 +130,24 @@ func TestCollectFunctionsAddsUpUnitsPerKey(t *testing.T) {
 		"ledger:HOLDS":           {Calls: 1, WriteUnits: 2},
 		"ledger:CONTROL#BREAKER": {Calls: 1, ReadUnits: 0.5},
 	}, fs[0].Keys)
+}
+
+// The report leaves the platform's START/END/REPORT lines out of the bill because the
+// template has Lambda drop them (JSON logs, system level WARN): it must keep doing so.
+func TestTemplateDropsThePlatformLines(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	require.NoError(t, err)
+	var tpl struct {
+		Globals struct {
+			Function struct {
+				LoggingConfig struct {
+					LogFormat      string `yaml:"LogFormat"`
+					SystemLogLevel string `yaml:"SystemLogLevel"`
+				} `yaml:"LoggingConfig"`
+			} `yaml:"Function"`
+		} `yaml:"Globals"`
+	}
+	require.NoError(t, yaml.Unmarshal(body, &tpl))
+	assert.Equal(t, "JSON", tpl.Globals.Function.LoggingConfig.LogFormat, "the system log level needs the JSON log format")
+	assert.Equal(t, "WARN", tpl.Globals.Function.LoggingConfig.SystemLogLevel)
 }

@@ -12,7 +12,8 @@ type Shape struct {
 	APIRequests      float64
 	TransactionItems float64 // items written in transactions: 2 units each, up to 1 KB
 	PlainWrites      float64 // single conditional writes: 1 unit each
-	Events           float64 // SNS publishes
+	Events           float64 // SNS publishes of the events
+	Pushes           float64 // SNS publishes of the notifications' pushes (one request per event that notifies)
 	QueueDeliveries  float64 // messages its events put on the consumers' queues
 	Functions        float64 // functions behind the API requests, each invoked once
 	Consumers        float64 // the stream publisher and the queue consumers, each once per batch
@@ -25,15 +26,15 @@ var (
 	// transfer as its own idempotency record, both statement entries), one event, a
 	// notification per party and the payer's reward (balance and history item).
 	TransferShape = Shape{APIRequests: 1, TransactionItems: floorTransactionItems, PlainWrites: floorNotificationPuts + floorRewardWrites,
-		Events: 1, QueueDeliveries: floorQueueDeliveries, Functions: 1, Consumers: 3, SagaSteps: 1}
+		Events: 1, Pushes: 1, QueueDeliveries: floorQueueDeliveries, Functions: 1, Consumers: 3, SagaSteps: 1}
 	// A hold captured later: two API requests; the reserve (the payer's wallet and the
 	// transfer) and the capture's post (as an immediate transfer's); then as a transfer.
 	HoldShape = Shape{APIRequests: 2, TransactionItems: 2 + floorTransactionItems, PlainWrites: floorNotificationPuts + floorRewardWrites,
-		Events: 1, QueueDeliveries: floorQueueDeliveries, Functions: 2, Consumers: 3, SagaSteps: 2}
+		Events: 1, Pushes: 1, QueueDeliveries: floorQueueDeliveries, Functions: 2, Consumers: 3, SagaSteps: 2}
 	// A credit: one API request, one money transaction (the wallet, the credit as its own
 	// idempotency record, the wallet's and the paying account's entries), one event, the
 	// owner's notification.
-	CreditShape = Shape{APIRequests: 1, TransactionItems: 4, PlainWrites: 1, Events: 1, QueueDeliveries: 1, Functions: 1, Consumers: 2}
+	CreditShape = Shape{APIRequests: 1, TransactionItems: 4, PlainWrites: 1, Events: 1, Pushes: 1, QueueDeliveries: 1, Functions: 1, Consumers: 2}
 )
 
 // FloorOf prices a shape's floor (no Step Functions) with the measurement's prices.
@@ -48,7 +49,7 @@ func FloorOf(s Shape, p Prices) []Line {
 		{"Lambda requests", fmt.Sprintf("%.2f", inv), inv * p.LambdaPerMillionRequests},
 		{"Lambda duration (GB-s)", fmt.Sprintf("%.5f", gbs), gbs * 1e6 * p.LambdaPerGBSecondArm},
 		{"DynamoDB write units", fmt.Sprintf("%.1f", wru), wru * p.DynamoPerMillionWriteUnits},
-		{"SNS publishes", fmt.Sprintf("%.2f", s.Events), s.Events * p.SNSPerMillionPublishes},
+		{"SNS publish requests", fmt.Sprintf("%.2f", s.Events+s.Pushes), (s.Events + s.Pushes) * p.SNSPerMillionPublishes},
 		{"SQS requests (batched)", fmt.Sprintf("%.2f", s.QueueDeliveries*SQSRequestsPerMessage), s.QueueDeliveries * SQSRequestsPerMessage * p.SQSPerMillionRequests},
 		{"CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", logBytes), logBytes * 1e6 / 1e9 * p.LogsPerGBIngested},
 		{"X-Ray traces (5 % sampled)", fmt.Sprintf("%.2f", traces), traces * p.XRayPerMillionTracesRecorded},
@@ -131,12 +132,17 @@ func goalGap(m Measured, p Prices) string {
 	wru /= float64(m.Transfers)
 	floorWRU := TransferShape.TransactionItems*2 + TransferShape.PlainWrites
 	others := total - wru*p.DynamoPerMillionWriteUnits
-	return fmt.Sprintf("Reaching the goal from $%.2f takes $%.2f less per million transfers. A write unit per transfer costs $%.3f per\n"+
+	atFloor := others + floorWRU*p.DynamoPerMillionWriteUnits
+	head := fmt.Sprintf("Reaching the goal from $%.2f takes $%.2f less per million transfers. A write unit per transfer costs $%.3f per\n"+
 		"million transfers, so by writes alone that is %.1f units fewer: %.1f per transfer, where the floor writes %.1f. Everything\n"+
-		"but the writes measures $%.2f (the saga's shape's floor of it: $%.2f), so at the floor's writes the figure would be\n"+
-		"$%.2f: the goal needs the other lines cut as well (API Gateway's $%.2f per request alone is fixed).\n\n",
+		"but the writes measures $%.2f (the saga's shape's floor of it: $%.2f), so at the floor's writes the figure would be\n$%.2f",
 		total, total-goalPerMillion, p.DynamoPerMillionWriteUnits, (total-goalPerMillion)/p.DynamoPerMillionWriteUnits,
 		wru-(total-goalPerMillion)/p.DynamoPerMillionWriteUnits, floorWRU,
-		others, SagaFloorOf(TransferShape, p)-floorWRU*p.DynamoPerMillionWriteUnits,
-		others+floorWRU*p.DynamoPerMillionWriteUnits, p.RESTAPIPerMillionRequests)
+		others, SagaFloorOf(TransferShape, p)-floorWRU*p.DynamoPerMillionWriteUnits, atFloor)
+	if atFloor > goalPerMillion {
+		return head + fmt.Sprintf(": the goal needs the other lines cut as well (API Gateway's $%.2f per request alone is fixed).\n\n",
+			p.RESTAPIPerMillionRequests)
+	}
+	return head + fmt.Sprintf(": the goal leaves room for %.1f write units per transfer beyond the floor's, where the path writes\n"+
+		"%.1f more (the table above says what each buys).\n\n", (goalPerMillion-others)/p.DynamoPerMillionWriteUnits-floorWRU, wru-floorWRU)
 }

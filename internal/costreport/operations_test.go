@@ -57,5 +57,12 @@ func TestGoalGapInWriteUnits(t *testing.T) {
 	gap := goalGap(m, ListPrices)
 	assert.Contains(t, gap, fmt.Sprintf("takes $%.2f less", total-goalPerMillion))
 	assert.Contains(t, gap, fmt.Sprintf("%.1f units fewer: %.1f per transfer, where the floor writes 14.0", (total-goalPerMillion)/0.625, 28-(total-goalPerMillion)/0.625))
+	others := total - 28*0.625
+	assert.Contains(t, gap, fmt.Sprintf("the goal leaves room for %.1f write units per transfer beyond the floor's, where the path writes\n14.0 more",
+		(goalPerMillion-others)/0.625-14), "writes alone can reach it")
 	assert.Contains(t, goalGap(Measured{Transfers: 1, APIRequests: 1}, ListPrices), "within the goal")
+
+	// Five API requests per transfer ($17.50): even the floor's writes are over the goal.
+	m.APIRequests = 5
+	assert.Contains(t, goalGap(m, ListPrices), "the goal needs the other lines cut as well")
 }

@@ -108,17 +108,13 @@ func (s *Notifications) Exists(ctx context.Context, n notification.Notification)
 }
 
 // Add stores a notification once, in one conditional put on its fact's key (a single
-// write, not a transaction); one older than the user's read-all watermark is stored as
-// read.
+// write, not a transaction, and no read: one older than the user's read-all watermark
+// is read because List and the unread count compare it with the watermark, whenever it
+// was stored).
 func (s *Notifications) Add(ctx context.Context, n notification.Notification) error {
 	if n.Fact == "" || factOfID(n.ID) != n.Fact {
 		return fmt.Errorf("notification %s without its fact", n.ID)
 	}
-	st, err := s.state(ctx, n.UserID)
-	if err != nil {
-		return err
-	}
-	n.Read = !n.CreatedAt.After(st.ReadAllBefore)
 	put, err := absentPut(s.Table, "notification", notificationItem{PK: userPK(n.UserID), SK: factSK(n.Fact), At: n.ID,
 		ID: n.ID, Type: n.Type, Message: n.Message, TransferID: n.TransferID, RequestID: n.PaymentRequestID, Read: n.Read, CreatedAt: n.CreatedAt})
 	if err != nil {

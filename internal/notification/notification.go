@@ -49,9 +49,17 @@ type Store interface {
 	MarkAllRead(ctx context.Context, userID string, now time.Time) error
 }
 
-// Pusher sends a notification to the user's subscribed channels (email, SMS, …).
+// Text is one push to a user's subscribed channels: the message and the attributes the
+// subscriptions filter on (user_id, type).
+type Text struct {
+	Message    string
+	Attributes map[string]string
+}
+
+// Pusher sends notifications to the users' subscribed channels (email, SMS, …), all of
+// one event's in one request.
 type Pusher interface {
-	PublishText(ctx context.Context, message string, attrs map[string]string) error
+	PublishTexts(ctx context.Context, texts []Text) error
 }
 
 // Addressees finds the account of an email: a payment request names its payer by
@@ -142,32 +150,46 @@ func requestToYou(p event.Payload, amount string) string {
 	return "A request of " + amount + " to you"
 }
 
-// Handle pushes and stores an event's notifications. A notification already stored is
-// skipped; one pushed but not stored (a crash in between) is pushed again on
-// redelivery: the user's channels get it at least once, the API exactly once.
+// Handle pushes and stores an event's notifications. Those already stored are skipped;
+// the others are pushed together, in one request, then stored. One pushed but not
+// stored (a crash in between) is pushed again on redelivery: the user's channels get it
+// at least once, the API exactly once. A notification without a recipient fails the
+// event once the others are handled.
 func (s *Service) Handle(ctx context.Context, e event.Event) error {
 	if err := s.findPayer(ctx, &e); err != nil {
 		return err
 	}
+	var due []Notification
+	var unaddressed error
 	for _, n := range For(e) {
 		if n.UserID == "" {
-			return fmt.Errorf("event %s: notification without a recipient", e.ID)
+			unaddressed = fmt.Errorf("event %s: notification without a recipient", e.ID)
+			continue
 		}
 		done, err := s.Store.Exists(ctx, n)
 		if err != nil {
 			return err
 		}
-		if done {
-			continue
+		if !done {
+			due = append(due, n)
 		}
-		if err := s.Push.PublishText(ctx, n.Message, map[string]string{"user_id": n.UserID, "type": n.Type}); err != nil {
-			return err
-		}
+	}
+	if len(due) == 0 {
+		return unaddressed
+	}
+	texts := make([]Text, len(due))
+	for i, n := range due {
+		texts[i] = Text{Message: n.Message, Attributes: map[string]string{"user_id": n.UserID, "type": n.Type}}
+	}
+	if err := s.Push.PublishTexts(ctx, texts); err != nil {
+		return err
+	}
+	for _, n := range due {
 		if err := s.Store.Add(ctx, n); err != nil {
 			return err
 		}
 	}
-	return nil
+	return unaddressed
 }
 
 // findPayer names a payment request's payer when the event does not (a request made,

@@ -185,14 +185,21 @@ type fakePusher struct {
 	pushes []push
 }
 
-func (p *fakePusher) PublishText(_ context.Context, msg string, attrs map[string]string) error {
+// PublishTexts logs one "push" line per request, naming its recipients.
+func (p *fakePusher) PublishTexts(_ context.Context, texts []notification.Text) error {
+	users := make([]string, len(texts))
+	for i, t := range texts {
+		users[i] = t.Attributes["user_id"]
+	}
 	if p.log != nil {
-		*p.log = append(*p.log, "push "+attrs["user_id"])
+		*p.log = append(*p.log, "push "+strings.Join(users, ","))
 	}
 	if p.err != nil {
 		return p.err
 	}
-	p.pushes = append(p.pushes, push{msg, attrs})
+	for _, t := range texts {
+		p.pushes = append(p.pushes, push{t.Message, t.Attributes})
+	}
 	return nil
 }
 
@@ -213,8 +220,8 @@ func TestHandle(t *testing.T) {
 		wantAdded  []string // user ids
 	}{
 		{
-			name: "both parties: pushed, then stored", event: "completed",
-			wantLog: []string{"exists u-payer", "push u-payer", "add u-payer", "exists u-payee", "push u-payee", "add u-payee"},
+			name: "both parties: pushed in one request, then stored", event: "completed",
+			wantLog: []string{"exists u-payer", "exists u-payee", "push u-payer,u-payee", "add u-payer", "add u-payee"},
 			wantPushed: []push{
 				{"You sent 123.45 USD.", map[string]string{"user_id": "u-payer", "type": event.TransferCompleted}},
 				{"You received 123.45 USD.", map[string]string{"user_id": "u-payee", "type": event.TransferCompleted}},
@@ -254,7 +261,7 @@ func TestHandle(t *testing.T) {
 			wantAnyErr: true,
 		},
 		{
-			name: "completed without payee", event: "completed-no-payee",
+			name: "completed without payee: the payer is told, the event fails", event: "completed-no-payee",
 			wantAnyErr: true,
 			wantLog:    []string{"exists u-payer", "push u-payer", "add u-payer"},
 			wantPushed: []push{{"You sent 1.00 USD.", map[string]string{"user_id": "u-payer", "type": event.TransferCompleted}}},

@@ -1,12 +1,15 @@
 package snsbus_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/serverless-wallet/wallet/internal/event"
+	"github.com/serverless-wallet/wallet/internal/notification"
 	"github.com/serverless-wallet/wallet/internal/snsbus"
 )
 
@@ -29,9 +33,7 @@ type fakeSNS struct {
 	mu        sync.Mutex
 	failBatch int
 	batchErr  error
-	publishFn func(*sns.PublishInput) error
 	batches   []*sns.PublishBatchInput
-	publishes []*sns.PublishInput
 }
 
 func (f *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
@@ -51,18 +53,6 @@ func (f *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ .
 		out.Successful = append(out.Successful, snstypes.PublishBatchResultEntry{Id: e.Id, MessageId: aws.String(fmt.Sprintf("msg-%d", i))})
 	}
 	return out, nil
-}
-
-func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.publishes = append(f.publishes, in)
-	if f.publishFn != nil {
-		if err := f.publishFn(in); err != nil {
-			return nil, err
-		}
-	}
-	return &sns.PublishOutput{MessageId: aws.String("msg")}, nil
 }
 
 var _ snsbus.API = (*fakeSNS)(nil)
@@ -177,26 +167,83 @@ func TestPublishFailures(t *testing.T) {
 	}
 }
 
-func TestPublishText(t *testing.T) {
-	t.Run("message and attributes", func(t *testing.T) {
-		api := &fakeSNS{}
-		bus := &snsbus.Bus{SNS: api, TopicArn: topic}
-		require.NoError(t, bus.PublishText(context.Background(), "You sent 1.00 USD.", map[string]string{"user_id": "u-1", "type": event.TransferCompleted}))
-		require.Len(t, api.publishes, 1)
-		in := api.publishes[0]
-		assert.Equal(t, topic, aws.ToString(in.TopicArn))
-		assert.Equal(t, "You sent 1.00 USD.", aws.ToString(in.Message))
-		got := map[string]string{}
-		for k, v := range in.MessageAttributes {
-			assert.Equal(t, "String", aws.ToString(v.DataType))
-			got[k] = aws.ToString(v.StringValue)
+func TestPublishTexts(t *testing.T) {
+	texts := func(n int) []notification.Text {
+		out := make([]notification.Text, n)
+		for i := range out {
+			out[i] = notification.Text{Message: fmt.Sprintf("You sent %d.00 USD.", i+1),
+				Attributes: map[string]string{"user_id": fmt.Sprintf("u-%d", i), "type": event.TransferCompleted}}
 		}
-		assert.Equal(t, map[string]string{"user_id": "u-1", "type": event.TransferCompleted}, got)
-	})
+		return out
+	}
+	tests := []struct {
+		name      string
+		texts     int
+		wantSizes []int
+	}{
+		{"none: no request", 0, nil},
+		{"an event's two parties: one request", 2, []int{2}},
+		{"eleven: two requests", 11, []int{10, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeSNS{}
+			want := texts(tt.texts)
+			require.NoError(t, (&snsbus.Bus{SNS: api, TopicArn: topic}).PublishTexts(context.Background(), want))
+			var sizes []int
+			var got []notification.Text
+			for _, in := range api.batches {
+				sizes = append(sizes, len(in.PublishBatchRequestEntries))
+				assert.Equal(t, topic, aws.ToString(in.TopicArn))
+				for i, entry := range in.PublishBatchRequestEntries {
+					assert.Equal(t, fmt.Sprintf("e%d", i), aws.ToString(entry.Id))
+					attrs := map[string]string{}
+					for k, v := range entry.MessageAttributes {
+						assert.Equal(t, "String", aws.ToString(v.DataType))
+						attrs[k] = aws.ToString(v.StringValue)
+					}
+					got = append(got, notification.Text{Message: aws.ToString(entry.Message), Attributes: attrs})
+				}
+			}
+			assert.Equal(t, tt.wantSizes, sizes)
+			if tt.texts > 0 {
+				assert.Equal(t, want, got, "every text, in order, with its attributes")
+			}
+		})
+	}
 	t.Run("error", func(t *testing.T) {
 		boom := errors.New("sns: down")
-		api := &fakeSNS{publishFn: func(*sns.PublishInput) error { return boom }}
-		err := (&snsbus.Bus{SNS: api, TopicArn: topic}).PublishText(context.Background(), "m", nil)
+		err := (&snsbus.Bus{SNS: &fakeSNS{batchErr: boom}, TopicArn: topic}).PublishTexts(context.Background(), texts(2))
 		assert.ErrorIs(t, err, boom)
 	})
+	t.Run("a failed entry fails the call", func(t *testing.T) {
+		err := (&snsbus.Bus{SNS: &fakeSNS{failBatch: 1}, TopicArn: topic}).PublishTexts(context.Background(), texts(2))
+		assert.ErrorContains(t, err, "try again")
+	})
+}
+
+func TestMeteredPublishBatch(t *testing.T) {
+	big := strings.Repeat("x", 70*1024)
+	tests := []struct {
+		name         string
+		messages     []string
+		wantRequests int
+	}{
+		{"two small messages: one request", []string{"You sent 1.00 USD.", "You received 1.00 USD."}, 1},
+		{"a message over 64 KB: two", []string{big}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			api := &fakeSNS{}
+			m := &snsbus.Metered{API: api, Log: slog.New(slog.NewTextHandler(&buf, nil))}
+			texts := make([]notification.Text, len(tt.messages))
+			for i, msg := range tt.messages {
+				texts[i] = notification.Text{Message: msg, Attributes: map[string]string{"type": event.TransferCompleted}}
+			}
+			require.NoError(t, (&snsbus.Bus{SNS: m, TopicArn: topic}).PublishTexts(context.Background(), texts))
+			assert.Len(t, api.batches, 1, "the wrapped client is called")
+			assert.Contains(t, buf.String(), fmt.Sprintf("msg=sns_usage op=PublishBatch requests=%d messages=%d", tt.wantRequests, len(tt.messages)))
+		})
+	}
 }

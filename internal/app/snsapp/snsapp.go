@@ -12,7 +12,12 @@ import (
 
 var _ app.TopicSource = Topic
 
-// Topic builds a publisher to the topic whose ARN is in the environment variable arnVar.
+// Topic builds a publisher to the topic whose ARN is in the environment variable arnVar;
+// a deployment that measures cost logs each publish request's billed size.
 func Topic(d *app.Deps, arnVar string) app.Topic {
-	return &snsbus.Bus{SNS: sns.NewFromConfig(d.AWS), TopicArn: d.Env(arnVar)}
+	var api snsbus.API = sns.NewFromConfig(d.AWS)
+	if d.Metered() {
+		api = &snsbus.Metered{API: api, Log: d.Log}
+	}
+	return &snsbus.Bus{SNS: api, TopicArn: d.Env(arnVar)}
 }
