@@ -132,6 +132,17 @@ var arrows = map[Status]map[Action]Status{
 	StatusPaying:  {ActionSettle: StatusPaid, ActionReopen: StatusPending},
 }
 
+// Done reports whether a person's decline or cancel a has already taken r where it takes
+// a PENDING request. Only one party can act so (the addressee declines, the payee
+// cancels), so a second call is that action again (a retry the client or its SDK sent
+// after losing the answer) and is answered with the request as it stands, not refused.
+func Done(r Request, a Action) bool {
+	if a != ActionDecline && a != ActionCancel {
+		return false
+	}
+	return r.Status == arrows[StatusPending][a]
+}
+
 // Next is where action takes r at now, or why it cannot: a person's action needs a
 // PENDING request before its expiry (see Refusal); the saga's settle and reopen need a
 // PAYING one, whatever the time (a payment that began before the expiry finishes).

@@ -289,11 +289,20 @@ func (s *Service) act(ctx context.Context, c op.Caller, id string, who role, a A
 		return View{}, ErrNotPayer
 	}
 	now := s.now()
+	if Done(r, a) {
+		return ViewAt(r, now), nil // the same action again: answered, nothing written
+	}
 	to, err := Next(r, a, now)
 	if err != nil {
 		return View{}, err
 	}
 	moved, err := s.Store.MoveRequest(ctx, r, to, c.UserID, now)
+	if errors.Is(err, refusals[to]) { // the same action, sent twice at once, moved it first
+		if moved, err = s.Store.Request(ctx, id); err != nil {
+			return View{}, err
+		}
+		return ViewAt(moved, now), nil
+	}
 	if err != nil {
 		return View{}, err
 	}

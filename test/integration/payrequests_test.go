@@ -249,14 +249,15 @@ func TestPaymentRequestRefusals(t *testing.T) {
 	assert.Equal(t, "EXPIRED", requestOf(t, payer.Token, expired.ID).Status)
 
 	tests := []struct {
-		name   string
-		id     string
-		status int
-		code   string
+		name        string
+		id          string
+		status      int
+		code        string
+		declineCode string // "": declining again answers the declined request
 	}{
-		{"declined", declined.ID, http.StatusConflict, "payment_request_declined"},
-		{"cancelled", cancelled.ID, http.StatusConflict, "payment_request_cancelled"},
-		{"expired", expired.ID, http.StatusGone, "payment_request_expired"},
+		{"declined", declined.ID, http.StatusConflict, "payment_request_declined", ""},
+		{"cancelled", cancelled.ID, http.StatusConflict, "payment_request_cancelled", "payment_request_cancelled"},
+		{"expired", expired.ID, http.StatusGone, "payment_request_expired", "payment_request_expired"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,9 +265,19 @@ func TestPaymentRequestRefusals(t *testing.T) {
 			assert.Equal(t, tt.status, r.Status, "%s", r.Body)
 			assert.Equal(t, tt.code, r.ErrorCode())
 			d := actOn(t, payer.Token, tt.id, "decline")
-			assert.Equal(t, tt.code, d.ErrorCode(), "nor declined")
+			if tt.declineCode == "" {
+				require.Equal(t, http.StatusOK, d.Status, "a decline sent again is answered: %s", d.Body)
+				assert.Equal(t, "DECLINED", d.JSON(t)["status"])
+				return
+			}
+			assert.Equal(t, tt.declineCode, d.ErrorCode(), "nor declined")
 		})
 	}
+	again := actOn(t, payee.Token, cancelled.ID, "cancel")
+	require.Equal(t, http.StatusOK, again.Status, "a cancel sent again is answered: %s", again.Body)
+	assert.Equal(t, "CANCELLED", again.JSON(t)["status"])
+	requireNotifiedOnce(t, "payment_request.declined", declined.ID, payer.Token, payee.Token)
+	requireNotifiedOnce(t, "payment_request.cancelled", cancelled.ID, payer.Token, payee.Token)
 	assert.EqualValues(t, 5_000, getWallet(t, payer.Token, wa.ID).Balance, "nothing moved")
 
 	self := askFor(payee, payee.Email, 100, "preq-self-"+runID)

@@ -1714,7 +1714,7 @@ export interface paths {
         put?: never;
         /**
          * Decline a request (its addressee)
-         * @description A conditional move from PENDING (before its expiry) to DECLINED.
+         * @description A conditional move from PENDING (before its expiry) to DECLINED. Safe to retry: a decline of a request already DECLINED (only its addressee declines) answers 200 with the request and writes nothing.
          */
         post: operations["declinePaymentRequest"];
         delete?: never;
@@ -1762,7 +1762,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a request (its payee)
-         * @description A conditional move from PENDING (before its expiry) to CANCELLED.
+         * @description A conditional move from PENDING (before its expiry) to CANCELLED. Safe to retry: a cancel of a request already CANCELLED (only its payee cancels) answers 200 with the request and writes nothing.
          */
         post: operations["cancelPaymentRequest"];
         delete?: never;
@@ -4536,7 +4536,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request, DECLINED. */
+            /** @description The request, DECLINED (now, or by an earlier decline). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4549,7 +4549,7 @@ export interface operations {
             /** @description The caller is the request's payee. Code: `not_payer`. */
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description Not open: `payment_request_paying`, `payment_request_paid`, `payment_request_declined`, `payment_request_cancelled`. */
+            /** @description Not open: `payment_request_paying`, `payment_request_paid`, `payment_request_cancelled`. */
             409: components["responses"]["Conflict"];
             /** @description The request expired. Code: `payment_request_expired`. */
             410: {
@@ -4578,7 +4578,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The request, CANCELLED. */
+            /** @description The request, CANCELLED (now, or by an earlier cancel). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4591,7 +4591,7 @@ export interface operations {
             /** @description The caller is the request's addressee. Code: `not_payee`. */
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description Not open: `payment_request_paying`, `payment_request_paid`, `payment_request_declined`, `payment_request_cancelled`. */
+            /** @description Not open: `payment_request_paying`, `payment_request_paid`, `payment_request_declined`. */
             409: components["responses"]["Conflict"];
             /** @description The request expired. Code: `payment_request_expired`. */
             410: {
