@@ -9,4 +9,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/app/secretsapp"
 )
 
-func main() { os.Exit(app.ServeUsers(secretsapp.Tokens, apigw.Login)) }
+func main() { os.Exit(app.ServeUsers(secretsapp.TokensLoading, apigw.Login)) }

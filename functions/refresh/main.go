@@ -9,4 +9,4 @@ import (
 	"github.com/serverless-wallet/wallet/internal/app/secretsapp"
 )
 
-func main() { os.Exit(app.ServeSessions(secretsapp.Tokens, apigw.Refresh)) }
+func main() { os.Exit(app.ServeSessions(secretsapp.TokensLoading, apigw.Refresh)) }

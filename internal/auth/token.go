@@ -96,6 +96,35 @@ type Tokens struct {
 
 // NewTokens loads the keys once and returns a Tokens; now may be nil for time.Now.
 func NewTokens(ctx context.Context, source KeySource, refresh time.Duration, issuer, audience string, now func() time.Time) (*Tokens, error) {
+	t, err := newTokens(source, refresh, issuer, audience, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.load(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// NewTokensLoading is NewTokens that reads the keys in the background, for a function
+// that signs tokens after work of its own (login's password hash): its cold start does
+// not wait for the keys, and their read runs while that work does. The first Issue or
+// Verify waits for the read; if it failed, that call reads them itself, and refuses
+// (ErrNoKeys) when it cannot.
+func NewTokensLoading(source KeySource, refresh time.Duration, issuer, audience string, now func() time.Time) (*Tokens, error) {
+	t, err := newTokens(source, refresh, issuer, audience, now)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock() // held until the first read ends: keys waits for it
+	go func() {
+		defer t.mu.Unlock()
+		_ = t.load(context.Background()) // a failure is retried by the first keys call
+	}()
+	return t, nil
+}
+
+func newTokens(source KeySource, refresh time.Duration, issuer, audience string, now func() time.Time) (*Tokens, error) {
 	if issuer == "" || audience == "" {
 		return nil, errors.New("auth: issuer and audience are required")
 	}
@@ -105,12 +134,11 @@ func NewTokens(ctx context.Context, source KeySource, refresh time.Duration, iss
 	if now == nil {
 		now = time.Now
 	}
-	t := &Tokens{source: source, refresh: refresh, issuer: issuer, audience: audience, now: now}
-	if err := t.load(ctx); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return &Tokens{source: source, refresh: refresh, issuer: issuer, audience: audience, now: now}, nil
 }
+
+// ErrNoKeys is why a Tokens whose keys were never read signs and verifies nothing.
+var ErrNoKeys = errors.New("auth: the signing keys could not be read")
 
 func (t *Tokens) load(ctx context.Context) error {
 	ring, err := t.source.Keyring(ctx)
@@ -150,6 +178,9 @@ func (t *Tokens) keys(ctx context.Context, why keysWanted) Keyring {
 // and its lifetime in seconds.
 func (t *Tokens) Issue(ctx context.Context, userID, role string, emailVerified bool, sessionID string) (string, int, error) {
 	key := t.keys(ctx, forUse).Current
+	if key.ID == "" {
+		return "", 0, ErrNoKeys
+	}
 	now := t.now()
 	claims := Claims{
 		Role:          role,
@@ -193,7 +224,11 @@ func (t *Tokens) Verify(ctx context.Context, raw string) (*Claims, error) {
 		if kid == "" {
 			return nil, ErrUnknownKey
 		}
-		if secret, ok := t.keys(ctx, forUse).byID(kid); ok {
+		ring := t.keys(ctx, forUse)
+		if ring.Current.ID == "" {
+			return nil, ErrNoKeys
+		}
+		if secret, ok := ring.byID(kid); ok {
 			return secret, nil
 		}
 		if secret, ok := t.keys(ctx, forUnknownKid).byID(kid); ok {
@@ -211,6 +246,8 @@ func (t *Tokens) Verify(ctx context.Context, raw string) (*Claims, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	switch {
+	case errors.Is(err, ErrNoKeys):
+		return nil, ErrNoKeys // not the token's fault
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, ErrTokenExpired
 	case err != nil:

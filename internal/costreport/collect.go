@@ -36,7 +36,7 @@ var (
 	reportLine  = regexp.MustCompile(`Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB`)
 	usageLine   = regexp.MustCompile(`ddb_usage.*rru"?[=:]([0-9.]+).*wru"?[=:]([0-9.]+)`) // text or JSON
 	handledLine = regexp.MustCompile(`handler_us"?[=:](\d+)`)                             // a metered function's time in its handler
-	snsLine     = regexp.MustCompile(`sns_usage.*requests"?[=:](\d+)`)                     // a metered publish's billed requests
+	snsLine     = regexp.MustCompile(`sns_usage.*requests"?[=:](\d+)`)                    // a metered publish's billed requests
 	keysAttr    = regexp.MustCompile(`ddb_usage.*keys"?[=:]"?([^"\s]*)`)
 )
 
