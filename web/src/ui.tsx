@@ -61,6 +61,36 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   return { data, error, reload: () => setN((x) => x + 1) };
 }
 
+/** usePages keeps a list's position: the cursors of the pages stepped through, newest first. */
+export function usePages() {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  return {
+    /** The cursor of the page shown (undefined: the newest). */
+    cursor: cursors[cursors.length - 1],
+    first: cursors.length < 2,
+    newer: () => setCursors(cursors.slice(0, -1)),
+    older: (next: string) => setCursors([...cursors, next]),
+    reset: () => setCursors([undefined]),
+  };
+}
+
+/**
+ * Pager is a list's Newer and Older buttons over usePages; next is the page's
+ * next_cursor (none on the oldest page); label names the list for assistive tech.
+ */
+export function Pager({ pages, next, label }: { pages: ReturnType<typeof usePages>; next?: string | null; label: string }) {
+  return (
+    <p class="actions" role="group" aria-label={`Pages of ${label}`}>
+      <button type="button" class="secondary" disabled={pages.first} onClick={pages.newer}>
+        Newer
+      </button>
+      <button type="button" class="secondary" disabled={!next} onClick={() => next && pages.older(next)}>
+        Older
+      </button>
+    </p>
+  );
+}
+
 export function shortId(id: string) {
   return id.slice(0, 8);
 }

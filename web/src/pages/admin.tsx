@@ -2,7 +2,7 @@
 import { useRef, useState } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useIntent } from "../intent";
-import { ErrorNote, Money, Page, Status, shortId, useLoad, when } from "../ui";
+import { ErrorNote, Money, Page, Pager, Status, shortId, useLoad, usePages, when } from "../ui";
 import { StatusTag } from "./transfers";
 
 type DeskStatus = "NEEDS_REVIEW" | "HELD" | "FAILED" | "PENDING" | "CAPTURING";
@@ -157,16 +157,18 @@ function Resolve({ t, onClose }: { t: Item; onClose: (done: boolean) => void }) 
 
 export function AuditPage({ target }: { target: string }) {
   const [filter, setFilter] = useState(target);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
-  const list = useLoad(() => unwrap(api.GET("/v1/admin/audit", { params: { query: { target: filter || undefined, limit: 25, cursor } } })), [filter, cursor]);
+  const pages = usePages();
+  const list = useLoad(
+    () => unwrap(api.GET("/v1/admin/audit", { params: { query: { target: filter || undefined, limit: 25, cursor: pages.cursor } } })),
+    [filter, pages.cursor],
+  );
   return (
     <Page title="Audit trail">
       <form
         class="inline"
         onSubmit={(e) => {
           e.preventDefault();
-          setCursors([undefined]);
+          pages.reset();
           setFilter(String(new FormData(e.currentTarget).get("target")).trim());
         }}
       >
@@ -182,14 +184,7 @@ export function AuditPage({ target }: { target: string }) {
           </li>
         ))}
       </ul>
-      <p class="actions">
-        <button type="button" class="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <button type="button" class="secondary" disabled={!list.data?.next_cursor} onClick={() => setCursors([...cursors, list.data!.next_cursor!])}>
-          Older
-        </button>
-      </p>
+      <Pager pages={pages} next={list.data?.next_cursor} label="the audit trail" />
     </Page>
   );
 }

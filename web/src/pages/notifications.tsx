@@ -1,8 +1,15 @@
 import { api, unwrap } from "../api/client";
-import { ErrorNote, Page, useLoad, when } from "../ui";
+import { ErrorNote, Page, Pager, useLoad, usePages, when } from "../ui";
+
+/** Notifications page size. */
+const NOTIFICATIONS_PAGE = 50;
 
 export function NotificationsPage() {
-  const { data, error, reload } = useLoad(() => unwrap(api.GET("/v1/notifications", { params: { query: { limit: 50 } } })), []);
+  const pages = usePages();
+  const { data, error, reload } = useLoad(
+    () => unwrap(api.GET("/v1/notifications", { params: { query: { limit: NOTIFICATIONS_PAGE, cursor: pages.cursor } } })),
+    [pages.cursor],
+  );
   const changed = () => {
     reload();
     dispatchEvent(new Event("wallet:notifications"));
@@ -42,6 +49,7 @@ export function NotificationsPage() {
           </li>
         ))}
       </ul>
+      <Pager pages={pages} next={data?.next_cursor} label="notifications" />
     </Page>
   );
 }

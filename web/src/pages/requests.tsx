@@ -6,12 +6,12 @@ import { api, unwrap, type Schemas, type Wallet } from "../api/client";
 import { CURRENCIES, formatMoney, parseAmount, toDecimalString } from "../money";
 import { useIntent } from "../intent";
 import { DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS, MIN_EXPIRY_HOURS, parseHours } from "../hours";
-import { ErrorNote, Money, Page, Status, useLoad, when } from "../ui";
+import { ErrorNote, Money, Page, Pager, Status, useLoad, usePages, when } from "../ui";
 
 type PaymentRequest = Schemas["PaymentRequest"];
 
-/** How many requests of each list are shown (the newest). */
-const REQUESTS_SHOWN = 25;
+/** How many requests of each list one page shows. */
+const REQUESTS_PAGE = 10;
 /** How often the lists are read again while a payment of one of them runs, in ms. */
 const PAYING_POLL_MS = 1000;
 
@@ -26,8 +26,16 @@ function RequestStatus({ r }: { r: PaymentRequest }) {
 
 export function RequestsPage() {
   const wallets = useLoad(() => unwrap(api.GET("/v1/wallets")), []);
-  const sent = useLoad(() => unwrap(api.GET("/v1/payment-requests", { params: { query: { role: "sent", limit: REQUESTS_SHOWN } } })), []);
-  const received = useLoad(() => unwrap(api.GET("/v1/payment-requests", { params: { query: { role: "received", limit: REQUESTS_SHOWN } } })), []);
+  const sentPages = usePages();
+  const receivedPages = usePages();
+  const sent = useLoad(
+    () => unwrap(api.GET("/v1/payment-requests", { params: { query: { role: "sent", limit: REQUESTS_PAGE, cursor: sentPages.cursor } } })),
+    [sentPages.cursor],
+  );
+  const received = useLoad(
+    () => unwrap(api.GET("/v1/payment-requests", { params: { query: { role: "received", limit: REQUESTS_PAGE, cursor: receivedPages.cursor } } })),
+    [receivedPages.cursor],
+  );
   const paying = [...(sent.data?.items ?? []), ...(received.data?.items ?? [])].some((r) => r.status === "PAYING");
   useEffect(() => {
     if (!paying) return;
@@ -44,7 +52,7 @@ export function RequestsPage() {
   return (
     <Page title="Payment requests">
       <ErrorNote error={wallets.error || sent.error || received.error} />
-      <AskForm wallets={mine} onMade={sent.reload} />
+      <AskForm wallets={mine} onMade={() => (sentPages.first ? sent.reload() : sentPages.reset())} />
       <h2 id="received-title">Asked of you</h2>
       {received.data && received.data.items.length === 0 && <p>Nobody has asked you for money.</p>}
       <ul class="list" aria-labelledby="received-title" data-testid="received">
@@ -52,6 +60,7 @@ export function RequestsPage() {
           <ReceivedRow key={r.id} r={r} wallets={mine} onChange={changed} />
         ))}
       </ul>
+      <Pager pages={receivedPages} next={received.data?.next_cursor} label="requests asked of you" />
       <h2 id="sent-title">You asked</h2>
       {sent.data && sent.data.items.length === 0 && <p>You have not asked anyone for money.</p>}
       <ul class="list" aria-labelledby="sent-title" data-testid="sent">
@@ -59,6 +68,7 @@ export function RequestsPage() {
           <SentRow key={r.id} r={r} onChange={changed} />
         ))}
       </ul>
+      <Pager pages={sentPages} next={sent.data?.next_cursor} label="requests you made" />
     </Page>
   );
 }

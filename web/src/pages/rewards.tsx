@@ -1,11 +1,12 @@
 import { useState } from "preact/hooks";
 import { api, unwrap } from "../api/client";
 import { useIntent } from "../intent";
-import { ErrorNote, Money, Page, Status, useLoad, when } from "../ui";
+import { ErrorNote, Money, Page, Pager, Status, useLoad, usePages, when } from "../ui";
 import { pointsValue } from "../money";
 
 export function RewardsPage() {
-  const r = useLoad(() => unwrap(api.GET("/v1/rewards", { params: { query: { limit: 20 } } })), []);
+  const pages = usePages();
+  const r = useLoad(() => unwrap(api.GET("/v1/rewards", { params: { query: { limit: 20, cursor: pages.cursor } } })), [pages.cursor]);
   const w = useLoad(() => unwrap(api.GET("/v1/wallets")), []);
   const intent = useIntent();
   const [error, setError] = useState<unknown>(null);
@@ -61,14 +62,15 @@ export function RewardsPage() {
         {note && <Status text={note} />}
         <button>Redeem</button>
       </form>
-      <h2>History</h2>
-      <ul class="list">
+      <h2 id="history-title">History</h2>
+      <ul class="list" aria-labelledby="history-title">
         {r.data?.items.map((i) => (
           <li key={i.id} class="row">
             {i.kind}: {i.points} points ({i.currency}) <span class="hint">{when(i.created_at)}</span>
           </li>
         ))}
       </ul>
+      <Pager pages={pages} next={r.data?.next_cursor} label="the points history" />
     </Page>
   );
 }

@@ -3,7 +3,7 @@ import { api, isSettled, POLL_MS, unwrap, type Transfer } from "../api/client";
 import { messageFor } from "../api/errors";
 import { parseAmount } from "../money";
 import { useIntent } from "../intent";
-import { ErrorNote, Money, Page, Status, shortId, useLoad, when } from "../ui";
+import { ErrorNote, Money, Page, Pager, Status, shortId, useLoad, usePages, when } from "../ui";
 
 /** usePoll re-runs reload every POLL_MS while running is true. */
 function usePoll(running: boolean, reload: () => void) {
@@ -22,8 +22,15 @@ export function StatusTag({ t }: { t: Transfer }) {
   );
 }
 
+/** Transfers page size. */
+const TRANSFERS_PAGE = 25;
+
 export function TransfersPage() {
-  const { data, error, reload } = useLoad(() => unwrap(api.GET("/v1/transfers", { params: { query: { limit: 25 } } })), []);
+  const pages = usePages();
+  const { data, error, reload } = useLoad(
+    () => unwrap(api.GET("/v1/transfers", { params: { query: { limit: TRANSFERS_PAGE, cursor: pages.cursor } } })),
+    [pages.cursor],
+  );
   usePoll(!!data?.items.some((t) => !isSettled(t.status)), reload);
   return (
     <Page title="Transfers">
@@ -39,6 +46,7 @@ export function TransfersPage() {
           </li>
         ))}
       </ul>
+      <Pager pages={pages} next={data?.next_cursor} label="transfers" />
     </Page>
   );
 }

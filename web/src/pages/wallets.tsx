@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, ApiError, unwrap, type Wallet, type Schemas } from "../api/client";
 import { CURRENCIES, parseAmount, toDecimalString } from "../money";
 import { useIntent } from "../intent";
-import { ErrorNote, Money, Page, Status, useLoad, when } from "../ui";
+import { ErrorNote, Money, Page, Pager, Status, useLoad, usePages, when } from "../ui";
 
 export function WalletsPage() {
   const { data, error, reload } = useLoad(() => unwrap(api.GET("/v1/wallets")), []);
@@ -176,10 +176,12 @@ type Entry = Schemas["Entry"];
 const STATEMENT_PAGE = 20;
 
 export function StatementPage({ id }: { id: string }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = usePages();
   const wallet = useLoad(() => unwrap(api.GET("/v1/wallets/{id}", { params: { path: { id } } })), [id]);
-  const page = useLoad(() => unwrap(api.GET("/v1/wallets/{id}/entries", { params: { path: { id }, query: { limit: STATEMENT_PAGE, cursor } } })), [id, cursor]);
+  const page = useLoad(
+    () => unwrap(api.GET("/v1/wallets/{id}/entries", { params: { path: { id }, query: { limit: STATEMENT_PAGE, cursor: pages.cursor } } })),
+    [id, pages.cursor],
+  );
   const w = wallet.data;
   return (
     <Page title={w ? `${w.currency} statement` : "Statement"}>
@@ -219,14 +221,7 @@ export function StatementPage({ id }: { id: string }) {
           </table>
         </div>
       )}
-      <p class="actions">
-        <button type="button" class="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <button type="button" class="secondary" disabled={!page.data?.next_cursor} onClick={() => setCursors([...cursors, page.data!.next_cursor!])}>
-          Older
-        </button>
-      </p>
+      <Pager pages={pages} next={page.data?.next_cursor} label="the statement" />
     </Page>
   );
 }
