@@ -126,6 +126,6 @@ func (r measurement) measure(ctx context.Context, drive func() (int, error), set
 		return costreport.Measured{}, err
 	}
 	return costreport.Measured{Transfers: done, Functions: fns, Executions: execs, StateTransitions: transitions, ExecutionMs: execMs,
-		APIRequests: apiRequests,
+		APIRequests:        apiRequests,
 		NotificationsTotal: marks["Notify: "+event.LogHandled] + marks["EarnRewards: "+event.LogHandled]}, nil
 }
