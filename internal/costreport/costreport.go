@@ -95,7 +95,7 @@ func Price(m Measured, p Prices) []Line {
 	var inv, gbs, rru, wru float64
 	var logBytes int64
 	snsRequests := 0
-	for _, f := range m.Functions {
+	for _, f := range perOperation(m.Functions) {
 		snsRequests += f.SNSRequests
 		inv += float64(f.Invocations)
 		memGB := float64(f.MemoryMB) / 1024
@@ -121,6 +121,23 @@ func Price(m Measured, p Prices) []Line {
 	return lines
 }
 
+// scheduled names the functions a schedule runs (the hold and request sweeper, every
+// minute) whatever the traffic: a fixed monthly cost, left out of the per-transfer
+// figures even when a run happened during the measurement.
+var scheduled = map[string]bool{"ExpireHolds": true}
+
+// perOperation is the functions whose use the operations measured cause: all but the
+// scheduled ones.
+func perOperation(fs []FunctionUsage) []FunctionUsage {
+	out := make([]FunctionUsage, 0, len(fs))
+	for _, f := range fs {
+		if !scheduled[f.Name] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // goalPerMillion is the cost per million completed transfers the design aims at, every
 // transfer run by the saga.
 const goalPerMillion = 20.00
@@ -130,7 +147,7 @@ const goalPerMillion = 20.00
 // queueing on a busy machine included) instead of the handlers' own time.
 func LocalDurationPerMillion(m Measured, p Prices) float64 {
 	var gbs float64
-	for _, f := range m.Functions {
+	for _, f := range perOperation(m.Functions) {
 		gbs += float64(f.BilledDurationMs) / 1000 * float64(f.MemoryMB) / 1024
 	}
 	return gbs / float64(m.Transfers) * 1e6 * p.LambdaPerGBSecondArm
@@ -244,6 +261,8 @@ const notShown = `## What this does not show
   template.yaml's functions log at SystemLogLevel WARN, at which Lambda sends none of them to CloudWatch Logs.
 - SQS requests are modelled (poller receives and deletes in batches of up to 10); idle long-polling is a fixed
   monthly cost, not a per-transfer one. Secrets Manager reads happen once per cold start and are left out.
+- The sweeper of expired holds and requests (ExpireHolds) runs every minute whatever the traffic: a fixed monthly
+  cost, left out of the per-transfer figures; its runs during the measurement are listed in the functions' table.
 
 `
 
@@ -263,7 +282,7 @@ var writeReasons = map[string]string{
 func writesTable(m Measured) string {
 	var b strings.Builder
 	b.WriteString("| function | write units per transfer | what they buy, and what removing them would break |\n|---|---:|---|\n")
-	for _, f := range m.Functions {
+	for _, f := range perOperation(m.Functions) {
 		if f.WriteUnits == 0 && f.Invocations == 0 {
 			continue
 		}

@@ -151,3 +151,18 @@ func TestTemplateDropsThePlatformLines(t *testing.T) {
 	assert.Equal(t, "JSON", tpl.Globals.Function.LoggingConfig.LogFormat, "the system log level needs the JSON log format")
 	assert.Equal(t, "WARN", tpl.Globals.Function.LoggingConfig.SystemLogLevel)
 }
+
+// The sweeper's runs are a cost per minute, not per transfer: a run during the
+// measurement changes no per-transfer figure.
+func TestScheduledRunsAreNotPerTransfer(t *testing.T) {
+	m := Measured{Transfers: 10, APIRequests: 10, Functions: []FunctionUsage{
+		{Name: "CreateTransfer", Invocations: 10, MemoryMB: 256, WriteUnits: 50, ReadUnits: 40, LogBytes: 3000, SNSRequests: 0},
+	}}
+	with := m
+	with.Functions = append(append([]FunctionUsage(nil), m.Functions...),
+		FunctionUsage{Name: "ExpireHolds", Invocations: 1, MemoryMB: 256, HandlerMicros: 400_000, ReadUnits: 80, WriteUnits: 2, LogBytes: 700})
+	assert.Equal(t, Price(m, ListPrices), Price(with, ListPrices))
+	assert.Equal(t, LocalDurationPerMillion(m, ListPrices), LocalDurationPerMillion(with, ListPrices))
+	assert.Equal(t, goalGap(m, ListPrices), goalGap(with, ListPrices))
+	assert.NotContains(t, writesTable(with), "ExpireHolds")
+}

@@ -90,7 +90,7 @@ func operationsSection(ops []Operation, p Prices) string {
 	for _, o := range ops {
 		n := float64(o.Measured.Transfers)
 		var wru, rru float64
-		for _, f := range o.Measured.Functions {
+		for _, f := range perOperation(o.Measured.Functions) {
 			wru += f.WriteUnits
 			rru += f.ReadUnits
 		}
@@ -103,7 +103,7 @@ func operationsSection(ops []Operation, p Prices) string {
 	}
 	b.WriteString("\nWrite units each, by function:\n\n")
 	for _, o := range ops {
-		fs := append([]FunctionUsage(nil), o.Measured.Functions...)
+		fs := perOperation(o.Measured.Functions)
 		sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 		var parts []string
 		for _, f := range fs {
@@ -126,7 +126,7 @@ func goalGap(m Measured, p Prices) string {
 		return fmt.Sprintf("The measured $%.2f is within the goal of $%.2f.\n\n", total, goalPerMillion)
 	}
 	var wru float64
-	for _, f := range m.Functions {
+	for _, f := range perOperation(m.Functions) {
 		wru += f.WriteUnits
 	}
 	wru /= float64(m.Transfers)
