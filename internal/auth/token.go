@@ -163,24 +163,28 @@ const (
 
 // keys returns the keyring, reloading it when it is older than the refresh interval, or
 // older than unknownKidReloadInterval when the caller met a kid it does not hold. A
-// failed reload keeps the keys it had.
-func (t *Tokens) keys(ctx context.Context, why keysWanted) Keyring {
+// failed reload keeps the keys it had; with none ever read it is ErrNoKeys.
+func (t *Tokens) keys(ctx context.Context, why keysWanted) (Keyring, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	age := t.now().Sub(t.loadedAt)
 	if age >= t.refresh || (why == forUnknownKid && age >= unknownKidReloadInterval) {
 		_ = t.load(ctx) // on failure the previous keys stay in use until the next try
 	}
-	return t.ring
+	if t.ring.Current.ID == "" {
+		return Keyring{}, ErrNoKeys
+	}
+	return t.ring, nil
 }
 
 // Issue signs an access token for a user with the current key; it returns the token
 // and its lifetime in seconds.
 func (t *Tokens) Issue(ctx context.Context, userID, role string, emailVerified bool, sessionID string) (string, int, error) {
-	key := t.keys(ctx, forUse).Current
-	if key.ID == "" {
-		return "", 0, ErrNoKeys
+	ring, err := t.keys(ctx, forUse)
+	if err != nil {
+		return "", 0, err
 	}
+	key := ring.Current
 	now := t.now()
 	claims := Claims{
 		Role:          role,
@@ -224,15 +228,14 @@ func (t *Tokens) Verify(ctx context.Context, raw string) (*Claims, error) {
 		if kid == "" {
 			return nil, ErrUnknownKey
 		}
-		ring := t.keys(ctx, forUse)
-		if ring.Current.ID == "" {
-			return nil, ErrNoKeys
-		}
-		if secret, ok := ring.byID(kid); ok {
-			return secret, nil
-		}
-		if secret, ok := t.keys(ctx, forUnknownKid).byID(kid); ok {
-			return secret, nil
+		for _, why := range []keysWanted{forUse, forUnknownKid} {
+			ring, err := t.keys(ctx, why)
+			if err != nil {
+				return nil, err
+			}
+			if secret, ok := ring.byID(kid); ok {
+				return secret, nil
+			}
 		}
 		return nil, ErrUnknownKey
 	}
