@@ -13,6 +13,8 @@ python3 -m unittest discover -s "$ROOT/tools" -p '*_test.py'
 python3 -m unittest discover -s "$ROOT/scripts" -p 'webserve_test.py'
 pinned_venv "$TOOLS_DIR/iam" "$ROOT/tools/iam-requirements.txt" "the IAM check (moto's policy evaluator, the SAM translator)"
 (cd "$ROOT/tools/iamcheck" && "$TOOLS_DIR/iam/bin/python" -m unittest discover -p '*_test.py')
+"$ROOT/scripts/tools.sh" engine
+"$ENGINE_VENV/bin/python" -m unittest discover -s "$ROOT/tools/enginetests" -p '*_test.py'
 
 use_engine
 # The IAM check evaluates what this run's functions call: start from no records.

@@ -25,10 +25,18 @@ among them, as IAM's wildcard does: the engine's regular expression has `.`
 stop at a newline, so a path parameter with an encoded newline (`%0A`) was
 denied by an `execute-api:Invoke` on `<stage>/*` and answered 403 (gap 32).
 
+And it restarts each DynamoDB stream mapping of a restored engine (make run keeps the
+engine's state across restarts) at the stream's first record: MiniStack saves each
+mapping's position in the stream with the mapping, but not the stream's records, so a
+restored stream starts again at position 0 while its mapping waits at the thousands of
+records it had read before the restart. Nothing written after a restart reached the
+stream's consumer (PublishEvents): no event, notification or reward (gap 33).
+
 The patches are applied only to the MiniStack version they were written against
 (tools/engine-requirements.txt pins it); any other version starts unpatched,
 with a warning. ENGINE_QUIET_IDLE=0 starts it without the idle patches, and
-ENGINE_ARN_GLOB=0 without the policy match, on purpose, to reproduce the gaps.
+ENGINE_ARN_GLOB=0 without the policy match and ENGINE_STREAM_RESUME=0 without the
+restart of the stream mappings, on purpose, to reproduce the gaps.
 """
 
 import json
@@ -191,6 +199,29 @@ def _patch_arn_glob() -> bool:
     return True
 
 
+def resume_streams_at_start(positions) -> None:
+    """Every DynamoDB stream mapping's position set to 0: where the first record of a
+    restored, empty stream will be."""
+    for scoped_key in list(positions._data):
+        positions._data[scoped_key] = 0
+
+
+def _patch_stream_resume() -> bool:
+    if os.environ.get("ENGINE_STREAM_RESUME", "1") == "0" or metadata.version("ministack") != PATCHED_VERSION:
+        return False
+    from ministack.services import lambda_svc
+
+    restore = lambda_svc.load_persisted_state
+
+    def load_persisted_state(data):
+        restore(data)
+        with lambda_svc._dynamodb_stream_positions_lock:
+            resume_streams_at_start(lambda_svc._dynamodb_stream_positions)
+
+    lambda_svc.load_persisted_state = load_persisted_state
+    return True
+
+
 def _patch() -> bool:
     if os.environ.get("ENGINE_QUIET_IDLE", "1") == "0":
         return False
@@ -215,6 +246,9 @@ def main() -> int:
           file=sys.stderr)
     globbed = _patch_arn_glob()
     print(f"engine_launch: authorizer policy wildcards {'match newlines' if globbed else 'as the engine has them (unpatched)'}",
+          file=sys.stderr)
+    resumed = _patch_stream_resume()
+    print(f"engine_launch: stream mappings of a restored engine {'start at the stream head' if resumed else 'keep their saved positions (unpatched)'}",
           file=sys.stderr)
     from ministack.app import main as ministack_main
 
