@@ -5,7 +5,7 @@ GOARCH ?= $(shell go env GOARCH)
 GO_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 GO_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_FLAGS)
 
-.PHONY: docs-check run test mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold enum-timing build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key admin-grant admin-revoke clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: docs-check run test restart-check mail mail-code web web-gen web-e2e screenshots unit-test mutation walkthrough collection fuzz chaos bench-api bench-cold enum-timing build build-hello invoke iam-check deploy-local api-url engine-start engine-stop lint cost capacity trace bench rotate-key admin-grant admin-revoke clean $(addprefix build-,$(FUNCTIONS))
 
 run: ## start the engine, build, deploy, print the API URL, stay in the foreground
 	@scripts/run.sh
@@ -33,6 +33,9 @@ mutation: ## the mutants of the money and security rules (tools/mutation/mutants
 
 walkthrough: ## run the README's curl walkthrough as pasted against the running stack
 	@scripts/walkthrough.sh
+
+restart-check: ## what survives a restart of make run, and that events flow after it: its own persisting engine on ENGINE_PORT + 50 (run by make test)
+	@scripts/restart-check.sh
 
 collection: ## run the Postman collection (api/wallet.postman_collection.json) with newman against the running stack
 	@scripts/collection.sh

@@ -13,11 +13,10 @@ Usage: python3 scripts/admin-local.py   (from the repository root, after engine_
 import subprocess
 import sys
 
-from localapi import api_url, call, latest_code, must
+from localapi import OUTPUTS, api_url, call, latest_code, must
 
 # The local operator and its password, which the tests, the README and the collection use.
 ADMIN = {"email": "admin@wallet.local", "password": "local admin password", "name": "Admin"}
-OUTPUTS = ".local/outputs.json"
 
 
 def me(api):

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-LOCAL_DIR="$ROOT/.local"          # engine pid, logs, stack outputs (git-ignored)
+LOCAL_DIR="${LOCAL_DIR:-$ROOT/.local}"  # engine pid, logs, stack outputs (git-ignored)
 TOOLS_DIR="$ROOT/.tools"          # pinned Python tools (git-ignored)
 ENGINE_VENV="$TOOLS_DIR/engine"
 ENGINE_PORT="${ENGINE_PORT:-4566}"
@@ -54,6 +54,7 @@ engine_env() {
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   export WALLET_MAIL_URL="$MAIL_URL"
+  export WALLET_OUTPUTS_FILE="$OUTPUTS_FILE"
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
 

@@ -13,13 +13,18 @@ ENGINE = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
 PASSWORD = "correct horse battery staple"
 
 
+# The deploy's outputs: .local/outputs.json, or where lib.sh's engine_env says (a check
+# with an engine of its own, such as scripts/restart-check.sh, keeps them elsewhere).
+OUTPUTS = os.environ.get("WALLET_OUTPUTS_FILE", ".local/outputs.json")
+
+
 def api_url():
-    """The running stack's API base URL (written by the deploy to .local/outputs.json)."""
+    """The running stack's API base URL (written by the deploy to OUTPUTS)."""
     return outputs()["LocalApiUrl"].rstrip("/")
 
 
 def outputs():
-    with open(".local/outputs.json") as f:
+    with open(OUTPUTS) as f:
         return json.load(f)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: unit tests, then integration tests through the API deployed on the local
 # engine, then a small chaos run, the IAM check (scripts/iam-check.sh), the README walkthrough, the Postman collection and
-# schema fuzzing against the same stack; the web app's browser journey runs after the
+# schema fuzzing against the same stack, and last a restart of a persisting engine (scripts/restart-check.sh); the web app's browser journey runs after the
 # integration tests. Starts the engine when none is running and
 # stops what it started.
 source "$(dirname "$0")/lib.sh"
@@ -42,3 +42,5 @@ IAM_JOURNEY=0 IAM_UNUSED="$([[ -z "${TEST_RUN:-}" ]] && echo fail || echo report
 "$ROOT/scripts/walkthrough.sh"
 "$ROOT/scripts/collection.sh"
 "$ROOT/scripts/fuzz.sh"
+# A restart of make run's persisting engine, with an engine of its own (ENGINE_PORT + 50).
+"$ROOT/scripts/restart-check.sh"
