@@ -27,6 +27,7 @@ import (
 type balanceDay struct {
 	Day    string `dynamodbav:"day"`
 	Earned int64  `dynamodbav:"day_points"`
+	Owed   int64  `dynamodbav:"owed"`
 }
 
 func (s *Rewards) balanceKey(userID, currency string) map[string]ddbtypes.AttributeValue {
@@ -43,20 +44,28 @@ func (s *Rewards) balanceDay(ctx context.Context, userID, currency string) (bala
 	return b, err
 }
 
-// EarnedOn reads the points earned on one day in one currency; 0 when none.
-func (s *Rewards) EarnedOn(ctx context.Context, userID, currency, day string) (int64, error) {
+// Standing reads what an earn on day decides on, in one read of the points balance (and
+// one of the day's own item when the balance counts another day): the points earned on
+// day, the points owed and the day the balance counts with its count.
+func (s *Rewards) Standing(ctx context.Context, userID, currency, day string) (reward.Standing, error) {
 	b, err := s.balanceDay(ctx, userID, currency)
-	if err != nil || b.Day == day {
-		return b.Earned, err
+	if err != nil {
+		return reward.Standing{}, err
+	}
+	st := reward.Standing{Owed: b.Owed, Counted: reward.DayCount{Day: b.Day, Points: b.Earned}}
+	if b.Day == day {
+		st.EarnedOnDay = b.Earned
+		return st, nil
 	}
 	var it struct {
 		Points int64 `dynamodbav:"points"`
 	}
 	err = getItem(ctx, s.DB, s.Table, key(userPK(userID), daySK(currency, day)), &it)
 	if errors.Is(err, problem.ErrNotFound) {
-		return 0, nil
+		return st, nil
 	}
-	return it.Points, err
+	st.EarnedOnDay = it.Points
+	return st, err
 }
 
 // Earn writes a transfer's earn in one transaction: its claim (only once: a claim that
@@ -101,7 +110,7 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 	}
 	if e.GrantPoints > 0 {
 		var err error
-		if bal, conds, err = s.countDay(ctx, &tx, e, bal, conds); err != nil {
+		if bal, conds, err = s.countDay(&tx, e, bal, conds); err != nil {
 			return err
 		}
 	}
@@ -116,13 +125,11 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 // countDay adds the grant to the day's count: on the balance (bal and conds, its update)
 // when the balance counts that day or an earlier one (then the day it leaves goes to
 // its own item), in the day's own item when the balance counts a later day. Either way
-// on condition that the count is still EarnedBefore and the balance's day the one read.
-func (s *Rewards) countDay(ctx context.Context, tx *txn, e reward.Earning, bal expression.UpdateBuilder,
+// on condition that the count is still EarnedBefore and the balance's day the one read
+// (e.Counted: the earn was decided on that read, and writes only if it still holds).
+func (s *Rewards) countDay(tx *txn, e reward.Earning, bal expression.UpdateBuilder,
 	conds []expression.ConditionBuilder) (expression.UpdateBuilder, []expression.ConditionBuilder, error) {
-	b, err := s.balanceDay(ctx, e.UserID, e.Entry.Currency)
-	if err != nil {
-		return bal, conds, err
-	}
+	b := balanceDay{Day: e.Counted.Day, Earned: e.Counted.Points}
 	day, earned := expression.Name("day"), expression.Name("day_points")
 	switch {
 	case b.Day == e.Day: // (a count that moved since EarnedBefore was read fails the condition)

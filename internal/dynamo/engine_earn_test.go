@@ -31,26 +31,31 @@ func TestRewardsDayCountMovesWithTheBalance(t *testing.T) {
 	r := &Rewards{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	earn := func(id, day string, before, grant int64) error {
-		return r.Earn(ctx, reward.Earning{UserID: "u", Day: day, EarnedBefore: before, GrantPoints: grant, AmountMinor: grant * 100,
-			Entry: reward.Entry{ID: "earn-" + id, Points: grant, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}})
-	}
-	earned := func(day string) int64 {
-		n, err := r.EarnedOn(ctx, "u", "USD", day)
+	standing := func(day string) reward.Standing {
+		st, err := r.Standing(ctx, "u", "USD", day)
 		require.NoError(t, err)
-		return n
+		return st
 	}
-	require.NoError(t, earn("a", "2026-05-01", 0, 100))
-	assert.ErrorIs(t, earn("b", "2026-05-01", 0, 10), retry.ErrConflict, "a count read before the first earn")
-	require.NoError(t, earn("b", "2026-05-01", 100, 10))
-	require.NoError(t, earn("b", "2026-05-01", 100, 10), "the same earn again is nothing to do")
+	// earn writes an earn decided on seen, a standing read before it.
+	earn := func(id, day string, seen reward.Standing, grant int64) error {
+		return r.Earn(ctx, reward.Earning{UserID: "u", Day: day, EarnedBefore: seen.EarnedOnDay, Counted: seen.Counted, GrantPoints: grant,
+			AmountMinor: grant * 100, Entry: reward.Entry{ID: "earn-" + id, Points: grant, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}})
+	}
+	earned := func(day string) int64 { return standing(day).EarnedOnDay }
+	first := standing("2026-05-01")
+	require.NoError(t, earn("a", "2026-05-01", first, 100))
+	assert.ErrorIs(t, earn("b", "2026-05-01", first, 10), retry.ErrConflict, "a count read before the first earn")
+	second := standing("2026-05-01")
+	require.NoError(t, earn("b", "2026-05-01", second, 10))
+	require.NoError(t, earn("b", "2026-05-01", second, 10), "the same earn again is nothing to do")
 	assert.Equal(t, int64(110), earned("2026-05-01"))
 
-	require.NoError(t, earn("c", "2026-05-03", 0, 50))
+	require.NoError(t, earn("c", "2026-05-03", standing("2026-05-03"), 50))
 	assert.Equal(t, []int64{110, 50}, []int64{earned("2026-05-01"), earned("2026-05-03")}, "the day left is kept")
-	require.NoError(t, earn("d", "2026-05-01", 110, 5), "a late event counts on its own day")
-	assert.ErrorIs(t, earn("e", "2026-05-01", 110, 5), retry.ErrConflict, "a late count read before another")
-	require.NoError(t, earn("e", "2026-05-02", 0, 7))
+	late := standing("2026-05-01")
+	require.NoError(t, earn("d", "2026-05-01", late, 5), "a late event counts on its own day")
+	assert.ErrorIs(t, earn("e", "2026-05-01", late, 5), retry.ErrConflict, "a late count read before another")
+	require.NoError(t, earn("e", "2026-05-02", standing("2026-05-02"), 7))
 	assert.Equal(t, []int64{115, 7, 50}, []int64{earned("2026-05-01"), earned("2026-05-02"), earned("2026-05-03")})
 
 	// A day counted in its own item before the balance counted days.
@@ -59,12 +64,20 @@ func TestRewardsDayCountMovesWithTheBalance(t *testing.T) {
 	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: day})
 	require.NoError(t, err)
 	assert.Equal(t, int64(30), earned("2026-05-04"))
-	require.NoError(t, earn("f", "2026-05-04", 30, 3))
-	require.NoError(t, earn("g", "2026-05-05", 0, 1))
+	require.NoError(t, earn("f", "2026-05-04", standing("2026-05-04"), 3))
+	require.NoError(t, earn("g", "2026-05-05", standing("2026-05-05"), 1))
 	assert.Equal(t, []int64{33, 1}, []int64{earned("2026-05-04"), earned("2026-05-05")}, "taken over, then written out")
+
+	// An earn decided on a balance that has moved on since: refused whichever day it is of.
+	moved := standing("2026-05-05")
+	require.NoError(t, earn("h", "2026-05-06", standing("2026-05-06"), 2))
+	assert.ErrorIs(t, earn("i", "2026-05-05", moved, 4), retry.ErrConflict, "the day read has been left")
+	assert.ErrorIs(t, earn("i", "2026-05-07", moved, 4), retry.ErrConflict, "the day to leave is no longer the one read")
+	require.NoError(t, earn("i", "2026-05-05", standing("2026-05-05"), 4))
+	assert.Equal(t, []int64{5, 2}, []int64{earned("2026-05-05"), earned("2026-05-06")})
 	p, _, err := r.Points(ctx, "u", "USD")
 	require.NoError(t, err)
-	assert.Equal(t, int64(100+10+50+5+7+3+1), p)
+	assert.Equal(t, int64(100+10+50+5+7+3+1+2+4), p)
 }
 
 func dayItem(user, currency, day string, points int64) (map[string]ddbtypes.AttributeValue, error) {
@@ -99,7 +112,7 @@ func TestRewardsDailyCapExactUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	p, _, err := r.Points(ctx, "u", "USD")
 	require.NoError(t, err)
-	n, err := r.EarnedOn(ctx, "u", "USD", "2026-05-01")
+	st, err := r.Standing(ctx, "u", "USD", "2026-05-01")
 	require.NoError(t, err)
-	assert.Equal(t, []int64{100, 100}, []int64{p, n}, "the cap, exactly, once per transfer")
+	assert.Equal(t, []int64{100, 100}, []int64{p, st.EarnedOnDay}, "the cap, exactly, once per transfer")
 }

@@ -109,7 +109,11 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	earning := func(id string, points, before int64) reward.Earning {
-		return reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: before, GrantPoints: points, AmountMinor: points * 100,
+		var counted reward.DayCount // the balance, as read: it counts this day from the first earn on
+		if before > 0 {
+			counted = reward.DayCount{Day: "2026-05-01", Points: before}
+		}
+		return reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: before, Counted: counted, GrantPoints: points, AmountMinor: points * 100,
 			Entry: reward.Entry{ID: "earn-" + id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}}
 	}
 	require.NoError(t, r.Earn(ctx, earning("t1", 100, 0)))
@@ -121,16 +125,16 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	assert.ErrorIs(t, err, retry.ErrConflict, "a count read before another earn is stale")
 	require.NoError(t, r.Earn(ctx, earning("t2", 50, 100)))
 
-	earned, err := r.EarnedOn(ctx, "u", "USD", "2026-05-01")
+	st, err := r.Standing(ctx, "u", "USD", "2026-05-01")
 	require.NoError(t, err)
-	assert.Equal(t, int64(150), earned)
+	assert.Equal(t, int64(150), st.EarnedOnDay)
 	items, _, balances, err := r.History(ctx, "u", 10, "")
 	require.NoError(t, err)
 	assert.Len(t, items, 2, "each transfer earned once")
 	assert.Equal(t, []reward.Balance{{Currency: "USD", Points: 150}}, balances)
-	other, err := r.EarnedOn(ctx, "u", "JPY", "2026-05-01")
+	other, err := r.Standing(ctx, "u", "JPY", "2026-05-01")
 	require.NoError(t, err)
-	assert.Zero(t, other, "each currency counts apart")
+	assert.Zero(t, other.EarnedOnDay, "each currency counts apart")
 	claim, err := r.Claim(ctx, "u", "t1")
 	require.NoError(t, err)
 	assert.Equal(t, reward.Claim{Earned: true, Points: 100, AmountMinor: 10_000}, claim)

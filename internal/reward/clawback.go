@@ -38,7 +38,8 @@ type Earning struct {
 	UserID       string
 	Entry        Entry // Points: the grant less what refunds took and what repaid owed points
 	Day          string
-	EarnedBefore int64
+	EarnedBefore int64    // the points earned on Day, as read (Standing.EarnedOnDay)
+	Counted      DayCount // the day the points balance counted and its count, as read (Standing.Counted)
 	GrantPoints  int64
 	AmountMinor  int64
 	Claim        Claim

@@ -101,10 +101,27 @@ type Balance struct {
 	Points   int64  `json:"points"`
 }
 
+// DayCount is the day a points balance counts earnings for (YYYY-MM-DD, UTC; "" when it
+// has counted none) and the points earned that day.
+type DayCount struct {
+	Day    string
+	Points int64
+}
+
+// Standing is what an earn is decided on, read once: the points userID earned in a
+// currency on the earn's day, the points owed on the balance, and the day the balance
+// counts with its count (the earn's write is conditional on all three being unchanged).
+type Standing struct {
+	EarnedOnDay int64
+	Owed        int64
+	Counted     DayCount
+}
+
 // Store keeps points.
 type Store interface {
-	// EarnedOn returns the points userID earned in currency on day (YYYY-MM-DD, UTC).
-	EarnedOn(ctx context.Context, userID, currency, day string) (int64, error)
+	// Standing reads userID's points balance in currency (and, when the balance counts
+	// another day, day's own count): what an earn on day (YYYY-MM-DD, UTC) decides on.
+	Standing(ctx context.Context, userID, currency, day string) (Standing, error)
 	// Claim returns what a transfer's earn and its refunds recorded for userID, its payer.
 	Claim(ctx context.Context, userID, transferID string) (Claim, error)
 	// Points returns userID's points balance in currency and the points owed to it.
@@ -164,19 +181,15 @@ func (s *Service) Handle(ctx context.Context, e event.Event) error {
 		if err != nil || claim.Earned {
 			return err // earned before: nothing to do
 		}
-		earned, err := s.Store.EarnedOn(ctx, p.SourceOwnerID, cur.Code, day)
+		st, err := s.Store.Standing(ctx, p.SourceOwnerID, cur.Code, day)
 		if err != nil {
 			return err
 		}
-		grant := max(0, min(points, s.PointsPerDayMax-earned))
+		grant := max(0, min(points, s.PointsPerDayMax-st.EarnedOnDay))
 		// Refunds that came first take their share of the grant at once.
 		clawed := shareOf(grant, claim.RefundedMinor, p.AmountMinor)
-		_, owed, err := s.Store.Points(ctx, p.SourceOwnerID, cur.Code)
-		if err != nil {
-			return err
-		}
-		repaid := min(grant-clawed, owed)
-		return s.Store.Earn(ctx, Earning{UserID: p.SourceOwnerID, Day: day, EarnedBefore: earned, GrantPoints: grant,
+		repaid := min(grant-clawed, st.Owed)
+		return s.Store.Earn(ctx, Earning{UserID: p.SourceOwnerID, Day: day, EarnedBefore: st.EarnedOnDay, Counted: st.Counted, GrantPoints: grant,
 			AmountMinor: p.AmountMinor, Claim: claim, ClawedPoints: clawed, RepaidPoints: repaid,
 			Entry: Entry{ID: "earn-" + p.TransferID, Points: grant - clawed - repaid, Currency: cur.Code, Kind: KindEarn,
 				TransferID: p.TransferID, CreatedAt: e.Time}})

@@ -104,29 +104,32 @@ type earned struct {
 
 // fakeStore is a reward.Store in memory that records its calls.
 type fakeStore struct {
-	mu          sync.Mutex
-	wallet      ledger.Wallet
-	walletErr   error
-	redeemErrs  []error // returned by successive Redeem calls; nil afterwards
-	earnErr     error
-	earned      []earned
-	days        map[string]int64
-	points      map[string]int64 // user/currency
-	owed        map[string]int64 // user/currency
-	claims      map[string]reward.Claim
-	clawedBy    map[string]bool // refund ids
-	clawbacks   []reward.Clawback
-	walletReads int
-	redemptions []reward.Redemption
-	historyArgs []int
-	historyNext string
-	history     []reward.Entry
+	mu            sync.Mutex
+	wallet        ledger.Wallet
+	walletErr     error
+	redeemErrs    []error // returned by successive Redeem calls; nil afterwards
+	earnErr       error
+	earned        []earned
+	days          map[string]int64
+	points        map[string]int64 // user/currency
+	owed          map[string]int64 // user/currency
+	claims        map[string]reward.Claim
+	clawedBy      map[string]bool // refund ids
+	clawbacks     []reward.Clawback
+	walletReads   int
+	standingReads int
+	redemptions   []reward.Redemption
+	historyArgs   []int
+	historyNext   string
+	history       []reward.Entry
 }
 
-func (s *fakeStore) EarnedOn(_ context.Context, userID, currency, day string) (int64, error) {
+func (s *fakeStore) Standing(_ context.Context, userID, currency, day string) (reward.Standing, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.days[userID+"/"+currency+"/"+day], nil
+	s.init()
+	s.standingReads++
+	return reward.Standing{EarnedOnDay: s.days[userID+"/"+currency+"/"+day], Owed: s.owed[userID+"/"+currency]}, nil
 }
 
 // Earn keeps the store's rules: once per transfer, the day's count conditional.
@@ -280,6 +283,9 @@ func TestHandle(t *testing.T) {
 				assert.NoError(t, err)
 			}
 			assert.Equal(t, tt.want, store.earned)
+			if len(tt.want) > 0 {
+				assert.Equal(t, 1, store.standingReads, "an earn reads the points balance once")
+			}
 		})
 	}
 }

@@ -308,6 +308,14 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 		"the claim was taken over, and the transfer exists: a replay, the claim kept": {
 			given:       existing(hash[:transfer.RequestHashChars], transfer.StatusCompleted, time.Hour),
 			wantOutcome: op.Created, wantReplayed: true},
+		"the claim was taken over, the transfer exists, and its payee now refuses it: a replay": {
+			given: func(e *serviceEnv) {
+				existing(hash[:transfer.RequestHashChars], transfer.StatusCompleted, time.Hour)(e)
+				w := e.store.StoredWallet(dstID)
+				w.Status = ledger.StatusFrozen
+				e.store.PutWallet(w)
+			},
+			wantOutcome: op.Created, wantReplayed: true},
 		"the record expired, and the key created another transfer": {
 			given:   existing("0123456789abcdef0123456789abcdef", transfer.StatusCompleted, 48*time.Hour),
 			wantErr: idempotency.ErrKeyReused, wantReleased: 1},
