@@ -49,6 +49,9 @@ go run ./cmd/deploy \
   --param Tracing="${TRACING:-Active}" \
   --param RewardPointsPerDayMax="${REWARD_POINTS_PER_DAY_MAX:-2000}" \
   --param AllowedOrigins="${ALLOWED_ORIGINS-https://wallet.example}"
+# Data a persisted engine kept from an earlier version, moved to what this one reads
+# (cmd/migrate; each step conditional, so a no-op once done).
+go run ./cmd/migrate rewards-history --outputs "$OUTPUTS_FILE"
 # The local operator, admin@wallet.local: signed up and verified like anyone, then
 # granted the admin role with cmd/admin (the one place it is made; a no-op when it is).
 say "making the local admin (scripts/admin-local.py)"

@@ -272,7 +272,7 @@ var writeReasons = map[string]string{
 	"CreateTransfer": "the request's rate-limit counter (per-caller limits); the idempotency claim (one key, one request across every endpoint: without it a key used for a credit could also pay a transfer); the transfer under the id derived from the key (its conditional put is what makes it happen once); its two per-wallet list entries (the transfer lists: an index on the transfer would write as much)",
 	"SagaPost":       "one transaction: both wallets, both statement entries and the transfer (the money moves exactly once, with its posting; nothing to compensate)",
 	"Notify":         "per party, the notification as one conditional put keyed by its fact (event id and recipient: one notification per fact however often, and whenever, the event arrives; a redelivery finds it and writes nothing) and its entry in the table's by-time index (the list and the unread count, newest first: the fact key has no time order)",
-	"EarnRewards":    "one transaction: the transfer's earn claim (points once per transfer, and what its refunds took back), the history entry (the rewards history) and the points balance with the day's count (the daily cap exact; the day a balance leaves is written to its own item once per user, currency and day)",
+	"EarnRewards":    "one transaction: the transfer's earn claim (points once per transfer, and what its refunds took back; also the earn's line of the rewards history) and the points balance with the day's count (the daily cap exact; the day a balance leaves is written to its own item once per user, currency and day); the claim's entry in the rewards table's by-time index (the history, newest first: the claim's key is the transfer, with no time order)",
 	"Authorizer":     "none",
 	"PublishEvents":  "none (the stream's records become SNS messages)",
 }
@@ -307,9 +307,8 @@ Write units per transfer, by function (measured), with what each write buys:
 %s
 Beyond the floor's writes, a transfer writes its rate-limit counter, its key's claim, the transfer itself before
 the saga starts (the execution refers to it; its conditional put is what makes the key's transfer happen once),
-its two list entries, the reward's claim and history items (in a transaction: two units each) and the
-notifications' index entries. Levers left: the reward's history entry folded into its claim (listed by an index on
-the rewards table: one item fewer in the earn's transaction, one index write more; about one unit). Not levers:
+its two list entries, the reward's claim (in a transaction: two units, and one for its history index entry) and
+the notifications' index entries. Every one of them buys a guarantee or a page someone reads. Not levers:
 the transfer's list entries (two indexes on the transfer, one per wallet, would write as much), the statement
 entries (they are the posting's own double-entry record, written with the wallets they move), the idempotency
 claim (one key, one request across endpoints), the notifications' index (the fact key, which makes a notification

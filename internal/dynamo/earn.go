@@ -70,7 +70,7 @@ func (s *Rewards) Standing(ctx context.Context, userID, currency, day string) (r
 
 // Earn writes a transfer's earn in one transaction: its claim (only once: a claim that
 // earned already means the event was handled, and nothing is written; a refund recorded
-// in between is a conflict), the history entry, and the balance (less the owed points
+// in between is a conflict; the claim is also the earn's line of the history), and the balance (less the owed points
 // it repays, which must still be owed) with the day's count (still EarnedBefore); an
 // earn that moves the balance to a later day writes the day it leaves to its own item,
 // and one of an earlier day adds to that day's item.
@@ -78,6 +78,9 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 	upd := expression.Set(expression.Name("points"), expression.Value(e.GrantPoints)).
 		Set(expression.Name("amount"), expression.Value(e.AmountMinor)).
 		Set(expression.Name("clawed"), expression.Value(e.ClawedPoints))
+	if e.Entry.Points != 0 { // the claim is the earn's line of the history (which has no zero lines)
+		upd = historyLine(e.Entry, upd)
+	}
 	cond := expression.AttributeNotExists(expression.Name("pk"))
 	if e.Claim.RefundedMinor > 0 {
 		cond = expression.AttributeNotExists(expression.Name("points")).And(unrefunded(e.Claim.RefundedMinor))
@@ -94,13 +97,6 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 		return retry.ErrConflict
 	}); err != nil {
 		return err
-	}
-	if e.Entry.Points != 0 { // the history has no zero lines
-		put, err := s.historyPut(e.UserID, e.Entry)
-		if err != nil {
-			return err
-		}
-		tx.add(put, refuseWith(nil)) // the same event redelivered
 	}
 	bal := expression.Add(expression.Name("points"), expression.Value(e.Entry.Points))
 	var conds []expression.ConditionBuilder

@@ -27,7 +27,7 @@ import (
 // day late, a count read before another earn (a conflict), and a day counted in its own
 // item before the balance counted days.
 func TestRewardsDayCountMovesWithTheBalance(t *testing.T) {
-	db, table := engineTable(t, true)
+	db, table := engineTable(t, true, rewardsIndex)
 	r := &Rewards{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -88,7 +88,7 @@ func dayItem(user, currency, day string, points int64) (map[string]ddbtypes.Attr
 // TestRewardsDailyCapExactUnderConcurrency: transfers completed the same day, their
 // events handled concurrently and each twice, earn exactly the daily cap between them.
 func TestRewardsDailyCapExactUnderConcurrency(t *testing.T) {
-	db, table := engineTable(t, true)
+	db, table := engineTable(t, true, rewardsIndex)
 	r := &Rewards{DB: db, Table: table}
 	svc := &reward.Service{Store: r, PointsPerTransferMax: 1_000, PointsPerDayMax: 100}
 	ctx := context.Background()

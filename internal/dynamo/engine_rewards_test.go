@@ -18,7 +18,7 @@ import (
 // the claim as read and on the balance holding what it takes; a shortfall is owed and
 // the next earn repays it (on condition it is still owed).
 func TestRewardsClawbackOncePerRefund(t *testing.T) {
-	db, table := engineTable(t, true)
+	db, table := engineTable(t, true, rewardsIndex)
 	r := &Rewards{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -67,4 +67,13 @@ func TestRewardsClawbackOncePerRefund(t *testing.T) {
 	p, _, err = r.Points(ctx, "u", "USD")
 	require.NoError(t, err)
 	assert.Equal(t, int64(125), p)
+
+	items, _, _, err := r.History(ctx, "u", 10, "")
+	require.NoError(t, err)
+	shown := map[string]int64{}
+	for _, e := range items {
+		shown[e.ID] = e.Points
+	}
+	assert.Equal(t, map[string]int64{"earn-paid": 100, "clawback-refund-1": -60, "earn-next": 10, "earn-late": 75}, shown,
+		"each line shows what it moved: an earn what it added (not its grant), a clawback what it took")
 }

@@ -117,7 +117,7 @@ func TestBreakerIsSavedOnItsVersion(t *testing.T) {
 // TestRedeemNeedsThePoints: a redemption of more points than the user has is refused
 // by the points balance's condition, and moves no money.
 func TestRedeemNeedsThePoints(t *testing.T) {
-	db, table := engineTable(t, true)
+	db, table := engineTable(t, true, rewardsIndex)
 	l := &Ledger{DB: db, Table: table}
 	r := &Rewards{DB: db, Table: table, Ledger: l}
 	ctx := context.Background()

@@ -25,6 +25,7 @@ import (
 	"github.com/serverless-wallet/wallet/internal/conformance"
 	"github.com/serverless-wallet/wallet/internal/idempotency"
 	"github.com/serverless-wallet/wallet/internal/ledger"
+	"github.com/serverless-wallet/wallet/internal/op"
 	"github.com/serverless-wallet/wallet/internal/problem"
 	"github.com/serverless-wallet/wallet/internal/retry"
 	"github.com/serverless-wallet/wallet/internal/reward"
@@ -38,6 +39,12 @@ import (
 // it when the test ends.
 // engineTable creates a table keyed by pk (and sk withSort), with a global secondary
 // index (pk, attr) for each index name => attr in byAttr, every attribute projected.
+// rewardsHistoryKey is the sort key of the rewards table's index of the history.
+const rewardsHistoryKey = "h"
+
+// rewardsIndex is the rewards table's index, for engineTable.
+var rewardsIndex = map[string]string{RewardsByTime: rewardsHistoryKey}
+
 func engineTable(t *testing.T, withSort bool, byAttr ...map[string]string) (*dynamodb.Client, string) {
 	t.Helper()
 	require.NotEmpty(t, os.Getenv("AWS_ENDPOINT_URL"), "run through make test: these tests need the local engine")
@@ -55,7 +62,11 @@ func engineTable(t *testing.T, withSort bool, byAttr ...map[string]string) (*dyn
 	for _, m := range byAttr {
 		for index, attr := range m {
 			attrs = append(attrs, ddbtypes.AttributeDefinition{AttributeName: aws.String(attr), AttributeType: ddbtypes.ScalarAttributeTypeS})
-			gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(index), Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
+			projection := &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll}
+			if attr == rewardsHistoryKey { // the rewards history projects a line's attributes only, as template.yaml does
+				projection = &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeInclude, NonKeyAttributes: RewardsHistoryAttributes}
+			}
+			gsis = append(gsis, ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(index), Projection: projection,
 				KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash},
 					{AttributeName: aws.String(attr), KeyType: ddbtypes.KeyTypeRange}}})
 		}
@@ -104,7 +115,7 @@ func TestLimitsHitIsExactUnderConcurrency(t *testing.T) {
 }
 
 func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
-	db, table := engineTable(t, true)
+	db, table := engineTable(t, true, rewardsIndex)
 	r := &Rewards{DB: db, Table: table}
 	ctx := context.Background()
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -130,8 +141,21 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 	assert.Equal(t, int64(150), st.EarnedOnDay)
 	items, _, balances, err := r.History(ctx, "u", 10, "")
 	require.NoError(t, err)
-	assert.Len(t, items, 2, "each transfer earned once")
+	line := func(id string, points int64) reward.Entry {
+		return reward.Entry{ID: "earn-" + id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}
+	}
+	assert.Equal(t, []reward.Entry{line("t2", 50), line("t1", 100)}, items, "each transfer earned once, its claim its line, newest first")
 	assert.Equal(t, []reward.Balance{{Currency: "USD", Points: 150}}, balances)
+	first, next, _, err := r.History(ctx, "u", 1, "")
+	require.NoError(t, err)
+	rest, last, _, err := r.History(ctx, "u", 1, next)
+	require.NoError(t, err)
+	assert.Equal(t, []reward.Entry{line("t2", 50), line("t1", 100)}, append(first, rest...), "a page resumes after the last")
+	none, _, _, err := r.History(ctx, "u", 1, last) // a full page may have a cursor with nothing after it
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	_, _, _, err = r.History(ctx, "u", 1, "bm90IGEgY3Vyc29y")
+	assert.ErrorIs(t, err, op.ErrInvalidCursor)
 	other, err := r.Standing(ctx, "u", "JPY", "2026-05-01")
 	require.NoError(t, err)
 	assert.Zero(t, other.EarnedOnDay, "each currency counts apart")

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -25,15 +26,20 @@ import (
 //	                                                    UTC day anything was (day, day_points)
 //	pk USER#<user>  sk DAY#<currency>#<YYYY-MM-DD>    the points earned on an earlier UTC day
 //	                                                    (see balanceDay)
-//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  the history, newest first
+//	pk USER#<user>  sk H#<created, unix ms>#<entry id>  a redemption's or a clawback's line of
+//	                                                    the history
 //	pk USER#<user>  sk EARNED#<entry id>               a transfer's claim: earn-<transfer id>,
 //	                                                    written with the earn (points, amount),
 //	                                                    so a transfer earns once whatever the
 //	                                                    event's time; its refunds' total and the
-//	                                                    points they took back (refunded, clawed)
+//	                                                    points they took back (refunded, clawed);
+//	                                                    and the earn's line of the history
 //	pk USER#<user>  sk CLAWBACK#<refund id>            a refund's take-back, written once
 //
-// A redemption spans this table and the ledger table in one transaction.
+// The history is the table's index by-time (pk, h): every line carries h, H#<created,
+// unix ms>#<entry id>, and its points in h_points (a claim's own points are the grant). An
+// earn's line is its claim, so the earn's transaction writes one item fewer. A
+// redemption spans this table and the ledger table in one transaction.
 type Rewards struct {
 	DB     API
 	Table  string
@@ -45,6 +51,8 @@ var _ reward.Store = (*Rewards)(nil)
 type rewardItem struct {
 	PK         string    `dynamodbav:"pk"`
 	SK         string    `dynamodbav:"sk"`
+	H          string    `dynamodbav:"h"`        // the index's sort key: historySK
+	LinePoints int64     `dynamodbav:"h_points"` // the line's points (a claim's points attribute is its grant)
 	ID         string    `dynamodbav:"id"`
 	Points     int64     `dynamodbav:"points"`
 	Currency   string    `dynamodbav:"currency"`
@@ -58,10 +66,31 @@ func historySK(e reward.Entry) string {
 	return "H#" + byTime(e.CreatedAt, e.ID)
 }
 
+// RewardsByTime is the rewards table's index of a user's history (template.yaml: pk, h).
+const RewardsByTime = "by-time"
+
+// RewardsHistoryAttributes are what a line of the history shows: all the index projects
+// besides the keys (template.yaml's NonKeyAttributes; internal/contract holds them equal)
+// and all History reads.
+var RewardsHistoryAttributes = []string{"id", "h_points", "currency", "kind", "transfer_id", "wallet_id", "created_at"}
+
+// historyPut is a redemption's or a clawback's line of the history, its own item.
 func (s *Rewards) historyPut(userID string, e reward.Entry) (ddbtypes.TransactWriteItem, error) {
-	put, err := absentPut(s.Table, "reward entry", rewardItem{PK: userPK(userID), SK: historySK(e), ID: e.ID, Points: e.Points,
-		Currency: e.Currency, Kind: e.Kind, TransferID: e.TransferID, WalletID: e.WalletID, CreatedAt: e.CreatedAt})
+	put, err := absentPut(s.Table, "reward entry", rewardItem{PK: userPK(userID), SK: historySK(e), H: historySK(e), LinePoints: e.Points,
+		Points: e.Points, ID: e.ID, Currency: e.Currency, Kind: e.Kind, TransferID: e.TransferID, WalletID: e.WalletID, CreatedAt: e.CreatedAt})
 	return ddbtypes.TransactWriteItem{Put: put}, err
+}
+
+// historyLine is what makes an earn's claim its line of the history: the index's key and
+// what the line shows.
+func historyLine(e reward.Entry, upd expression.UpdateBuilder) expression.UpdateBuilder {
+	return upd.Set(expression.Name("h"), expression.Value(historySK(e))).
+		Set(expression.Name("h_points"), expression.Value(e.Points)).
+		Set(expression.Name("id"), expression.Value(e.ID)).
+		Set(expression.Name("currency"), expression.Value(e.Currency)).
+		Set(expression.Name("kind"), expression.Value(e.Kind)).
+		Set(expression.Name("transfer_id"), expression.Value(e.TransferID)).
+		Set(expression.Name("created_at"), expression.Value(e.CreatedAt))
 }
 
 const (
@@ -82,15 +111,62 @@ func (s *Rewards) History(ctx context.Context, userID string, limit int, cursor 
 	if err != nil {
 		return nil, "", nil, err
 	}
-	items, next, err := newestPageOf(ctx, s.DB, s.Table, "reward entry", userPK(userID), "H#", limit, cursor,
-		func(it rewardItem) reward.Entry {
-			return reward.Entry{ID: it.ID, Points: it.Points, Currency: it.Currency, Kind: it.Kind,
-				TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt}
-		})
+	in, err := s.historyQuery(userID, limit, cursor)
 	if err != nil {
 		return nil, "", nil, err
 	}
+	out, err := s.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("query points history: %w", err)
+	}
+	items := make([]reward.Entry, 0, len(out.Items))
+	var it rewardItem
+	for _, raw := range out.Items {
+		it = rewardItem{}
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", nil, fmt.Errorf("unmarshal reward entry: %w", err)
+		}
+		items = append(items, reward.Entry{ID: it.ID, Points: it.LinePoints, Currency: it.Currency, Kind: it.Kind,
+			TransferID: it.TransferID, WalletID: it.WalletID, CreatedAt: it.CreatedAt})
+	}
+	next := ""
+	if len(items) > 0 && len(out.LastEvaluatedKey) > 0 {
+		next = base64.RawURLEncoding.EncodeToString([]byte(it.SK + cursorSep + it.H))
+	}
 	return items, next, balances, nil
+}
+
+// cursorSep parts a history cursor's table sort key from its index sort key (an index
+// query resumes from both); neither holds it.
+const cursorSep = "\n"
+
+// historyQuery is a page of a user's history in the index, newest first, after the
+// cursor ("": from the newest). An index read is eventually consistent (DynamoDB refuses
+// ConsistentRead on a global secondary index): a list shown to a person.
+func (s *Rewards) historyQuery(userID string, limit int, cursor string) (*dynamodb.QueryInput, error) {
+	proj := expression.NamesList(expression.Name("pk"), expression.Name("sk"), expression.Name("h"))
+	for _, name := range RewardsHistoryAttributes {
+		proj = proj.AddNames(expression.Name(name))
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key("pk").Equal(expression.Value(userPK(userID)))).
+		WithProjection(proj).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build history query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(RewardsByTime),
+		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))} // #nosec G115 -- the service bounds limit to a page size
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		sk, h, ok := strings.Cut(string(raw), cursorSep)
+		if err != nil || !ok || !strings.HasPrefix(h, "H#") || sk == "" {
+			return nil, op.ErrInvalidCursor
+		}
+		in.ExclusiveStartKey = key(userPK(userID), sk)
+		in.ExclusiveStartKey["h"] = &ddbtypes.AttributeValueMemberS{Value: h}
+	}
+	return in, nil
 }
 
 // balancesMax bounds the balance query: one item per currency the platform holds.
