@@ -117,8 +117,41 @@ func Price(m Measured, p Prices) []Line {
 	deliveries := float64(m.NotificationsTotal)
 	add("SQS requests (poller receive+delete, batched)", fmt.Sprintf("%.2f", deliveries/n*SQSRequestsPerMessage), deliveries/n*SQSRequestsPerMessage*p.SQSPerMillionRequests)
 	add("CloudWatch Logs ingestion (bytes)", fmt.Sprintf("%.0f", float64(logBytes)/n), float64(logBytes)/n*1e6/1e9*p.LogsPerGBIngested)
-	add("X-Ray traces (5 % sampled)", fmt.Sprintf("%.2f", XRaySampledFraction), XRaySampledFraction*p.XRayPerMillionTracesRecorded)
+	traces := TraceStarts(m) * XRaySampledFraction
+	add("X-Ray traces (5 % of the traces started: API requests, saga executions, consumers' invocations)", fmt.Sprintf("%.2f", traces),
+		traces*p.XRayPerMillionTracesRecorded)
 	return lines
+}
+
+// ownTraces names the functions an event source runs (the ledger stream, the queues):
+// Lambda samples each invocation as the start of a trace of its own, as no trace header
+// reaches them (the functions' SDK calls carry none).
+var ownTraces = map[string]bool{"PublishEvents": true, "Notify": true, "EarnRewards": true, "RecordReview": true}
+
+// TraceStarts is how many traces one operation starts, each sampled on its own: its API
+// requests (the functions they run are in the request's trace), its saga executions
+// (StartSyncExecution carries no trace header, so each execution starts one) and the
+// invocations of the functions an event source runs.
+func TraceStarts(m Measured) float64 {
+	starts := float64(m.APIRequests + m.Executions)
+	for _, f := range perOperation(m.Functions) {
+		if ownTraces[f.Name] {
+			starts += float64(f.Invocations)
+		}
+	}
+	return starts / float64(m.Transfers)
+}
+
+// xrayAtLowVolume is the report's note on X-Ray below a trace a second per entry point.
+func xrayAtLowVolume(m Measured, p Prices) string {
+	starts := TraceStarts(m)
+	return fmt.Sprintf(`- X-Ray is priced at 5 %% of the traces started, the default sampling rule's rate for an entry point (the API
+  stage, the state machine, each consumer function) starting more than one a second. Below that, its reservoir (the
+  first of every second) records nearly all of them: at a million transfers a month (0.4 a second) that is %.2f
+  traces per transfer, $%.2f per million transfers instead of $%.2f (less the 100,000 traces a month X-Ray records
+  free). At such volumes, `+"`Tracing=Disabled`"+` (or sampling rules without a reservoir for the API stage and the state
+  machine, and no active tracing of the consumers, whose traces are one segment each) removes it.
+`, starts, starts*p.XRayPerMillionTracesRecorded, starts*XRaySampledFraction*p.XRayPerMillionTracesRecorded)
 }
 
 // scheduled names the functions a schedule runs (the hold and request sweeper, every
@@ -238,7 +271,7 @@ func Write(w io.Writer, m Measured, p Prices, command string, others ...Operatio
 	fmt.Fprintf(&b, "- DynamoDB on-demand: $%.3f per million write units, $%.3f per million read units\n", p.DynamoPerMillionWriteUnits, p.DynamoPerMillionReadUnits)
 	fmt.Fprintf(&b, "- SNS: $%.2f per million publishes (deliveries to SQS free); SQS: $%.2f per million requests\n", p.SNSPerMillionPublishes, p.SQSPerMillionRequests)
 	fmt.Fprintf(&b, "- CloudWatch Logs: $%.2f per GB ingested; X-Ray: $%.2f per million traces recorded\n\n", p.LogsPerGBIngested, p.XRayPerMillionTracesRecorded)
-	b.WriteString(notShown)
+	b.WriteString(strings.TrimSuffix(notShown, "\n") + xrayAtLowVolume(m, p) + "\n")
 	sagaFloor := SagaFloorOf(TransferShape, p)
 	fmt.Fprintf(&b, againstTheGoal, goalPerMillion, sagaFloor, Total(lines)/sagaFloor, writesTable(m))
 	b.WriteString("\n" + goalGap(m, p))

@@ -64,6 +64,32 @@ func TestPriceIsPerCompletedTransfer(t *testing.T) {
 	assert.InDelta(t, 0.50, byItem["CloudWatch Logs ingestion (bytes)"].PerMillon, 1e-9, "the platform's lines are not billed")
 	assert.Equal(t, "1.50", byItem["SNS publish requests (events; notifications' pushes)"].PerTx, "the events' and the pushes' requests")
 	assert.InDelta(t, 0.75, byItem["SNS publish requests (events; notifications' pushes)"].PerMillon, 1e-9)
+	// 100 API requests, 100 executions and Notify's 50 invocations start 2.5 traces per
+	// transfer (CreateTransfer's invocations are in its requests' traces), 5 % sampled.
+	xray := byItem["X-Ray traces (5 % of the traces started: API requests, saga executions, consumers' invocations)"]
+	assert.Equal(t, "0.12", xray.PerTx)
+	assert.InDelta(t, 2.5*0.05*5.00, xray.PerMillon, 1e-9)
+}
+
+func TestTraceStartsCountEachSampledEntryPoint(t *testing.T) {
+	fn := func(name string, n int) FunctionUsage { return FunctionUsage{Name: name, Invocations: n} }
+	tests := []struct {
+		name string
+		m    Measured
+		want float64
+	}{
+		{"an API request alone", Measured{Transfers: 10, APIRequests: 10, Functions: []FunctionUsage{fn("CreateTransfer", 10), fn("Authorizer", 3)}}, 1},
+		{"its saga's execution starts another", Measured{Transfers: 10, APIRequests: 10, Executions: 10,
+			Functions: []FunctionUsage{fn("SagaPost", 10)}}, 2},
+		{"so does every consumer's invocation", Measured{Transfers: 10, APIRequests: 10, Executions: 10,
+			Functions: []FunctionUsage{fn("PublishEvents", 10), fn("Notify", 6), fn("EarnRewards", 6), fn("RecordReview", 1)}}, 4.3},
+		{"but not the sweeper's runs", Measured{Transfers: 10, APIRequests: 10, Functions: []FunctionUsage{fn("ExpireHolds", 5)}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.InDelta(t, tt.want, TraceStarts(tt.m), 1e-9)
+		})
+	}
 }
 
 func TestWriteStatesTheFloorAndTheRatio(t *testing.T) {
