@@ -105,6 +105,9 @@ func (s *Rewards) Clawback(ctx context.Context, c reward.Clawback) error {
 		if c.TakenPoints == 0 {
 			enough = expression.AttributeNotExists(expression.Name("points")).Or(enough)
 		}
+		if c.OwedPoints > 0 { // it took all the points it read and owes the rest: still all there is
+			enough = unchanged("points", c.TakenPoints)
+		}
 		if err := tx.addUpdate(s.Table, key(userPK(c.UserID), balanceSKPrefix+c.Currency), upd, enough, conflict); err != nil {
 			return err
 		}

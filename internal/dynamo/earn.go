@@ -104,6 +104,9 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 		bal = bal.Add(expression.Name("owed"), expression.Value(-e.RepaidPoints))
 		conds = append(conds, expression.Name("owed").GreaterThanEqual(expression.Value(e.RepaidPoints)))
 	}
+	if e.GrantPoints > e.ClawedPoints { // what it repays was decided on the owed points read: still those
+		conds = append(conds, unchanged("owed", e.OwedBefore))
+	}
 	if e.GrantPoints > 0 {
 		var err error
 		if bal, conds, err = s.countDay(&tx, e, bal, conds); err != nil {
@@ -156,6 +159,16 @@ func (s *Rewards) countDay(tx *txn, e reward.Earning, bal expression.UpdateBuild
 	}
 	tx.add(count, conflict) // another earn counted on the same day first
 	return bal, append(conds, expression.Name("day").GreaterThan(expression.Value(e.Day))), nil
+}
+
+// unchanged is the condition that a counter attribute still holds the value read (0: it
+// may also be absent).
+func unchanged(name string, read int64) expression.ConditionBuilder {
+	same := expression.Name(name).Equal(expression.Value(read))
+	if read == 0 {
+		return expression.Or(expression.AttributeNotExists(expression.Name(name)), same)
+	}
+	return same
 }
 
 // all is the conjunction of conds (the zero ConditionBuilder, none, when there are none).

@@ -40,6 +40,7 @@ type Earning struct {
 	Day          string
 	EarnedBefore int64    // the points earned on Day, as read (Standing.EarnedOnDay)
 	Counted      DayCount // the day the points balance counted and its count, as read (Standing.Counted)
+	OwedBefore   int64    // the points owed on the balance, as read (Standing.Owed): RepaidPoints was decided on it
 	GrantPoints  int64
 	AmountMinor  int64
 	Claim        Claim
@@ -49,7 +50,8 @@ type Earning struct {
 
 // Clawback is one refund's take-back, written once per refund: the claim moves from
 // Claim (conditional on its refunded total) to RefundedMinor and ClawedPoints, the
-// balance loses TakenPoints (which it must hold), and OwedPoints are recorded as owed.
+// balance loses TakenPoints (which it must hold), and OwedPoints are recorded as owed
+// (only while the balance holds no more than TakenPoints: the shortfall was decided on it).
 type Clawback struct {
 	UserID        string
 	RefundID      string

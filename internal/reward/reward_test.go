@@ -152,7 +152,7 @@ func (s *fakeStore) Earn(_ context.Context, e reward.Earning) error {
 		return retry.ErrConflict
 	}
 	bk := e.UserID + "/" + e.Entry.Currency
-	if s.owed[bk] < e.RepaidPoints {
+	if s.owed[bk] < e.RepaidPoints || (e.GrantPoints > e.ClawedPoints && s.owed[bk] != e.OwedBefore) {
 		return retry.ErrConflict
 	}
 	s.days[k] += e.GrantPoints

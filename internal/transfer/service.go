@@ -172,25 +172,31 @@ func (s *Service) create(ctx context.Context, c op.Caller, key, hash string, ope
 		return Result{}, err
 	}
 	// The claim is new, or took over a record whose request stopped or whose 24 hours
-	// ran out: the transfer may exist all the same. Its conditional put finds it, and a
-	// refusal before the put (its wallets, the breaker: what the first request changed)
-	// looks for it: a new transfer, the common case, reads nothing more.
+	// ran out: the transfer may exist all the same. It is read before open, whose
+	// checks (its wallets, the breaker, which may hand this request its probe) are a new
+	// transfer's, never a replay's.
+	if t, err := s.Store.Transfer(ctx, id); !errors.Is(err, problem.ErrNotFound) {
+		if err == nil {
+			var res Result
+			if res, err = s.replayTransfer(ctx, t, hash, PhaseStart); err == nil {
+				return res, nil
+			}
+		}
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
+	}
 	t, probe, err := open(id)
 	if err == nil {
 		err = s.Store.CreateTransfer(ctx, t)
 	}
-	if err != nil {
-		existing, rerr := s.Store.Transfer(ctx, id) // (ErrExists: a request that took the claim over wrote it first)
-		switch {
-		case rerr == nil:
-			var res Result
-			if res, err = s.replayTransfer(ctx, existing, hash, PhaseStart); err == nil {
-				return res, nil
-			}
-		case !errors.Is(rerr, problem.ErrNotFound):
-			err = errors.Join(err, rerr)
+	if errors.Is(err, ErrExists) { // a request with this key that took the claim over wrote it first
+		won, rerr := s.Store.Transfer(ctx, id)
+		if rerr != nil {
+			return Result{}, rerr
 		}
-		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim)) // the claim's token guards the release
+		return s.replayTransfer(ctx, won, hash, PhaseStart)
+	}
+	if err != nil {
+		return Result{}, errors.Join(err, s.Idem.Release(context.WithoutCancel(ctx), claim))
 	}
 	if s.Log != nil { // the link from the API request to the transfer's id, which every later line carries
 		s.Log.InfoContext(ctx, "transfer created", slog.String("transfer_id", t.ID), slog.String("api_request_id", c.RequestID),

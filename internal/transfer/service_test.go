@@ -368,3 +368,25 @@ func TestCreateIsOnceByItsDerivedID(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayAfterAnOutageTakesNoProbe: a retry whose transfer exists (its claim taken
+// over after the first request stopped) is answered from the transfer before any check
+// of a new one: it takes no half-open probe from a breaker past its cooldown, which it
+// would never report, shutting every new transfer out until the probe timed out.
+func TestReplayAfterAnOutageTakesNoProbe(t *testing.T) {
+	e := newServiceEnv(t)
+	id := transfer.IDFor(ownerA, idemKey)
+	hash, err := idempotency.Hash("transfer", "", validCreate())
+	require.NoError(t, err)
+	tr := pendingTransfer(1_000, transfer.ModeImmediate)
+	tr.ID, tr.RequestHash, tr.Status = id, hash[:transfer.RequestHashChars], transfer.StatusCompleted
+	tr.CreatedAt, tr.UpdatedAt = e.clock.Now().Add(-time.Hour), e.clock.Now().Add(-time.Hour)
+	e.store.PutTransfer(tr)
+	breakers := e.svc.Breaker.Store.(*breakerStore)
+	breakers.st = transfer.BreakerState{State: transfer.BreakerOpen, OpenedAt: e.clock.Now().Add(-time.Hour), Version: 1}
+
+	res, err := e.svc.Create(context.Background(), callerA, idemKey, validCreate())
+	require.NoError(t, err)
+	assert.True(t, res.Replayed)
+	assert.Equal(t, transfer.BreakerOpen, breakers.state().State, "the replay took no probe")
+}
