@@ -112,7 +112,9 @@ export function SendPage({ from }: { from: string }) {
         )}
         <ErrorNote error={error} />
         {note && <Status text={note} />}
-        <button disabled={busy}>{busy ? "Sending…" : mode === "hold" ? "Place hold" : "Send"}</button>
+        {/* Until the wallets are read the From list is empty, and the browser would refuse
+            the form without a word: the button waits for them. */}
+        <button disabled={busy || active.length === 0}>{busy ? "Sending…" : mode === "hold" ? "Place hold" : "Send"}</button>
       </form>
     </Page>
   );
