@@ -71,7 +71,7 @@ func (s *Rewards) Standing(ctx context.Context, userID, currency, day string) (r
 // Earn writes a transfer's earn in one transaction: its claim (only once: a claim that
 // earned already means the event was handled, and nothing is written; a refund recorded
 // in between is a conflict; the claim is also the earn's line of the history), and the balance (less the owed points
-// it repays, which must still be owed) with the day's count (still EarnedBefore); an
+// it repays, which must still be owed) with the day's count (still Seen.EarnedOnDay); an
 // earn that moves the balance to a later day writes the day it leaves to its own item,
 // and one of an earlier day adds to that day's item.
 func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
@@ -105,7 +105,7 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 		conds = append(conds, expression.Name("owed").GreaterThanEqual(expression.Value(e.RepaidPoints)))
 	}
 	if e.GrantPoints > e.ClawedPoints { // what it repays was decided on the owed points read: still those
-		conds = append(conds, unchanged("owed", e.OwedBefore))
+		conds = append(conds, unchanged("owed", e.Seen.Owed))
 	}
 	if e.GrantPoints > 0 {
 		var err error
@@ -124,18 +124,18 @@ func (s *Rewards) Earn(ctx context.Context, e reward.Earning) error {
 // countDay adds the grant to the day's count: on the balance (bal and conds, its update)
 // when the balance counts that day or an earlier one (then the day it leaves goes to
 // its own item), in the day's own item when the balance counts a later day. Either way
-// on condition that the count is still EarnedBefore and the balance's day the one read
-// (e.Counted: the earn was decided on that read, and writes only if it still holds).
+// on condition that the count is still Seen.EarnedOnDay and the balance's day the one read
+// (e.Seen.Counted: the earn was decided on that read, and writes only if it still holds).
 func (s *Rewards) countDay(tx *txn, e reward.Earning, bal expression.UpdateBuilder,
 	conds []expression.ConditionBuilder) (expression.UpdateBuilder, []expression.ConditionBuilder, error) {
-	b := balanceDay{Day: e.Counted.Day, Earned: e.Counted.Points}
+	b := balanceDay{Day: e.Seen.Counted.Day, Earned: e.Seen.Counted.Points}
 	day, earned := expression.Name("day"), expression.Name("day_points")
 	switch {
-	case b.Day == e.Day: // (a count that moved since EarnedBefore was read fails the condition)
+	case b.Day == e.Day: // (a count that moved since Seen.EarnedOnDay was read fails the condition)
 		return bal.Add(earned, expression.Value(e.GrantPoints)),
-			append(conds, day.Equal(expression.Value(e.Day)), earned.Equal(expression.Value(e.EarnedBefore))), nil
+			append(conds, day.Equal(expression.Value(e.Day)), earned.Equal(expression.Value(e.Seen.EarnedOnDay))), nil
 	case b.Day < e.Day: // the balance moves on to e's day ("" sorts first: it counted none)
-		bal = bal.Set(day, expression.Value(e.Day)).Set(earned, expression.Value(e.EarnedBefore+e.GrantPoints))
+		bal = bal.Set(day, expression.Value(e.Day)).Set(earned, expression.Value(e.Seen.EarnedOnDay+e.GrantPoints))
 		if b.Day == "" {
 			return bal, append(conds, expression.AttributeNotExists(day)), nil
 		}
@@ -149,8 +149,8 @@ func (s *Rewards) countDay(tx *txn, e reward.Earning, bal expression.UpdateBuild
 	// A late event: its day's count is in the day's own item, which only late events
 	// change now.
 	points := expression.Name("points")
-	unchanged := points.Equal(expression.Value(e.EarnedBefore))
-	if e.EarnedBefore == 0 {
+	unchanged := points.Equal(expression.Value(e.Seen.EarnedOnDay))
+	if e.Seen.EarnedOnDay == 0 {
 		unchanged = expression.Or(expression.AttributeNotExists(points), unchanged)
 	}
 	count, err := addTo(s.Table, key(userPK(e.UserID), daySK(e.Entry.Currency, e.Day)), "points", e.GrantPoints, &unchanged)

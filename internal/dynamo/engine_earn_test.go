@@ -38,7 +38,7 @@ func TestRewardsDayCountMovesWithTheBalance(t *testing.T) {
 	}
 	// earn writes an earn decided on seen, a standing read before it.
 	earn := func(id, day string, seen reward.Standing, grant int64) error {
-		return r.Earn(ctx, reward.Earning{UserID: "u", Day: day, EarnedBefore: seen.EarnedOnDay, Counted: seen.Counted, GrantPoints: grant,
+		return r.Earn(ctx, reward.Earning{UserID: "u", Day: day, Seen: seen, GrantPoints: grant,
 			AmountMinor: grant * 100, Entry: reward.Entry{ID: "earn-" + id, Points: grant, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}})
 	}
 	earned := func(day string) int64 { return standing(day).EarnedOnDay }

@@ -49,7 +49,7 @@ func TestRewardsClawbackOncePerRefund(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, reward.Claim{Earned: true, Points: 100, AmountMinor: 10_000, RefundedMinor: 10_000, ClawedPoints: 100}, claim)
 
-	next := reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: 100, Counted: reward.DayCount{Day: "2026-05-01", Points: 100}, OwedBefore: 40, GrantPoints: 50, AmountMinor: 5_000, RepaidPoints: 41,
+	next := reward.Earning{UserID: "u", Day: "2026-05-01", Seen: reward.Standing{EarnedOnDay: 100, Counted: reward.DayCount{Day: "2026-05-01", Points: 100}, Owed: 40}, GrantPoints: 50, AmountMinor: 5_000, RepaidPoints: 41,
 		Entry: reward.Entry{ID: "earn-next", Points: 9, Currency: "USD", Kind: reward.KindEarn, TransferID: "next", CreatedAt: at}}
 	assert.ErrorIs(t, r.Earn(ctx, next), retry.ErrConflict, "more than is owed cannot be repaid")
 	next.RepaidPoints, next.Entry.Points = 40, 10
@@ -64,7 +64,7 @@ func TestRewardsClawbackOncePerRefund(t *testing.T) {
 	claim, err = r.Claim(ctx, "u", "late")
 	require.NoError(t, err)
 	assert.Equal(t, reward.Claim{RefundedMinor: 2_500}, claim, "refunded, not earned")
-	blind := reward.Earning{UserID: "u", Day: "2026-05-02", Counted: reward.DayCount{Day: "2026-05-01", Points: 150}, GrantPoints: 100, AmountMinor: 10_000,
+	blind := reward.Earning{UserID: "u", Day: "2026-05-02", Seen: reward.Standing{Counted: reward.DayCount{Day: "2026-05-01", Points: 150}}, GrantPoints: 100, AmountMinor: 10_000,
 		Entry: reward.Entry{ID: "earn-late", Points: 100, Currency: "USD", Kind: reward.KindEarn, TransferID: "late", CreatedAt: at}}
 	assert.ErrorIs(t, r.Earn(ctx, blind), retry.ErrConflict, "an earn that did not see the refund")
 	blind.Claim, blind.ClawedPoints, blind.Entry.Points = claim, 25, 75
@@ -104,7 +104,7 @@ func TestRewardsOwedPointsRaceNoEarn(t *testing.T) {
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	earn := func(id string, grant int64, seen reward.Standing) reward.Earning {
 		repaid := min(grant, seen.Owed)
-		return reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: seen.EarnedOnDay, Counted: seen.Counted, OwedBefore: seen.Owed,
+		return reward.Earning{UserID: "u", Day: "2026-05-01", Seen: seen,
 			GrantPoints: grant, AmountMinor: grant * 100, RepaidPoints: repaid,
 			Entry: reward.Entry{ID: "earn-" + id, Points: grant - repaid, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}}
 	}

@@ -124,7 +124,7 @@ func TestRewardsEarnCountsTheDayInTheSameTransaction(t *testing.T) {
 		if before > 0 {
 			counted = reward.DayCount{Day: "2026-05-01", Points: before}
 		}
-		return reward.Earning{UserID: "u", Day: "2026-05-01", EarnedBefore: before, Counted: counted, GrantPoints: points, AmountMinor: points * 100,
+		return reward.Earning{UserID: "u", Day: "2026-05-01", Seen: reward.Standing{EarnedOnDay: before, Counted: counted}, GrantPoints: points, AmountMinor: points * 100,
 			Entry: reward.Entry{ID: "earn-" + id, Points: points, Currency: "USD", Kind: reward.KindEarn, TransferID: id, CreatedAt: at}}
 	}
 	require.NoError(t, r.Earn(ctx, earning("t1", 100, 0)))

@@ -32,15 +32,13 @@ type Claim struct {
 }
 
 // Earning is one transfer's earn, written once: the claim (conditional on its refunded
-// total as read), the day's count (conditional on EarnedBefore) raised by GrantPoints,
+// total as read), the day's count (conditional on Seen.EarnedOnDay) raised by GrantPoints,
 // the balance raised by Entry.Points, and the owed points lowered by RepaidPoints.
 type Earning struct {
 	UserID       string
 	Entry        Entry // Points: the grant less what refunds took and what repaid owed points
 	Day          string
-	EarnedBefore int64    // the points earned on Day, as read (Standing.EarnedOnDay)
-	Counted      DayCount // the day the points balance counted and its count, as read (Standing.Counted)
-	OwedBefore   int64    // the points owed on the balance, as read (Standing.Owed): RepaidPoints was decided on it
+	Seen         Standing // what it was decided on (Day's count, the owed points, the balance's day), read before it
 	GrantPoints  int64
 	AmountMinor  int64
 	Claim        Claim

@@ -189,7 +189,7 @@ func (s *Service) Handle(ctx context.Context, e event.Event) error {
 		// Refunds that came first take their share of the grant at once.
 		clawed := shareOf(grant, claim.RefundedMinor, p.AmountMinor)
 		repaid := min(grant-clawed, st.Owed)
-		return s.Store.Earn(ctx, Earning{UserID: p.SourceOwnerID, Day: day, EarnedBefore: st.EarnedOnDay, Counted: st.Counted, OwedBefore: st.Owed, GrantPoints: grant,
+		return s.Store.Earn(ctx, Earning{UserID: p.SourceOwnerID, Day: day, Seen: st, GrantPoints: grant,
 			AmountMinor: p.AmountMinor, Claim: claim, ClawedPoints: clawed, RepaidPoints: repaid,
 			Entry: Entry{ID: "earn-" + p.TransferID, Points: grant - clawed - repaid, Currency: cur.Code, Kind: KindEarn,
 				TransferID: p.TransferID, CreatedAt: e.Time}})

@@ -148,11 +148,11 @@ func (s *fakeStore) Earn(_ context.Context, e reward.Earning) error {
 		return retry.ErrConflict
 	}
 	k := e.UserID + "/" + e.Entry.Currency + "/" + e.Day
-	if s.days[k] != e.EarnedBefore {
+	if s.days[k] != e.Seen.EarnedOnDay {
 		return retry.ErrConflict
 	}
 	bk := e.UserID + "/" + e.Entry.Currency
-	if s.owed[bk] < e.RepaidPoints || (e.GrantPoints > e.ClawedPoints && s.owed[bk] != e.OwedBefore) {
+	if s.owed[bk] < e.RepaidPoints || (e.GrantPoints > e.ClawedPoints && s.owed[bk] != e.Seen.Owed) {
 		return retry.ErrConflict
 	}
 	s.days[k] += e.GrantPoints
