@@ -1242,6 +1242,8 @@ export interface paths {
          *     newest first, one page at a time. Points are earned asynchronously from
          *     `transfer.completed` events (see the `rewards` tag), so they may appear a few
          *     seconds after the transfer. Each of `balances` is the sum of its currency's history.
+         *     The history is read from an index, eventually consistent on AWS: a line can show a
+         *     moment after the balance that includes it.
          *     Pass the previous page's `next_cursor` as `cursor` to get the next page;
          *     `next_cursor` is null on the last page.
          */
